@@ -1,0 +1,138 @@
+# git-sand Makefile: no configure step.
+#
+#   make                  build git-sand
+#   make test             build, then run the unit and shell tests with prove
+#   make SANITIZE=1 test  the same under AddressSanitizer + UBSan
+#   make install prefix=/usr/local DESTDIR=
+#   make doc              build Documentation/git-sand.1 (needs asciidoctor)
+#   make V=1              show the commands
+#
+# Local settings may go in config.mak.
+
+prefix ?= $(HOME)/.local
+bindir ?= $(prefix)/bin
+mandir ?= $(prefix)/share/man
+datadir ?= $(prefix)/share
+bashcompdir ?= $(datadir)/bash-completion/completions
+zshcompdir ?= $(datadir)/zsh/site-functions
+fishcompdir ?= $(datadir)/fish/vendor_completions.d
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+PROVE ?= prove
+ASCIIDOCTOR ?= asciidoctor
+
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter -Wno-missing-field-initializers
+PKGS = libgit2 sqlite3 libcjson libssh2
+
+-include config.mak
+
+ifdef SANITIZE
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+ifneq ($(V),1)
+QUIET_CC = @echo '   ' CC $@;
+QUIET_LINK = @echo '   ' LINK $@;
+QUIET_GEN = @echo '   ' GEN $@;
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+ifeq ($(PKG_LIBS),)
+$(error pkg-config found none of $(PKGS): install libgit2-dev libsqlite3-dev libcjson-dev libssh2-1-dev)
+endif
+
+GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
+
+LIB_OBJS = \
+	src/argv.o \
+	src/cmd-common.o \
+	src/lifecycle.o \
+	src/clone.o \
+	src/gitutil.o \
+	src/msg.o \
+	src/names.o \
+	src/parse-options.o \
+	src/path.o \
+	src/run.o \
+	src/runtime.o \
+	src/rt-oci.o \
+	src/sandbox.o \
+	src/store.o \
+	src/strbuf.o
+
+CMD_OBJS = \
+	src/cmd-ls.o \
+	src/cmd-new.o \
+	src/cmd-rm.o \
+	src/cmd-shell.o \
+	src/cmd-start.o \
+	src/cmd-version.o
+
+UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
+
+OBJS = git-sand.o $(CMD_OBJS) $(LIB_OBJS)
+DEPS = $(OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/unit/unit.d src/version.d
+
+all: git-sand
+
+git-sand: $(OBJS) src/version.o
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+%.o: %.c
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The version is recomputed on every build but only rewritten when it changes.
+src/version.c: FORCE
+	@v='const char git_sand_version[] = "$(GIT_SAND_VERSION)";'; \
+	if test "$$(cat $@ 2>/dev/null)" != "$$v"; then echo "$$v" >$@; fi
+
+tests/unit/%: tests/unit/%.o tests/unit/unit.o $(LIB_OBJS)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+test: all $(UNIT_TESTS) test-lint
+	cd tests && $(PROVE) $(PROVE_OPTS) $(UNIT_TESTS:tests/%=./%) ./t[0-9]*.sh
+
+test-lint:
+	@tests/lint.sh
+
+doc: Documentation/git-sand.1
+
+Documentation/git-sand.1: Documentation/git-sand.adoc
+	$(QUIET_GEN)if command -v $(ASCIIDOCTOR) >/dev/null 2>&1; then \
+		$(ASCIIDOCTOR) -b manpage -a mansource=git-sand \
+			-a manversion=$(GIT_SAND_VERSION) -o $@ $<; \
+	else \
+		echo >&2 "warning: $(ASCIIDOCTOR) not found; skipping the manual page"; \
+	fi
+
+install: all
+	$(INSTALL) -d -m 755 '$(DESTDIR)$(bindir)'
+	$(INSTALL) -m 755 git-sand '$(DESTDIR)$(bindir)/git-sand'
+	$(INSTALL) -d -m 755 '$(DESTDIR)$(bashcompdir)' '$(DESTDIR)$(zshcompdir)' '$(DESTDIR)$(fishcompdir)'
+	$(INSTALL) -m 644 completions/git-sand.bash '$(DESTDIR)$(bashcompdir)/git-sand'
+	$(INSTALL) -m 644 completions/_git-sand '$(DESTDIR)$(zshcompdir)/_git-sand'
+	$(INSTALL) -m 644 completions/git-sand.fish '$(DESTDIR)$(fishcompdir)/git-sand.fish'
+	$(INSTALL) -d -m 755 '$(DESTDIR)$(datadir)/git-sand/hooks'
+	@if test -f Documentation/git-sand.1 || $(MAKE) doc && test -f Documentation/git-sand.1; then \
+		$(INSTALL) -d -m 755 '$(DESTDIR)$(mandir)/man1' && \
+		$(INSTALL) -m 644 Documentation/git-sand.1 '$(DESTDIR)$(mandir)/man1/git-sand.1'; \
+	fi
+
+clean:
+	$(RM) git-sand $(OBJS) src/version.o src/version.c $(DEPS) \
+		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1
+	$(RM) -r tests/trash*
+
+.PHONY: all test test-lint doc install clean FORCE
+.SECONDARY:
+
+-include $(DEPS)

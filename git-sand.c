@@ -1,0 +1,131 @@
+/*
+ * git-sand: disposable container sandboxes for a git worktree.
+ *
+ * main() handles the global options, finds the repository and the state
+ * root, and dispatches to a cmd_* function from the table below.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "cmd.h"
+#include "msg.h"
+#include "path.h"
+
+static const struct cmd_struct commands[] = {
+	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
+	{ "ls", cmd_ls, 0, "List sandboxes" },
+	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
+	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
+	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },
+	{ "start", cmd_start, NEEDS_WORKTREE, "Start sandboxes" },
+	{ "stop", cmd_stop, NEEDS_WORKTREE, "Stop sandboxes" },
+	{ "version", cmd_version, 0, "Print the version" },
+};
+
+static const char *const git_sand_usage[] = {
+	"git sand [-C <path>] [--version] [-h | --help] <command> [<args>]",
+	NULL
+};
+
+static void print_commands(FILE *fp)
+{
+	print_usage(fp, git_sand_usage, NULL);
+	fprintf(fp, "These are the git sand commands:\n\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(fp, "   %-10s%s\n", commands[i].name, commands[i].help);
+	fprintf(fp, "\n'git sand <command> -h' shows a command's options; "
+		"'git help sand' shows the manual.\n");
+}
+
+static __attribute__((noreturn)) void open_manual(void)
+{
+	execlp("git", "git", "help", "sand", (char *)NULL);
+	die_errno("cannot run 'git help sand'");
+}
+
+int main(int argc, const char **argv)
+{
+	const struct cmd_struct *cmd = NULL;
+	struct cmd_ctx ctx = { .root = STRBUF_INIT };
+	int ret;
+
+	/* A closed pipe (git sand ls | head) is a write error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	argv++;
+	argc--;
+	while (argc > 0 && argv[0][0] == '-') {
+		const char *a = argv[0];
+
+		if (!strcmp(a, "--version")) {
+			argv[0] = "version";
+			break;
+		} else if (!strcmp(a, "-h")) {
+			print_commands(stdout);
+			return EXIT_USAGE;
+		} else if (!strcmp(a, "--help")) {
+			open_manual();
+		} else if (!strcmp(a, "-C")) {
+			if (argc < 2) {
+				error("option '-C' requires a value");
+				print_usage(stderr, git_sand_usage, NULL);
+				return EXIT_USAGE;
+			}
+			if (*argv[1] && chdir(argv[1]) < 0)
+				die_errno("cannot change to '%s'", argv[1]);
+			argv += 2;
+			argc -= 2;
+		} else {
+			error("unknown option '%s'", a);
+			print_usage(stderr, git_sand_usage, NULL);
+			return EXIT_USAGE;
+		}
+	}
+	if (argc < 1) {
+		print_commands(stdout);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[0], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		error("'%s' is not a git sand command. See 'git sand -h'", argv[0]);
+		return EXIT_USAGE;
+	}
+
+	if (git_libgit2_init() < 0)
+		die("cannot initialise libgit2");
+	/* The host's own repositories are trusted; clones are never opened for their config. */
+	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
+
+	if (sand_repo_open(&ctx.r) < 0)
+		exit(EXIT_FATAL);
+	if (cmd->flags & (NEEDS_REPO | NEEDS_WORKTREE)) {
+		/* Let -h work anywhere, as git's commands do. */
+		int help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+
+		if (!help && !ctx.r.repo)
+			die("not a git repository (or any of the parent directories): .git");
+		if (!help && (cmd->flags & NEEDS_WORKTREE) && !ctx.r.worktree)
+			die("this operation must be run in a work tree");
+	}
+	if (sand_state_root(ctx.r.config, &ctx.root) < 0)
+		exit(EXIT_FATAL);
+
+	ret = cmd->fn(argc, argv, &ctx);
+
+	store_close(ctx.store);
+	sand_repo_clear(&ctx.r);
+	strbuf_release(&ctx.root);
+	git_libgit2_shutdown();
+	if (fflush(stdout) || ferror(stdout)) {
+		/* A closed pipe is the reader's choice, not our failure. */
+		return ret;
+	}
+	return ret;
+}

@@ -1,0 +1,52 @@
+#ifndef CLONE_H
+#define CLONE_H
+
+#include <git2.h>
+
+#include "strbuf.h"
+
+/*
+ * The workspace cloner: makes a sandbox's clone of a host worktree.
+ *
+ * Objects are not copied: the clone borrows them (objects/info/alternates)
+ * from a per-repository bare mirror under the state root, which is made
+ * once by hard-linking the host's objects and then refreshed by fetching.
+ * The mirror only ever gains objects (it is never pruned while sandboxes
+ * use it), so a host that rewrites history and runs gc cannot take objects
+ * away from a sandbox.
+ */
+
+/* The mirror's path for a repository: "<root>/mirrors/<base>-<hash>.git". */
+void mirror_path(struct strbuf *out, const char *root, const char *commondir);
+
+/*
+ * Create or refresh the mirror from the host repository, then make sure
+ * it has every blob the host worktree's index names (staged changes) and
+ * the stash. Serialised per mirror by a lock that dies with the process.
+ */
+int mirror_update(git_repository *host, const char *commondir, const char *mirror);
+
+struct clone_opts {
+	git_repository *host;	/* the host repository (this worktree) */
+	const char *worktree;	/* its working tree */
+	const char *gitdir;	/* its git dir (index, HEAD) */
+	const char *commondir;	/* its common dir (refs, info/exclude, modules) */
+	const char *mirror;	/* the mirror to borrow objects from */
+	const char *dest;	/* the clone to create; must not exist */
+	const char *origin_url;	/* origin as seen inside the container */
+	const char *branch;	/* create and check out this branch, or NULL */
+	int progress;		/* show progress on stderr */
+};
+
+/*
+ * Copy the working tree (tracked, untracked, ignored; modes, symlinks as
+ * links, mtimes), then build the clone's .git: HEAD, branches, tags, the
+ * index as it is on the host, a sanitised config and no hooks but ours.
+ * On failure, leaves what it made for the caller to remove.
+ */
+int clone_workspace(const struct clone_opts *o);
+
+/* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
+int copy_file_fd(int src, int dst, off_t size);
+
+#endif

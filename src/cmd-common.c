@@ -1,0 +1,117 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "msg.h"
+
+void usage_with_options(const char *const *usage, const struct option *opts)
+{
+	print_usage(stderr, usage, opts);
+	exit(EXIT_USAGE);
+}
+
+int parse_options_or_usage(int argc, const char **argv, const struct option *opts,
+			   const char *const *usage, int flags)
+{
+	int n = parse_options(argc, argv, opts, flags);
+
+	if (n == PARSE_OPT_HELP) {
+		print_usage(stdout, usage, opts);
+		exit(EXIT_USAGE);
+	}
+	if (n < 0)
+		usage_with_options(usage, opts);
+	return n;
+}
+
+void ctx_require_worktree(struct cmd_ctx *ctx)
+{
+	if (!ctx->r.repo)
+		die("not a git repository (or any of the parent directories): .git");
+	if (!ctx->r.worktree)
+		die("this operation must be run in a work tree");
+}
+
+struct store *ctx_store(struct cmd_ctx *ctx)
+{
+	if (!ctx->store && store_open(&ctx->store, ctx->root.buf) < 0)
+		die("cannot use the git-sand database");
+	return ctx->store;
+}
+
+void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret;
+
+	if (sandbox_name_check(name, &why) < 0)
+		die("invalid sandbox name '%s': %s", name, why.buf);
+	ret = store_get(ctx_store(ctx), ctx->r.worktree, name, out);
+	if (ret < 0)
+		die("cannot look up sandbox '%s'", name);
+	if (ret == STORE_NOT_FOUND)
+		die("no sandbox named '%s' in this worktree", name);
+	strbuf_release(&why);
+}
+
+void ctx_runtime(struct runtime *rt, const char *name)
+{
+	if (runtime_select(rt, name) < 0)
+		exit(EXIT_FATAL);
+}
+
+char *ctx_config(struct cmd_ctx *ctx, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int got = config_get_str(ctx->r.config, key, &sb);
+
+	if (got < 0)
+		die("cannot read '%s'", key);
+	if (!got) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * The sandboxes a command names, or with --all every one of this worktree.
+ * Unknown names are reported and counted in *failed; the others returned.
+ */
+void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
+			     struct sandbox **out, size_t *nr, int *failed)
+{
+	struct store *st = ctx_store(ctx);
+	struct strbuf why = STRBUF_INIT;
+	size_t alloc = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (all) {
+		if (store_list(st, ctx->r.worktree, out, nr) < 0)
+			die("cannot list sandboxes");
+		return;
+	}
+	for (int i = 0; i < argc; i++) {
+		int ret;
+
+		strbuf_reset(&why);
+		if (sandbox_name_check(argv[i], &why) < 0) {
+			error("invalid sandbox name '%s': %s", argv[i], why.buf);
+			(*failed)++;
+			continue;
+		}
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		ret = store_get(st, ctx->r.worktree, argv[i], &(*out)[*nr]);
+		if (ret < 0)
+			die("cannot look up sandbox '%s'", argv[i]);
+		if (ret == STORE_NOT_FOUND) {
+			error("no sandbox named '%s' in this worktree", argv[i]);
+			(*failed)++;
+			continue;
+		}
+		(*nr)++;
+	}
+	strbuf_release(&why);
+}

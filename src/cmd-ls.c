@@ -1,0 +1,213 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "msg.h"
+
+#define LS_USAGE "git sand ls [-a | --all] [-l | --long] [--porcelain | --json]"
+
+static const char *const ls_usage[] = { LS_USAGE, NULL };
+
+struct row {
+	struct sandbox *sb;
+	const char *status;
+	char *clone;
+};
+
+/* Ask each runtime in use once for all of git-sand's containers. */
+struct runtime_view {
+	const char *name;
+	int ok;
+	struct container_info *list;
+	size_t nr;
+};
+
+static const char *row_status(struct sandbox *sb, struct runtime_view *views, size_t nviews,
+			      const char *clone)
+{
+	struct runtime_view *v = NULL;
+
+	if (strcmp(sb->state, "ready"))
+		return sb->state;
+	if (access(clone, F_OK) < 0)
+		return "missing clone";
+	for (size_t i = 0; i < nviews; i++)
+		if (!strcmp(views[i].name, sb->runtime))
+			v = &views[i];
+	if (!v || !v->ok)
+		return "unknown";
+	for (size_t i = 0; i < v->nr; i++) {
+		const struct container_info *ci = &v->list[i];
+
+		if (ci->sandbox_id && !strcmp(ci->sandbox_id, sb->id))
+			return ci->state == CONTAINER_RUNNING ? "running" : "stopped";
+	}
+	return "missing container";
+}
+
+static void format_age(struct strbuf *out, int64_t created)
+{
+	int64_t d = (int64_t)time(NULL) - created;
+
+	if (d < 0)
+		d = 0;
+	if (d < 60)
+		strbuf_addf(out, "%llds", (long long)d);
+	else if (d < 3600)
+		strbuf_addf(out, "%lldm", (long long)(d / 60));
+	else if (d < 86400)
+		strbuf_addf(out, "%lldh", (long long)(d / 3600));
+	else
+		strbuf_addf(out, "%lldd", (long long)(d / 86400));
+}
+
+static void print_porcelain(struct row *rows, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = rows[i].sb;
+
+		if (i)
+			putchar('\n');
+		printf("sandbox %s\n", sb->name);
+		printf("id %s\n", sb->id);
+		printf("worktree %s\n", sb->worktree);
+		printf("status %s\n", rows[i].status);
+		printf("runtime %s\n", sb->runtime);
+		printf("image %s\n", sb->image);
+		if (sb->container)
+			printf("container %s\n", sb->container);
+		printf("clone %s\n", rows[i].clone);
+		printf("created %lld\n", (long long)sb->created);
+	}
+}
+
+static void print_json(struct row *rows, size_t nr)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char *s;
+
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = rows[i].sb;
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "name", sb->name);
+		cJSON_AddStringToObject(o, "id", sb->id);
+		cJSON_AddStringToObject(o, "worktree", sb->worktree);
+		cJSON_AddStringToObject(o, "status", rows[i].status);
+		cJSON_AddStringToObject(o, "runtime", sb->runtime);
+		cJSON_AddStringToObject(o, "image", sb->image);
+		if (sb->container)
+			cJSON_AddStringToObject(o, "container", sb->container);
+		else
+			cJSON_AddNullToObject(o, "container");
+		cJSON_AddStringToObject(o, "clone", rows[i].clone);
+		cJSON_AddNumberToObject(o, "created", (double)sb->created);
+		cJSON_AddItemToArray(arr, o);
+	}
+	s = cJSON_Print(arr);
+	if (!s)
+		die("out of memory");
+	puts(s);
+	cJSON_free(s);
+	cJSON_Delete(arr);
+}
+
+static void print_table(struct row *rows, size_t nr, int all, int lng)
+{
+	size_t wname = 4, wstatus = 6, wimage = 5;
+	struct strbuf age = STRBUF_INIT;
+
+	for (size_t i = 0; i < nr; i++) {
+		size_t n = strlen(rows[i].sb->name), s = strlen(rows[i].status),
+		       m = strlen(rows[i].sb->image);
+		wname = n > wname ? n : wname;
+		wstatus = s > wstatus ? s : wstatus;
+		wimage = m > wimage ? m : wimage;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = rows[i].sb;
+
+		int new_group = all && (!i || strcmp(rows[i - 1].sb->worktree, sb->worktree));
+
+		if (new_group)
+			printf("%s%s:\n", i ? "\n" : "", sb->worktree);
+		if (!i || new_group)
+			printf("%-*s  %-*s  %-*s  %s%s\n", (int)wname, "NAME", (int)wstatus, "STATUS",
+			       (int)wimage, "IMAGE", "AGE", lng ? "  CLONE" : "");
+		strbuf_reset(&age);
+		format_age(&age, sb->created);
+		printf("%-*s  %-*s  %-*s  %s%s%s\n", (int)wname, sb->name, (int)wstatus,
+		       rows[i].status, (int)wimage, sb->image, age.buf,
+		       lng ? "  " : "", lng ? rows[i].clone : "");
+	}
+	strbuf_release(&age);
+}
+
+int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int all = 0, lng = 0, porcelain = 0, json = 0;
+	const struct option options[] = {
+		OPT_BOOL('a', "all", &all, "sandboxes of every worktree"),
+		OPT_BOOL('l', "long", &lng, "also show the clone's path"),
+		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output (stable)"),
+		OPT_BOOL(0, "json", &json, "JSON output (stable)"),
+		OPT_END(),
+	};
+	struct sandbox *list = NULL;
+	struct runtime_view views[2] = { { "podman" }, { "docker" } };
+	struct row *rows;
+	size_t nr;
+
+	argc = parse_options_or_usage(argc, argv, options, ls_usage, 0);
+	if (argc)
+		usage_with_options(ls_usage, options);
+	if (porcelain && json)
+		die("options '--porcelain' and '--json' cannot be used together");
+	if (!all)
+		ctx_require_worktree(ctx);
+	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
+		die("cannot list sandboxes");
+
+	for (size_t v = 0; v < ARRAY_SIZE(views); v++) {
+		struct runtime rt;
+		int used = 0;
+
+		for (size_t i = 0; i < nr && !used; i++)
+			used = !strcmp(list[i].runtime, views[v].name);
+		if (!used)
+			continue;
+		if (runtime_select(&rt, views[v].name) < 0)
+			continue;
+		views[v].ok = rt.ops->list(&rt, LABEL_ID, &views[v].list, &views[v].nr) == 0;
+		runtime_clear(&rt);
+	}
+
+	rows = xcalloc(nr ? nr : 1, sizeof(*rows));
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf clone = STRBUF_INIT;
+
+		sandbox_clone_path(&list[i], &clone);
+		rows[i].sb = &list[i];
+		rows[i].clone = strbuf_detach(&clone, NULL);
+		rows[i].status = row_status(&list[i], views, ARRAY_SIZE(views), rows[i].clone);
+	}
+	if (json)
+		print_json(rows, nr);
+	else if (porcelain)
+		print_porcelain(rows, nr);
+	else
+		print_table(rows, nr, all, lng);
+
+	for (size_t i = 0; i < nr; i++)
+		free(rows[i].clone);
+	free(rows);
+	for (size_t v = 0; v < ARRAY_SIZE(views); v++)
+		container_info_list_free(views[v].list, views[v].nr);
+	store_free_list(list, nr);
+	return 0;
+}

@@ -1,0 +1,296 @@
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clone.h"
+#include "cmd.h"
+#include "lifecycle.h"
+#include "msg.h"
+#include "path.h"
+
+#define NEW_USAGE \
+	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
+	"                    [-s | --shell <cmd>] [--runtime <runtime>] [--cpus <n>] [--memory <size>]\n" \
+	"                    [--network <mode>] [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]..."
+
+static const char *const new_usage[] = { NEW_USAGE, NULL };
+
+#define DEFAULT_IMAGE "localhost/git-sand-default:latest"
+
+/* What a failing or interrupted new must take apart again. */
+struct undo {
+	struct cmd_ctx *ctx;
+	struct runtime *rt;
+	struct sandbox *sb;
+	int have_row;
+};
+
+static void undo_new(void *data)
+{
+	struct undo *u = data;
+
+	if (!u->have_row)
+		return;
+	/* Ignore the signal while we clean up: the user asked us to stop. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	if (sandbox_destroy(u->rt, u->ctx->store, u->ctx->r.repo, u->sb) < 0)
+		warning("could not remove everything sandbox '%s' had made; "
+			"'git sand rm %s' or 'git sand gc' will", u->sb->name, u->sb->name);
+	u->have_row = 0;
+}
+
+static char *opt_or_config(struct cmd_ctx *ctx, const char *opt, const char *key)
+{
+	return opt ? xstrdup(opt) : ctx_config(ctx, key);
+}
+
+static void check_env_file(const char *path, struct string_list *out)
+{
+	char *abs = realpath(path, NULL);
+	struct stat st;
+
+	if (!abs || stat(abs, &st) < 0)
+		die_errno("cannot use env file '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		die("env file '%s' is not a regular file", path);
+	if (access(abs, R_OK) < 0)
+		die_errno("cannot read env file '%s'", path);
+	string_list_append(out, abs);
+	free(abs);
+}
+
+static void check_mount(const char *spec)
+{
+	struct mount_spec m;
+	struct strbuf why = STRBUF_INIT;
+	struct stat st;
+
+	if (mount_spec_parse(spec, &m, &why) < 0)
+		die("invalid mount '%s': %s", spec, why.buf);
+	if (stat(m.src, &st) < 0)
+		die_errno("invalid mount '%s': cannot use '%s'", spec, m.src);
+	mount_spec_clear(&m);
+	strbuf_release(&why);
+}
+
+static void check_host_branch(struct cmd_ctx *ctx, const char *name)
+{
+	git_reference *ref = NULL;
+	struct strbuf refname = STRBUF_INIT;
+	int valid = 0;
+
+	strbuf_addf(&refname, "refs/heads/%s", name);
+	if (git_reference_name_is_valid(&valid, refname.buf) < 0 || !valid)
+		die("'%s' is not a valid branch name", name);
+	if (!git_reference_lookup(&ref, ctx->r.repo, refname.buf)) {
+		git_reference_free(ref);
+		die("a branch named '%s' already exists", name);
+	}
+	git_error_clear();
+	strbuf_release(&refname);
+}
+
+/* Insert the row, generating names until one is free when none was given. */
+static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *given)
+{
+	struct strbuf name = STRBUF_INIT, why = STRBUF_INIT;
+
+	for (int tries = 0; ; tries++) {
+		int ret;
+
+		if (given) {
+			strbuf_addstr(&name, given);
+		} else {
+			sandbox_name_generate(&name);
+			if (tries >= 8)
+				strbuf_addf(&name, "-%d", tries);
+		}
+		if (sandbox_name_check(name.buf, &why) < 0)
+			die("invalid sandbox name '%s': %s", name.buf, why.buf);
+		free(sb->name);
+		sb->name = xstrdup(name.buf);
+		ret = store_insert(ctx_store(ctx), sb);
+		if (ret < 0)
+			die("cannot record the new sandbox");
+		if (!ret)
+			break;
+		if (given) {
+			error("sandbox '%s' already exists in this worktree", given);
+			hint("use 'git sand shell %s' to open a shell in it", given);
+			exit(EXIT_FATAL);
+		}
+		if (tries > 64)
+			die("cannot find a free sandbox name: give one");
+		strbuf_reset(&name);
+	}
+	strbuf_release(&name);
+	strbuf_release(&why);
+}
+
+int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int detach = 0, rm = 0, branch = 0, ret;
+	const char *image = NULL, *shell = NULL, *runtime = NULL;
+	const char *cpus = NULL, *memory = NULL, *network = NULL;
+	struct string_list mounts = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
+	const struct option options[] = {
+		OPT_BOOL('d', "detach", &detach, "create and start it, but open no shell"),
+		OPT_BOOL(0, "rm", &rm, "remove the sandbox when the shell exits"),
+		OPT_BOOL('b', "branch", &branch, "create and check out a branch named after the sandbox"),
+		OPT_STRING('i', "image", &image, "image", "container image (sand.image)"),
+		OPT_STRING('s', "shell", &shell, "cmd", "shell to open (default: zsh, bash or sh)"),
+		OPT_STRING(0, "runtime", &runtime, "runtime", "podman or docker (sand.runtime)"),
+		OPT_STRING(0, "cpus", &cpus, "n", "CPU limit (sand.cpus)"),
+		OPT_STRING(0, "memory", &memory, "size", "memory limit, e.g. 4g (sand.memory)"),
+		OPT_STRING(0, "network", &network, "mode", "none, host, or the runtime's default (sand.network)"),
+		OPT_LIST(0, "mount", &mounts, "src:dst[:ro]", "also bind-mount a host path"),
+		OPT_LIST('e', "env-file", &env_files, "file", "read environment variables from a file"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	struct undo undo = { ctx, &rt, &sb, 0 };
+	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, sh = STRBUF_INIT;
+	struct clone_opts co = { 0 };
+	char *rt_name;
+
+	argc = parse_options_or_usage(argc, argv, options, new_usage, 0);
+	if (argc > 1)
+		usage_with_options(new_usage, options);
+	if (detach && rm)
+		die("options '--detach' and '--rm' cannot be used together");
+	if (argc == 1 && sandbox_name_check(argv[0], &why) < 0)
+		die("invalid sandbox name '%s': %s", argv[0], why.buf);
+	if (branch && argc == 1)
+		check_host_branch(ctx, argv[0]);
+	for (size_t i = 0; i < mounts.nr; i++)
+		check_mount(mounts.items[i]);
+
+	/* Everything the user gave is checked before anything is made. */
+	rt_name = opt_or_config(ctx, runtime, "sand.runtime");
+	ctx_runtime(&rt, rt_name);
+	free(rt_name);
+
+	sb.image = opt_or_config(ctx, image, "sand.image");
+	if (!sb.image)
+		sb.image = xstrdup(DEFAULT_IMAGE);
+	sb.opts.cpus = opt_or_config(ctx, cpus, "sand.cpus");
+	sb.opts.memory = opt_or_config(ctx, memory, "sand.memory");
+	sb.opts.network = opt_or_config(ctx, network, "sand.network");
+	if (shell)
+		sb.opts.shell = xstrdup(shell);
+	for (size_t i = 0; i < env_files.nr; i++)
+		check_env_file(env_files.items[i], &sb.opts.env_files);
+	for (size_t i = 0; i < mounts.nr; i++)
+		string_list_append(&sb.opts.mounts, mounts.items[i]);
+	sb.opts.branch = branch;
+
+	ret = rt.ops->image_exists(&rt, sb.image);
+	if (ret < 0)
+		exit(EXIT_FATAL);
+	if (!ret) {
+		error("image '%s' is not available to %s", sb.image, rt.program);
+		if (!strcmp(sb.image, DEFAULT_IMAGE))
+			hint("build it with 'make image', or choose one with --image or sand.image");
+		exit(EXIT_FATAL);
+	}
+
+	if (sandbox_new_id(&id) < 0)
+		exit(EXIT_FATAL);
+	sb.id = strbuf_detach(&id, NULL);
+	sb.worktree = xstrdup(ctx->r.worktree);
+	sb.gitdir = xstrdup(ctx->r.commondir);
+	strbuf_addf(&path, "%s/sandboxes/%s", ctx->root.buf, sb.id);
+	sb.dir = strbuf_detach(&path, NULL);
+	sb.runtime = xstrdup(rt.ops->name);
+	sb.state = xstrdup("creating");
+
+	/*
+	 * The row comes first: from here on, whatever exists is known, and a
+	 * failure, a signal or a kill leaves something rm or gc can finish.
+	 */
+	cleanup_install_signals();
+	claim_name(ctx, &sb, argc == 1 ? argv[0] : NULL);
+	undo.have_row = 1;
+	cleanup_push(undo_new, &undo);
+	if (branch && argc == 0)
+		check_host_branch(ctx, sb.name);
+
+	if (sandbox_remote_check(ctx->r.repo, ctx->store, &sb) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	if (mkdir_p(sb.dir, 0700) < 0)
+		die_errno("cannot create '%s'", sb.dir);
+
+	sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
+	if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	if (cleanup_signalled())
+		die("interrupted");
+
+	sandbox_clone_path(&sb, &path);
+	co.host = ctx->r.repo;
+	co.worktree = ctx->r.worktree;
+	co.gitdir = ctx->r.gitdir;
+	co.commondir = ctx->r.commondir;
+	co.mirror = mirror.buf;
+	co.dest = path.buf;
+	co.origin_url = "/run/git-origin-ro";
+	co.branch = branch ? sb.name : NULL;
+	co.progress = isatty(2);
+	if (clone_workspace(&co) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+
+	if (sandbox_create_container(&rt, ctx->root.buf, &sb) < 0 ||
+	    store_update(ctx->store, &sb) < 0 ||
+	    rt.ops->start(&rt, sb.container) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	if (cleanup_signalled())
+		die("interrupted");
+	if (sandbox_remote_add(ctx->r.repo, ctx->store, &sb) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+
+	free(sb.state);
+	sb.state = xstrdup("ready");
+	if (store_update(ctx->store, &sb) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	cleanup_pop();
+	undo.have_row = 0;
+
+	if (detach) {
+		printf("%s\n", sb.name);
+		ret = 0;
+		goto done;
+	}
+	fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
+		sb.name, sb.name);
+	{
+		struct exec_opts eo = { .workdir = "/app", .interactive = 1, .tty = isatty(0) };
+		const char *cmd[] = { NULL, NULL };
+
+		sandbox_default_shell(&rt, ctx->store, &sb, &sh);
+		cmd[0] = sh.buf;
+		ret = rt.ops->exec(&rt, sb.container, &eo, cmd);
+		if (ret < 0)
+			ret = 1;
+	}
+	if (rm && sandbox_destroy(&rt, ctx->store, ctx->r.repo, &sb) < 0) {
+		error("could not remove sandbox '%s'", sb.name);
+		ret = 1;
+	}
+done:
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	string_list_clear(&mounts);
+	string_list_clear(&env_files);
+	strbuf_release(&path);
+	strbuf_release(&mirror);
+	strbuf_release(&why);
+	strbuf_release(&sh);
+	return ret;
+}

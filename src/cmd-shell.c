@@ -1,0 +1,96 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "lifecycle.h"
+#include "msg.h"
+
+#define SHELL_USAGE "git sand shell [-s | --shell <cmd>] <name>"
+#define EXEC_USAGE "git sand exec [-i | --interactive] [-t | --tty] [-w | --workdir <dir>] <name> [--] <command> [<args>...]"
+
+static const char *const shell_usage[] = { SHELL_USAGE, NULL };
+static const char *const exec_usage[] = { EXEC_USAGE, NULL };
+
+/* Look the sandbox up, get its runtime, make sure it is running. */
+static void prepare(struct cmd_ctx *ctx, const char *name, struct sandbox *sb, struct runtime *rt)
+{
+	ctx_lookup(ctx, name, sb);
+	if (strcmp(sb->state, "ready"))
+		die("sandbox '%s' is %s, not ready", name, sb->state);
+	ctx_runtime(rt, sb->runtime);
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
+		die("cannot start sandbox '%s'", name);
+}
+
+int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	const char *shell = NULL;
+	const struct option options[] = {
+		OPT_STRING('s', "shell", &shell, "cmd", "the shell to run (default: zsh, bash or sh)"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	struct strbuf sh = STRBUF_INIT;
+	struct exec_opts eo = { .workdir = "/app", .interactive = 1 };
+	const char *cmd[2] = { NULL, NULL };
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
+	if (argc != 1)
+		usage_with_options(shell_usage, options);
+	prepare(ctx, argv[0], &sb, &rt);
+	if (shell)
+		strbuf_addstr(&sh, shell);
+	else
+		sandbox_default_shell(&rt, ctx->store, &sb, &sh);
+	eo.tty = isatty(0);
+	cmd[0] = sh.buf;
+	ret = rt.ops->exec(&rt, sb.container, &eo, cmd);
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	strbuf_release(&sh);
+	return ret < 0 ? 1 : ret;
+}
+
+int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int interactive = 0, tty = 0;
+	const char *workdir = "/app";
+	const struct option options[] = {
+		OPT_BOOL('i', "interactive", &interactive, "keep stdin open for the command"),
+		OPT_BOOL('t', "tty", &tty, "give the command a terminal"),
+		OPT_STRING('w', "workdir", &workdir, "dir", "run in this directory (default: /app)"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	struct exec_opts eo = { 0 };
+	const char *name;
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, exec_usage,
+				      PARSE_OPT_STOP_AT_NON_OPTION);
+	if (argc < 1)
+		usage_with_options(exec_usage, options);
+	name = argv[0];
+	argv++;
+	argc--;
+	if (argc && !strcmp(argv[0], "--")) {
+		argv++;
+		argc--;
+	}
+	if (argc < 1)
+		usage_with_options(exec_usage, options);
+	if (tty && !isatty(0))
+		die("option '--tty' needs a terminal on stdin");
+	prepare(ctx, name, &sb, &rt);
+	eo.workdir = workdir;
+	eo.interactive = interactive || tty;
+	eo.tty = tty;
+	ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	return ret < 0 ? 1 : ret;
+}

@@ -1,0 +1,71 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "lifecycle.h"
+#include "msg.h"
+
+#define START_USAGE "git sand start (<name>... | --all)"
+#define STOP_USAGE "git sand stop (<name>... | --all)"
+
+static const char *const start_usage[] = { START_USAGE, NULL };
+static const char *const stop_usage[] = { STOP_USAGE, NULL };
+
+static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int start)
+{
+	int all = 0, failed = 0;
+	const struct option options[] = {
+		OPT_BOOL('a', "all", &all, "every sandbox of this worktree"),
+		OPT_END(),
+	};
+	const char *const *usage = start ? start_usage : stop_usage;
+	struct sandbox *list;
+	size_t nr;
+
+	argc = parse_options_or_usage(argc, argv, options, usage, 0);
+	if ((!argc && !all) || (argc && all))
+		usage_with_options(usage, options);
+	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = &list[i];
+		struct runtime rt;
+		struct container_info ci = { 0 };
+		int found;
+
+		if (strcmp(sb->state, "ready")) {
+			failed += error("sandbox '%s' is %s, not ready", sb->name, sb->state) ? 1 : 0;
+			continue;
+		}
+		if (runtime_select(&rt, sb->runtime) < 0) {
+			failed++;
+			continue;
+		}
+		if (start) {
+			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb) < 0)
+				failed++;
+		} else {
+			found = sb->container ? rt.ops->inspect(&rt, sb->container, &ci) :
+				RUNTIME_NOT_FOUND;
+			if (found < 0)
+				failed++;
+			else if (!found && ci.state == CONTAINER_RUNNING &&
+				 rt.ops->stop(&rt, sb->container) < 0)
+				failed++;
+			container_info_clear(&ci);
+		}
+		runtime_clear(&rt);
+	}
+	store_free_list(list, nr);
+	return failed ? 1 : 0;
+}
+
+int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	return start_stop(argc, argv, ctx, 1);
+}
+
+int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	return start_stop(argc, argv, ctx, 0);
+}

@@ -1,0 +1,70 @@
+#ifndef CMD_H
+#define CMD_H
+
+#include "gitutil.h"
+#include "parse-options.h"
+#include "runtime.h"
+#include "sandbox.h"
+#include "store.h"
+#include "strbuf.h"
+
+/*
+ * What every command gets: the repository it runs in (if any), the state
+ * root and, opened on first use, the store. Command code (cmd_*) may die;
+ * the modules it calls only return errors.
+ */
+struct cmd_ctx {
+	struct sand_repo r;
+	struct strbuf root;
+	struct store *store;
+};
+
+#define NEEDS_REPO (1 << 0)
+#define NEEDS_WORKTREE (1 << 1)
+
+typedef int (*cmd_fn)(int argc, const char **argv, struct cmd_ctx *ctx);
+
+struct cmd_struct {
+	const char *name;
+	cmd_fn fn;
+	unsigned flags;
+	const char *help;
+};
+
+int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx);
+
+extern const char git_sand_version[];
+
+/*
+ * parse_options, then: -h prints the usage on stdout and exits 129; a bad
+ * option prints it on stderr and exits 129.
+ */
+int parse_options_or_usage(int argc, const char **argv, const struct option *opts,
+			   const char *const *usage, int flags);
+__attribute__((noreturn))
+void usage_with_options(const char *const *usage, const struct option *opts);
+
+/* Die unless the command runs inside a repository with a working tree. */
+void ctx_require_worktree(struct cmd_ctx *ctx);
+struct store *ctx_store(struct cmd_ctx *ctx);
+/* Find this worktree's sandbox of that name, or die saying so. */
+void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out);
+/*
+ * The sandboxes a command names, or with all every one of this worktree.
+ * Unknown or invalid names are reported and counted in *failed.
+ */
+void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
+		struct sandbox **out, size_t *nr, int *failed);
+/* The runtime a sandbox was made with, or die naming what is missing. */
+void ctx_runtime(struct runtime *rt, const char *name);
+/* A config value for a sand.* key, or NULL. The result is owned by the caller. */
+char *ctx_config(struct cmd_ctx *ctx, const char *key);
+
+#endif

@@ -1,0 +1,286 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clone.h"
+#include "gitutil.h"
+#include "lifecycle.h"
+#include "msg.h"
+#include "path.h"
+
+#define ORIGIN_RO "/run/git-origin-ro"
+
+void sandbox_mirror_path(const struct sandbox *sb, const char *root, struct strbuf *out)
+{
+	mirror_path(out, root, sb->gitdir);
+}
+
+int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb)
+{
+	static const char *const pid1[] = { "sleep", "infinity", NULL };
+	struct container_spec spec = { 0 };
+	struct strbuf name = STRBUF_INIT, clone = STRBUF_INIT, mirror = STRBUF_INIT;
+	struct strbuf id = STRBUF_INIT, why = STRBUF_INIT;
+	struct mount_spec *mounts = xcalloc(sb->opts.mounts.nr + 1, sizeof(*mounts));
+	size_t nr_mounts = 0;
+	int ret = -1;
+
+	sandbox_container_name(sb, &name);
+	sandbox_clone_path(sb, &clone);
+	sandbox_mirror_path(sb, root, &mirror);
+
+	spec.name = name.buf;
+	spec.hostname = sb->name;
+	spec.image = sb->image;
+	spec.workdir = "/app";
+	spec.labels[spec.nr_labels++] = (struct label){ LABEL_ID, sb->id };
+	spec.labels[spec.nr_labels++] = (struct label){ LABEL_NAME, sb->name };
+	spec.labels[spec.nr_labels++] = (struct label){ LABEL_WORKTREE, sb->worktree };
+	spec.binds = xcalloc(3 + sb->opts.mounts.nr, sizeof(*spec.binds));
+	spec.binds[spec.nr_binds++] = (struct bind){ clone.buf, "/app", 0 };
+	/* Where the clone's alternates expect it, and as origin. */
+	spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, mirror.buf, 1 };
+	spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, ORIGIN_RO, 1 };
+	for (size_t i = 0; i < sb->opts.mounts.nr; i++) {
+		struct mount_spec *m = &mounts[nr_mounts];
+
+		strbuf_reset(&why);
+		if (mount_spec_parse(sb->opts.mounts.items[i], m, &why) < 0) {
+			error("invalid mount '%s': %s", sb->opts.mounts.items[i], why.buf);
+			goto done;
+		}
+		nr_mounts++;
+		spec.binds[spec.nr_binds++] = (struct bind){ m->src, m->dst, m->readonly };
+	}
+	spec.cpus = sb->opts.cpus;
+	spec.memory = sb->opts.memory;
+	spec.network = sb->opts.network;
+	spec.env_files = &sb->opts.env_files;
+	spec.command = pid1;
+
+	if (rt->ops->create(rt, &spec, &id) < 0)
+		goto done;
+	free(sb->container);
+	sb->container = strbuf_detach(&id, NULL);
+	ret = 0;
+done:
+	for (size_t i = 0; i < nr_mounts; i++)
+		mount_spec_clear(&mounts[i]);
+	free(mounts);
+	free(spec.binds);
+	strbuf_release(&name);
+	strbuf_release(&clone);
+	strbuf_release(&mirror);
+	strbuf_release(&id);
+	strbuf_release(&why);
+	return ret;
+}
+
+int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
+			   struct sandbox *sb)
+{
+	struct container_info ci = { 0 };
+	struct strbuf clone = STRBUF_INIT;
+	int ret = -1, found;
+
+	sandbox_clone_path(sb, &clone);
+	if (access(clone.buf, F_OK) < 0) {
+		error("the clone of sandbox '%s' is missing ('%s')", sb->name, clone.buf);
+		goto done;
+	}
+	found = sb->container ? rt->ops->inspect(rt, sb->container, &ci) : RUNTIME_NOT_FOUND;
+	if (found < 0)
+		goto done;
+	if (found == RUNTIME_NOT_FOUND) {
+		if (sandbox_create_container(rt, root, sb) < 0 || store_update(st, sb) < 0)
+			goto done;
+		ci.state = CONTAINER_CREATED;
+	}
+	if (ci.state != CONTAINER_RUNNING && rt->ops->start(rt, sb->container) < 0)
+		goto done;
+	ret = 0;
+done:
+	container_info_clear(&ci);
+	strbuf_release(&clone);
+	return ret;
+}
+
+int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *sb,
+			  struct strbuf *out)
+{
+	/* A fixed script: nothing from the user or the sandbox is in it. */
+	static const char *const probe[] = {
+		"sh", "-c", "for s in zsh bash sh; do command -v $s && exit 0; done; exit 1", NULL
+	};
+	int status;
+
+	strbuf_reset(out);
+	if (sb->opts.shell) {
+		strbuf_addstr(out, sb->opts.shell);
+		return 0;
+	}
+	status = rt->ops->exec_capture(rt, sb->container, probe, out);
+	strbuf_trim(out);
+	if (status != 0 || !out->len || strchr(out->buf, '\n')) {
+		strbuf_reset(out);
+		strbuf_addstr(out, "/bin/sh");
+		return 0;
+	}
+	sb->opts.shell = xstrdup(out->buf);
+	/* Remembering it only saves a probe next time. */
+	store_update(st, sb);
+	return 0;
+}
+
+void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, "sand/%s", sb->name);
+}
+
+enum remote_owner { REMOTE_ABSENT, REMOTE_OURS, REMOTE_FOREIGN };
+
+/*
+ * Who owns the remote "sand/<name>": nobody, git-sand (the sandbox id it
+ * was made for goes to owner_id), or the user.
+ */
+static int remote_owner(git_repository *repo, const struct sandbox *sb, struct strbuf *owner_id)
+{
+	struct strbuf name = STRBUF_INIT, key = STRBUF_INIT;
+	git_remote *remote = NULL;
+	git_config *cfg = NULL;
+	int err, ret = -1;
+
+	sandbox_remote_name(sb, &name);
+	err = git_remote_lookup(&remote, repo, name.buf);
+	git_error_clear();
+	if (err == GIT_ENOTFOUND) {
+		ret = REMOTE_ABSENT;
+		goto done;
+	}
+	/* A remote libgit2 cannot parse still counts as someone's remote. */
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		error_lg2("cannot read the repository's configuration");
+		goto done;
+	}
+	strbuf_addf(&key, "remote.%s.sandbox", name.buf);
+	err = config_get_str(cfg, key.buf, owner_id);
+	if (err < 0)
+		goto done;
+	ret = err ? REMOTE_OURS : REMOTE_FOREIGN;
+done:
+	git_remote_free(remote);
+	git_config_free(cfg);
+	strbuf_release(&name);
+	strbuf_release(&key);
+	return ret;
+}
+
+int sandbox_remote_check(git_repository *repo, struct store *st, const struct sandbox *sb)
+{
+	struct strbuf owner = STRBUF_INIT;
+	struct sandbox other = { 0 };
+	int who = remote_owner(repo, sb, &owner), ret = 0;
+
+	if (who < 0) {
+		ret = -1;
+	} else if (who == REMOTE_FOREIGN) {
+		ret = error("remote 'sand/%s' already exists and was not made by git-sand", sb->name);
+	} else if (who == REMOTE_OURS && strcmp(owner.buf, sb->id)) {
+		/* Another worktree of this repository may use the name. */
+		int found = store_get_by_id(st, owner.buf, &other);
+
+		if (found < 0)
+			ret = -1;
+		else if (!found)
+			ret = error("remote 'sand/%s' belongs to the sandbox of that name in '%s'",
+				    sb->name, other.worktree);
+	}
+	sandbox_clear(&other);
+	strbuf_release(&owner);
+	return ret;
+}
+
+int sandbox_remote_add(git_repository *repo, struct store *st, const struct sandbox *sb)
+{
+	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT, spec = STRBUF_INIT, key = STRBUF_INIT;
+	git_remote *remote = NULL;
+	git_config *cfg = NULL;
+	int ret = -1;
+
+	if (sandbox_remote_check(repo, st, sb) < 0)
+		goto done;
+	sandbox_remote_name(sb, &name);
+	/* What is left is ours and stale: replace it. */
+	if (git_remote_delete(repo, name.buf) < 0)
+		git_error_clear(); /* absent */
+	sandbox_clone_path(sb, &url);
+	strbuf_addf(&spec, "+refs/heads/*:refs/remotes/%s/*", name.buf);
+	if (git_remote_create_with_fetchspec(&remote, repo, name.buf, url.buf, spec.buf) < 0) {
+		error_lg2("cannot add the remote '%s'", name.buf);
+		goto done;
+	}
+	strbuf_addf(&key, "remote.%s.sandbox", name.buf);
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_set_string(cfg, key.buf, sb->id) < 0) {
+		error_lg2("cannot mark the remote '%s' as git-sand's", name.buf);
+		git_remote_delete(repo, name.buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	git_remote_free(remote);
+	git_config_free(cfg);
+	strbuf_release(&name);
+	strbuf_release(&url);
+	strbuf_release(&spec);
+	strbuf_release(&key);
+	return ret;
+}
+
+int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb)
+{
+	struct strbuf name = STRBUF_INIT, owner = STRBUF_INIT;
+	int who = remote_owner(repo, sb, &owner), ret = 0;
+
+	if (who < 0) {
+		ret = -1;
+	} else if (who == REMOTE_OURS && !strcmp(owner.buf, sb->id)) {
+		sandbox_remote_name(sb, &name);
+		if (git_remote_delete(repo, name.buf) < 0)
+			ret = error_lg2("cannot remove the remote '%s'", name.buf);
+	}
+	strbuf_release(&name);
+	strbuf_release(&owner);
+	return ret;
+}
+
+int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
+		    struct sandbox *sb)
+{
+	git_repository *own = NULL;
+	int ret = 0;
+
+	free(sb->state);
+	sb->state = xstrdup("removing");
+	if (store_update(st, sb) < 0)
+		return -1;
+
+	if (sb->container && rt->ops->remove(rt, sb->container) < 0)
+		ret = -1;
+	if (remove_tree(sb->dir) < 0)
+		ret = -1;
+	if (!repo) {
+		if (git_repository_open_ext(&own, sb->gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
+			git_error_clear(); /* the repository is gone: so is its remote */
+		repo = own;
+	}
+	if (repo && sandbox_remote_remove(repo, sb) < 0)
+		ret = -1;
+	git_repository_free(own);
+	/* The row goes last, and only once the rest is gone: gc can retry. */
+	if (!ret && store_delete(st, sb->id) < 0)
+		ret = -1;
+	return ret;
+}

@@ -1,0 +1,53 @@
+#ifndef LIFECYCLE_H
+#define LIFECYCLE_H
+
+#include <git2.h>
+
+#include "runtime.h"
+#include "sandbox.h"
+#include "store.h"
+
+/*
+ * What a sandbox is made of, beyond its row: a clone directory, a
+ * container and a remote in the host repository. These functions create,
+ * repair and remove those parts; they return 0 or -1 with a message.
+ */
+
+/* Where the mirror of the sandbox's repository lives. */
+void sandbox_mirror_path(const struct sandbox *sb, const char *root, struct strbuf *out);
+
+/* Create the container from the sandbox's stored options. */
+int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb);
+
+/*
+ * Make sure the container exists and runs: recreate it from the stored
+ * options if it is gone, start it if stopped. Records a new container id.
+ */
+int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
+			   struct sandbox *sb);
+
+/* The shell to use: the stored one, else the first of zsh, bash, sh. */
+int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *sb,
+			  struct strbuf *out);
+
+/*
+ * The host remote "sand/<name>": its URL is the clone, its branches go to
+ * refs/remotes/sand/<name>/. A remote of that name that git-sand did not
+ * make is never replaced.
+ */
+void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out);
+/* Fails, touching nothing, if a foreign remote of that name exists. */
+int sandbox_remote_check(git_repository *repo, struct store *st, const struct sandbox *sb);
+int sandbox_remote_add(git_repository *repo, struct store *st, const struct sandbox *sb);
+/* Remove the remote and its remote-tracking refs, if it is ours. */
+int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb);
+
+/*
+ * Remove everything: container, directory, remote, row. Tolerates any of
+ * them being gone already. repo may be NULL: then the host repository is
+ * opened from the sandbox's record (and skipped if it is gone).
+ */
+int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
+		    struct sandbox *sb);
+
+#endif

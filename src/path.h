@@ -1,0 +1,28 @@
+#ifndef PATH_H
+#define PATH_H
+
+#include <git2.h>
+
+#include "strbuf.h"
+
+/*
+ * The state root: $GIT_SAND_HOME, else sand.home, else
+ * $XDG_STATE_HOME/git-sand, else ~/.local/state/git-sand.
+ * Always absolute. Returns 0 or -1 with a message.
+ */
+int sand_state_root(git_config *cfg, struct strbuf *out);
+
+/* mkdir -p with mode 0700 for what it creates. Returns 0 or -1 (errno). */
+int mkdir_p(const char *path, mode_t mode);
+
+/*
+ * Remove a directory tree without following symlinks, staying on its
+ * filesystem and inside it (openat/unlinkat). Returns 0 or -1 with a
+ * message; a missing path is not an error.
+ */
+int remove_tree(const char *path);
+
+/* Join "dir/name" into out (reset first). */
+void path_join(struct strbuf *out, const char *dir, const char *name);
+
+#endif

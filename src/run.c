@@ -1,0 +1,322 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "run.h"
+
+void child_clear(struct child *c)
+{
+	argv_clear(&c->args);
+	argv_clear(&c->env);
+}
+
+int find_in_path(const char *prog, struct strbuf *out)
+{
+	const char *path = getenv("PATH");
+	struct strbuf sb = STRBUF_INIT;
+	int found = 0;
+
+	if (strchr(prog, '/')) {
+		found = !access(prog, X_OK);
+		if (found && out)
+			strbuf_addstr(out, prog);
+		return found;
+	}
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	while (*path && !found) {
+		const char *end = strchrnul(path, ':');
+		struct stat st;
+
+		strbuf_reset(&sb);
+		if (end == path)
+			strbuf_addch(&sb, '.');
+		else
+			strbuf_add(&sb, path, (size_t)(end - path));
+		strbuf_addf(&sb, "/%s", prog);
+		if (!stat(sb.buf, &st) && S_ISREG(st.st_mode) && !access(sb.buf, X_OK)) {
+			found = 1;
+			if (out)
+				strbuf_addbuf(out, &sb);
+		}
+		path = *end ? end + 1 : end;
+	}
+	strbuf_release(&sb);
+	return found;
+}
+
+static void child_setenv(struct argv *env)
+{
+	for (size_t i = 0; i < env->nr; i++) {
+		char *eq = strchr(env->v[i], '=');
+
+		if (!eq) {
+			unsetenv(env->v[i]);
+		} else {
+			*eq = '\0';
+			setenv(env->v[i], eq + 1, 1);
+			*eq = '=';
+		}
+	}
+}
+
+/* In the child, after fork: report failure to the parent through errfd. */
+static __attribute__((noreturn)) void child_fail(int errfd, int stage)
+{
+	int msg[2] = { stage, errno };
+
+	if (write(errfd, msg, sizeof(msg)) < 0) {
+		/* the parent sees a short read */
+	}
+	_exit(127);
+}
+
+static int open_null(int flags)
+{
+	return open("/dev/null", flags | O_CLOEXEC);
+}
+
+static void pump(struct child *c, int infd, int outfd, int errfd)
+{
+	struct pollfd pfd[3];
+	size_t in_off = 0;
+
+	for (;;) {
+		int n = 0, out_i = -1, err_i = -1, in_i = -1;
+
+		if (outfd >= 0) {
+			pfd[n] = (struct pollfd){ outfd, POLLIN, 0 };
+			out_i = n++;
+		}
+		if (errfd >= 0) {
+			pfd[n] = (struct pollfd){ errfd, POLLIN, 0 };
+			err_i = n++;
+		}
+		if (infd >= 0) {
+			pfd[n] = (struct pollfd){ infd, POLLOUT, 0 };
+			in_i = n++;
+		}
+		if (!n)
+			break;
+		if (poll(pfd, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (in_i >= 0 && pfd[in_i].revents) {
+			ssize_t w = 0;
+
+			if (pfd[in_i].revents & POLLOUT)
+				w = write(infd, c->in + in_off, c->in_len - in_off);
+			if (w > 0)
+				in_off += (size_t)w;
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0 || in_off == c->in_len) {
+				close(infd);
+				infd = -1;
+			}
+		}
+		for (int k = 0; k < 2; k++) {
+			int i = k ? err_i : out_i;
+			int *fd = k ? &errfd : &outfd;
+			struct strbuf *sb = k ? c->err : c->out;
+			ssize_t r;
+
+			if (i < 0 || !pfd[i].revents)
+				continue;
+			strbuf_grow(sb, 8192);
+			r = read(*fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0) {
+				close(*fd);
+				*fd = -1;
+				continue;
+			}
+			sb->len += (size_t)r;
+			sb->buf[sb->len] = '\0';
+		}
+	}
+	if (infd >= 0)
+		close(infd);
+}
+
+int run_child(struct child *c)
+{
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int status_pipe[2] = { -1, -1 };
+	struct sigaction ign, old_int, old_quit;
+	int failed[2] = { 0, 0 };
+	int status = 0, ret = -1;
+	ssize_t got;
+	pid_t pid;
+	char **argv = argv_vec(&c->args);
+
+	if (!argv[0])
+		BUG("run_child with an empty argv");
+	c->exited = 0;
+	c->code = 0;
+
+	if ((c->in && pipe2(in, O_CLOEXEC)) ||
+	    (c->out && pipe2(out, O_CLOEXEC)) ||
+	    (c->err && c->err != c->out && pipe2(err, O_CLOEXEC)) ||
+	    pipe2(status_pipe, O_CLOEXEC)) {
+		error_errno("cannot create a pipe");
+		goto done;
+	}
+
+	if (c->foreground) {
+		memset(&ign, 0, sizeof(ign));
+		ign.sa_handler = SIG_IGN;
+		sigemptyset(&ign.sa_mask);
+		sigaction(SIGINT, &ign, &old_int);
+		sigaction(SIGQUIT, &ign, &old_quit);
+	}
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		error_errno("cannot fork to run '%s'", argv[0]);
+		goto restore;
+	}
+	if (!pid) {
+		int fd;
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigemptyset(&dfl.sa_mask);
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				sigaction(s, &dfl, NULL);
+
+		if (c->in) {
+			fd = in[0];
+		} else if (c->no_stdin) {
+			fd = open_null(O_RDONLY);
+		} else {
+			fd = 0;
+		}
+		if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0))
+			child_fail(status_pipe[1], 1);
+		if (c->out && dup2(out[1], 1) < 0)
+			child_fail(status_pipe[1], 1);
+		if (c->err) {
+			if (dup2(c->err == c->out ? out[1] : err[1], 2) < 0)
+				child_fail(status_pipe[1], 1);
+		} else if (c->silent_err) {
+			fd = open_null(O_WRONLY);
+			if (fd < 0 || dup2(fd, 2) < 0)
+				child_fail(status_pipe[1], 1);
+		}
+		if (c->dir && chdir(c->dir) < 0)
+			child_fail(status_pipe[1], 2);
+		child_setenv(&c->env);
+		execvp(argv[0], argv);
+		child_fail(status_pipe[1], 3);
+	}
+
+	close(status_pipe[1]);
+	status_pipe[1] = -1;
+	if (in[0] >= 0) {
+		close(in[0]);
+		in[0] = -1;
+	}
+	if (out[1] >= 0) {
+		close(out[1]);
+		out[1] = -1;
+	}
+	if (err[1] >= 0) {
+		close(err[1]);
+		err[1] = -1;
+	}
+	if (in[1] >= 0)
+		fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
+	signal(SIGPIPE, SIG_IGN);
+
+	pump(c, in[1], out[0], err[0]);
+	in[1] = out[0] = err[0] = -1;
+
+	do {
+		got = read(status_pipe[0], failed, sizeof(failed));
+	} while (got < 0 && errno == EINTR);
+
+	for (;;) {
+		pid_t w = waitpid(pid, &status, 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno == EINTR) {
+			/* We were told to stop: pass it on, then wait. */
+			if (cleanup_signalled())
+				kill(pid, SIGTERM);
+			continue;
+		}
+		error_errno("waitpid for '%s' failed", argv[0]);
+		goto restore;
+	}
+
+	if (got == (ssize_t)sizeof(failed)) {
+		errno = failed[1];
+		c->exited = 1;
+		if (failed[0] == 3) {
+			c->code = errno == ENOENT ? 127 : 126;
+			ret = error_errno("cannot run '%s'", argv[0]);
+		} else if (failed[0] == 2) {
+			c->code = 127;
+			ret = error_errno("cannot change to '%s'", c->dir);
+		} else {
+			c->code = 127;
+			ret = error_errno("cannot set up the standard streams of '%s'", argv[0]);
+		}
+		/* A program that could not start is still a status, as in sh. */
+		ret = c->code;
+		goto restore;
+	}
+
+	if (WIFEXITED(status)) {
+		c->exited = 1;
+		c->code = WEXITSTATUS(status);
+		ret = c->code;
+	} else if (WIFSIGNALED(status)) {
+		c->code = WTERMSIG(status);
+		ret = 128 + c->code;
+	} else {
+		BUG("waitpid returned a status that is neither exit nor signal");
+	}
+
+restore:
+	if (c->foreground) {
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGQUIT, &old_quit, NULL);
+	}
+done:
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+		if (status_pipe[i] >= 0)
+			close(status_pipe[i]);
+	}
+	return ret;
+}
+
+void child_describe(const struct child *c, struct strbuf *out)
+{
+	if (c->exited)
+		strbuf_addf(out, "exited with status %d", c->code);
+	else
+		strbuf_addf(out, "killed by signal %d (%s)", c->code, strsignal(c->code));
+}

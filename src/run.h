@@ -1,0 +1,54 @@
+#ifndef RUN_H
+#define RUN_H
+
+#include "argv.h"
+#include "strbuf.h"
+
+/*
+ * Running a child process from an argv, never through a shell.
+ *
+ * By default the child inherits stdin, stdout and stderr. Set out/err to
+ * capture them (both may point at the same strbuf), in to feed stdin from a
+ * buffer, or no_stdin to give it /dev/null.
+ */
+struct child {
+	struct argv args;
+	struct argv env;	/* "KEY=VALUE" to add, "KEY" to unset */
+	const char *dir;	/* chdir here first, if set */
+
+	struct strbuf *out;
+	struct strbuf *err;
+	const char *in;		/* fed to stdin when set */
+	size_t in_len;
+	unsigned no_stdin:1;
+	unsigned silent_err:1;	/* stderr to /dev/null when not captured */
+	/*
+	 * Ignore SIGINT and SIGQUIT in the parent while the child runs, as
+	 * system(3) does: for commands whose exit status is the user's.
+	 */
+	unsigned foreground:1;
+
+	/* Results. */
+	int exited;		/* 1 if it exited, 0 if a signal ended it */
+	int code;		/* exit code, or the signal number */
+};
+
+#define CHILD_INIT { .args = ARGV_INIT, .env = ARGV_INIT }
+
+/*
+ * Run the child to completion. Returns -1 (with an error message) when it
+ * could not be started at all; otherwise its status in the shell's
+ * convention: the exit code, or 128 + signal number. A program that is not
+ * found gives 127, one that cannot be executed 126, as in a shell; then
+ * child->exited is 1 and errno-like detail is in the message.
+ */
+int run_child(struct child *c);
+void child_clear(struct child *c);
+
+/* Describe how a finished child ended, e.g. "exited with status 3". */
+void child_describe(const struct child *c, struct strbuf *out);
+
+/* Search PATH like execvp; returns 1 if found (and sets *out when given). */
+int find_in_path(const char *prog, struct strbuf *out);
+
+#endif

@@ -1,0 +1,71 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "run.h"
+#include "runtime.h"
+
+extern const struct runtime_ops podman_ops, docker_ops;
+
+static const struct runtime_ops *const backends[] = { &podman_ops, &docker_ops };
+const char *const runtime_names[] = { "podman", "docker", NULL };
+
+const char *container_state_name(enum container_state s)
+{
+	switch (s) {
+	case CONTAINER_MISSING: return "missing";
+	case CONTAINER_CREATED: return "created";
+	case CONTAINER_RUNNING: return "running";
+	case CONTAINER_STOPPED: return "stopped";
+	}
+	return "unknown";
+}
+
+void container_info_clear(struct container_info *ci)
+{
+	free(ci->id);
+	free(ci->name);
+	free(ci->sandbox_id);
+	memset(ci, 0, sizeof(*ci));
+}
+
+void container_info_list_free(struct container_info *list, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		container_info_clear(&list[i]);
+	free(list);
+}
+
+int runtime_select(struct runtime *rt, const char *name)
+{
+	memset(rt, 0, sizeof(*rt));
+	if (name && *name) {
+		for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+			if (strcmp(backends[i]->name, name))
+				continue;
+			if (!find_in_path(name, NULL))
+				return error("runtime '%s' is not installed (no '%s' in PATH): "
+					     "install it, or choose another with --runtime or sand.runtime",
+					     name, name);
+			rt->ops = backends[i];
+			rt->program = xstrdup(name);
+			return 0;
+		}
+		return error("unknown runtime '%s' (known: podman, docker)", name);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+		if (find_in_path(backends[i]->name, NULL)) {
+			rt->ops = backends[i];
+			rt->program = xstrdup(backends[i]->name);
+			return 0;
+		}
+	}
+	return error("no container runtime found: install podman (apt-get install podman) "
+		     "or docker, or set sand.runtime");
+}
+
+void runtime_clear(struct runtime *rt)
+{
+	free(rt->program);
+	memset(rt, 0, sizeof(*rt));
+}

@@ -1,0 +1,108 @@
+#ifndef RUNTIME_H
+#define RUNTIME_H
+
+#include <stddef.h>
+
+#include "argv.h"
+#include "parse-options.h"
+#include "strbuf.h"
+
+/*
+ * The container ops layer: a small table of operations per backend.
+ * A backend builds argument vectors for its CLI and parses its JSON output
+ * (as untrusted input); it never goes through a shell.
+ */
+
+struct container_spec {
+	const char *name;	/* the container's name */
+	const char *hostname;
+	const char *image;
+	const char *workdir;
+	struct label { const char *key, *value; } labels[4];
+	size_t nr_labels;
+	struct bind { const char *src, *dst; int readonly; } *binds;
+	size_t nr_binds;
+	const char *cpus, *memory, *network;
+	const struct string_list *env_files;
+	const char *const *command;	/* PID 1's command, NULL-terminated */
+};
+
+enum container_state {
+	CONTAINER_MISSING,
+	CONTAINER_CREATED,	/* created, never started */
+	CONTAINER_RUNNING,
+	CONTAINER_STOPPED,	/* exited, paused, anything else */
+};
+
+const char *container_state_name(enum container_state s);
+
+struct container_info {
+	char *id;
+	char *name;
+	char *sandbox_id;	/* from the label, when present */
+	enum container_state state;
+};
+void container_info_clear(struct container_info *ci);
+
+struct exec_opts {
+	const char *workdir;
+	const char *user;		/* "uid:gid", or NULL for the image's */
+	unsigned interactive:1;		/* -i: keep stdin open */
+	unsigned tty:1;			/* -t: allocate a terminal */
+	const struct string_list *env;	/* KEY=VALUE */
+};
+
+struct runtime;
+
+struct runtime_ops {
+	const char *name;
+	/* Create a container; its id goes to id_out. */
+	int (*create)(struct runtime *rt, const struct container_spec *spec, struct strbuf *id_out);
+	int (*start)(struct runtime *rt, const char *ctr);
+	int (*stop)(struct runtime *rt, const char *ctr);
+	/* Remove (forcefully); a container that does not exist is success. */
+	int (*remove)(struct runtime *rt, const char *ctr);
+	/*
+	 * Run a command with the caller's stdio; returns its status as a
+	 * shell would (127 not found, 128+N killed by signal N), or -1.
+	 */
+	int (*exec)(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		    const char *const *cmd);
+	/* Run a command and capture its stdout; returns its status or -1. */
+	int (*exec_capture)(struct runtime *rt, const char *ctr, const char *const *cmd,
+			    struct strbuf *out);
+	/* 0, or STORE-style 1 when the container does not exist, or -1. */
+	int (*inspect)(struct runtime *rt, const char *ctr, struct container_info *out);
+	/* Every container carrying the label key (one call to the runtime). */
+	int (*list)(struct runtime *rt, const char *label_key,
+		    struct container_info **out, size_t *nr);
+	/* 1 if present locally, 0 if not, -1 on error. */
+	int (*image_exists)(struct runtime *rt, const char *image);
+};
+
+struct runtime {
+	const struct runtime_ops *ops;
+	char *program;	/* the CLI to run: "podman", "docker", or a path */
+};
+
+#define RUNTIME_NOT_FOUND 1
+
+/*
+ * Pick the runtime: the name given (from --runtime or sand.runtime), else
+ * the first of podman and docker that is installed. The CLI may be
+ * overridden by sand.<runtime>Program... (see the manual). Returns 0 or -1
+ * with a message naming what to install or set.
+ */
+int runtime_select(struct runtime *rt, const char *name);
+void runtime_clear(struct runtime *rt);
+/* The names of the known runtimes, for messages and completion. */
+extern const char *const runtime_names[];
+
+void container_info_list_free(struct container_info *list, size_t nr);
+
+/* The label keys git-sand puts on its containers. */
+#define LABEL_ID "io.git-sand.id"
+#define LABEL_WORKTREE "io.git-sand.worktree"
+#define LABEL_NAME "io.git-sand.name"
+
+#endif

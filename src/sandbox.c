@@ -1,0 +1,137 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "msg.h"
+#include "sandbox.h"
+
+void sandbox_opts_clear(struct sandbox_opts *o)
+{
+	free(o->cpus);
+	free(o->memory);
+	free(o->network);
+	free(o->shell);
+	string_list_clear(&o->mounts);
+	string_list_clear(&o->env_files);
+	memset(o, 0, sizeof(*o));
+}
+
+void sandbox_clear(struct sandbox *sb)
+{
+	free(sb->id);
+	free(sb->name);
+	free(sb->worktree);
+	free(sb->gitdir);
+	free(sb->dir);
+	free(sb->runtime);
+	free(sb->image);
+	free(sb->container);
+	free(sb->state);
+	sandbox_opts_clear(&sb->opts);
+	memset(sb, 0, sizeof(*sb));
+}
+
+void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/app", sb->dir);
+}
+
+void sandbox_container_name(const struct sandbox *sb, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, "sand-%s-%.8s", sb->name, sb->id);
+}
+
+static void add_str(cJSON *obj, const char *key, const char *val)
+{
+	if (val)
+		cJSON_AddStringToObject(obj, key, val);
+}
+
+static void add_list(cJSON *obj, const char *key, const struct string_list *l)
+{
+	cJSON *arr;
+
+	if (!l->nr)
+		return;
+	arr = cJSON_AddArrayToObject(obj, key);
+	for (size_t i = 0; i < l->nr; i++)
+		cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+}
+
+char *sandbox_opts_to_json(const struct sandbox_opts *o)
+{
+	cJSON *obj = cJSON_CreateObject();
+	char *s, *res;
+
+	if (!obj)
+		die("out of memory");
+	add_str(obj, "cpus", o->cpus);
+	add_str(obj, "memory", o->memory);
+	add_str(obj, "network", o->network);
+	add_str(obj, "shell", o->shell);
+	add_list(obj, "mounts", &o->mounts);
+	add_list(obj, "env_files", &o->env_files);
+	if (o->branch)
+		cJSON_AddBoolToObject(obj, "branch", 1);
+	s = cJSON_PrintUnformatted(obj);
+	cJSON_Delete(obj);
+	if (!s)
+		die("out of memory");
+	res = xstrdup(s);
+	cJSON_free(s);
+	return res;
+}
+
+static int get_str(const cJSON *obj, const char *key, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || !v->valuestring)
+		return error("sandbox options: '%s' is not a string", key);
+	free(*out);
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+static int get_list(const cJSON *obj, const char *key, struct string_list *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key), *it;
+
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsArray(v))
+		return error("sandbox options: '%s' is not a list", key);
+	cJSON_ArrayForEach(it, v) {
+		if (!cJSON_IsString(it) || !it->valuestring)
+			return error("sandbox options: '%s' holds a non-string", key);
+		string_list_append(out, it->valuestring);
+	}
+	return 0;
+}
+
+int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
+{
+	cJSON *obj = cJSON_Parse(json);
+	const cJSON *b;
+	int ret = -1;
+
+	if (!obj || !cJSON_IsObject(obj)) {
+		error("sandbox options: not a JSON object");
+		goto done;
+	}
+	if (get_str(obj, "cpus", &o->cpus) || get_str(obj, "memory", &o->memory) ||
+	    get_str(obj, "network", &o->network) || get_str(obj, "shell", &o->shell) ||
+	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files))
+		goto done;
+	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");
+	o->branch = cJSON_IsTrue(b);
+	ret = 0;
+done:
+	cJSON_Delete(obj);
+	return ret;
+}

@@ -1,0 +1,81 @@
+#ifndef SANDBOX_H
+#define SANDBOX_H
+
+#include <stdint.h>
+
+#include "parse-options.h"
+#include "strbuf.h"
+
+/*
+ * A sandbox as the store records it. Strings are owned (NULL when unset).
+ *
+ * Its lifecycle: a row is written in state "creating" before anything
+ * else exists; "ready" once clone, container and remote exist; "removing"
+ * while rm takes it apart. A row left in "creating" or "removing" by a
+ * killed process is what gc repairs.
+ */
+struct sandbox {
+	char *id;		/* 16 hex digits, random, never reused */
+	char *name;		/* unique per worktree; see sandbox_name_check() */
+	char *worktree;		/* absolute path of the host worktree */
+	char *gitdir;		/* the host repository's common git dir */
+	char *dir;		/* the sandbox's own directory under the state root */
+	char *runtime;		/* "podman", "docker" */
+	char *image;
+	char *container;	/* the runtime's container id, once created */
+	char *state;		/* "creating", "ready", "removing" */
+	struct sandbox_opts {
+		char *cpus;
+		char *memory;
+		char *network;
+		char *shell;	/* the shell found in the image, once known */
+		struct string_list mounts;	/* SRC:DST[:ro] as given */
+		struct string_list env_files;	/* absolute paths */
+		int branch;	/* -b: a branch named after the sandbox */
+	} opts;
+	int64_t created;	/* seconds since the epoch */
+	int64_t updated;
+};
+
+void sandbox_clear(struct sandbox *sb);
+
+/* The clone inside the sandbox's directory: "<dir>/app". */
+void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out);
+/* The container's name: "sand-<name>-<id prefix>". */
+void sandbox_container_name(const struct sandbox *sb, struct strbuf *out);
+
+/*
+ * The options as a JSON object, and back. The parser treats its input as
+ * untrusted: unknown keys are ignored, wrong types are errors.
+ */
+char *sandbox_opts_to_json(const struct sandbox_opts *o);
+int sandbox_opts_from_json(struct sandbox_opts *o, const char *json);
+void sandbox_opts_clear(struct sandbox_opts *o);
+
+/* 16 random hex digits. Returns 0 or -1 with a message. */
+int sandbox_new_id(struct strbuf *out);
+
+/*
+ * Names: lowercase letters, digits, '-', '.', '_', starting with a letter
+ * or digit, at most 63 characters, and a valid git remote name component
+ * (no "..", no ".lock" suffix, not ending in '.'). Returns 0, or -1 with
+ * the reason in why.
+ */
+#define SANDBOX_NAME_MAX 63
+int sandbox_name_check(const char *name, struct strbuf *why);
+/* A short readable name such as "brave-otter"; seeded from urandom. */
+void sandbox_name_generate(struct strbuf *out);
+
+/*
+ * A mount spec "SRC:DST[:ro]" with absolute paths (no ".." components, no
+ * ':' or ',' in either). Returns 0 or -1 with the reason in why.
+ */
+struct mount_spec {
+	char *src;
+	char *dst;
+	int readonly;
+};
+int mount_spec_parse(const char *spec, struct mount_spec *out, struct strbuf *why);
+void mount_spec_clear(struct mount_spec *m);
+
+#endif

@@ -1,0 +1,58 @@
+#!/bin/sh
+# Build the small image the tests run sandboxes in, from this machine's own
+# busybox and git (no registry needed): busybox for a shell and coreutils,
+# git with its helpers and the libraries they link.
+#
+# usage: tests/image/build.sh <runtime> <image-name>
+set -eu
+runtime=${1:-podman}
+image=${2:-localhost/git-sand-test:latest}
+
+busybox=$(command -v busybox) || { echo >&2 "build.sh: busybox is needed (apt-get install busybox-static)"; exit 1; }
+git=$(command -v git)
+gitcore=$(git --exec-path)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root/bin" "$root/usr/bin" "$root/etc" "$root/tmp" "$root/root" \
+	"$root/app" "$root/run" "$root/usr/share" "$root/proc" "$root/sys" "$root/dev"
+chmod 1777 "$root/tmp"
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+cp "$git" "$root/usr/bin/git"
+mkdir -p "$root$gitcore"
+# git-core is mostly hard links to git: tar keeps them hard links.
+tar -C / -cf - "${gitcore#/}" | tar -C "$root" -xf -
+[ -d /usr/share/git-core ] && cp -a /usr/share/git-core "$root/usr/share/"
+
+# The shared libraries git and its helpers need, with the loader.
+for bin in "$git" "$gitcore"/git-remote-http "$gitcore"/git-http-fetch; do
+	[ -x "$bin" ] || continue
+	ldd "$bin" 2>/dev/null | awk '/=>/ { print $3 } !/=>/ && /^\t\// { print $1 }'
+done | sort -u | while read -r lib; do
+	[ -n "$lib" ] || continue
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+ln -s usr/lib "$root/lib" 2>/dev/null || true
+if [ -d /lib64 ] && [ ! -e "$root/lib64" ]; then
+	mkdir -p "$root/lib64"
+	cp -L /lib64/ld-linux-*.so.* "$root/lib64/" 2>/dev/null || true
+fi
+
+cat >"$root/etc/passwd" <<'PASSWD'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+PASSWD
+cat >"$root/etc/group" <<'GROUP'
+root:x:0:
+nogroup:x:65534:
+GROUP
+
+q=; [ "$runtime" = podman ] && q=--quiet
+tar -C "$root" -cf - . | "$runtime" import $q \
+	--change 'CMD ["/bin/sh"]' --change 'ENV PATH=/usr/bin:/bin' \
+	- "$image" >/dev/null

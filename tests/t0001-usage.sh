@@ -1,0 +1,145 @@
+#!/bin/sh
+test_description='command line: usage, unknown commands and options, version, repository discovery'
+. ./test-lib.sh
+
+test_expect_success 'setup' '
+	test_create_repo repo &&
+	mkdir -p repo/sub/dir
+'
+
+test_expect_success 'no arguments lists the commands and exits 129' '
+	test_expect_code 129 git sand >out &&
+	test_grep "^usage: git sand" out &&
+	test_grep "^   new " out &&
+	test_grep "^   rm " out
+'
+
+test_expect_success '-h lists the commands and exits 129' '
+	test_expect_code 129 git sand -h >out &&
+	test_grep "These are the git sand commands" out
+'
+
+test_expect_success 'an unknown command is named, exit 129' '
+	test_expect_code 129 git sand bogus 2>err &&
+	test_grep "^error: .bogus. is not a git sand command" err
+'
+
+test_expect_success 'an unknown global option is named, exit 129' '
+	test_expect_code 129 git sand --bogus 2>err &&
+	test_grep "unknown option .--bogus." err &&
+	test_grep "^usage: " err
+'
+
+for cmd in new shell exec ls stop start rm version
+do
+	test_expect_success "$cmd -h prints its usage on stdout and exits 129" '
+		(cd repo && test_expect_code 129 git sand $cmd -h >../out 2>../err) &&
+		test_grep "^usage: git sand $cmd" out &&
+		test_line_count = 0 err
+	'
+done
+
+test_expect_success '-h works outside a repository too' '
+	test_expect_code 129 git sand new -h >out &&
+	test_grep "^usage: git sand new" out
+'
+
+test_expect_success 'an unknown option of a command: error, usage, exit 129' '
+	(cd repo && test_expect_code 129 git sand ls --bogus 2>../err) &&
+	test_grep "^error: unknown option .bogus." err &&
+	test_grep "^usage: git sand ls" err
+'
+
+test_expect_success 'an unknown switch of a command: error, usage, exit 129' '
+	(cd repo && test_expect_code 129 git sand rm -q 2>../err) &&
+	test_grep "^error: unknown switch .q." err
+'
+
+test_expect_success 'a missing option value is a usage error' '
+	(cd repo && test_expect_code 129 git sand new --image 2>../err) &&
+	test_grep "requires a value" err
+'
+
+test_expect_success 'too many arguments is a usage error' '
+	(cd repo && test_expect_code 129 git sand ls extra 2>../err) &&
+	test_grep "^usage: git sand ls" err
+'
+
+test_expect_success 'conflicting options are named' '
+	(cd repo && test_expect_code 129 git sand ls --porcelain --json 2>../err ||
+	 test_expect_code 128 git sand ls --porcelain --json 2>../err) &&
+	test_grep "options .--porcelain. and .--json. cannot be used together" err
+'
+
+test_expect_success '--version and version print the version' '
+	git sand --version >a &&
+	git sand version >b &&
+	test_cmp a b &&
+	test_grep "^git-sand version [0-9a-g]" a
+'
+
+test_expect_success 'outside a repository, commands that need one die with 128' '
+	mkdir -p outside &&
+	(
+		GIT_CEILING_DIRECTORIES=$TRASH_DIRECTORY &&
+		export GIT_CEILING_DIRECTORIES &&
+		cd outside &&
+		test_expect_code 128 git sand ls 2>../err &&
+		test_expect_code 128 git sand new x 2>>../err &&
+		test_expect_code 128 git sand rm x 2>>../err
+	) &&
+	test_grep "^fatal: not a git repository" err &&
+	test_line_count = 3 err
+'
+
+test_expect_success 'outside a repository, ls --all and version work' '
+	(
+		GIT_CEILING_DIRECTORIES=$TRASH_DIRECTORY &&
+		export GIT_CEILING_DIRECTORIES &&
+		cd outside &&
+		git sand ls --all >../out &&
+		git sand version
+	)
+'
+
+test_expect_success 'works from a subdirectory and with -C' '
+	(cd repo/sub/dir && git sand ls --porcelain >../../../out1) &&
+	git sand -C repo/sub ls --porcelain >out2 &&
+	test_cmp out1 out2
+'
+
+test_expect_success 'a bare repository is refused where a worktree is needed' '
+	git clone -q --bare repo bare.git &&
+	(cd bare.git && test_expect_code 128 git sand ls 2>../err) &&
+	test_grep "must be run in a work tree" err
+'
+
+test_expect_success 'the state root: GIT_SAND_HOME, then sand.home, then XDG_STATE_HOME, then HOME' '
+	(
+		cd repo &&
+		git sand ls &&
+		test_path_is_file "$GIT_SAND_HOME/sand.db" &&
+		unset GIT_SAND_HOME &&
+		git config sand.home "$TRASH_DIRECTORY/from-config" &&
+		git sand ls &&
+		test_path_is_file "$TRASH_DIRECTORY/from-config/sand.db" &&
+		git config --unset sand.home &&
+		XDG_STATE_HOME=$TRASH_DIRECTORY/xdg git sand ls &&
+		test_path_is_file "$TRASH_DIRECTORY/xdg/git-sand/sand.db" &&
+		git sand ls &&
+		test_path_is_file "$HOME/.local/state/git-sand/sand.db"
+	)
+'
+
+test_expect_success 'sand.home is read from the global config too' '
+	(
+		cd repo &&
+		unset GIT_SAND_HOME &&
+		git config --global sand.home "~/global-state" &&
+		test_when_finished "git config --global --unset sand.home" &&
+		git sand ls &&
+		test_path_is_file "$HOME/global-state/sand.db"
+	)
+'
+
+test_done

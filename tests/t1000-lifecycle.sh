@@ -1,0 +1,343 @@
+#!/bin/sh
+test_description='new, exec, ls, stop, start and rm against real podman'
+. ./test-lib.sh
+test_require_podman
+
+sandbox_dir () {
+	git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "clone" && s == n { print $2 }'
+}
+
+sandbox_field () {
+	git sand ls --porcelain | awk -v n="$1" -v k="$2" '$1 == "sandbox" { s = $2 } $1 == k && s == n { print $2 }'
+}
+
+test_expect_success PODMAN 'setup: a worktree with every kind of change' '
+	test_create_repo repo &&
+	(
+		cd repo &&
+		printf "build/\n*.o\n" >.gitignore &&
+		git add .gitignore && git commit -q -m ignore &&
+		echo modified >>one.t &&
+		echo staged >two.t && git add two.t &&
+		echo untracked >new.t &&
+		mkdir -p build && echo ignored >build/out.o &&
+		echo exe >run.sh && chmod +x run.sh &&
+		ln -s one.t link &&
+		git diff --cached >../host-cached &&
+		git status --porcelain >../host-status
+	)
+'
+
+test_expect_success PODMAN 'new --detach creates, starts and names the sandbox' '
+	(cd repo && git sand new -d alpha >../out) &&
+	echo alpha >expect &&
+	test_cmp expect out &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	test_grep "^status running$" ls
+'
+
+test_expect_success PODMAN 'the sandbox has the staged, unstaged, untracked and ignored files' '
+	(
+		cd repo &&
+		git sand exec alpha cat one.t two.t new.t build/out.o >../contents &&
+		git sand exec alpha git status --porcelain >../sandbox-status &&
+		git sand exec alpha git diff --cached >../sandbox-cached &&
+		git sand exec alpha sh -c "test -x run.sh && test -L link && test \$(readlink link) = one.t"
+	) &&
+	printf "one\nmodified\nstaged\nuntracked\nignored\n" >expect &&
+	test_cmp expect contents &&
+	test_cmp host-status sandbox-status &&
+	test_cmp host-cached sandbox-cached
+'
+
+test_expect_success PODMAN 'the clone borrows objects and has the host branches' '
+	(
+		cd repo &&
+		clone=$(sandbox_dir alpha) &&
+		test_path_is_file "$clone/.git/objects/info/alternates" &&
+		git rev-parse HEAD >../expect &&
+		git -C "$clone" rev-parse HEAD >../actual &&
+		git sand exec alpha git rev-parse origin/main >>../actual &&
+		git rev-parse HEAD >>../expect
+	) &&
+	test_cmp expect actual
+'
+
+test_expect_success PODMAN 'the first git status in the sandbox does not rewrite the index' '
+	(
+		cd repo &&
+		clone=$(sandbox_dir alpha) &&
+		before=$(stat -c %Y.%s "$clone/.git/index") &&
+		git sand exec alpha git status >/dev/null &&
+		after=$(stat -c %Y.%s "$clone/.git/index") &&
+		test "$before" = "$after"
+	)
+'
+
+test_expect_success PODMAN 'a file written in the sandbox is not in the host tree' '
+	(
+		cd repo &&
+		git sand exec alpha sh -c "echo inside >inside.t" &&
+		test_path_is_missing inside.t &&
+		clone=$(sandbox_dir alpha) &&
+		test_path_is_file "$clone/inside.t"
+	)
+'
+
+test_expect_success PODMAN 'exec passes the exit status through' '
+	(
+		cd repo &&
+		git sand exec alpha true &&
+		test_expect_code 3 git sand exec alpha sh -c "exit 3" &&
+		test_expect_code 127 git sand exec alpha no-such-command
+	)
+'
+
+test_expect_success PODMAN 'exec passes stdin with -i' '
+	(
+		cd repo &&
+		echo hello | git sand exec -i alpha cat >../out
+	) &&
+	echo hello >expect &&
+	test_cmp expect out
+'
+
+test_expect_success PODMAN 'exec accepts -- before the command' '
+	(cd repo && git sand exec alpha -- sh -c "echo \$0" x >../out) &&
+	echo x >expect &&
+	test_cmp expect out
+'
+
+test_expect_success PODMAN 'the host repository gained the remote sand/alpha' '
+	(
+		cd repo &&
+		git config remote.sand/alpha.url >../url &&
+		git config remote.sand/alpha.fetch >../fetch
+	) &&
+	test_grep "/app$" url &&
+	echo "+refs/heads/*:refs/remotes/sand/alpha/*" >expect &&
+	test_cmp expect fetch
+'
+
+test_expect_success PODMAN 'a name already in use is refused with a hint' '
+	(cd repo && test_expect_code 128 git sand new -d alpha 2>../err) &&
+	test_grep "already exists" err &&
+	test_grep "^hint: .*git sand shell alpha" err
+'
+
+test_expect_success PODMAN 'stop and start are idempotent' '
+	(
+		cd repo &&
+		git sand stop alpha &&
+		git sand stop alpha &&
+		test "$(sandbox_field alpha status)" = stopped &&
+		git sand start alpha &&
+		git sand start alpha &&
+		test "$(sandbox_field alpha status)" = running
+	)
+'
+
+test_expect_success PODMAN 'exec starts a stopped sandbox' '
+	(
+		cd repo &&
+		git sand stop alpha &&
+		git sand exec alpha true &&
+		test "$(sandbox_field alpha status)" = running
+	)
+'
+
+test_expect_success PODMAN 'start recreates a missing container' '
+	(
+		cd repo &&
+		podman rm -f "$(sandbox_field alpha container)" &&
+		test "$(sandbox_field alpha status)" = "missing" &&
+		git sand start alpha &&
+		test "$(sandbox_field alpha status)" = running &&
+		git sand exec alpha cat inside.t
+	)
+'
+
+test_expect_success PODMAN 'ls shows a missing clone' '
+	(
+		cd repo &&
+		git sand new -d beta &&
+		clone=$(sandbox_dir beta) &&
+		mv "$clone" "$clone.away" &&
+		git sand ls >../ls &&
+		mv "$clone.away" "$clone"
+	) &&
+	test_grep "^beta  *missing clone" ls
+'
+
+test_expect_success PODMAN 'new without a name picks a readable one' '
+	(cd repo && git sand new -d >../name) &&
+	test_grep -E "^[a-z]+-[a-z]+$" name &&
+	(cd repo && git sand rm -f "$(cat ../name)")
+'
+
+test_expect_success PODMAN 'ls --json and --porcelain describe the same sandboxes' '
+	(
+		cd repo &&
+		git sand ls --json >../json &&
+		git sand ls --porcelain >../porcelain
+	) &&
+	test_grep "\"name\":	\"alpha\"" json &&
+	test_grep "^sandbox beta$" porcelain
+'
+
+test_expect_success PODMAN 'ls --all groups by worktree, and works from anywhere' '
+	git sand ls --all >out &&
+	test_grep "^$TRASH_DIRECTORY/repo:$" out &&
+	test_grep "^alpha " out
+'
+
+test_expect_success PODMAN 'rm leaves no container, directory, remote or row' '
+	(
+		cd repo &&
+		ctr=$(sandbox_field alpha container) &&
+		dir=$(dirname "$(sandbox_dir alpha)") &&
+		git sand rm -f alpha beta &&
+		test_must_fail podman container exists "$ctr" &&
+		test_path_is_missing "$dir" &&
+		test_must_fail git config remote.sand/alpha.url &&
+		git sand ls --porcelain >../out
+	) &&
+	test_line_count = 0 out
+'
+
+test_expect_success PODMAN 'rm of an unknown name reports it and removes the rest' '
+	(
+		cd repo &&
+		git sand new -d gamma &&
+		test_expect_code 1 git sand rm -f nosuch gamma 2>../err &&
+		git sand ls --porcelain >../out
+	) &&
+	test_grep "no sandbox named .nosuch." err &&
+	test_line_count = 0 out
+'
+
+test_expect_success PODMAN 'rm without -f and without a terminal does not ask' '
+	(
+		cd repo &&
+		git sand new -d delta &&
+		git sand rm delta </dev/null
+	)
+'
+
+test_expect_success PODMAN 'invalid names are rejected before anything is made' '
+	(
+		cd repo &&
+		for n in ../x A a/b "" - x..y x.lock 0123456789012345678901234567890123456789012345678901234567890123
+		do
+			test_expect_code 128 git sand new -d "$n" 2>>../err || return 1
+		done &&
+		test_expect_code 129 git sand new -d -rf &&
+		git sand ls --porcelain >../out
+	) &&
+	test_line_count = 0 out &&
+	test_path_is_missing "$GIT_SAND_HOME/sandboxes/"* &&
+	test_grep "invalid sandbox name" err
+'
+
+test_expect_success PODMAN 'a failing new (missing image) leaves nothing behind' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand new -d -i localhost/no-such-image:1 eps 2>../err &&
+		git sand ls --porcelain >../out &&
+		test_must_fail git config remote.sand/eps.url
+	) &&
+	test_grep "image .localhost/no-such-image:1. is not available" err &&
+	test_line_count = 0 out
+'
+
+test_expect_success PODMAN 'a failing new (runtime error) leaves nothing behind' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand new -d --memory=bogus zeta 2>../err &&
+		git sand ls --porcelain >../out &&
+		test_must_fail git config remote.sand/zeta.url
+	) &&
+	test_grep "podman create failed" err &&
+	test_line_count = 0 out &&
+	ls "$GIT_SAND_HOME/sandboxes" >dirs &&
+	test_line_count = 0 dirs &&
+	podman ps -a --filter label=io.git-sand.name=zeta -q >ctrs &&
+	test_line_count = 0 ctrs
+'
+
+test_expect_success PODMAN 'a bad mount is refused before anything is made' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand new -d --mount relative:/x eta 2>../err &&
+		test_expect_code 128 git sand new -d --mount /nonexistent:/x eta 2>>../err &&
+		test_expect_code 128 git sand new -d --mount /tmp:/app eta 2>>../err &&
+		test_expect_code 128 git sand new -d --mount /tmp:/x:rx eta 2>>../err &&
+		git sand ls --porcelain >../out
+	) &&
+	test_line_count = 4 err &&
+	test_line_count = 0 out
+'
+
+test_expect_success PODMAN 'a mount and an env file reach the container' '
+	mkdir shared && echo data >shared/file &&
+	echo "SECRET_VALUE=s3cr3t" >env.list &&
+	(
+		cd repo &&
+		git sand new -d --mount "$TRASH_DIRECTORY/shared:/shared:ro" -e ../env.list theta &&
+		git sand exec theta cat /shared/file >../out &&
+		git sand exec theta sh -c "echo \$SECRET_VALUE" >>../out &&
+		test_must_fail git sand exec theta sh -c "echo x >/shared/file" &&
+		git sand rm -f theta
+	) &&
+	printf "data\ns3cr3t\n" >expect &&
+	test_cmp expect out &&
+	! grep -r s3cr3t "$GIT_SAND_HOME"
+'
+
+test_expect_success PODMAN 'a missing env file is refused' '
+	(cd repo && test_expect_code 128 git sand new -d -e ../nope.env iota 2>../err) &&
+	test_grep "env file" err
+'
+
+test_expect_success PODMAN 'new -b checks out a branch named after the sandbox' '
+	(
+		cd repo &&
+		git sand new -d -b kappa &&
+		git sand exec kappa git symbolic-ref HEAD >../out &&
+		test_must_fail git rev-parse --verify refs/heads/kappa &&
+		git branch kappa &&
+		test_expect_code 128 git sand new -d -b kappa 2>../err &&
+		git sand rm -f kappa
+	) &&
+	echo refs/heads/kappa >expect &&
+	test_cmp expect out &&
+	test_grep "already exists" err
+'
+
+test_expect_success PODMAN 'push from the sandbox to origin is refused' '
+	(
+		cd repo &&
+		git sand new -d lambda &&
+		git sand exec lambda git -c user.name=a -c user.email=a@b commit -q --allow-empty -m inside &&
+		test_must_fail git sand exec lambda git push origin HEAD 2>../err &&
+		git sand rm -f lambda
+	) &&
+	test_grep "pushing from a git-sand sandbox is disabled" err
+'
+
+test_expect_success PODMAN 'a linked worktree makes a working sandbox' '
+	(
+		cd repo &&
+		git worktree add -q ../wt &&
+		cd ../wt &&
+		echo wt >wt.t &&
+		git sand new -d mu &&
+		git sand exec mu cat wt.t >../out &&
+		git sand exec mu git status --porcelain >>../out &&
+		git sand rm -f mu
+	) &&
+	printf "wt\n?? wt.t\n" >expect &&
+	test_cmp expect out
+'
+
+test_done
