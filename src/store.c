@@ -76,16 +76,20 @@ done:
 	return ret;
 }
 
-static int migrate(struct store *st)
+static int check_version(struct store *st, int *version)
 {
-	int version, ret = -1;
-
-	/* Cheap check first, without taking the write lock. */
-	if (get_user_version(st, &version) < 0)
+	if (get_user_version(st, version) < 0)
 		return -1;
-	if (version > SCHEMA_VERSION)
+	if (*version > SCHEMA_VERSION)
 		return error("database '%s' has schema version %d, newer than this git-sand "
-			     "understands (%d): upgrade git-sand", st->path, version, SCHEMA_VERSION);
+			     "understands (%d): upgrade git-sand", st->path, *version, SCHEMA_VERSION);
+	return 0;
+}
+
+static int migrate(struct store *st, int version)
+{
+	int ret = -1;
+
 	if (version == SCHEMA_VERSION)
 		return 0;
 
@@ -115,7 +119,7 @@ int store_open(struct store **out, const char *root)
 {
 	struct store *st = xcalloc(1, sizeof(*st));
 	struct strbuf path = STRBUF_INIT;
-	int rc;
+	int rc, version;
 
 	*out = NULL;
 	if (mkdir_p(root, 0700) < 0) {
@@ -141,14 +145,15 @@ int store_open(struct store **out, const char *root)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	/*
-	 * The first statement reads the header: a file that is not a database
-	 * fails here, before anything is written to it.
+	 * Read before writing anything: a file that is not a database, or one
+	 * from a newer git-sand, fails here and is left as it is.
 	 */
 	if (exec_sql(st, "PRAGMA schema_version", "cannot read the database") < 0 ||
+	    check_version(st, &version) < 0 ||
 	    exec_sql(st, "PRAGMA journal_mode = WAL", "cannot set up the database") < 0 ||
 	    exec_sql(st, "PRAGMA foreign_keys = ON", "cannot set up the database") < 0 ||
 	    exec_sql(st, "PRAGMA synchronous = NORMAL", "cannot set up the database") < 0 ||
-	    migrate(st) < 0)
+	    migrate(st, version) < 0)
 		goto fail;
 	*out = st;
 	return 0;

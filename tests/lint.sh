@@ -3,7 +3,7 @@
 # share a number.
 cd "$(dirname "$0")" || exit 1
 ret=0
-for t in t*.sh
+for t in t[0-9]*.sh
 do
 	case "$t" in
 	t[0-9][0-9][0-9][0-9]-*.sh) ;;
