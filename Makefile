@@ -87,8 +87,13 @@ all: git-sand
 git-sand: $(OBJS) src/version.o
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-%.o: %.c
+%.o: %.c .build-flags
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Rebuild everything when the flags change (e.g. SANITIZE=1 and back).
+.build-flags: FORCE
+	@f='$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)'; \
+	if test "$$(cat $@ 2>/dev/null)" != "$$f"; then echo "$$f" >$@; fi
 
 # The version is recomputed on every build but only rewritten when it changes.
 src/version.c: FORCE
@@ -130,7 +135,7 @@ install: all
 clean:
 	$(RM) git-sand $(OBJS) src/version.o src/version.c $(DEPS) \
 		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1
-	$(RM) -r tests/trash*
+	$(RM) -r tests/trash* .build-flags
 
 .PHONY: all test test-lint doc install clean FORCE
 .SECONDARY:

@@ -1,0 +1,97 @@
+# bash completion for git-sand.
+#
+# git's own completion (git-completion.bash) calls _git_sand for
+# "git sand <TAB>"; this file only defines it. Sandbox names come from
+# "git sand ls --porcelain".
+
+__git_sand_commands="new shell exec ls stop start rm version"
+
+# Options of each command, as its -h prints them (tests keep them in step).
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --runtime= --cpus= --memory= --network= --mount= --env-file="
+__git_sand_opts_shell="--shell="
+__git_sand_opts_exec="--interactive --tty --workdir="
+__git_sand_opts_ls="--all --long --porcelain --json"
+__git_sand_opts_stop="--all"
+__git_sand_opts_start="--all"
+__git_sand_opts_rm="--all --force"
+__git_sand_opts_version="--build-options"
+
+__git_sand_names ()
+{
+	git sand ls --porcelain 2>/dev/null | sed -n 's/^sandbox //p'
+}
+
+_git_sand ()
+{
+	local subcommand opts
+	subcommand="$(__git_find_on_cmdline "$__git_sand_commands")"
+	if [ -z "$subcommand" ]; then
+		case "$cur" in
+		-*) __gitcomp "--version --help -C" ;;
+		*) __gitcomp "$__git_sand_commands" ;;
+		esac
+		return
+	fi
+
+	case "$cur" in
+	--runtime=*)
+		__gitcomp "podman docker" "" "${cur#--runtime=}"
+		return
+		;;
+	--network=*)
+		__gitcomp "none host" "" "${cur#--network=}"
+		return
+		;;
+	--env-file=*|--mount=*|--image=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
+		return
+		;;
+	-*)
+		eval "opts=\$__git_sand_opts_$subcommand"
+		__gitcomp "$opts"
+		return
+		;;
+	esac
+
+	case "$prev" in
+	-e|--env-file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	-i|--image|-s|--shell|--cpus|--memory|--mount|-w|--workdir)
+		return
+		;;
+	--runtime)
+		__gitcomp "podman docker"
+		return
+		;;
+	--network)
+		__gitcomp "none host"
+		return
+		;;
+	esac
+
+	case "$subcommand" in
+	shell|exec|stop|start|rm)
+		# exec takes one name, then the command.
+		if [ "$subcommand" = exec ] && __git_sand_has_name; then
+			return
+		fi
+		__gitcomp_nl "$(__git_sand_names)"
+		;;
+	esac
+}
+
+# Whether a sandbox name already follows "exec" on the command line.
+__git_sand_has_name ()
+{
+	local i seen=
+	for ((i = 1; i < cword; i++)); do
+		case "${words[i]}" in
+		exec) seen=1 ;;
+		-*) ;;
+		*) [ -n "$seen" ] && return 0 ;;
+		esac
+	done
+	return 1
+}

@@ -1,0 +1,48 @@
+# fish completion for git-sand ("git sand ...").
+
+function __git_sand_needs_command
+    set -l cmd (commandline -opc)
+    test (count $cmd) -eq 2; and test "$cmd[2]" = sand
+end
+
+function __git_sand_using
+    set -l cmd (commandline -opc)
+    test (count $cmd) -ge 3; and test "$cmd[2]" = sand; and contains -- $cmd[3] $argv
+end
+
+function __git_sand_names
+    git sand ls --porcelain 2>/dev/null | string replace -r -f '^sandbox ' ''
+end
+
+complete -c git -n __git_sand_needs_command -f -a new -d 'Create a sandbox and open a shell'
+complete -c git -n __git_sand_needs_command -f -a shell -d 'Open a shell in a sandbox'
+complete -c git -n __git_sand_needs_command -f -a exec -d 'Run a command in a sandbox'
+complete -c git -n __git_sand_needs_command -f -a ls -d 'List sandboxes'
+complete -c git -n __git_sand_needs_command -f -a stop -d 'Stop sandboxes'
+complete -c git -n __git_sand_needs_command -f -a start -d 'Start sandboxes'
+complete -c git -n __git_sand_needs_command -f -a rm -d 'Remove sandboxes'
+complete -c git -n __git_sand_needs_command -f -a version -d 'Print the version'
+
+complete -c git -n '__git_sand_using shell exec stop start rm' -f -a '(__git_sand_names)'
+
+complete -c git -n '__git_sand_using new' -s d -l detach -d 'Open no shell'
+complete -c git -n '__git_sand_using new' -l rm -d 'Remove when the shell exits'
+complete -c git -n '__git_sand_using new' -s b -l branch -d 'Create a branch named after the sandbox'
+complete -c git -n '__git_sand_using new' -s i -l image -r -d 'Container image'
+complete -c git -n '__git_sand_using new shell' -s s -l shell -r -d 'Shell to run'
+complete -c git -n '__git_sand_using new' -l runtime -x -a 'podman docker' -d 'Container runtime'
+complete -c git -n '__git_sand_using new' -l cpus -x -d 'CPU limit'
+complete -c git -n '__git_sand_using new' -l memory -x -d 'Memory limit'
+complete -c git -n '__git_sand_using new' -l network -x -a 'none host' -d 'Network mode'
+complete -c git -n '__git_sand_using new' -l mount -x -d 'SRC:DST[:ro]'
+complete -c git -n '__git_sand_using new' -s e -l env-file -r -F -d 'Environment file'
+complete -c git -n '__git_sand_using exec' -s i -l interactive -d 'Keep stdin open'
+complete -c git -n '__git_sand_using exec' -s t -l tty -d 'Allocate a terminal'
+complete -c git -n '__git_sand_using exec' -s w -l workdir -x -d 'Working directory'
+complete -c git -n '__git_sand_using ls' -s a -l all -d 'Every worktree'
+complete -c git -n '__git_sand_using ls' -s l -l long -d 'Show clone paths'
+complete -c git -n '__git_sand_using ls' -l porcelain -d 'Machine-readable output'
+complete -c git -n '__git_sand_using ls' -l json -d 'JSON output'
+complete -c git -n '__git_sand_using stop start rm' -s a -l all -d 'Every sandbox of this worktree'
+complete -c git -n '__git_sand_using rm' -s f -l force -d 'Do not ask'
+complete -c git -n '__git_sand_using version' -l build-options -d 'Print library versions'
