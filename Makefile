@@ -109,6 +109,13 @@ test: all $(UNIT_TESTS) test-lint
 test-lint:
 	@tests/lint.sh
 
+RUNTIME ?= podman
+IMAGE ?= localhost/git-sand-default:latest
+
+# The default sandbox image (see images/default/build.sh).
+image:
+	images/default/build.sh $(RUNTIME) $(IMAGE)
+
 doc: Documentation/git-sand.1
 
 Documentation/git-sand.1: Documentation/git-sand.adoc
@@ -137,7 +144,7 @@ clean:
 		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1
 	$(RM) -r tests/trash* .build-flags
 
-.PHONY: all test test-lint doc install clean FORCE
+.PHONY: all test test-lint doc image install clean FORCE
 .SECONDARY:
 
 -include $(DEPS)

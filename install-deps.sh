@@ -5,7 +5,7 @@
 set -eu
 packages="build-essential pkg-config git libgit2-dev libsqlite3-dev libcjson-dev
 	libssh2-1-dev podman runc catatonit busybox-static sqlite3 asciidoctor
-	e2fsprogs util-linux"
+	e2fsprogs util-linux debootstrap"
 missing=
 for p in $packages
 do
