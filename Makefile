@@ -55,6 +55,7 @@ ALL_LDFLAGS = $(LDFLAGS)
 LIB_OBJS = \
 	src/argv.o \
 	src/cmd-common.o \
+	src/fetch.o \
 	src/lifecycle.o \
 	src/clone.o \
 	src/gitutil.o \
@@ -70,6 +71,8 @@ LIB_OBJS = \
 	src/strbuf.o
 
 CMD_OBJS = \
+	src/cmd-fetch.o \
+	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
 	src/cmd-rm.o \

@@ -17,13 +17,19 @@
 #include "path.h"
 
 static const struct cmd_struct commands[] = {
+	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
+	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
+	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
 	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },
 	{ "start", cmd_start, NEEDS_WORKTREE, "Start sandboxes" },
+	{ "status", cmd_status, NEEDS_WORKTREE, "Show the status of a sandbox's worktree" },
 	{ "stop", cmd_stop, NEEDS_WORKTREE, "Stop sandboxes" },
+	{ "sync", cmd_sync, NEEDS_WORKTREE, "Fetch, then merge a sandbox's branch into a host branch" },
+	{ "sync-host", cmd_sync_host, NEEDS_WORKTREE, "Refresh the mirror sandboxes pull host work from" },
 	{ "version", cmd_version, 0, "Print the version" },
 };
 
@@ -37,7 +43,7 @@ static void print_commands(FILE *fp)
 	print_usage(fp, git_sand_usage, NULL);
 	fprintf(fp, "These are the git sand commands:\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-10s%s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "   %-11s%s\n", commands[i].name, commands[i].help);
 	fprintf(fp, "\n'git sand <command> -h' shows a command's options; "
 		"'git help sand' shows the manual.\n");
 }

@@ -236,6 +236,7 @@ out:
 
 struct copier {
 	int progress;
+	int snapshot;	/* regular files and directories only: skip the rest */
 	size_t files;
 	size_t bytes;
 	struct timespec last;
@@ -310,9 +311,16 @@ static int copy_one(struct copier *cp, int sdir, int ddir, const char *name,
 	int sfd = -1, dfd = -1, ret = -1;
 
 	if (S_ISREG(st->st_mode)) {
-		sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		struct stat now;
+
+		/* Non-blocking, and checked again: it may have changed since. */
+		sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 		if (sfd < 0) {
 			error_errno("cannot open '%s'", path);
+			goto done;
+		}
+		if (fstat(sfd, &now) < 0 || !S_ISREG(now.st_mode)) {
+			error("'%s' changed while it was being copied", path);
 			goto done;
 		}
 		dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -331,7 +339,7 @@ static int copy_one(struct copier *cp, int sdir, int ddir, const char *name,
 		cp->files++;
 		cp->bytes += (size_t)st->st_size;
 		show_progress(cp, 0);
-	} else if (S_ISLNK(st->st_mode)) {
+	} else if (S_ISLNK(st->st_mode) && !cp->snapshot) {
 		struct strbuf target = STRBUF_INIT;
 		ssize_t n;
 
@@ -372,9 +380,10 @@ static int copy_one(struct copier *cp, int sdir, int ddir, const char *name,
 			error_errno("cannot set the mode or times of '%s'", path);
 			goto done;
 		}
-	} else {
+	} else if (!cp->snapshot) {
 		warning("skipping '%s': not a file, directory or symbolic link", path);
 	}
+	/* A snapshot neither follows nor copies links and special files. */
 	ret = 0;
 done:
 	if (sfd >= 0)
@@ -384,26 +393,43 @@ done:
 	return ret;
 }
 
-static int copy_tree(const char *src, const char *dst, int progress, int top)
+static int copy_tree_fd(struct copier *cp, int sfd, const char *dst, int top)
 {
-	struct copier cp = { .progress = progress };
-	int sfd, dfd, ret;
+	int dfd, ret;
 
-	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sfd < 0)
-		return error_errno("cannot open '%s'", src);
 	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		close(sfd);
 		return error_errno("cannot open '%s'", dst);
 	}
-	ret = copy_dir(&cp, sfd, dfd, "", top);
+	ret = copy_dir(cp, sfd, dfd, "", top);
 	close(dfd);
 	if (!ret)
-		show_progress(&cp, 1);
-	else if (progress)
+		show_progress(cp, 1);
+	else if (cp->progress)
 		fputc('\n', stderr);
 	return ret;
+}
+
+static int copy_tree(const char *src, const char *dst, int progress, int top)
+{
+	struct copier cp = { .progress = progress };
+	int sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (sfd < 0)
+		return error_errno("cannot open '%s'", src);
+	return copy_tree_fd(&cp, sfd, dst, top);
+}
+
+int snapshot_tree(int sfd, const char *dst)
+{
+	struct copier cp = { .snapshot = 1 };
+
+	if (mkdir(dst, 0700) < 0) {
+		close(sfd);
+		return error_errno("cannot create '%s'", dst);
+	}
+	return copy_tree_fd(&cp, sfd, dst, 0);
 }
 
 /* Copy a file from the host git dir, if it exists; keep its mtime. */

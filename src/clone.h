@@ -46,6 +46,13 @@ struct clone_opts {
  */
 int clone_workspace(const struct clone_opts *o);
 
+/*
+ * Copy the directory open at sfd (which this consumes) into dst, which it
+ * creates: regular files and directories only, never following or copying
+ * a symbolic link, so what is read from a sandbox cannot lead outside it.
+ */
+int snapshot_tree(int sfd, const char *dst);
+
 /* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
 int copy_file_fd(int src, int dst, off_t size);
 

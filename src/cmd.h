@@ -31,13 +31,19 @@ struct cmd_struct {
 	const char *help;
 };
 
+int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx);
 
 extern const char git_sand_version[];

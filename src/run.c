@@ -210,6 +210,8 @@ int run_child(struct child *c)
 			child_fail(status_pipe[1], 1);
 		if (c->out && dup2(out[1], 1) < 0)
 			child_fail(status_pipe[1], 1);
+		if (!c->out && c->out_fd > 0 && dup2(c->out_fd, 1) < 0)
+			child_fail(status_pipe[1], 1);
 		if (c->err) {
 			if (dup2(c->err == c->out ? out[1] : err[1], 2) < 0)
 				child_fail(status_pipe[1], 1);

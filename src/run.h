@@ -18,6 +18,7 @@ struct child {
 
 	struct strbuf *out;
 	struct strbuf *err;
+	int out_fd;		/* when > 0 and out is unset: the child's stdout */
 	const char *in;		/* fed to stdin when set */
 	size_t in_len;
 	unsigned no_stdin:1;

@@ -1,0 +1,480 @@
+/*
+ * Looking at a sandbox's work from the host: status, diff, log, sync.
+ *
+ * What is committed in the sandbox is fetched first (see fetch.c) and then
+ * looked at with the host's own git, on the host's own objects, with the
+ * user's pager and colours. What is not committed is looked at inside the
+ * container, by the sandbox's git, and its output is cleaned of terminal
+ * control sequences before it reaches the user's terminal.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clone.h"
+#include "cmd.h"
+#include "fetch.h"
+#include "lifecycle.h"
+#include "msg.h"
+#include "run.h"
+
+#define STATUS_USAGE "git sand status [--porcelain] <name>"
+#define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] <name> [-- <path>...]"
+#define LOG_USAGE "git sand log <name> [<log-options>...]"
+#define SYNC_USAGE "git sand sync [--sandbox-branch <branch>] <name> [<host-branch>]"
+
+static const char *const status_usage[] = { STATUS_USAGE, NULL };
+static const char *const diff_usage[] = { DIFF_USAGE, NULL };
+static const char *const log_usage[] = { LOG_USAGE, NULL };
+static const char *const sync_usage[] = { SYNC_USAGE, NULL };
+
+/*
+ * Write text from a sandbox to fd, keeping newlines, tabs and colour (SGR)
+ * sequences and replacing every other control character, so that output
+ * cannot rewrite the user's terminal.
+ */
+static void write_sanitized(int fd, const struct strbuf *in)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < in->len; i++) {
+		unsigned char c = (unsigned char)in->buf[i];
+
+		if (c == 0x1b && i + 1 < in->len && in->buf[i + 1] == '[') {
+			size_t j = i + 2;
+
+			while (j < in->len && ((in->buf[j] >= '0' && in->buf[j] <= '9') ||
+					       in->buf[j] == ';'))
+				j++;
+			if (j < in->len && in->buf[j] == 'm') {
+				strbuf_add(&out, in->buf + i, j - i + 1);
+				i = j;
+				continue;
+			}
+		}
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			strbuf_addch(&out, '?');
+		else
+			strbuf_addch(&out, c);
+	}
+	for (size_t off = 0; off < out.len; ) {
+		ssize_t n = write(fd, out.buf + off, out.len - off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	strbuf_release(&out);
+}
+
+/*
+ * The user's pager, as git would choose it, when stdout is a terminal.
+ * Returns the fd to write to (stdout when there is no pager).
+ */
+struct pager {
+	struct child c;
+	int fd;
+	pid_t pid;
+};
+
+static int host_git_var(const char *var, struct strbuf *out)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	argv_pushl(&c.args, "git", "var", var, NULL);
+	c.out = out;
+	c.no_stdin = 1;
+	c.silent_err = 1;
+	ret = run_child(&c);
+	child_clear(&c);
+	strbuf_trim(out);
+	return ret;
+}
+
+static int host_color_wanted(void)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int yes;
+
+	if (!isatty(1))
+		return 0;
+	argv_pushl(&c.args, "git", "config", "--get-colorbool", "color.diff", "true", NULL);
+	c.out = &out;
+	c.no_stdin = 1;
+	c.silent_err = 1;
+	run_child(&c);
+	strbuf_trim(&out);
+	yes = !strcmp(out.buf, "true");
+	child_clear(&c);
+	strbuf_release(&out);
+	return yes;
+}
+
+static void pager_start(struct pager *p)
+{
+	struct strbuf pager = STRBUF_INIT;
+	int fds[2];
+
+	p->fd = 1;
+	p->pid = 0;
+	if (!isatty(1) || host_git_var("GIT_PAGER", &pager) != 0 || !pager.len ||
+	    !strcmp(pager.buf, "cat") || pipe(fds) < 0) {
+		strbuf_release(&pager);
+		return;
+	}
+	fflush(stdout);
+	p->pid = fork();
+	if (p->pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		p->pid = 0;
+	} else if (!p->pid) {
+		/* The user's own pager setting, run as git runs it. */
+		dup2(fds[0], 0);
+		close(fds[0]);
+		close(fds[1]);
+		setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 1);
+		setenv("LV", getenv("LV") ? getenv("LV") : "-c", 1);
+		execl("/bin/sh", "sh", "-c", pager.buf, (char *)NULL);
+		_exit(127);
+	} else {
+		close(fds[0]);
+		p->fd = fds[1];
+	}
+	strbuf_release(&pager);
+}
+
+static void pager_finish(struct pager *p)
+{
+	if (!p->pid)
+		return;
+	close(p->fd);
+	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Run git in the host worktree with our stdio; returns its status. */
+static int host_git(struct cmd_ctx *ctx, struct argv *args)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	argv_pushl(&c.args, "git", "-C", ctx->r.worktree, NULL);
+	argv_pushv(&c.args, (const char *const *)argv_vec(args));
+	c.foreground = 1;
+	ret = run_child(&c);
+	child_clear(&c);
+	return ret < 0 ? 1 : ret;
+}
+
+/* The sandbox, running, and its runtime. */
+static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			    struct runtime *rt)
+{
+	ctx_lookup(ctx, name, sb);
+	if (strcmp(sb->state, "ready"))
+		die("sandbox '%s' is %s, not ready", name, sb->state);
+	ctx_runtime(rt, sb->runtime);
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
+		die("cannot start sandbox '%s'", name);
+}
+
+/* Run a command in the sandbox, capturing stdout; stderr passes through. */
+static int sandbox_capture(struct runtime *rt, struct sandbox *sb, struct argv *cmd,
+			   struct strbuf *out)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", sb->container, NULL);
+	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
+	c.out = out;
+	c.no_stdin = 1;
+	c.foreground = 1;
+	ret = run_child(&c);
+	child_clear(&c);
+	return ret;
+}
+
+int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int porcelain = 0, ret;
+	const struct option options[] = {
+		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output, as git status --porcelain"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	struct argv cmd = ARGV_INIT;
+	struct strbuf out = STRBUF_INIT;
+
+	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
+	if (argc != 1)
+		usage_with_options(status_usage, options);
+	prepare_running(ctx, argv[0], &sb, &rt);
+	/* Quoted paths, so names cannot smuggle control characters. */
+	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
+	argv_pushf(&cmd, "color.status=%s", !porcelain && isatty(1) ? "always" : "never");
+	argv_push(&cmd, "status");
+	if (porcelain)
+		argv_push(&cmd, "--porcelain");
+	ret = sandbox_capture(&rt, &sb, &cmd, &out);
+	write_sanitized(1, &out);
+	argv_clear(&cmd);
+	strbuf_release(&out);
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	return ret < 0 ? 1 : ret;
+}
+
+/* The host side of a comparison: a branch (or HEAD when detached). */
+static char *host_branch(struct cmd_ctx *ctx, const char *given, git_oid *oid)
+{
+	git_reference *head = NULL, *ref = NULL;
+	struct strbuf name = STRBUF_INIT;
+	char *branch = NULL;
+
+	if (given) {
+		strbuf_addf(&name, "refs/heads/%s", given);
+		if (git_reference_name_to_id(oid, ctx->r.repo, name.buf) < 0)
+			die("no branch named '%s'", given);
+		branch = xstrdup(given);
+	} else if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
+		   git_reference_type(head) == GIT_REFERENCE_SYMBOLIC) {
+		const char *target = git_reference_symbolic_target(head), *b;
+
+		if (!skip_prefix(target, "refs/heads/", &b))
+			die("HEAD points outside refs/heads");
+		if (git_reference_name_to_id(oid, ctx->r.repo, target) < 0)
+			die("your current branch '%s' does not have any commits yet", b);
+		branch = xstrdup(b);
+	} else if (git_reference_name_to_id(oid, ctx->r.repo, "HEAD") < 0) {
+		die_lg2("cannot resolve HEAD");
+	}
+	git_error_clear();
+	git_reference_free(head);
+	git_reference_free(ref);
+	strbuf_release(&name);
+	return branch;
+}
+
+/* The sandbox side: its branch of that name, else its HEAD. */
+static void sandbox_side(const struct sandbox_refs *refs, const char *branch, const char *name,
+			 git_oid *oid)
+{
+	const struct sandbox_ref *r = branch ? sandbox_refs_find(refs, branch) : NULL;
+
+	if (r)
+		git_oid_cpy(oid, &r->oid);
+	else if (refs->head_valid)
+		git_oid_cpy(oid, &refs->head);
+	else
+		die("sandbox '%s' has no commits to compare", name);
+}
+
+static void fetch_quietly(struct cmd_ctx *ctx, struct sandbox *sb, struct sandbox_refs *refs)
+{
+	struct fetch_opts fo = { .quiet = 1 };
+	int changed;
+
+	if (sandbox_fetch(ctx->r.repo, ctx->root.buf, sb, &fo, refs, &changed) < 0)
+		die("cannot fetch from sandbox '%s'", sb->name);
+}
+
+/* Inside the container: diff the worktree, untracked files included, with
+ * a private index and object directory so that nothing in the clone is
+ * written. A fixed script; the arguments come after it. */
+static const char uncommitted_script[] =
+	"set -e\n"
+	"t=$(mktemp -d)\n"
+	"trap 'rm -rf \"$t\"' EXIT\n"
+	"mkdir \"$t/objects\"\n"
+	"if [ -f .git/index ]; then cp .git/index \"$t/index\"; fi\n"
+	"export GIT_INDEX_FILE=\"$t/index\" GIT_OBJECT_DIRECTORY=\"$t/objects\"\n"
+	"export GIT_ALTERNATE_OBJECT_DIRECTORIES=\"$PWD/.git/objects\"\n"
+	"git -c core.quotePath=true add -A\n"
+	"git -c core.quotePath=true diff --cached \"$@\"\n";
+
+int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int uncommitted = 0, stat = 0, ret;
+	const char *branch_opt = NULL;
+	const struct option options[] = {
+		OPT_BOOL('u', "include-uncommitted", &uncommitted,
+			 "include the sandbox's uncommitted and untracked changes"),
+		OPT_STRING('b', "branch", &branch_opt, "branch", "the host branch to compare with"),
+		OPT_BOOL(0, "stat", &stat, "show a diffstat instead of a patch"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct sandbox_refs refs = { 0 };
+	struct argv args = ARGV_INIT;
+	git_oid host_oid, sand_oid;
+	char host_hex[GIT_OID_HEXSZ + 1], sand_hex[GIT_OID_HEXSZ + 1];
+	const char *name;
+	char *branch;
+
+	argc = parse_options_or_usage(argc, argv, options, diff_usage, PARSE_OPT_KEEP_DASHDASH);
+	if (argc < 1 || !strcmp(argv[0], "--") || (argc > 1 && strcmp(argv[1], "--")))
+		usage_with_options(diff_usage, options);
+	name = argv[0];
+	argv += argc > 1 ? 2 : 1;
+	argc -= argc > 1 ? 2 : 1;
+
+	branch = host_branch(ctx, branch_opt, &host_oid);
+	git_oid_tostr(host_hex, sizeof(host_hex), &host_oid);
+	ctx_lookup(ctx, name, &sb);
+
+	if (uncommitted) {
+		struct runtime rt;
+		struct strbuf mirror = STRBUF_INIT, out = STRBUF_INIT;
+		struct pager pg;
+		int color = host_color_wanted();
+
+		sandbox_clear(&sb);
+		prepare_running(ctx, name, &sb, &rt);
+		/* The host commit must be where the sandbox can read it. */
+		sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
+		if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
+			die("cannot refresh the mirror");
+		argv_pushl(&args, "sh", "-c", uncommitted_script, "sh", NULL);
+		argv_push(&args, color ? "--color=always" : "--no-color");
+		if (stat)
+			argv_push(&args, "--stat");
+		argv_pushl(&args, host_hex, "--", NULL);
+		argv_pushv(&args, argv);
+		ret = sandbox_capture(&rt, &sb, &args, &out);
+		pager_start(&pg);
+		write_sanitized(pg.fd, &out);
+		pager_finish(&pg);
+		strbuf_release(&mirror);
+		strbuf_release(&out);
+		runtime_clear(&rt);
+	} else {
+		fetch_quietly(ctx, &sb, &refs);
+		sandbox_side(&refs, branch, name, &sand_oid);
+		git_oid_tostr(sand_hex, sizeof(sand_hex), &sand_oid);
+		argv_push(&args, "diff");
+		if (stat)
+			argv_push(&args, "--stat");
+		argv_pushl(&args, host_hex, sand_hex, "--", NULL);
+		argv_pushv(&args, argv);
+		ret = host_git(ctx, &args);
+	}
+	argv_clear(&args);
+	sandbox_refs_clear(&refs);
+	sandbox_clear(&sb);
+	free(branch);
+	return ret < 0 ? 1 : ret;
+}
+
+int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	struct sandbox sb = { 0 };
+	struct sandbox_refs refs = { 0 };
+	struct argv args = ARGV_INIT;
+	git_oid host_oid, sand_oid;
+	char range[2 * GIT_OID_HEXSZ + 3], a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
+	char *branch;
+	int ret;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		print_usage(argc < 2 ? stderr : stdout, log_usage, NULL);
+		exit(EXIT_USAGE);
+	}
+	ctx_lookup(ctx, argv[1], &sb);
+	branch = host_branch(ctx, NULL, &host_oid);
+	fetch_quietly(ctx, &sb, &refs);
+	sandbox_side(&refs, branch, sb.name, &sand_oid);
+	git_oid_tostr(a, sizeof(a), &host_oid);
+	git_oid_tostr(b, sizeof(b), &sand_oid);
+	snprintf(range, sizeof(range), "%s..%s", a, b);
+	argv_push(&args, "log");
+	argv_pushv(&args, argv + 2);
+	argv_pushl(&args, range, "--", NULL);
+	ret = host_git(ctx, &args);
+	argv_clear(&args);
+	sandbox_refs_clear(&refs);
+	sandbox_clear(&sb);
+	free(branch);
+	return ret;
+}
+
+int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	const char *sandbox_branch = NULL;
+	const struct option options[] = {
+		OPT_STRING(0, "sandbox-branch", &sandbox_branch, "branch",
+			   "the sandbox's branch to bring in (default: the host branch's name, "
+			   "else the sandbox's current branch)"),
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct sandbox_refs refs = { 0 };
+	struct fetch_opts fo = { 0 };
+	struct argv args = ARGV_INIT;
+	struct strbuf tracking = STRBUF_INIT, ref = STRBUF_INIT;
+	git_reference *head = NULL;
+	char *host = NULL;
+	const char *b;
+	int changed, ret, exists, checked_out = 0;
+	git_oid oid;
+
+	argc = parse_options_or_usage(argc, argv, options, sync_usage, 0);
+	if (argc < 1 || argc > 2)
+		usage_with_options(sync_usage, options);
+	ctx_lookup(ctx, argv[0], &sb);
+	if (strcmp(sb.state, "ready"))
+		die("sandbox '%s' is %s, not ready", sb.name, sb.state);
+	if (sandbox_fetch(ctx->r.repo, ctx->root.buf, &sb, &fo, &refs, &changed) < 0)
+		die("cannot fetch from sandbox '%s'", sb.name);
+
+	if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b)) {
+		if (argc < 2 || !strcmp(argv[1], b))
+			checked_out = 1;
+		host = xstrdup(argc == 2 ? argv[1] : b);
+	} else if (argc == 2) {
+		host = xstrdup(argv[1]);
+	} else {
+		die("you are not on a branch: name the host branch to sync into");
+	}
+	git_error_clear();
+
+	if (!sandbox_branch)
+		sandbox_branch = sandbox_refs_find(&refs, host) ? host : refs.head_branch;
+	if (!sandbox_branch || !sandbox_refs_find(&refs, sandbox_branch))
+		die("sandbox '%s' has no branch '%s'", sb.name,
+		    sandbox_branch ? sandbox_branch : host);
+	strbuf_addf(&tracking, "refs/remotes/sand/%s/%s", sb.name, sandbox_branch);
+	strbuf_addf(&ref, "refs/heads/%s", host);
+	exists = !git_reference_name_to_id(&oid, ctx->r.repo, ref.buf);
+	git_error_clear();
+
+	if (!exists) {
+		/* A new branch that tracks the sandbox's. */
+		argv_pushl(&args, "branch", "--track", "--", host, tracking.buf, NULL);
+	} else if (checked_out) {
+		/* git's own merge: it refuses to lose work, and never stashes. */
+		argv_pushl(&args, "merge", "--no-edit", tracking.buf, NULL);
+	} else {
+		/* Not checked out here: only a fast-forward, as git fetch does. */
+		argv_pushl(&args, "fetch", "--no-write-fetch-head", "--quiet", ".", NULL);
+		argv_pushf(&args, "%s:%s", tracking.buf, ref.buf);
+	}
+	ret = host_git(ctx, &args);
+	argv_clear(&args);
+	git_reference_free(head);
+	sandbox_refs_clear(&refs);
+	sandbox_clear(&sb);
+	strbuf_release(&tracking);
+	strbuf_release(&ref);
+	free(host);
+	return ret;
+}

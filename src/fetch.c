@@ -1,0 +1,621 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <git2/sys/odb_backend.h>
+
+#include "clone.h"
+#include "fetch.h"
+#include "lifecycle.h"
+#include "msg.h"
+#include "path.h"
+
+#define MAX_LOOSE_REF 4096
+#define MAX_REF_DEPTH 32
+
+void sandbox_refs_clear(struct sandbox_refs *r)
+{
+	for (size_t i = 0; i < r->nr; i++)
+		free(r->v[i].name);
+	free(r->v);
+	free(r->head_branch);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct sandbox_ref *sandbox_refs_find(const struct sandbox_refs *r, const char *branch)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		const char *b;
+
+		if (skip_prefix(r->v[i].name, "refs/heads/", &b) && !strcmp(b, branch))
+			return &r->v[i];
+	}
+	return NULL;
+}
+
+/*
+ * Read a small regular file below dirfd without following links; at most
+ * max bytes. 1 when read, 0 when absent, -1 on error (with a message).
+ */
+static int read_small(int dirfd, const char *name, size_t max, struct strbuf *out,
+		      const char *what)
+{
+	struct stat st;
+	int fd, ret = -1;
+
+	strbuf_reset(out);
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return error_errno("cannot open %s in the sandbox", what);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		error("%s in the sandbox is not a regular file", what);
+		goto done;
+	}
+	if ((size_t)st.st_size > max) {
+		error("%s in the sandbox is too large (%lld bytes)", what, (long long)st.st_size);
+		goto done;
+	}
+	if (strbuf_read_fd(out, fd) < 0 || out->len > max) {
+		error_errno("cannot read %s in the sandbox", what);
+		goto done;
+	}
+	ret = 1;
+done:
+	close(fd);
+	return ret;
+}
+
+static int parse_oid(git_oid *oid, const char *hex, size_t len)
+{
+	if (len != GIT_OID_HEXSZ)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return -1;
+	return git_oid_fromstrn(oid, hex, len) < 0 ? -1 : 0;
+}
+
+static int valid_branch_ref(const char *name)
+{
+	int valid = 0;
+
+	if (!starts_with(name, "refs/heads/") || strlen(name) > 1024 ||
+	    !strcmp(name, "refs/heads/HEAD"))
+		return 0;
+	if (git_reference_name_is_valid(&valid, name) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	return valid;
+}
+
+struct ref_reader {
+	struct sandbox_refs *refs;
+	size_t invalid;
+};
+
+/* Add or replace (loose refs win over packed ones). */
+static int add_ref(struct ref_reader *rr, const char *name, const git_oid *oid)
+{
+	struct sandbox_refs *r = rr->refs;
+
+	if (!starts_with(name, "refs/heads/"))
+		return 0; /* tags, remote-tracking refs: not fetched */
+	if (!valid_branch_ref(name)) {
+		rr->invalid++;
+		return 0;
+	}
+	for (size_t i = 0; i < r->nr; i++)
+		if (!strcmp(r->v[i].name, name)) {
+			git_oid_cpy(&r->v[i].oid, oid);
+			return 0;
+		}
+	if (r->nr >= SANDBOX_MAX_REFS)
+		return error("the sandbox has more than %d branches", SANDBOX_MAX_REFS);
+	ALLOC_GROW(r->v, r->nr + 1, r->alloc);
+	r->v[r->nr].name = xstrdup(name);
+	git_oid_cpy(&r->v[r->nr].oid, oid);
+	r->nr++;
+	return 0;
+}
+
+static int read_packed(struct ref_reader *rr, int gitfd)
+{
+	struct strbuf buf = STRBUF_INIT;
+	int ret = read_small(gitfd, "packed-refs", SANDBOX_MAX_REF_FILE, &buf, "packed-refs");
+
+	if (ret <= 0)
+		goto done;
+	ret = 0;
+	for (char *line = buf.buf; *line && !ret; ) {
+		char *end = strchrnul(line, '\n');
+		char save = *end;
+		git_oid oid;
+
+		*end = '\0';
+		if (*line != '#' && *line != '^') {
+			char *sp = strchr(line, ' ');
+
+			if (!sp || parse_oid(&oid, line, (size_t)(sp - line)) < 0)
+				rr->invalid++;
+			else
+				ret = add_ref(rr, sp + 1, &oid);
+		}
+		*end = save;
+		line = *end ? end + 1 : end;
+	}
+done:
+	strbuf_release(&buf);
+	return ret;
+}
+
+/* Walk a loose refs directory (dirfd is consumed). */
+static int read_loose(struct ref_reader *rr, int fd, struct strbuf *prefix, int depth)
+{
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+	struct strbuf content = STRBUF_INIT;
+	size_t len = prefix->len;
+	int ret = 0;
+
+	if (!d) {
+		close(fd);
+		return error_errno("cannot read '%s' in the sandbox", prefix->buf);
+	}
+	if (depth > MAX_REF_DEPTH) {
+		closedir(d);
+		return error("refs nested too deep in the sandbox");
+	}
+	while (!ret && (errno = 0, de = readdir(d))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue; /* ".", "..", and names git would refuse */
+		strbuf_setlen(prefix, len);
+		strbuf_addstr(prefix, de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), de->d_name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub < 0)
+				continue;
+			strbuf_addch(prefix, '/');
+			ret = read_loose(rr, sub, prefix, depth + 1);
+		} else if (S_ISREG(st.st_mode)) {
+			git_oid oid;
+			int got = read_small(dirfd(d), de->d_name, MAX_LOOSE_REF, &content, "a ref");
+
+			if (got < 0) {
+				rr->invalid++;
+				continue;
+			}
+			strbuf_rtrim(&content);
+			if (got && !parse_oid(&oid, content.buf, content.len))
+				ret = add_ref(rr, prefix->buf, &oid);
+			else if (got && !starts_with(content.buf, "ref: "))
+				rr->invalid++;
+		} else {
+			rr->invalid++; /* links and the like are not refs here */
+		}
+	}
+	strbuf_setlen(prefix, len);
+	closedir(d);
+	strbuf_release(&content);
+	return ret;
+}
+
+static int open_git_dir(const char *clone_path, int *out)
+{
+	int cfd = open(clone_path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int gfd;
+
+	if (cfd < 0)
+		return error_errno("cannot open the clone '%s'", clone_path);
+	gfd = openat(cfd, ".git", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(cfd);
+	if (gfd < 0)
+		return error_errno("the clone '%s' has no .git directory", clone_path);
+	*out = gfd;
+	return 0;
+}
+
+int sandbox_refs_read(const char *clone_path, struct sandbox_refs *out)
+{
+	struct ref_reader rr = { out, 0 };
+	struct strbuf head = STRBUF_INIT, prefix = STRBUF_INIT;
+	int gitfd = -1, fd, ret = -1;
+	const char *target;
+
+	memset(out, 0, sizeof(*out));
+	if (open_git_dir(clone_path, &gitfd) < 0)
+		goto done;
+	if (read_packed(&rr, gitfd) < 0)
+		goto done;
+	fd = openat(gitfd, "refs/heads", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		/* "refs" itself must not be a link either. */
+		int rfd = openat(gitfd, "refs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+		if (rfd < 0) {
+			close(fd);
+			error("'refs' in the sandbox is not a directory");
+			goto done;
+		}
+		close(rfd);
+		strbuf_addstr(&prefix, "refs/heads/");
+		if (read_loose(&rr, fd, &prefix, 0) < 0)
+			goto done;
+	}
+	if (read_small(gitfd, "HEAD", MAX_LOOSE_REF, &head, "HEAD") < 0)
+		goto done;
+	strbuf_rtrim(&head);
+	if (skip_prefix(head.buf, "ref: refs/heads/", &target)) {
+		const struct sandbox_ref *ref;
+		struct strbuf full = STRBUF_INIT;
+
+		strbuf_addf(&full, "refs/heads/%s", target);
+		if (valid_branch_ref(full.buf)) {
+			out->head_branch = xstrdup(target);
+			if ((ref = sandbox_refs_find(out, target))) {
+				git_oid_cpy(&out->head, &ref->oid);
+				out->head_valid = 1;
+			}
+		}
+		strbuf_release(&full);
+	} else if (!parse_oid(&out->head, head.buf, head.len)) {
+		out->head_valid = 1;
+	}
+	if (rr.invalid)
+		warning("ignored %zu invalid ref%s in the sandbox", rr.invalid,
+			rr.invalid == 1 ? "" : "s");
+	ret = 0;
+done:
+	if (gitfd >= 0)
+		close(gitfd);
+	if (ret < 0)
+		sandbox_refs_clear(out);
+	strbuf_release(&head);
+	strbuf_release(&prefix);
+	return ret;
+}
+
+/* Read objects from dir's loose objects and packs (never its alternates). */
+static int add_object_dir(git_odb *odb, const char *dir)
+{
+	git_odb_backend *loose = NULL, *pack = NULL;
+
+	if (git_odb_backend_loose(&loose, dir, -1, 0, 0, 0) < 0 ||
+	    git_odb_add_alternate(odb, loose, 0) < 0)
+		goto fail;
+	loose = NULL;
+	if (git_odb_backend_pack(&pack, dir) < 0 || git_odb_add_alternate(odb, pack, 0) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (loose)
+		loose->free(loose);
+	if (pack)
+		pack->free(pack);
+	return error_lg2("cannot read objects from '%s'", dir);
+}
+
+struct update {
+	const char *branch;	/* short name, or "HEAD" */
+	const git_oid *oid;
+};
+
+static void short_hex(char *buf, const git_oid *oid)
+{
+	git_oid_tostr(buf, 8, oid);
+}
+
+/* One line of git fetch's report. */
+static void report(int *header, const char *url, const char *flag, const char *summary,
+		   const char *from, const char *to, const char *suffix, int quiet)
+{
+	if (quiet)
+		return;
+	if (!*header) {
+		fprintf(stderr, "From %s\n", url);
+		*header = 1;
+	}
+	fprintf(stderr, " %s %-17s %-10s -> %s%s\n", flag, summary, from, to, suffix);
+}
+
+static int update_ref(git_repository *repo, const char *name, const struct update *u,
+		      const char *url, int *header, int quiet, int *changed)
+{
+	struct strbuf ref = STRBUF_INIT, shortname = STRBUF_INIT, msg = STRBUF_INIT;
+	git_reference *old = NULL, *created = NULL;
+	git_oid old_oid;
+	int had, ret = -1;
+
+	strbuf_addf(&ref, "refs/remotes/sand/%s/%s", name, u->branch);
+	strbuf_addf(&shortname, "sand/%s/%s", name, u->branch);
+	had = git_reference_lookup(&old, repo, ref.buf) == 0 &&
+	      git_reference_type(old) == GIT_REFERENCE_DIRECT;
+	git_error_clear();
+	if (had)
+		git_oid_cpy(&old_oid, git_reference_target(old));
+	if (had && git_oid_equal(&old_oid, u->oid)) {
+		ret = 0;
+		goto done;
+	}
+	strbuf_addf(&msg, "git sand fetch %s: %s", name, had ? "fast-forward" : "storing head");
+	if (git_reference_create(&created, repo, ref.buf, u->oid, 1, msg.buf) < 0) {
+		error_lg2("cannot update '%s'", ref.buf);
+		goto done;
+	}
+	(*changed)++;
+	if (!had) {
+		report(header, url, "*", strcmp(u->branch, "HEAD") ? "[new branch]" : "[new ref]",
+		       u->branch, shortname.buf, "", quiet);
+	} else {
+		char a[8], b[8], range[32];
+		int ff = git_graph_descendant_of(repo, u->oid, &old_oid) == 1;
+
+		git_error_clear();
+		short_hex(a, &old_oid);
+		short_hex(b, u->oid);
+		snprintf(range, sizeof(range), "%s%s%s", a, ff ? ".." : "...", b);
+		report(header, url, ff ? " " : "+", range, u->branch, shortname.buf,
+		       ff ? "" : "  (forced update)", quiet);
+	}
+	ret = 0;
+done:
+	git_reference_free(old);
+	git_reference_free(created);
+	strbuf_release(&ref);
+	strbuf_release(&shortname);
+	strbuf_release(&msg);
+	return ret;
+}
+
+/* Delete sand/<name>/<b> refs whose branch the sandbox no longer has. */
+static int prune(git_repository *repo, const char *name, const struct sandbox_refs *refs,
+		 const char *url, int *header, int quiet, int *changed)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	struct strbuf glob = STRBUF_INIT, prefix = STRBUF_INIT;
+	int err, ret = 0;
+
+	strbuf_addf(&prefix, "refs/remotes/sand/%s/", name);
+	strbuf_addf(&glob, "%s*", prefix.buf);
+	if (git_reference_iterator_glob_new(&it, repo, glob.buf) < 0) {
+		ret = error_lg2("cannot list '%s'", glob.buf);
+		goto done;
+	}
+	while (!(err = git_reference_next(&ref, it))) {
+		const char *branch = git_reference_name(ref) + prefix.len;
+
+		if (strcmp(branch, "HEAD") && !sandbox_refs_find(refs, branch)) {
+			struct strbuf shortname = STRBUF_INIT;
+
+			strbuf_addf(&shortname, "sand/%s/%s", name, branch);
+			if (git_reference_delete(ref) < 0) {
+				ret = error_lg2("cannot delete '%s'", git_reference_name(ref));
+			} else {
+				(*changed)++;
+				report(header, url, "-", "[deleted]", "(none)", shortname.buf, "", quiet);
+			}
+			strbuf_release(&shortname);
+		}
+		git_reference_free(ref);
+	}
+	if (err != GIT_ITEROVER)
+		ret = error_lg2("cannot list '%s'", glob.buf);
+	git_error_clear();
+done:
+	git_reference_iterator_free(it);
+	strbuf_release(&glob);
+	strbuf_release(&prefix);
+	return ret;
+}
+
+/* Point sand/<name>/HEAD at the sandbox's branch, as origin/HEAD does. */
+static int update_head_symref(git_repository *repo, const char *name, const char *branch,
+			      int *changed)
+{
+	struct strbuf ref = STRBUF_INIT, target = STRBUF_INIT;
+	git_reference *old = NULL, *created = NULL;
+	int ret = 0;
+
+	strbuf_addf(&ref, "refs/remotes/sand/%s/HEAD", name);
+	strbuf_addf(&target, "refs/remotes/sand/%s/%s", name, branch);
+	if (!git_reference_lookup(&old, repo, ref.buf) &&
+	    git_reference_type(old) == GIT_REFERENCE_SYMBOLIC &&
+	    !strcmp(git_reference_symbolic_target(old), target.buf))
+		goto done;
+	git_error_clear();
+	if (git_reference_symbolic_create(&created, repo, ref.buf, target.buf, 1,
+					  "git sand fetch: HEAD") < 0)
+		ret = error_lg2("cannot update '%s'", ref.buf);
+	else
+		(*changed)++;
+done:
+	git_reference_free(old);
+	git_reference_free(created);
+	strbuf_release(&ref);
+	strbuf_release(&target);
+	return ret;
+}
+
+/*
+ * Hide what the host already has. Every ref is tried; one that does not
+ * resolve to a commit (a dangling symbolic ref, a tag of a tree) is no
+ * reason to fail a fetch.
+ */
+static int hide_host_refs(git_repository *repo, git_revwalk *walk)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	int err;
+
+	if (git_reference_iterator_new(&it, repo) < 0)
+		return -1;
+	while (!(err = git_reference_next(&ref, it))) {
+		git_object *obj = NULL;
+
+		if (!git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT))
+			git_revwalk_hide(walk, git_object_id(obj));
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	return err == GIT_ITEROVER ? 0 : -1;
+}
+
+static int fetched(const struct update *u, size_t nr, const char *branch)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(u[i].branch, branch))
+			return 1;
+	return 0;
+}
+
+int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *sb,
+		  const struct fetch_opts *o, struct sandbox_refs *refs_out, int *changed)
+{
+	struct sandbox_refs refs = { 0 };
+	struct strbuf clone = STRBUF_INIT, snap = STRBUF_INIT, objects = STRBUF_INIT;
+	struct strbuf mirror = STRBUF_INIT, packdir = STRBUF_INIT;
+	git_repository *repo = NULL;
+	git_odb *odb = NULL;
+	git_revwalk *walk = NULL;
+	git_packbuilder *pb = NULL;
+	struct update *updates = NULL;
+	size_t nr_updates = 0;
+	int gitfd = -1, objfd, header = 0, ret = -1;
+
+	*changed = 0;
+	sandbox_clone_path(sb, &clone);
+	if (sandbox_refs_read(clone.buf, &refs) < 0)
+		goto done;
+
+	/*
+	 * A repository object of our own for the host, so that the sandbox's
+	 * object directories added to its odb do not outlive this fetch.
+	 */
+	if (git_repository_open_ext(&repo, git_repository_path(host),
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_repository_odb(&odb, repo) < 0) {
+		error_lg2("cannot open the repository");
+		goto done;
+	}
+
+	/* The sandbox's own objects, copied aside without following links. */
+	strbuf_addf(&snap, "%s/fetch.%d", sb->dir, (int)getpid());
+	if (remove_tree(snap.buf) < 0 || mkdir(snap.buf, 0700) < 0) {
+		error_errno("cannot create '%s'", snap.buf);
+		goto done;
+	}
+	strbuf_addf(&objects, "%s/objects", snap.buf);
+	if (open_git_dir(clone.buf, &gitfd) < 0)
+		goto done;
+	objfd = openat(gitfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (objfd < 0) {
+		error_errno("cannot open the objects of sandbox '%s'", sb->name);
+		goto done;
+	}
+	if (snapshot_tree(objfd, objects.buf) < 0)
+		goto done;
+	sandbox_mirror_path(sb, root, &mirror);
+	strbuf_addstr(&mirror, "/objects");
+	if (add_object_dir(odb, objects.buf) < 0 ||
+	    (!access(mirror.buf, F_OK) && add_object_dir(odb, mirror.buf) < 0))
+		goto done;
+
+	/* The tips to fetch: every branch, and HEAD when it is detached. */
+	updates = xcalloc(refs.nr + 1, sizeof(*updates));
+	for (size_t i = 0; i <= refs.nr; i++) {
+		const git_oid *oid;
+		const char *branch;
+		git_commit *commit = NULL;
+
+		if (i < refs.nr) {
+			oid = &refs.v[i].oid;
+			branch = refs.v[i].name + strlen("refs/heads/");
+		} else if (refs.head_valid && !refs.head_branch) {
+			oid = &refs.head;
+			branch = "HEAD";
+		} else {
+			break;
+		}
+		if (git_commit_lookup(&commit, repo, oid) < 0) {
+			char hex[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(hex, sizeof(hex), oid);
+			warning("sandbox '%s': '%s' points at %s, which is missing or not a commit; "
+				"skipped", sb->name, branch, hex);
+			git_error_clear();
+			continue;
+		}
+		git_commit_free(commit);
+		updates[nr_updates].branch = branch;
+		updates[nr_updates].oid = oid;
+		nr_updates++;
+	}
+
+	if (git_revwalk_new(&walk, repo) < 0)
+		goto lg2_failed;
+	for (size_t i = 0; i < nr_updates; i++)
+		if (git_revwalk_push(walk, updates[i].oid) < 0)
+			goto lg2_failed;
+	if (nr_updates && hide_host_refs(repo, walk) < 0)
+		goto lg2_failed;
+	if (git_packbuilder_new(&pb, repo) < 0)
+		goto lg2_failed;
+	if (nr_updates && git_packbuilder_insert_walk(pb, walk) < 0)
+		goto lg2_failed;
+	if (git_packbuilder_object_count(pb) > 0) {
+		strbuf_addf(&packdir, "%s/objects/pack", git_repository_commondir(repo));
+		if (git_packbuilder_write(pb, packdir.buf, 0, NULL, NULL) < 0)
+			goto lg2_failed;
+	}
+
+	for (size_t i = 0; i < nr_updates; i++)
+		if (update_ref(repo, sb->name, &updates[i], clone.buf, &header, o->quiet,
+			       changed) < 0)
+			goto done;
+	if (refs.head_branch && fetched(updates, nr_updates, refs.head_branch) &&
+	    update_head_symref(repo, sb->name, refs.head_branch, changed) < 0)
+		goto done;
+	if (o->prune && prune(repo, sb->name, &refs, clone.buf, &header, o->quiet, changed) < 0)
+		goto done;
+	ret = 0;
+	goto done;
+lg2_failed:
+	error_lg2("cannot fetch from sandbox '%s'", sb->name);
+done:
+	if (gitfd >= 0)
+		close(gitfd);
+	if (snap.len)
+		remove_tree(snap.buf);
+	free(updates);
+	git_packbuilder_free(pb);
+	git_revwalk_free(walk);
+	git_odb_free(odb);
+	git_repository_free(repo);
+	if (refs_out && !ret)
+		*refs_out = refs;
+	else
+		sandbox_refs_clear(&refs);
+	strbuf_release(&clone);
+	strbuf_release(&snap);
+	strbuf_release(&objects);
+	strbuf_release(&mirror);
+	strbuf_release(&packdir);
+	return ret;
+}
