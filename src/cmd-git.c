@@ -297,8 +297,9 @@ static const char uncommitted_script[] =
 	"if [ -f .git/index ]; then cp .git/index \"$t/index\"; fi\n"
 	"export GIT_INDEX_FILE=\"$t/index\" GIT_OBJECT_DIRECTORY=\"$t/objects\"\n"
 	"export GIT_ALTERNATE_OBJECT_DIRECTORIES=\"$PWD/.git/objects\"\n"
-	"git -c core.quotePath=true add -A\n"
-	"git -c core.quotePath=true diff --cached \"$@\"\n";
+	"g() { git -c core.quotePath=true -c core.fsmonitor=false -c core.hooksPath=/dev/null \"$@\"; }\n"
+	"g add -A\n"
+	"g diff --cached --no-ext-diff --no-textconv \"$@\"\n";
 
 int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 {

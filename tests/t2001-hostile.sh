@@ -1,0 +1,209 @@
+#!/bin/sh
+test_description='a hostile sandbox cannot make host-side commands run its code or read outside it'
+. ./test-lib.sh
+test_require_podman
+
+# Everything here plays the sandbox's part by writing into its clone from
+# the host, as a process in the container could. A marker file on the host
+# that only host-side execution could create tells whether anything ran;
+# a secret on the host that must never show up tells whether anything was
+# read.
+
+marker="$TRASH_DIRECTORY/PWNED"
+secret_text="TOP-SECRET-HOST-DATA"
+
+clone_of () {
+	git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "clone" && s == n { print $2 }'
+}
+
+# Run the host-side commands on a sandbox; they may fail, but cleanly, and
+# nothing may run or leak.
+check_commands () {
+	name=$1
+	for cmd in "fetch" "status" "diff -u" "diff" "log"
+	do
+		git sand $cmd $name >>../out 2>>../err
+		code=$?
+		case $code in
+		0|1|128) ;;
+		*) echo >&4 "git sand $cmd $name exited $code"; return 1 ;;
+		esac
+	done &&
+	test_path_is_missing "$marker" &&
+	! grep -q "$secret_text" ../out ../err &&
+	! git grep -q "$secret_text" $(git rev-list --all) -- 2>/dev/null
+}
+
+test_expect_success PODMAN 'setup' '
+	printf "#!/bin/sh\\ntouch \\"%s\\"\\ncat\\n" "$marker" >evil &&
+	chmod +x evil &&
+	mkdir evil-hooks &&
+	for h in pre-commit post-checkout post-merge reference-transaction pre-push \
+		fsmonitor-watchman post-index-change pre-auto-gc
+	do
+		cp evil evil-hooks/$h || return 1
+	done &&
+	echo "$secret_text" >secret &&
+	printf "[core]\\n\\tfsmonitor = %s\\n" "$TRASH_DIRECTORY/evil" >host-config &&
+	git init -q other &&
+	(cd other && echo "$secret_text" >s.t && git add s.t && git commit -q -m secret) &&
+	test_create_repo repo &&
+	(cd repo && git sand new -d box && git sand exec box git config user.name x &&
+	 git sand exec box git config user.email x@x &&
+	 git sand exec box sh -c "echo work >work.t && git add work.t && git commit -q -m work")
+'
+
+test_expect_success PODMAN 'program settings in the clone config' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		git config -f "$clone/.git/config" core.fsmonitor "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" core.hooksPath "$TRASH_DIRECTORY/evil-hooks" &&
+		git config -f "$clone/.git/config" uploadpack.packObjectsHook "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" diff.external "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" core.sshCommand "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" filter.evil.clean "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" filter.evil.smudge "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" diff.evil.textconv "$TRASH_DIRECTORY/evil" &&
+		git config -f "$clone/.git/config" include.path "$TRASH_DIRECTORY/host-config" &&
+		printf "* filter=evil diff=evil\\n" >"$clone/.gitattributes" &&
+		cp ../evil-hooks/* "$clone/.git/hooks/" &&
+		git sand exec box sh -c "git add .gitattributes 2>/dev/null; git commit -q -m attrs 2>/dev/null; true" &&
+		check_commands box &&
+		git fetch -q sand/box &&
+		test_path_is_missing "$marker"
+	)
+'
+
+test_expect_success PODMAN '.git/config replaced by a link to a host file' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		mv "$clone/.git/config" "$clone/.git/config.real" &&
+		ln -s "$TRASH_DIRECTORY/host-config" "$clone/.git/config" &&
+		check_commands box &&
+		rm "$clone/.git/config" &&
+		mv "$clone/.git/config.real" "$clone/.git/config"
+	)
+'
+
+test_expect_success PODMAN '.git/objects replaced by a link to another host repository' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		secret_commit=$(git -C ../other rev-parse HEAD) &&
+		mv "$clone/.git/objects" "$clone/.git/objects.real" &&
+		ln -s "$TRASH_DIRECTORY/other/.git/objects" "$clone/.git/objects" &&
+		echo "$secret_commit" >"$clone/.git/refs/heads/steal" &&
+		test_must_fail git sand fetch box 2>../err &&
+		test_must_fail git cat-file -e "$secret_commit" &&
+		rm "$clone/.git/objects" "$clone/.git/refs/heads/steal" &&
+		mv "$clone/.git/objects.real" "$clone/.git/objects"
+	) &&
+	test_grep "objects" err
+'
+
+test_expect_success PODMAN 'alternates rewritten to point at another host repository' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		secret_commit=$(git -C ../other rev-parse HEAD) &&
+		cp "$clone/.git/objects/info/alternates" ../alternates.saved &&
+		echo "$TRASH_DIRECTORY/other/.git/objects" >>"$clone/.git/objects/info/alternates" &&
+		echo "$secret_commit" >"$clone/.git/refs/heads/steal" &&
+		git sand fetch box 2>../err &&
+		test_must_fail git cat-file -e "$secret_commit" &&
+		test_must_fail git rev-parse --verify refs/remotes/sand/box/steal &&
+		rm "$clone/.git/refs/heads/steal" &&
+		cp ../alternates.saved "$clone/.git/objects/info/alternates"
+	) &&
+	test_grep "steal.*missing or not a commit" err
+'
+
+test_expect_success PODMAN 'refs with .. and other bad names are ignored' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		head=$(git -C "$clone" rev-parse HEAD) &&
+		cp "$clone/.git/packed-refs" ../packed.saved &&
+		printf "%s refs/heads/../../../../etc/passwd\\n%s refs/heads/a..b\\n%s refs/heads/ok\\n" \
+			"$head" "$head" "$head" >>"$clone/.git/packed-refs" &&
+		git sand fetch box 2>../err &&
+		git rev-parse --verify refs/remotes/sand/box/ok &&
+		git for-each-ref --format="%(refname)" refs/remotes/sand/box >../refs &&
+		cp ../packed.saved "$clone/.git/packed-refs"
+	) &&
+	test_grep "ignored 2 invalid refs" err &&
+	! grep "\.\." refs &&
+	test_path_is_missing "$TRASH_DIRECTORY/repo/.git/etc"
+'
+
+test_expect_success PODMAN 'a ref to a missing object is skipped with a warning' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		echo 0123456789012345678901234567890123456789 >"$clone/.git/refs/heads/ghost" &&
+		git sand fetch box 2>../err &&
+		test_must_fail git rev-parse --verify refs/remotes/sand/box/ghost &&
+		rm "$clone/.git/refs/heads/ghost"
+	) &&
+	test_grep "ghost.*missing or not a commit" err
+'
+
+test_expect_success PODMAN 'a loose ref that is a link to a host file is not read' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		ln -s "$TRASH_DIRECTORY/secret" "$clone/.git/refs/heads/linked" &&
+		git sand fetch box 2>../err &&
+		test_must_fail git rev-parse --verify refs/remotes/sand/box/linked &&
+		rm "$clone/.git/refs/heads/linked"
+	) &&
+	! grep "$secret_text" err
+'
+
+test_expect_success PODMAN 'a huge number of refs fails cleanly' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		head=$(git -C "$clone" rev-parse HEAD) &&
+		cp "$clone/.git/packed-refs" ../packed.saved &&
+		awk -v h="$head" "BEGIN { for (i = 0; i < 20000; i++) printf \"%s refs/heads/many/%d\\n\", h, i }" \
+			>>"$clone/.git/packed-refs" &&
+		test_expect_code 1 git sand fetch box 2>../err &&
+		cp ../packed.saved "$clone/.git/packed-refs"
+	) &&
+	test_grep "more than 10000 branches" err
+'
+
+test_expect_success PODMAN 'a working-tree link to a host secret does not leak it' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		ln -s "$TRASH_DIRECTORY/secret" "$clone/leak" &&
+		git sand exec box sh -c "git add leak && git commit -q -m leak" &&
+		check_commands box &&
+		git sand sync box &&
+		test -L leak &&
+		git sand diff -u box >../out &&
+		! grep "$secret_text" ../out
+	)
+'
+
+test_expect_success PODMAN 'rm follows no link out of the clone' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		ln -s "$TRASH_DIRECTORY/other" "$clone/dirlink" &&
+		ln -s "$TRASH_DIRECTORY/secret" "$clone/.git/objects/linked" &&
+		rm -rf "$clone/.git/objects/pack" &&
+		ln -s "$TRASH_DIRECTORY/other/.git/objects/pack" "$clone/.git/objects/pack" &&
+		git sand rm -f box
+	) &&
+	test_path_is_file secret &&
+	test_path_is_file other/s.t &&
+	git -C other rev-parse HEAD &&
+	test_path_is_missing "$marker"
+'
+
+test_done
