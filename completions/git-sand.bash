@@ -4,7 +4,7 @@
 # "git sand <TAB>"; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell exec ls stop start rm version"
+__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --runtime= --cpus= --memory= --network= --mount= --env-file="
@@ -14,6 +14,12 @@ __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_stop="--all"
 __git_sand_opts_start="--all"
 __git_sand_opts_rm="--all --force"
+__git_sand_opts_fetch="--all --prune --quiet"
+__git_sand_opts_status="--porcelain"
+__git_sand_opts_diff="--include-uncommitted --branch= --stat"
+__git_sand_opts_log=""
+__git_sand_opts_sync="--sandbox-branch="
+__git_sand_opts_sync_host="--all"
 __git_sand_opts_version="--build-options"
 
 __git_sand_names ()
@@ -45,8 +51,12 @@ _git_sand ()
 	--env-file=*|--mount=*|--image=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
 		return
 		;;
+	--branch=*|--sandbox-branch=*)
+		__git_complete_refs --cur="${cur#*=}"
+		return
+		;;
 	-*)
-		eval "opts=\$__git_sand_opts_$subcommand"
+		eval "opts=\$__git_sand_opts_${subcommand//-/_}"
 		__gitcomp "$opts"
 		return
 		;;
@@ -61,6 +71,10 @@ _git_sand ()
 	-i|--image|-s|--shell|--cpus|--memory|--mount|-w|--workdir)
 		return
 		;;
+	-b|--branch|--sandbox-branch)
+		[ "$subcommand" = diff ] || [ "$subcommand" = sync ] && __git_complete_refs
+		return
+		;;
 	--runtime)
 		__gitcomp "podman docker"
 		return
@@ -72,9 +86,22 @@ _git_sand ()
 	esac
 
 	case "$subcommand" in
-	shell|exec|stop|start|rm)
+	sync)
+		# A sandbox, then a host branch.
+		if __git_sand_has_name; then
+			__git_complete_refs
+		else
+			__gitcomp_nl "$(__git_sand_names)"
+		fi
+		;;
+	log)
+		__git_sand_has_name || __gitcomp_nl "$(__git_sand_names)"
+		;;
+	shell|exec|stop|start|rm|fetch|status|diff|sync-host)
 		# exec takes one name, then the command.
-		if [ "$subcommand" = exec ] && __git_sand_has_name; then
+		if [ "$subcommand" != stop ] && [ "$subcommand" != start ] &&
+		   [ "$subcommand" != rm ] && [ "$subcommand" != fetch ] &&
+		   [ "$subcommand" != sync-host ] && __git_sand_has_name; then
 			return
 		fi
 		__gitcomp_nl "$(__git_sand_names)"
@@ -82,15 +109,20 @@ _git_sand ()
 	esac
 }
 
-# Whether a sandbox name already follows "exec" on the command line.
+# Whether a sandbox name already follows the subcommand on the command line.
 __git_sand_has_name ()
 {
 	local i seen=
 	for ((i = 1; i < cword; i++)); do
 		case "${words[i]}" in
-		exec) seen=1 ;;
+		-b|--branch|--sandbox-branch|-w|--workdir|-s|--shell) ((i++)) ;;
 		-*) ;;
-		*) [ -n "$seen" ] && return 0 ;;
+		*)
+			if [ -n "$seen" ]; then
+				return 0
+			fi
+			[ "${words[i]}" = "$subcommand" ] && seen=1
+			;;
 		esac
 	done
 	return 1

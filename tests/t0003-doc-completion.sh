@@ -5,7 +5,7 @@ test_require_podman --optional
 
 adoc="$SRC_DIRECTORY/Documentation/git-sand.adoc"
 bash_completion="$SRC_DIRECTORY/completions/git-sand.bash"
-commands="new shell exec ls stop start rm version"
+commands="new shell exec ls stop start rm fetch status diff log sync sync-host version"
 
 # The SYNOPSIS of the manual, without its markup, one trimmed line each.
 sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$adoc" | sed -e "s/'//g" -e 's/^ *//' >synopsis
@@ -48,8 +48,10 @@ do
 
 	test_expect_success "bash completion offers exactly the options of '$cmd'" '
 		long_options $cmd >expect &&
-		sed -n "s/^__git_sand_opts_$cmd=\"\(.*\)\"\$/\1/p" "$bash_completion" |
-		tr " " "\n" | sed "s/=\$//" | sort >actual &&
+		var=$(echo "$cmd" | tr - _) &&
+		grep -q "^__git_sand_opts_$var=" "$bash_completion" &&
+		sed -n "s/^__git_sand_opts_$var=\"\(.*\)\"\$/\1/p" "$bash_completion" |
+		tr " " "\n" | sed -e "s/=\$//" -e "/^\$/d" | sort >actual &&
 		test_cmp expect actual
 	'
 done
