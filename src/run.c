@@ -84,10 +84,11 @@ static int open_null(int flags)
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
-static void pump(struct child *c, int infd, int outfd, int errfd)
+static void pump(struct child *c, pid_t pid, int infd, int outfd, int errfd)
 {
 	struct pollfd pfd[3];
 	size_t in_off = 0;
+	int forwarded = 0;
 
 	for (;;) {
 		int n = 0, out_i = -1, err_i = -1, in_i = -1;
@@ -107,9 +108,12 @@ static void pump(struct child *c, int infd, int outfd, int errfd)
 		if (!n)
 			break;
 		if (poll(pfd, (nfds_t)n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+			if (errno != EINTR)
+				break;
+			/* We were told to stop: pass it on, then drain. */
+			if (cleanup_signalled() && !forwarded++)
+				kill(pid, SIGTERM);
+			continue;
 		}
 		if (in_i >= 0 && pfd[in_i].revents) {
 			ssize_t w = 0;
@@ -156,7 +160,7 @@ int run_child(struct child *c)
 	int status_pipe[2] = { -1, -1 };
 	struct sigaction ign, old_int, old_quit;
 	int failed[2] = { 0, 0 };
-	int status = 0, ret = -1;
+	int status = 0, ret = -1, forwarded = 0;
 	ssize_t got;
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
@@ -245,7 +249,7 @@ int run_child(struct child *c)
 		fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
 	signal(SIGPIPE, SIG_IGN);
 
-	pump(c, in[1], out[0], err[0]);
+	pump(c, pid, in[1], out[0], err[0]);
 	in[1] = out[0] = err[0] = -1;
 
 	do {
@@ -259,7 +263,7 @@ int run_child(struct child *c)
 			break;
 		if (w < 0 && errno == EINTR) {
 			/* We were told to stop: pass it on, then wait. */
-			if (cleanup_signalled())
+			if (cleanup_signalled() && !forwarded++)
 				kill(pid, SIGTERM);
 			continue;
 		}
