@@ -26,7 +26,7 @@ ASCIIDOCTOR ?= asciidoctor
 CFLAGS ?= -O2 -g
 WARNINGS = -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter -Wno-missing-field-initializers
-PKGS = libgit2 sqlite3 libcjson libssh2
+PKGS = libgit2 sqlite3 libcjson libssh2 zlib
 
 -include config.mak
 
@@ -61,6 +61,7 @@ LIB_OBJS = \
 	src/gitutil.o \
 	src/msg.o \
 	src/names.o \
+	src/odb-safe.o \
 	src/parse-options.o \
 	src/path.o \
 	src/run.o \

@@ -4,7 +4,7 @@
 # or it uses sudo.
 set -eu
 packages="build-essential pkg-config git libgit2-dev libsqlite3-dev libcjson-dev
-	libssh2-1-dev podman runc catatonit busybox-static sqlite3 asciidoctor
+	libssh2-1-dev zlib1g-dev podman runc catatonit busybox-static sqlite3 asciidoctor
 	e2fsprogs util-linux debootstrap"
 missing=
 for p in $packages

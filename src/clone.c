@@ -237,6 +237,7 @@ out:
 struct copier {
 	int progress;
 	int snapshot;	/* regular files and directories only: skip the rest */
+	int link;	/* hard-link regular files where possible */
 	size_t files;
 	size_t bytes;
 	struct timespec last;
@@ -310,7 +311,22 @@ static int copy_one(struct copier *cp, int sdir, int ddir, const char *name,
 	struct timespec times[2] = { st->st_atim, st->st_mtim };
 	int sfd = -1, dfd = -1, ret = -1;
 
-	if (S_ISREG(st->st_mode)) {
+	if (S_ISREG(st->st_mode) && cp->link &&
+	    !linkat(sdir, name, ddir, name, 0)) {
+		struct stat now;
+
+		/*
+		 * linkat links a symbolic link itself if one was swapped in:
+		 * check what we linked. Our directory is private, and an
+		 * inode's type cannot change, so this check cannot race.
+		 */
+		if (fstatat(ddir, name, &now, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(now.st_mode)) {
+			unlinkat(ddir, name, 0);
+			error("'%s' changed while it was being copied", path);
+			goto done;
+		}
+		cp->files++;
+	} else if (S_ISREG(st->st_mode)) {
 		struct stat now;
 
 		/* Non-blocking, and checked again: it may have changed since. */
@@ -423,7 +439,7 @@ static int copy_tree(const char *src, const char *dst, int progress, int top)
 
 int snapshot_tree(int sfd, const char *dst)
 {
-	struct copier cp = { .snapshot = 1 };
+	struct copier cp = { .snapshot = 1, .link = 1 };
 
 	if (mkdir(dst, 0700) < 0) {
 		close(sfd);

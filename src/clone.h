@@ -50,6 +50,8 @@ int clone_workspace(const struct clone_opts *o);
  * Copy the directory open at sfd (which this consumes) into dst, which it
  * creates: regular files and directories only, never following or copying
  * a symbolic link, so what is read from a sandbox cannot lead outside it.
+ * Files are hard-linked where the filesystem allows (same inode, so the
+ * copy costs nothing), else copied.
  */
 int snapshot_tree(int sfd, const char *dst);
 

@@ -13,6 +13,7 @@
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "odb-safe.h"
 #include "path.h"
 
 #define MAX_LOOSE_REF 4096
@@ -289,6 +290,19 @@ done:
 	return ret;
 }
 
+/* Read objects from the packs of an objects directory. */
+static int add_packs(git_odb *odb, const char *dir)
+{
+	git_odb_backend *pack = NULL;
+
+	if (git_odb_backend_pack(&pack, dir) < 0 || git_odb_add_alternate(odb, pack, 0) < 0) {
+		if (pack)
+			pack->free(pack);
+		return error_lg2("cannot read packs from '%s'", dir);
+	}
+	return 0;
+}
+
 /* Read objects from dir's loose objects and packs (never its alternates). */
 static int add_object_dir(git_odb *odb, const char *dir)
 {
@@ -497,7 +511,8 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 	git_packbuilder *pb = NULL;
 	struct update *updates = NULL;
 	size_t nr_updates = 0;
-	int gitfd = -1, objfd, header = 0, ret = -1;
+	git_odb_backend *loose = NULL;
+	int gitfd = -1, objfd, packfd, header = 0, ret = -1;
 
 	*changed = 0;
 	sandbox_clone_path(sb, &clone);
@@ -515,13 +530,11 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 		goto done;
 	}
 
-	/* The sandbox's own objects, copied aside without following links. */
-	strbuf_addf(&snap, "%s/fetch.%d", sb->dir, (int)getpid());
-	if (remove_tree(snap.buf) < 0 || mkdir(snap.buf, 0700) < 0) {
-		error_errno("cannot create '%s'", snap.buf);
-		goto done;
-	}
-	strbuf_addf(&objects, "%s/objects", snap.buf);
+	/*
+	 * The sandbox's own objects: loose ones read in place through a
+	 * directory descriptor that follows no link, packs from hard links
+	 * (or copies) made without following any. Never its alternates.
+	 */
 	if (open_git_dir(clone.buf, &gitfd) < 0)
 		goto done;
 	objfd = openat(gitfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -529,12 +542,32 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 		error_errno("cannot open the objects of sandbox '%s'", sb->name);
 		goto done;
 	}
-	if (snapshot_tree(objfd, objects.buf) < 0)
+	if (safe_loose_backend_new(&loose, objfd) < 0 || git_odb_add_alternate(odb, loose, 0) < 0) {
+		if (loose)
+			loose->free(loose);
+		close(objfd);
+		error_lg2("cannot read the objects of sandbox '%s'", sb->name);
 		goto done;
+	}
+	packfd = openat(objfd, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(objfd);
+	if (packfd >= 0) {
+		strbuf_addf(&snap, "%s/fetch.%d", sb->dir, (int)getpid());
+		strbuf_addf(&objects, "%s/objects", snap.buf);
+		strbuf_addf(&packdir, "%s/pack", objects.buf);
+		if (remove_tree(snap.buf) < 0 || mkdir(snap.buf, 0700) < 0 ||
+		    mkdir(objects.buf, 0700) < 0) {
+			close(packfd);
+			error_errno("cannot create '%s'", objects.buf);
+			goto done;
+		}
+		if (snapshot_tree(packfd, packdir.buf) < 0 || add_packs(odb, objects.buf) < 0)
+			goto done;
+		strbuf_reset(&packdir);
+	}
 	sandbox_mirror_path(sb, root, &mirror);
 	strbuf_addstr(&mirror, "/objects");
-	if (add_object_dir(odb, objects.buf) < 0 ||
-	    (!access(mirror.buf, F_OK) && add_object_dir(odb, mirror.buf) < 0))
+	if (!access(mirror.buf, F_OK) && add_object_dir(odb, mirror.buf) < 0)
 		goto done;
 
 	/* The tips to fetch: every branch, and HEAD when it is detached. */

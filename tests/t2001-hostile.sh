@@ -162,6 +162,28 @@ test_expect_success PODMAN 'a loose ref that is a link to a host file is not rea
 	! grep "$secret_text" err
 '
 
+test_expect_success PODMAN 'loose objects and fan-out directories that are links are not followed' '
+	(
+		cd repo &&
+		clone=$(clone_of box) &&
+		secret_commit=$(git -C ../other rev-parse HEAD) &&
+		fan=$(echo "$secret_commit" | cut -c1-2) &&
+		rest=$(echo "$secret_commit" | cut -c3-) &&
+		echo "$secret_commit" >"$clone/.git/refs/heads/steal" &&
+		if test -d "$clone/.git/objects/$fan"
+		then
+			ln -s "$TRASH_DIRECTORY/other/.git/objects/$fan/$rest" "$clone/.git/objects/$fan/$rest"
+		else
+			ln -s "$TRASH_DIRECTORY/other/.git/objects/$fan" "$clone/.git/objects/$fan"
+		fi &&
+		git sand fetch box 2>../err &&
+		test_must_fail git cat-file -e "$secret_commit" &&
+		rm -f "$clone/.git/refs/heads/steal" "$clone/.git/objects/$fan/$rest" &&
+		{ test -d "$clone/.git/objects/$fan" || rm -f "$clone/.git/objects/$fan"; }
+	) &&
+	test_grep "steal.*missing or not a commit" err
+'
+
 test_expect_success PODMAN 'a huge number of refs fails cleanly' '
 	(
 		cd repo &&

@@ -1,0 +1,22 @@
+#ifndef ODB_SAFE_H
+#define ODB_SAFE_H
+
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+
+/*
+ * A read-only object backend for the loose objects of an untrusted
+ * repository. It reads through a directory file descriptor, one path
+ * component at a time with O_NOFOLLOW, so no symbolic link the sandbox
+ * plants (in place of an object, or of one of the 256 fan-out
+ * directories) is ever followed, and nothing needs to be copied first.
+ * Objects are size-checked against their header and hashed by libgit2.
+ *
+ * objects_fd is duplicated; the caller keeps its own.
+ */
+int safe_loose_backend_new(git_odb_backend **out, int objects_fd);
+
+/* Largest loose object it will inflate. */
+#define SAFE_LOOSE_MAX ((size_t)1 << 31)
+
+#endif
