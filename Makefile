@@ -73,6 +73,7 @@ LIB_OBJS = \
 
 CMD_OBJS = \
 	src/cmd-fetch.o \
+	src/cmd-gc.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
@@ -137,7 +138,6 @@ install: all
 	$(INSTALL) -m 644 completions/git-sand.bash '$(DESTDIR)$(bashcompdir)/git-sand'
 	$(INSTALL) -m 644 completions/_git-sand '$(DESTDIR)$(zshcompdir)/_git-sand'
 	$(INSTALL) -m 644 completions/git-sand.fish '$(DESTDIR)$(fishcompdir)/git-sand.fish'
-	$(INSTALL) -d -m 755 '$(DESTDIR)$(datadir)/git-sand/hooks'
 	@if test -f Documentation/git-sand.1 || $(MAKE) doc && test -f Documentation/git-sand.1; then \
 		$(INSTALL) -d -m 755 '$(DESTDIR)$(mandir)/man1' && \
 		$(INSTALL) -m 644 Documentation/git-sand.1 '$(DESTDIR)$(mandir)/man1/git-sand.1'; \

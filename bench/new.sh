@@ -63,7 +63,7 @@ echo "ratio new/worktree:    $(ratio "$sand" "$wt")    (target <= 1.0)"
 dir=$(git sand ls --porcelain | awk '$1 == "sandbox" && $2 == "b1" { s = 1 } s && $1 == "clone" { print $2; exit }')
 sandbox_kb=$(du -sk "$(dirname "$dir")" | cut -f1)
 # du counts a hard-linked file once per invocation: the mirror's own cost.
-mirror=$(ls -d "$GIT_SAND_HOME"/mirrors/*.git)
+mirror=$(ls -d "$GIT_SAND_HOME"/mirrors/repo-*.git)
 mirror_kb=$(du -sk .git "$mirror" | tail -1 | cut -f1)
 echo "sandbox footprint:     $sandbox_kb KB vs working tree $tree_kb KB: $(ratio "$sandbox_kb" "$tree_kb")x (target <= 1.1)"
 echo "mirror, shared by all sandboxes of the repository, beyond the host's .git: $mirror_kb KB"

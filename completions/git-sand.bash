@@ -4,7 +4,7 @@
 # "git sand <TAB>"; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host version"
+__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host gc version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --runtime= --cpus= --memory= --network= --mount= --env-file="
@@ -20,6 +20,7 @@ __git_sand_opts_diff="--include-uncommitted --branch= --stat"
 __git_sand_opts_log=""
 __git_sand_opts_sync="--sandbox-branch="
 __git_sand_opts_sync_host="--all"
+__git_sand_opts_gc="--dry-run --all"
 __git_sand_opts_version="--build-options"
 
 __git_sand_names ()

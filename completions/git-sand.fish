@@ -27,7 +27,10 @@ complete -c git -n __git_sand_needs_command -f -a diff -d 'Compare a host branch
 complete -c git -n __git_sand_needs_command -f -a log -d 'Sandbox commits the host lacks'
 complete -c git -n __git_sand_needs_command -f -a sync -d 'Merge a sandbox branch into a host branch'
 complete -c git -n __git_sand_needs_command -f -a sync-host -d 'Refresh the mirror'
+complete -c git -n __git_sand_needs_command -f -a gc -d 'Repair what interrupted commands left'
 complete -c git -n __git_sand_needs_command -f -a version -d 'Print the version'
+complete -c git -n '__git_sand_using gc' -s n -l dry-run -d 'Only say what would be removed'
+complete -c git -n '__git_sand_using gc' -s a -l all -d 'Every repository'
 
 complete -c git -n '__git_sand_using shell exec stop start rm fetch status diff log sync sync-host' -f -a '(__git_sand_names)'
 complete -c git -n '__git_sand_using fetch' -s p -l prune -d 'Delete refs of deleted branches'

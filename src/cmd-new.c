@@ -27,20 +27,28 @@ struct undo {
 	struct runtime *rt;
 	struct sandbox *sb;
 	int have_row;
+	int lock;
 };
 
 static void undo_new(void *data)
 {
 	struct undo *u = data;
 
-	if (!u->have_row)
+	if (!u->have_row) {
+		sandbox_unlock(u->sb, u->lock, 1);
+		u->lock = -1;
 		return;
+	}
 	/* Ignore the signal while we clean up: the user asked us to stop. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
-	if (sandbox_destroy(u->rt, u->ctx->store, u->ctx->r.repo, u->sb) < 0)
+	if (sandbox_destroy(u->rt, u->ctx->store, u->ctx->r.repo, u->sb) < 0) {
 		warning("could not remove everything sandbox '%s' had made; "
-			"'git sand rm %s' or 'git sand gc' will", u->sb->name, u->sb->name);
+			"'git sand gc' will", u->sb->name);
+		sandbox_unlock(u->sb, u->lock, 0);
+	} else {
+		sandbox_unlock(u->sb, u->lock, 1);
+	}
 	u->have_row = 0;
 }
 
@@ -122,7 +130,7 @@ static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *give
 		if (given) {
 			error("sandbox '%s' already exists in this worktree", given);
 			hint("use 'git sand shell %s' to open a shell in it", given);
-			exit(EXIT_FATAL);
+			exit_after_cleanup(EXIT_FATAL);
 		}
 		if (tries > 64)
 			die("cannot find a free sandbox name: give one");
@@ -154,7 +162,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	};
 	struct sandbox sb = { 0 };
 	struct runtime rt;
-	struct undo undo = { ctx, &rt, &sb, 0 };
+	struct undo undo = { ctx, &rt, &sb, 0, -1 };
 	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
 	struct strbuf why = STRBUF_INIT, sh = STRBUF_INIT;
 	struct clone_opts co = { 0 };
@@ -216,9 +224,12 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	 * failure, a signal or a kill leaves something rm or gc can finish.
 	 */
 	cleanup_install_signals();
+	/* Held until the sandbox is made: gc leaves a locked one alone. */
+	if (sandbox_lock(&sb, &undo.lock) != 0)
+		die("cannot lock the new sandbox");
+	cleanup_push(undo_new, &undo);
 	claim_name(ctx, &sb, argc == 1 ? argv[0] : NULL);
 	undo.have_row = 1;
-	cleanup_push(undo_new, &undo);
 	if (branch && argc == 0)
 		check_host_branch(ctx, sb.name);
 
@@ -261,6 +272,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("cannot create sandbox '%s'", sb.name);
 	cleanup_pop();
 	undo.have_row = 0;
+	sandbox_unlock(&sb, undo.lock, 1);
 
 	if (detach) {
 		printf("%s\n", sb.name);

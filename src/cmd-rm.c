@@ -52,6 +52,7 @@ int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
 		struct runtime rt;
+		int lock, fd = -1;
 
 		if (ask && !confirm(sb->name))
 			continue;
@@ -59,12 +60,17 @@ int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx)
 			failed++;
 			continue;
 		}
-		if (sandbox_destroy(&rt, ctx->store, ctx->r.repo, sb) < 0) {
+		lock = sandbox_lock(sb, &fd);
+		if (lock == SANDBOX_BUSY) {
+			error("sandbox '%s' is being created or removed by another command", sb->name);
+			failed++;
+		} else if (lock < 0 || sandbox_destroy(&rt, ctx->store, ctx->r.repo, sb) < 0) {
 			error("could not remove sandbox '%s' completely", sb->name);
 			failed++;
 		} else {
 			printf("Removed sandbox '%s'\n", sb->name);
 		}
+		sandbox_unlock(sb, fd, lock == 0);
 		runtime_clear(&rt);
 	}
 	store_free_list(list, nr);

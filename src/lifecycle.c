@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_ID, sb->id };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_NAME, sb->name };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_WORKTREE, sb->worktree };
+	spec.labels[spec.nr_labels++] = (struct label){ LABEL_HOME, root };
 	spec.binds = xcalloc(3 + sb->opts.mounts.nr, sizeof(*spec.binds));
 	spec.binds[spec.nr_binds++] = (struct bind){ clone.buf, "/app", 0 };
 	/* Where the clone's alternates expect it, and as origin. */
@@ -77,6 +80,49 @@ done:
 	return ret;
 }
 
+/* The start time of a process (field 22 of /proc/<pid>/stat), or 0. */
+static unsigned long long process_start(long pid)
+{
+	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
+	unsigned long long start = 0;
+	const char *p;
+
+	strbuf_addf(&path, "/proc/%ld/stat", pid);
+	if (!strbuf_read_file(&stat, path.buf) && (p = strrchr(stat.buf, ')'))) {
+		/* Fields after the command name; starttime is the 20th of them. */
+		for (int field = 2; *p && field < 22; p++)
+			if (*p == ' ')
+				field++;
+		start = strtoull(p, NULL, 10);
+	}
+	strbuf_release(&path);
+	strbuf_release(&stat);
+	return start;
+}
+
+/*
+ * Whether the container is running, told without running the runtime's
+ * CLI (which costs tens of milliseconds): its PID 1, recorded when it was
+ * last seen running, still exists with the same start time. Only a yes
+ * is trusted; anything else asks the runtime.
+ */
+static int seen_running(const struct sandbox *sb)
+{
+	return sb->opts.pid > 0 && sb->opts.pid_start &&
+	       process_start(sb->opts.pid) == sb->opts.pid_start;
+}
+
+static void remember_pid(struct store *st, struct sandbox *sb, long pid)
+{
+	unsigned long long start = pid > 0 ? process_start(pid) : 0;
+
+	if (!start || (pid == sb->opts.pid && start == sb->opts.pid_start))
+		return;
+	sb->opts.pid = pid;
+	sb->opts.pid_start = start;
+	store_update(st, sb); /* only an optimisation: failure is harmless */
+}
+
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
 			   struct sandbox *sb)
 {
@@ -84,6 +130,8 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	struct strbuf clone = STRBUF_INIT;
 	int ret = -1, found;
 
+	if (seen_running(sb))
+		return 0;
 	sandbox_clone_path(sb, &clone);
 	if (access(clone.buf, F_OK) < 0) {
 		error("the clone of sandbox '%s' is missing ('%s')", sb->name, clone.buf);
@@ -97,8 +145,15 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 			goto done;
 		ci.state = CONTAINER_CREATED;
 	}
-	if (ci.state != CONTAINER_RUNNING && rt->ops->start(rt, sb->container) < 0)
-		goto done;
+	if (ci.state != CONTAINER_RUNNING) {
+		if (rt->ops->start(rt, sb->container) < 0)
+			goto done;
+		container_info_clear(&ci);
+		if (rt->ops->inspect(rt, sb->container, &ci) != 0)
+			memset(&ci, 0, sizeof(ci));
+	}
+	/* The pid is only meaningful where the container runs on this machine. */
+	remember_pid(st, sb, ci.pid);
 	ret = 0;
 done:
 	container_info_clear(&ci);
@@ -254,6 +309,56 @@ int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb)
 	strbuf_release(&name);
 	strbuf_release(&owner);
 	return ret;
+}
+
+void sandbox_lock_path(const struct sandbox *sb, struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, "%s.lock", sb->dir);
+}
+
+int sandbox_lock(const struct sandbox *sb, int *fd_out)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd, ret = 0;
+
+	*fd_out = -1;
+	sandbox_lock_path(sb, &path);
+	*strrchr(path.buf, '/') = '\0';
+	if (mkdir_p(path.buf, 0700) < 0) {
+		ret = error_errno("cannot create '%s'", path.buf);
+		goto done;
+	}
+	sandbox_lock_path(sb, &path);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = error_errno("cannot open '%s'", path.buf);
+		goto done;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		ret = errno == EWOULDBLOCK ? SANDBOX_BUSY :
+			error_errno("cannot lock '%s'", path.buf);
+		goto done;
+	}
+	*fd_out = fd;
+done:
+	strbuf_release(&path);
+	return ret;
+}
+
+void sandbox_unlock(const struct sandbox *sb, int fd, int remove)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	if (fd < 0)
+		return;
+	if (remove) {
+		sandbox_lock_path(sb, &path);
+		unlink(path.buf);
+	}
+	close(fd);
+	strbuf_release(&path);
 }
 
 int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,

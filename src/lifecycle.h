@@ -43,6 +43,16 @@ int sandbox_remote_add(git_repository *repo, struct store *st, const struct sand
 int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb);
 
 /*
+ * The lock a command holds while it creates or removes a sandbox (a file
+ * beside its directory; it dies with the process). gc leaves a sandbox
+ * alone while it is held. 0 with *fd set, SANDBOX_BUSY, or -1.
+ */
+#define SANDBOX_BUSY 1
+int sandbox_lock(const struct sandbox *sb, int *fd);
+void sandbox_unlock(const struct sandbox *sb, int fd, int remove);
+void sandbox_lock_path(const struct sandbox *sb, struct strbuf *out);
+
+/*
  * Remove everything: container, directory, remote, row. Tolerates any of
  * them being gone already. repo may be NULL: then the host repository is
  * opened from the sandbox's record (and skipped if it is gone).

@@ -121,6 +121,12 @@ static __attribute__((noreturn)) void die_now(void)
 	exit(EXIT_FATAL);
 }
 
+void exit_after_cleanup(int code)
+{
+	run_cleanups();
+	exit(code);
+}
+
 void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,8 @@ FORMAT(1) __attribute__((noreturn)) void die_lg2(const char *fmt, ...);
 typedef void (*cleanup_fn)(void *data);
 void cleanup_push(cleanup_fn fn, void *data);
 void cleanup_pop(void);
+/* Run the clean-up stack, then exit (after an error() and hint()). */
+__attribute__((noreturn)) void exit_after_cleanup(int code);
 /* Install handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that run them. */
 void cleanup_install_signals(void);
 /* Nonzero once a fatal signal has been received (the clean-up then runs). */

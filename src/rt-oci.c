@@ -294,6 +294,12 @@ static int oci_inspect(struct runtime *rt, const char *ctr, struct container_inf
 	out->id = dup_or_null(json_str(obj, "Id"));
 	out->name = dup_or_null(json_str(obj, "Name"));
 	out->state = parse_state(cJSON_IsObject(state) ? json_str(state, "Status") : NULL);
+	if (cJSON_IsObject(state)) {
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(state, "Pid");
+
+		if (cJSON_IsNumber(pid) && pid->valuedouble > 0 && pid->valuedouble < 1e9)
+			out->pid = (long)pid->valuedouble;
+	}
 	if (cJSON_IsObject(config))
 		out->sandbox_id = label_value(cJSON_GetObjectItemCaseSensitive(config, "Labels"),
 					      LABEL_ID);
@@ -327,6 +333,7 @@ static void add_listed(const cJSON *obj, struct container_info **list, size_t *n
 		ci->name = xstrdup(names->valuestring);
 	ci->state = parse_state(json_str(obj, "State"));
 	ci->sandbox_id = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_ID);
+	ci->home = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_HOME);
 }
 
 static int oci_list(struct runtime *rt, const char *label_key,

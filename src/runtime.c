@@ -26,6 +26,7 @@ void container_info_clear(struct container_info *ci)
 	free(ci->id);
 	free(ci->name);
 	free(ci->sandbox_id);
+	free(ci->home);
 	memset(ci, 0, sizeof(*ci));
 }
 

@@ -18,7 +18,7 @@ struct container_spec {
 	const char *hostname;
 	const char *image;
 	const char *workdir;
-	struct label { const char *key, *value; } labels[4];
+	struct label { const char *key, *value; } labels[5];
 	size_t nr_labels;
 	struct bind { const char *src, *dst; int readonly; } *binds;
 	size_t nr_binds;
@@ -40,7 +40,9 @@ struct container_info {
 	char *id;
 	char *name;
 	char *sandbox_id;	/* from the label, when present */
+	char *home;		/* the state root that made it (label) */
 	enum container_state state;
+	long pid;		/* PID 1's pid on this machine, when running */
 };
 void container_info_clear(struct container_info *ci);
 
@@ -104,5 +106,6 @@ void container_info_list_free(struct container_info *list, size_t nr);
 #define LABEL_ID "io.git-sand.id"
 #define LABEL_WORKTREE "io.git-sand.worktree"
 #define LABEL_NAME "io.git-sand.name"
+#define LABEL_HOME "io.git-sand.home"
 
 #endif

@@ -76,6 +76,10 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 	add_list(obj, "env_files", &o->env_files);
 	if (o->branch)
 		cJSON_AddBoolToObject(obj, "branch", 1);
+	if (o->pid > 0) {
+		cJSON_AddNumberToObject(obj, "pid", (double)o->pid);
+		cJSON_AddNumberToObject(obj, "pid_start", (double)o->pid_start);
+	}
 	s = cJSON_PrintUnformatted(obj);
 	cJSON_Delete(obj);
 	if (!s)
@@ -130,6 +134,14 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 		goto done;
 	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");
 	o->branch = cJSON_IsTrue(b);
+	b = cJSON_GetObjectItemCaseSensitive(obj, "pid");
+	if (cJSON_IsNumber(b) && b->valuedouble > 0 && b->valuedouble < 1e9) {
+		const cJSON *start = cJSON_GetObjectItemCaseSensitive(obj, "pid_start");
+
+		o->pid = (long)b->valuedouble;
+		o->pid_start = cJSON_IsNumber(start) && start->valuedouble > 0 ?
+			(unsigned long long)start->valuedouble : 0;
+	}
 	ret = 0;
 done:
 	cJSON_Delete(obj);

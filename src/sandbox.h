@@ -32,6 +32,13 @@ struct sandbox {
 		struct string_list mounts;	/* SRC:DST[:ro] as given */
 		struct string_list env_files;	/* absolute paths */
 		int branch;	/* -b: a branch named after the sandbox */
+		/*
+		 * The container's PID 1 as last seen running, and its start
+		 * time, so that exec can tell it still runs without asking
+		 * the runtime (see sandbox_ensure_running).
+		 */
+		long pid;
+		unsigned long long pid_start;
 	} opts;
 	int64_t created;	/* seconds since the epoch */
 	int64_t updated;

@@ -1,0 +1,316 @@
+/*
+ * gc: reconcile the store with what exists. Without a daemon, a command
+ * killed mid-way (SIGKILL, a power cut) leaves parts behind; every part
+ * carries enough (a row written first, labels on containers, directories
+ * named by id, a marker on remotes) for gc to find and remove it. Nothing
+ * git-sand did not make is touched.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "clone.h"
+#include "cmd.h"
+#include "lifecycle.h"
+#include "msg.h"
+#include "path.h"
+#include "run.h"
+
+#define GC_USAGE "git sand gc [-n | --dry-run] [-a | --all]"
+
+static const char *const gc_usage[] = { GC_USAGE, NULL };
+
+struct gc {
+	struct cmd_ctx *ctx;
+	int dry_run;
+	int failed;
+	struct sandbox *rows;	/* every row, after the repairs */
+	size_t nr;
+};
+
+/* Say what is (or, with --dry-run, would be) removed; consumes what. */
+static void act(struct gc *gc, char *what)
+{
+	printf("%s %s\n", gc->dry_run ? "Would remove" : "Removing", what);
+	free(what);
+}
+
+static int has_row(struct gc *gc, const char *id)
+{
+	for (size_t i = 0; i < gc->nr; i++)
+		if (!strcmp(gc->rows[i].id, id))
+			return 1;
+	return 0;
+}
+
+static void destroy(struct gc *gc, struct sandbox *sb, const char *why)
+{
+	struct runtime rt;
+
+	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
+	if (gc->dry_run)
+		return;
+	if (runtime_select(&rt, sb->runtime) < 0) {
+		gc->failed++;
+		return;
+	}
+	if (sandbox_destroy(&rt, gc->ctx->store, NULL, sb) < 0)
+		gc->failed++;
+	runtime_clear(&rt);
+}
+
+/* Rows: half-made ones whose maker died, ready ones whose clone is gone. */
+static void gc_rows(struct gc *gc, int all)
+{
+	struct sandbox *list;
+	size_t nr;
+	struct strbuf clone = STRBUF_INIT;
+
+	if (store_list(ctx_store(gc->ctx), NULL, &list, &nr) < 0)
+		die("cannot list sandboxes");
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = &list[i];
+		int fd, lock;
+
+		if (!all && (!gc->ctx->r.commondir || strcmp(sb->gitdir, gc->ctx->r.commondir)))
+			continue;
+		lock = sandbox_lock(sb, &fd);
+		if (lock == SANDBOX_BUSY)
+			continue; /* a live command is working on it */
+		if (lock < 0) {
+			gc->failed++;
+			continue;
+		}
+		sandbox_clone_path(sb, &clone);
+		if (strcmp(sb->state, "ready"))
+			destroy(gc, sb, strcmp(sb->state, "creating") ?
+				"left half-removed" : "left half-made");
+		else if (access(clone.buf, F_OK) < 0)
+			destroy(gc, sb, "its clone is gone");
+		else if (access(sb->worktree, F_OK) < 0)
+			printf("Keeping sandbox '%s': its worktree '%s' is gone, "
+			       "but its work is still in '%s'\n", sb->name, sb->worktree, clone.buf);
+		sandbox_unlock(sb, fd, 1);
+	}
+	store_free_list(list, nr);
+	strbuf_release(&clone);
+	if (store_list(gc->ctx->store, NULL, &gc->rows, &gc->nr) < 0)
+		die("cannot list sandboxes");
+}
+
+/* Whether gc should ask this runtime: the default one, or one a row uses. */
+static int runtime_in_use(struct gc *gc, const char *name)
+{
+	struct runtime rt;
+	char *configured = ctx_config(gc->ctx, "sand.runtime");
+	int used;
+
+	used = configured ? !strcmp(configured, name) :
+		!runtime_select(&rt, NULL) && !strcmp(rt.ops->name, name);
+	if (!configured)
+		runtime_clear(&rt);
+	git_error_clear();
+	free(configured);
+	for (size_t i = 0; i < gc->nr && !used; i++)
+		used = !strcmp(gc->rows[i].runtime, name);
+	return used;
+}
+
+/* Containers labelled by this state root whose sandbox has no row. */
+static void gc_containers(struct gc *gc)
+{
+	for (size_t r = 0; runtime_names[r]; r++) {
+		struct runtime rt;
+		struct container_info *list;
+		size_t nr;
+
+		if (!find_in_path(runtime_names[r], NULL) || !runtime_in_use(gc, runtime_names[r]) ||
+		    runtime_select(&rt, runtime_names[r]) < 0)
+			continue;
+		if (rt.ops->list(&rt, LABEL_ID, &list, &nr) < 0) {
+			gc->failed++;
+			runtime_clear(&rt);
+			continue;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			struct container_info *ci = &list[i];
+
+			if (!ci->home || strcmp(ci->home, gc->ctx->root.buf) ||
+			    !ci->sandbox_id || has_row(gc, ci->sandbox_id))
+				continue;
+			act(gc, xstrfmt("container '%s' (no sandbox has it)", ci->name ? ci->name : ci->id));
+			if (!gc->dry_run && rt.ops->remove(&rt, ci->id) < 0)
+				gc->failed++;
+		}
+		container_info_list_free(list, nr);
+		runtime_clear(&rt);
+	}
+}
+
+/* Directories under sandboxes/ that no row names (and stale locks). */
+static void gc_dirs(struct gc *gc)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	strbuf_addf(&dir, "%s/sandboxes", gc->ctx->root.buf);
+	d = opendir(dir.buf);
+	if (!d)
+		goto done;
+	while ((de = readdir(d))) {
+		struct sandbox fake = { 0 };
+		size_t len = strlen(de->d_name);
+		int fd, lock;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path_join(&path, dir.buf, de->d_name);
+		if (len > 5 && !strcmp(de->d_name + len - 5, ".lock")) {
+			/* A lock whose sandbox is gone, and that nobody holds. */
+			path.buf[path.len - 5] = '\0';
+			fake.dir = path.buf;
+			fake.id = de->d_name;
+			if (access(path.buf, F_OK) < 0 && sandbox_lock(&fake, &fd) == 0)
+				sandbox_unlock(&fake, fd, !gc->dry_run);
+			continue;
+		}
+		if (has_row(gc, de->d_name))
+			continue;
+		fake.dir = path.buf;
+		lock = sandbox_lock(&fake, &fd);
+		if (lock == SANDBOX_BUSY)
+			continue;
+		act(gc, xstrfmt("directory '%s' (no sandbox has it)", path.buf));
+		if (!gc->dry_run && remove_tree(path.buf) < 0)
+			gc->failed++;
+		if (lock == 0)
+			sandbox_unlock(&fake, fd, !gc->dry_run);
+	}
+	closedir(d);
+done:
+	strbuf_release(&dir);
+	strbuf_release(&path);
+}
+
+/* Mirrors that no sandbox reads from. */
+static void gc_mirrors(struct gc *gc)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT, want = STRBUF_INIT;
+	struct strbuf lock = STRBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	strbuf_addf(&dir, "%s/mirrors", gc->ctx->root.buf);
+	d = opendir(dir.buf);
+	if (!d)
+		goto done;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		int needed = 0, fd;
+
+		if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".git"))
+			continue;
+		path_join(&path, dir.buf, de->d_name);
+		for (size_t i = 0; i < gc->nr && !needed; i++) {
+			sandbox_mirror_path(&gc->rows[i], gc->ctx->root.buf, &want);
+			needed = !strcmp(want.buf, path.buf);
+		}
+		if (needed)
+			continue;
+		/* new holds this lock while it makes or refreshes the mirror. */
+		strbuf_reset(&lock);
+		strbuf_addf(&lock, "%s.lock", path.buf);
+		fd = open(lock.buf, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		act(gc, xstrfmt("mirror '%s' (no sandbox reads it)", path.buf));
+		if (!gc->dry_run) {
+			if (remove_tree(path.buf) < 0)
+				gc->failed++;
+			unlink(lock.buf);
+		}
+		close(fd);
+	}
+	closedir(d);
+done:
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&want);
+	strbuf_release(&lock);
+}
+
+/* In this repository: the sand/<name> remotes git-sand made for sandboxes now gone. */
+static void gc_remotes(struct gc *gc)
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	struct string_list gone = STRING_LIST_INIT;
+
+	if (!gc->ctx->r.repo)
+		return;
+	if (git_repository_config_snapshot(&cfg, gc->ctx->r.repo) < 0 ||
+	    git_config_iterator_glob_new(&it, cfg, "^remote\\.sand/.*\\.sandbox$") < 0) {
+		error_lg2("cannot read the repository's configuration");
+		gc->failed++;
+		goto done;
+	}
+	while (!git_config_next(&e, it)) {
+		const char *name = e->name + strlen("remote.");
+		size_t len = strlen(name) - strlen(".sandbox");
+
+		if (has_row(gc, e->value))
+			continue;
+		{
+			char *remote = xstrndup(name, len);
+			string_list_append(&gone, remote);
+			free(remote);
+		}
+	}
+	git_error_clear();
+	for (size_t i = 0; i < gone.nr; i++) {
+		act(gc, xstrfmt("remote '%s' (its sandbox is gone)", gone.items[i]));
+		if (!gc->dry_run && git_remote_delete(gc->ctx->r.repo, gone.items[i]) < 0) {
+			error_lg2("cannot remove remote '%s'", gone.items[i]);
+			gc->failed++;
+		}
+	}
+done:
+	string_list_clear(&gone);
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+}
+
+int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int dry_run = 0, all = 0;
+	const struct option options[] = {
+		OPT_BOOL('n', "dry-run", &dry_run, "only say what would be removed"),
+		OPT_BOOL('a', "all", &all, "repair the sandboxes of every repository"),
+		OPT_END(),
+	};
+	struct gc gc = { ctx, 0, 0, NULL, 0 };
+
+	argc = parse_options_or_usage(argc, argv, options, gc_usage, 0);
+	if (argc)
+		usage_with_options(gc_usage, options);
+	if (!all && !ctx->r.repo)
+		die("not a git repository (or any of the parent directories): .git");
+	gc.dry_run = dry_run;
+	gc_rows(&gc, all);
+	gc_containers(&gc);
+	gc_dirs(&gc);
+	gc_mirrors(&gc);
+	gc_remotes(&gc);
+	store_free_list(gc.rows, gc.nr);
+	return gc.failed ? 1 : 0;
+}
