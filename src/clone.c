@@ -562,7 +562,8 @@ static int write_refs(git_repository *host, const char *dest_git, const char *ne
 		nr++;
 	}
 	git_error_clear();
-	qsort(lines, nr, sizeof(*lines), cmp_ref_line);
+	if (nr)
+		qsort(lines, nr, sizeof(*lines), cmp_ref_line);
 	strbuf_addstr(&sb, "# pack-refs with: sorted \n");
 	for (size_t i = 0; i < nr; i++) {
 		char hex[GIT_OID_HEXSZ + 1];

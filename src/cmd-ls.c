@@ -9,7 +9,7 @@
 #include "cmd.h"
 #include "msg.h"
 
-#define LS_USAGE "git sand ls [-a | --all] [-l | --long] [--porcelain | --json]"
+#define LS_USAGE "git sand ls [-a | --all] [-l | --long] [--porcelain [-z] | --json]"
 
 static const char *const ls_usage[] = { LS_USAGE, NULL };
 
@@ -66,24 +66,54 @@ static void format_age(struct strbuf *out, int64_t created)
 		strbuf_addf(out, "%lldd", (long long)(d / 86400));
 }
 
-static void print_porcelain(struct row *rows, size_t nr)
+static void print_porcelain(struct row *rows, size_t nr, int nul)
 {
+	int eol = nul ? '\0' : '\n';
+
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = rows[i].sb;
 
 		if (i)
-			putchar('\n');
-		printf("sandbox %s\n", sb->name);
-		printf("id %s\n", sb->id);
-		printf("worktree %s\n", sb->worktree);
-		printf("status %s\n", rows[i].status);
-		printf("runtime %s\n", sb->runtime);
-		printf("image %s\n", sb->image);
+			putchar(eol);
+		printf("sandbox %s%c", sb->name, eol);
+		printf("id %s%c", sb->id, eol);
+		printf("worktree %s%c", sb->worktree, eol);
+		printf("status %s%c", rows[i].status, eol);
+		printf("runtime %s%c", sb->runtime, eol);
+		printf("image %s%c", sb->image, eol);
 		if (sb->container)
-			printf("container %s\n", sb->container);
-		printf("clone %s\n", rows[i].clone);
-		printf("created %lld\n", (long long)sb->created);
+			printf("container %s%c", sb->container, eol);
+		printf("clone %s%c", rows[i].clone, eol);
+		printf("created %lld%c", (long long)sb->created, eol);
 	}
+}
+
+/* A path for people: C-quoted, as git quotes, when it holds odd bytes. */
+static void print_path(const char *path)
+{
+	int plain = 1;
+
+	for (const char *p = path; *p && plain; p++)
+		plain = (unsigned char)*p >= 0x20 && *p != '"' && *p != '\\' && *p != 0x7f &&
+			(unsigned char)*p < 0x80;
+	if (plain) {
+		fputs(path, stdout);
+		return;
+	}
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\%03o", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
 }
 
 static void print_json(struct row *rows, size_t nr)
@@ -134,28 +164,36 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 
 		int new_group = all && (!i || strcmp(rows[i - 1].sb->worktree, sb->worktree));
 
-		if (new_group)
-			printf("%s%s:\n", i ? "\n" : "", sb->worktree);
+		if (new_group) {
+			fputs(i ? "\n" : "", stdout);
+			print_path(sb->worktree);
+			fputs(":\n", stdout);
+		}
 		if (!i || new_group)
 			printf("%-*s  %-*s  %-*s  %s%s\n", (int)wname, "NAME", (int)wstatus, "STATUS",
 			       (int)wimage, "IMAGE", "AGE", lng ? "  CLONE" : "");
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
-		printf("%-*s  %-*s  %-*s  %s%s%s\n", (int)wname, sb->name, (int)wstatus,
-		       rows[i].status, (int)wimage, sb->image, age.buf,
-		       lng ? "  " : "", lng ? rows[i].clone : "");
+		printf("%-*s  %-*s  %-*s  %s", (int)wname, sb->name, (int)wstatus,
+		       rows[i].status, (int)wimage, sb->image, age.buf);
+		if (lng) {
+			fputs("  ", stdout);
+			print_path(rows[i].clone);
+		}
+		putchar('\n');
 	}
 	strbuf_release(&age);
 }
 
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	int all = 0, lng = 0, porcelain = 0, json = 0;
+	int all = 0, lng = 0, porcelain = 0, json = 0, nul = 0;
 	const struct option options[] = {
 		OPT_BOOL('a', "all", &all, "sandboxes of every worktree"),
 		OPT_BOOL('l', "long", &lng, "also show the clone's path"),
 		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output (stable)"),
 		OPT_BOOL(0, "json", &json, "JSON output (stable)"),
+		OPT_BOOL('z', NULL, &nul, "with --porcelain, end lines with NUL"),
 		OPT_END(),
 	};
 	struct sandbox *list = NULL;
@@ -168,6 +206,8 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(ls_usage, options);
 	if (porcelain && json)
 		die("options '--porcelain' and '--json' cannot be used together");
+	if (nul && !porcelain)
+		die("option '-z' needs '--porcelain'");
 	if (!all)
 		ctx_require_worktree(ctx);
 	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
@@ -199,7 +239,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (json)
 		print_json(rows, nr);
 	else if (porcelain)
-		print_porcelain(rows, nr);
+		print_porcelain(rows, nr, nul);
 	else
 		print_table(rows, nr, all, lng);
 

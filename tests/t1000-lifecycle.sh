@@ -353,4 +353,29 @@ test_expect_success PODMAN 'a linked worktree makes a working sandbox' '
 	test_cmp expect out
 '
 
+test_expect_success PODMAN 'a repository with no commits yet, at a path with spaces, a newline and UTF-8' '
+	dir=$(printf "%s/we ird/new\nline \303\251" "$TRASH_DIRECTORY") &&
+	mkdir -p "$dir" &&
+	(
+		cd "$dir" &&
+		git init -q &&
+		echo first >f &&
+		git sand new -d unborn &&
+		git sand exec unborn cat f >"$TRASH_DIRECTORY/out" &&
+		git sand exec unborn git status --porcelain >>"$TRASH_DIRECTORY/out" &&
+		git add f && git commit -q -m first &&
+		git sand new -d born &&
+		git sand exec born git log --format=%s >>"$TRASH_DIRECTORY/out" &&
+		git sand ls --porcelain -z >"$TRASH_DIRECTORY/z" &&
+		git sand ls --all >"$TRASH_DIRECTORY/human" &&
+		git sand rm -f unborn born &&
+		git sand ls --porcelain >"$TRASH_DIRECTORY/rows"
+	) &&
+	printf "first\n?? f\nfirst\n" >expect &&
+	test_cmp expect out &&
+	test_line_count = 0 rows &&
+	grep -qz "^worktree $dir\$" z &&
+	test_grep -F "\"$TRASH_DIRECTORY/we ird/new\\nline \\303\\251\":" human
+'
+
 test_done
