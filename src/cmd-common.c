@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "lifecycle.h"
 #include "msg.h"
 
 void usage_with_options(const char *const *usage, const struct option *opts)
@@ -114,4 +115,15 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 		(*nr)++;
 	}
 	strbuf_release(&why);
+}
+
+void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			 struct runtime *rt)
+{
+	ctx_lookup(ctx, name, sb);
+	if (strcmp(sb->state, "ready"))
+		die("sandbox '%s' is %s, not ready", name, sb->state);
+	ctx_runtime(rt, sb->runtime);
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
+		die("cannot start sandbox '%s'", name);
 }

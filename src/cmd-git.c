@@ -172,18 +172,6 @@ static int host_git(struct cmd_ctx *ctx, struct argv *args)
 	return ret < 0 ? 1 : ret;
 }
 
-/* The sandbox, running, and its runtime. */
-static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
-			    struct runtime *rt)
-{
-	ctx_lookup(ctx, name, sb);
-	if (strcmp(sb->state, "ready"))
-		die("sandbox '%s' is %s, not ready", name, sb->state);
-	ctx_runtime(rt, sb->runtime);
-	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
-		die("cannot start sandbox '%s'", name);
-}
-
 /* Run a command in the sandbox, capturing stdout; stderr passes through. */
 static int sandbox_capture(struct runtime *rt, struct sandbox *sb, struct argv *cmd,
 			   struct strbuf *out)
@@ -216,7 +204,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
 	if (argc != 1)
 		usage_with_options(status_usage, options);
-	prepare_running(ctx, argv[0], &sb, &rt);
+	ctx_prepare_running(ctx, argv[0], &sb, &rt);
 	/* Quoted paths, so names cannot smuggle control characters. */
 	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
 	argv_pushf(&cmd, "color.status=%s", !porcelain && isatty(1) ? "always" : "never");
@@ -338,7 +326,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		int color = host_color_wanted();
 
 		sandbox_clear(&sb);
-		prepare_running(ctx, name, &sb, &rt);
+		ctx_prepare_running(ctx, name, &sb, &rt);
 		/* The host commit must be where the sandbox can read it. */
 		sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
 		if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)

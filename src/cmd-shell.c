@@ -12,17 +12,6 @@
 static const char *const shell_usage[] = { SHELL_USAGE, NULL };
 static const char *const exec_usage[] = { EXEC_USAGE, NULL };
 
-/* Look the sandbox up, get its runtime, make sure it is running. */
-static void prepare(struct cmd_ctx *ctx, const char *name, struct sandbox *sb, struct runtime *rt)
-{
-	ctx_lookup(ctx, name, sb);
-	if (strcmp(sb->state, "ready"))
-		die("sandbox '%s' is %s, not ready", name, sb->state);
-	ctx_runtime(rt, sb->runtime);
-	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
-		die("cannot start sandbox '%s'", name);
-}
-
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *shell = NULL;
@@ -40,7 +29,7 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
 	if (argc != 1)
 		usage_with_options(shell_usage, options);
-	prepare(ctx, argv[0], &sb, &rt);
+	ctx_prepare_running(ctx, argv[0], &sb, &rt);
 	if (shell)
 		strbuf_addstr(&sh, shell);
 	else
@@ -85,7 +74,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(exec_usage, options);
 	if (tty && !isatty(0))
 		die("option '--tty' needs a terminal on stdin");
-	prepare(ctx, name, &sb, &rt);
+	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
 	eo.interactive = interactive || tty;
 	eo.tty = tty;

@@ -69,6 +69,9 @@ void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out);
  */
 void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 		struct sandbox **out, size_t *nr, int *failed);
+/* Look a sandbox up, get its runtime, and make sure it runs; or die. */
+void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			 struct runtime *rt);
 /* The runtime a sandbox was made with, or die naming what is missing. */
 void ctx_runtime(struct runtime *rt, const char *name);
 /* A config value for a sand.* key, or NULL. The result is owned by the caller. */

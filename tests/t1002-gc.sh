@@ -1,57 +1,15 @@
 #!/bin/sh
 test_description='gc repairs what killed commands leave behind, and touches nothing else'
 . ./test-lib.sh
+. "$TEST_DIRECTORY/lib-fake-podman.sh"
 test_require_podman
-
-make_slow_podman () {
-	mkdir -p slow-bin &&
-	real=$(command -v podman) &&
-	cat >slow-bin/podman <<-EOS &&
-	#!/bin/sh
-	if test "\$1" = "$1"
-	then
-		echo \$\$ >"$TRASH_DIRECTORY/slow-reached"
-		exec sleep 30
-	fi
-	exec "$real" "\$@"
-	EOS
-	chmod +x slow-bin/podman
-}
-
-# Start new with podman hanging at a verb; print git-sand's pid once there.
-start_slow_new () {
-	rm -f slow-reached new-pid
-	make_slow_podman "$1" || return 1
-	(
-		cd repo || exit 1
-		PATH="$TRASH_DIRECTORY/slow-bin:$PATH" git-sand new -d "$2" >/dev/null 2>&1 &
-		echo $! >../new-pid
-	)
-	i=0
-	while ! { test -f slow-reached && test -f new-pid; } && test $i -lt 200
-	do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	test -f slow-reached && cat new-pid
-}
-
-nothing_left () {
-	(cd repo && git sand ls --porcelain >../rows && git config --get-regexp "^remote\.sand/" >../remotes; true) &&
-	test_line_count = 0 rows &&
-	test_line_count = 0 remotes &&
-	ls "$GIT_SAND_HOME/sandboxes" >dirs &&
-	test_line_count = 0 dirs &&
-	podman ps -a -q --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
-	test_line_count = 0 ctrs
-}
 
 test_expect_success PODMAN 'setup' '
 	test_create_repo repo
 '
 
 test_expect_success PODMAN 'a new killed while creating the container: gc removes the rest' '
-	pid=$(start_slow_new create k1) &&
+	pid=$(start_hung_new create k1) &&
 	kill -KILL $pid &&
 	(cd repo && git sand ls --porcelain >../rows) &&
 	test_grep "^status creating$" rows &&
@@ -61,7 +19,7 @@ test_expect_success PODMAN 'a new killed while creating the container: gc remove
 '
 
 test_expect_success PODMAN 'a new killed while starting the container: gc removes the container too' '
-	pid=$(start_slow_new start k2) &&
+	pid=$(start_hung_new start k2) &&
 	kill -KILL $pid &&
 	podman ps -a -q --filter label=io.git-sand.name=k2 >ctrs &&
 	test_line_count = 1 ctrs &&
@@ -70,11 +28,11 @@ test_expect_success PODMAN 'a new killed while starting the container: gc remove
 '
 
 test_expect_success PODMAN 'gc leaves alone a sandbox that a live command is making' '
-	pid=$(start_slow_new start busy) &&
+	pid=$(start_hung_new start busy) &&
 	(cd repo && git sand gc && git sand ls --porcelain >../rows) &&
 	test_grep "^sandbox busy$" rows &&
 	kill -TERM $pid &&
-	while kill -0 $pid 2>/dev/null; do sleep 0.05; done &&
+	test "$(wait_new_status)" = 143 &&
 	nothing_left
 '
 

@@ -1,0 +1,73 @@
+# Helpers for tests that need podman to misbehave at one step: a podman
+# in front of the real one that hangs or fails at one verb, and a way to
+# start "git sand new" against it in the background.
+
+# make_fake_podman <verb> <hang | fail>: write bin-fake/podman.
+make_fake_podman () {
+	mkdir -p bin-fake &&
+	real=$(command -v podman) &&
+	if test "$2" = hang
+	then
+		action="echo \$\$ >\"$TRASH_DIRECTORY/fake-reached\"; exec sleep 30"
+	else
+		action="echo >&2 \"Error: $1 exploded\"; exit 125"
+	fi &&
+	cat >bin-fake/podman <<-EOS &&
+	#!/bin/sh
+	if test "\$1" = "$1"
+	then
+		$action
+	fi
+	exec "$real" "\$@"
+	EOS
+	chmod +x bin-fake/podman
+}
+
+# start_hung_new <verb> <name>: run git-sand new in the background with
+# podman hanging at <verb>; once it hangs there, print git-sand's pid. Its
+# exit status goes to new-status when it ends.
+start_hung_new () {
+	rm -f fake-reached new-pid new-status
+	make_fake_podman "$1" hang || return 1
+	(
+		cd repo || exit 1
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" git-sand new -d "$2" >/dev/null 2>../err &
+		echo $! >../new-pid
+		wait $!
+		echo $? >../new-status
+	) >/dev/null 2>&1 &
+	i=0
+	while ! { test -f fake-reached && test -f new-pid; } && test $i -lt 200
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	test -f fake-reached && cat new-pid
+}
+
+# wait_new_status: wait for the background new to end; print its status.
+wait_new_status () {
+	i=0
+	while ! test -s new-status && test $i -lt 400
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	cat new-status
+}
+
+# nothing_left: no row, remote, directory or container of this script's
+# state directory is left.
+nothing_left () {
+	(
+		cd repo &&
+		git sand ls --porcelain >../rows &&
+		{ git config --get-regexp "^remote\.sand/" >../remotes || :; }
+	) &&
+	test_line_count = 0 rows &&
+	test_line_count = 0 remotes &&
+	ls "$GIT_SAND_HOME/sandboxes" >dirs &&
+	test_line_count = 0 dirs &&
+	podman ps -a -q --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
+	test_line_count = 0 ctrs
+}
