@@ -59,6 +59,8 @@ LIB_OBJS = \
 	src/lifecycle.o \
 	src/clone.o \
 	src/gitutil.o \
+	src/hooks.o \
+	src/hook-scripts.o \
 	src/msg.o \
 	src/names.o \
 	src/odb-safe.o \
@@ -74,6 +76,7 @@ LIB_OBJS = \
 CMD_OBJS = \
 	src/cmd-fetch.o \
 	src/cmd-gc.o \
+	src/cmd-hook.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
@@ -104,6 +107,9 @@ git-sand: $(OBJS) src/version.o
 src/version.c: FORCE
 	@v='const char git_sand_version[] = "$(GIT_SAND_VERSION)";'; \
 	if test "$$(cat $@ 2>/dev/null)" != "$$v"; then echo "$$v" >$@; fi
+
+src/hook-scripts.c: src/gen-hooks.sh $(wildcard hooks/*)
+	$(QUIET_GEN)src/gen-hooks.sh hooks/post-checkout hooks/reference-transaction >$@+ && mv $@+ $@
 
 tests/unit/%: tests/unit/%.o tests/unit/unit.o $(LIB_OBJS)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
@@ -144,7 +150,7 @@ install: all
 	fi
 
 clean:
-	$(RM) git-sand $(OBJS) src/version.o src/version.c $(DEPS) \
+	$(RM) git-sand $(OBJS) src/version.o src/version.c src/hook-scripts.c $(DEPS) \
 		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1
 	$(RM) -r tests/trash* .build-flags
 

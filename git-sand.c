@@ -21,6 +21,7 @@ static const struct cmd_struct commands[] = {
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
 	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
 	{ "gc", cmd_gc, 0, "Repair and remove what interrupted commands left behind" },
+	{ "hook", cmd_hook, 0, "Install, remove or inspect the per-branch sandbox hooks" },
 	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },

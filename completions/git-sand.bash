@@ -4,7 +4,7 @@
 # "git sand <TAB>"; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host gc version"
+__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --runtime= --cpus= --memory= --network= --mount= --env-file="
@@ -21,6 +21,7 @@ __git_sand_opts_log=""
 __git_sand_opts_sync="--sandbox-branch="
 __git_sand_opts_sync_host="--all"
 __git_sand_opts_gc="--dry-run --all"
+__git_sand_opts_hook="--global"
 __git_sand_opts_version="--build-options"
 
 __git_sand_names ()
@@ -87,6 +88,9 @@ _git_sand ()
 	esac
 
 	case "$subcommand" in
+	hook)
+		__gitcomp "install uninstall status"
+		;;
 	sync)
 		# A sandbox, then a host branch.
 		if __git_sand_has_name; then

@@ -670,7 +670,9 @@ static int write_config(const struct clone_opts *o, const char *dest_git, const 
 	     */
 	    git_config_set_string(cfg, "remote.origin.pushurl", o->origin_url) < 0 ||
 	    git_config_set_string(cfg, "remote.origin.fetch",
-				  "+refs/heads/*:refs/remotes/origin/*") < 0)
+				  "+refs/heads/*:refs/remotes/origin/*") < 0 ||
+	    /* So that git-sand's hooks, if they get in here, know to do nothing. */
+	    (o->sandbox_id && git_config_set_string(cfg, "sand.sandbox", o->sandbox_id) < 0))
 		goto lg2_failed;
 	if (branch) {
 		strbuf_addf(&key, "branch.%s.remote", branch);

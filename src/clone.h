@@ -35,6 +35,7 @@ struct clone_opts {
 	const char *dest;	/* the clone to create; must not exist */
 	const char *origin_url;	/* origin as seen inside the container */
 	const char *branch;	/* create and check out this branch, or NULL */
+	const char *sandbox_id;	/* recorded as sand.sandbox in the clone's config */
 	int progress;		/* show progress on stderr */
 };
 

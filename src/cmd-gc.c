@@ -64,6 +64,23 @@ static void destroy(struct gc *gc, struct sandbox *sb, const char *why)
 	runtime_clear(&rt);
 }
 
+/* Orphaned sandboxes hold work: ask, on a terminal; never without one. */
+static int offer_removal(const struct sandbox *sb)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int yes = 0;
+
+	if (!isatty(0))
+		return 0;
+	fprintf(stderr, "remove sandbox '%s', whose branch '%s' was deleted? [y/N] ", sb->name,
+		sb->opts.host_branch ? sb->opts.host_branch : "?");
+	if (getline(&line, &cap, stdin) > 0)
+		yes = !strcmp(line, "y\n") || !strcmp(line, "Y\n") || !strcmp(line, "yes\n");
+	free(line);
+	return yes;
+}
+
 /* Rows: half-made ones whose maker died, ready ones whose clone is gone. */
 static void gc_rows(struct gc *gc, int all)
 {
@@ -92,6 +109,12 @@ static void gc_rows(struct gc *gc, int all)
 				"left half-removed" : "left half-made");
 		else if (access(clone.buf, F_OK) < 0)
 			destroy(gc, sb, "its clone is gone");
+		else if (sb->opts.orphaned && !gc->dry_run && offer_removal(sb))
+			destroy(gc, sb, "its branch was deleted");
+		else if (sb->opts.orphaned)
+			printf("Keeping sandbox '%s': its branch '%s' was deleted "
+			       "('git sand rm %s' removes it)\n", sb->name,
+			       sb->opts.host_branch ? sb->opts.host_branch : "?", sb->name);
 		else if (access(sb->worktree, F_OK) < 0)
 			printf("Keeping sandbox '%s': its worktree '%s' is gone, "
 			       "but its work is still in '%s'\n", sb->name, sb->worktree, clone.buf);

@@ -16,6 +16,7 @@ static const char *const ls_usage[] = { LS_USAGE, NULL };
 struct row {
 	struct sandbox *sb;
 	const char *status;
+	char *display;	/* status as people see it, when it differs */
 	char *clone;
 };
 
@@ -85,6 +86,10 @@ static void print_porcelain(struct row *rows, size_t nr, int nul)
 			printf("container %s%c", sb->container, eol);
 		printf("clone %s%c", rows[i].clone, eol);
 		printf("created %lld%c", (long long)sb->created, eol);
+		if (sb->opts.host_branch)
+			printf("branch %s%c", sb->opts.host_branch, eol);
+		if (sb->opts.orphaned)
+			printf("orphaned%c", eol);
 	}
 }
 
@@ -137,6 +142,11 @@ static void print_json(struct row *rows, size_t nr)
 			cJSON_AddNullToObject(o, "container");
 		cJSON_AddStringToObject(o, "clone", rows[i].clone);
 		cJSON_AddNumberToObject(o, "created", (double)sb->created);
+		if (sb->opts.host_branch)
+			cJSON_AddStringToObject(o, "branch", sb->opts.host_branch);
+		else
+			cJSON_AddNullToObject(o, "branch");
+		cJSON_AddBoolToObject(o, "orphaned", sb->opts.orphaned);
 		cJSON_AddItemToArray(arr, o);
 	}
 	s = cJSON_Print(arr);
@@ -152,8 +162,11 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 	size_t wname = 4, wstatus = 6, wimage = 5;
 	struct strbuf age = STRBUF_INIT;
 
+	for (size_t i = 0; i < nr; i++)
+		if (!rows[i].display)
+			rows[i].display = xstrdup(rows[i].status);
 	for (size_t i = 0; i < nr; i++) {
-		size_t n = strlen(rows[i].sb->name), s = strlen(rows[i].status),
+		size_t n = strlen(rows[i].sb->name), s = strlen(rows[i].display),
 		       m = strlen(rows[i].sb->image);
 		wname = n > wname ? n : wname;
 		wstatus = s > wstatus ? s : wstatus;
@@ -175,7 +188,7 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
 		printf("%-*s  %-*s  %-*s  %s", (int)wname, sb->name, (int)wstatus,
-		       rows[i].status, (int)wimage, sb->image, age.buf);
+		       rows[i].display, (int)wimage, sb->image, age.buf);
 		if (lng) {
 			fputs("  ", stdout);
 			print_path(rows[i].clone);
@@ -235,6 +248,10 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		rows[i].sb = &list[i];
 		rows[i].clone = strbuf_detach(&clone, NULL);
 		rows[i].status = row_status(&list[i], views, ARRAY_SIZE(views), rows[i].clone);
+		if (list[i].opts.orphaned) {
+			/* People see it in the status; scripts get the orphaned flag. */
+			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
+		}
 	}
 	if (json)
 		print_json(rows, nr);
@@ -243,8 +260,10 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	else
 		print_table(rows, nr, all, lng);
 
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
 		free(rows[i].clone);
+		free(rows[i].display);
+	}
 	free(rows);
 	for (size_t v = 0; v < ARRAY_SIZE(views); v++)
 		container_info_list_free(views[v].list, views[v].nr);

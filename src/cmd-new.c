@@ -198,6 +198,19 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (size_t i = 0; i < mounts.nr; i++)
 		string_list_append(&sb.opts.mounts, mounts.items[i]);
 	sb.opts.branch = branch;
+	{
+		/* The host branch it is made from: when it is deleted, the
+		 * sandbox is marked orphaned (see the hooks). */
+		git_reference *head = NULL;
+		const char *b;
+
+		if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
+		    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+		    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b))
+			sb.opts.host_branch = xstrdup(b);
+		git_reference_free(head);
+		git_error_clear();
+	}
 
 	ret = rt.ops->image_exists(&rt, sb.image);
 	if (ret < 0)
@@ -253,6 +266,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.dest = path.buf;
 	co.origin_url = "/run/git-origin-ro";
 	co.branch = branch ? sb.name : NULL;
+	co.sandbox_id = sb.id;
 	co.progress = isatty(2);
 	if (clone_workspace(&co) < 0)
 		die("cannot create sandbox '%s'", sb.name);

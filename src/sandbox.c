@@ -12,6 +12,7 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	free(o->memory);
 	free(o->network);
 	free(o->shell);
+	free(o->host_branch);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	memset(o, 0, sizeof(*o));
@@ -72,6 +73,9 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 	add_str(obj, "memory", o->memory);
 	add_str(obj, "network", o->network);
 	add_str(obj, "shell", o->shell);
+	add_str(obj, "host_branch", o->host_branch);
+	if (o->orphaned)
+		cJSON_AddBoolToObject(obj, "orphaned", 1);
 	add_list(obj, "mounts", &o->mounts);
 	add_list(obj, "env_files", &o->env_files);
 	if (o->branch)
@@ -130,10 +134,12 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	}
 	if (get_str(obj, "cpus", &o->cpus) || get_str(obj, "memory", &o->memory) ||
 	    get_str(obj, "network", &o->network) || get_str(obj, "shell", &o->shell) ||
+	    get_str(obj, "host_branch", &o->host_branch) ||
 	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files))
 		goto done;
 	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");
 	o->branch = cJSON_IsTrue(b);
+	o->orphaned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "orphaned"));
 	b = cJSON_GetObjectItemCaseSensitive(obj, "pid");
 	if (cJSON_IsNumber(b) && b->valuedouble > 0 && b->valuedouble < 1e9) {
 		const cJSON *start = cJSON_GetObjectItemCaseSensitive(obj, "pid_start");

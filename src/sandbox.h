@@ -39,6 +39,8 @@ struct sandbox {
 		 */
 		long pid;
 		unsigned long long pid_start;
+		char *host_branch;	/* the host branch it was made from */
+		int orphaned;		/* that branch has been deleted */
 	} opts;
 	int64_t created;	/* seconds since the epoch */
 	int64_t updated;

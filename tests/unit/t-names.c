@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hooks.h"
 #include "parse-options.h"
 #include "sandbox.h"
 #include "unit.h"
@@ -155,11 +156,41 @@ static void test_parse_options(void)
 	string_list_clear(&list);
 }
 
+static void test_branch_names(void)
+{
+	static const char *const cases[][2] = {
+		{ "agent/x", "agent-x" },
+		{ "agent/Fix #1", "agent-fix-1" },
+		{ "feature/Big.Thing", "feature-big-thing" },
+		{ "a_b", "a_b" },
+		{ "--x--", "x" },
+		{ "UPPER", "upper" },
+	};
+	struct strbuf out = STRBUF_INIT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		TEST(branch_to_sandbox_name(cases[i][0], &out) == 0, "branch '%s' maps", cases[i][0]);
+		check_str(out.buf, cases[i][1], "to '%s'", cases[i][1]);
+	}
+	TEST(branch_to_sandbox_name("///", &out) < 0, "a branch with no letters maps to nothing");
+	{
+		struct strbuf lng = STRBUF_INIT;
+
+		for (int i = 0; i < 100; i++)
+			strbuf_addstr(&lng, "long");
+		TEST(branch_to_sandbox_name(lng.buf, &out) == 0 && out.len <= SANDBOX_NAME_MAX,
+		     "a long branch name is cut to a valid length");
+		strbuf_release(&lng);
+	}
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	test_names();
 	test_mounts();
 	test_opts_json();
 	test_parse_options();
+	test_branch_names();
 	return unit_done();
 }
