@@ -87,8 +87,17 @@ CMD_OBJS = \
 
 UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 
+# Fuzz targets: "make fuzz" runs each with libFuzzer for FUZZ_TIME seconds;
+# "make test" replays their corpora (seeds, and every input that once
+# crashed one) through tests/fuzz/replay-<target>, built without libFuzzer.
+FUZZ_TARGETS = names opts-json runtime-json packed-refs loose
+FUZZ_TIME ?= 30
+FUZZ_CC ?= clang
+FUZZ_REPLAY = $(FUZZ_TARGETS:%=tests/fuzz/replay-%)
+
 OBJS = git-sand.o $(CMD_OBJS) $(LIB_OBJS)
-DEPS = $(OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/unit/unit.d src/version.d
+DEPS = $(OBJS:.o=.d) $(UNIT_TESTS:=.d) tests/unit/unit.d src/version.d \
+	$(FUZZ_TARGETS:%=tests/fuzz/fuzz-%.d) tests/fuzz/replay.d
 
 all: git-sand
 
@@ -114,8 +123,17 @@ src/hook-scripts.c: src/gen-hooks.sh $(wildcard hooks/*)
 tests/unit/%: tests/unit/%.o tests/unit/unit.o $(LIB_OBJS)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
 
-test: all $(UNIT_TESTS) test-lint
+test: all $(UNIT_TESTS) $(FUZZ_REPLAY) test-lint
 	cd tests && $(PROVE) $(PROVE_OPTS) $(UNIT_TESTS:tests/%=./%) ./t[0-9]*.sh
+
+# The C unit tests under valgrind: no invalid access, no leak.
+test-valgrind: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--error-exitcode=9 $$t >/dev/null 2>$$t.valgrind || \
+		{ cat $$t.valgrind; echo "valgrind: $$t failed"; exit 1; }; \
+		echo "valgrind: $$t clean"; \
+	done
 
 test-lint:
 	@tests/lint.sh
@@ -129,6 +147,24 @@ image:
 
 doc: Documentation/git-sand.1
 
+tests/fuzz/replay-%: tests/fuzz/fuzz-%.o tests/fuzz/replay.o $(LIB_OBJS)
+	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)
+
+tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_OBJS:.o=.c) src/hook-scripts.c
+	$(QUIET_LINK)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		$(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS:.o=.c) $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p tests/fuzz/work/$$t && \
+		echo "fuzzing $$t for $(FUZZ_TIME)s" && \
+		tests/fuzz/fuzz-$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+			-artifact_prefix=tests/fuzz/work/$$t- tests/fuzz/work/$$t \
+			tests/fuzz/corpus/$$t 2>tests/fuzz/work/$$t.log || \
+		{ tail -40 tests/fuzz/work/$$t.log; \
+		  echo "fuzz target $$t failed: add the input from tests/fuzz/work/$$t-* to tests/fuzz/corpus/$$t/"; \
+		  exit 1; }; \
+	done
 Documentation/git-sand.1: Documentation/git-sand.adoc
 	$(QUIET_GEN)if command -v $(ASCIIDOCTOR) >/dev/null 2>&1; then \
 		$(ASCIIDOCTOR) -b manpage -a mansource=git-sand \
@@ -151,10 +187,12 @@ install: all
 
 clean:
 	$(RM) git-sand $(OBJS) src/version.o src/version.c src/hook-scripts.c $(DEPS) \
-		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1
-	$(RM) -r tests/trash* .build-flags
+		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1 \
+		$(FUZZ_REPLAY) $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%) $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%.o) \
+		tests/fuzz/replay.o $(UNIT_TESTS:=.valgrind)
+	$(RM) -r tests/trash* .build-flags tests/fuzz/work
 
-.PHONY: all test test-lint doc image install clean FORCE
+.PHONY: all test test-lint test-valgrind doc image fuzz install clean FORCE
 .SECONDARY:
 
 -include $(DEPS)

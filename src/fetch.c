@@ -128,15 +128,11 @@ static int add_ref(struct ref_reader *rr, const char *name, const git_oid *oid)
 	return 0;
 }
 
-static int read_packed(struct ref_reader *rr, int gitfd)
+static int parse_packed(struct ref_reader *rr, char *buf)
 {
-	struct strbuf buf = STRBUF_INIT;
-	int ret = read_small(gitfd, "packed-refs", SANDBOX_MAX_REF_FILE, &buf, "packed-refs");
+	int ret = 0;
 
-	if (ret <= 0)
-		goto done;
-	ret = 0;
-	for (char *line = buf.buf; *line && !ret; ) {
+	for (char *line = buf; *line && !ret; ) {
 		char *end = strchrnul(line, '\n');
 		char save = *end;
 		git_oid oid;
@@ -153,7 +149,27 @@ static int read_packed(struct ref_reader *rr, int gitfd)
 		*end = save;
 		line = *end ? end + 1 : end;
 	}
-done:
+	return ret;
+}
+
+int sandbox_refs_parse_packed(const char *text, struct sandbox_refs *out, size_t *invalid)
+{
+	struct ref_reader rr = { out, 0 };
+	char *copy = xstrdup(text);
+	int ret = parse_packed(&rr, copy);
+
+	free(copy);
+	*invalid = rr.invalid;
+	return ret;
+}
+
+static int read_packed(struct ref_reader *rr, int gitfd)
+{
+	struct strbuf buf = STRBUF_INIT;
+	int ret = read_small(gitfd, "packed-refs", SANDBOX_MAX_REF_FILE, &buf, "packed-refs");
+
+	if (ret > 0)
+		ret = parse_packed(rr, buf.buf);
 	strbuf_release(&buf);
 	return ret;
 }

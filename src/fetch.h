@@ -37,6 +37,8 @@ struct sandbox_refs {
 /* Read the branches and HEAD of the clone at clone_path. */
 int sandbox_refs_read(const char *clone_path, struct sandbox_refs *out);
 void sandbox_refs_clear(struct sandbox_refs *r);
+/* The packed-refs parser alone (for tests and fuzzing). */
+int sandbox_refs_parse_packed(const char *text, struct sandbox_refs *out, size_t *invalid);
 const struct sandbox_ref *sandbox_refs_find(const struct sandbox_refs *r, const char *branch);
 
 struct fetch_opts {

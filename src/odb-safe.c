@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,45 +50,27 @@ static int parse_type(const char *s, size_t len, git_object_t *type)
 
 /*
  * Inflate a loose object. With header_only, stop after "<type> <size>\0".
- * Returns 0, GIT_ENOTFOUND, or -1 with a libgit2 error set.
+ * Returns 0, or -1 with a libgit2 error set.
  */
-static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
-		      void **data, size_t *len_out, git_object_t *type_out)
+int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawlen,
+		     int header_only, void **data, size_t *len_out, git_object_t *type_out)
 {
-	struct strbuf raw = STRBUF_INIT;
 	unsigned char head[64];
 	unsigned char *out = NULL;
 	z_stream z;
-	struct stat st;
-	size_t size = 0, hlen = 0;
+	size_t size = 0, hlen;
 	git_object_t type;
-	int fd, zret, ret = -1, zinit = 0;
+	int zret, ret = -1, zinit = 0;
 	char *sp, *end;
 
-	fd = open_object(b, oid);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-			return GIT_ENOTFOUND;
-		git_error_set(GIT_ERROR_ODB, "cannot open a sandbox object: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return GIT_ENOTFOUND;
-	}
-	if (strbuf_read_fd(&raw, fd) < 0) {
-		close(fd);
-		git_error_set(GIT_ERROR_ODB, "cannot read a sandbox object: %s", strerror(errno));
-		goto done;
-	}
-	close(fd);
-
+	if (rawlen > (size_t)UINT32_MAX)
+		goto corrupt;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit(&z) != Z_OK)
 		goto corrupt;
 	zinit = 1;
-	z.next_in = (unsigned char *)raw.buf;
-	z.avail_in = (uInt)raw.len;
+	z.next_in = (unsigned char *)raw;
+	z.avail_in = (uInt)rawlen;
 	z.next_out = head;
 	z.avail_out = sizeof(head);
 	zret = inflate(&z, Z_SYNC_FLUSH);
@@ -103,7 +86,7 @@ static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
 			goto corrupt;
 		size = size * 10 + (size_t)(*p - '0');
 	}
-	if (size > SAFE_LOOSE_MAX)
+	if (size > SAFE_LOOSE_MAX || end == sp + 1)
 		goto corrupt;
 	*type_out = type;
 	*len_out = size;
@@ -112,7 +95,7 @@ static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
 		goto done;
 	}
 
-	out = git_odb_backend_data_alloc(&b->parent, size + 1);
+	out = git_odb_backend_data_alloc(be, size + 1);
 	if (!out)
 		goto done;
 	{
@@ -143,9 +126,39 @@ corrupt:
 	ret = -1;
 done:
 	if (out)
-		git_odb_backend_data_free(&b->parent, out);
+		git_odb_backend_data_free(be, out);
 	if (zinit)
 		inflateEnd(&z);
+	return ret;
+}
+
+static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
+		      void **data, size_t *len_out, git_object_t *type_out)
+{
+	struct strbuf raw = STRBUF_INIT;
+	struct stat st;
+	int fd, ret;
+
+	fd = open_object(b, oid);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+			return GIT_ENOTFOUND;
+		git_error_set(GIT_ERROR_ODB, "cannot open a sandbox object: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return GIT_ENOTFOUND;
+	}
+	if (strbuf_read_fd(&raw, fd) < 0) {
+		close(fd);
+		strbuf_release(&raw);
+		git_error_set(GIT_ERROR_ODB, "cannot read a sandbox object: %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	ret = safe_loose_parse(&b->parent, (const unsigned char *)raw.buf, raw.len, header_only,
+			       data, len_out, type_out);
 	strbuf_release(&raw);
 	return ret;
 }

@@ -16,6 +16,13 @@
  */
 int safe_loose_backend_new(git_odb_backend **out, int objects_fd);
 
+/*
+ * The parser alone (for tests and fuzzing): inflate raw loose-object bytes;
+ * the data is allocated for be. 0, or -1 with a libgit2 error.
+ */
+int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawlen,
+		     int header_only, void **data, size_t *len, git_object_t *type);
+
 /* Largest loose object it will inflate. */
 #define SAFE_LOOSE_MAX ((size_t)1 << 31)
 

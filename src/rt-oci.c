@@ -263,32 +263,16 @@ static char *label_value(const cJSON *labels, const char *key)
 	return NULL;
 }
 
-static int oci_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
+int oci_parse_inspect(const char *json, struct container_info *out)
 {
-	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	cJSON *root = NULL;
+	cJSON *root = cJSON_Parse(json);
 	const cJSON *obj, *state, *config;
-	int status, ret = -1;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	child_init(rt, &c, "container");
-	argv_pushl(&c.args, "inspect", ctr, NULL);
-	status = rt_run(rt, &c, &json, &err);
-	if (status > 0 && not_found_message(&err)) {
-		ret = RUNTIME_NOT_FOUND;
-		goto done;
-	}
-	if (status != 0) {
-		rt_failed(rt, &c, "container inspect", status);
-		goto done;
-	}
-	root = cJSON_Parse(json.buf);
 	obj = cJSON_IsArray(root) ? cJSON_GetArrayItem(root, 0) : NULL;
-	if (!cJSON_IsObject(obj)) {
-		error("%s container inspect printed unexpected output", rt->program);
+	if (!cJSON_IsObject(obj))
 		goto done;
-	}
 	state = cJSON_GetObjectItemCaseSensitive(obj, "State");
 	config = cJSON_GetObjectItemCaseSensitive(obj, "Config");
 	out->id = dup_or_null(json_str(obj, "Id"));
@@ -303,9 +287,38 @@ static int oci_inspect(struct runtime *rt, const char *ctr, struct container_inf
 	if (cJSON_IsObject(config))
 		out->sandbox_id = label_value(cJSON_GetObjectItemCaseSensitive(config, "Labels"),
 					      LABEL_ID);
+	ret = out->id ? 0 : -1;
+done:
+	if (ret < 0)
+		container_info_clear(out);
+	cJSON_Delete(root);
+	return ret;
+}
+
+static int oci_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	child_init(rt, &c, "container");
+	argv_pushl(&c.args, "inspect", ctr, NULL);
+	status = rt_run(rt, &c, &json, &err);
+	if (status > 0 && not_found_message(&err)) {
+		ret = RUNTIME_NOT_FOUND;
+		goto done;
+	}
+	if (status != 0) {
+		rt_failed(rt, &c, "container inspect", status);
+		goto done;
+	}
+	if (oci_parse_inspect(json.buf, out) < 0) {
+		error("%s container inspect printed unexpected output", rt->program);
+		goto done;
+	}
 	ret = 0;
 done:
-	cJSON_Delete(root);
 	strbuf_release(&json);
 	strbuf_release(&err);
 	child_clear(&c);
@@ -336,48 +349,33 @@ static void add_listed(const cJSON *obj, struct container_info **list, size_t *n
 	ci->home = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_HOME);
 }
 
-static int oci_list(struct runtime *rt, const char *label_key,
-		    struct container_info **out, size_t *nr)
+int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr)
 {
-	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	size_t n = 0, alloc = 0;
 	struct container_info *list = NULL;
-	int status, ret = -1;
+	size_t n = 0, alloc = 0;
 
 	*out = NULL;
 	*nr = 0;
-	child_init(rt, &c, "ps");
-	argv_pushl(&c.args, "--all", "--no-trunc", NULL);
-	argv_pushf(&c.args, "--filter=label=%s", label_key);
-	/* podman prints one JSON array; docker one object per line. */
-	argv_push(&c.args, is_docker(rt) ? "--format={{json .}}" : "--format=json");
-	status = rt_run(rt, &c, &json, &err);
-	if (status != 0) {
-		rt_failed(rt, &c, "ps", status);
-		goto done;
-	}
-	if (is_docker(rt)) {
-		for (char *line = json.buf; *line; ) {
-			char *end = strchrnul(line, '\n');
-			char save = *end;
-			cJSON *obj;
+	if (docker) {
+		/* docker: one JSON object per line. */
+		for (const char *line = json; *line; ) {
+			const char *end = strchrnul(line, '\n');
+			char *one = xstrndup(line, (size_t)(end - line));
+			cJSON *obj = cJSON_Parse(one);
 
-			*end = '\0';
-			obj = cJSON_Parse(line);
 			if (cJSON_IsObject(obj))
 				add_listed(obj, &list, &n, &alloc);
 			cJSON_Delete(obj);
-			*end = save;
+			free(one);
 			line = *end ? end + 1 : end;
 		}
 	} else {
-		cJSON *root = cJSON_Parse(json.buf), *it;
+		/* podman: one JSON array. */
+		cJSON *root = cJSON_Parse(json), *it;
 
 		if (!cJSON_IsArray(root)) {
 			cJSON_Delete(root);
-			error("%s ps printed unexpected output", rt->program);
-			goto done;
+			return -1;
 		}
 		cJSON_ArrayForEach(it, root)
 			if (cJSON_IsObject(it))
@@ -386,11 +384,33 @@ static int oci_list(struct runtime *rt, const char *label_key,
 	}
 	*out = list;
 	*nr = n;
-	list = NULL;
-	n = 0;
+	return 0;
+}
+
+static int oci_list(struct runtime *rt, const char *label_key,
+		    struct container_info **out, size_t *nr)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = -1;
+
+	*out = NULL;
+	*nr = 0;
+	child_init(rt, &c, "ps");
+	argv_pushl(&c.args, "--all", "--no-trunc", NULL);
+	argv_pushf(&c.args, "--filter=label=%s", label_key);
+	argv_push(&c.args, is_docker(rt) ? "--format={{json .}}" : "--format=json");
+	status = rt_run(rt, &c, &json, &err);
+	if (status != 0) {
+		rt_failed(rt, &c, "ps", status);
+		goto done;
+	}
+	if (oci_parse_list(json.buf, is_docker(rt), out, nr) < 0) {
+		error("%s ps printed unexpected output", rt->program);
+		goto done;
+	}
 	ret = 0;
 done:
-	container_info_list_free(list, n);
 	strbuf_release(&json);
 	strbuf_release(&err);
 	child_clear(&c);

@@ -102,6 +102,14 @@ extern const char *const runtime_names[];
 
 void container_info_list_free(struct container_info *list, size_t nr);
 
+/*
+ * The parsers of the podman/docker backends, for tests and fuzzing: the
+ * output of "container inspect" (0, or -1 when it is not what was
+ * expected) and of "ps" (podman: a JSON array; docker: an object a line).
+ */
+int oci_parse_inspect(const char *json, struct container_info *out);
+int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr);
+
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"
 #define LABEL_WORKTREE "io.git-sand.worktree"
