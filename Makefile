@@ -68,6 +68,7 @@ LIB_OBJS = \
 	src/path.o \
 	src/run.o \
 	src/runtime.o \
+	src/rt-apple.o \
 	src/rt-oci.o \
 	src/sandbox.o \
 	src/store.o \

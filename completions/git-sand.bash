@@ -43,7 +43,7 @@ _git_sand ()
 
 	case "$cur" in
 	--runtime=*)
-		__gitcomp "podman docker" "" "${cur#--runtime=}"
+		__gitcomp "podman docker container" "" "${cur#--runtime=}"
 		return
 		;;
 	--network=*)
@@ -78,7 +78,7 @@ _git_sand ()
 		return
 		;;
 	--runtime)
-		__gitcomp "podman docker"
+		__gitcomp "podman docker container"
 		return
 		;;
 	--network)

@@ -210,7 +210,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_END(),
 	};
 	struct sandbox *list = NULL;
-	struct runtime_view views[2] = { { "podman" }, { "docker" } };
+	struct runtime_view views[3] = { { "podman" }, { "docker" }, { "container" } };
 	struct row *rows;
 	size_t nr;
 

@@ -152,7 +152,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_BOOL('b', "branch", &branch, "create and check out a branch named after the sandbox"),
 		OPT_STRING('i', "image", &image, "image", "container image (sand.image)"),
 		OPT_STRING('s', "shell", &shell, "cmd", "shell to open (default: zsh, bash or sh)"),
-		OPT_STRING(0, "runtime", &runtime, "runtime", "podman or docker (sand.runtime)"),
+		OPT_STRING(0, "runtime", &runtime, "runtime", "podman, docker or container (sand.runtime)"),
 		OPT_STRING(0, "cpus", &cpus, "n", "CPU limit (sand.cpus)"),
 		OPT_STRING(0, "memory", &memory, "size", "memory limit, e.g. 4g (sand.memory)"),
 		OPT_STRING(0, "network", &network, "mode", "none, host, or the runtime's default (sand.network)"),

@@ -13,6 +13,7 @@
 
 #include "msg.h"
 #include "run.h"
+#include "rt-cli.h"
 #include "runtime.h"
 
 static int is_docker(const struct runtime *rt)
@@ -21,7 +22,7 @@ static int is_docker(const struct runtime *rt)
 }
 
 /* Report a failed runtime command with the last line(s) of its stderr. */
-static int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
+int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
 {
 	struct strbuf how = STRBUF_INIT;
 	int ret;
@@ -50,7 +51,7 @@ static int not_found_message(const struct strbuf *err)
  * Run "<program> <args>" capturing stdout (into out, when given) and
  * stderr. Returns the exit status, or -1 if it could not run.
  */
-static int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
+int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
 {
 	c->out = out;
 	c->err = err;
@@ -58,7 +59,7 @@ static int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struc
 	return run_child(c);
 }
 
-static void child_init(struct runtime *rt, struct child *c, const char *verb)
+void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
 {
 	argv_push(&c->args, rt->program);
 	argv_push(&c->args, verb);
@@ -70,7 +71,7 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	int status, ret = -1;
 
-	child_init(rt, &c, "create");
+	rt_child_init(rt, &c, "create");
 	argv_pushl(&c.args, "--name", s->name, "--hostname", s->hostname,
 		   "--init", "--stop-timeout", "3", "--workdir", s->workdir, NULL);
 	for (size_t i = 0; i < s->nr_labels; i++)
@@ -138,7 +139,7 @@ static int simple(struct runtime *rt, const char *verb, const char *const *args,
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	int status, ret = 0;
 
-	child_init(rt, &c, verb);
+	rt_child_init(rt, &c, verb);
 	argv_pushv(&c.args, args);
 	status = rt_run(rt, &c, &out, &err);
 	if (status != 0) {
@@ -175,7 +176,7 @@ static int oci_remove(struct runtime *rt, const char *ctr)
 static void exec_args(struct runtime *rt, struct child *c, const char *ctr,
 		      const struct exec_opts *o, const char *const *cmd)
 {
-	child_init(rt, c, "exec");
+	rt_child_init(rt, c, "exec");
 	if (o && o->interactive)
 		argv_push(&c->args, "--interactive");
 	if (o && o->tty)
@@ -233,19 +234,19 @@ static enum container_state parse_state(const char *s)
 	return CONTAINER_STOPPED;
 }
 
-static const char *json_str(const cJSON *obj, const char *key)
+const char *json_str(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static char *dup_or_null(const char *s)
+char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
 }
 
 /* A label's value from a JSON object of labels, or docker's "k=v,k=v". */
-static char *label_value(const cJSON *labels, const char *key)
+char *label_value(const cJSON *labels, const char *key)
 {
 	if (cJSON_IsObject(labels))
 		return dup_or_null(json_str(labels, key));
@@ -302,7 +303,7 @@ static int oci_inspect(struct runtime *rt, const char *ctr, struct container_inf
 	int status, ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	child_init(rt, &c, "container");
+	rt_child_init(rt, &c, "container");
 	argv_pushl(&c.args, "inspect", ctr, NULL);
 	status = rt_run(rt, &c, &json, &err);
 	if (status > 0 && not_found_message(&err)) {
@@ -396,7 +397,7 @@ static int oci_list(struct runtime *rt, const char *label_key,
 
 	*out = NULL;
 	*nr = 0;
-	child_init(rt, &c, "ps");
+	rt_child_init(rt, &c, "ps");
 	argv_pushl(&c.args, "--all", "--no-trunc", NULL);
 	argv_pushf(&c.args, "--filter=label=%s", label_key);
 	argv_push(&c.args, is_docker(rt) ? "--format={{json .}}" : "--format=json");
@@ -423,7 +424,7 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	int status;
 
-	child_init(rt, &c, "image");
+	rt_child_init(rt, &c, "image");
 	argv_pushl(&c.args, "inspect", "--format", "{{.Id}}", image, NULL);
 	status = rt_run(rt, &c, &out, &err);
 	strbuf_release(&out);

@@ -5,10 +5,20 @@
 #include "run.h"
 #include "runtime.h"
 
-extern const struct runtime_ops podman_ops, docker_ops;
+extern const struct runtime_ops podman_ops, docker_ops, apple_container_ops;
 
-static const struct runtime_ops *const backends[] = { &podman_ops, &docker_ops };
-const char *const runtime_names[] = { "podman", "docker", NULL };
+/* In the order detection tries them: Apple's own first on macOS. */
+#ifdef __APPLE__
+static const struct runtime_ops *const backends[] = {
+	&apple_container_ops, &podman_ops, &docker_ops
+};
+const char *const runtime_names[] = { "container", "podman", "docker", NULL };
+#else
+static const struct runtime_ops *const backends[] = {
+	&podman_ops, &docker_ops, &apple_container_ops
+};
+const char *const runtime_names[] = { "podman", "docker", "container", NULL };
+#endif
 
 const char *container_state_name(enum container_state s)
 {
@@ -52,7 +62,7 @@ int runtime_select(struct runtime *rt, const char *name)
 			rt->program = xstrdup(name);
 			return 0;
 		}
-		return error("unknown runtime '%s' (known: podman, docker)", name);
+		return error("unknown runtime '%s' (known: podman, docker, container)", name);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		if (find_in_path(backends[i]->name, NULL)) {
@@ -61,8 +71,13 @@ int runtime_select(struct runtime *rt, const char *name)
 			return 0;
 		}
 	}
+#ifdef __APPLE__
+	return error("no container runtime found: install Apple's container "
+		     "(https://github.com/apple/container), or podman, or set sand.runtime");
+#else
 	return error("no container runtime found: install podman (apt-get install podman) "
 		     "or docker, or set sand.runtime");
+#endif
 }
 
 void runtime_clear(struct runtime *rt)

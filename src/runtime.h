@@ -109,6 +109,10 @@ void container_info_list_free(struct container_info *list, size_t nr);
  */
 int oci_parse_inspect(const char *json, struct container_info *out);
 int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr);
+/* The same for Apple's container: snapshots; label_key filters (NULL: all). */
+int apple_parse_inspect(const char *json, struct container_info *out);
+int apple_parse_list(const char *json, const char *label_key, struct container_info **out,
+		     size_t *nr);
 
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"

@@ -23,6 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			container_info_list_free(list, nr);
 		}
 	}
+	if (!apple_parse_inspect(s, &ci))
+		container_info_clear(&ci);
+	if (!apple_parse_list(s, LABEL_ID, &list, &nr)) {
+		for (size_t i = 0; i < nr; i++)
+			if (!list[i].id)
+				__builtin_trap();
+		container_info_list_free(list, nr);
+	}
 	free(s);
 	return 0;
 }

@@ -1,0 +1,385 @@
+/*
+ * The backend for Apple's "container" CLI (macOS 26, Apple silicon): one
+ * lightweight VM per container. Its commands and JSON, as its command
+ * reference documents them:
+ *
+ *   container create --name N --label k=v --mount type=bind,source=S,target=D[,readonly]
+ *                    --workdir D [--cpus N] [--memory M] [--network N]
+ *                    [--env-file F] [--user U] IMAGE CMD...   prints the id (= N)
+ *   container start ID; container stop --time 3 ID; container delete --force ID
+ *   container exec [--interactive] [--tty] [--workdir D] [--user U] [--env K=V] ID CMD...
+ *   container inspect ID                    a JSON array of snapshots
+ *   container list --all --format json      a JSON array of snapshots:
+ *       { "status": "running"|"stopped"|"stopping"|"unknown",
+ *         "configuration": { "id": ..., "labels": { ... }, ... }, "networks": [...] }
+ *   container image list --format json      [{ "reference": ..., ... }]
+ *
+ * When its system service is not running, every command fails and says
+ * to run "container system start": we say so too.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "rt-cli.h"
+
+static int system_down(const struct strbuf *err)
+{
+	return strcasestr(err->buf, "container system start") ||
+	       strcasestr(err->buf, "XPC connection");
+}
+
+static int not_found(const struct strbuf *err)
+{
+	return strcasestr(err->buf, "not found") != NULL;
+}
+
+/* Report a failure, with the remedy when the system service is down. */
+static int failed(struct runtime *rt, struct child *c, const char *verb, int status)
+{
+	if (c->err && system_down(c->err)) {
+		error("the container system service is not running");
+		hint("start it with 'container system start'");
+		return -1;
+	}
+	return rt_failed(rt, c, verb, status);
+}
+
+static int apple_create(struct runtime *rt, const struct container_spec *s, struct strbuf *id_out)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	const char *id;
+	int status, ret = -1;
+
+	rt_child_init(rt, &c, "create");
+	argv_pushl(&c.args, "--name", s->name, NULL);
+	for (size_t i = 0; i < s->nr_labels; i++) {
+		argv_push(&c.args, "--label");
+		argv_pushf(&c.args, "%s=%s", s->labels[i].key, s->labels[i].value);
+	}
+	for (size_t i = 0; i < s->nr_binds; i++) {
+		argv_push(&c.args, "--mount");
+		argv_pushf(&c.args, "type=bind,source=%s,target=%s%s", s->binds[i].src,
+			   s->binds[i].dst, s->binds[i].readonly ? ",readonly" : "");
+	}
+	argv_pushl(&c.args, "--workdir", s->workdir, NULL);
+	if (s->cpus)
+		argv_pushl(&c.args, "--cpus", s->cpus, NULL);
+	if (s->memory)
+		argv_pushl(&c.args, "--memory", s->memory, NULL);
+	if (s->network)
+		argv_pushl(&c.args, "--network", s->network, NULL);
+	for (size_t i = 0; s->env_files && i < s->env_files->nr; i++)
+		argv_pushl(&c.args, "--env-file", s->env_files->items[i], NULL);
+	if (getuid() != 0) {
+		/* Files the sandbox writes must be the host user's. */
+		argv_push(&c.args, "--user");
+		argv_pushf(&c.args, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
+	}
+	argv_push(&c.args, s->image);
+	argv_pushv(&c.args, s->command);
+
+	status = rt_run(rt, &c, &out, &err);
+	if (status != 0) {
+		failed(rt, &c, "create", status);
+		goto done;
+	}
+	strbuf_trim(&out);
+	id = strrchr(out.buf, '\n') ? strrchr(out.buf, '\n') + 1 : out.buf;
+	if (!*id)
+		id = s->name; /* the id is the name we gave */
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) {
+			error("container create printed an unexpected id '%s'", id);
+			goto done;
+		}
+	strbuf_reset(id_out);
+	strbuf_addstr(id_out, id);
+	ret = 0;
+done:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+/* "<verb> [args] ID": a missing container is success when missing_ok. */
+static int simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = 0;
+
+	rt_child_init(rt, &c, verb);
+	argv_pushv(&c.args, args);
+	status = rt_run(rt, &c, &out, &err);
+	if (status != 0) {
+		if (status > 0 && !system_down(&err) && not_found(&err))
+			ret = missing_ok ? 0 : error("container '%s' does not exist",
+						      c.args.v[c.args.nr - 1]);
+		else
+			ret = failed(rt, &c, verb, status);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+static int apple_start(struct runtime *rt, const char *ctr)
+{
+	const char *args[] = { ctr, NULL };
+	return simple(rt, "start", args, 0);
+}
+
+static int apple_stop(struct runtime *rt, const char *ctr)
+{
+	const char *args[] = { "--time", "3", ctr, NULL };
+	return simple(rt, "stop", args, 0);
+}
+
+static int apple_remove(struct runtime *rt, const char *ctr)
+{
+	const char *args[] = { "--force", ctr, NULL };
+	return simple(rt, "delete", args, 1);
+}
+
+static void exec_args(struct runtime *rt, struct child *c, const char *ctr,
+		      const struct exec_opts *o, const char *const *cmd)
+{
+	rt_child_init(rt, c, "exec");
+	if (o && o->interactive)
+		argv_push(&c->args, "--interactive");
+	if (o && o->tty)
+		argv_push(&c->args, "--tty");
+	if (o && o->workdir)
+		argv_pushl(&c->args, "--workdir", o->workdir, NULL);
+	if (o && o->user)
+		argv_pushl(&c->args, "--user", o->user, NULL);
+	for (size_t i = 0; o && o->env && i < o->env->nr; i++)
+		argv_pushl(&c->args, "--env", o->env->items[i], NULL);
+	argv_push(&c->args, ctr);
+	argv_pushv(&c->args, cmd);
+}
+
+static int apple_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		      const char *const *cmd)
+{
+	struct child c = CHILD_INIT;
+	int status;
+
+	exec_args(rt, &c, ctr, o, cmd);
+	c.foreground = 1;
+	if (!o || !o->interactive)
+		c.no_stdin = 1;
+	status = run_child(&c);
+	child_clear(&c);
+	return status;
+}
+
+static int apple_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
+			      struct strbuf *out)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int status;
+
+	exec_args(rt, &c, ctr, NULL, cmd);
+	status = rt_run(rt, &c, out, &err);
+	if (status < 0)
+		status = failed(rt, &c, "exec", status);
+	strbuf_release(&err);
+	child_clear(&c);
+	return status;
+}
+
+static enum container_state apple_state(const char *s)
+{
+	if (s && !strcmp(s, "running"))
+		return CONTAINER_RUNNING;
+	return CONTAINER_STOPPED; /* "stopped", "stopping", "unknown" */
+}
+
+/* One snapshot: { "status": ..., "configuration": { "id": ..., "labels": {...} } }. */
+static int parse_snapshot(const cJSON *snap, struct container_info *ci)
+{
+	const cJSON *config = cJSON_GetObjectItemCaseSensitive(snap, "configuration");
+	const cJSON *labels;
+
+	memset(ci, 0, sizeof(*ci));
+	if (!cJSON_IsObject(snap) || !cJSON_IsObject(config) || !json_str(config, "id"))
+		return -1;
+	ci->id = xstrdup(json_str(config, "id"));
+	ci->name = xstrdup(ci->id);
+	ci->state = apple_state(json_str(snap, "status"));
+	labels = cJSON_GetObjectItemCaseSensitive(config, "labels");
+	if (cJSON_IsObject(labels)) {
+		ci->sandbox_id = label_value(labels, LABEL_ID);
+		ci->home = label_value(labels, LABEL_HOME);
+	}
+	return 0;
+}
+
+int apple_parse_list(const char *json, const char *label_key, struct container_info **out,
+		     size_t *nr)
+{
+	cJSON *root = cJSON_Parse(json), *it;
+	struct container_info *list = NULL;
+	size_t n = 0, alloc = 0;
+
+	*out = NULL;
+	*nr = 0;
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	cJSON_ArrayForEach(it, root) {
+		const cJSON *config = cJSON_GetObjectItemCaseSensitive(it, "configuration");
+		const cJSON *labels = cJSON_IsObject(config) ?
+			cJSON_GetObjectItemCaseSensitive(config, "labels") : NULL;
+
+		/* The CLI has no label filter: filter here. */
+		if (label_key && !cJSON_GetObjectItemCaseSensitive(labels, label_key))
+			continue;
+		ALLOC_GROW(list, n + 1, alloc);
+		if (!parse_snapshot(it, &list[n]))
+			n++;
+	}
+	cJSON_Delete(root);
+	*out = list;
+	*nr = n;
+	return 0;
+}
+
+int apple_parse_inspect(const char *json, struct container_info *out)
+{
+	cJSON *root = cJSON_Parse(json);
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (cJSON_IsArray(root) && cJSON_GetArraySize(root) > 0)
+		ret = parse_snapshot(cJSON_GetArrayItem(root, 0), out);
+	else if (cJSON_IsObject(root))
+		ret = parse_snapshot(root, out);
+	else if (cJSON_IsArray(root))
+		ret = RUNTIME_NOT_FOUND; /* an empty array: no such container */
+	cJSON_Delete(root);
+	return ret;
+}
+
+static int apple_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	rt_child_init(rt, &c, "inspect");
+	argv_push(&c.args, ctr);
+	status = rt_run(rt, &c, &json, &err);
+	if (status > 0 && !system_down(&err) && not_found(&err)) {
+		ret = RUNTIME_NOT_FOUND;
+		goto done;
+	}
+	if (status != 0) {
+		failed(rt, &c, "inspect", status);
+		goto done;
+	}
+	ret = apple_parse_inspect(json.buf, out);
+	if (ret < 0)
+		error("container inspect printed unexpected output");
+done:
+	strbuf_release(&json);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+static int apple_list(struct runtime *rt, const char *label_key, struct container_info **out,
+		      size_t *nr)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = -1;
+
+	*out = NULL;
+	*nr = 0;
+	rt_child_init(rt, &c, "list");
+	argv_pushl(&c.args, "--all", "--format", "json", NULL);
+	status = rt_run(rt, &c, &json, &err);
+	if (status != 0) {
+		failed(rt, &c, "list", status);
+		goto done;
+	}
+	if (apple_parse_list(json.buf, label_key, out, nr) < 0) {
+		error("container list printed unexpected output");
+		goto done;
+	}
+	ret = 0;
+done:
+	strbuf_release(&json);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+/* Whether a listed reference names the image ("x:1" is "docker.io/library/x:1"). */
+static int same_image(const char *reference, const char *image)
+{
+	size_t rl = strlen(reference), il = strlen(image);
+
+	if (!strcmp(reference, image))
+		return 1;
+	return rl > il && reference[rl - il - 1] == '/' && !strcmp(reference + rl - il, image);
+}
+
+static int apple_image_exists(struct runtime *rt, const char *image)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	cJSON *root = NULL, *it;
+	int status, ret = -1;
+
+	rt_child_init(rt, &c, "image");
+	argv_pushl(&c.args, "list", "--format", "json", NULL);
+	status = rt_run(rt, &c, &json, &err);
+	if (status != 0) {
+		failed(rt, &c, "image list", status);
+		goto done;
+	}
+	root = cJSON_Parse(json.buf);
+	if (!cJSON_IsArray(root)) {
+		error("container image list printed unexpected output");
+		goto done;
+	}
+	ret = 0;
+	cJSON_ArrayForEach(it, root) {
+		const char *ref = json_str(it, "reference");
+
+		if (ref && same_image(ref, image))
+			ret = 1;
+	}
+done:
+	cJSON_Delete(root);
+	strbuf_release(&json);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+const struct runtime_ops apple_container_ops = {
+	.name = "container",
+	.create = apple_create,
+	.start = apple_start,
+	.stop = apple_stop,
+	.remove = apple_remove,
+	.exec = apple_exec,
+	.exec_capture = apple_exec_capture,
+	.inspect = apple_inspect,
+	.list = apple_list,
+	.image_exists = apple_image_exists,
+};
