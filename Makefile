@@ -58,6 +58,7 @@ LIB_OBJS = \
 	src/fetch.o \
 	src/lifecycle.o \
 	src/clone.o \
+	src/compat.o \
 	src/gitutil.o \
 	src/hooks.o \
 	src/hook-scripts.o \

@@ -1,12 +1,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#endif
+#ifdef __APPLE__
+#include <sys/clonefile.h>
+#endif
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +199,7 @@ int copy_file_fd(int src, int dst, off_t size)
 	if (!ioctl(dst, FICLONE, src))
 		return 0;
 #endif
+#ifdef __linux__
 	while (done < size) {
 		ssize_t n = copy_file_range(src, NULL, dst, NULL, (size_t)(size - done), 0);
 
@@ -203,6 +209,7 @@ int copy_file_fd(int src, int dst, off_t size)
 			break;
 		done += n;
 	}
+#endif
 	if (done >= size)
 		return 0;
 	/* Not supported across these filesystems, or the file changed. */
@@ -339,6 +346,17 @@ static int copy_one(struct copier *cp, int sdir, int ddir, const char *name,
 			error("'%s' changed while it was being copied", path);
 			goto done;
 		}
+#ifdef __APPLE__
+		/* APFS: a copy-on-write clone, with the file's metadata. */
+		if (!fclonefileat(sfd, ddir, name, 0)) {
+			utimensat(ddir, name, times, AT_SYMLINK_NOFOLLOW);
+			cp->files++;
+			cp->bytes += (size_t)st->st_size;
+			show_progress(cp, 0);
+			ret = 0;
+			goto done;
+		}
+#endif
 		dfd = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (dfd < 0) {
 			error_errno("cannot create '%s' in the sandbox", path);

@@ -80,7 +80,10 @@ done:
 	return ret;
 }
 
-/* The start time of a process (field 22 of /proc/<pid>/stat), or 0. */
+/*
+ * The start time of a process (field 22 of /proc/<pid>/stat), or 0 where
+ * there is no /proc (macOS, whose containers run in VMs anyway).
+ */
 static unsigned long long process_start(long pid)
 {
 	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;

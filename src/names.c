@@ -1,7 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +66,7 @@ static uint32_t random_u32(void)
 {
 	uint32_t v = 0;
 
-	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+	if (random_bytes(&v, sizeof(v)) < 0)
 		v = (uint32_t)getpid() ^ (uint32_t)time(NULL);
 	return v;
 }
@@ -85,7 +84,7 @@ int sandbox_new_id(struct strbuf *out)
 {
 	unsigned char raw[8];
 
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+	if (random_bytes(raw, sizeof(raw)) < 0)
 		return error_errno("cannot read random bytes");
 	strbuf_reset(out);
 	for (size_t i = 0; i < sizeof(raw); i++)

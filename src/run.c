@@ -170,10 +170,10 @@ int run_child(struct child *c)
 	c->exited = 0;
 	c->code = 0;
 
-	if ((c->in && pipe2(in, O_CLOEXEC)) ||
-	    (c->out && pipe2(out, O_CLOEXEC)) ||
-	    (c->err && c->err != c->out && pipe2(err, O_CLOEXEC)) ||
-	    pipe2(status_pipe, O_CLOEXEC)) {
+	if ((c->in && pipe_cloexec(in)) ||
+	    (c->out && pipe_cloexec(out)) ||
+	    (c->err && c->err != c->out && pipe_cloexec(err)) ||
+	    pipe_cloexec(status_pipe)) {
 		error_errno("cannot create a pipe");
 		goto done;
 	}

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "compat.h"
+
 /*
  * A growable, always NUL-terminated byte buffer, after git's strbuf.
  * buf is never NULL: an empty strbuf points at a shared empty string until
