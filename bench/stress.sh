@@ -55,8 +55,8 @@ for i in $(seq 1 "$kills"); do
 	pid=$!
 	# 0 to 600 ms: before the row, mid-clone, mid-create, after start.
 	sleep "0.$(od -An -N2 -tu2 /dev/urandom | tr -d ' ' | awk '{ printf "%03d", $1 % 600 }')"
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 done
 git sand gc >"$WORK/gc.out" 2>&1 || true
 # Whatever finished before its kill is a complete sandbox: remove those.

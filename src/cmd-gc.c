@@ -302,7 +302,7 @@ static void gc_remotes(struct gc *gc)
 	git_error_clear();
 	for (size_t i = 0; i < gone.nr; i++) {
 		act(gc, xstrfmt("remote '%s' (its sandbox is gone)", gone.items[i]));
-		if (!gc->dry_run && git_remote_delete(gc->ctx->r.repo, gone.items[i]) < 0) {
+		if (!gc->dry_run && remote_delete_retry(gc->ctx->r.repo, gone.items[i]) < 0) {
 			error_lg2("cannot remove remote '%s'", gone.items[i]);
 			gc->failed++;
 		}

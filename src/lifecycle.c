@@ -1,4 +1,6 @@
 #include <errno.h>
+#include <stdint.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <stdlib.h>
@@ -200,6 +202,78 @@ void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out)
 enum remote_owner { REMOTE_ABSENT, REMOTE_OURS, REMOTE_FOREIGN };
 
 /*
+ * git locks its config file for every write, and so does libgit2, which
+ * fails at once when another process holds the lock: git-sand commands
+ * running side by side, or the user's own git. Wait a little and retry.
+ */
+#define LOCK_RETRIES 300
+
+static int locked_retry(int err, int *attempt)
+{
+	struct timespec ts = { 0, 0 };
+	uint32_t r;
+
+	if (err != GIT_ELOCKED || ++*attempt > LOCK_RETRIES)
+		return 0;
+	git_error_clear();
+	if (random_bytes(&r, sizeof(r)) < 0)
+		r = (uint32_t)getpid();
+	ts.tv_nsec = (long)(1000000 + r % 9000000); /* 1 to 10 ms */
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+static int remote_create_retry(git_remote **out, git_repository *repo, const char *name,
+			       const char *url, const char *spec)
+{
+	int err, attempt = 0;
+
+	do {
+		err = git_remote_create_with_fetchspec(out, repo, name, url, spec);
+	} while (err < 0 && locked_retry(err, &attempt));
+	return err;
+}
+
+int remote_delete_retry(git_repository *repo, const char *name)
+{
+	struct strbuf key = STRBUF_INIT;
+	git_config *cfg = NULL;
+	int err, attempt = 0;
+
+	do {
+		err = git_remote_delete(repo, name);
+	} while (err < 0 && locked_retry(err, &attempt));
+	if (err != GIT_ENOTFOUND)
+		return err;
+	/* No remote, but maybe our mark, left by a new killed between the two. */
+	git_error_clear();
+	strbuf_addf(&key, "remote.%s.sandbox", name);
+	if (!(err = git_repository_config(&cfg, repo))) {
+		attempt = 0;
+		do {
+			err = git_config_delete_entry(cfg, key.buf);
+		} while (err < 0 && locked_retry(err, &attempt));
+	}
+	git_config_free(cfg);
+	strbuf_release(&key);
+	return err;
+}
+
+static int config_set_retry(git_repository *repo, const char *key, const char *value)
+{
+	git_config *cfg = NULL;
+	int err, attempt = 0;
+
+	if ((err = git_repository_config(&cfg, repo)) < 0)
+		return err;
+	do {
+		err = git_config_set_string(cfg, key, value);
+	} while (err < 0 && locked_retry(err, &attempt));
+	git_config_free(cfg);
+	return err;
+}
+
+/*
  * Who owns the remote "sand/<name>": nobody, git-sand (the sandbox id it
  * was made for goes to owner_id), or the user.
  */
@@ -264,32 +338,30 @@ int sandbox_remote_add(git_repository *repo, struct store *st, const struct sand
 {
 	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT, spec = STRBUF_INIT, key = STRBUF_INIT;
 	git_remote *remote = NULL;
-	git_config *cfg = NULL;
 	int ret = -1;
 
 	if (sandbox_remote_check(repo, st, sb) < 0)
 		goto done;
 	sandbox_remote_name(sb, &name);
 	/* What is left is ours and stale: replace it. */
-	if (git_remote_delete(repo, name.buf) < 0)
+	if (remote_delete_retry(repo, name.buf) < 0)
 		git_error_clear(); /* absent */
 	sandbox_clone_path(sb, &url);
 	strbuf_addf(&spec, "+refs/heads/*:refs/remotes/%s/*", name.buf);
-	if (git_remote_create_with_fetchspec(&remote, repo, name.buf, url.buf, spec.buf) < 0) {
-		error_lg2("cannot add the remote '%s'", name.buf);
+	/* The mark first: whoever sees the remote sees that it is ours. */
+	strbuf_addf(&key, "remote.%s.sandbox", name.buf);
+	if (config_set_retry(repo, key.buf, sb->id) < 0) {
+		error_lg2("cannot mark the remote '%s' as git-sand's", name.buf);
 		goto done;
 	}
-	strbuf_addf(&key, "remote.%s.sandbox", name.buf);
-	if (git_repository_config(&cfg, repo) < 0 ||
-	    git_config_set_string(cfg, key.buf, sb->id) < 0) {
-		error_lg2("cannot mark the remote '%s' as git-sand's", name.buf);
-		git_remote_delete(repo, name.buf);
+	if (remote_create_retry(&remote, repo, name.buf, url.buf, spec.buf) < 0) {
+		error_lg2("cannot add the remote '%s'", name.buf);
+		remote_delete_retry(repo, name.buf);
 		goto done;
 	}
 	ret = 0;
 done:
 	git_remote_free(remote);
-	git_config_free(cfg);
 	strbuf_release(&name);
 	strbuf_release(&url);
 	strbuf_release(&spec);
@@ -306,7 +378,7 @@ int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb)
 		ret = -1;
 	} else if (who == REMOTE_OURS && !strcmp(owner.buf, sb->id)) {
 		sandbox_remote_name(sb, &name);
-		if (git_remote_delete(repo, name.buf) < 0)
+		if (remote_delete_retry(repo, name.buf) < 0)
 			ret = error_lg2("cannot remove the remote '%s'", name.buf);
 	}
 	strbuf_release(&name);

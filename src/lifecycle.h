@@ -39,6 +39,8 @@ void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out);
 /* Fails, touching nothing, if a foreign remote of that name exists. */
 int sandbox_remote_check(git_repository *repo, struct store *st, const struct sandbox *sb);
 int sandbox_remote_add(git_repository *repo, struct store *st, const struct sandbox *sb);
+/* git_remote_delete, waiting for the config lock if another process holds it. */
+int remote_delete_retry(git_repository *repo, const char *name);
 /* Remove the remote and its remote-tracking refs, if it is ours. */
 int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb);
 
