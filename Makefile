@@ -70,6 +70,7 @@ LIB_OBJS = \
 	src/run.o \
 	src/runtime.o \
 	src/rt-apple.o \
+	src/rt-cli.o \
 	src/rt-oci.o \
 	src/sandbox.o \
 	src/store.o \

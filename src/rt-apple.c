@@ -37,17 +37,6 @@ static int not_found(const struct strbuf *err)
 	return strcasestr(err->buf, "not found") != NULL;
 }
 
-/* Report a failure, with the remedy when the system service is down. */
-static int failed(struct runtime *rt, struct child *c, const char *verb, int status)
-{
-	if (c->err && system_down(c->err)) {
-		error("the container system service is not running");
-		hint("start it with 'container system start'");
-		return -1;
-	}
-	return rt_failed(rt, c, verb, status);
-}
-
 static int apple_create(struct runtime *rt, const struct container_spec *s, struct strbuf *id_out)
 {
 	struct child c = CHILD_INIT;
@@ -85,7 +74,7 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 
 	status = rt_run(rt, &c, &out, &err);
 	if (status != 0) {
-		failed(rt, &c, "create", status);
+		rt_failed(rt, &c, "create", status);
 		goto done;
 	}
 	strbuf_trim(&out);
@@ -107,94 +96,22 @@ done:
 	return ret;
 }
 
-/* "<verb> [args] ID": a missing container is success when missing_ok. */
-static int simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
-{
-	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = 0;
-
-	rt_child_init(rt, &c, verb);
-	argv_pushv(&c.args, args);
-	status = rt_run(rt, &c, &out, &err);
-	if (status != 0) {
-		if (status > 0 && !system_down(&err) && not_found(&err))
-			ret = missing_ok ? 0 : error("container '%s' does not exist",
-						      c.args.v[c.args.nr - 1]);
-		else
-			ret = failed(rt, &c, verb, status);
-	}
-	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
-	return ret;
-}
-
 static int apple_start(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { ctr, NULL };
-	return simple(rt, "start", args, 0);
+	return rt_simple(rt, "start", args, 0);
 }
 
 static int apple_stop(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--time", "3", ctr, NULL };
-	return simple(rt, "stop", args, 0);
+	return rt_simple(rt, "stop", args, 0);
 }
 
 static int apple_remove(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--force", ctr, NULL };
-	return simple(rt, "delete", args, 1);
-}
-
-static void exec_args(struct runtime *rt, struct child *c, const char *ctr,
-		      const struct exec_opts *o, const char *const *cmd)
-{
-	rt_child_init(rt, c, "exec");
-	if (o && o->interactive)
-		argv_push(&c->args, "--interactive");
-	if (o && o->tty)
-		argv_push(&c->args, "--tty");
-	if (o && o->workdir)
-		argv_pushl(&c->args, "--workdir", o->workdir, NULL);
-	if (o && o->user)
-		argv_pushl(&c->args, "--user", o->user, NULL);
-	for (size_t i = 0; o && o->env && i < o->env->nr; i++)
-		argv_pushl(&c->args, "--env", o->env->items[i], NULL);
-	argv_push(&c->args, ctr);
-	argv_pushv(&c->args, cmd);
-}
-
-static int apple_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
-		      const char *const *cmd)
-{
-	struct child c = CHILD_INIT;
-	int status;
-
-	exec_args(rt, &c, ctr, o, cmd);
-	c.foreground = 1;
-	if (!o || !o->interactive)
-		c.no_stdin = 1;
-	status = run_child(&c);
-	child_clear(&c);
-	return status;
-}
-
-static int apple_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
-			      struct strbuf *out)
-{
-	struct child c = CHILD_INIT;
-	struct strbuf err = STRBUF_INIT;
-	int status;
-
-	exec_args(rt, &c, ctr, NULL, cmd);
-	status = rt_run(rt, &c, out, &err);
-	if (status < 0)
-		status = failed(rt, &c, "exec", status);
-	strbuf_release(&err);
-	child_clear(&c);
-	return status;
+	return rt_simple(rt, "delete", args, 1);
 }
 
 static enum container_state apple_state(const char *s)
@@ -286,7 +203,7 @@ static int apple_inspect(struct runtime *rt, const char *ctr, struct container_i
 		goto done;
 	}
 	if (status != 0) {
-		failed(rt, &c, "inspect", status);
+		rt_failed(rt, &c, "inspect", status);
 		goto done;
 	}
 	ret = apple_parse_inspect(json.buf, out);
@@ -312,7 +229,7 @@ static int apple_list(struct runtime *rt, const char *label_key, struct containe
 	argv_pushl(&c.args, "--all", "--format", "json", NULL);
 	status = rt_run(rt, &c, &json, &err);
 	if (status != 0) {
-		failed(rt, &c, "list", status);
+		rt_failed(rt, &c, "list", status);
 		goto done;
 	}
 	if (apple_parse_list(json.buf, label_key, out, nr) < 0) {
@@ -348,7 +265,7 @@ static int apple_image_exists(struct runtime *rt, const char *image)
 	argv_pushl(&c.args, "list", "--format", "json", NULL);
 	status = rt_run(rt, &c, &json, &err);
 	if (status != 0) {
-		failed(rt, &c, "image list", status);
+		rt_failed(rt, &c, "image list", status);
 		goto done;
 	}
 	root = cJSON_Parse(json.buf);
@@ -377,8 +294,10 @@ const struct runtime_ops apple_container_ops = {
 	.start = apple_start,
 	.stop = apple_stop,
 	.remove = apple_remove,
-	.exec = apple_exec,
-	.exec_capture = apple_exec_capture,
+	.exec = rt_exec,
+	.exec_capture = rt_exec_capture,
+	.not_found = not_found,
+	.system_down = system_down,
 	.inspect = apple_inspect,
 	.list = apple_list,
 	.image_exists = apple_image_exists,

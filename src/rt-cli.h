@@ -15,8 +15,18 @@
 void rt_child_init(struct runtime *rt, struct child *c, const char *verb);
 /* Run it with stdout in out (when given) and stderr in err; its status or -1. */
 int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err);
-/* Say that "<program> <verb>" failed, with its stderr; returns -1. */
+/*
+ * Say that "<program> <verb>" failed, with its stderr (or, when the
+ * backend can tell its service is down, how to start it); returns -1.
+ */
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status);
+/* "<program> <verb> <args>", a missing container being success when missing_ok. */
+int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok);
+/* The exec operations, for backends whose exec takes the documented flags. */
+int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+	    const char *const *cmd);
+int rt_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
+		    struct strbuf *out);
 
 const char *json_str(const cJSON *obj, const char *key);
 char *dup_or_null(const char *s);

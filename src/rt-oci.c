@@ -21,48 +21,10 @@ static int is_docker(const struct runtime *rt)
 	return !strcmp(rt->ops->name, "docker");
 }
 
-/* Report a failed runtime command with the last line(s) of its stderr. */
-int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
-{
-	struct strbuf how = STRBUF_INIT;
-	int ret;
-
-	if (c->err && c->err->len) {
-		strbuf_trim(c->err);
-		ret = error("%s %s failed: %s", rt->program, verb, c->err->buf);
-	} else {
-		if (status >= 0)
-			child_describe(c, &how);
-		else
-			strbuf_addstr(&how, "could not run");
-		ret = error("%s %s failed: %s", rt->program, verb, how.buf);
-	}
-	strbuf_release(&how);
-	return ret;
-}
-
 static int not_found_message(const struct strbuf *err)
 {
 	return strcasestr(err->buf, "no such container") ||
 	       strcasestr(err->buf, "no container with name or id");
-}
-
-/*
- * Run "<program> <args>" capturing stdout (into out, when given) and
- * stderr. Returns the exit status, or -1 if it could not run.
- */
-int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
-{
-	c->out = out;
-	c->err = err;
-	c->no_stdin = 1;
-	return run_child(c);
-}
-
-void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
-{
-	argv_push(&c->args, rt->program);
-	argv_push(&c->args, verb);
 }
 
 static int oci_create(struct runtime *rt, const struct container_spec *s, struct strbuf *id_out)
@@ -132,94 +94,22 @@ done:
 	return ret;
 }
 
-static int simple(struct runtime *rt, const char *verb, const char *const *args,
-		  int missing_ok)
-{
-	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = 0;
-
-	rt_child_init(rt, &c, verb);
-	argv_pushv(&c.args, args);
-	status = rt_run(rt, &c, &out, &err);
-	if (status != 0) {
-		if (status > 0 && not_found_message(&err))
-			ret = missing_ok ? 0 : error("container '%s' does not exist",
-						      c.args.v[c.args.nr - 1]);
-		else
-			ret = rt_failed(rt, &c, verb, status);
-	}
-	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
-	return ret;
-}
-
 static int oci_start(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { ctr, NULL };
-	return simple(rt, "start", args, 0);
+	return rt_simple(rt, "start", args, 0);
 }
 
 static int oci_stop(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--time", "3", ctr, NULL };
-	return simple(rt, "stop", args, 0);
+	return rt_simple(rt, "stop", args, 0);
 }
 
 static int oci_remove(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--force", ctr, NULL };
-	return simple(rt, "rm", args, 1);
-}
-
-static void exec_args(struct runtime *rt, struct child *c, const char *ctr,
-		      const struct exec_opts *o, const char *const *cmd)
-{
-	rt_child_init(rt, c, "exec");
-	if (o && o->interactive)
-		argv_push(&c->args, "--interactive");
-	if (o && o->tty)
-		argv_push(&c->args, "--tty");
-	if (o && o->workdir)
-		argv_pushf(&c->args, "--workdir=%s", o->workdir);
-	if (o && o->user)
-		argv_pushf(&c->args, "--user=%s", o->user);
-	for (size_t i = 0; o && o->env && i < o->env->nr; i++)
-		argv_pushf(&c->args, "--env=%s", o->env->items[i]);
-	argv_push(&c->args, ctr);
-	argv_pushv(&c->args, cmd);
-}
-
-static int oci_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
-		    const char *const *cmd)
-{
-	struct child c = CHILD_INIT;
-	int status;
-
-	exec_args(rt, &c, ctr, o, cmd);
-	c.foreground = 1;
-	if (!o || !o->interactive)
-		c.no_stdin = 1;
-	status = run_child(&c);
-	child_clear(&c);
-	return status;
-}
-
-static int oci_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
-			    struct strbuf *out)
-{
-	struct child c = CHILD_INIT;
-	struct strbuf err = STRBUF_INIT;
-	int status;
-
-	exec_args(rt, &c, ctr, NULL, cmd);
-	status = rt_run(rt, &c, out, &err);
-	if (status < 0 || status == 125)
-		status = rt_failed(rt, &c, "exec", status);
-	strbuf_release(&err);
-	child_clear(&c);
-	return status;
+	return rt_simple(rt, "rm", args, 1);
 }
 
 static enum container_state parse_state(const char *s)
@@ -232,36 +122,6 @@ static enum container_state parse_state(const char *s)
 	    !strcasecmp(s, "initialized"))
 		return CONTAINER_CREATED;
 	return CONTAINER_STOPPED;
-}
-
-const char *json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-/* A label's value from a JSON object of labels, or docker's "k=v,k=v". */
-char *label_value(const cJSON *labels, const char *key)
-{
-	if (cJSON_IsObject(labels))
-		return dup_or_null(json_str(labels, key));
-	if (cJSON_IsString(labels)) {
-		size_t klen = strlen(key);
-
-		for (const char *p = labels->valuestring; p && *p; ) {
-			const char *end = strchrnul(p, ',');
-
-			if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=')
-				return xstrndup(p + klen + 1, (size_t)(end - p) - klen - 1);
-			p = *end ? end + 1 : end;
-		}
-	}
-	return NULL;
 }
 
 int oci_parse_inspect(const char *json, struct container_info *out)
@@ -441,8 +301,10 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	.start = oci_start, \
 	.stop = oci_stop, \
 	.remove = oci_remove, \
-	.exec = oci_exec, \
-	.exec_capture = oci_exec_capture, \
+	.exec = rt_exec, \
+	.exec_capture = rt_exec_capture, \
+	.not_found = not_found_message, \
+	.own_error_status = 125, \
 	.inspect = oci_inspect, \
 	.list = oci_list, \
 	.image_exists = oci_image_exists, \

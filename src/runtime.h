@@ -80,6 +80,11 @@ struct runtime_ops {
 		    struct container_info **out, size_t *nr);
 	/* 1 if present locally, 0 if not, -1 on error. */
 	int (*image_exists)(struct runtime *rt, const char *image);
+
+	/* How to read the CLI's errors: "no such container", "not running". */
+	int (*not_found)(const struct strbuf *err);
+	int (*system_down)(const struct strbuf *err);	/* optional */
+	int own_error_status;	/* the exit status of its own errors, or 0 */
 };
 
 struct runtime {

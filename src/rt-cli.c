@@ -1,0 +1,151 @@
+/*
+ * What the command-line backends share: running "<program> <verb> ...",
+ * reporting its failures, the verbs that take just a container, exec, and
+ * reading JSON.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "rt-cli.h"
+
+void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
+{
+	argv_push(&c->args, rt->program);
+	argv_push(&c->args, verb);
+}
+
+int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
+{
+	c->out = out;
+	c->err = err;
+	c->no_stdin = 1;
+	return run_child(c);
+}
+
+int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
+{
+	struct strbuf how = STRBUF_INIT;
+	int ret;
+
+	if (c->err && rt->ops->system_down && rt->ops->system_down(c->err)) {
+		ret = error("the %s system service is not running", rt->program);
+		hint("start it with '%s system start'", rt->program);
+	} else if (c->err && c->err->len) {
+		strbuf_trim(c->err);
+		ret = error("%s %s failed: %s", rt->program, verb, c->err->buf);
+	} else {
+		if (status >= 0)
+			child_describe(c, &how);
+		else
+			strbuf_addstr(&how, "could not run");
+		ret = error("%s %s failed: %s", rt->program, verb, how.buf);
+	}
+	strbuf_release(&how);
+	return ret;
+}
+
+int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = 0;
+
+	rt_child_init(rt, &c, verb);
+	argv_pushv(&c.args, args);
+	status = rt_run(rt, &c, &out, &err);
+	if (status != 0) {
+		int down = rt->ops->system_down && rt->ops->system_down(&err);
+
+		if (status > 0 && !down && rt->ops->not_found(&err))
+			ret = missing_ok ? 0 : error("container '%s' does not exist",
+						      c.args.v[c.args.nr - 1]);
+		else
+			ret = rt_failed(rt, &c, verb, status);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+/* "<program> exec [flags] <ctr> <cmd>...": the flags both CLIs document. */
+static void exec_argv(struct runtime *rt, struct child *c, const char *ctr,
+		      const struct exec_opts *o, const char *const *cmd)
+{
+	rt_child_init(rt, c, "exec");
+	if (o && o->interactive)
+		argv_push(&c->args, "--interactive");
+	if (o && o->tty)
+		argv_push(&c->args, "--tty");
+	if (o && o->workdir)
+		argv_pushl(&c->args, "--workdir", o->workdir, NULL);
+	if (o && o->user)
+		argv_pushl(&c->args, "--user", o->user, NULL);
+	for (size_t i = 0; o && o->env && i < o->env->nr; i++)
+		argv_pushl(&c->args, "--env", o->env->items[i], NULL);
+	argv_push(&c->args, ctr);
+	argv_pushv(&c->args, cmd);
+}
+
+int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+	    const char *const *cmd)
+{
+	struct child c = CHILD_INIT;
+	int status;
+
+	exec_argv(rt, &c, ctr, o, cmd);
+	c.foreground = 1;
+	if (!o || !o->interactive)
+		c.no_stdin = 1;
+	status = run_child(&c);
+	child_clear(&c);
+	return status;
+}
+
+int rt_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
+		    struct strbuf *out)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int status;
+
+	exec_argv(rt, &c, ctr, NULL, cmd);
+	status = rt_run(rt, &c, out, &err);
+	if (status < 0 || (rt->ops->own_error_status && status == rt->ops->own_error_status))
+		status = rt_failed(rt, &c, "exec", status);
+	strbuf_release(&err);
+	child_clear(&c);
+	return status;
+}
+
+const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A label's value from a JSON object of labels, or docker's "k=v,k=v". */
+char *label_value(const cJSON *labels, const char *key)
+{
+	if (cJSON_IsObject(labels))
+		return dup_or_null(json_str(labels, key));
+	if (cJSON_IsString(labels)) {
+		size_t klen = strlen(key);
+
+		for (const char *p = labels->valuestring; p && *p; ) {
+			const char *end = strchrnul(p, ',');
+
+			if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=')
+				return xstrndup(p + klen + 1, (size_t)(end - p) - klen - 1);
+			p = *end ? end + 1 : end;
+		}
+	}
+	return NULL;
+}
+
