@@ -96,18 +96,6 @@ done:
 	return ret;
 }
 
-static int apple_start(struct runtime *rt, const char *ctr)
-{
-	const char *args[] = { ctr, NULL };
-	return rt_simple(rt, "start", args, 0);
-}
-
-static int apple_stop(struct runtime *rt, const char *ctr)
-{
-	const char *args[] = { "--time", "3", ctr, NULL };
-	return rt_simple(rt, "stop", args, 0);
-}
-
 static int apple_remove(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--force", ctr, NULL };
@@ -291,8 +279,8 @@ done:
 const struct runtime_ops apple_container_ops = {
 	.name = "container",
 	.create = apple_create,
-	.start = apple_start,
-	.stop = apple_stop,
+	.start = rt_start,
+	.stop = rt_stop,
 	.remove = apple_remove,
 	.exec = rt_exec,
 	.exec_capture = rt_exec_capture,

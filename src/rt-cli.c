@@ -69,6 +69,19 @@ int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int
 	return ret;
 }
 
+int rt_start(struct runtime *rt, const char *ctr)
+{
+	const char *args[] = { ctr, NULL };
+	return rt_simple(rt, "start", args, 0);
+}
+
+int rt_stop(struct runtime *rt, const char *ctr)
+{
+	/* Three seconds' grace: the init in the container passes SIGTERM on. */
+	const char *args[] = { "--time", "3", ctr, NULL };
+	return rt_simple(rt, "stop", args, 0);
+}
+
 /* "<program> exec [flags] <ctr> <cmd>...": the flags both CLIs document. */
 static void exec_argv(struct runtime *rt, struct child *c, const char *ctr,
 		      const struct exec_opts *o, const char *const *cmd)

@@ -22,6 +22,9 @@ int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbu
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status);
 /* "<program> <verb> <args>", a missing container being success when missing_ok. */
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok);
+/* "start <ctr>" and "stop --time 3 <ctr>", as both CLI families spell them. */
+int rt_start(struct runtime *rt, const char *ctr);
+int rt_stop(struct runtime *rt, const char *ctr);
 /* The exec operations, for backends whose exec takes the documented flags. */
 int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	    const char *const *cmd);

@@ -94,18 +94,6 @@ done:
 	return ret;
 }
 
-static int oci_start(struct runtime *rt, const char *ctr)
-{
-	const char *args[] = { ctr, NULL };
-	return rt_simple(rt, "start", args, 0);
-}
-
-static int oci_stop(struct runtime *rt, const char *ctr)
-{
-	const char *args[] = { "--time", "3", ctr, NULL };
-	return rt_simple(rt, "stop", args, 0);
-}
-
 static int oci_remove(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { "--force", ctr, NULL };
@@ -298,8 +286,8 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 #define OCI_OPS(n) { \
 	.name = n, \
 	.create = oci_create, \
-	.start = oci_start, \
-	.stop = oci_stop, \
+	.start = rt_start, \
+	.stop = rt_stop, \
 	.remove = oci_remove, \
 	.exec = rt_exec, \
 	.exec_capture = rt_exec_capture, \
