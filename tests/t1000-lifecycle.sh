@@ -378,4 +378,53 @@ test_expect_success PODMAN 'a repository with no commits yet, at a path with spa
 	test_grep -F "\"$TRASH_DIRECTORY/we ird/new\\nline \\303\\251\":" human
 '
 
+if command -v script >/dev/null 2>&1
+then
+	test_set_prereq SCRIPT
+fi
+
+test_expect_success PODMAN,SCRIPT 'new opens an interactive shell on a terminal; --rm removes it after' '
+	(
+		cd repo &&
+		printf "echo inside-\$(hostname)\nexit 7\n" >../typed &&
+		script -qec "git sand new --rm -s sh tty1" /dev/null <../typed >../session;
+		echo $? >../status &&
+		git sand ls --porcelain >../rows
+	) &&
+	test_grep "inside-tty1" session &&
+	echo 7 >expect &&
+	test_cmp expect status &&
+	test_line_count = 0 rows
+'
+
+test_expect_success PODMAN,SCRIPT 'shell on a terminal: a tty inside, the exit status outside' '
+	(
+		cd repo &&
+		git sand new -d tty2 &&
+		printf "test -t 0 && echo has-a-tty\nexit 5\n" >../typed &&
+		script -qec "git sand shell -s sh tty2" /dev/null <../typed >../session;
+		echo $? >../status &&
+		git sand rm -f tty2
+	) &&
+	test_grep "has-a-tty" session &&
+	echo 5 >expect &&
+	test_cmp expect status
+'
+
+test_expect_success PODMAN 'the configured cpus, memory and network reach the container' '
+	(
+		cd repo &&
+		git config sand.cpus 1 &&
+		git config sand.memory 256m &&
+		git sand new -d limits &&
+		ctr=$(git sand ls --porcelain | awk "\$1 == \"sandbox\" { s = \$2 } \$1 == \"container\" && s == \"limits\" { print \$2 }") &&
+		podman container inspect --format "{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}} {{.HostConfig.NetworkMode}}" "$ctr" >../actual &&
+		git sand rm -f limits &&
+		git config --unset sand.cpus &&
+		git config --unset sand.memory
+	) &&
+	echo "1000000000 268435456 none" >expect &&
+	test_cmp expect actual
+'
+
 test_done
