@@ -53,6 +53,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc 
 ALL_LDFLAGS = $(LDFLAGS)
 
 LIB_OBJS = \
+	src/agent.o \
 	src/argv.o \
 	src/cmd-common.o \
 	src/fetch.o \
@@ -73,6 +74,7 @@ LIB_OBJS = \
 	src/rt-cli.o \
 	src/rt-oci.o \
 	src/sandbox.o \
+	src/settings.o \
 	src/store.o \
 	src/strbuf.o
 
@@ -80,6 +82,7 @@ CMD_OBJS = \
 	src/cmd-fetch.o \
 	src/cmd-gc.o \
 	src/cmd-hook.o \
+	src/cmd-info.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \

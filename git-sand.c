@@ -17,6 +17,8 @@
 #include "path.h"
 
 static const struct cmd_struct commands[] = {
+	{ "agent", cmd_agent, NEEDS_WORKTREE, "Start a sandbox's coding agent again" },
+	{ "config", cmd_config, 0, "Show the settings a new sandbox would get, and where from" },
 	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
 	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
@@ -26,6 +28,7 @@ static const struct cmd_struct commands[] = {
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
+	{ "show", cmd_show, NEEDS_WORKTREE, "Show a sandbox: its options, what it carries" },
 	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },
 	{ "start", cmd_start, NEEDS_WORKTREE, "Start sandboxes" },
 	{ "status", cmd_status, NEEDS_WORKTREE, "Show the status of a sandbox's worktree" },

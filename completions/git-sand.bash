@@ -4,10 +4,13 @@
 # "git sand <TAB>"; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell exec ls stop start rm fetch status diff log sync sync-host gc hook version"
+__git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --runtime= --cpus= --memory= --network= --mount= --env-file="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent"
+__git_sand_opts_agent=""
+__git_sand_opts_show=""
+__git_sand_opts_config="--profile="
 __git_sand_opts_shell="--shell="
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
@@ -48,6 +51,10 @@ _git_sand ()
 		;;
 	--network=*)
 		__gitcomp "none host" "" "${cur#--network=}"
+		return
+		;;
+	--agent=*)
+		__gitcomp "claude codex gemini opencode" "" "${cur#--agent=}"
 		return
 		;;
 	--env-file=*|--mount=*|--image=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
@@ -102,9 +109,10 @@ _git_sand ()
 	log)
 		__git_sand_has_name || __gitcomp_nl "$(__git_sand_names)"
 		;;
-	shell|exec|stop|start|rm|fetch|status|diff|sync-host)
+	shell|agent|show|exec|stop|start|rm|fetch|status|diff|sync-host)
 		# exec takes one name, then the command.
 		if [ "$subcommand" != stop ] && [ "$subcommand" != start ] &&
+		   [ "$subcommand" != agent ] && [ "$subcommand" != show ] &&
 		   [ "$subcommand" != rm ] && [ "$subcommand" != fetch ] &&
 		   [ "$subcommand" != sync-host ] && __git_sand_has_name; then
 			return

@@ -455,6 +455,13 @@ static int copy_tree(const char *src, const char *dst, int progress, int top)
 	return copy_tree_fd(&cp, sfd, dst, top);
 }
 
+int copy_directory(const char *src, const char *dst)
+{
+	if (mkdir(dst, 0700) < 0 && errno != EEXIST)
+		return error_errno("cannot create '%s'", dst);
+	return copy_tree(src, dst, 0, 0);
+}
+
 int snapshot_tree(int sfd, const char *dst)
 {
 	struct copier cp = { .snapshot = 1, .link = 1 };

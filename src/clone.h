@@ -56,6 +56,9 @@ int clone_workspace(const struct clone_opts *o);
  */
 int snapshot_tree(int sfd, const char *dst);
 
+/* Copy a directory tree (files, directories, links as links) into dst. */
+int copy_directory(const char *src, const char *dst);
+
 /* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
 int copy_file_fd(int src, int dst, off_t size);
 

@@ -6,16 +6,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "clone.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "settings.h"
 
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
-	"                    [-s | --shell <cmd>] [--runtime <runtime>] [--cpus <n>] [--memory <size>]\n" \
-	"                    [--network <mode>] [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]..."
+	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
+	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
+	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
+	"                    [--[no-]ssh-agent]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -52,10 +56,6 @@ static void undo_new(void *data)
 	u->have_row = 0;
 }
 
-static char *opt_or_config(struct cmd_ctx *ctx, const char *opt, const char *key)
-{
-	return opt ? xstrdup(opt) : ctx_config(ctx, key);
-}
 
 static void check_env_file(const char *path, struct string_list *out)
 {
@@ -140,35 +140,100 @@ static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *give
 	strbuf_release(&why);
 }
 
+/* Whether sand.<key> or the profile's is set at all (even to nothing). */
+static int has_config(struct cmd_ctx *ctx, struct settings *set, const char *key)
+{
+	struct strbuf origin = STRBUF_INIT;
+	char *v = settings_get(set, key, NULL, &origin);
+	int has = v != NULL;
+
+	free(v);
+	strbuf_release(&origin);
+	return has;
+}
+
+/*
+ * The setup command (sand.setup), run once inside the new sandbox, in
+ * /app, by its shell: it is the user's own command for the sandbox. Its
+ * output goes to <dir>/setup.log; its failure is reported, not fatal.
+ */
+static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
+{
+	struct strbuf log = STRBUF_INIT, out = STRBUF_INIT;
+	const char *cmd[] = { "sh", "-c", setup, NULL };
+	FILE *fp;
+	int status;
+
+	strbuf_addf(&log, "%s/setup.log", sb->dir);
+	if (isatty(2))
+		fprintf(stderr, "Running the setup command (output in %s)...\n", log.buf);
+	status = rt->ops->exec_capture(rt, sb->container, cmd, &out);
+	fp = fopen(log.buf, "w");
+	if (fp) {
+		fwrite(out.buf, 1, out.len, fp);
+		fprintf(fp, "[setup exited with status %d]\n", status);
+		fclose(fp);
+	}
+	if (status != 0)
+		warning("the setup command failed (status %d); see '%s'", status, log.buf);
+	sb->opts.setup_done = 1;
+	strbuf_release(&log);
+	strbuf_release(&out);
+}
+
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	int detach = 0, rm = 0, branch = 0, ret;
-	const char *image = NULL, *shell = NULL, *runtime = NULL;
-	const char *cpus = NULL, *memory = NULL, *network = NULL;
+	int detach = 0, rm = 0, branch = 0, ssh_agent = -1, ret;
+	const char *image = NULL, *shell = NULL, *runtime = NULL, *agent_opt = NULL;
+	const char *cpus = NULL, *memory = NULL, *network = NULL, *profile = NULL;
+	struct string_list mounts_opt = STRING_LIST_INIT, env_files_opt = STRING_LIST_INIT;
 	struct string_list mounts = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
+	struct string_list env = STRING_LIST_INIT, dotfiles = STRING_LIST_INIT;
+	struct settings set;
+	const struct agent *agent = NULL;
+	char *agent_name, *setup = NULL;
 	const struct option options[] = {
 		OPT_BOOL('d', "detach", &detach, "create and start it, but open no shell"),
 		OPT_BOOL(0, "rm", &rm, "remove the sandbox when the shell exits"),
 		OPT_BOOL('b', "branch", &branch, "create and check out a branch named after the sandbox"),
 		OPT_STRING('i', "image", &image, "image", "container image (sand.image)"),
 		OPT_STRING('s', "shell", &shell, "cmd", "shell to open (default: zsh, bash or sh)"),
+		OPT_STRING('a', "agent", &agent_opt, "agent",
+			   "start a coding agent: claude, codex, gemini or opencode (sand.agent)"),
+		OPT_STRING(0, "profile", &profile, "profile", "use the settings of sand.profile.<profile>.*"),
 		OPT_STRING(0, "runtime", &runtime, "runtime", "podman, docker or container (sand.runtime)"),
 		OPT_STRING(0, "cpus", &cpus, "n", "CPU limit (sand.cpus)"),
 		OPT_STRING(0, "memory", &memory, "size", "memory limit, e.g. 4g (sand.memory)"),
 		OPT_STRING(0, "network", &network, "mode", "none, host, or the runtime's default (sand.network)"),
-		OPT_LIST(0, "mount", &mounts, "src:dst[:ro]", "also bind-mount a host path"),
-		OPT_LIST('e', "env-file", &env_files, "file", "read environment variables from a file"),
+		OPT_LIST(0, "mount", &mounts_opt, "src:dst[:ro]", "also bind-mount a host path (sand.mount)"),
+		OPT_LIST('e', "env-file", &env_files_opt, "file",
+			 "read environment variables from a file (sand.envFile)"),
+		OPT_LIST(0, "env", &env, "key=value", "set an environment variable (never stored)"),
+		OPT_SET_INT(0, "ssh-agent", &ssh_agent, "forward your ssh-agent (sand.sshAgent)", 1),
 		OPT_END(),
 	};
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct undo undo = { ctx, &rt, &sb, 0, -1 };
 	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT, sh = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT;
 	struct clone_opts co = { 0 };
 	char *rt_name;
 
 	argc = parse_options_or_usage(argc, argv, options, new_usage, 0);
+	if (settings_init(&set, ctx->r.config, profile) < 0)
+		exit(EXIT_FATAL);
+	settings_get_list(&set, "mount", &mounts_opt, &mounts, NULL);
+	settings_get_list(&set, "envFile", &env_files_opt, &env_files, NULL);
+	settings_get_list(&set, "dotfiles", NULL, &dotfiles, NULL);
+	if (!dotfiles.nr && !has_config(ctx, &set, "dotfiles"))
+		string_list_append(&dotfiles, ".gitconfig");
+	agent_name = settings_get(&set, "agent", agent_opt, NULL);
+	if (agent_name && *agent_name && !(agent = agent_find(agent_name)))
+		die("unknown agent '%s' (known: %s)", agent_name, agent_names());
+	if (settings_get_bool(&set, "sshAgent", ssh_agent, &ssh_agent, NULL) < 0)
+		exit(EXIT_FATAL);
+	setup = settings_get(&set, "setup", NULL, NULL);
 	if (argc > 1)
 		usage_with_options(new_usage, options);
 	if (detach && rm)
@@ -181,20 +246,34 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		check_mount(mounts.items[i]);
 
 	/* Everything the user gave is checked before anything is made. */
-	rt_name = opt_or_config(ctx, runtime, "sand.runtime");
+	rt_name = settings_get(&set, "runtime", runtime, NULL);
 	ctx_runtime(&rt, rt_name);
 	free(rt_name);
 
-	sb.image = opt_or_config(ctx, image, "sand.image");
+	sb.image = settings_get(&set, "image", image, NULL);
 	if (!sb.image)
 		sb.image = xstrdup(DEFAULT_IMAGE);
-	sb.opts.cpus = opt_or_config(ctx, cpus, "sand.cpus");
-	sb.opts.memory = opt_or_config(ctx, memory, "sand.memory");
-	sb.opts.network = opt_or_config(ctx, network, "sand.network");
+	sb.opts.cpus = settings_get(&set, "cpus", cpus, NULL);
+	sb.opts.memory = settings_get(&set, "memory", memory, NULL);
+	sb.opts.network = settings_get(&set, "network", network, NULL);
+	sb.opts.ssh_agent = ssh_agent > 0;
+	if (sb.opts.ssh_agent && (!getenv("SSH_AUTH_SOCK") || access(getenv("SSH_AUTH_SOCK"), F_OK)))
+		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
+	if (agent)
+		sb.opts.agent = xstrdup(agent->name);
+	if (set.profile)
+		sb.opts.profile = xstrdup(set.profile);
 	if (shell)
 		sb.opts.shell = xstrdup(shell);
 	for (size_t i = 0; i < env_files.nr; i++)
 		check_env_file(env_files.items[i], &sb.opts.env_files);
+	for (size_t i = 0; i < env.nr; i++) {
+		const char *eq = strchr(env.items[i], '=');
+
+		/* Only the key may be named in a message: the value may be a secret. */
+		if (!eq || eq == env.items[i])
+			die("--env wants KEY=VALUE (argument %zu of --env)", i + 1);
+	}
 	for (size_t i = 0; i < mounts.nr; i++)
 		string_list_append(&sb.opts.mounts, mounts.items[i]);
 	sb.opts.branch = branch;
@@ -250,6 +329,16 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("cannot create sandbox '%s'", sb.name);
 	if (mkdir_p(sb.dir, 0700) < 0)
 		die_errno("cannot create '%s'", sb.dir);
+	/* Its home: dotfiles and the agent's files, copied. */
+	if (home_prepare(sb.dir, getenv("HOME"), sb.worktree, agent, &dotfiles,
+			 &sb.opts.carried) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	if (env.nr) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/env", sb.dir);
+		if (env_file_write(path.buf, &env, &sb.opts.env_keys) < 0)
+			die("cannot create sandbox '%s'", sb.name);
+	}
 
 	sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
 	if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
@@ -280,6 +369,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (sandbox_remote_add(ctx->r.repo, ctx->store, &sb) < 0)
 		die("cannot create sandbox '%s'", sb.name);
 
+	if (setup)
+		run_setup(&rt, &sb, setup);
 	free(sb.state);
 	sb.state = xstrdup("ready");
 	if (store_update(ctx->store, &sb) < 0)
@@ -295,16 +386,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	}
 	fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
 		sb.name, sb.name);
-	{
-		struct exec_opts eo = { .workdir = "/app", .interactive = 1, .tty = isatty(0) };
-		const char *cmd[] = { NULL, NULL };
-
-		sandbox_default_shell(&rt, ctx->store, &sb, &sh);
-		cmd[0] = sh.buf;
-		ret = rt.ops->exec(&rt, sb.container, &eo, cmd);
-		if (ret < 0)
-			ret = 1;
-	}
+	ret = sandbox_session(&rt, ctx->store, &sb, shell, 1);
 	if (rm && sandbox_destroy(&rt, ctx->store, ctx->r.repo, &sb) < 0) {
 		error("could not remove sandbox '%s'", sb.name);
 		ret = 1;
@@ -314,9 +396,18 @@ done:
 	runtime_clear(&rt);
 	string_list_clear(&mounts);
 	string_list_clear(&env_files);
+	string_list_clear(&mounts_opt);
+	string_list_clear(&env_files_opt);
+	string_list_clear(&dotfiles);
+	/* --env values: do not leave them in freed memory. */
+	for (size_t i = 0; i < env.nr; i++)
+		explicit_bzero(env.items[i], strlen(env.items[i]));
+	string_list_clear(&env);
+	settings_clear(&set);
+	free(agent_name);
+	free(setup);
 	strbuf_release(&path);
 	strbuf_release(&mirror);
 	strbuf_release(&why);
-	strbuf_release(&sh);
 	return ret;
 }

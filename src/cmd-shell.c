@@ -9,7 +9,10 @@
 #define SHELL_USAGE "git sand shell [-s | --shell <cmd>] <name>"
 #define EXEC_USAGE "git sand exec [-i | --interactive] [-t | --tty] [-w | --workdir <dir>] <name> [--] <command> [<args>...]"
 
+#define AGENT_USAGE "git sand agent <name>"
+
 static const char *const shell_usage[] = { SHELL_USAGE, NULL };
+static const char *const agent_usage[] = { AGENT_USAGE, NULL };
 static const char *const exec_usage[] = { EXEC_USAGE, NULL };
 
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
@@ -21,26 +24,35 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	};
 	struct sandbox sb = { 0 };
 	struct runtime rt;
-	struct strbuf sh = STRBUF_INIT;
-	struct exec_opts eo = { .workdir = "/app", .interactive = 1 };
-	const char *cmd[2] = { NULL, NULL };
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
 	if (argc != 1)
 		usage_with_options(shell_usage, options);
 	ctx_prepare_running(ctx, argv[0], &sb, &rt);
-	if (shell)
-		strbuf_addstr(&sh, shell);
-	else
-		sandbox_default_shell(&rt, ctx->store, &sb, &sh);
-	eo.tty = isatty(0);
-	cmd[0] = sh.buf;
-	ret = rt.ops->exec(&rt, sb.container, &eo, cmd);
+	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
-	strbuf_release(&sh);
-	return ret < 0 ? 1 : ret;
+	return ret;
+}
+
+int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	const struct option options[] = { OPT_END() };
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, agent_usage, 0);
+	if (argc != 1)
+		usage_with_options(agent_usage, options);
+	ctx_prepare_running(ctx, argv[0], &sb, &rt);
+	if (!sb.opts.agent)
+		die("sandbox '%s' has no agent (make one with 'git sand new --agent')", sb.name);
+	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1);
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	return ret;
 }
 
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)

@@ -31,6 +31,8 @@ struct cmd_struct {
 	const char *help;
 };
 
+int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -40,6 +42,7 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx);

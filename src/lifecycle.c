@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "clone.h"
 #include "gitutil.h"
 #include "lifecycle.h"
@@ -27,6 +28,9 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	struct strbuf name = STRBUF_INIT, clone = STRBUF_INIT, mirror = STRBUF_INIT;
 	struct strbuf id = STRBUF_INIT, why = STRBUF_INIT;
 	struct mount_spec *mounts = xcalloc(sb->opts.mounts.nr + 1, sizeof(*mounts));
+	struct strbuf home = STRBUF_INIT, envfile = STRBUF_INIT;
+	struct string_list env = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
+	const char *agent_sock = getenv("SSH_AUTH_SOCK");
 	size_t nr_mounts = 0;
 	int ret = -1;
 
@@ -42,7 +46,7 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_NAME, sb->name };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_WORKTREE, sb->worktree };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_HOME, root };
-	spec.binds = xcalloc(3 + sb->opts.mounts.nr, sizeof(*spec.binds));
+	spec.binds = xcalloc(5 + sb->opts.mounts.nr, sizeof(*spec.binds));
 	spec.binds[spec.nr_binds++] = (struct bind){ clone.buf, "/app", 0 };
 	/* Where the clone's alternates expect it, and as origin. */
 	spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, mirror.buf, 1 };
@@ -58,10 +62,32 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 		nr_mounts++;
 		spec.binds[spec.nr_binds++] = (struct bind){ m->src, m->dst, m->readonly };
 	}
+	/* Its own home, with the copies it carries (see agent.c). */
+	strbuf_addf(&home, "%s/home", sb->dir);
+	if (!access(home.buf, F_OK)) {
+		spec.binds[spec.nr_binds++] = (struct bind){ home.buf, SANDBOX_HOME, 0 };
+		string_list_append(&env, "HOME=" SANDBOX_HOME);
+	}
+	/* The host's ssh-agent, only when asked for. */
+	if (sb->opts.ssh_agent) {
+		if (!agent_sock || *agent_sock != '/' || access(agent_sock, F_OK) < 0) {
+			error("--ssh-agent: no ssh-agent socket (SSH_AUTH_SOCK) to forward");
+			goto done;
+		}
+		spec.binds[spec.nr_binds++] = (struct bind){ agent_sock, "/run/host-ssh-agent.sock", 0 };
+		string_list_append(&env, "SSH_AUTH_SOCK=/run/host-ssh-agent.sock");
+	}
+	for (size_t i = 0; i < sb->opts.env_files.nr; i++)
+		string_list_append(&env_files, sb->opts.env_files.items[i]);
+	/* --env values live in a file of the sandbox's, never in the store. */
+	strbuf_addf(&envfile, "%s/env", sb->dir);
+	if (!access(envfile.buf, F_OK))
+		string_list_append(&env_files, envfile.buf);
 	spec.cpus = sb->opts.cpus;
 	spec.memory = sb->opts.memory;
 	spec.network = sb->opts.network;
-	spec.env_files = &sb->opts.env_files;
+	spec.env_files = &env_files;
+	spec.env = &env;
 	spec.command = pid1;
 
 	if (rt->ops->create(rt, &spec, &id) < 0)
@@ -74,6 +100,10 @@ done:
 		mount_spec_clear(&mounts[i]);
 	free(mounts);
 	free(spec.binds);
+	string_list_clear(&env);
+	string_list_clear(&env_files);
+	strbuf_release(&home);
+	strbuf_release(&envfile);
 	strbuf_release(&name);
 	strbuf_release(&clone);
 	strbuf_release(&mirror);
@@ -191,6 +221,40 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 	/* Remembering it only saves a probe next time. */
 	store_update(st, sb);
 	return 0;
+}
+
+int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, const char *shell,
+		    int want_agent)
+{
+	struct exec_opts eo = { .workdir = "/app", .interactive = 1, .tty = isatty(0) };
+	const struct agent *agent = want_agent && sb->opts.agent ? agent_find(sb->opts.agent) : NULL;
+	struct strbuf cmd = STRBUF_INIT, found = STRBUF_INIT;
+	const char *argv[] = { NULL, NULL };
+	int ret;
+
+	if (agent) {
+		/* A fixed script; the agent's name is its argument. */
+		const char *probe[] = { "sh", "-c", "command -v \"$1\"", "sh", agent->command, NULL };
+
+		if (rt->ops->exec_capture(rt, sb->container, probe, &found) == 0) {
+			strbuf_addstr(&cmd, agent->command);
+		} else {
+			fprintf(stderr, "The image has no '%s' command: opening a shell instead.\n",
+				agent->command);
+			agent = NULL;
+		}
+	}
+	if (!agent) {
+		if (shell)
+			strbuf_addstr(&cmd, shell);
+		else
+			sandbox_default_shell(rt, st, sb, &cmd);
+	}
+	argv[0] = cmd.buf;
+	ret = rt->ops->exec(rt, sb->container, &eo, argv);
+	strbuf_release(&cmd);
+	strbuf_release(&found);
+	return ret < 0 ? 1 : ret;
 }
 
 void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out)

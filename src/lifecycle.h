@@ -31,6 +31,14 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 			  struct strbuf *out);
 
 /*
+ * The interactive session in /app: the sandbox's agent (when want_agent and
+ * it has one the image can run; else a shell, saying so), or the shell
+ * given, or the default shell. Returns its exit status.
+ */
+int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, const char *shell,
+		    int want_agent);
+
+/*
  * The host remote "sand/<name>": its URL is the clone, its branches go to
  * refs/remotes/sand/<name>/. A remote of that name that git-sand did not
  * make is never replaced.

@@ -64,6 +64,8 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 		argv_pushl(&c.args, "--network", s->network, NULL);
 	for (size_t i = 0; s->env_files && i < s->env_files->nr; i++)
 		argv_pushl(&c.args, "--env-file", s->env_files->items[i], NULL);
+	for (size_t i = 0; s->env && i < s->env->nr; i++)
+		argv_pushl(&c.args, "--env", s->env->items[i], NULL);
 	if (getuid() != 0) {
 		/* Files the sandbox writes must be the host user's. */
 		argv_push(&c.args, "--user");

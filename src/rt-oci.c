@@ -49,6 +49,8 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		argv_pushf(&c.args, "--network=%s", s->network);
 	for (size_t i = 0; s->env_files && i < s->env_files->nr; i++)
 		argv_pushf(&c.args, "--env-file=%s", s->env_files->items[i]);
+	for (size_t i = 0; s->env && i < s->env->nr; i++)
+		argv_pushf(&c.args, "--env=%s", s->env->items[i]);
 	if (getuid() != 0) {
 		/*
 		 * Files the sandbox writes must be the host user's. Rootless

@@ -24,6 +24,7 @@ struct container_spec {
 	size_t nr_binds;
 	const char *cpus, *memory, *network;
 	const struct string_list *env_files;
+	const struct string_list *env;	/* KEY=VALUE, not secret (HOME ...) */
 	const char *const *command;	/* PID 1's command, NULL-terminated */
 };
 

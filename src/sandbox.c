@@ -13,6 +13,10 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	free(o->network);
 	free(o->shell);
 	free(o->host_branch);
+	free(o->agent);
+	free(o->profile);
+	string_list_clear(&o->env_keys);
+	string_list_clear(&o->carried);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	memset(o, 0, sizeof(*o));
@@ -78,6 +82,14 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 		cJSON_AddBoolToObject(obj, "orphaned", 1);
 	add_list(obj, "mounts", &o->mounts);
 	add_list(obj, "env_files", &o->env_files);
+	add_str(obj, "agent", o->agent);
+	add_str(obj, "profile", o->profile);
+	add_list(obj, "env_keys", &o->env_keys);
+	add_list(obj, "carried", &o->carried);
+	if (o->ssh_agent)
+		cJSON_AddBoolToObject(obj, "ssh_agent", 1);
+	if (o->setup_done)
+		cJSON_AddBoolToObject(obj, "setup_done", 1);
 	if (o->branch)
 		cJSON_AddBoolToObject(obj, "branch", 1);
 	if (o->pid > 0) {
@@ -135,11 +147,15 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	if (get_str(obj, "cpus", &o->cpus) || get_str(obj, "memory", &o->memory) ||
 	    get_str(obj, "network", &o->network) || get_str(obj, "shell", &o->shell) ||
 	    get_str(obj, "host_branch", &o->host_branch) ||
+	    get_str(obj, "agent", &o->agent) || get_str(obj, "profile", &o->profile) ||
+	    get_list(obj, "env_keys", &o->env_keys) || get_list(obj, "carried", &o->carried) ||
 	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files))
 		goto done;
 	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");
 	o->branch = cJSON_IsTrue(b);
 	o->orphaned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "orphaned"));
+	o->ssh_agent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "ssh_agent"));
+	o->setup_done = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "setup_done"));
 	b = cJSON_GetObjectItemCaseSensitive(obj, "pid");
 	if (cJSON_IsNumber(b) && b->valuedouble > 0 && b->valuedouble < 1e9) {
 		const cJSON *start = cJSON_GetObjectItemCaseSensitive(obj, "pid_start");

@@ -41,6 +41,12 @@ struct sandbox {
 		unsigned long long pid_start;
 		char *host_branch;	/* the host branch it was made from */
 		int orphaned;		/* that branch has been deleted */
+		char *agent;		/* --agent: claude, codex, gemini, opencode */
+		char *profile;		/* the profile it was made with */
+		struct string_list env_keys;	/* names given with --env (values: never) */
+		struct string_list carried;	/* "~/..." copied into its home */
+		int ssh_agent;		/* forward the host's ssh-agent */
+		int setup_done;		/* the setup command has run */
 	} opts;
 	int64_t created;	/* seconds since the epoch */
 	int64_t updated;

@@ -5,7 +5,7 @@ test_require_podman --optional
 
 adoc="$SRC_DIRECTORY/Documentation/git-sand.adoc"
 bash_completion="$SRC_DIRECTORY/completions/git-sand.bash"
-commands="new shell exec ls stop start rm fetch status diff log sync sync-host gc hook version"
+commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
 
 # The SYNOPSIS of the manual, without its markup, one trimmed line each.
 sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$adoc" | sed -e "s/'//g" -e 's/^ *//' >synopsis
@@ -68,7 +68,12 @@ test_expect_success 'every command is in the manual, the bash, zsh and fish comp
 '
 
 test_expect_success 'every sand.* key the code reads is documented' '
-	grep -ho "\"sand\.[a-zA-Z]*\"" "$SRC_DIRECTORY"/src/*.c | tr -d "\"" | grep -v "^sand\.db\$" | sort -u >keys &&
+	{
+		grep -ho "\"sand\.[a-zA-Z][a-zA-Z]*\"" "$SRC_DIRECTORY"/src/*.c | tr -d "\"" &&
+		# The keys a profile may set are also plain sand.<key> settings.
+		sed -n "/^const char \*const settings_keys/,/};/p" "$SRC_DIRECTORY/src/settings.c" |
+		grep -o "\"[a-zA-Z]*\"" | tr -d "\"" | sed "s/^/sand./"
+	} | grep -v "^sand\.db\$" | sort -u >keys &&
 	test -s keys &&
 	while read -r key
 	do
@@ -86,7 +91,7 @@ complete () {
 }
 
 test_expect_success BASH_COMPLETION 'bash completes git sand sh<TAB>' '
-	complete git sand sh &&
+	complete git sand she &&
 	echo "shell " >expect &&
 	test_cmp expect actual
 '

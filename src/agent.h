@@ -1,0 +1,54 @@
+#ifndef AGENT_H
+#define AGENT_H
+
+#include "parse-options.h"
+#include "strbuf.h"
+
+/*
+ * What a sandbox carries from the host user's home, into a home of its own
+ * (<sandbox dir>/home, mounted at /home/sand with HOME pointing there):
+ * copies, never the originals, and only what is documented.
+ */
+#define SANDBOX_HOME "/home/sand"
+
+struct agent {
+	const char *name;	/* as given to --agent */
+	const char *command;	/* what starts it in the sandbox */
+	const char *const *paths;	/* under $HOME: files or directories */
+};
+
+/* The agent of that name, or NULL. */
+const struct agent *agent_find(const char *name);
+/* "claude, codex, gemini, opencode", for messages. */
+const char *agent_names(void);
+
+/*
+ * Fill <dir>/home: the dotfiles (paths under $HOME; .gitconfig is
+ * sanitised) and the agent's files. Appends to carried each path copied,
+ * as "~/<path>". A dotfile path that is absolute or leaves $HOME is an
+ * error; one that does not exist is skipped.
+ */
+int home_prepare(const char *dir, const char *host_home, const char *worktree,
+		 const struct agent *agent, const struct string_list *dotfiles,
+		 struct string_list *carried);
+
+/*
+ * Copy a git config file, dropping every setting that runs a program,
+ * names a credential, includes another file or points at the host:
+ * include*, credential.*, core.hooksPath, core.sshCommand, core.fsmonitor,
+ * core.askPass, "!" aliases, gpg.*, commit/tag.gpgSign, http.*, url.*,
+ * sendemail.*, filter.*, diff.*.textconv, diff.external, merge.*.driver,
+ * sand.*. Keeps the rest (user.name and user.email among it).
+ */
+int gitconfig_sanitize(const char *src, const char *dst);
+/* Whether gitconfig_sanitize drops this key (lowercase, as libgit2 gives it). */
+int gitconfig_key_dropped(const char *key, const char *value);
+
+/*
+ * Check KEY=VALUE settings (KEY a shell name, VALUE one line) and write
+ * them to path (mode 0600). The keys go to keys; values are never printed,
+ * not even in errors.
+ */
+int env_file_write(const char *path, const struct string_list *env, struct string_list *keys);
+
+#endif
