@@ -46,8 +46,7 @@ const char *agent_names(void)
 	return "claude, codex, gemini, opencode";
 }
 
-/* A path under $HOME: relative, no "..", no empty components. */
-static int home_relative_ok(const char *p)
+int dotfile_path_ok(const char *p)
 {
 	if (!*p || *p == '/')
 		return 0;
@@ -186,7 +185,7 @@ int home_prepare(const char *dir, const char *host_home, const char *worktree,
 	int ret = -1;
 
 	for (size_t i = 0; dotfiles && i < dotfiles->nr; i++)
-		if (!home_relative_ok(dotfiles->items[i])) {
+		if (!dotfile_path_ok(dotfiles->items[i])) {
 			error("dotfile '%s' is not a path inside your home directory",
 			      dotfiles->items[i]);
 			goto done;
@@ -302,25 +301,32 @@ static int valid_env_key(const char *k, size_t len)
 	return 1;
 }
 
+int env_check(const struct string_list *env)
+{
+	for (size_t i = 0; i < env->nr; i++) {
+		const char *kv = env->items[i], *eq = strchr(kv, '=');
+
+		/* Name the key only: the value may be a secret. */
+		if (!eq || !valid_env_key(kv, (size_t)(eq - kv)))
+			return error("--env wants KEY=VALUE with a KEY of letters, digits and '_' "
+				     "(argument %zu)", i + 1);
+		if (strchr(eq + 1, '\n') || strchr(eq + 1, '\r'))
+			return error("the value of --env %.*s holds a newline, which an environment "
+				     "file cannot carry", (int)(eq - kv), kv);
+	}
+	return 0;
+}
+
 int env_file_write(const char *path, const struct string_list *env, struct string_list *keys)
 {
 	struct strbuf text = STRBUF_INIT;
 	int fd, ret = -1;
 
+	if (env_check(env) < 0)
+		goto done;
 	for (size_t i = 0; i < env->nr; i++) {
 		const char *kv = env->items[i], *eq = strchr(kv, '=');
 
-		/* Name the key only: the value may be a secret. */
-		if (!eq || !valid_env_key(kv, (size_t)(eq - kv))) {
-			error("--env wants KEY=VALUE with a KEY of letters, digits and '_' "
-			      "(argument %zu)", i + 1);
-			goto done;
-		}
-		if (strchr(eq + 1, '\n') || strchr(eq + 1, '\r')) {
-			error("the value of --env %.*s holds a newline, which an environment "
-			      "file cannot carry", (int)(eq - kv), kv);
-			goto done;
-		}
 		strbuf_addf(&text, "%s\n", kv);
 		{
 			char *key = xstrndup(kv, (size_t)(eq - kv));

@@ -32,6 +32,9 @@ int home_prepare(const char *dir, const char *host_home, const char *worktree,
 		 const struct agent *agent, const struct string_list *dotfiles,
 		 struct string_list *carried);
 
+/* A dotfile path: relative to $HOME, no "..", no empty components. */
+int dotfile_path_ok(const char *path);
+
 /*
  * Copy a git config file, dropping every setting that runs a program,
  * names a credential, includes another file or points at the host:
@@ -50,5 +53,7 @@ int gitconfig_key_dropped(const char *key, const char *value);
  * not even in errors.
  */
 int env_file_write(const char *path, const struct string_list *env, struct string_list *keys);
+/* The checks of env_file_write alone, to run before anything is made. */
+int env_check(const struct string_list *env);
 
 #endif

@@ -141,7 +141,7 @@ static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *give
 }
 
 /* Whether sand.<key> or the profile's is set at all (even to nothing). */
-static int has_config(struct cmd_ctx *ctx, struct settings *set, const char *key)
+static int has_config(struct settings *set, const char *key)
 {
 	struct strbuf origin = STRBUF_INIT;
 	char *v = settings_get(set, key, NULL, &origin);
@@ -226,8 +226,16 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	settings_get_list(&set, "mount", &mounts_opt, &mounts, NULL);
 	settings_get_list(&set, "envFile", &env_files_opt, &env_files, NULL);
 	settings_get_list(&set, "dotfiles", NULL, &dotfiles, NULL);
-	if (!dotfiles.nr && !has_config(ctx, &set, "dotfiles"))
+	if (!dotfiles.nr && !has_config(&set, "dotfiles"))
 		string_list_append(&dotfiles, ".gitconfig");
+	/* An empty value (sand.dotfiles = "") carries nothing. */
+	for (size_t i = dotfiles.nr; i-- > 0; )
+		if (!*dotfiles.items[i]) {
+			free(dotfiles.items[i]);
+			memmove(dotfiles.items + i, dotfiles.items + i + 1,
+				(dotfiles.nr - i - 1) * sizeof(*dotfiles.items));
+			dotfiles.nr--;
+		}
 	agent_name = settings_get(&set, "agent", agent_opt, NULL);
 	if (agent_name && *agent_name && !(agent = agent_find(agent_name)))
 		die("unknown agent '%s' (known: %s)", agent_name, agent_names());
@@ -267,13 +275,12 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		sb.opts.shell = xstrdup(shell);
 	for (size_t i = 0; i < env_files.nr; i++)
 		check_env_file(env_files.items[i], &sb.opts.env_files);
-	for (size_t i = 0; i < env.nr; i++) {
-		const char *eq = strchr(env.items[i], '=');
-
-		/* Only the key may be named in a message: the value may be a secret. */
-		if (!eq || eq == env.items[i])
-			die("--env wants KEY=VALUE (argument %zu of --env)", i + 1);
-	}
+	if (env_check(&env) < 0)
+		exit(EXIT_FATAL);
+	for (size_t i = 0; i < dotfiles.nr; i++)
+		if (!dotfile_path_ok(dotfiles.items[i]))
+			die("dotfile '%s' is not a path inside your home directory",
+			    dotfiles.items[i]);
 	for (size_t i = 0; i < mounts.nr; i++)
 		string_list_append(&sb.opts.mounts, mounts.items[i]);
 	sb.opts.branch = branch;
