@@ -56,6 +56,18 @@ test_expect_success PODMAN 'the sandbox has the staged, unstaged, untracked and 
 	test_cmp host-cached sandbox-cached
 '
 
+test_expect_success PODMAN 'a fifo or socket in the worktree is skipped with a warning' '
+	(
+		cd repo &&
+		mkfifo pipe &&
+		test_when_finished "rm -f pipe" &&
+		git sand new -d fifo 2>../err &&
+		test_must_fail git sand exec fifo test -e pipe &&
+		git sand rm -f fifo
+	) &&
+	test_grep "^warning: skipping .pipe.: not a file, directory or symbolic link" err
+'
+
 test_expect_success PODMAN 'the clone borrows objects and has the host branches' '
 	(
 		cd repo &&
@@ -409,6 +421,17 @@ test_expect_success PODMAN,SCRIPT 'shell on a terminal: a tty inside, the exit s
 	test_grep "has-a-tty" session &&
 	echo 5 >expect &&
 	test_cmp expect status
+'
+
+test_expect_success PODMAN,SCRIPT 'progress on stderr only when it is a terminal' '
+	(
+		cd repo &&
+		script -qec "git sand new -d prog1" /dev/null >../tty-out &&
+		git sand new -d prog2 2>../notty-err &&
+		git sand rm -f prog1 prog2
+	) &&
+	test_grep "Copying files: [0-9]* (.* MiB), done\." tty-out &&
+	! grep "Copying files" notty-err
 '
 
 test_expect_success PODMAN 'the configured cpus, memory and network reach the container' '
