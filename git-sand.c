@@ -4,6 +4,7 @@
  * main() handles the global options, finds the repository and the state
  * root, and dispatches to a cmd_* function from the table below.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,9 +135,13 @@ int main(int argc, const char **argv)
 	sand_repo_clear(&ctx.r);
 	strbuf_release(&ctx.root);
 	git_libgit2_shutdown();
-	if (fflush(stdout) || ferror(stdout)) {
-		/* A closed pipe is the reader's choice, not our failure. */
-		return ret;
+	/* As git does: output that could not be written is an error... */
+	errno = 0;
+	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {
+		if (!errno)
+			errno = EIO;
+		die_errno("write failure on standard output");
 	}
+	/* ...except to a reader that went away (git sand ls | head). */
 	return ret;
 }

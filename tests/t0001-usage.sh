@@ -78,6 +78,11 @@ test_expect_success '--version and version print the version' '
 	test_grep "^git-sand version [0-9a-g]" a
 '
 
+test_expect_success 'output that cannot be written is a fatal error' '
+	test_expect_code 128 git sand version >/dev/full 2>err &&
+	test_grep "^fatal: write failure on standard output" err
+'
+
 test_expect_success 'outside a repository, commands that need one die with 128' '
 	mkdir -p outside &&
 	(
