@@ -78,31 +78,6 @@ static int make_parents(const char *path)
 	return ret;
 }
 
-/* Copy a host file (following the user's own links) keeping its mode. */
-static int copy_file_path(const char *src, const char *dst)
-{
-	struct stat st;
-	int sfd, dfd = -1, ret = -1;
-
-	sfd = open(src, O_RDONLY | O_CLOEXEC);
-	if (sfd < 0 || fstat(sfd, &st) < 0) {
-		error_errno("cannot read '%s'", src);
-		goto done;
-	}
-	dfd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
-	if (dfd < 0 || copy_file_fd(sfd, dfd, st.st_size) < 0 || fchmod(dfd, st.st_mode & 0777) < 0) {
-		error_errno("cannot copy '%s'", src);
-		goto done;
-	}
-	ret = 0;
-done:
-	if (sfd >= 0)
-		close(sfd);
-	if (dfd >= 0)
-		close(dfd);
-	return ret;
-}
-
 /* ~/.claude.json, with only this project's entry, re-keyed to /app. */
 static int carry_claude_json(const char *host_home, const char *home, const char *worktree,
 			     struct string_list *carried)
@@ -162,7 +137,7 @@ static int carry(const char *host_home, const char *home, const char *rel,
 		ret = copy_directory(src.buf, dst.buf);
 	} else if (S_ISREG(st.st_mode)) {
 		ret = !strcmp(rel, ".gitconfig") ? gitconfig_sanitize(src.buf, dst.buf) :
-			copy_file_path(src.buf, dst.buf);
+			copy_file(src.buf, dst.buf, COPY_FOLLOW);
 	} else {
 		goto done;
 	}

@@ -473,30 +473,27 @@ int snapshot_tree(int sfd, const char *dst)
 	return copy_tree_fd(&cp, sfd, dst, 0);
 }
 
-/* Copy a file from the host git dir, if it exists; keep its mtime. */
-static int copy_git_file(const char *srcdir, const char *name, const char *dstdir)
+int copy_file(const char *src, const char *dst, unsigned flags)
 {
-	struct strbuf s = STRBUF_INIT, d = STRBUF_INIT;
 	struct stat st;
 	int sfd = -1, dfd = -1, ret = -1;
 
-	path_join(&s, srcdir, name);
-	path_join(&d, dstdir, name);
-	sfd = open(s.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	sfd = open(src, O_RDONLY | O_CLOEXEC | (flags & COPY_FOLLOW ? 0 : O_NOFOLLOW));
 	if (sfd < 0) {
-		ret = errno == ENOENT ? 0 : error_errno("cannot open '%s'", s.buf);
+		ret = errno == ENOENT && (flags & COPY_MISSING_OK) ? 0 :
+			error_errno("cannot open '%s'", src);
 		goto done;
 	}
 	if (fstat(sfd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = error("'%s' is not a regular file", s.buf);
+		ret = error("'%s' is not a regular file", src);
 		goto done;
 	}
-	dfd = open(d.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (dfd < 0 || copy_file_fd(sfd, dfd, st.st_size) < 0) {
-		error_errno("cannot copy '%s'", s.buf);
+	dfd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 0777);
+	if (dfd < 0 || copy_file_fd(sfd, dfd, st.st_size) < 0 || fchmod(dfd, st.st_mode & 0777) < 0) {
+		error_errno("cannot copy '%s'", src);
 		goto done;
 	}
-	{
+	if (flags & COPY_TIMES) {
 		struct timespec times[2] = { st.st_atim, st.st_mtim };
 		futimens(dfd, times);
 	}
@@ -506,6 +503,18 @@ done:
 		close(sfd);
 	if (dfd >= 0)
 		close(dfd);
+	return ret;
+}
+
+/* Copy a file from the host git dir, if it exists; keep its mtime. */
+static int copy_git_file(const char *srcdir, const char *name, const char *dstdir)
+{
+	struct strbuf s = STRBUF_INIT, d = STRBUF_INIT;
+	int ret;
+
+	path_join(&s, srcdir, name);
+	path_join(&d, dstdir, name);
+	ret = copy_file(s.buf, d.buf, COPY_TIMES | COPY_MISSING_OK);
 	strbuf_release(&s);
 	strbuf_release(&d);
 	return ret;

@@ -59,6 +59,16 @@ int snapshot_tree(int sfd, const char *dst);
 /* Copy a directory tree (files, directories, links as links) into dst. */
 int copy_directory(const char *src, const char *dst);
 
+/*
+ * Copy a regular file with its mode: COPY_FOLLOW lets src be a symbolic
+ * link (the user's own files), COPY_TIMES keeps its times, and with
+ * COPY_MISSING_OK a missing src is not an error.
+ */
+#define COPY_FOLLOW (1 << 0)
+#define COPY_TIMES (1 << 1)
+#define COPY_MISSING_OK (1 << 2)
+int copy_file(const char *src, const char *dst, unsigned flags);
+
 /* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
 int copy_file_fd(int src, int dst, off_t size);
 
