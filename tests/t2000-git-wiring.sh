@@ -140,6 +140,26 @@ test_expect_success PODMAN 'diff -u adds uncommitted and untracked work, and lea
 	test_grep "^+three$" patch
 '
 
+test_expect_success PODMAN 'diff -u and log go through the pager on a terminal' '
+	cat >pager <<-EOF &&
+	#!/bin/sh
+	cat >>"$TRASH_DIRECTORY/paged"
+	EOF
+	chmod +x pager &&
+	(
+		cd repo &&
+		GIT_PAGER="$TRASH_DIRECTORY/pager" &&
+		export GIT_PAGER &&
+		script -qec "git sand diff -u alpha" /dev/null >/dev/null &&
+		script -qec "git sand log alpha --format=%s" /dev/null >/dev/null
+	) &&
+	esc=$(printf "\033") &&
+	sed "s/$esc\[[0-9;]*m//g" paged >plain &&
+	test_grep "^+new$" plain &&
+	test_grep "^three$" plain &&
+	test_grep "$esc\[32m" paged
+'
+
 test_expect_success PODMAN 'sync fast-forwards the checked-out host branch' '
 	(
 		cd repo &&
