@@ -77,6 +77,7 @@ static int run_git_quiet(struct child *c, const char *what)
 		strbuf_trim(&err);
 		ret = error("%s failed%s%s", what, err.len ? ": " : "", err.buf);
 	}
+	c->out = c->err = NULL; /* they pointed here */
 	strbuf_release(&err);
 	return ret;
 }

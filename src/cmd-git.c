@@ -223,7 +223,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 /* The host side of a comparison: a branch (or HEAD when detached). */
 static char *host_branch(struct cmd_ctx *ctx, const char *given, git_oid *oid)
 {
-	git_reference *head = NULL, *ref = NULL;
+	git_reference *head = NULL;
 	struct strbuf name = STRBUF_INIT;
 	char *branch = NULL;
 
@@ -246,7 +246,6 @@ static char *host_branch(struct cmd_ctx *ctx, const char *given, git_oid *oid)
 	}
 	git_error_clear();
 	git_reference_free(head);
-	git_reference_free(ref);
 	strbuf_release(&name);
 	return branch;
 }

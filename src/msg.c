@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "strbuf.h"
 
+__attribute__((format(printf, 2, 0)))
 static void vreport(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	struct strbuf sb = STRBUF_INIT;
