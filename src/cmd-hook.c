@@ -190,7 +190,7 @@ static int in_sandbox_clone(struct cmd_ctx *ctx)
 	return yes;
 }
 
-static void on_checkout(struct cmd_ctx *ctx, int argc, const char **argv)
+static void on_checkout(struct cmd_ctx *ctx, struct store *st, int argc, const char **argv)
 {
 	git_reference *head = NULL;
 	struct strbuf name = STRBUF_INIT;
@@ -213,7 +213,7 @@ static void on_checkout(struct cmd_ctx *ctx, int argc, const char **argv)
 		error("branch '%s' makes no valid sandbox name", branch);
 		goto done;
 	}
-	found = store_get(ctx_store(ctx), ctx->r.worktree, name.buf, &sb);
+	found = store_get(st, ctx->r.worktree, name.buf, &sb);
 	if (found < 0)
 		goto done;
 	if (found == STORE_NOT_FOUND) {
@@ -234,14 +234,15 @@ done:
 }
 
 /* reference-transaction committed: mark sandboxes of deleted branches. */
-static void on_refs(struct cmd_ctx *ctx, int argc, const char **argv, const struct strbuf *in)
+static void on_refs(struct cmd_ctx *ctx, struct store *st, int argc, const char **argv,
+		    const struct strbuf *in)
 {
 	struct sandbox *list = NULL;
 	size_t nr = 0;
 
 	if (argc < 1 || strcmp(argv[0], "committed"))
 		return;
-	if (store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
+	if (store_list(st, NULL, &list, &nr) < 0)
 		return;
 	for (const char *line = in->buf; *line; ) {
 		const char *end = strchrnul(line, '\n');
@@ -259,7 +260,7 @@ static void on_refs(struct cmd_ctx *ctx, int argc, const char **argv, const stru
 				    strcmp(sb->opts.host_branch, branch) || sb->opts.orphaned)
 					continue;
 				sb->opts.orphaned = 1;
-				if (!store_update(ctx->store, sb))
+				if (!store_update(st, sb))
 					log_line(ctx, "branch deleted: orphaned sandbox", sb->name);
 			}
 			free(branch);
@@ -273,11 +274,14 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 {
 	struct strbuf dir = STRBUF_INIT, chained = STRBUF_INIT, in = STRBUF_INIT;
 	struct strbuf log = STRBUF_INIT;
+	struct store *st = NULL;
 	const char *name = argv[0];
 	int status = 0, logfd;
 
-	if (strcmp(name, "post-checkout") && strcmp(name, "reference-transaction"))
-		die("unknown hook '%s'", name);
+	if (strcmp(name, "post-checkout") && strcmp(name, "reference-transaction")) {
+		error("unknown hook '%s'", name);
+		return 0; /* a hook never fails what runs it */
+	}
 	if (!strcmp(name, "reference-transaction"))
 		strbuf_read_fd(&in, 0);
 
@@ -310,11 +314,18 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 		dup2(logfd, 2);
 		close(logfd);
 	}
-	if (ctx->r.repo && ctx->r.worktree && !in_sandbox_clone(ctx)) {
+	/*
+	 * Nothing here may die: a hook's exit status is the git command's
+	 * (post-checkout's is git checkout's). A store that cannot be opened
+	 * is reported to the log, and that is all.
+	 */
+	if (ctx->r.repo && ctx->r.worktree && !in_sandbox_clone(ctx) &&
+	    !store_open(&st, ctx->root.buf)) {
 		if (!strcmp(name, "post-checkout"))
-			on_checkout(ctx, argc - 1, argv + 1);
+			on_checkout(ctx, st, argc - 1, argv + 1);
 		else
-			on_refs(ctx, argc - 1, argv + 1, &in);
+			on_refs(ctx, st, argc - 1, argv + 1, &in);
+		store_close(st);
 	}
 	strbuf_release(&dir);
 	strbuf_release(&chained);

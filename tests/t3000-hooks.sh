@@ -185,6 +185,29 @@ test_expect_success PODMAN 'hooks copied into a sandbox clone do nothing there' 
 	! grep "agent-inside" rows
 '
 
+test_expect_success 'a broken database or a missing git-sand never fails a checkout' '
+	(
+		cd repo &&
+		git switch -q main &&
+		mv "$GIT_SAND_HOME/sand.db" "$GIT_SAND_HOME/sand.db.saved" &&
+		echo garbage >"$GIT_SAND_HOME/sand.db" &&
+		git switch -q -c agent/broken &&
+		git switch -q main &&
+		git branch -D -q agent/broken &&
+		git switch -q -c agent/broken2 &&
+		git switch -q main &&
+		rm -f "$GIT_SAND_HOME/sand.db" &&
+		mv "$GIT_SAND_HOME/sand.db.saved" "$GIT_SAND_HOME/sand.db" &&
+		cp ../user-hook .git/hooks/post-checkout.sand-chained &&
+		: >../user-hook.log &&
+		PATH=$(echo "$PATH" | tr ":" "\n" | grep -v "^$SRC_DIRECTORY\$" | paste -sd: -) &&
+		git switch -q agent/broken2 &&
+		rm .git/hooks/post-checkout.sand-chained &&
+		git switch -q main
+	) &&
+	test_grep "^user hook: " user-hook.log
+'
+
 test_expect_success PODMAN 'cleanup' '
 	(cd repo && git sand rm -f --all && git sand hook uninstall)
 '
