@@ -669,6 +669,39 @@ static const char *const kept_config[] = {
 	"extensions.objectformat", "user.name", "user.email",
 };
 
+/*
+ * Submodules the host has initialised are initialised in the clone too,
+ * with the URL .gitmodules gives (never a host path from .git/config).
+ */
+struct submodule_copy {
+	git_config *cfg;
+	int failed;
+};
+
+static int copy_submodule(git_submodule *sm, const char *name, void *payload)
+{
+	struct submodule_copy *sc = payload;
+	struct strbuf key = STRBUF_INIT;
+	unsigned int status = 0;
+	const char *url = git_submodule_url(sm);
+
+	if (git_submodule_location(&status, sm) < 0 || !url ||
+	    !(status & GIT_SUBMODULE_STATUS_IN_CONFIG)) {
+		git_error_clear();
+		goto done;
+	}
+	strbuf_addf(&key, "submodule.%s.url", name);
+	if (git_config_set_string(sc->cfg, key.buf, url) < 0)
+		sc->failed = 1;
+	strbuf_reset(&key);
+	strbuf_addf(&key, "submodule.%s.active", name);
+	if (git_config_set_bool(sc->cfg, key.buf, 1) < 0)
+		sc->failed = 1;
+done:
+	strbuf_release(&key);
+	return 0;
+}
+
 static int write_config(const struct clone_opts *o, const char *dest_git, const char *branch)
 {
 	git_config *host_cfg = NULL, *cfg = NULL;
@@ -709,6 +742,14 @@ static int write_config(const struct clone_opts *o, const char *dest_git, const 
 	    /* So that git-sand's hooks, if they get in here, know to do nothing. */
 	    (o->sandbox_id && git_config_set_string(cfg, "sand.sandbox", o->sandbox_id) < 0))
 		goto lg2_failed;
+	{
+		struct submodule_copy sc = { cfg, 0 };
+
+		if (git_submodule_foreach(o->host, copy_submodule, &sc) < 0)
+			git_error_clear(); /* a broken .gitmodules: no submodules */
+		if (sc.failed)
+			goto lg2_failed;
+	}
 	if (branch) {
 		strbuf_addf(&key, "branch.%s.remote", branch);
 		if (git_config_set_string(cfg, key.buf, "origin") < 0)

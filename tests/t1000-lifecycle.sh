@@ -365,6 +365,27 @@ test_expect_success PODMAN 'a linked worktree makes a working sandbox' '
 	test_cmp expect out
 '
 
+test_expect_success PODMAN 'a repository with a submodule makes a working sandbox' '
+	test_create_repo subproject &&
+	test_create_repo super &&
+	(
+		cd super &&
+		git -c protocol.file.allow=always submodule add -q ../subproject sub &&
+		git commit -q -m "add sub" &&
+		echo changed >sub/one.t &&
+		git sand new -d withsub &&
+		git sand exec withsub git submodule status >../sub-status &&
+		git sand exec withsub git -C sub status --porcelain >../sub-porcelain &&
+		git sand exec withsub git -C sub log --format=%s >../sub-log &&
+		git sand rm -f withsub
+	) &&
+	test_grep "^ [0-9a-f]* sub " sub-status &&
+	echo " M one.t" >expect &&
+	test_cmp expect sub-porcelain &&
+	printf "two\none\n" >expect &&
+	test_cmp expect sub-log
+'
+
 test_expect_success PODMAN 'a repository with no commits yet, at a path with spaces, a newline and UTF-8' '
 	dir=$(printf "%s/we ird/new\nline \303\251" "$TRASH_DIRECTORY") &&
 	mkdir -p "$dir" &&
