@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clone.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -126,4 +127,15 @@ void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *
 	ctx_runtime(rt, sb->runtime);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
 		die("cannot start sandbox '%s'", name);
+}
+
+int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb)
+{
+	struct strbuf mirror = STRBUF_INIT;
+	int ret;
+
+	sandbox_mirror_path(sb, ctx->root.buf, &mirror);
+	ret = mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf);
+	strbuf_release(&mirror);
+	return ret;
 }

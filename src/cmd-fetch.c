@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "lifecycle.h"
@@ -54,7 +53,6 @@ int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_END(),
 	};
 	struct sandbox *list;
-	struct strbuf mirror = STRBUF_INIT;
 	size_t nr;
 
 	argc = parse_options_or_usage(argc, argv, options, sync_host_usage, 0);
@@ -62,12 +60,8 @@ int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(sync_host_usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
 	/* Sandboxes of one repository share its mirror: refresh it once. */
-	if (nr) {
-		sandbox_mirror_path(&list[0], ctx->root.buf, &mirror);
-		if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
-			failed++;
-	}
+	if (nr && ctx_refresh_mirror(ctx, &list[0]) < 0)
+		failed++;
 	store_free_list(list, nr);
-	strbuf_release(&mirror);
 	return failed ? 1 : 0;
 }

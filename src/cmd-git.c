@@ -320,15 +320,14 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 
 	if (uncommitted) {
 		struct runtime rt;
-		struct strbuf mirror = STRBUF_INIT, out = STRBUF_INIT;
+		struct strbuf out = STRBUF_INIT;
 		struct pager pg;
 		int color = host_color_wanted();
 
 		sandbox_clear(&sb);
 		ctx_prepare_running(ctx, name, &sb, &rt);
 		/* The host commit must be where the sandbox can read it. */
-		sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
-		if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
+		if (ctx_refresh_mirror(ctx, &sb) < 0)
 			die("cannot refresh the mirror");
 		argv_pushl(&args, "sh", "-c", uncommitted_script, "sh", NULL);
 		argv_push(&args, color ? "--color=always" : "--no-color");
@@ -340,7 +339,6 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		pager_start(&pg);
 		write_sanitized(pg.fd, &out);
 		pager_finish(&pg);
-		strbuf_release(&mirror);
 		strbuf_release(&out);
 		runtime_clear(&rt);
 	} else {

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -28,15 +27,9 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 	if ((!argc && !all) || (argc && all))
 		usage_with_options(usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
-	if (start && nr) {
-		/* So that git pull inside sees the host's latest commits. */
-		struct strbuf mirror = STRBUF_INIT;
-
-		sandbox_mirror_path(&list[0], ctx->root.buf, &mirror);
-		if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
-			failed++;
-		strbuf_release(&mirror);
-	}
+	/* So that git pull inside sees the host's latest commits. */
+	if (start && nr && ctx_refresh_mirror(ctx, &list[0]) < 0)
+		failed++;
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
 		struct runtime rt;
@@ -44,7 +37,8 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		int found;
 
 		if (strcmp(sb->state, "ready")) {
-			failed += error("sandbox '%s' is %s, not ready", sb->name, sb->state) ? 1 : 0;
+			error("sandbox '%s' is %s, not ready", sb->name, sb->state);
+			failed++;
 			continue;
 		}
 		if (runtime_select(&rt, sb->runtime) < 0) {

@@ -76,6 +76,11 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);
+/*
+ * Refresh the mirror a sandbox of this repository reads from (one per
+ * repository), so that git pull inside sees the host's commits.
+ */
+int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb);
 /* The runtime a sandbox was made with, or die naming what is missing. */
 void ctx_runtime(struct runtime *rt, const char *name);
 /* A config value for a sand.* key, or NULL. The result is owned by the caller. */
