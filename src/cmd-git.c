@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "clone.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "lifecycle.h"
