@@ -17,7 +17,6 @@
  * When its system service is not running, every command fails and says
  * to run "container system start": we say so too.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,7 +40,6 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 {
 	struct child c = CHILD_INIT;
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	const char *id;
 	int status, ret = -1;
 
 	rt_child_init(rt, &c, "create");
@@ -75,23 +73,10 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 	argv_pushv(&c.args, s->command);
 
 	status = rt_run(rt, &c, &out, &err);
-	if (status != 0) {
+	if (status != 0)
 		rt_failed(rt, &c, "create", status);
-		goto done;
-	}
-	strbuf_trim(&out);
-	id = strrchr(out.buf, '\n') ? strrchr(out.buf, '\n') + 1 : out.buf;
-	if (!*id)
-		id = s->name; /* the id is the name we gave */
-	for (const char *p = id; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p)) {
-			error("container create printed an unexpected id '%s'", id);
-			goto done;
-		}
-	strbuf_reset(id_out);
-	strbuf_addstr(id_out, id);
-	ret = 0;
-done:
+	else
+		ret = rt_created_id(rt, &out, s->name, id_out); /* the id is the name given */
 	strbuf_release(&out);
 	strbuf_release(&err);
 	child_clear(&c);

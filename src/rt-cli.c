@@ -3,6 +3,7 @@
  * reporting its failures, the verbs that take just a container, exec, and
  * reading JSON.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,26 @@ int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int
 	strbuf_release(&err);
 	child_clear(&c);
 	return ret;
+}
+
+int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
+		  struct strbuf *id_out)
+{
+	const char *id;
+
+	/* The last line: docker may print warnings first. */
+	strbuf_trim(out);
+	id = strrchr(out->buf, '\n') ? strrchr(out->buf, '\n') + 1 : out->buf;
+	if (!*id)
+		id = fallback;
+	if (!id || !*id)
+		return error("%s create printed no container id", rt->program);
+	for (const char *p = id; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("-_.", *p))
+			return error("%s create printed an unexpected id '%s'", rt->program, id);
+	strbuf_reset(id_out);
+	strbuf_addstr(id_out, id);
+	return 0;
 }
 
 int rt_start(struct runtime *rt, const char *ctr)

@@ -22,6 +22,12 @@ int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbu
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status);
 /* "<program> <verb> <args>", a missing container being success when missing_ok. */
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok);
+/*
+ * The container id "create" printed (its last line; fallback when it
+ * printed none), checked to be a plain identifier, into id_out.
+ */
+int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
+		  struct strbuf *id_out);
 /* "start <ctr>" and "stop --time 3 <ctr>", as both CLI families spell them. */
 int rt_start(struct runtime *rt, const char *ctr);
 int rt_stop(struct runtime *rt, const char *ctr);

@@ -3,7 +3,6 @@
  * with the few differences (listing format, flags for the user) keyed on
  * the flavour.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -66,30 +65,10 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 	argv_pushv(&c.args, s->command);
 
 	status = rt_run(rt, &c, &out, &err);
-	if (status != 0) {
+	if (status != 0)
 		rt_failed(rt, &c, "create", status);
-		goto done;
-	}
-	strbuf_trim(&out);
-	/* The id is the last line (docker may print warnings first). */
-	{
-		const char *nl = strrchr(out.buf, '\n');
-		const char *id = nl ? nl + 1 : out.buf;
-
-		for (const char *p = id; *p; p++)
-			if (!isxdigit((unsigned char)*p)) {
-				error("%s create printed an unexpected id '%s'", rt->program, id);
-				goto done;
-			}
-		if (!*id) {
-			error("%s create printed no container id", rt->program);
-			goto done;
-		}
-		strbuf_reset(id_out);
-		strbuf_addstr(id_out, id);
-	}
-	ret = 0;
-done:
+	else
+		ret = rt_created_id(rt, &out, NULL, id_out);
 	strbuf_release(&out);
 	strbuf_release(&err);
 	child_clear(&c);
