@@ -3,14 +3,6 @@ test_description='new, exec, ls, stop, start and rm against real podman'
 . ./test-lib.sh
 test_require_podman
 
-sandbox_dir () {
-	git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "clone" && s == n { print $2 }'
-}
-
-sandbox_field () {
-	git sand ls --porcelain | awk -v n="$1" -v k="$2" '$1 == "sandbox" { s = $2 } $1 == k && s == n { print $2 }'
-}
-
 test_expect_success PODMAN 'setup: a worktree with every kind of change' '
 	test_create_repo repo &&
 	(
@@ -71,7 +63,7 @@ test_expect_success PODMAN 'a fifo or socket in the worktree is skipped with a w
 test_expect_success PODMAN 'the clone borrows objects and has the host branches' '
 	(
 		cd repo &&
-		clone=$(sandbox_dir alpha) &&
+		clone=$(sandbox_field alpha clone) &&
 		test_path_is_file "$clone/.git/objects/info/alternates" &&
 		git rev-parse HEAD >../expect &&
 		git -C "$clone" rev-parse HEAD >../actual &&
@@ -90,7 +82,7 @@ test_expect_success PODMAN 'the first git status in a new sandbox re-reads no mo
 		cd repo &&
 		GIT_OPTIONAL_LOCKS=0 GIT_TRACE2_PERF=$TRASH_DIRECTORY/host-perf git status >/dev/null &&
 		git sand new -d fresh &&
-		clone=$(sandbox_dir fresh) &&
+		clone=$(sandbox_field fresh clone) &&
 		test "$(stat -c %Y one.t)" = "$(stat -c %Y "$clone/one.t")" &&
 		git sand exec fresh sh -c "GIT_TRACE2_PERF=/tmp/perf git status >/dev/null && cat /tmp/perf" >../perf &&
 		git sand rm -f fresh
@@ -104,7 +96,7 @@ test_expect_success PODMAN 'a file written in the sandbox is not in the host tre
 		cd repo &&
 		git sand exec alpha sh -c "echo inside >inside.t" &&
 		test_path_is_missing inside.t &&
-		clone=$(sandbox_dir alpha) &&
+		clone=$(sandbox_field alpha clone) &&
 		test_path_is_file "$clone/inside.t"
 	)
 '
@@ -186,7 +178,7 @@ test_expect_success PODMAN 'ls shows a missing clone' '
 	(
 		cd repo &&
 		git sand new -d beta &&
-		clone=$(sandbox_dir beta) &&
+		clone=$(sandbox_field beta clone) &&
 		mv "$clone" "$clone.away" &&
 		git sand ls >../ls &&
 		mv "$clone.away" "$clone"
@@ -220,7 +212,7 @@ test_expect_success PODMAN 'rm leaves no container, directory, remote or row' '
 	(
 		cd repo &&
 		ctr=$(sandbox_field alpha container) &&
-		dir=$(dirname "$(sandbox_dir alpha)") &&
+		dir=$(dirname "$(sandbox_field alpha clone)") &&
 		git sand rm -f alpha beta &&
 		test_must_fail podman container exists "$ctr" &&
 		test_path_is_missing "$dir" &&

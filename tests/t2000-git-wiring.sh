@@ -3,16 +3,6 @@ test_description='fetch, status, diff, log, sync and sync-host bring sandbox wor
 . ./test-lib.sh
 test_require_podman
 
-in_sandbox () {
-	name=$1
-	shift
-	git sand exec "$name" sh -c "$*"
-}
-
-clone_of () {
-	git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "clone" && s == n { print $2 }'
-}
-
 # A checksum of every file in a directory tree: content, mode and mtime.
 tree_sum () {
 	(cd "$1" && find . -printf '%p %m %T@ %s %l\n' | sort &&
@@ -130,7 +120,7 @@ test_expect_success PODMAN 'diff compares the host branch with the sandbox branc
 '
 
 test_expect_success PODMAN 'diff -u adds uncommitted and untracked work, and leaves the clone as it was' '
-	clone=$(cd repo && clone_of alpha) &&
+	clone=$(cd repo && sandbox_field alpha clone) &&
 	tree_sum "$clone" >before &&
 	(cd repo && git sand diff -u alpha >../patch) &&
 	tree_sum "$clone" >after &&

@@ -12,10 +12,6 @@ test_require_podman
 marker="$TRASH_DIRECTORY/PWNED"
 secret_text="TOP-SECRET-HOST-DATA"
 
-clone_of () {
-	git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "clone" && s == n { print $2 }'
-}
-
 # Run the host-side commands on a sandbox; they may fail, but cleanly, and
 # nothing may run or leak.
 check_commands () {
@@ -56,7 +52,7 @@ test_expect_success PODMAN 'setup' '
 test_expect_success PODMAN 'program settings in the clone config' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		git config -f "$clone/.git/config" core.fsmonitor "$TRASH_DIRECTORY/evil" &&
 		git config -f "$clone/.git/config" core.hooksPath "$TRASH_DIRECTORY/evil-hooks" &&
 		git config -f "$clone/.git/config" uploadpack.packObjectsHook "$TRASH_DIRECTORY/evil" &&
@@ -78,7 +74,7 @@ test_expect_success PODMAN 'program settings in the clone config' '
 test_expect_success PODMAN '.git/config replaced by a link to a host file' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		mv "$clone/.git/config" "$clone/.git/config.real" &&
 		ln -s "$TRASH_DIRECTORY/host-config" "$clone/.git/config" &&
 		check_commands box &&
@@ -90,7 +86,7 @@ test_expect_success PODMAN '.git/config replaced by a link to a host file' '
 test_expect_success PODMAN '.git/objects replaced by a link to another host repository' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		secret_commit=$(git -C ../other rev-parse HEAD) &&
 		mv "$clone/.git/objects" "$clone/.git/objects.real" &&
 		ln -s "$TRASH_DIRECTORY/other/.git/objects" "$clone/.git/objects" &&
@@ -106,7 +102,7 @@ test_expect_success PODMAN '.git/objects replaced by a link to another host repo
 test_expect_success PODMAN 'alternates rewritten to point at another host repository' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		secret_commit=$(git -C ../other rev-parse HEAD) &&
 		cp "$clone/.git/objects/info/alternates" ../alternates.saved &&
 		echo "$TRASH_DIRECTORY/other/.git/objects" >>"$clone/.git/objects/info/alternates" &&
@@ -123,7 +119,7 @@ test_expect_success PODMAN 'alternates rewritten to point at another host reposi
 test_expect_success PODMAN 'refs with .. and other bad names are ignored' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		head=$(git -C "$clone" rev-parse HEAD) &&
 		cp "$clone/.git/packed-refs" ../packed.saved &&
 		printf "%s refs/heads/../../../../etc/passwd\\n%s refs/heads/a..b\\n%s refs/heads/ok\\n" \
@@ -141,7 +137,7 @@ test_expect_success PODMAN 'refs with .. and other bad names are ignored' '
 test_expect_success PODMAN 'a ref to a missing object is skipped with a warning' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		echo 0123456789012345678901234567890123456789 >"$clone/.git/refs/heads/ghost" &&
 		git sand fetch box 2>../err &&
 		test_must_fail git rev-parse --verify refs/remotes/sand/box/ghost &&
@@ -153,7 +149,7 @@ test_expect_success PODMAN 'a ref to a missing object is skipped with a warning'
 test_expect_success PODMAN 'a loose ref that is a link to a host file is not read' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		ln -s "$TRASH_DIRECTORY/secret" "$clone/.git/refs/heads/linked" &&
 		git sand fetch box 2>../err &&
 		test_must_fail git rev-parse --verify refs/remotes/sand/box/linked &&
@@ -165,7 +161,7 @@ test_expect_success PODMAN 'a loose ref that is a link to a host file is not rea
 test_expect_success PODMAN 'loose objects and fan-out directories that are links are not followed' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		secret_commit=$(git -C ../other rev-parse HEAD) &&
 		fan=$(echo "$secret_commit" | cut -c1-2) &&
 		rest=$(echo "$secret_commit" | cut -c3-) &&
@@ -187,7 +183,7 @@ test_expect_success PODMAN 'loose objects and fan-out directories that are links
 test_expect_success PODMAN 'a huge number of refs fails cleanly' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		head=$(git -C "$clone" rev-parse HEAD) &&
 		cp "$clone/.git/packed-refs" ../packed.saved &&
 		awk -v h="$head" "BEGIN { for (i = 0; i < 20000; i++) printf \"%s refs/heads/many/%d\\n\", h, i }" \
@@ -201,7 +197,7 @@ test_expect_success PODMAN 'a huge number of refs fails cleanly' '
 test_expect_success PODMAN 'a working-tree link to a host secret does not leak it' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		ln -s "$TRASH_DIRECTORY/secret" "$clone/leak" &&
 		git sand exec box sh -c "git add leak && git commit -q -m leak" &&
 		check_commands box &&
@@ -215,7 +211,7 @@ test_expect_success PODMAN 'a working-tree link to a host secret does not leak i
 test_expect_success PODMAN 'rm follows no link out of the clone' '
 	(
 		cd repo &&
-		clone=$(clone_of box) &&
+		clone=$(sandbox_field box clone) &&
 		ln -s "$TRASH_DIRECTORY/other" "$clone/dirlink" &&
 		ln -s "$TRASH_DIRECTORY/secret" "$clone/.git/objects/linked" &&
 		rm -rf "$clone/.git/objects/pack" &&

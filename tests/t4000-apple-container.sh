@@ -11,10 +11,6 @@ mkdir -p "$FAKE_CONTAINER_STATE"
 echo localhost/sandbox:1 >"$FAKE_CONTAINER_STATE/images"
 calls="$FAKE_CONTAINER_STATE/calls.log"
 
-field () {
-	git sand ls --porcelain | awk -v n="$1" -v k="$2" '$1 == "sandbox" { s = $2 } $1 == k && s == n { print $2 }'
-}
-
 test_expect_success 'setup' '
 	test_create_repo repo &&
 	git -C repo config sand.runtime container &&
@@ -27,9 +23,9 @@ test_expect_success 'new: image list, then create and start with the documented 
 		: >"$calls" &&
 		git sand new -d --cpus 2 --memory 1G box &&
 		cp "$calls" ../actual &&
-		id=$(field box id) &&
-		ctr=$(field box container) &&
-		clone=$(field box clone) &&
+		id=$(sandbox_field box id) &&
+		ctr=$(sandbox_field box container) &&
+		clone=$(sandbox_field box clone) &&
 		mirror=$(ls -d "$GIT_SAND_HOME"/mirrors/*.git) &&
 		cat >../expect <<-EOF &&
 		image list --format json
@@ -55,7 +51,7 @@ test_expect_success 'ls asks the CLI once, and reads its JSON' '
 test_expect_success 'exec: the documented flags, the status passed through' '
 	(
 		cd repo &&
-		ctr=$(field box container) &&
+		ctr=$(sandbox_field box container) &&
 		: >"$calls" &&
 		git sand exec box cat one.t >../out &&
 		test_expect_code 3 git sand exec box sh -c "exit 3" &&
@@ -77,7 +73,7 @@ test_expect_success 'exec: the documented flags, the status passed through' '
 test_expect_success 'shell opens the given shell with stdin kept open' '
 	(
 		cd repo &&
-		ctr=$(field box container) &&
+		ctr=$(sandbox_field box container) &&
 		: >"$calls" &&
 		echo "echo from-shell" | git sand shell -s sh box >../out &&
 		grep "^exec" "$calls" >../exec-calls &&
@@ -91,12 +87,12 @@ test_expect_success 'shell opens the given shell with stdin kept open' '
 test_expect_success 'stop and start' '
 	(
 		cd repo &&
-		ctr=$(field box container) &&
+		ctr=$(sandbox_field box container) &&
 		: >"$calls" &&
 		git sand stop box &&
-		test "$(field box status)" = stopped &&
+		test "$(sandbox_field box status)" = stopped &&
 		git sand start box &&
-		test "$(field box status)" = running &&
+		test "$(sandbox_field box status)" = running &&
 		grep -v "^list\\|^inspect" "$calls" >../actual &&
 		printf "stop --time 3 %s\\nstart %s\\n" "$ctr" "$ctr" >../expect
 	) &&
@@ -106,12 +102,12 @@ test_expect_success 'stop and start' '
 test_expect_success 'a container that vanished is recreated by start' '
 	(
 		cd repo &&
-		ctr=$(field box container) &&
+		ctr=$(sandbox_field box container) &&
 		rm -f "$FAKE_CONTAINER_STATE/containers/$ctr".* &&
-		test "$(field box status)" = "missing" &&
+		test "$(sandbox_field box status)" = "missing" &&
 		: >"$calls" &&
 		git sand start box &&
-		test "$(field box status)" = running &&
+		test "$(sandbox_field box status)" = running &&
 		grep -c "^create " "$calls" >../count
 	) &&
 	echo 1 >expect &&
@@ -121,7 +117,7 @@ test_expect_success 'a container that vanished is recreated by start' '
 test_expect_success 'rm: delete --force, and nothing left' '
 	(
 		cd repo &&
-		ctr=$(field box container) &&
+		ctr=$(sandbox_field box container) &&
 		: >"$calls" &&
 		git sand rm -f box &&
 		grep "^delete" "$calls" >../actual &&

@@ -3,12 +3,6 @@ test_description='agents, dotfiles, environment, profiles, ssh-agent and setup'
 . ./test-lib.sh
 test_require_podman
 
-in_box () {
-	name=$1
-	shift
-	git sand exec "$name" sh -c "$*"
-}
-
 test_expect_success PODMAN 'setup: a home with agent files, and secrets no agent needs' '
 	mkdir -p "$HOME/.claude/agents" "$HOME/.claude/cache" "$HOME/.codex" "$HOME/.ssh" "$HOME/.aws" &&
 	echo "{\"theme\":\"dark\"}" >"$HOME/.claude/settings.json" &&
@@ -35,8 +29,8 @@ test_expect_success PODMAN 'claude: exactly the documented files, and the projec
 	(
 		cd repo &&
 		git sand new -d --agent claude cl &&
-		in_box cl "cd /home/sand && find . -type f | sort" >../files &&
-		in_box cl "cat /home/sand/.claude.json" >../claude.json &&
+		in_sandbox cl "cd /home/sand && find . -type f | sort" >../files &&
+		in_sandbox cl "cat /home/sand/.claude.json" >../claude.json &&
 		git sand show cl >../show
 	) &&
 	cat >expect <<-\EOF &&
@@ -58,7 +52,7 @@ test_expect_success PODMAN 'codex gets its auth and config only' '
 	(
 		cd repo &&
 		git sand new -d --agent codex cx &&
-		in_box cx "cd /home/sand && find . -type f | sort" >../files
+		in_sandbox cx "cd /home/sand && find . -type f | sort" >../files
 	) &&
 	printf "./.codex/auth.json\\n./.gitconfig\\n" >expect &&
 	test_cmp expect files
@@ -116,8 +110,8 @@ test_expect_success PODMAN 'the carried .gitconfig is sanitised' '
 	(
 		cd repo &&
 		git sand new -d gc &&
-		in_box gc "cat /home/sand/.gitconfig" >../sanitized &&
-		in_box gc "git config --global user.name" >../name
+		in_sandbox gc "cat /home/sand/.gitconfig" >../sanitized &&
+		in_sandbox gc "git config --global user.name" >../name
 	) &&
 	echo "Host User" >expect &&
 	test_cmp expect name &&
@@ -144,12 +138,12 @@ test_expect_success PODMAN '--env values reach the container and nothing else' '
 	(
 		cd repo &&
 		git sand new -d --env API_TOKEN=hunter2-s3cr3t --env MODE=x envy &&
-		in_box envy "echo \$API_TOKEN \$MODE" >../out &&
+		in_sandbox envy "echo \$API_TOKEN \$MODE" >../out &&
 		git sand ls --json >../json &&
 		git sand ls --porcelain >../porcelain &&
 		git sand show envy >../show &&
 		git sand stop envy && git sand start envy &&
-		in_box envy "echo \$API_TOKEN" >>../out
+		in_sandbox envy "echo \$API_TOKEN" >>../out
 	) &&
 	printf "hunter2-s3cr3t x\\nhunter2-s3cr3t\\n" >expect &&
 	test_cmp expect out &&
@@ -198,7 +192,7 @@ test_expect_success PODMAN 'no ssh-agent unless asked for' '
 	(
 		cd repo &&
 		git sand new -d noagent &&
-		in_box noagent "test -z \"\$SSH_AUTH_SOCK\" && test ! -e /run/host-ssh-agent.sock"
+		in_sandbox noagent "test -z \"\$SSH_AUTH_SOCK\" && test ! -e /run/host-ssh-agent.sock"
 	)
 '
 
@@ -213,7 +207,7 @@ test_expect_success PODMAN,SSH_AGENT '--ssh-agent forwards the socket' '
 	(
 		cd repo &&
 		git sand new -d --ssh-agent withagent &&
-		in_box withagent "test -S /run/host-ssh-agent.sock && echo \$SSH_AUTH_SOCK" >../out
+		in_sandbox withagent "test -S /run/host-ssh-agent.sock && echo \$SSH_AUTH_SOCK" >../out
 	) &&
 	echo /run/host-ssh-agent.sock >expect &&
 	test_cmp expect out
@@ -225,7 +219,7 @@ test_expect_success PODMAN 'the setup command runs once, not on every start; its
 		git config sand.setup "echo ran >>/app/.setup-count" &&
 		git sand new -d su &&
 		git sand stop su && git sand start su &&
-		in_box su "wc -l <.setup-count" >../count &&
+		in_sandbox su "wc -l <.setup-count" >../count &&
 		git config sand.setup "exit 9" &&
 		git sand new -d sufail 2>../err &&
 		git config --unset sand.setup

@@ -266,6 +266,18 @@ test_require_podman () {
 	exit 0
 }
 
+# sandbox_field <name> <key>: a value from "git sand ls --porcelain".
+sandbox_field () {
+	git sand ls --porcelain | awk -v n="$1" -v k="$2" '$1 == "sandbox" { s = $2 } $1 == k && s == n { print $2 }'
+}
+
+# in_sandbox <name> <shell command>: run it in the sandbox's /app.
+in_sandbox () {
+	name=$1
+	shift
+	git sand exec "$name" sh -c "$*"
+}
+
 # A repository to make sandboxes from: "repo" with two commits.
 test_create_repo () {
 	git init -q "$1" &&
