@@ -75,6 +75,9 @@ LIB_OBJS = \
 	src/rt-oci.o \
 	src/sandbox.o \
 	src/settings.o \
+	src/ssh.o \
+	src/tar.o \
+	src/remote.o \
 	src/store.o \
 	src/strbuf.o
 

@@ -69,3 +69,23 @@ char **argv_vec(struct argv *a)
 	}
 	return a->v;
 }
+
+void sq_quote_argv(struct strbuf *out, const char *const *args)
+{
+	for (size_t i = 0; args[i]; i++) {
+		if (i)
+			strbuf_addch(out, ' ');
+		strbuf_addch(out, '\'');
+		for (const char *p = args[i]; *p; p++) {
+			if (*p == '\'' || *p == '!') {
+				/* Close the quote, add it escaped, reopen. */
+				strbuf_addstr(out, "'\\");
+				strbuf_addch(out, *p);
+				strbuf_addch(out, '\'');
+			} else {
+				strbuf_addch(out, *p);
+			}
+		}
+		strbuf_addch(out, '\'');
+	}
+}

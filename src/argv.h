@@ -26,4 +26,13 @@ void argv_clear(struct argv *a);
 /* argv->v for passing to execvp: never NULL, always NULL-terminated. */
 char **argv_vec(struct argv *a);
 
+/*
+ * Quote an argument vector for a POSIX shell, as the one way a command
+ * line is made for a shell we do not control (the login shell of a remote
+ * host): each argument in single quotes, a quote inside as '\'', a '!' as
+ * \! (for csh), separated by spaces. Appends to out.
+ */
+struct strbuf;
+void sq_quote_argv(struct strbuf *out, const char *const *args);
+
 #endif

@@ -793,7 +793,7 @@ int clone_workspace(const struct clone_opts *o)
 		error_errno("cannot create '%s'", o->dest);
 		goto done;
 	}
-	if (copy_tree(o->worktree, o->dest, o->progress, 1) < 0)
+	if (!o->no_worktree && copy_tree(o->worktree, o->dest, o->progress, 1) < 0)
 		goto done;
 
 	path_join(&git, o->dest, ".git");

@@ -37,6 +37,11 @@ struct clone_opts {
 	const char *branch;	/* create and check out this branch, or NULL */
 	const char *sandbox_id;	/* recorded as sand.sandbox in the clone's config */
 	int progress;		/* show progress on stderr */
+	/*
+	 * Make only the .git: the working tree is made elsewhere (on another
+	 * host, where mirror is the path of the mirror there).
+	 */
+	int no_worktree;
 };
 
 /*

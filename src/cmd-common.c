@@ -5,7 +5,10 @@
 #include "clone.h"
 #include "cmd.h"
 #include "lifecycle.h"
+#include "fetch.h"
 #include "msg.h"
+#include "remote.h"
+#include "ssh.h"
 
 void usage_with_options(const char *const *usage, const struct option *opts)
 {
@@ -118,24 +121,113 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 	strbuf_release(&why);
 }
 
+void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	memset(o, 0, sizeof(*o));
+	if (config_get_path(ctx->r.config, "sand.identityFile", &v) > 0)
+		o->identity_file = strbuf_detach(&v, NULL);
+	strbuf_reset(&v);
+	if (config_get_path(ctx->r.config, "sand.knownHostsFile", &v) > 0)
+		o->known_hosts = strbuf_detach(&v, NULL);
+	strbuf_release(&v);
+}
+
+int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
+	      struct sandbox_refs *refs, int *changed)
+{
+	struct ssh_opts so;
+	int ret;
+
+	ctx_ssh_opts(ctx, &so);
+	fo->ssh = &so;
+	ret = sandbox_fetch(ctx->r.repo, ctx->root.buf, sb, fo, refs, changed);
+	fo->ssh = NULL;
+	ssh_opts_clear(&so);
+	return ret;
+}
+
+int ctx_ssh_connect(struct cmd_ctx *ctx, const char *host, int accept_new,
+		    struct ssh_conn **out)
+{
+	struct ssh_opts o;
+	int ret;
+
+	ctx_ssh_opts(ctx, &o);
+	o.accept_new = accept_new;
+	ret = ssh_connect(out, host, &o);
+	ssh_opts_clear(&o);
+	return ret;
+}
+
+int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sandbox *sb)
+{
+	struct ssh_conn *conn = NULL;
+
+	if (!sb->host)
+		return runtime_select(rt, sb->runtime);
+	memset(rt, 0, sizeof(*rt));
+	if (ctx_ssh_connect(ctx, sb->host, 0, &conn) < 0)
+		return error("cannot reach '%s', the host of sandbox '%s'", sb->host, sb->name);
+	if (runtime_select_remote(rt, sb->runtime, conn) < 0) {
+		runtime_clear(rt);
+		return -1;
+	}
+	return 0;
+}
+
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt)
 {
 	ctx_lookup(ctx, name, sb);
 	if (strcmp(sb->state, "ready"))
 		die("sandbox '%s' is %s, not ready", name, sb->state);
-	ctx_runtime(rt, sb->runtime);
+	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
+		exit(EXIT_FATAL);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
 		die("cannot start sandbox '%s'", name);
 }
 
-int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb)
+int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt)
 {
 	struct strbuf mirror = STRBUF_INIT;
 	int ret;
 
 	sandbox_mirror_path(sb, ctx->root.buf, &mirror);
-	ret = mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf);
+	if (sb->host)
+		ret = remote_mirror_push(rt->ssh, ctx->r.repo, mirror.buf, ctx->root.buf);
+	else
+		ret = mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf);
 	strbuf_release(&mirror);
 	return ret;
+}
+
+int ctx_refresh_mirrors(struct cmd_ctx *ctx, const struct sandbox *list, size_t nr)
+{
+	int failed = 0, local_done = 0;
+
+	for (size_t i = 0; i < nr; i++) {
+		struct runtime rt;
+		int seen = 0;
+
+		if (!list[i].host) {
+			if (!local_done && ctx_refresh_mirror(ctx, &list[i], NULL) < 0)
+				failed++;
+			local_done = 1;
+			continue;
+		}
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = list[j].host && !strcmp(list[j].host, list[i].host);
+		if (seen)
+			continue;
+		if (ctx_sandbox_runtime(ctx, &rt, &list[i]) < 0) {
+			failed++;
+			continue;
+		}
+		if (ctx_refresh_mirror(ctx, &list[i], &rt) < 0)
+			failed++;
+		runtime_clear(&rt);
+	}
+	return failed ? -1 : 0;
 }

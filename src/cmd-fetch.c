@@ -38,7 +38,7 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 			failed++;
 			continue;
 		}
-		if (sandbox_fetch(ctx->r.repo, ctx->root.buf, &list[i], &fo, NULL, &changed) < 0)
+		if (ctx_fetch(ctx, &list[i], &fo, NULL, &changed) < 0)
 			failed++;
 	}
 	store_free_list(list, nr);
@@ -60,7 +60,7 @@ int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(sync_host_usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
 	/* Sandboxes of one repository share its mirror: refresh it once. */
-	if (nr && ctx_refresh_mirror(ctx, &list[0]) < 0)
+	if (ctx_refresh_mirrors(ctx, list, nr) < 0)
 		failed++;
 	store_free_list(list, nr);
 	return failed ? 1 : 0;

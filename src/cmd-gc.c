@@ -55,7 +55,7 @@ static void destroy(struct gc *gc, struct sandbox *sb, const char *why)
 	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
 	if (gc->dry_run)
 		return;
-	if (runtime_select(&rt, sb->runtime) < 0) {
+	if (ctx_sandbox_runtime(gc->ctx, &rt, sb) < 0) {
 		gc->failed++;
 		return;
 	}
@@ -107,7 +107,7 @@ static void gc_rows(struct gc *gc, int all)
 		if (strcmp(sb->state, "ready"))
 			destroy(gc, sb, strcmp(sb->state, "creating") ?
 				"left half-removed" : "left half-made");
-		else if (access(clone.buf, F_OK) < 0)
+		else if (!sb->host && access(clone.buf, F_OK) < 0)
 			destroy(gc, sb, "its clone is gone");
 		else if (sb->opts.orphaned && !gc->dry_run && offer_removal(sb))
 			destroy(gc, sb, "its branch was deleted");

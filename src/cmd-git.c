@@ -268,7 +268,7 @@ static void fetch_quietly(struct cmd_ctx *ctx, struct sandbox *sb, struct sandbo
 	struct fetch_opts fo = { .quiet = 1 };
 	int changed;
 
-	if (sandbox_fetch(ctx->r.repo, ctx->root.buf, sb, &fo, refs, &changed) < 0)
+	if (ctx_fetch(ctx, sb, &fo, refs, &changed) < 0)
 		die("cannot fetch from sandbox '%s'", sb->name);
 }
 
@@ -326,7 +326,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_clear(&sb);
 		ctx_prepare_running(ctx, name, &sb, &rt);
 		/* The host commit must be where the sandbox can read it. */
-		if (ctx_refresh_mirror(ctx, &sb) < 0)
+		if (ctx_refresh_mirror(ctx, &sb, &rt) < 0)
 			die("cannot refresh the mirror");
 		argv_pushl(&args, "sh", "-c", uncommitted_script, "sh", NULL);
 		argv_push(&args, color ? "--color=always" : "--no-color");
@@ -416,7 +416,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	ctx_lookup(ctx, argv[0], &sb);
 	if (strcmp(sb.state, "ready"))
 		die("sandbox '%s' is %s, not ready", sb.name, sb.state);
-	if (sandbox_fetch(ctx->r.repo, ctx->root.buf, &sb, &fo, &refs, &changed) < 0)
+	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0)
 		die("cannot fetch from sandbox '%s'", sb.name);
 
 	if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&

@@ -20,26 +20,43 @@ struct row {
 	char *clone;
 };
 
-/* Ask each runtime in use once for all of git-sand's containers. */
+/*
+ * Ask each runtime in use, on each host, once for all of git-sand's
+ * containers there.
+ */
 struct runtime_view {
 	const char *name;
-	int ok;
+	const char *host;	/* NULL: this machine */
+	struct sandbox *first;	/* one of its sandboxes, to connect with */
+	int ok, unreachable;
 	struct container_info *list;
 	size_t nr;
 };
 
+static int same_host(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static struct runtime_view *view_of(struct sandbox *sb, struct runtime_view *views, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(views[i].name, sb->runtime) && same_host(views[i].host, sb->host))
+			return &views[i];
+	return NULL;
+}
+
 static const char *row_status(struct sandbox *sb, struct runtime_view *views, size_t nviews,
 			      const char *clone)
 {
-	struct runtime_view *v = NULL;
+	struct runtime_view *v = view_of(sb, views, nviews);
 
 	if (strcmp(sb->state, "ready"))
 		return sb->state;
-	if (access(clone, F_OK) < 0)
+	if (v && v->unreachable)
+		return "unreachable";
+	if (!sb->host && access(clone, F_OK) < 0)
 		return "missing clone";
-	for (size_t i = 0; i < nviews; i++)
-		if (!strcmp(views[i].name, sb->runtime))
-			v = &views[i];
 	if (!v || !v->ok)
 		return "unknown";
 	for (size_t i = 0; i < v->nr; i++) {
@@ -85,6 +102,8 @@ static void print_porcelain(struct row *rows, size_t nr, int nul)
 		if (sb->container)
 			printf("container %s%c", sb->container, eol);
 		printf("clone %s%c", rows[i].clone, eol);
+		if (sb->host)
+			printf("host %s%c", sb->host, eol);
 		printf("created %lld%c", (long long)sb->created, eol);
 		if (sb->opts.host_branch)
 			printf("branch %s%c", sb->opts.host_branch, eol);
@@ -141,6 +160,10 @@ static void print_json(struct row *rows, size_t nr)
 		else
 			cJSON_AddNullToObject(o, "container");
 		cJSON_AddStringToObject(o, "clone", rows[i].clone);
+		if (sb->host)
+			cJSON_AddStringToObject(o, "host", sb->host);
+		else
+			cJSON_AddNullToObject(o, "host");
 		cJSON_AddNumberToObject(o, "created", (double)sb->created);
 		if (sb->opts.host_branch)
 			cJSON_AddStringToObject(o, "branch", sb->opts.host_branch);
@@ -159,7 +182,7 @@ static void print_json(struct row *rows, size_t nr)
 
 static void print_table(struct row *rows, size_t nr, int all, int lng)
 {
-	size_t wname = 4, wstatus = 6, wimage = 5;
+	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0;
 	struct strbuf age = STRBUF_INIT;
 
 	for (size_t i = 0; i < nr; i++)
@@ -171,7 +194,12 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		wname = n > wname ? n : wname;
 		wstatus = s > wstatus ? s : wstatus;
 		wimage = m > wimage ? m : wimage;
+		if (rows[i].sb->host && strlen(rows[i].sb->host) > whost)
+			whost = strlen(rows[i].sb->host);
 	}
+	/* A HOST column only when some sandbox is on another machine. */
+	if (whost && whost < 4)
+		whost = 4;
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = rows[i].sb;
 
@@ -183,12 +211,16 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 			fputs(":\n", stdout);
 		}
 		if (!i || new_group)
-			printf("%-*s  %-*s  %-*s  %s%s\n", (int)wname, "NAME", (int)wstatus, "STATUS",
-			       (int)wimage, "IMAGE", "AGE", lng ? "  CLONE" : "");
+			printf("%-*s  %-*s  %-*s  %s%s%-*s%s\n", (int)wname, "NAME", (int)wstatus,
+			       "STATUS", (int)wimage, "IMAGE", whost ? "AGE  " : "AGE",
+			       whost ? "  " : "", (int)whost, whost ? "HOST" : "",
+			       lng ? "  CLONE" : "");
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
 		printf("%-*s  %-*s  %-*s  %s", (int)wname, sb->name, (int)wstatus,
-		       rows[i].display, (int)wimage, sb->image, age.buf);
+		       rows[i].display, (int)wimage, sb->image, whost ? "" : age.buf);
+		if (whost)
+			printf("%-5s  %-*s", age.buf, (int)whost, sb->host ? sb->host : "-");
 		if (lng) {
 			fputs("  ", stdout);
 			print_path(rows[i].clone);
@@ -210,9 +242,10 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_END(),
 	};
 	struct sandbox *list = NULL;
-	struct runtime_view views[3] = { { "podman" }, { "docker" }, { "container" } };
+	struct runtime_view *views;
 	struct row *rows;
-	size_t nr;
+	size_t nr, nviews = 0;
+	int ret = 0;
 
 	argc = parse_options_or_usage(argc, argv, options, ls_usage, 0);
 	if (argc)
@@ -226,16 +259,28 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
 		die("cannot list sandboxes");
 
-	for (size_t v = 0; v < ARRAY_SIZE(views); v++) {
+	views = xcalloc(nr ? nr : 1, sizeof(*views));
+	for (size_t i = 0; i < nr; i++) {
+		if (view_of(&list[i], views, nviews))
+			continue;
+		views[nviews].name = list[i].runtime;
+		views[nviews].host = list[i].host;
+		views[nviews].first = &list[i];
+		nviews++;
+	}
+	for (size_t v = 0; v < nviews; v++) {
 		struct runtime rt;
-		int used = 0;
 
-		for (size_t i = 0; i < nr && !used; i++)
-			used = !strcmp(list[i].runtime, views[v].name);
-		if (!used)
+		if (ctx_sandbox_runtime(ctx, &rt, views[v].first) < 0) {
+			/* Said once for the host; then once per sandbox there. */
+			views[v].unreachable = views[v].host != NULL;
+			for (size_t i = 0; views[v].unreachable && i < nr; i++)
+				if (view_of(&list[i], views, nviews) == &views[v] && &list[i] != views[v].first)
+					error("cannot reach '%s', the host of sandbox '%s'",
+					      list[i].host, list[i].name);
+			ret = views[v].unreachable ? 1 : ret;
 			continue;
-		if (runtime_select(&rt, views[v].name) < 0)
-			continue;
+		}
 		views[v].ok = rt.ops->list(&rt, LABEL_ID, &views[v].list, &views[v].nr) == 0;
 		runtime_clear(&rt);
 	}
@@ -247,7 +292,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_clone_path(&list[i], &clone);
 		rows[i].sb = &list[i];
 		rows[i].clone = strbuf_detach(&clone, NULL);
-		rows[i].status = row_status(&list[i], views, ARRAY_SIZE(views), rows[i].clone);
+		rows[i].status = row_status(&list[i], views, nviews, rows[i].clone);
 		if (list[i].opts.orphaned) {
 			/* People see it in the status; scripts get the orphaned flag. */
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
@@ -265,8 +310,9 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		free(rows[i].display);
 	}
 	free(rows);
-	for (size_t v = 0; v < ARRAY_SIZE(views); v++)
+	for (size_t v = 0; v < nviews; v++)
 		container_info_list_free(views[v].list, views[v].nr);
+	free(views);
 	store_free_list(list, nr);
-	return 0;
+	return ret;
 }

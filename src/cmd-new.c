@@ -12,14 +12,16 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "remote.h"
 #include "settings.h"
+#include "ssh.h"
 
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
 	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
-	"                    [--[no-]ssh-agent]"
+	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -72,7 +74,8 @@ static void check_env_file(const char *path, struct string_list *out)
 	free(abs);
 }
 
-static void check_mount(const char *spec)
+/* On another host, the source is a path there: only its form is checked. */
+static void check_mount(const char *spec, int remote)
 {
 	struct mount_spec m;
 	struct strbuf why = STRBUF_INIT;
@@ -80,7 +83,7 @@ static void check_mount(const char *spec)
 
 	if (mount_spec_parse(spec, &m, &why) < 0)
 		die("invalid mount '%s': %s", spec, why.buf);
-	if (stat(m.src, &st) < 0)
+	if (!remote && stat(m.src, &st) < 0)
 		die_errno("invalid mount '%s': cannot use '%s'", spec, m.src);
 	mount_spec_clear(&m);
 	strbuf_release(&why);
@@ -181,11 +184,85 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
 	strbuf_release(&out);
 }
 
+/*
+ * On another host, the env files (--env-file) are copied with the
+ * sandbox (into env.d/), and its record names the copies there.
+ */
+static int remote_env_files(struct sandbox *sb)
+{
+	struct strbuf work = STRBUF_INIT, dst = STRBUF_INIT;
+	int ret = 0;
+
+	sandbox_work_dir(sb, &work);
+	for (size_t i = 0; !ret && i < sb->opts.env_files.nr; i++) {
+		strbuf_reset(&dst);
+		strbuf_addf(&dst, "%s/env.d", sb->dir);
+		if (mkdir_p(dst.buf, 0700) < 0) {
+			ret = error_errno("cannot create '%s'", dst.buf);
+			break;
+		}
+		strbuf_addf(&dst, "/%zu", i);
+		if (copy_file(sb->opts.env_files.items[i], dst.buf, COPY_FOLLOW) < 0) {
+			ret = -1;
+			break;
+		}
+		free(sb->opts.env_files.items[i]);
+		sb->opts.env_files.items[i] = xstrfmt("%s/env.d/%zu", work.buf, i);
+	}
+	strbuf_release(&work);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * Send what was made here (the .git, the home, env files) and the changed
+ * files of the working tree to the sandbox's directory on its host; then
+ * nothing of it (secrets included) stays here.
+ */
+static int send_workspace(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb)
+{
+	static const char *const parts[] = { "app", "home", "env", "env.d" };
+	struct remote_workspace w = { 0 };
+	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT, p = STRBUF_INIT;
+	int ret;
+
+	sandbox_work_dir(sb, &work);
+	/* Only the parts: the directory also holds logs that stay here. */
+	strbuf_addf(&staging, "%s/send", sb->dir);
+	ret = mkdir(staging.buf, 0700) < 0 ? error_errno("cannot create '%s'", staging.buf) : 0;
+	for (size_t i = 0; !ret && i < ARRAY_SIZE(parts); i++) {
+		strbuf_reset(&p);
+		strbuf_addf(&p, "%s/%s", sb->dir, parts[i]);
+		if (!access(p.buf, F_OK)) {
+			struct strbuf to = STRBUF_INIT;
+
+			strbuf_addf(&to, "%s/%s", staging.buf, parts[i]);
+			if (rename(p.buf, to.buf) < 0)
+				ret = error_errno("cannot move '%s'", p.buf);
+			strbuf_release(&to);
+		}
+	}
+	w.repo = ctx->r.repo;
+	w.worktree = ctx->r.worktree;
+	w.staging = staging.buf;
+	w.dest = work.buf;
+	w.progress = isatty(2);
+	if (!ret)
+		ret = remote_workspace_send(rt->ssh, &w);
+	if (remove_tree(staging.buf) < 0 && !ret)
+		ret = -1;
+	strbuf_release(&work);
+	strbuf_release(&staging);
+	strbuf_release(&p);
+	return ret;
+}
+
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	int detach = 0, rm = 0, branch = 0, ssh_agent = -1, ret;
+	int detach = 0, rm = 0, branch = 0, ssh_agent = -1, accept_new = 0, ret;
 	const char *image = NULL, *shell = NULL, *runtime = NULL, *agent_opt = NULL;
 	const char *cpus = NULL, *memory = NULL, *network = NULL, *profile = NULL;
+	const char *host_opt = NULL;
 	struct string_list mounts_opt = STRING_LIST_INIT, env_files_opt = STRING_LIST_INIT;
 	struct string_list mounts = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
 	struct string_list env = STRING_LIST_INIT, dotfiles = STRING_LIST_INIT;
@@ -210,6 +287,10 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 			 "read environment variables from a file (sand.envFile)"),
 		OPT_LIST(0, "env", &env, "key=value", "set an environment variable (never stored)"),
 		OPT_SET_INT(0, "ssh-agent", &ssh_agent, "forward your ssh-agent (sand.sshAgent)", 1),
+		OPT_STRING(0, "host", &host_opt, "ssh-url",
+			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
+		OPT_BOOL(0, "accept-new-host-key", &accept_new,
+			 "trust and record the host's key if it is not known yet"),
 		OPT_END(),
 	};
 	struct sandbox sb = { 0 };
@@ -218,7 +299,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
 	struct strbuf why = STRBUF_INIT;
 	struct clone_opts co = { 0 };
-	char *rt_name;
+	char *rt_name, *host = NULL, *remote_root = NULL;
 
 	argc = parse_options_or_usage(argc, argv, options, new_usage, 0);
 	if (settings_init(&set, ctx->r.config, profile) < 0)
@@ -250,12 +331,40 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("invalid sandbox name '%s': %s", argv[0], why.buf);
 	if (branch && argc == 1)
 		check_host_branch(ctx, argv[0]);
+	host = settings_get(&set, "host", host_opt, NULL);
+	if (host && !*host) {
+		free(host); /* sand.host = "": here */
+		host = NULL;
+	}
+	if (host) {
+		struct ssh_target t;
+
+		if (ssh_url_parse(host, &t, &why) < 0)
+			die("invalid host '%s': %s", host, why.buf);
+		ssh_target_clear(&t);
+		if (ssh_agent > 0)
+			die("options '--ssh-agent' and '--host' cannot be used together");
+	}
 	for (size_t i = 0; i < mounts.nr; i++)
-		check_mount(mounts.items[i]);
+		check_mount(mounts.items[i], host != NULL);
 
 	/* Everything the user gave is checked before anything is made. */
 	rt_name = settings_get(&set, "runtime", runtime, NULL);
-	ctx_runtime(&rt, rt_name);
+	if (host) {
+		struct ssh_conn *conn;
+		char *root = settings_get(&set, "remoteRoot", NULL, NULL);
+
+		if (ctx_ssh_connect(ctx, host, accept_new, &conn) < 0)
+			die("cannot connect to '%s'", host);
+		if (runtime_select_remote(&rt, rt_name, conn) < 0)
+			exit(EXIT_FATAL);
+		if (remote_root_resolve(rt.ssh, root, &path) < 0)
+			exit(EXIT_FATAL);
+		remote_root = strbuf_detach(&path, NULL);
+		free(root);
+	} else {
+		ctx_runtime(&rt, rt_name);
+	}
 	free(rt_name);
 
 	sb.image = settings_get(&set, "image", image, NULL);
@@ -317,6 +426,9 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	sb.dir = strbuf_detach(&path, NULL);
 	sb.runtime = xstrdup(rt.ops->name);
 	sb.state = xstrdup("creating");
+	sb.host = host;
+	sb.remote_root = remote_root;
+	host = remote_root = NULL;
 
 	/*
 	 * The row comes first: from here on, whatever exists is known, and a
@@ -347,13 +459,28 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 			die("cannot create sandbox '%s'", sb.name);
 	}
 
-	sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
-	if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0)
+	if (sb.host && remote_env_files(&sb) < 0)
 		die("cannot create sandbox '%s'", sb.name);
+
+	sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
+	if (sb.host) {
+		if (isatty(2))
+			fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb.host);
+		if (remote_mirror_push(rt.ssh, ctx->r.repo, mirror.buf, sb.dir) < 0)
+			die("cannot create sandbox '%s'", sb.name);
+	} else if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0) {
+		die("cannot create sandbox '%s'", sb.name);
+	}
 	if (cleanup_signalled())
 		die("interrupted");
 
-	sandbox_clone_path(&sb, &path);
+	/* On another host: the .git is made here, then sent with the files. */
+	strbuf_reset(&path);
+	if (sb.host)
+		strbuf_addf(&path, "%s/app", sb.dir);
+	else
+		sandbox_clone_path(&sb, &path);
+	co.no_worktree = sb.host != NULL;
 	co.host = ctx->r.repo;
 	co.worktree = ctx->r.worktree;
 	co.gitdir = ctx->r.gitdir;
@@ -365,6 +492,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.sandbox_id = sb.id;
 	co.progress = isatty(2);
 	if (clone_workspace(&co) < 0)
+		die("cannot create sandbox '%s'", sb.name);
+	if (sb.host && send_workspace(ctx, &rt, &sb) < 0)
 		die("cannot create sandbox '%s'", sb.name);
 
 	if (sandbox_create_container(&rt, ctx->root.buf, &sb) < 0 ||
@@ -413,6 +542,8 @@ done:
 	settings_clear(&set);
 	free(agent_name);
 	free(setup);
+	free(host);
+	free(remote_root);
 	strbuf_release(&path);
 	strbuf_release(&mirror);
 	strbuf_release(&why);

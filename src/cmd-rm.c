@@ -56,7 +56,7 @@ int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx)
 
 		if (ask && !confirm(sb->name))
 			continue;
-		if (runtime_select(&rt, sb->runtime) < 0) {
+		if (ctx_sandbox_runtime(ctx, &rt, sb) < 0) {
 			failed++;
 			continue;
 		}

@@ -28,7 +28,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		usage_with_options(usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
 	/* So that git pull inside sees the host's latest commits. */
-	if (start && nr && ctx_refresh_mirror(ctx, &list[0]) < 0)
+	if (start && ctx_refresh_mirrors(ctx, list, nr) < 0)
 		failed++;
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
@@ -41,7 +41,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 			failed++;
 			continue;
 		}
-		if (runtime_select(&rt, sb->runtime) < 0) {
+		if (ctx_sandbox_runtime(ctx, &rt, sb) < 0) {
 			failed++;
 			continue;
 		}

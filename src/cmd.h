@@ -78,9 +78,31 @@ void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *
 			 struct runtime *rt);
 /*
  * Refresh the mirror a sandbox of this repository reads from (one per
- * repository), so that git pull inside sees the host's commits.
+ * repository, here or on the sandbox's host, reached through rt), so
+ * that git pull inside sees the host's commits.
  */
-int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb);
+int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt);
+/* The same for a list: each mirror once (here, and on each host). */
+int ctx_refresh_mirrors(struct cmd_ctx *ctx, const struct sandbox *list, size_t nr);
+/*
+ * Connect to a sandbox host (sand.identityFile, sand.knownHostsFile).
+ * 0, or -1 with a message.
+ */
+struct ssh_conn;
+struct ssh_opts;
+struct fetch_opts;
+struct sandbox_refs;
+/* sandbox_fetch, with what it needs to reach a sandbox on another host. */
+int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
+	      struct sandbox_refs *refs, int *changed);
+void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o);
+int ctx_ssh_connect(struct cmd_ctx *ctx, const char *host, int accept_new,
+		    struct ssh_conn **out);
+/*
+ * The runtime of a sandbox, where it runs: here, or on its host over SSH.
+ * 0, or -1 with a message (the host cannot be reached...).
+ */
+int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sandbox *sb);
 /* The runtime a sandbox was made with, or die naming what is missing. */
 void ctx_runtime(struct runtime *rt, const char *name);
 /* A config value for a sand.* key, or NULL. The result is owned by the caller. */

@@ -15,6 +15,9 @@
 /* Not in every macOS SDK. */
 #define strchrnul sand_strchrnul
 char *sand_strchrnul(const char *s, int c);
+/* write(2) all of buf, retrying after EINTR and short writes; 0 or -1. */
+int write_in_full(int fd, const void *buf, size_t len);
+
 #endif
 
 /* pipe2(fds, O_CLOEXEC): a pipe whose ends do not leak into children. */
@@ -22,5 +25,8 @@ int pipe_cloexec(int fds[2]);
 
 /* Fill buf with len random bytes from the kernel; 0 or -1 (errno). */
 int random_bytes(void *buf, size_t len);
+
+/* write(2) all of buf, retrying after EINTR and short writes; 0 or -1. */
+int write_in_full(int fd, const void *buf, size_t len);
 
 #endif

@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "odb-safe.h"
 #include "path.h"
+#include "ssh.h"
 
 #define MAX_LOOSE_REF 4096
 #define MAX_REF_DEPTH 32
@@ -515,6 +516,101 @@ static int fetched(const struct update *u, size_t nr, const char *branch)
 	return 0;
 }
 
+/*
+ * A sandbox on another host: its refs as upload-pack there advertises
+ * them (validated as those read from a clone here are), and their objects
+ * downloaded into repo by libgit2's SSH transport, which checks the host
+ * key and logs in as ssh_connect does. Nothing runs here.
+ */
+static int download_remote(git_repository *repo, const struct sandbox *sb,
+			   const struct fetch_opts *o, struct sandbox_refs *refs, struct strbuf *url)
+{
+	struct ssh_git_auth auth = { .o = o->ssh };
+	struct strbuf why = STRBUF_INIT, clone = STRBUF_INIT;
+	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
+	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
+	char *specs[] = { "refs/heads/*:refs/heads/*", "HEAD" };
+	git_strarray refspecs = { specs, 2 };
+	const git_remote_head **heads;
+	git_remote *remote = NULL;
+	size_t n, invalid = 0;
+	int ret = -1;
+
+	if (ssh_url_parse(sb->host, &auth.t, &why) < 0) {
+		error("sandbox '%s' has an invalid host '%s': %s", sb->name, sb->host, why.buf);
+		goto done;
+	}
+	strbuf_reset(&why);
+	strbuf_addf(&why, "%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
+	if (ssh_config_apply(&auth.t, why.buf) < 0)
+		goto done;
+	sandbox_clone_path(sb, &clone);
+	strbuf_reset(url);
+	ssh_target_url(&auth.t, 1, url);
+	strbuf_addbuf(url, &clone);
+
+	cb.credentials = (git_credential_acquire_cb)ssh_git_credentials;
+	cb.certificate_check = (git_transport_certificate_check_cb)ssh_git_certificate;
+	cb.payload = &auth;
+	fo.callbacks = cb;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	if (git_remote_create_anonymous(&remote, repo, url->buf) < 0 ||
+	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
+	    git_remote_ls(&heads, &n, remote) < 0)
+		goto lg2_failed;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+
+		if (!strcmp(name, "HEAD")) {
+			const char *b;
+
+			git_oid_cpy(&refs->head, &heads[i]->oid);
+			refs->head_valid = !git_oid_is_zero(&heads[i]->oid);
+			if (heads[i]->symref_target &&
+			    skip_prefix(heads[i]->symref_target, "refs/heads/", &b) &&
+			    valid_branch_ref(heads[i]->symref_target))
+				refs->head_branch = xstrdup(b);
+			continue;
+		}
+		if (!starts_with(name, "refs/heads/"))
+			continue;
+		if (!valid_branch_ref(name)) {
+			invalid++;
+			continue;
+		}
+		if (refs->nr >= SANDBOX_MAX_REFS) {
+			error("the sandbox has more than %d branches", SANDBOX_MAX_REFS);
+			goto done;
+		}
+		ALLOC_GROW(refs->v, refs->nr + 1, refs->alloc);
+		refs->v[refs->nr].name = xstrdup(name);
+		git_oid_cpy(&refs->v[refs->nr].oid, &heads[i]->oid);
+		refs->nr++;
+	}
+	if (invalid)
+		warning("sandbox '%s': %zu branches with invalid names were skipped", sb->name,
+			invalid);
+	/* A HEAD on a branch is fetched with the branch. */
+	if (refs->head_branch || !refs->head_valid)
+		refspecs.count = 1;
+	if (git_remote_download(remote, &refspecs, &fo) < 0)
+		goto lg2_failed;
+	ret = 0;
+	goto done;
+lg2_failed:
+	error_lg2("cannot fetch from sandbox '%s' on '%s'", sb->name, sb->host);
+done:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	ssh_target_clear(&auth.t);
+	strbuf_release(&why);
+	strbuf_release(&clone);
+	return ret;
+}
+
 int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *sb,
 		  const struct fetch_opts *o, struct sandbox_refs *refs_out, int *changed)
 {
@@ -532,7 +628,7 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 
 	*changed = 0;
 	sandbox_clone_path(sb, &clone);
-	if (sandbox_refs_read(clone.buf, &refs) < 0)
+	if (!sb->host && sandbox_refs_read(clone.buf, &refs) < 0)
 		goto done;
 
 	/*
@@ -544,6 +640,16 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 	    git_repository_odb(&odb, repo) < 0) {
 		error_lg2("cannot open the repository");
 		goto done;
+	}
+	if (sb->host) {
+		if (!o->ssh) {
+			error("sandbox '%s' is on '%s': no way to reach it", sb->name, sb->host);
+			goto done;
+		}
+		/* The URL stands for the clone in what is printed. */
+		if (download_remote(repo, sb, o, &refs, &clone) < 0)
+			goto done;
+		goto tips;
 	}
 
 	/*
@@ -586,6 +692,7 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 	if (!access(mirror.buf, F_OK) && add_object_dir(odb, mirror.buf) < 0)
 		goto done;
 
+tips:
 	/* The tips to fetch: every branch, and HEAD when it is detached. */
 	updates = xcalloc(refs.nr + 1, sizeof(*updates));
 	for (size_t i = 0; i <= refs.nr; i++) {
@@ -617,6 +724,8 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 		nr_updates++;
 	}
 
+	if (sb->host)
+		goto update; /* the objects are here already */
 	if (git_revwalk_new(&walk, repo) < 0)
 		goto lg2_failed;
 	for (size_t i = 0; i < nr_updates; i++)
@@ -634,6 +743,7 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 			goto lg2_failed;
 	}
 
+update:
 	for (size_t i = 0; i < nr_updates; i++)
 		if (update_ref(repo, sb->name, &updates[i], clone.buf, &header, o->quiet,
 			       changed) < 0)

@@ -41,9 +41,12 @@ void sandbox_refs_clear(struct sandbox_refs *r);
 int sandbox_refs_parse_packed(const char *text, struct sandbox_refs *out, size_t *invalid);
 const struct sandbox_ref *sandbox_refs_find(const struct sandbox_refs *r, const char *branch);
 
+struct ssh_opts;
 struct fetch_opts {
 	int prune;
 	int quiet;
+	/* For a sandbox on another host: how to reach it (libgit2's SSH). */
+	const struct ssh_opts *ssh;
 };
 
 /*

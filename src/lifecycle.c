@@ -13,12 +13,14 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "remote.h"
+#include "ssh.h"
 
 #define ORIGIN_RO "/run/git-origin-ro"
 
 void sandbox_mirror_path(const struct sandbox *sb, const char *root, struct strbuf *out)
 {
-	mirror_path(out, root, sb->gitdir);
+	mirror_path(out, sb->host ? sb->remote_root : root, sb->gitdir);
 }
 
 int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb)
@@ -28,7 +30,7 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	struct strbuf name = STRBUF_INIT, clone = STRBUF_INIT, mirror = STRBUF_INIT;
 	struct strbuf id = STRBUF_INIT, why = STRBUF_INIT;
 	struct mount_spec *mounts = xcalloc(sb->opts.mounts.nr + 1, sizeof(*mounts));
-	struct strbuf home = STRBUF_INIT, envfile = STRBUF_INIT;
+	struct strbuf home = STRBUF_INIT, envfile = STRBUF_INIT, work = STRBUF_INIT;
 	struct string_list env = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
 	const char *agent_sock = getenv("SSH_AUTH_SOCK");
 	size_t nr_mounts = 0;
@@ -45,7 +47,7 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_ID, sb->id };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_NAME, sb->name };
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_WORKTREE, sb->worktree };
-	spec.labels[spec.nr_labels++] = (struct label){ LABEL_HOME, root };
+	spec.labels[spec.nr_labels++] = (struct label){ LABEL_HOME, sb->host ? sb->remote_root : root };
 	spec.binds = xcalloc(5 + sb->opts.mounts.nr, sizeof(*spec.binds));
 	spec.binds[spec.nr_binds++] = (struct bind){ clone.buf, "/app", 0 };
 	/* Where the clone's alternates expect it, and as origin. */
@@ -62,14 +64,18 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 		nr_mounts++;
 		spec.binds[spec.nr_binds++] = (struct bind){ m->src, m->dst, m->readonly };
 	}
-	/* Its own home, with the copies it carries (see agent.c). */
-	strbuf_addf(&home, "%s/home", sb->dir);
-	if (!access(home.buf, F_OK)) {
+	/*
+	 * Its own home, with the copies it carries (see agent.c). On another
+	 * host, new always sends one.
+	 */
+	sandbox_work_dir(sb, &work);
+	strbuf_addf(&home, "%s/home", work.buf);
+	if (sb->host || !access(home.buf, F_OK)) {
 		spec.binds[spec.nr_binds++] = (struct bind){ home.buf, SANDBOX_HOME, 0 };
 		string_list_append(&env, "HOME=" SANDBOX_HOME);
 	}
-	/* The host's ssh-agent, only when asked for. */
-	if (sb->opts.ssh_agent) {
+	/* The host's ssh-agent, only when asked for (and only here). */
+	if (sb->opts.ssh_agent && !sb->host) {
 		if (!agent_sock || *agent_sock != '/' || access(agent_sock, F_OK) < 0) {
 			error("--ssh-agent: no ssh-agent socket (SSH_AUTH_SOCK) to forward");
 			goto done;
@@ -80,8 +86,8 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	for (size_t i = 0; i < sb->opts.env_files.nr; i++)
 		string_list_append(&env_files, sb->opts.env_files.items[i]);
 	/* --env values live in a file of the sandbox's, never in the store. */
-	strbuf_addf(&envfile, "%s/env", sb->dir);
-	if (!access(envfile.buf, F_OK))
+	strbuf_addf(&envfile, "%s/env", work.buf);
+	if (sb->host ? sb->opts.env_keys.nr > 0 : !access(envfile.buf, F_OK))
 		string_list_append(&env_files, envfile.buf);
 	spec.cpus = sb->opts.cpus;
 	spec.memory = sb->opts.memory;
@@ -104,6 +110,7 @@ done:
 	string_list_clear(&env_files);
 	strbuf_release(&home);
 	strbuf_release(&envfile);
+	strbuf_release(&work);
 	strbuf_release(&name);
 	strbuf_release(&clone);
 	strbuf_release(&mirror);
@@ -165,10 +172,10 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	struct strbuf clone = STRBUF_INIT;
 	int ret = -1, found;
 
-	if (seen_running(sb))
+	if (!sb->host && seen_running(sb))
 		return 0;
 	sandbox_clone_path(sb, &clone);
-	if (access(clone.buf, F_OK) < 0) {
+	if (!sb->host && access(clone.buf, F_OK) < 0) {
 		error("the clone of sandbox '%s' is missing ('%s')", sb->name, clone.buf);
 		goto done;
 	}
@@ -188,7 +195,8 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 			memset(&ci, 0, sizeof(ci));
 	}
 	/* The pid is only meaningful where the container runs on this machine. */
-	remember_pid(st, sb, ci.pid);
+	if (!sb->host)
+		remember_pid(st, sb, ci.pid);
 	ret = 0;
 done:
 	container_info_clear(&ci);
@@ -398,6 +406,34 @@ int sandbox_remote_check(git_repository *repo, struct store *st, const struct sa
 	return ret;
 }
 
+int sandbox_remote_url(const struct sandbox *sb, struct strbuf *out)
+{
+	struct ssh_target t;
+	struct strbuf why = STRBUF_INIT, clone = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_reset(out);
+	sandbox_clone_path(sb, &clone);
+	if (!sb->host) {
+		strbuf_addbuf(out, &clone);
+	} else if (ssh_url_parse(sb->host, &t, &why) < 0) {
+		ret = error("sandbox '%s' has an invalid host '%s': %s", sb->name, sb->host, why.buf);
+	} else {
+		/* As the user named it: their own ssh resolves an alias. */
+		int bracket = strchr(t.host, ':') != NULL;
+
+		strbuf_addf(out, "ssh://%s%s%s%s%s", t.user ? t.user : "", t.user ? "@" : "",
+			    bracket ? "[" : "", t.host, bracket ? "]" : "");
+		if (t.port)
+			strbuf_addf(out, ":%d", t.port);
+		strbuf_addbuf(out, &clone);
+		ssh_target_clear(&t);
+	}
+	strbuf_release(&why);
+	strbuf_release(&clone);
+	return ret;
+}
+
 int sandbox_remote_add(git_repository *repo, struct store *st, const struct sandbox *sb)
 {
 	struct strbuf name = STRBUF_INIT, url = STRBUF_INIT, spec = STRBUF_INIT, key = STRBUF_INIT;
@@ -410,7 +446,8 @@ int sandbox_remote_add(git_repository *repo, struct store *st, const struct sand
 	/* What is left is ours and stale: replace it. */
 	if (remote_delete_retry(repo, name.buf) < 0)
 		git_error_clear(); /* absent */
-	sandbox_clone_path(sb, &url);
+	if (sandbox_remote_url(sb, &url) < 0)
+		goto done;
 	strbuf_addf(&spec, "+refs/heads/*:refs/remotes/%s/*", name.buf);
 	/* The mark first: whoever sees the remote sees that it is ours. */
 	strbuf_addf(&key, "remote.%s.sandbox", name.buf);
@@ -513,6 +550,14 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 
 	if (sb->container && rt->ops->remove(rt, sb->container) < 0)
 		ret = -1;
+	if (sb->host) {
+		struct strbuf work = STRBUF_INIT;
+
+		sandbox_work_dir(sb, &work);
+		if (!rt->ssh || remote_remove_dir(rt->ssh, work.buf) < 0)
+			ret = -1;
+		strbuf_release(&work);
+	}
 	if (remove_tree(sb->dir) < 0)
 		ret = -1;
 	if (!repo) {

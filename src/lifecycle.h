@@ -46,6 +46,8 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out);
 /* Fails, touching nothing, if a foreign remote of that name exists. */
 int sandbox_remote_check(git_repository *repo, struct store *st, const struct sandbox *sb);
+/* The remote's URL: the clone's path, or on another host an ssh:// URL. */
+int sandbox_remote_url(const struct sandbox *sb, struct strbuf *out);
 int sandbox_remote_add(git_repository *repo, struct store *st, const struct sandbox *sb);
 /* git_remote_delete, waiting for the config lock if another process holds it. */
 int remote_delete_retry(git_repository *repo, const char *name);

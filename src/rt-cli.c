@@ -9,6 +9,7 @@
 
 #include "msg.h"
 #include "rt-cli.h"
+#include "ssh.h"
 
 void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
 {
@@ -16,12 +17,30 @@ void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
 	argv_push(&c->args, verb);
 }
 
+/*
+ * The transport: the child's argv runs here, or on the runtime's host
+ * (quoted there by ssh_run, and nowhere else).
+ */
+static int transport_run(struct runtime *rt, struct child *c, int tty, int interactive)
+{
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+
+	if (!rt->ssh)
+		return run_child(c);
+	cmd.argv = (const char *const *)argv_vec(&c->args);
+	cmd.out = c->out;
+	cmd.err = c->err;
+	cmd.tty = tty;
+	cmd.in_fd = interactive ? 0 : -1;
+	return ssh_run(rt->ssh, &cmd);
+}
+
 int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
 {
 	c->out = out;
 	c->err = err;
 	c->no_stdin = 1;
-	return run_child(c);
+	return transport_run(rt, c, 0, 0);
 }
 
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
@@ -132,7 +151,7 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	c.foreground = 1;
 	if (!o || !o->interactive)
 		c.no_stdin = 1;
-	status = run_child(&c);
+	status = transport_run(rt, &c, o && o->tty, o && o->interactive);
 	child_clear(&c);
 	return status;
 }

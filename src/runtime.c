@@ -4,6 +4,7 @@
 #include "msg.h"
 #include "run.h"
 #include "runtime.h"
+#include "ssh.h"
 
 extern const struct runtime_ops podman_ops, docker_ops, apple_container_ops;
 
@@ -80,8 +81,53 @@ int runtime_select(struct runtime *rt, const char *name)
 #endif
 }
 
+int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
+{
+	/* A fixed script: which of the two CLIs the host has. */
+	static const char *const probe[] = {
+		"sh", "-c", "for r in podman docker; do command -v $r >/dev/null && "
+		"echo $r && exit 0; done; exit 1", NULL
+	};
+	struct strbuf out = STRBUF_INIT;
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	const char *host = ssh_conn_target(conn)->host;
+	int ret = -1;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->ssh = conn;
+	if (!name || !*name) {
+		cmd.argv = probe;
+		cmd.out = &out;
+		cmd.err = &out;
+		if (ssh_run(conn, &cmd) != 0) {
+			error("no container runtime found on '%s': install podman or docker there",
+			      host);
+			goto done;
+		}
+		strbuf_trim(&out);
+		name = out.buf;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
+		if (strcmp(backends[i]->name, name))
+			continue;
+		if (backends[i] == &apple_container_ops) {
+			error("runtime '%s' cannot drive sandboxes on another machine", name);
+			goto done;
+		}
+		rt->ops = backends[i];
+		rt->program = xstrdup(name);
+		ret = 0;
+		goto done;
+	}
+	error("unknown runtime '%s' (known: podman, docker)", name);
+done:
+	strbuf_release(&out);
+	return ret;
+}
+
 void runtime_clear(struct runtime *rt)
 {
+	ssh_close(rt->ssh);
 	free(rt->program);
 	memset(rt, 0, sizeof(*rt));
 }

@@ -88,9 +88,16 @@ struct runtime_ops {
 	int own_error_status;	/* the exit status of its own errors, or 0 */
 };
 
+struct ssh_conn;
+
 struct runtime {
 	const struct runtime_ops *ops;
 	char *program;	/* the CLI to run: "podman", "docker", or a path */
+	/*
+	 * The transport: NULL runs the CLI here (fork and exec), else on the
+	 * host at the other end of this connection (owned by the runtime).
+	 */
+	struct ssh_conn *ssh;
 };
 
 #define RUNTIME_NOT_FOUND 1
@@ -102,6 +109,12 @@ struct runtime {
  * with a message naming what to install or set.
  */
 int runtime_select(struct runtime *rt, const char *name);
+/*
+ * The same on another machine, over an SSH connection (which the runtime
+ * then owns, even on failure): the name given, else the first of podman
+ * and docker installed there. Apple's container runs only locally.
+ */
+int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn);
 void runtime_clear(struct runtime *rt);
 /* The names of the known runtimes, for messages and completion. */
 extern const char *const runtime_names[];

@@ -33,14 +33,25 @@ void sandbox_clear(struct sandbox *sb)
 	free(sb->image);
 	free(sb->container);
 	free(sb->state);
+	free(sb->host);
+	free(sb->remote_root);
 	sandbox_opts_clear(&sb->opts);
 	memset(sb, 0, sizeof(*sb));
 }
 
-void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out)
+void sandbox_work_dir(const struct sandbox *sb, struct strbuf *out)
 {
 	strbuf_reset(out);
-	strbuf_addf(out, "%s/app", sb->dir);
+	if (sb->host)
+		strbuf_addf(out, "%s/sandboxes/%s", sb->remote_root, sb->id);
+	else
+		strbuf_addstr(out, sb->dir);
+}
+
+void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out)
+{
+	sandbox_work_dir(sb, out);
+	strbuf_addstr(out, "/app");
 }
 
 void sandbox_container_name(const struct sandbox *sb, struct strbuf *out)

@@ -24,6 +24,13 @@ struct sandbox {
 	char *image;
 	char *container;	/* the runtime's container id, once created */
 	char *state;		/* "creating", "ready", "removing" */
+	/*
+	 * A sandbox on another machine: the host's "ssh://[user@]host[:port]"
+	 * as given, and the absolute state root there. dir stays on this
+	 * machine (its lock, logs); the clone, home and container are there.
+	 */
+	char *host;
+	char *remote_root;
 	struct sandbox_opts {
 		char *cpus;
 		char *memory;
@@ -54,7 +61,12 @@ struct sandbox {
 
 void sandbox_clear(struct sandbox *sb);
 
-/* The clone inside the sandbox's directory: "<dir>/app". */
+/*
+ * The directory that holds its clone and home where its container runs:
+ * dir, or "<remote_root>/sandboxes/<id>" on its host.
+ */
+void sandbox_work_dir(const struct sandbox *sb, struct strbuf *out);
+/* The clone inside it: "<work dir>/app". */
 void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out);
 /* The container's name: "sand-<name>-<id prefix>". */
 void sandbox_container_name(const struct sandbox *sb, struct strbuf *out);

@@ -39,6 +39,9 @@ static const char *const migrations[] = {
 	"  UNIQUE (worktree, name)"
 	");"
 	"CREATE INDEX sandboxes_gitdir ON sandboxes (gitdir);",
+	/* 1 -> 2: sandboxes on other machines (ssh://...) */
+	"ALTER TABLE sandboxes ADD COLUMN host TEXT;"
+	"ALTER TABLE sandboxes ADD COLUMN remote_root TEXT;",
 };
 
 #define SCHEMA_VERSION ((int)ARRAY_SIZE(migrations))
@@ -192,7 +195,7 @@ static char *col_text(sqlite3_stmt *stmt, int i)
 
 #define SELECT_COLUMNS \
 	"SELECT id, name, worktree, gitdir, dir, runtime, image, container, state, " \
-	"options, created, updated FROM sandboxes "
+	"options, created, updated, host, remote_root FROM sandboxes "
 
 static int row_to_sandbox(sqlite3_stmt *stmt, struct sandbox *sb)
 {
@@ -210,6 +213,8 @@ static int row_to_sandbox(sqlite3_stmt *stmt, struct sandbox *sb)
 	sb->state = col_text(stmt, 8);
 	sb->created = sqlite3_column_int64(stmt, 10);
 	sb->updated = sqlite3_column_int64(stmt, 11);
+	sb->host = col_text(stmt, 12);
+	sb->remote_root = col_text(stmt, 13);
 	opts = sqlite3_column_text(stmt, 9);
 	if (opts && sandbox_opts_from_json(&sb->opts, (const char *)opts) < 0) {
 		error("sandbox '%s' has unreadable options in the database", sb->name);
@@ -233,8 +238,8 @@ int store_insert(struct store *st, struct sandbox *sb)
 
 	sb->created = sb->updated = (int64_t)time(NULL);
 	if (prepare(st, "INSERT INTO sandboxes (id, name, worktree, gitdir, dir, runtime, "
-			"image, container, state, options, created, updated) "
-			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)", &stmt) < 0)
+			"image, container, state, options, created, updated, host, remote_root) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)", &stmt) < 0)
 		goto done;
 	bind_text(stmt, 1, sb->id);
 	bind_text(stmt, 2, sb->name);
@@ -247,6 +252,8 @@ int store_insert(struct store *st, struct sandbox *sb)
 	bind_text(stmt, 9, sb->state);
 	bind_text(stmt, 10, opts);
 	sqlite3_bind_int64(stmt, 11, sb->created);
+	bind_text(stmt, 12, sb->host);
+	bind_text(stmt, 13, sb->remote_root);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE)
 		ret = 0;

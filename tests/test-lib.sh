@@ -226,6 +226,7 @@ test_cleanup_containers_ () {
 
 test_done () {
 	test_cleanup_containers_
+	! command -v stop_sshd >/dev/null 2>&1 || stop_sshd
 	say "1..$test_count"
 	if test "$test_failed" -gt 0
 	then

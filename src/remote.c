@@ -1,0 +1,429 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "msg.h"
+#include "path.h"
+#include "remote.h"
+#include "tar.h"
+
+int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
+		   struct strbuf *out)
+{
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int status;
+
+	cmd.argv = argv;
+	cmd.in = in;
+	cmd.in_len = in_len;
+	cmd.out = out;
+	cmd.err = &err;
+	status = ssh_run(c, &cmd);
+	if (status > 0) {
+		strbuf_trim(&err);
+		error("on '%s': %s failed (status %d)%s%s", ssh_conn_target(c)->host, argv[0] &&
+		      !strcmp(argv[0], "sh") ? "a command" : argv[0], status,
+		      err.len ? ": " : "", err.buf);
+	}
+	strbuf_release(&err);
+	return status;
+}
+
+/* A path we put in mounts and scripts: absolute, one line, no ':' or ','. */
+static int tame_path(const char *p)
+{
+	return *p == '/' && !strpbrk(p, ":,\n\r\t\\");
+}
+
+int remote_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out)
+{
+	const char *argv[] = {
+		"sh", "-c", "mkdir -p -- \"$1\" && chmod 700 -- \"$1\" && cd -- \"$1\" && pwd -P",
+		"sh", configured ? configured : REMOTE_ROOT_DEFAULT, NULL
+	};
+	int ret = -1;
+
+	strbuf_reset(out);
+	if (remote_capture(c, argv, NULL, 0, out) != 0)
+		goto done;
+	strbuf_trim(out);
+	if (!tame_path(out->buf)) {
+		error("the state root on '%s' is at '%s': git-sand needs an absolute path "
+		      "without ':', ',' or '\\' (set sand.remoteRoot)", ssh_conn_target(c)->host,
+		      out->buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	return ret;
+}
+
+/* ---- the mirror ---- */
+
+static int hex_oid(git_oid *oid, const char *hex, size_t len)
+{
+	if (len != GIT_OID_HEXSZ)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (!strchr("0123456789abcdef", hex[i]))
+			return -1;
+	return git_oid_fromstrn(oid, hex, len);
+}
+
+struct mirror_refs {
+	struct { char *name; git_oid oid; } *v;
+	size_t nr, alloc;
+};
+
+static void mirror_refs_clear(struct mirror_refs *r)
+{
+	for (size_t i = 0; i < r->nr; i++)
+		free(r->v[i].name);
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+/* "<oid> <refname>" lines, as for-each-ref printed them; bad lines are refused. */
+static int parse_refs(char *text, struct mirror_refs *out)
+{
+	for (char *line = text, *next; line && *line; line = next) {
+		char *sp;
+		int valid = 0;
+		git_oid oid;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		sp = strchr(line, ' ');
+		if (!sp || hex_oid(&oid, line, (size_t)(sp - line)) < 0 ||
+		    git_reference_name_is_valid(&valid, sp + 1) < 0 || !valid ||
+		    strncmp(sp + 1, "refs/", 5))
+			return error("unexpected reference line from the mirror: '%s'", line);
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr].name = xstrdup(sp + 1);
+		out->v[out->nr].oid = oid;
+		out->nr++;
+	}
+	return 0;
+}
+
+static const git_oid *mirror_ref(const struct mirror_refs *r, const char *name)
+{
+	for (size_t i = 0; i < r->nr; i++)
+		if (!strcmp(r->v[i].name, name))
+			return &r->v[i].oid;
+	return NULL;
+}
+
+/* The refs a mirror carries: all but what git-sand fetched from sandboxes. */
+static int pushed_ref(const char *name)
+{
+	return !strncmp(name, "refs/", 5) && strncmp(name, "refs/remotes/sand/", 18);
+}
+
+/* Hide what the mirror has from the walk: its tips that we know, as commits. */
+static int hide_mirror_tips(git_repository *repo, git_revwalk *walk, const struct mirror_refs *r)
+{
+	for (size_t i = 0; i < r->nr; i++) {
+		git_object *obj = NULL, *commit = NULL;
+
+		if (!git_object_lookup(&obj, repo, &r->v[i].oid, GIT_OBJECT_ANY) &&
+		    !git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) &&
+		    git_revwalk_hide(walk, git_object_id(commit)) < 0) {
+			git_object_free(obj);
+			git_object_free(commit);
+			return -1;
+		}
+		git_error_clear();
+		git_object_free(obj);
+		git_object_free(commit);
+	}
+	return 0;
+}
+
+/* Blobs the index has and HEAD's tree does not: staged changes. */
+static int insert_staged(git_repository *repo, git_packbuilder *pb)
+{
+	git_index *index = NULL;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_diff *diff = NULL;
+	git_odb *odb = NULL;
+	int ret = -1;
+
+	if (git_repository_index(&index, repo) < 0 || git_repository_odb(&odb, repo) < 0)
+		goto done;
+	if (!git_revparse_single(&head, repo, "HEAD^{tree}"))
+		tree = (git_tree *)head;
+	git_error_clear();
+	if (git_diff_tree_to_index(&diff, repo, tree, index, NULL) < 0)
+		goto done;
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		if (d->new_file.mode == GIT_FILEMODE_COMMIT || git_oid_is_zero(&d->new_file.id) ||
+		    !git_odb_exists(odb, &d->new_file.id))
+			continue;
+		if (git_packbuilder_insert(pb, &d->new_file.id, NULL) < 0)
+			goto done;
+	}
+	ret = 0;
+done:
+	git_diff_free(diff);
+	git_object_free(head);
+	git_odb_free(odb);
+	git_index_free(index);
+	return ret;
+}
+
+static int write_chunk(void *buf, size_t size, void *payload)
+{
+	return write_in_full(*(int *)payload, buf, size) < 0 ? -1 : 0;
+}
+
+int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
+		       const char *tmpdir)
+{
+	/* Fixed scripts; the mirror's path is their argument. */
+	const char *list[] = {
+		"sh", "-c", "git init -q --bare -- \"$1\" >/dev/null && "
+		"git --git-dir=\"$1\" config gc.auto 0 && "
+		"git --git-dir=\"$1\" for-each-ref --format='%(objectname) %(refname)'",
+		"sh", mirror, NULL
+	};
+	const char *index_pack[] = { "git", "--git-dir", mirror, "index-pack", "--stdin", NULL };
+	const char *update_ref[] = { "git", "--git-dir", mirror, "update-ref", "--stdin", NULL };
+	struct mirror_refs theirs = { 0 };
+	struct strbuf out = STRBUF_INIT, updates = STRBUF_INIT, pack = STRBUF_INIT;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_revwalk *walk = NULL;
+	git_packbuilder *pb = NULL;
+	int fd = -1, ret = -1, err;
+
+	if (!tame_path(mirror))
+		return error("unusable mirror path '%s'", mirror);
+	if (remote_capture(c, list, NULL, 0, &out) != 0 || parse_refs(out.buf, &theirs) < 0)
+		goto done;
+
+	if (git_revwalk_new(&walk, repo) < 0 || git_packbuilder_new(&pb, repo) < 0 ||
+	    git_reference_iterator_new(&it, repo) < 0)
+		goto lg2_failed;
+	while (!(err = git_reference_next(&ref, it))) {
+		const char *name = git_reference_name(ref);
+		const git_oid *oid = git_reference_target(ref), *have;
+		char hex[GIT_OID_HEXSZ + 1];
+		git_object *obj = NULL;
+
+		if (!oid || !pushed_ref(name))
+			goto next;
+		have = mirror_ref(&theirs, name);
+		if (have && git_oid_equal(have, oid))
+			goto next;
+		if (git_object_lookup(&obj, repo, oid, GIT_OBJECT_ANY) < 0) {
+			git_error_clear();
+			goto next; /* a broken ref of the host's: not ours to send */
+		}
+		if (git_object_type(obj) == GIT_OBJECT_TAG && git_packbuilder_insert(pb, oid, name) < 0) {
+			git_object_free(obj);
+			goto lg2_failed;
+		}
+		if (git_object_type(obj) == GIT_OBJECT_COMMIT || git_object_type(obj) == GIT_OBJECT_TAG) {
+			if (git_revwalk_push_ref(walk, name) < 0)
+				git_error_clear(); /* a tag of a tree or blob */
+		}
+		git_object_free(obj);
+		git_oid_tostr(hex, sizeof(hex), oid);
+		strbuf_addf(&updates, "update %s %s\n", name, hex);
+next:
+		git_reference_free(ref);
+		ref = NULL;
+	}
+	if (err != GIT_ITEROVER)
+		goto lg2_failed;
+	/* Refs the host no longer has: the mirror keeps their objects. */
+	for (size_t i = 0; i < theirs.nr; i++) {
+		git_oid oid;
+
+		if (git_reference_name_to_id(&oid, repo, theirs.v[i].name) < 0 ||
+		    !pushed_ref(theirs.v[i].name))
+			strbuf_addf(&updates, "delete %s\n", theirs.v[i].name);
+		git_error_clear();
+	}
+	if (hide_mirror_tips(repo, walk, &theirs) < 0 ||
+	    git_packbuilder_insert_walk(pb, walk) < 0 || insert_staged(repo, pb) < 0)
+		goto lg2_failed;
+
+	if (git_packbuilder_object_count(pb) > 0) {
+		struct ssh_cmd cmd = SSH_CMD_INIT;
+		struct strbuf err_out = STRBUF_INIT;
+
+		strbuf_addf(&pack, "%s/push-%d.pack", tmpdir, (int)getpid());
+		fd = open(pack.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			error_errno("cannot create '%s'", pack.buf);
+			goto done;
+		}
+		unlink(pack.buf);
+		if (git_packbuilder_foreach(pb, write_chunk, &fd) < 0)
+			goto lg2_failed;
+		if (lseek(fd, 0, SEEK_SET) < 0) {
+			error_errno("cannot read '%s'", pack.buf);
+			goto done;
+		}
+		cmd.argv = index_pack;
+		cmd.in_fd = fd;
+		strbuf_reset(&out);
+		cmd.out = &out;
+		cmd.err = &err_out;
+		err = ssh_run(c, &cmd);
+		strbuf_trim(&err_out);
+		if (err)
+			error("on '%s': git index-pack failed%s%s", ssh_conn_target(c)->host,
+			      err_out.len ? ": " : "", err_out.buf);
+		strbuf_release(&err_out);
+		if (err)
+			goto done;
+	}
+	if (updates.len && remote_capture(c, update_ref, updates.buf, updates.len, &out) != 0)
+		goto done;
+	ret = 0;
+	goto done;
+lg2_failed:
+	error_lg2("cannot prepare the objects to send");
+done:
+	if (fd >= 0)
+		close(fd);
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	git_packbuilder_free(pb);
+	git_revwalk_free(walk);
+	mirror_refs_clear(&theirs);
+	strbuf_release(&out);
+	strbuf_release(&updates);
+	strbuf_release(&pack);
+	return ret;
+}
+
+/* ---- the workspace ---- */
+
+struct worktree_filter {
+	git_index *index;
+	struct timespec index_mtime;
+	struct strbuf checkout;	/* NUL-separated paths to check out there */
+};
+
+/*
+ * Leave out what the other side can check out itself: a file whose lstat
+ * data is what the index recorded (git's own test for "unchanged"), and
+ * not racily so. The top .git is never sent.
+ */
+static int unchanged(void *data, const char *rel, const struct stat *st)
+{
+	struct worktree_filter *f = data;
+	const git_index_entry *e;
+
+	if (!strcmp(rel, ".git"))
+		return 1;
+	if (S_ISDIR(st->st_mode) || !f->index)
+		return 0;
+	e = git_index_get_bypath(f->index, rel, 0);
+	if (!e || (e->flags_extended & (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE)))
+		return 0;
+	if ((S_ISLNK(st->st_mode) ? GIT_FILEMODE_LINK :
+	     (st->st_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB) != e->mode ||
+	    e->file_size != (uint32_t)st->st_size ||
+	    e->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
+	    e->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec)
+		return 0;
+	/* Racy: changed within the index's own timestamp. */
+	if (st->st_mtim.tv_sec > f->index_mtime.tv_sec ||
+	    (st->st_mtim.tv_sec == f->index_mtime.tv_sec &&
+	     st->st_mtim.tv_nsec >= f->index_mtime.tv_nsec))
+		return 0;
+	strbuf_addstr(&f->checkout, rel);
+	strbuf_addch(&f->checkout, '\0');
+	return 1;
+}
+
+int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
+{
+	/*
+	 * A fixed script: unpack, then check out from the mirror what was
+	 * not sent, then record the new files' stat data in the index.
+	 */
+	const char *script[] = {
+		"sh", "-c",
+		"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; cd app; "
+		"git checkout-index -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
+		"git update-index -q --refresh >/dev/null || :",
+		"sh", w->dest, NULL
+	};
+	struct tar_stream tar = TAR_STREAM_INIT;
+	struct worktree_filter f = { .checkout = STRBUF_INIT };
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, path = STRBUF_INIT;
+	struct stat st;
+	int ret = -1, status;
+
+	if (!tame_path(w->dest))
+		return error("unusable sandbox path '%s'", w->dest);
+	if (git_repository_index(&f.index, w->repo) < 0) {
+		error_lg2("cannot read the index");
+		goto done;
+	}
+	strbuf_addf(&path, "%s/index", git_repository_path(w->repo));
+	if (!stat(path.buf, &st))
+		f.index_mtime = st.st_mtim;
+	else
+		git_index_clear(f.index); /* no index file: send everything */
+	if (tar_add_tree(&tar, w->staging, "", NULL, NULL) < 0 ||
+	    tar_add_tree(&tar, w->worktree, "app", unchanged, &f) < 0)
+		goto done;
+	tar_add_data(&tar, ".sand-checkout", f.checkout.buf, f.checkout.len, 0600);
+
+	cmd.argv = script;
+	cmd.feed = tar_stream_feed;
+	cmd.feed_data = &tar;
+	cmd.out = &out;
+	cmd.err = &err;
+	status = ssh_run(c, &cmd);
+	if (status) {
+		strbuf_trim(&err);
+		if (status > 0)
+			error("on '%s': cannot unpack the sandbox in '%s'%s%s",
+			      ssh_conn_target(c)->host, w->dest, err.len ? ": " : "", err.buf);
+		goto done;
+	}
+	if (w->progress)
+		fprintf(stderr, "Sent %zu files (%zu bytes), checked out the rest there.\n",
+			tar.files, tar.bytes);
+	ret = 0;
+done:
+	git_index_free(f.index);
+	tar_stream_clear(&tar);
+	strbuf_release(&f.checkout);
+	strbuf_release(&err);
+	strbuf_release(&out);
+	strbuf_release(&path);
+	return ret;
+}
+
+int remote_remove_dir(struct ssh_conn *c, const char *dir)
+{
+	const char *argv[] = { "rm", "-rf", "--", dir, NULL };
+	struct strbuf out = STRBUF_INIT;
+	int ret;
+
+	if (!tame_path(dir) || !strcmp(dir, "/"))
+		return error("refusing to remove '%s' there", dir);
+	ret = remote_capture(c, argv, NULL, 0, &out) == 0 ? 0 : -1;
+	strbuf_release(&out);
+	return ret;
+}

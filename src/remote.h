@@ -1,0 +1,60 @@
+#ifndef REMOTE_H
+#define REMOTE_H
+
+#include <git2.h>
+
+#include "ssh.h"
+#include "strbuf.h"
+
+/*
+ * A sandbox's workspace on another machine, made over an SSH connection
+ * with the host's own git and tar (nothing needs installing there but git,
+ * tar and podman or docker).
+ *
+ * The host keeps one bare mirror per repository, as this machine does.
+ * Pushing to it sends only the objects it lacks: the refs it has are read
+ * first and their history left out of the pack. The clone is then made
+ * there: its .git (built here, small), the working-tree files that differ
+ * from the index (modified, untracked, ignored) streamed as a tar, and the
+ * unchanged ones checked out there from the mirror.
+ */
+
+/* The default state root on a remote host, relative to the login directory. */
+#define REMOTE_ROOT_DEFAULT ".local/state/git-sand-remote"
+
+/*
+ * Make the state root on the host (configured: absolute, or relative to
+ * the login directory) and give its absolute, physical path.
+ */
+int remote_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out);
+
+/*
+ * Bring the host's mirror (created if missing) up to date with repo's
+ * refs and the index's staged blobs. tmpdir is a local directory for the
+ * pack on its way.
+ */
+int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
+		       const char *tmpdir);
+
+struct remote_workspace {
+	git_repository *repo;	/* the host repository */
+	const char *worktree;	/* its working tree */
+	const char *staging;	/* a local directory to send as it is (app/.git, home...) */
+	const char *dest;	/* the sandbox's directory there; must not exist */
+	int progress;
+};
+
+/*
+ * Send staging and the working tree's changed files to dest, then check
+ * out the rest of the index in dest/app from the objects there.
+ */
+int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w);
+
+/* Remove a directory there (rm -rf). */
+int remote_remove_dir(struct ssh_conn *c, const char *dir);
+
+/* Run argv there, capturing stdout (and stderr for messages); its status or -1. */
+int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
+		   struct strbuf *out);
+
+#endif

@@ -1,0 +1,1106 @@
+/*
+ * The SSH transport, on libssh2: target and ssh_config resolution, the
+ * connection (host key check, log-in), and running commands over it.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <git2.h>
+#include <libssh2.h>
+
+#include "argv.h"
+#include "compat.h"
+#include "msg.h"
+#include "path.h"
+#include "ssh.h"
+
+#define CONNECT_TIMEOUT_MS 10000
+#define KEEPALIVE_SECONDS 15
+
+struct ssh_conn {
+	int fd;
+	LIBSSH2_SESSION *s;
+	struct ssh_target t;
+	uint64_t sent, received;
+};
+
+void ssh_target_clear(struct ssh_target *t)
+{
+	free(t->host);
+	free(t->hostname);
+	free(t->user);
+	free(t->identity_file);
+	memset(t, 0, sizeof(*t));
+}
+
+static int valid_host(const char *h)
+{
+	if (!*h || *h == '-' || strlen(h) > 253)
+		return 0;
+	for (; *h; h++)
+		if (!isalnum((unsigned char)*h) && !strchr("-._:", *h))
+			return 0;
+	return 1;
+}
+
+static int valid_user(const char *u)
+{
+	if (!*u || *u == '-' || strlen(u) > 64)
+		return 0;
+	for (; *u; u++)
+		if (!isalnum((unsigned char)*u) && !strchr("-._", *u))
+			return 0;
+	return 1;
+}
+
+static int parse_port(const char *s, int *out)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > 65535)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int ssh_url_parse(const char *url, struct ssh_target *t, struct strbuf *why)
+{
+	const char *rest = url, *at, *host, *colon;
+	char *hostpart = NULL;
+	int ret = -1;
+
+	memset(t, 0, sizeof(*t));
+	skip_prefix(url, "ssh://", &rest);
+	if (strchr(rest, '/') && strcmp(strchr(rest, '/'), "/")) {
+		strbuf_addstr(why, "a host URL has no path");
+		goto done;
+	}
+	hostpart = xstrndup(rest, strcspn(rest, "/"));
+	host = hostpart;
+	if ((at = strchr(host, '@'))) {
+		t->user = xstrndup(host, (size_t)(at - host));
+		host = at + 1;
+		if (!valid_user(t->user)) {
+			strbuf_addf(why, "invalid user name '%s'", t->user);
+			goto done;
+		}
+	}
+	if (*host == '[') {
+		const char *close = strchr(host, ']');
+
+		if (!close) {
+			strbuf_addstr(why, "unclosed '[' in the host");
+			goto done;
+		}
+		t->host = xstrndup(host + 1, (size_t)(close - host - 1));
+		colon = close[1] == ':' ? close + 1 : NULL;
+		if (close[1] && !colon) {
+			strbuf_addstr(why, "unexpected text after ']'");
+			goto done;
+		}
+	} else {
+		colon = strchr(host, ':');
+		t->host = colon ? xstrndup(host, (size_t)(colon - host)) : xstrdup(host);
+	}
+	if (colon && parse_port(colon + 1, &t->port) < 0) {
+		strbuf_addf(why, "invalid port '%s'", colon + 1);
+		goto done;
+	}
+	if (!valid_host(t->host)) {
+		strbuf_addf(why, "invalid host name '%s'", t->host);
+		goto done;
+	}
+	ret = 0;
+done:
+	free(hostpart);
+	if (ret)
+		ssh_target_clear(t);
+	return ret;
+}
+
+/* "~/x" to "$HOME/x". */
+static char *expand_home(const char *v)
+{
+	const char *home = getenv("HOME");
+	struct strbuf sb = STRBUF_INIT;
+
+	if (v[0] == '~' && v[1] == '/' && home) {
+		strbuf_addstr(&sb, home);
+		strbuf_addstr(&sb, v + 1);
+		return strbuf_detach(&sb, NULL);
+	}
+	return xstrdup(v);
+}
+
+/* Whether a Host line's patterns match: one positive match, no negated one. */
+static int host_matches(char *patterns, const char *host)
+{
+	int match = 0;
+
+	for (char *p = strtok(patterns, " \t"); p; p = strtok(NULL, " \t")) {
+		int neg = *p == '!';
+
+		if (fnmatch(p + neg, host, FNM_CASEFOLD) == 0) {
+			if (neg)
+				return 0;
+			match = 1;
+		}
+	}
+	return match;
+}
+
+/* HostName's %h and %% tokens. */
+static char *expand_hostname(const char *v, const char *host)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *v; v++) {
+		if (v[0] == '%' && v[1] == 'h') {
+			strbuf_addstr(&sb, host);
+			v++;
+		} else if (v[0] == '%' && v[1] == '%') {
+			strbuf_addch(&sb, '%');
+			v++;
+		} else {
+			strbuf_addch(&sb, *v);
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+int ssh_config_apply(struct ssh_target *t, const char *config_path)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct passwd *pw;
+	int active = 1, ret = 0;
+
+	if (config_path && strbuf_read_file(&text, config_path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot read '%s'", config_path);
+	for (char *line = text.buf, *next; line && *line; line = next) {
+		char *key, *val, *end;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		while (isspace((unsigned char)*line))
+			line++;
+		if (!*line || *line == '#')
+			continue;
+		key = line;
+		val = key + strcspn(key, " \t=");
+		if (*val)
+			*val++ = '\0';
+		val += strspn(val, " \t=");
+		end = val + strlen(val);
+		while (end > val && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (*val == '"' && end > val + 1 && end[-1] == '"') {
+			*--end = '\0';
+			val++;
+		}
+		if (!strcasecmp(key, "Host")) {
+			active = host_matches(val, t->host);
+			continue;
+		}
+		if (!strcasecmp(key, "Match")) {
+			/* Not understood: its settings are not applied. */
+			active = 0;
+			continue;
+		}
+		if (!active)
+			continue;
+		/* The first value obtained wins, as in ssh. */
+		if (!strcasecmp(key, "HostName") && !t->hostname)
+			t->hostname = expand_hostname(val, t->host);
+		else if (!strcasecmp(key, "User") && !t->user && valid_user(val))
+			t->user = xstrdup(val);
+		else if (!strcasecmp(key, "Port") && !t->port)
+			parse_port(val, &t->port);
+		else if (!strcasecmp(key, "IdentityFile") && !t->identity_file)
+			t->identity_file = expand_home(val);
+	}
+	if (t->hostname && !valid_host(t->hostname)) {
+		ret = error("invalid HostName '%s' for '%s' in '%s'", t->hostname, t->host,
+			    config_path);
+		free(t->hostname);
+		t->hostname = NULL;
+	}
+	if (!t->hostname)
+		t->hostname = xstrdup(t->host);
+	if (!t->port)
+		t->port = 22;
+	if (!t->user) {
+		const char *u = getenv("USER");
+
+		if ((!u || !valid_user(u)) && (pw = getpwuid(getuid())))
+			u = pw->pw_name;
+		t->user = xstrdup(u && valid_user(u) ? u : "root");
+	}
+	strbuf_release(&text);
+	return ret;
+}
+
+void ssh_target_url(const struct ssh_target *t, int resolved, struct strbuf *out)
+{
+	const char *host = resolved ? t->hostname : t->host;
+	int bracket = strchr(host, ':') != NULL;
+
+	strbuf_addf(out, "ssh://%s@%s%s%s", t->user, bracket ? "[" : "", host, bracket ? "]" : "");
+	if (t->port != 22)
+		strbuf_addf(out, ":%d", t->port);
+}
+
+/* ---- host keys ---- */
+
+static const char *key_type_name(int type)
+{
+	switch (type) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA: return "RSA";
+	case LIBSSH2_HOSTKEY_TYPE_DSS: return "DSA";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256:
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384:
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ECDSA";
+	case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ED25519";
+	}
+	return "unknown";
+}
+
+static int key_type_mask(int type)
+{
+	switch (type) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA: return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+	case LIBSSH2_HOSTKEY_TYPE_DSS: return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+	case LIBSSH2_HOSTKEY_TYPE_ED25519: return LIBSSH2_KNOWNHOST_KEY_ED25519;
+	}
+	return LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+}
+
+/* "SHA256:<base64, unpadded>", as ssh prints fingerprints. */
+static void fingerprint(const unsigned char *sha256, struct strbuf *out)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	strbuf_addstr(out, "SHA256:");
+	for (size_t i = 0; i < 32; i += 3) {
+		unsigned v = (unsigned)sha256[i] << 16;
+		size_t n = 32 - i < 3 ? 32 - i : 3;
+
+		if (n > 1)
+			v |= (unsigned)sha256[i + 1] << 8;
+		if (n > 2)
+			v |= sha256[i + 2];
+		for (size_t k = 0; k <= n; k++)
+			strbuf_addch(out, b64[(v >> (18 - 6 * k)) & 63]);
+	}
+}
+
+/* Read a known_hosts file line by line, skipping lines libssh2 cannot use. */
+static void known_hosts_read(LIBSSH2_KNOWNHOSTS *kh, const char *path)
+{
+	struct strbuf text = STRBUF_INIT;
+
+	if (strbuf_read_file(&text, path) < 0) {
+		if (errno != ENOENT)
+			warning("cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	for (char *line = text.buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (*line && *line != '#' && *line != '@')
+			libssh2_knownhost_readline(kh, line, strlen(line),
+						   LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+	}
+done:
+	strbuf_release(&text);
+}
+
+/* The user's known_hosts: where a new key is added. */
+static void user_known_hosts(const struct ssh_opts *o, struct strbuf *out)
+{
+	strbuf_reset(out);
+	if (o->known_hosts)
+		strbuf_addstr(out, o->known_hosts);
+	else
+		strbuf_addf(out, "%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") : "");
+}
+
+static int known_hosts_add(LIBSSH2_KNOWNHOSTS *kh, const struct ssh_target *t,
+			   const struct ssh_opts *o, const char *key, size_t len, int type)
+{
+	struct libssh2_knownhost *entry = NULL;
+	struct strbuf name = STRBUF_INIT, path = STRBUF_INIT, line = STRBUF_INIT;
+	size_t outlen = 0;
+	int fd = -1, ret = -1;
+
+	if (t->port == 22)
+		strbuf_addstr(&name, t->hostname);
+	else
+		strbuf_addf(&name, "[%s]:%d", t->hostname, t->port);
+	if (libssh2_knownhost_addc(kh, name.buf, NULL, key, len, NULL, 0,
+				   LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW |
+				   key_type_mask(type), &entry) < 0) {
+		error("cannot record the host key of '%s'", name.buf);
+		goto done;
+	}
+	strbuf_grow(&line, 8192);
+	if (libssh2_knownhost_writeline(kh, entry, line.buf, line.alloc, &outlen,
+					LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		error("cannot record the host key of '%s'", name.buf);
+		goto done;
+	}
+	strbuf_setlen(&line, outlen);
+	user_known_hosts(o, &path);
+	{
+		/* ~/.ssh may not exist yet. */
+		char *slash = strrchr(path.buf, '/');
+
+		if (slash && slash != path.buf) {
+			*slash = '\0';
+			mkdir_p(path.buf, 0700);
+			*slash = '/';
+		}
+	}
+	fd = open(path.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || write_in_full(fd, line.buf, line.len) < 0) {
+		error_errno("cannot add the host key to '%s'", path.buf);
+		goto done;
+	}
+	warning("permanently added '%s' (%s) to the list of known hosts in '%s'", name.buf,
+		key_type_name(type), path.buf);
+	ret = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&name);
+	strbuf_release(&path);
+	strbuf_release(&line);
+	return ret;
+}
+
+int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
+		      const char *key, size_t len, int type, const unsigned char *sha256)
+{
+	LIBSSH2_KNOWNHOSTS *kh = NULL;
+	LIBSSH2_SESSION *s = libssh2_session_init();
+	struct strbuf path = STRBUF_INIT, fp = STRBUF_INIT, name = STRBUF_INIT;
+	int ret = -1, check;
+
+	if (!s || !(kh = libssh2_knownhost_init(s))) {
+		error("cannot check host keys: out of memory");
+		goto done;
+	}
+	user_known_hosts(o, &path);
+	known_hosts_read(kh, path.buf);
+	if (o->known_hosts) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") : "");
+		known_hosts_read(kh, path.buf);
+	}
+	fingerprint(sha256, &fp);
+	if (t->port == 22)
+		strbuf_addstr(&name, t->hostname);
+	else
+		strbuf_addf(&name, "[%s]:%d", t->hostname, t->port);
+
+	check = libssh2_knownhost_checkp(kh, t->hostname, t->port, key, len,
+					 LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+					 LIBSSH2_KNOWNHOST_KEYENC_RAW | key_type_mask(type), NULL);
+	switch (check) {
+	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+		ret = 0;
+		break;
+	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+		error("the host key of '%s' has CHANGED: it is now %s %s", name.buf,
+		      key_type_name(type), fp.buf);
+		hint("someone may be intercepting the connection, or the host was reinstalled");
+		hint("if you trust the new key, remove the old one with 'ssh-keygen -R \"%s\"'",
+		     name.buf);
+		break;
+	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+		if (o->accept_new) {
+			ret = known_hosts_add(kh, t, o, key, len, type);
+			break;
+		}
+		error("the host key of '%s' is unknown: %s key fingerprint is %s", name.buf,
+		      key_type_name(type), fp.buf);
+		hint("if that is the host's key, run again with --accept-new-host-key, "
+		     "or connect once with ssh");
+		break;
+	default:
+		error("cannot check the host key of '%s' (%s %s)", name.buf,
+		      key_type_name(type), fp.buf);
+		break;
+	}
+done:
+	if (kh)
+		libssh2_knownhost_free(kh);
+	if (s)
+		libssh2_session_free(s);
+	strbuf_release(&path);
+	strbuf_release(&fp);
+	strbuf_release(&name);
+	return ret;
+}
+
+void ssh_opts_clear(struct ssh_opts *o)
+{
+	free(o->identity_file);
+	free(o->known_hosts);
+	memset(o, 0, sizeof(*o));
+}
+
+/* ---- libgit2's transport ---- */
+
+int ssh_git_credentials(void *out, const char *url, const char *user, unsigned int allowed,
+			void *payload)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	struct ssh_git_auth *a = payload;
+	const char *key = a->o->identity_file ? a->o->identity_file : a->t.identity_file;
+	const char *home = getenv("HOME") ? getenv("HOME") : "";
+	struct strbuf path = STRBUF_INIT;
+	int attempt = a->tries++, ret = GIT_PASSTHROUGH;
+
+	(void)url;
+	if (!user)
+		user = a->t.user;
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new((git_credential **)out, user);
+	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return GIT_PASSTHROUGH;
+	/* First the agent, then the key file(s), each once. */
+	if (attempt == 0 && getenv("SSH_AUTH_SOCK"))
+		return git_credential_ssh_key_from_agent((git_credential **)out, user);
+	if (getenv("SSH_AUTH_SOCK"))
+		attempt--;
+	if (key) {
+		char *expanded = expand_home(key);
+
+		if (attempt == 0)
+			ret = git_credential_ssh_key_new((git_credential **)out, user, NULL,
+							 expanded, NULL);
+		free(expanded);
+		return ret;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/.ssh/%s", home, defaults[i]);
+		if (access(path.buf, R_OK))
+			continue;
+		if (attempt-- == 0) {
+			ret = git_credential_ssh_key_new((git_credential **)out, user, NULL,
+							 path.buf, NULL);
+			break;
+		}
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+int ssh_git_certificate(void *cert, int valid, const char *host, void *payload)
+{
+	git_cert_hostkey *hk = cert;
+	struct ssh_git_auth *a = payload;
+
+	(void)valid;
+	(void)host;
+	if (hk->parent.cert_type != GIT_CERT_HOSTKEY_LIBSSH2 ||
+	    !(hk->type & GIT_CERT_SSH_RAW) || !(hk->type & GIT_CERT_SSH_SHA256)) {
+		error("cannot check the host key of '%s'", a->t.hostname);
+		return GIT_ECERTIFICATE;
+	}
+	return ssh_hostkey_check(&a->t, a->o, hk->hostkey, hk->hostkey_len, (int)hk->raw_type,
+				 hk->hash_sha256) < 0 ? GIT_ECERTIFICATE : 0;
+}
+
+/* ---- the connection ---- */
+
+static ssize_t count_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
+			  void **abstract)
+{
+	struct ssh_conn *c = *abstract;
+	ssize_t n = send(fd, buf, len, flags | MSG_NOSIGNAL);
+
+	if (n > 0)
+		c->sent += (uint64_t)n;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t count_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
+			  void **abstract)
+{
+	struct ssh_conn *c = *abstract;
+	ssize_t n = recv(fd, buf, len, flags);
+
+	if (n > 0)
+		c->received += (uint64_t)n;
+	return n < 0 ? -errno : n;
+}
+
+static int tcp_connect(const struct ssh_target *t)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC };
+	struct addrinfo *res = NULL;
+	char port[16];
+	int fd = -1, err, saved = 0;
+
+	snprintf(port, sizeof(port), "%d", t->port);
+	err = getaddrinfo(t->hostname, port, &hints, &res);
+	if (err) {
+		error("cannot resolve '%s': %s", t->hostname, gai_strerror(err));
+		return -1;
+	}
+	for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		socklen_t sl = sizeof(saved);
+		int flags, one = 1;
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd < 0) {
+			saved = errno;
+			continue;
+		}
+		flags = fcntl(fd, F_GETFL);
+		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
+			saved = errno;
+			goto next;
+		}
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		err = poll(&pfd, 1, CONNECT_TIMEOUT_MS);
+		if (err <= 0) {
+			saved = err ? errno : ETIMEDOUT;
+			goto next;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &sl) < 0 || saved)
+			goto next;
+		fcntl(fd, F_SETFL, flags);
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		break;
+next:
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		errno = saved;
+		error_errno("cannot connect to '%s' port %d", t->hostname, t->port);
+	}
+	return fd;
+}
+
+static int auth_agent(struct ssh_conn *c)
+{
+	LIBSSH2_AGENT *agent = NULL;
+	struct libssh2_agent_publickey *id = NULL, *prev = NULL;
+	int ret = -1;
+
+	if (!getenv("SSH_AUTH_SOCK") || !(agent = libssh2_agent_init(c->s)))
+		return -1;
+	if (libssh2_agent_connect(agent) || libssh2_agent_list_identities(agent))
+		goto done;
+	while (libssh2_agent_get_identity(agent, &id, prev) == 0) {
+		if (!libssh2_agent_userauth(agent, c->t.user, id)) {
+			ret = 0;
+			break;
+		}
+		prev = id;
+	}
+	libssh2_agent_disconnect(agent);
+done:
+	libssh2_agent_free(agent);
+	return ret;
+}
+
+static int auth_key(struct ssh_conn *c, const char *path, int warn)
+{
+	int err;
+
+	if (access(path, R_OK) < 0) {
+		if (warn)
+			error_errno("cannot read the key '%s'", path);
+		return -1;
+	}
+	err = libssh2_userauth_publickey_fromfile_ex(c->s, c->t.user,
+						     (unsigned)strlen(c->t.user), NULL, path, "");
+	if (!err)
+		return 0;
+	if (warn || err != LIBSSH2_ERROR_AUTHENTICATION_FAILED) {
+		char *msg = NULL;
+
+		libssh2_session_last_error(c->s, &msg, NULL, 0);
+		if (err == LIBSSH2_ERROR_AUTHENTICATION_FAILED ||
+		    err == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
+			warning("the server did not accept the key '%s'", path);
+		else
+			warning("cannot use the key '%s': %s (a key with a passphrase must be "
+				"added to your ssh-agent)", path, msg ? msg : "unknown error");
+	}
+	return -1;
+}
+
+static int authenticate(struct ssh_conn *c, const struct ssh_opts *o)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *methods = libssh2_userauth_list(c->s, c->t.user, (unsigned)strlen(c->t.user));
+	const char *key = o->identity_file ? o->identity_file : c->t.identity_file;
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	if (!methods) {
+		if (libssh2_userauth_authenticated(c->s))
+			return 0;
+		return error("'%s' refused to list its log-in methods", c->t.hostname);
+	}
+	if (!strstr(methods, "publickey")) {
+		error("cannot log in to '%s' as '%s': it offers only %s", c->t.hostname,
+		      c->t.user, methods);
+		hint("git-sand logs in with your ssh-agent or a key file (sand.identityFile)");
+		return -1;
+	}
+	if (!auth_agent(c))
+		return 0;
+	if (key) {
+		char *expanded = expand_home(key);
+
+		ret = auth_key(c, expanded, 1);
+		free(expanded);
+	} else {
+		for (size_t i = 0; ret && i < ARRAY_SIZE(defaults); i++) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/.ssh/%s", getenv("HOME") ? getenv("HOME") : "",
+				    defaults[i]);
+			ret = auth_key(c, path.buf, 0);
+		}
+	}
+	if (ret) {
+		error("cannot log in to '%s' as '%s': no key was accepted", c->t.hostname,
+		      c->t.user);
+		hint("add your key to ssh-agent, or name it with sand.identityFile");
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
+const struct ssh_target *ssh_conn_target(const struct ssh_conn *c)
+{
+	return &c->t;
+}
+
+void ssh_conn_bytes(const struct ssh_conn *c, uint64_t *sent, uint64_t *received)
+{
+	*sent = c->sent;
+	*received = c->received;
+}
+
+/* The statistics file the benchmarks read (GIT_SAND_SSH_STATS). */
+static void write_stats(const struct ssh_conn *c)
+{
+	const char *path = getenv("GIT_SAND_SSH_STATS");
+	FILE *fp;
+
+	if (!path || !*path || !(fp = fopen(path, "a")))
+		return;
+	fprintf(fp, "%s %llu %llu\n", c->t.hostname, (unsigned long long)c->sent,
+		(unsigned long long)c->received);
+	fclose(fp);
+}
+
+void ssh_close(struct ssh_conn *c)
+{
+	if (!c)
+		return;
+	if (c->s) {
+		libssh2_session_set_blocking(c->s, 1);
+		libssh2_session_set_timeout(c->s, 2000);
+		libssh2_session_disconnect(c->s, "bye");
+		libssh2_session_free(c->s);
+	}
+	write_stats(c);
+	if (c->fd >= 0)
+		close(c->fd);
+	ssh_target_clear(&c->t);
+	free(c);
+}
+
+int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o)
+{
+	struct ssh_conn *c = xcalloc(1, sizeof(*c));
+	struct strbuf why = STRBUF_INIT, cfg = STRBUF_INIT;
+	static int initialised;
+	const char *key;
+	size_t len;
+	int type, ret = -1;
+
+	c->fd = -1;
+	*out = NULL;
+	if (ssh_url_parse(url, &c->t, &why) < 0) {
+		error("invalid host '%s': %s", url, why.buf);
+		goto done;
+	}
+	strbuf_addf(&cfg, "%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
+	if (ssh_config_apply(&c->t, cfg.buf) < 0)
+		goto done;
+	if (!initialised) {
+		if (libssh2_init(0)) {
+			error("cannot initialise libssh2");
+			goto done;
+		}
+		initialised = 1;
+	}
+	if ((c->fd = tcp_connect(&c->t)) < 0)
+		goto done;
+	c->s = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	if (!c->s) {
+		error("cannot start an SSH session: out of memory");
+		goto done;
+	}
+	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_SEND, (void *)count_send);
+	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)count_recv);
+	libssh2_session_set_timeout(c->s, 30000);
+	if (libssh2_session_handshake(c->s, c->fd)) {
+		char *msg = NULL;
+
+		libssh2_session_last_error(c->s, &msg, NULL, 0);
+		error("SSH handshake with '%s' port %d failed: %s", c->t.hostname, c->t.port,
+		      msg ? msg : "unknown error");
+		goto done;
+	}
+	key = libssh2_session_hostkey(c->s, &len, &type);
+	if (!key) {
+		error("'%s' sent no host key", c->t.hostname);
+		goto done;
+	}
+	if (ssh_hostkey_check(&c->t, o, key, len, type,
+			      (const unsigned char *)libssh2_hostkey_hash(c->s,
+						LIBSSH2_HOSTKEY_HASH_SHA256)) < 0 ||
+	    authenticate(c, o) < 0)
+		goto done;
+	libssh2_keepalive_config(c->s, 1, KEEPALIVE_SECONDS);
+	libssh2_session_set_timeout(c->s, 0);
+	*out = c;
+	c = NULL;
+	ret = 0;
+done:
+	if (c) {
+		/* Nothing went through it worth counting. */
+		if (c->s) {
+			libssh2_session_free(c->s);
+			c->s = NULL;
+		}
+		if (c->fd >= 0)
+			close(c->fd);
+		ssh_target_clear(&c->t);
+		free(c);
+	}
+	strbuf_release(&why);
+	strbuf_release(&cfg);
+	return ret;
+}
+
+/* ---- running commands ---- */
+
+static volatile sig_atomic_t got_winch, got_signal;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static struct termios saved_termios;
+static int termios_saved;
+
+static void restore_terminal(void *data)
+{
+	(void)data;
+	if (termios_saved) {
+		tcsetattr(0, TCSADRAIN, &saved_termios);
+		termios_saved = 0;
+	}
+}
+
+static void window_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if (!ioctl(0, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+static const struct { const char *name; int sig; } signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "ABRT", SIGABRT }, { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+	{ "USR2", SIGUSR2 },
+};
+
+static int signal_number(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (!strcmp(signals[i].name, name))
+			return signals[i].sig;
+	return SIGTERM;
+}
+
+static int ssh_failed(struct ssh_conn *c, const char *what)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(c->s, &msg, NULL, 0);
+	return error("connection to '%s' failed while %s: %s", c->t.hostname, what,
+		     msg && *msg ? msg : "connection lost");
+}
+
+/* Write what is pending on stdin; 1 if something was written. */
+static int pump_in(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, struct ssh_cmd *cmd,
+		   struct strbuf *pending, size_t *off, int *in_done, int *err)
+{
+	int progress = 0;
+
+	while (!*in_done) {
+		ssize_t n;
+
+		if (*off == pending->len) {
+			strbuf_reset(pending);
+			*off = 0;
+			if (cmd->feed) {
+				int more = cmd->feed(cmd->feed_data, pending);
+
+				if (more < 0) {
+					*err = -1;
+					return 0;
+				}
+				if (!more && !pending->len)
+					goto eof;
+			} else if (cmd->in) {
+				if (!cmd->in_len)
+					goto eof;
+				strbuf_add(pending, cmd->in, cmd->in_len);
+				cmd->in_len = 0;
+			} else if (cmd->in_fd >= 0) {
+				struct pollfd pfd = { .fd = cmd->in_fd, .events = POLLIN };
+				char buf[16384];
+
+				if (poll(&pfd, 1, 0) <= 0)
+					return progress;
+				n = read(cmd->in_fd, buf, sizeof(buf));
+				if (n < 0 && (errno == EINTR || errno == EAGAIN))
+					return progress;
+				if (n <= 0)
+					goto eof;
+				strbuf_add(pending, buf, (size_t)n);
+			} else {
+				goto eof;
+			}
+		}
+		n = libssh2_channel_write(ch, pending->buf + *off, pending->len - *off);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return progress;
+		if (n < 0) {
+			*err = ssh_failed(c, "sending input");
+			return 0;
+		}
+		*off += (size_t)n;
+		progress = 1;
+	}
+	return progress;
+eof:
+	if (libssh2_channel_send_eof(ch) == LIBSSH2_ERROR_EAGAIN)
+		return progress;
+	*in_done = 1;
+	return 1;
+}
+
+/* Read what the channel has for one stream; 1 if something came, -1 on error. */
+static int pump_out(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int stream, struct strbuf *sb,
+		    int fd)
+{
+	char buf[32768];
+	int progress = 0;
+
+	for (;;) {
+		ssize_t n = libssh2_channel_read_ex(ch, stream, buf, sizeof(buf));
+
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return progress;
+		if (n < 0)
+			return ssh_failed(c, "reading output");
+		if (sb)
+			strbuf_add(sb, buf, (size_t)n);
+		else
+			write_in_full(fd, buf, (size_t)n);
+		progress = 1;
+	}
+}
+
+static int wait_socket(struct ssh_conn *c, struct ssh_cmd *cmd, int in_done,
+		       const struct strbuf *pending, size_t off)
+{
+	struct pollfd pfd[2];
+	int dir = libssh2_session_block_directions(c->s), nfds = 1, ignore;
+
+	pfd[0] = (struct pollfd){ .fd = c->fd, .events = 0 };
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
+		pfd[0].events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd[0].events |= POLLOUT;
+	if (!in_done && cmd->in_fd >= 0 && !cmd->feed && !cmd->in && off == pending->len) {
+		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
+		nfds = 2;
+	}
+	if (poll(pfd, (nfds_t)nfds, 1000) == 0)
+		libssh2_keepalive_send(c->s, &ignore);
+	return 0;
+}
+
+int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	LIBSSH2_CHANNEL *ch = NULL;
+	struct strbuf line = STRBUF_INIT, pending = STRBUF_INIT;
+	struct sigaction sa = { 0 }, old_winch, old_int, old_term, old_hup;
+	size_t off = 0;
+	int in_done = 0, err = 0, status = -1, handlers = 0, cols, rows;
+
+	sq_quote_argv(&line, cmd->argv);
+	libssh2_session_set_blocking(c->s, 1);
+	if (!(ch = libssh2_channel_open_session(c->s))) {
+		ssh_failed(c, "opening a channel");
+		goto done;
+	}
+	if (cmd->tty) {
+		const char *term = getenv("TERM");
+		struct termios raw;
+
+		window_size(&cols, &rows);
+		if (libssh2_channel_request_pty_ex(ch, term ? term : "xterm",
+						   (unsigned)strlen(term ? term : "xterm"), NULL, 0,
+						   cols, rows, 0, 0)) {
+			ssh_failed(c, "asking for a terminal");
+			goto done;
+		}
+		if (isatty(0) && !tcgetattr(0, &saved_termios)) {
+			termios_saved = 1;
+			cleanup_push(restore_terminal, NULL);
+			raw = saved_termios;
+			cfmakeraw(&raw);
+			tcsetattr(0, TCSADRAIN, &raw);
+		}
+	}
+	got_winch = got_signal = 0;
+	sa.sa_handler = on_winch;
+	sigaction(SIGWINCH, &sa, &old_winch);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	handlers = 1;
+	if (libssh2_channel_exec(ch, line.buf)) {
+		ssh_failed(c, "starting a command");
+		goto done;
+	}
+
+	libssh2_session_set_blocking(c->s, 0);
+	for (;;) {
+		int progress = 0, r;
+
+		if (got_winch && cmd->tty) {
+			got_winch = 0;
+			window_size(&cols, &rows);
+			libssh2_channel_request_pty_size(ch, cols, rows);
+		}
+		if (got_signal) {
+			/*
+			 * libssh2 cannot send a signal: with a terminal, ^C
+			 * already went as a byte; otherwise ending the
+			 * channel ends the command's input and output.
+			 */
+			status = 128 + got_signal;
+			goto done;
+		}
+		progress |= pump_in(c, ch, cmd, &pending, &off, &in_done, &err);
+		if (err)
+			goto done;
+		if ((r = pump_out(c, ch, 0, cmd->out, cmd->out_fd)) < 0)
+			goto done;
+		progress |= r;
+		if ((r = pump_out(c, ch, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd)) < 0)
+			goto done;
+		progress |= r;
+		if (libssh2_channel_eof(ch))
+			break;
+		if (!progress)
+			wait_socket(c, cmd, in_done, &pending, off);
+	}
+
+	libssh2_session_set_blocking(c->s, 1);
+	libssh2_session_set_timeout(c->s, 10000);
+	libssh2_channel_close(ch);
+	libssh2_channel_wait_closed(ch);
+	libssh2_session_set_timeout(c->s, 0);
+	{
+		char *signame = NULL;
+
+		libssh2_channel_get_exit_signal(ch, &signame, NULL, NULL, NULL, NULL, NULL);
+		if (signame) {
+			status = 128 + signal_number(signame);
+			libssh2_free(c->s, signame);
+		} else {
+			status = libssh2_channel_get_exit_status(ch);
+		}
+	}
+done:
+	if (handlers) {
+		sigaction(SIGWINCH, &old_winch, NULL);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+	}
+	if (termios_saved) {
+		restore_terminal(NULL);
+		cleanup_pop();
+	}
+	if (ch) {
+		libssh2_session_set_blocking(c->s, 1);
+		libssh2_session_set_timeout(c->s, 2000);
+		libssh2_channel_free(ch);
+		libssh2_session_set_timeout(c->s, 0);
+	}
+	strbuf_release(&line);
+	strbuf_release(&pending);
+	return status;
+}

@@ -1,0 +1,112 @@
+#ifndef SSH_H
+#define SSH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+/*
+ * The SSH transport (libssh2): a connection to a host that runs the
+ * sandboxes of git-sand, and commands run there. Commands are argument
+ * vectors, quoted for the remote login shell by sq_quote_argv() and by
+ * nothing else.
+ *
+ * Host keys are checked against ~/.ssh/known_hosts and sand.knownHostsFile:
+ * an unknown key is refused unless accept_new is set (then it is added, as
+ * OpenSSH's StrictHostKeyChecking=accept-new does), a changed one always.
+ * Logging in uses the user's ssh-agent, then key files.
+ */
+
+/* Where to connect, from "ssh://[user@]host[:port]" and ~/.ssh/config. */
+struct ssh_target {
+	char *host;		/* as the user gave it (maybe an alias) */
+	char *hostname;		/* what to connect to (HostName) */
+	char *user;
+	int port;
+	char *identity_file;	/* IdentityFile of the matching Host entry */
+};
+
+/*
+ * Parse an "ssh://[user@]host[:port]" URL (a bare host is accepted too)
+ * into t; nothing else (no path, no options) is allowed. Returns 0, or -1
+ * with the reason in why.
+ */
+int ssh_url_parse(const char *url, struct ssh_target *t, struct strbuf *why);
+/*
+ * Fill in what the URL left unset from the first matching Host entries of
+ * an ssh_config(5) file (HostName, Port, User, IdentityFile), then the
+ * defaults (port 22, the local user name). A missing file is no error.
+ */
+int ssh_config_apply(struct ssh_target *t, const char *config_path);
+void ssh_target_clear(struct ssh_target *t);
+/* "ssh://user@host:port" with the host as given, for git remotes. */
+void ssh_target_url(const struct ssh_target *t, int resolved, struct strbuf *out);
+
+struct ssh_opts {
+	char *identity_file;	/* sand.identityFile */
+	char *known_hosts;	/* sand.knownHostsFile */
+	int accept_new;		/* --accept-new-host-key */
+};
+void ssh_opts_clear(struct ssh_opts *o);
+
+/*
+ * Check a host key (type: LIBSSH2_HOSTKEY_TYPE_*; sha256: its 32-byte
+ * digest) for the target. Returns 0 when it is known (or was unknown and
+ * has been added because o->accept_new), else -1 with an error that gives
+ * the fingerprint.
+ */
+int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
+		      const char *key, size_t len, int type, const unsigned char *sha256);
+
+struct ssh_conn;
+
+/* Connect and log in. Returns 0, or -1 with a message. */
+int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o);
+void ssh_close(struct ssh_conn *c);
+const struct ssh_target *ssh_conn_target(const struct ssh_conn *c);
+
+/*
+ * Run a command on the host. Its stdin is the buffer in (in_len bytes),
+ * else in_fd when >= 0, else empty; its stdout and stderr go to out/err
+ * when given, else to out_fd/err_fd. Returns its exit status as a shell
+ * gives it (128 + N when signal N ended it), or -1 when the connection
+ * failed (with a message).
+ */
+struct ssh_cmd {
+	const char *const *argv;
+	const char *in;
+	size_t in_len;
+	int in_fd;
+	struct strbuf *out, *err;
+	int out_fd, err_fd;
+	/*
+	 * A terminal on the host for an interactive command: this side's
+	 * terminal is put in raw mode, window size changes are passed on.
+	 */
+	unsigned tty:1;
+	/* Feed stdin from a function instead (e.g. a tar stream): -1 stops. */
+	int (*feed)(void *data, struct strbuf *buf);
+	void *feed_data;
+};
+#define SSH_CMD_INIT { .in_fd = -1, .out_fd = 1, .err_fd = 2 }
+int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd);
+
+/*
+ * Callbacks for libgit2's own SSH transport (git fetch over ssh://), so
+ * that it checks host keys and logs in as ssh_connect does. payload is a
+ * struct ssh_git_auth.
+ */
+struct ssh_git_auth {
+	struct ssh_target t;	/* resolved */
+	const struct ssh_opts *o;
+	int tries;
+};
+int ssh_git_credentials(void *out, const char *url, const char *user, unsigned int allowed,
+			void *payload);
+int ssh_git_certificate(void *cert, int valid, const char *host, void *payload);
+
+/* Bytes that went through the connection's socket, each way. */
+void ssh_conn_bytes(const struct ssh_conn *c, uint64_t *sent, uint64_t *received);
+
+#endif

@@ -1,0 +1,152 @@
+#!/bin/sh
+test_description='sandboxes on another machine over SSH, through a real sshd on 127.0.0.1'
+. ./test-lib.sh
+. "$TEST_DIRECTORY/lib-sshd.sh"
+test_require_podman
+test_require_sshd
+
+remote_root="$TRASH_DIRECTORY/remote-root"
+
+test_expect_success SSHD 'setup: an sshd, and a worktree with every kind of change' '
+	start_sshd &&
+	git config --global sand.remoteRoot "$remote_root" &&
+	test_create_repo repo &&
+	(
+		cd repo &&
+		printf "build/\n" >.gitignore &&
+		for i in $(seq 1 50); do echo $i >f$i.c || return 1; done &&
+		git add . && git commit -q -m base &&
+		echo modified >>f1.c &&
+		echo staged >f2.c && git add f2.c &&
+		echo untracked >new.t &&
+		mkdir -p build && echo ignored >build/out.o &&
+		echo exe >run.sh && chmod +x run.sh &&
+		ln -s f3.c link &&
+		rm f4.c &&
+		find . -path ./.git -prune -o -exec touch -h -d "2020-01-01 00:00:00" {} + &&
+		git status --porcelain >../host-status
+	)
+'
+
+test_expect_success SSHD 'an unknown host key is refused, with its fingerprint; nothing is made' '
+	fp=$(ssh-keygen -l -E sha256 -f sshd/host_key.pub | cut -d" " -f2) &&
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" alpha 2>../err) &&
+	test_grep "host key of .\[127.0.0.1\]:$SSHD_PORT. is unknown" err &&
+	test_grep "ED25519 key fingerprint is $fp" err &&
+	test_grep "^fatal: cannot connect to" err &&
+	test_grep "accept-new-host-key" err &&
+	test_path_is_missing "$HOME/.ssh/known_hosts" &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	test ! -s ls &&
+	test_path_is_missing "$remote_root"
+'
+
+test_expect_success SSHD 'a changed host key is refused, even with --accept-new-host-key' '
+	ssh-keygen -q -t ed25519 -N "" -f other_key &&
+	printf "[127.0.0.1]:%s %s\n" "$SSHD_PORT" "$(cut -d" " -f1,2 other_key.pub)" \
+		>"$HOME/.ssh/known_hosts" &&
+	(cd repo && test_expect_code 128 git sand new -d --accept-new-host-key \
+		--host "$SSHD_URL" alpha 2>../err) &&
+	test_grep "has CHANGED" err &&
+	test_grep "ssh-keygen -R" err &&
+	rm "$HOME/.ssh/known_hosts"
+'
+
+test_expect_success SSHD 'a key the server does not accept is refused' '
+	ssh-keygen -q -t ed25519 -N "" -f wrong_key &&
+	sshd_trust_host_key &&
+	git -C repo config sand.identityFile "$TRASH_DIRECTORY/wrong_key" &&
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" alpha 2>../err) &&
+	git -C repo config --unset sand.identityFile &&
+	test_grep "cannot log in to .127.0.0.1. as .$(id -un).: no key was accepted" err &&
+	rm "$HOME/.ssh/known_hosts"
+'
+
+test_expect_success SSHD 'new --accept-new-host-key records the key and makes the sandbox there' '
+	(cd repo && GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/stats1" \
+		git sand new -d --accept-new-host-key --host "$SSHD_URL" alpha >../out 2>../err) &&
+	test_grep "permanently added .\[127.0.0.1\]:$SSHD_PORT." err &&
+	test_grep "$(cut -d" " -f2 sshd/host_key.pub)" "$HOME/.ssh/known_hosts" &&
+	echo alpha >expect && test_cmp expect out &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	test_grep "^status running$" ls &&
+	test_grep "^host $SSHD_URL$" ls &&
+	id=$(awk "\$1 == \"id\" { print \$2 }" ls) &&
+	test_path_is_dir "$remote_root/sandboxes/$id/app/.git" &&
+	# Nothing of the workspace stays on this side.
+	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id/app" &&
+	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id/home"
+'
+
+test_expect_success SSHD 'the sandbox has the changed files, and the same status as the host' '
+	(
+		cd repo &&
+		git sand exec alpha cat f1.c f2.c new.t build/out.o run.sh >../contents &&
+		git sand exec alpha sh -c "test -x run.sh && test -L link && ! test -e f4.c" &&
+		git sand exec alpha git status --porcelain >../sandbox-status
+	) &&
+	printf "1\nmodified\nstaged\nuntracked\nignored\nexe\n" >expect &&
+	test_cmp expect contents &&
+	test_cmp host-status sandbox-status
+'
+
+test_expect_success SSHD 'unchanged files were checked out there, not sent' '
+	(cd repo && git sand exec alpha cat f10.c >../f10) &&
+	echo 10 >expect && test_cmp expect f10 &&
+	# What went out: far less than the files and history would be.
+	test -s stats1
+'
+
+test_expect_success SSHD 'exec passes the status, stdin, stdout and stderr through' '
+	(
+		cd repo &&
+		test_expect_code 3 git sand exec alpha sh -c "exit 3" &&
+		echo through-stdin | git sand exec -i alpha cat >../piped &&
+		git sand exec alpha sh -c "echo out; echo err >&2" >../out 2>../err
+	) &&
+	echo through-stdin >expect && test_cmp expect piped &&
+	echo out >expect && test_cmp expect out &&
+	echo err >expect && test_cmp expect err
+'
+
+test_expect_success SSHD 'exec -t gets a terminal there, of this one'"'"'s size' '
+	(cd repo && script -qec "stty cols 91 rows 17; git sand exec -t alpha sh -c \"test -t 0 && test -t 1 && stty size && exit 5\"; echo status=\$?" /dev/null | tr -d "\\000\\r" >../out) &&
+	test_grep "17 91$" out &&
+	test_grep "^status=5" out
+'
+
+test_expect_success SSHD 'shell runs the shell there and returns its status' '
+	(cd repo && printf "echo in-shell; exit 4\n" | test_expect_code 4 git sand shell alpha >../out) &&
+	test_grep "^in-shell" out
+'
+
+test_expect_success SSHD 'the remote is an ssh:// URL that plain git fetch can use' '
+	(
+		cd repo &&
+		git config remote.sand/alpha.url >../url &&
+		git sand exec alpha sh -c "echo inside >inside.t && git add inside.t && git -c user.name=S -c user.email=s@x commit -q -m inside" &&
+		GIT_SSH_COMMAND="ssh -o BatchMode=yes -F /dev/null -o UserKnownHostsFile=$HOME/.ssh/known_hosts -i $HOME/.ssh/id_ed25519" git fetch -q sand/alpha &&
+		git log -1 --format=%s refs/remotes/sand/alpha/main >../subject
+	) &&
+	id=$(cd repo && sandbox_field alpha id) &&
+	echo "$SSHD_URL$(cd "$remote_root" && pwd -P)/sandboxes/$id/app" >expect &&
+	test_cmp expect url &&
+	echo inside >expect && test_cmp expect subject
+'
+
+test_expect_success SSHD 'git sand fetch, log and sync bring the work back' '
+	(
+		cd repo &&
+		git sand exec alpha sh -c "echo more >>inside.t && git -c user.name=S -c user.email=s@x commit -q -am more" &&
+		git sand fetch alpha 2>../fetch-err &&
+		git sand log alpha --format=%s >../log &&
+		git stash -q -u &&
+		git sand sync alpha &&
+		git log -1 --format=%s >../synced
+	) &&
+	test_grep "main" fetch-err &&
+	test_grep "^more$" log &&
+	echo more >expect && test_cmp expect synced
+'
+
+test_done
