@@ -7,7 +7,7 @@
 __git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent"
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key"
 __git_sand_opts_agent=""
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="

@@ -43,6 +43,8 @@ complete -c git -n '__git_sand_using new config' -l profile -x -d 'Settings prof
 complete -c git -n '__git_sand_using new' -l env -x -d 'KEY=VALUE'
 complete -c git -n '__git_sand_using new' -l ssh-agent -d 'Forward the ssh-agent'
 complete -c git -n '__git_sand_using new' -l no-ssh-agent -d 'Do not forward the ssh-agent'
+complete -c git -n '__git_sand_using new' -l host -x -d 'Make it on another machine (ssh://[user@]host[:port])'
+complete -c git -n '__git_sand_using new' -l accept-new-host-key -d 'Trust an unknown host key'
 complete -c git -n '__git_sand_using shell agent show exec stop start rm fetch status diff log sync sync-host' -f -a '(__git_sand_names)'
 complete -c git -n '__git_sand_using fetch' -s p -l prune -d 'Delete refs of deleted branches'
 complete -c git -n '__git_sand_using fetch' -s q -l quiet -d 'Print only errors'

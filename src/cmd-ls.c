@@ -213,14 +213,14 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		if (!i || new_group)
 			printf("%-*s  %-*s  %-*s  %s%s%-*s%s\n", (int)wname, "NAME", (int)wstatus,
 			       "STATUS", (int)wimage, "IMAGE", whost ? "AGE  " : "AGE",
-			       whost ? "  " : "", (int)whost, whost ? "HOST" : "",
+			       whost ? "  " : "", lng ? (int)whost : 0, whost ? "HOST" : "",
 			       lng ? "  CLONE" : "");
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
 		printf("%-*s  %-*s  %-*s  %s", (int)wname, sb->name, (int)wstatus,
 		       rows[i].display, (int)wimage, sb->image, whost ? "" : age.buf);
 		if (whost)
-			printf("%-5s  %-*s", age.buf, (int)whost, sb->host ? sb->host : "-");
+			printf("%-5s  %-*s", age.buf, lng ? (int)whost : 0, sb->host ? sb->host : "-");
 		if (lng) {
 			fputs("  ", stdout);
 			print_path(rows[i].clone);

@@ -34,8 +34,10 @@ start_sshd () {
 	ssh-keygen -q -t ed25519 -N "" -C test-host -f "$SSHD_DIR/host_key" &&
 	ssh-keygen -q -t ed25519 -N "" -C test-user -f "$HOME/.ssh/id_ed25519" &&
 	# The podman configuration of the tests reaches the remote commands.
+	# $SSHD_DIR/bin comes first in PATH there: tests put tools in it.
+	mkdir -p "$SSHD_DIR/bin" &&
 	printf "environment=\"CONTAINERS_CONF=%s\",environment=\"PATH=%s\" %s\n" \
-		"$CONTAINERS_CONF" "$PATH" "$(cat "$HOME/.ssh/id_ed25519.pub")" \
+		"$CONTAINERS_CONF" "$SSHD_DIR/bin:$PATH" "$(cat "$HOME/.ssh/id_ed25519.pub")" \
 		>"$SSHD_DIR/authorized_keys" &&
 	cat >"$SSHD_DIR/sshd_config" <<-CONF &&
 	ListenAddress 127.0.0.1
@@ -54,9 +56,15 @@ start_sshd () {
 	CONF
 	mkdir -p /run/sshd 2>/dev/null
 	# A free port: try some until one is ours.
+	run_sshd_
+}
+
+# Start it again (after stop_sshd) on the same port, or on a free one.
+run_sshd_ () {
 	for try in 1 2 3 4 5 6 7 8 9 10
 	do
-		SSHD_PORT=$(( 20000 + ($$ * 7 + try * 997) % 30000 ))
+		test -n "${1:-}" || SSHD_PORT=$(( 20000 + ($$ * 7 + try * 997) % 30000 ))
+		rm -f "$SSHD_DIR/sshd.pid"
 		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" -p "$SSHD_PORT" \
 			>/dev/null 2>"$SSHD_DIR/log" &
 		SSHD_PID=$!
@@ -78,6 +86,10 @@ start_sshd () {
 	done
 	cat "$SSHD_DIR/log" >&4
 	return 1
+}
+
+restart_sshd () {
+	run_sshd_ same-port
 }
 
 stop_sshd () {

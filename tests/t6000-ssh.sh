@@ -14,6 +14,12 @@ test_expect_success SSHD 'setup: an sshd, and a worktree with every kind of chan
 	(
 		cd repo &&
 		printf "build/\n" >.gitignore &&
+		# Some history worth not sending twice: 3 MB that does not compress.
+		for i in 1 2 3
+		do
+			head -c 1000000 /dev/urandom >blob$i.bin &&
+			git add blob$i.bin && git commit -q -m "blob $i" || return 1
+		done &&
 		for i in $(seq 1 50); do echo $i >f$i.c || return 1; done &&
 		git add . && git commit -q -m base &&
 		echo modified >>f1.c &&
@@ -147,6 +153,97 @@ test_expect_success SSHD 'git sand fetch, log and sync bring the work back' '
 	test_grep "main" fetch-err &&
 	test_grep "^more$" log &&
 	echo more >expect && test_cmp expect synced
+'
+
+sent () {
+	awk "{ s += \$2 } END { print s }" "$1"
+}
+
+test_expect_success SSHD 'a second new sends the new objects and the changed files only' '
+	(cd repo && test_commit after-alpha &&
+		GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/stats2" git sand new -d --host "$SSHD_URL" beta) &&
+	first=$(sent stats1) && second=$(sent stats2) &&
+	echo "first new sent $first bytes, the second $second" >&3 &&
+	test "$first" -gt 3000000 &&
+	test "$second" -lt 300000 &&
+	(cd repo && git sand exec beta cat after-alpha.t f10.c >../contents) &&
+	printf "after-alpha\n10\n" >expect && test_cmp expect contents
+'
+
+test_expect_success SSHD 'sand.host (in a profile) chooses the host; ls shows it' '
+	git -C repo config sand.profile.far.host "$SSHD_URL" &&
+	(cd repo && git sand new -d --profile far gamma && git sand new -d here) &&
+	(cd repo && git sand ls >../table && git sand ls --json >../json) &&
+	test_grep "^gamma .*$SSHD_URL" table &&
+	test_grep "^here .* -$" table &&
+	test_grep "\"host\":.*\"$SSHD_URL\"" json
+'
+
+test_expect_success SSHD 'stop and start reach the container there' '
+	(cd repo && git sand stop gamma && sandbox_field gamma status >../st1 &&
+		git sand start gamma && sandbox_field gamma status >../st2) &&
+	echo stopped >expect && test_cmp expect st1 &&
+	echo running >expect && test_cmp expect st2
+'
+
+test_expect_success SSHD 'an unreachable host: ls, stop and rm say so per sandbox and go on' '
+	stop_sshd &&
+	(
+		cd repo &&
+		test_expect_code 1 git sand ls --porcelain >../ls 2>../err &&
+		test_expect_code 1 git sand stop gamma here 2>../stop-err &&
+		test_expect_code 1 git sand rm -f gamma 2>../rm-err &&
+		sandbox_field here status >../here
+	) &&
+	test_grep "cannot connect to .127.0.0.1. port $SSHD_PORT" err &&
+	test_grep "cannot reach .$SSHD_URL., the host of sandbox .beta." err &&
+	awk "\$1 == \"status\" { print \$2 }" ls | sort | uniq -c >counts &&
+	test_grep "1 running" counts &&
+	test_grep "3 unreachable" counts &&
+	test_grep "the host of sandbox .gamma." stop-err &&
+	test_grep "the host of sandbox .gamma." rm-err &&
+	echo stopped >expect && test_cmp expect here &&
+	restart_sshd &&
+	# Nothing happened to it while its host was away.
+	(cd repo && sandbox_field gamma status >../gamma) &&
+	echo running >expect && test_cmp expect gamma
+'
+
+test_expect_success SSHD 'rm removes the container, the directory there and the remote' '
+	id=$(cd repo && sandbox_field gamma id) &&
+	ctr=$(cd repo && sandbox_field gamma container) &&
+	(cd repo && git sand rm -f gamma) &&
+	test_path_is_missing "$remote_root/sandboxes/$id" &&
+	test_must_fail podman container exists "$ctr" &&
+	test_must_fail git -C repo config remote.sand/gamma.url
+'
+
+test_expect_success SSHD 'a connection dropped during new: a clear error, and gc repairs' '
+	# A tar there that cuts the connection under it.
+	cat >sshd/bin/tar <<-\EOF &&
+	#!/bin/sh
+	kill -9 $(ps -o ppid= -p $PPID)
+	sleep 5
+	EOF
+	chmod +x sshd/bin/tar &&
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" delta 2>../err) &&
+	rm sshd/bin/tar &&
+	test_grep "connection to .127.0.0.1. failed\|cannot unpack" err &&
+	test_grep "^fatal: cannot create sandbox .delta." err &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	test_grep "^sandbox delta$" ls &&
+	id=$(cd repo && sandbox_field delta id) &&
+	(cd repo && git sand gc) &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	! test_grep "^sandbox delta$" ls &&
+	test_path_is_missing "$remote_root/sandboxes/$id" &&
+	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id"
+'
+
+test_expect_success SSHD 'rm --all leaves nothing there' '
+	(cd repo && git sand rm -f --all) &&
+	ls "$remote_root/sandboxes" >left &&
+	test ! -s left
 '
 
 test_done
