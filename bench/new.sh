@@ -10,34 +10,7 @@
 runs=${1:-5}
 repo=$WORK/repo
 
-if ! test -d "$repo/.git"; then
-	echo "building the benchmark repository (once)..." >&2
-	git init -q "$repo"
-	(
-		cd "$repo"
-		# History: 320 MB of incompressible data, added then removed.
-		for i in $(seq 1 40); do
-			head -c 8M /dev/urandom >blob-$i.bin
-			git add blob-$i.bin
-			git commit -q -m "blob $i"
-		done
-		git rm -q blob-*.bin
-		git commit -q -m "drop the blobs"
-		# The working tree: 5,000 source files in 100 directories.
-		for d in $(seq 1 100); do
-			mkdir -p src/d$d
-			for f in $(seq 1 50); do
-				printf 'file %d/%d\n%s\n' $d $f "$(head -c 1500 /dev/urandom | base64 -w 76)" >src/d$d/f$f.c
-			done
-		done
-		git add src
-		git commit -q -m "sources"
-		git gc -q
-		# Work in progress, as a sandbox would get it.
-		echo change >>src/d1/f1.c
-		echo new >untracked.txt
-	)
-fi
+bench_repo "$repo"
 cd "$repo"
 git sand rm -f --all >/dev/null 2>&1 || true
 files=$(git ls-files | wc -l)

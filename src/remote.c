@@ -215,6 +215,7 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 	if (git_revwalk_new(&walk, repo) < 0 || git_packbuilder_new(&pb, repo) < 0 ||
 	    git_reference_iterator_new(&it, repo) < 0)
 		goto lg2_failed;
+	git_packbuilder_set_threads(pb, 0); /* as many as there are CPUs */
 	while (!(err = git_reference_next(&ref, it))) {
 		const char *name = git_reference_name(ref);
 		const git_oid *oid = git_reference_target(ref), *have;

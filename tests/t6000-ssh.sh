@@ -155,6 +155,30 @@ test_expect_success SSHD 'git sand fetch, log and sync bring the work back' '
 	echo more >expect && test_cmp expect synced
 '
 
+test_expect_success SSHD 'status and diff -u run in the container there' '
+	(
+		cd repo &&
+		git sand exec alpha sh -c "echo wip >wip.t" &&
+		git sand status alpha >../status &&
+		git sand diff -u alpha --stat >../diffstat
+	) &&
+	test_grep "wip.t" status &&
+	test_grep "wip.t" diffstat
+'
+
+test_expect_success SSHD 'sync-host sends the host'"'"'s new commits to the mirror there' '
+	(
+		cd repo &&
+		git checkout -q -b host-side &&
+		test_commit host-side &&
+		git sand sync-host alpha &&
+		git checkout -q main &&
+		git sand exec alpha git fetch -q origin &&
+		git sand exec alpha git log -1 --format=%s origin/host-side >../subject
+	) &&
+	echo host-side >expect && test_cmp expect subject
+'
+
 sent () {
 	awk "{ s += \$2 } END { print s }" "$1"
 }
