@@ -45,6 +45,7 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	line("state", sb.state);
 	line("worktree", sb.worktree);
 	line("clone", clone.buf);
+	line("host", sb.host);
 	line("branch", sb.opts.host_branch);
 	line("runtime", sb.runtime);
 	line("image", sb.image);
