@@ -50,11 +50,7 @@ void mirror_path(struct strbuf *out, const char *root, const char *commondir)
 	strbuf_release(&name);
 }
 
-/*
- * git, run against the host repository and our own mirror only, with
- * nothing that could run configured programs from elsewhere.
- */
-static void hardened_git(struct child *c)
+void hardened_git(struct child *c)
 {
 	argv_pushl(&c->args, "git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
 		   "-c", "gc.auto=0", "-c", "maintenance.auto=false",

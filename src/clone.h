@@ -74,6 +74,14 @@ int copy_directory(const char *src, const char *dst);
 #define COPY_MISSING_OK (1 << 2)
 int copy_file(const char *src, const char *dst, unsigned flags);
 
+/*
+ * Start a child's argv with git, for running against the host repository
+ * and our own mirrors only: hooks, fsmonitor and auto-gc off, and none of
+ * the caller's GIT_DIR-like environment.
+ */
+struct child;
+void hardened_git(struct child *c);
+
 /* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
 int copy_file_fd(int src, int dst, off_t size);
 

@@ -6,9 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "compat.h"
+#include "clone.h"
 #include "msg.h"
 #include "path.h"
+#include "run.h"
 #include "remote.h"
 #include "tar.h"
 
@@ -127,28 +128,52 @@ static int pushed_ref(const char *name)
 	return !strncmp(name, "refs/", 5) && strncmp(name, "refs/remotes/sand/", 18);
 }
 
-/* Hide what the mirror has from the walk: its tips that we know, as commits. */
-static int hide_mirror_tips(git_repository *repo, git_revwalk *walk, const struct mirror_refs *r)
+/* A line for "git pack-objects --revs": "<oid>", or "^<oid>" to leave out. */
+static void add_rev(struct strbuf *revs, const char *prefix, const git_oid *oid)
 {
-	for (size_t i = 0; i < r->nr; i++) {
-		git_object *obj = NULL, *commit = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
 
-		if (!git_object_lookup(&obj, repo, &r->v[i].oid, GIT_OBJECT_ANY) &&
-		    !git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) &&
-		    git_revwalk_hide(walk, git_object_id(commit)) < 0) {
-			git_object_free(obj);
-			git_object_free(commit);
-			return -1;
-		}
-		git_error_clear();
-		git_object_free(obj);
-		git_object_free(commit);
+	git_oid_tostr(hex, sizeof(hex), oid);
+	strbuf_addf(revs, "%s%s\n", prefix, hex);
+}
+
+/*
+ * Pack what the revs reach into fd, with the host's own git: it sends the
+ * objects of its packs as they are (libgit2's packbuilder would compress
+ * every one again). Returns the number of objects, or -1.
+ */
+static long pack_objects(git_repository *repo, const struct strbuf *revs, int fd)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	unsigned char head[12];
+	long count = -1;
+	int status;
+
+	hardened_git(&c);
+	argv_pushl(&c.args, "--git-dir", git_repository_commondir(repo), "pack-objects",
+		   "--revs", "--stdout", "-q", NULL);
+	c.in = revs->buf;
+	c.in_len = revs->len;
+	c.out_fd = fd;
+	c.err = &err;
+	status = run_child(&c);
+	if (status) {
+		strbuf_trim(&err);
+		error("git pack-objects failed%s%s", err.len ? ": " : "", err.buf);
+	} else if (lseek(fd, 0, SEEK_SET) < 0 || read(fd, head, sizeof(head)) != sizeof(head) ||
+		   memcmp(head, "PACK", 4) || lseek(fd, 0, SEEK_SET) < 0) {
+		error("git pack-objects wrote no pack");
+	} else {
+		count = (long)head[8] << 24 | (long)head[9] << 16 | (long)head[10] << 8 | head[11];
 	}
-	return 0;
+	child_clear(&c);
+	strbuf_release(&err);
+	return count;
 }
 
 /* Blobs the index has and HEAD's tree does not: staged changes. */
-static int insert_staged(git_repository *repo, git_packbuilder *pb)
+static int add_staged(git_repository *repo, struct strbuf *revs)
 {
 	git_index *index = NULL;
 	git_object *head = NULL;
@@ -170,8 +195,7 @@ static int insert_staged(git_repository *repo, git_packbuilder *pb)
 		if (d->new_file.mode == GIT_FILEMODE_COMMIT || git_oid_is_zero(&d->new_file.id) ||
 		    !git_odb_exists(odb, &d->new_file.id))
 			continue;
-		if (git_packbuilder_insert(pb, &d->new_file.id, NULL) < 0)
-			goto done;
+		add_rev(revs, "", &d->new_file.id);
 	}
 	ret = 0;
 done:
@@ -182,10 +206,6 @@ done:
 	return ret;
 }
 
-static int write_chunk(void *buf, size_t size, void *payload)
-{
-	return write_in_full(*(int *)payload, buf, size) < 0 ? -1 : 0;
-}
 
 int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
 		       const char *tmpdir)
@@ -201,83 +221,65 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 	const char *update_ref[] = { "git", "--git-dir", mirror, "update-ref", "--stdin", NULL };
 	struct mirror_refs theirs = { 0 };
 	struct strbuf out = STRBUF_INIT, updates = STRBUF_INIT, pack = STRBUF_INIT;
+	struct strbuf revs = STRBUF_INIT;
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
-	git_revwalk *walk = NULL;
-	git_packbuilder *pb = NULL;
+	git_odb *odb = NULL;
 	int fd = -1, ret = -1, err;
+	long count;
 
 	if (!tame_path(mirror))
 		return error("unusable mirror path '%s'", mirror);
 	if (remote_capture(c, list, NULL, 0, &out) != 0 || parse_refs(out.buf, &theirs) < 0)
 		goto done;
 
-	if (git_revwalk_new(&walk, repo) < 0 || git_packbuilder_new(&pb, repo) < 0 ||
-	    git_reference_iterator_new(&it, repo) < 0)
+	if (git_repository_odb(&odb, repo) < 0 || git_reference_iterator_new(&it, repo) < 0)
 		goto lg2_failed;
-	git_packbuilder_set_threads(pb, 0); /* as many as there are CPUs */
 	while (!(err = git_reference_next(&ref, it))) {
 		const char *name = git_reference_name(ref);
 		const git_oid *oid = git_reference_target(ref), *have;
 		char hex[GIT_OID_HEXSZ + 1];
-		git_object *obj = NULL;
 
-		if (!oid || !pushed_ref(name))
-			goto next;
-		have = mirror_ref(&theirs, name);
-		if (have && git_oid_equal(have, oid))
-			goto next;
-		if (git_object_lookup(&obj, repo, oid, GIT_OBJECT_ANY) < 0) {
-			git_error_clear();
-			goto next; /* a broken ref of the host's: not ours to send */
+		/* Not a broken ref of the host's, not one it already has. */
+		if (oid && pushed_ref(name) && git_odb_exists(odb, oid) &&
+		    !((have = mirror_ref(&theirs, name)) && git_oid_equal(have, oid))) {
+			add_rev(&revs, "", oid);
+			git_oid_tostr(hex, sizeof(hex), oid);
+			strbuf_addf(&updates, "update %s %s\n", name, hex);
 		}
-		if (git_object_type(obj) == GIT_OBJECT_TAG && git_packbuilder_insert(pb, oid, name) < 0) {
-			git_object_free(obj);
-			goto lg2_failed;
-		}
-		if (git_object_type(obj) == GIT_OBJECT_COMMIT || git_object_type(obj) == GIT_OBJECT_TAG) {
-			if (git_revwalk_push_ref(walk, name) < 0)
-				git_error_clear(); /* a tag of a tree or blob */
-		}
-		git_object_free(obj);
-		git_oid_tostr(hex, sizeof(hex), oid);
-		strbuf_addf(&updates, "update %s %s\n", name, hex);
-next:
 		git_reference_free(ref);
 		ref = NULL;
 	}
 	if (err != GIT_ITEROVER)
 		goto lg2_failed;
-	/* Refs the host no longer has: the mirror keeps their objects. */
 	for (size_t i = 0; i < theirs.nr; i++) {
 		git_oid oid;
 
+		/* What it has is left out of the pack... */
+		if (git_odb_exists(odb, &theirs.v[i].oid))
+			add_rev(&revs, "^", &theirs.v[i].oid);
+		/* ...and refs the host no longer has go (their objects stay). */
 		if (git_reference_name_to_id(&oid, repo, theirs.v[i].name) < 0 ||
 		    !pushed_ref(theirs.v[i].name))
 			strbuf_addf(&updates, "delete %s\n", theirs.v[i].name);
 		git_error_clear();
 	}
-	if (hide_mirror_tips(repo, walk, &theirs) < 0 ||
-	    git_packbuilder_insert_walk(pb, walk) < 0 || insert_staged(repo, pb) < 0)
+	if (add_staged(repo, &revs) < 0)
 		goto lg2_failed;
 
-	if (git_packbuilder_object_count(pb) > 0) {
+	strbuf_addf(&pack, "%s/push-%d.pack", tmpdir, (int)getpid());
+	fd = open(pack.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		error_errno("cannot create '%s'", pack.buf);
+		goto done;
+	}
+	unlink(pack.buf);
+	if ((count = pack_objects(repo, &revs, fd)) < 0)
+		goto done;
+	if (count > 0) {
 		struct ssh_cmd cmd = SSH_CMD_INIT;
 		struct strbuf err_out = STRBUF_INIT;
 
-		strbuf_addf(&pack, "%s/push-%d.pack", tmpdir, (int)getpid());
-		fd = open(pack.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			error_errno("cannot create '%s'", pack.buf);
-			goto done;
-		}
-		unlink(pack.buf);
-		if (git_packbuilder_foreach(pb, write_chunk, &fd) < 0)
-			goto lg2_failed;
-		if (lseek(fd, 0, SEEK_SET) < 0) {
-			error_errno("cannot read '%s'", pack.buf);
-			goto done;
-		}
 		cmd.argv = index_pack;
 		cmd.in_fd = fd;
 		strbuf_reset(&out);
@@ -297,18 +299,18 @@ next:
 	ret = 0;
 	goto done;
 lg2_failed:
-	error_lg2("cannot prepare the objects to send");
+	error_lg2("cannot list what to send");
 done:
 	if (fd >= 0)
 		close(fd);
 	git_reference_free(ref);
 	git_reference_iterator_free(it);
-	git_packbuilder_free(pb);
-	git_revwalk_free(walk);
+	git_odb_free(odb);
 	mirror_refs_clear(&theirs);
 	strbuf_release(&out);
 	strbuf_release(&updates);
 	strbuf_release(&pack);
+	strbuf_release(&revs);
 	return ret;
 }
 

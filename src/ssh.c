@@ -317,8 +317,13 @@ static void fingerprint(const unsigned char *sha256, struct strbuf *out)
 	}
 }
 
-/* Read a known_hosts file line by line, skipping lines libssh2 cannot use. */
-static void known_hosts_read(LIBSSH2_KNOWNHOSTS *kh, const char *path)
+/*
+ * Read a known_hosts file line by line, skipping lines libssh2 cannot use
+ * (@cert-authority: certificates are not supported); "@revoked" lines go
+ * to revoked.
+ */
+static void known_hosts_read(LIBSSH2_KNOWNHOSTS *kh, LIBSSH2_KNOWNHOSTS *revoked,
+			     const char *path)
 {
 	struct strbuf text = STRBUF_INIT;
 
@@ -331,7 +336,10 @@ static void known_hosts_read(LIBSSH2_KNOWNHOSTS *kh, const char *path)
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		if (*line && *line != '#' && *line != '@')
+		if (skip_prefix(line, "@revoked ", (const char **)&line))
+			libssh2_knownhost_readline(revoked, line, strlen(line),
+						   LIBSSH2_KNOWNHOST_FILE_OPENSSH);
+		else if (*line && *line != '#' && *line != '@')
 			libssh2_knownhost_readline(kh, line, strlen(line),
 						   LIBSSH2_KNOWNHOST_FILE_OPENSSH);
 	}
@@ -347,6 +355,35 @@ static void user_known_hosts(const struct ssh_opts *o, struct strbuf *out)
 		strbuf_addstr(out, o->known_hosts);
 	else
 		strbuf_addf(out, "%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") : "");
+}
+
+/* The user's known_hosts and sand.knownHostsFile, on session s. */
+static int known_hosts_load(LIBSSH2_SESSION *s, const struct ssh_opts *o,
+			    LIBSSH2_KNOWNHOSTS **kh, LIBSSH2_KNOWNHOSTS **revoked)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	*kh = libssh2_knownhost_init(s);
+	*revoked = libssh2_knownhost_init(s);
+	if (!*kh || !*revoked)
+		return error("cannot check host keys: out of memory");
+	user_known_hosts(o, &path);
+	known_hosts_read(*kh, *revoked, path.buf);
+	if (o->known_hosts) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") : "");
+		known_hosts_read(*kh, *revoked, path.buf);
+	}
+	strbuf_release(&path);
+	return 0;
+}
+
+static void known_hosts_free(LIBSSH2_KNOWNHOSTS *kh, LIBSSH2_KNOWNHOSTS *revoked)
+{
+	if (kh)
+		libssh2_knownhost_free(kh);
+	if (revoked)
+		libssh2_knownhost_free(revoked);
 }
 
 static int known_hosts_add(LIBSSH2_KNOWNHOSTS *kh, const struct ssh_target *t,
@@ -405,31 +442,31 @@ done:
 int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
 		      const char *key, size_t len, int type, const unsigned char *sha256)
 {
-	LIBSSH2_KNOWNHOSTS *kh = NULL;
+	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
 	LIBSSH2_SESSION *s = libssh2_session_init();
-	struct strbuf path = STRBUF_INIT, fp = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf fp = STRBUF_INIT, name = STRBUF_INIT;
+	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key_type_mask(type);
 	int ret = -1, check;
 
-	if (!s || !(kh = libssh2_knownhost_init(s))) {
+	if (!s) {
 		error("cannot check host keys: out of memory");
 		goto done;
 	}
-	user_known_hosts(o, &path);
-	known_hosts_read(kh, path.buf);
-	if (o->known_hosts) {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/.ssh/known_hosts", getenv("HOME") ? getenv("HOME") : "");
-		known_hosts_read(kh, path.buf);
-	}
+	if (known_hosts_load(s, o, &kh, &revoked) < 0)
+		goto done;
 	fingerprint(sha256, &fp);
 	if (t->port == 22)
 		strbuf_addstr(&name, t->hostname);
 	else
 		strbuf_addf(&name, "[%s]:%d", t->hostname, t->port);
 
-	check = libssh2_knownhost_checkp(kh, t->hostname, t->port, key, len,
-					 LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-					 LIBSSH2_KNOWNHOST_KEYENC_RAW | key_type_mask(type), NULL);
+	if (libssh2_knownhost_checkp(revoked, t->hostname, t->port, key, len, mask, NULL) ==
+	    LIBSSH2_KNOWNHOST_CHECK_MATCH) {
+		error("the host key of '%s' (%s %s) is marked as revoked", name.buf,
+		      key_type_name(type), fp.buf);
+		goto done;
+	}
+	check = libssh2_knownhost_checkp(kh, t->hostname, t->port, key, len, mask, NULL);
 	switch (check) {
 	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
 		ret = 0;
@@ -457,14 +494,54 @@ int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
 		break;
 	}
 done:
-	if (kh)
-		libssh2_knownhost_free(kh);
+	known_hosts_free(kh, revoked);
 	if (s)
 		libssh2_session_free(s);
-	strbuf_release(&path);
 	strbuf_release(&fp);
 	strbuf_release(&name);
 	return ret;
+}
+
+/*
+ * Ask first for the kinds of host key that known_hosts holds for this
+ * host, as ssh does, so that a host known by one kind of key is not met
+ * with another (libssh2's own order differs from OpenSSH's). An entry of
+ * a kind is found by checking a key that cannot match: "mismatch" means
+ * there is one, hashed names included.
+ */
+static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
+{
+	static const struct { int type; const char *methods; } kinds[] = {
+		{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ssh-ed25519" },
+		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, "ecdsa-sha2-nistp256" },
+		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, "ecdsa-sha2-nistp384" },
+		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, "ecdsa-sha2-nistp521" },
+		{ LIBSSH2_HOSTKEY_TYPE_RSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa" },
+	};
+	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
+	struct strbuf known = STRBUF_INIT, rest = STRBUF_INIT;
+
+	if (known_hosts_load(c->s, o, &kh, &revoked) < 0)
+		goto done;
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		int have = libssh2_knownhost_checkp(kh, c->t.hostname, c->t.port, "-", 1,
+						    LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+						    LIBSSH2_KNOWNHOST_KEYENC_RAW |
+						    key_type_mask(kinds[i].type), NULL) ==
+			   LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
+		struct strbuf *to = have ? &known : &rest;
+
+		strbuf_addf(to, "%s%s", to->len ? "," : "", kinds[i].methods);
+	}
+	/* Nothing known: libssh2's own order. */
+	if (known.len) {
+		strbuf_addf(&known, ",%s", rest.buf);
+		libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, known.buf);
+	}
+done:
+	known_hosts_free(kh, revoked);
+	strbuf_release(&known);
+	strbuf_release(&rest);
 }
 
 void ssh_opts_clear(struct ssh_opts *o)
@@ -783,6 +860,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_SEND, (void *)count_send);
 	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)count_recv);
 	libssh2_session_set_timeout(c->s, 30000);
+	prefer_known_key_types(c, o);
 	if (libssh2_session_handshake(c->s, c->fd)) {
 		char *msg = NULL;
 

@@ -6,8 +6,9 @@
 #
 # start_sshd sets SSHD_PORT and SSHD_URL (ssh://root@127.0.0.1:PORT), and
 # gives the test's HOME a key (~/.ssh/id_ed25519) the server accepts; the
-# server's host key is in $SSHD_DIR/host_key.pub and not yet known to the
-# client (sshd_trust_host_key adds it to ~/.ssh/known_hosts).
+# server's host keys (ed25519 and ecdsa) are in $SSHD_DIR/host_key.pub and
+# host_key_ecdsa.pub, and not yet known to the client (sshd_trust_host_key
+# adds the ed25519 one to ~/.ssh/known_hosts).
 #
 # Where CI is set, a missing sshd fails the script instead of skipping it.
 
@@ -32,6 +33,7 @@ start_sshd () {
 	mkdir -p "$SSHD_DIR" "$HOME/.ssh" &&
 	chmod 700 "$HOME/.ssh" &&
 	ssh-keygen -q -t ed25519 -N "" -C test-host -f "$SSHD_DIR/host_key" &&
+	ssh-keygen -q -t ecdsa -N "" -C test-host -f "$SSHD_DIR/host_key_ecdsa" &&
 	ssh-keygen -q -t ed25519 -N "" -C test-user -f "$HOME/.ssh/id_ed25519" &&
 	# The podman configuration of the tests reaches the remote commands.
 	# $SSHD_DIR/bin comes first in PATH there: tests put tools in it.
@@ -42,6 +44,7 @@ start_sshd () {
 	cat >"$SSHD_DIR/sshd_config" <<-CONF &&
 	ListenAddress 127.0.0.1
 	HostKey $SSHD_DIR/host_key
+	HostKey $SSHD_DIR/host_key_ecdsa
 	AuthorizedKeysFile $SSHD_DIR/authorized_keys
 	PidFile $SSHD_DIR/sshd.pid
 	StrictModes no

@@ -39,10 +39,11 @@ test_expect_success SSHD 'setup: an sshd, and a worktree with every kind of chan
 '
 
 test_expect_success SSHD 'an unknown host key is refused, with its fingerprint; nothing is made' '
-	fp=$(ssh-keygen -l -E sha256 -f sshd/host_key.pub | cut -d" " -f2) &&
+	fp1=$(ssh-keygen -l -E sha256 -f sshd/host_key.pub | cut -d" " -f2) &&
+	fp2=$(ssh-keygen -l -E sha256 -f sshd/host_key_ecdsa.pub | cut -d" " -f2) &&
 	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" alpha 2>../err) &&
 	test_grep "host key of .\[127.0.0.1\]:$SSHD_PORT. is unknown" err &&
-	test_grep "ED25519 key fingerprint is $fp" err &&
+	grep -q -F -e "ED25519 key fingerprint is $fp1" -e "ECDSA key fingerprint is $fp2" err &&
 	test_grep "^fatal: cannot connect to" err &&
 	test_grep "accept-new-host-key" err &&
 	test_path_is_missing "$HOME/.ssh/known_hosts" &&
@@ -76,7 +77,8 @@ test_expect_success SSHD 'new --accept-new-host-key records the key and makes th
 	(cd repo && GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/stats1" \
 		git sand new -d --accept-new-host-key --host "$SSHD_URL" alpha >../out 2>../err) &&
 	test_grep "permanently added .\[127.0.0.1\]:$SSHD_PORT." err &&
-	test_grep "$(cut -d" " -f2 sshd/host_key.pub)" "$HOME/.ssh/known_hosts" &&
+	grep -e "$(cut -d" " -f2 sshd/host_key.pub)" -e "$(cut -d" " -f2 sshd/host_key_ecdsa.pub)" \
+		"$HOME/.ssh/known_hosts" &&
 	echo alpha >expect && test_cmp expect out &&
 	(cd repo && git sand ls --porcelain >../ls) &&
 	test_grep "^status running$" ls &&
@@ -88,6 +90,29 @@ test_expect_success SSHD 'new --accept-new-host-key records the key and makes th
 	# Nothing of the workspace stays on this side.
 	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id/app" &&
 	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id/home"
+'
+
+test_expect_success SSHD 'the kind of key known_hosts holds is asked for, hashed names too' '
+	cp "$HOME/.ssh/known_hosts" known_hosts.saved &&
+	for key in host_key host_key_ecdsa
+	do
+		printf "[127.0.0.1]:%s %s\n" "$SSHD_PORT" "$(cut -d" " -f1,2 sshd/$key.pub)" \
+			>"$HOME/.ssh/known_hosts" &&
+		ssh-keygen -q -H -f "$HOME/.ssh/known_hosts" 2>/dev/null &&
+		! grep -q 127.0.0.1 "$HOME/.ssh/known_hosts" &&
+		(cd repo && git sand exec alpha true) || return 1
+	done &&
+	cp known_hosts.saved "$HOME/.ssh/known_hosts"
+'
+
+test_expect_success SSHD 'a host key marked @revoked is refused' '
+	cp "$HOME/.ssh/known_hosts" known_hosts.saved &&
+	printf "@revoked [127.0.0.1]:%s %s\n" "$SSHD_PORT" "$(cut -d" " -f1,2 sshd/host_key.pub)" \
+		>>"$HOME/.ssh/known_hosts" &&
+	sshd_trust_host_key &&
+	(cd repo && test_expect_code 128 git sand exec alpha true 2>../err) &&
+	test_grep "is marked as revoked" err &&
+	cp known_hosts.saved "$HOME/.ssh/known_hosts"
 '
 
 test_expect_success SSHD 'the sandbox has the changed files, and the same status as the host' '
