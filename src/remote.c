@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,7 +214,8 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 	/* Fixed scripts; the mirror's path is their argument. */
 	const char *list[] = {
 		"sh", "-c", "git init -q --bare -- \"$1\" >/dev/null && "
-		"git --git-dir=\"$1\" config gc.auto 0 && "
+		"{ test \"$(git --git-dir=\"$1\" config gc.auto)\" = 0 || "
+		"git --git-dir=\"$1\" config gc.auto 0 2>/dev/null || :; } && "
 		"git --git-dir=\"$1\" for-each-ref --format='%(objectname) %(refname)'",
 		"sh", mirror, NULL
 	};
@@ -294,8 +296,36 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 		if (err)
 			goto done;
 	}
-	if (updates.len && remote_capture(c, update_ref, updates.buf, updates.len, &out) != 0)
-		goto done;
+	/*
+	 * Another new may be updating the same refs there (to the same
+	 * values): git's ref locks make one of us fail; try again.
+	 */
+	for (int attempt = 0; updates.len; attempt++) {
+		struct ssh_cmd cmd = SSH_CMD_INIT;
+		struct strbuf err_out = STRBUF_INIT;
+		struct timespec ts = { 0, 200000000 };
+
+		cmd.argv = update_ref;
+		cmd.in = updates.buf;
+		cmd.in_len = updates.len;
+		strbuf_reset(&out);
+		cmd.out = &out;
+		cmd.err = &err_out;
+		err = ssh_run(c, &cmd);
+		strbuf_trim(&err_out);
+		if (err > 0 && attempt < 10 && strstr(err_out.buf, "lock")) {
+			strbuf_release(&err_out);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (err)
+			error("on '%s': cannot update the mirror's refs%s%s",
+			      ssh_conn_target(c)->host, err_out.len ? ": " : "", err_out.buf);
+		strbuf_release(&err_out);
+		if (err)
+			goto done;
+		break;
+	}
 	ret = 0;
 	goto done;
 lg2_failed:

@@ -225,6 +225,25 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
 '
 
+test_expect_success SSHD 'news side by side to one host all succeed' '
+	(
+		cd repo && test_commit side-by-side || exit 1
+		git sand new -d --host "$SSHD_URL" p1 >/dev/null 2>../p1.err &
+		p1=$!
+		git sand new -d --host "$SSHD_URL" p2 >/dev/null 2>../p2.err &
+		p2=$!
+		git sand new -d --host "$SSHD_URL" p3 >/dev/null 2>../p3.err &
+		p3=$!
+		wait $p1 && wait $p2 && wait $p3 &&
+		for n in p1 p2 p3
+		do
+			git sand exec $n cat side-by-side.t || return 1
+		done >../side &&
+		git sand rm -f p1 p2 p3
+	) &&
+	test $(grep -c side-by-side side) = 3
+'
+
 test_expect_success SSHD 'sand.host (in a profile) chooses the host; ls shows it' '
 	git -C repo config sand.profile.far.host "$SSHD_URL" &&
 	(cd repo && git sand new -d --profile far gamma && git sand new -d here) &&
