@@ -33,6 +33,16 @@ int config_get_str(git_config *cfg, const char *key, struct strbuf *out);
 int config_get_path(git_config *cfg, const char *key, struct strbuf *out);
 int config_get_bool(git_config *cfg, const char *key, int *out);
 
+/*
+ * Parse GIT_CONFIG_PARAMETERS as git writes it for "git -c" ('key'='value'
+ * words, or the older 'key=value'); a key without a value is "true".
+ * Returns 0, or -1 on a malformed string. Used by sand_repo_open, which
+ * gives these settings precedence over every file, as git does.
+ */
+struct string_list;
+int config_parameters_parse(const char *env, struct string_list *keys,
+			    struct string_list *values);
+
 /* Strip trailing slashes (keeping a lone "/"). */
 void strip_trailing_slashes(char *path);
 

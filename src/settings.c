@@ -7,7 +7,7 @@
 
 const char *const settings_keys[] = {
 	"runtime", "image", "agent", "cpus", "memory", "network", "envFile", "mount",
-	"dotfiles", "sshAgent", "setup", NULL
+	"dotfiles", "sshAgent", "setup", "host", "remoteRoot", NULL
 };
 
 static const char *level_name(git_config_level_t level)
@@ -18,7 +18,7 @@ static const char *level_name(git_config_level_t level)
 	case GIT_CONFIG_LEVEL_XDG: return "xdg";
 	case GIT_CONFIG_LEVEL_GLOBAL: return "global";
 	case GIT_CONFIG_LEVEL_LOCAL: return "local";
-	case GIT_CONFIG_LEVEL_APP: return "app";
+	case GIT_CONFIG_LEVEL_APP: return "command";
 	default: return "config";
 	}
 }

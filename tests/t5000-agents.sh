@@ -188,6 +188,23 @@ test_expect_success PODMAN 'profiles: the command line, then the profile, then s
 	test_grep "no profile named .nosuch." err
 '
 
+test_expect_success 'git -c settings come first, as in git' '
+	(
+		cd repo &&
+		git config sand.image from-file &&
+		git -c sand.image=from-c sand config >../c1 &&
+		git -c sand.image=first -c sand.image=last sand config >../c2 &&
+		GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=sand.cpus GIT_CONFIG_VALUE_0=3 \
+			git sand config >../c3 &&
+		git -c "sand.profile.far.host=ssh://build" sand config --profile far >../c4 &&
+		git config --unset sand.image
+	) &&
+	test_grep "^image  *from-c  *sand.image (command)$" c1 &&
+	test_grep "^image  *last  *sand.image (command)$" c2 &&
+	test_grep "^cpus  *3  *sand.cpus (command)$" c3 &&
+	test_grep "^host  *ssh://build  *sand.profile.far.host (command)$" c4
+'
+
 test_expect_success PODMAN 'no ssh-agent unless asked for' '
 	(
 		cd repo &&
