@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pwd.h>
@@ -154,9 +155,10 @@ static char *expand_home(const char *v)
 /* Whether a Host line's patterns match: one positive match, no negated one. */
 static int host_matches(char *patterns, const char *host)
 {
+	char *save = NULL;
 	int match = 0;
 
-	for (char *p = strtok(patterns, " \t"); p; p = strtok(NULL, " \t")) {
+	for (char *p = strtok_r(patterns, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
 		int neg = *p == '!';
 
 		if (fnmatch(p + neg, host, FNM_CASEFOLD) == 0) {
@@ -187,14 +189,58 @@ static char *expand_hostname(const char *v, const char *host)
 	return strbuf_detach(&sb, NULL);
 }
 
-int ssh_config_apply(struct ssh_target *t, const char *config_path)
+#define MAX_INCLUDE_DEPTH 16
+
+static int config_read(struct ssh_target *t, const char *path, int depth, int *active);
+
+/*
+ * Include: each word a path or a glob, relative ones under ~/.ssh, read in
+ * the block it appears in (its Host lines do not change that block's).
+ */
+static int config_include(struct ssh_target *t, char *words, int depth, int active)
+{
+	const char *home = getenv("HOME") ? getenv("HOME") : "";
+	int ret = 0;
+
+	char *save = NULL;
+
+	for (char *w = strtok_r(words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		struct strbuf pattern = STRBUF_INIT;
+		glob_t g;
+
+		if (w[0] == '~' && w[1] == '/')
+			strbuf_addf(&pattern, "%s%s", home, w + 1);
+		else if (*w == '/')
+			strbuf_addstr(&pattern, w);
+		else
+			strbuf_addf(&pattern, "%s/.ssh/%s", home, w);
+		if (!glob(pattern.buf, 0, NULL, &g)) {
+			for (size_t i = 0; !ret && i < g.gl_pathc; i++) {
+				int inner = active;
+
+				ret = config_read(t, g.gl_pathv[i], depth + 1, &inner);
+			}
+			globfree(&g);
+		}
+		strbuf_release(&pattern);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+static int config_read(struct ssh_target *t, const char *path, int depth, int *active)
 {
 	struct strbuf text = STRBUF_INIT;
-	struct passwd *pw;
-	int active = 1, ret = 0;
+	int ret = 0;
 
-	if (config_path && strbuf_read_file(&text, config_path) < 0 && errno != ENOENT)
-		ret = error_errno("cannot read '%s'", config_path);
+	if (depth > MAX_INCLUDE_DEPTH)
+		return error("'%s': too many nested Include directives", path);
+	if (strbuf_read_file(&text, path) < 0) {
+		if (errno != ENOENT)
+			ret = error_errno("cannot read '%s'", path);
+		goto done;
+	}
 	for (char *line = text.buf, *next; line && *line; line = next) {
 		char *key, *val, *end;
 
@@ -218,16 +264,21 @@ int ssh_config_apply(struct ssh_target *t, const char *config_path)
 			val++;
 		}
 		if (!strcasecmp(key, "Host")) {
-			active = host_matches(val, t->host);
+			*active = host_matches(val, t->host);
 			continue;
 		}
 		if (!strcasecmp(key, "Match")) {
 			/* Not understood: its settings are not applied. */
-			active = 0;
+			*active = 0;
 			continue;
 		}
-		if (!active)
+		if (!*active)
 			continue;
+		if (!strcasecmp(key, "Include")) {
+			if ((ret = config_include(t, val, depth, *active)) < 0)
+				break;
+			continue;
+		}
 		/* The first value obtained wins, as in ssh. */
 		if (!strcasecmp(key, "HostName") && !t->hostname)
 			t->hostname = expand_hostname(val, t->host);
@@ -238,6 +289,18 @@ int ssh_config_apply(struct ssh_target *t, const char *config_path)
 		else if (!strcasecmp(key, "IdentityFile") && !t->identity_file)
 			t->identity_file = expand_home(val);
 	}
+done:
+	strbuf_release(&text);
+	return ret;
+}
+
+int ssh_config_apply(struct ssh_target *t, const char *config_path)
+{
+	struct passwd *pw;
+	int active = 1, ret = 0;
+
+	if (config_path)
+		ret = config_read(t, config_path, 0, &active);
 	if (t->hostname && !valid_host(t->hostname)) {
 		ret = error("invalid HostName '%s' for '%s' in '%s'", t->hostname, t->host,
 			    config_path);
@@ -255,7 +318,6 @@ int ssh_config_apply(struct ssh_target *t, const char *config_path)
 			u = pw->pw_name;
 		t->user = xstrdup(u && valid_user(u) ? u : "root");
 	}
-	strbuf_release(&text);
 	return ret;
 }
 

@@ -108,6 +108,42 @@ int main(void)
 		check_int(t.port, ==, 2201, "Host *'s port");
 		ssh_target_clear(&t);
 
+		{
+			/* Include: relative to ~/.ssh, globs, inside a Host block only. */
+			struct strbuf home = STRBUF_INIT, f = STRBUF_INIT;
+
+			strbuf_addf(&home, "%s/home", tmp);
+			strbuf_addf(&f, "%s/.ssh/conf.d", home.buf);
+			mkdir_p(f.buf, 0700);
+			strbuf_addstr(&f, "/10-build.conf");
+			write_text(f.buf, "Host inc\n  Port 2300\n");
+			strbuf_reset(&f);
+			strbuf_addf(&f, "%s/.ssh/conf.d/20-other.conf", home.buf);
+			write_text(f.buf, "Host *\n  User included\n");
+			strbuf_reset(&f);
+			strbuf_addf(&f, "%s/.ssh/loop", home.buf);
+			write_text(f.buf, "Include loop\n");
+			strbuf_reset(&f);
+			strbuf_addf(&f, "%s/.ssh/config", home.buf);
+			write_text(f.buf, "Host nomatch\n  Include ~/.ssh/nothing-here\n"
+				   "Host *\n  Include conf.d/*.conf\n");
+			setenv("HOME", home.buf, 1);
+			ssh_url_parse("ssh://inc", &t, &why);
+			check_int(ssh_config_apply(&t, f.buf), ==, 0, "a config with Include is read");
+			check_int(t.port, ==, 2300, "a setting from an included file");
+			check_str(t.user, "included", "from the second file of the glob");
+			ssh_target_clear(&t);
+
+			strbuf_reset(&f);
+			strbuf_addf(&f, "%s/.ssh/loop", home.buf);
+			ssh_url_parse("ssh://inc", &t, &why);
+			check_int(ssh_config_apply(&t, f.buf), ==, -1, "an Include loop is an error");
+			ssh_target_clear(&t);
+			setenv("HOME", "/home/u", 1);
+			strbuf_release(&home);
+			strbuf_release(&f);
+		}
+
 		ssh_url_parse("ssh://x", &t, &why);
 		check_int(ssh_config_apply(&t, "/nonexistent/config"), ==, 0, "no config: defaults");
 		check_int(t.port, ==, 22, "default port");
