@@ -64,10 +64,10 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 		argv_pushl(&c.args, "--env-file", s->env_files->items[i], NULL);
 	for (size_t i = 0; s->env && i < s->env->nr; i++)
 		argv_pushl(&c.args, "--env", s->env->items[i], NULL);
-	if (getuid() != 0) {
+	if (rt->uid != 0) {
 		/* Files the sandbox writes must be the host user's. */
 		argv_push(&c.args, "--user");
-		argv_pushf(&c.args, "%u:%u", (unsigned)getuid(), (unsigned)getgid());
+		argv_pushf(&c.args, "%lu:%lu", rt->uid, rt->gid);
 	}
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);

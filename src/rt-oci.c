@@ -50,14 +50,14 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		argv_pushf(&c.args, "--env-file=%s", s->env_files->items[i]);
 	for (size_t i = 0; s->env && i < s->env->nr; i++)
 		argv_pushf(&c.args, "--env=%s", s->env->items[i]);
-	if (getuid() != 0) {
+	if (rt->uid != 0) {
 		/*
 		 * Files the sandbox writes must be the host user's. Rootless
 		 * podman maps the user's uid into the container as itself;
 		 * docker runs as root unless told which user to be.
 		 */
 		if (is_docker(rt))
-			argv_pushf(&c.args, "--user=%u:%u", (unsigned)getuid(), (unsigned)getgid());
+			argv_pushf(&c.args, "--user=%lu:%lu", rt->uid, rt->gid);
 		else
 			argv_push(&c.args, "--userns=keep-id");
 	}

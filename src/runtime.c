@@ -1,5 +1,7 @@
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "msg.h"
 #include "run.h"
@@ -61,6 +63,8 @@ int runtime_select(struct runtime *rt, const char *name)
 					     name, name);
 			rt->ops = backends[i];
 			rt->program = xstrdup(name);
+			rt->uid = getuid();
+			rt->gid = getgid();
 			return 0;
 		}
 		return error("unknown runtime '%s' (known: podman, docker, container)", name);
@@ -69,6 +73,8 @@ int runtime_select(struct runtime *rt, const char *name)
 		if (find_in_path(backends[i]->name, NULL)) {
 			rt->ops = backends[i];
 			rt->program = xstrdup(backends[i]->name);
+			rt->uid = getuid();
+			rt->gid = getgid();
 			return 0;
 		}
 	}
@@ -83,29 +89,33 @@ int runtime_select(struct runtime *rt, const char *name)
 
 int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
 {
-	/* A fixed script: which of the two CLIs the host has. */
+	/* A fixed script: who we are there, and which of the two CLIs it has. */
 	static const char *const probe[] = {
-		"sh", "-c", "for r in podman docker; do command -v $r >/dev/null && "
-		"echo $r && exit 0; done; exit 1", NULL
+		"sh", "-c", "id -u && id -g && for r in podman docker; do "
+		"command -v $r >/dev/null && echo $r && exit 0; done; echo none", NULL
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct ssh_cmd cmd = SSH_CMD_INIT;
 	const char *host = ssh_conn_target(conn)->host;
+	char found[16] = "";
 	int ret = -1;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->ssh = conn;
+	cmd.argv = probe;
+	cmd.out = &out;
+	if (ssh_run(conn, &cmd) != 0 ||
+	    sscanf(out.buf, "%lu\n%lu\n%15s", &rt->uid, &rt->gid, found) != 3) {
+		error("cannot run commands on '%s'", host);
+		goto done;
+	}
 	if (!name || !*name) {
-		cmd.argv = probe;
-		cmd.out = &out;
-		cmd.err = &out;
-		if (ssh_run(conn, &cmd) != 0) {
+		if (!strcmp(found, "none")) {
 			error("no container runtime found on '%s': install podman or docker there",
 			      host);
 			goto done;
 		}
-		strbuf_trim(&out);
-		name = out.buf;
+		name = found;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		if (strcmp(backends[i]->name, name))

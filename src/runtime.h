@@ -98,6 +98,8 @@ struct runtime {
 	 * host at the other end of this connection (owned by the runtime).
 	 */
 	struct ssh_conn *ssh;
+	/* The user the CLI runs as, there: whose files the sandbox must write. */
+	unsigned long uid, gid;
 };
 
 #define RUNTIME_NOT_FOUND 1
