@@ -1086,26 +1086,86 @@ eof:
 	return 1;
 }
 
+/*
+ * The first line of the command's output is the pid the wrapper printed
+ * (see ssh_run); the rest is the command's own.
+ */
+struct pid_reader {
+	struct strbuf line;
+	long pid;
+	int done;
+};
+
+static void deliver(struct strbuf *sb, int fd, const char *buf, size_t n)
+{
+	if (sb)
+		strbuf_add(sb, buf, n);
+	else if (n)
+		write_in_full(fd, buf, n);
+}
+
 /* Read what the channel has for one stream; 1 if something came, -1 on error. */
 static int pump_out(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int stream, struct strbuf *sb,
-		    int fd)
+		    int fd, struct pid_reader *pr)
 {
 	char buf[32768];
 	int progress = 0;
 
 	for (;;) {
 		ssize_t n = libssh2_channel_read_ex(ch, stream, buf, sizeof(buf));
+		char *nl;
 
 		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
 			return progress;
 		if (n < 0)
 			return ssh_failed(c, "reading output");
-		if (sb)
-			strbuf_add(sb, buf, (size_t)n);
-		else
-			write_in_full(fd, buf, (size_t)n);
 		progress = 1;
+		if (!pr || pr->done) {
+			deliver(sb, fd, buf, (size_t)n);
+			continue;
+		}
+		strbuf_add(&pr->line, buf, (size_t)n);
+		nl = memchr(pr->line.buf, '\n', pr->line.len);
+		if (!nl && pr->line.len < 64)
+			continue;
+		pr->done = 1;
+		if (nl && isdigit((unsigned char)pr->line.buf[0])) {
+			pr->pid = strtol(pr->line.buf, NULL, 10);
+			deliver(sb, fd, nl + 1, pr->line.len - (size_t)(nl + 1 - pr->line.buf));
+		} else {
+			deliver(sb, fd, pr->line.buf, pr->line.len); /* not ours after all */
+		}
 	}
+}
+
+/*
+ * libssh2 (1.10) cannot send a signal over a channel: send it with kill(1)
+ * there, on a channel of its own, to the pid the wrapper printed.
+ */
+static void remote_kill(struct ssh_conn *c, long pid, int sig)
+{
+	LIBSSH2_CHANNEL *ch;
+	struct strbuf line = STRBUF_INIT;
+	const char *name = "TERM";
+	char buf[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig)
+			name = signals[i].name;
+	strbuf_addf(&line, "kill -s %s %ld", name, pid);
+	libssh2_session_set_blocking(c->s, 1);
+	libssh2_session_set_timeout(c->s, 5000);
+	if ((ch = libssh2_channel_open_session(c->s))) {
+		if (!libssh2_channel_exec(ch, line.buf))
+			while (libssh2_channel_read(ch, buf, sizeof(buf)) > 0)
+				;
+		libssh2_channel_close(ch);
+		libssh2_channel_wait_closed(ch);
+		libssh2_channel_free(ch);
+	}
+	libssh2_session_set_timeout(c->s, 0);
+	libssh2_session_set_blocking(c->s, 0);
+	strbuf_release(&line);
 }
 
 static int wait_socket(struct ssh_conn *c, struct ssh_cmd *cmd, int in_done,
@@ -1131,11 +1191,19 @@ static int wait_socket(struct ssh_conn *c, struct ssh_cmd *cmd, int in_done,
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
 	LIBSSH2_CHANNEL *ch = NULL;
+	/*
+	 * The command runs under a wrapper that prints its pid first, so
+	 * that a signal can be passed on (see remote_kill).
+	 */
+	static const char *const wrapper[] = { "sh", "-c", "echo $$ && exec \"$@\"", "sh", NULL };
 	struct strbuf line = STRBUF_INIT, pending = STRBUF_INIT;
 	struct sigaction sa = { 0 }, old_winch, old_int, old_term, old_hup;
+	struct pid_reader pr = { .line = STRBUF_INIT };
 	size_t off = 0;
-	int in_done = 0, err = 0, status = -1, handlers = 0, cols, rows;
+	int in_done = 0, err = 0, status = -1, handlers = 0, cols, rows, forwarded = 0;
 
+	sq_quote_argv(&line, wrapper);
+	strbuf_addch(&line, ' ');
 	sq_quote_argv(&line, cmd->argv);
 	libssh2_session_set_blocking(c->s, 1);
 	if (!(ch = libssh2_channel_open_session(c->s))) {
@@ -1184,21 +1252,28 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 			libssh2_channel_request_pty_size(ch, cols, rows);
 		}
 		if (got_signal) {
+			int sig = got_signal;
+
 			/*
-			 * libssh2 cannot send a signal: with a terminal, ^C
-			 * already went as a byte; otherwise ending the
-			 * channel ends the command's input and output.
+			 * Passed on to the command there (with a terminal, ^C
+			 * went as a byte already); before its pid is known,
+			 * ending the channel ends its input and output.
 			 */
-			status = 128 + got_signal;
-			goto done;
+			got_signal = 0;
+			if (pr.pid <= 0) {
+				status = 128 + sig;
+				goto done;
+			}
+			remote_kill(c, pr.pid, sig);
+			forwarded = sig;
 		}
 		progress |= pump_in(c, ch, cmd, &pending, &off, &in_done, &err);
 		if (err)
 			goto done;
-		if ((r = pump_out(c, ch, 0, cmd->out, cmd->out_fd)) < 0)
+		if ((r = pump_out(c, ch, 0, cmd->out, cmd->out_fd, &pr)) < 0)
 			goto done;
 		progress |= r;
-		if ((r = pump_out(c, ch, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd)) < 0)
+		if ((r = pump_out(c, ch, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd, NULL)) < 0)
 			goto done;
 		progress |= r;
 		if (libssh2_channel_eof(ch))
@@ -1222,6 +1297,12 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 		} else {
 			status = libssh2_channel_get_exit_status(ch);
 		}
+		/*
+		 * A runtime's exec may end quietly (status 0) on the signal
+		 * it got: it still ended because of it, as a shell would say.
+		 */
+		if (forwarded && !status)
+			status = 128 + forwarded;
 	}
 done:
 	if (handlers) {
@@ -1242,5 +1323,6 @@ done:
 	}
 	strbuf_release(&line);
 	strbuf_release(&pending);
+	strbuf_release(&pr.line);
 	return status;
 }

@@ -146,6 +146,23 @@ test_expect_success SSHD 'exec passes the status, stdin, stdout and stderr throu
 	echo err >expect && test_cmp expect err
 '
 
+test_expect_success SSHD 'a signal to exec reaches the runtime'"'"'s exec there, as it does here' '
+	(
+		cd repo || exit 1
+		# git-sand itself, not git in front of it.
+		git-sand exec alpha sh -c "echo ready; while :; do sleep 1; done" >../sig-out 2>&1 &
+		pid=$! &&
+		for i in $(seq 1 100); do grep -qs ready ../sig-out && break; sleep 0.1; done &&
+		pgrep -f "^podman exec .*echo ready" >../before &&
+		kill -TERM $pid &&
+		test_expect_code 143 wait $pid
+	) &&
+	test -s before &&
+	# The podman exec there ended with it: none is left running.
+	for i in $(seq 1 50); do pgrep -f "^podman exec .*echo ready" >after || break; sleep 0.1; done &&
+	test ! -s after
+'
+
 test_expect_success SSHD 'exec -t gets a terminal there, of this one'"'"'s size' '
 	(cd repo && script -qec "stty cols 91 rows 17; git sand exec -t alpha sh -c \"test -t 0 && test -t 1 && stty size && exit 5\"; echo status=\$?" /dev/null | tr -d "\\000\\r" >../out) &&
 	test_grep "17 91$" out &&
