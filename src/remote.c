@@ -347,7 +347,7 @@ done:
 /* ---- the workspace ---- */
 
 struct worktree_filter {
-	git_index *index;
+	git_index *index;	/* NULL: no index file, send everything */
 	struct timespec index_mtime;
 	struct strbuf checkout;	/* NUL-separated paths to check out there */
 };
@@ -407,15 +407,14 @@ int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
 
 	if (!tame_path(w->dest))
 		return error("unusable sandbox path '%s'", w->dest);
-	if (git_repository_index(&f.index, w->repo) < 0) {
-		error_lg2("cannot read the index");
-		goto done;
-	}
 	strbuf_addf(&path, "%s/index", git_repository_path(w->repo));
-	if (!stat(path.buf, &st))
+	if (!stat(path.buf, &st)) {
 		f.index_mtime = st.st_mtim;
-	else
-		git_index_clear(f.index); /* no index file: send everything */
+		if (git_repository_index(&f.index, w->repo) < 0) {
+			error_lg2("cannot read the index");
+			goto done;
+		}
+	}
 	if (tar_add_tree(&tar, w->staging, "", NULL, NULL) < 0 ||
 	    tar_add_tree(&tar, w->worktree, "app", unchanged, &f) < 0)
 		goto done;

@@ -573,34 +573,52 @@ done:
  */
 static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
 {
-	static const struct { int type; const char *methods; } kinds[] = {
+	static const struct { int type; const char *method; } kinds[] = {
 		{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ssh-ed25519" },
 		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, "ecdsa-sha2-nistp256" },
 		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, "ecdsa-sha2-nistp384" },
 		{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, "ecdsa-sha2-nistp521" },
-		{ LIBSSH2_HOSTKEY_TYPE_RSA, "rsa-sha2-512,rsa-sha2-256,ssh-rsa" },
+		{ LIBSSH2_HOSTKEY_TYPE_RSA, "rsa-sha2-512" },
+		{ LIBSSH2_HOSTKEY_TYPE_RSA, "rsa-sha2-256" },
+		{ LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa" },
 	};
 	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
 	struct strbuf known = STRBUF_INIT, rest = STRBUF_INIT;
+	const char **algs = NULL;
+	int nr_algs;
 
-	if (known_hosts_load(c->s, o, &kh, &revoked) < 0)
+	/*
+	 * Only names this libssh2 supports: it would strip the others, and
+	 * 1.10 does that with an overlapping memcpy.
+	 */
+	nr_algs = libssh2_session_supported_algs(c->s, LIBSSH2_METHOD_HOSTKEY, &algs);
+	if (nr_algs <= 0 || known_hosts_load(c->s, o, &kh, &revoked) < 0)
 		goto done;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
-		int have = libssh2_knownhost_checkp(kh, c->t.hostname, c->t.port, "-", 1,
-						    LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-						    LIBSSH2_KNOWNHOST_KEYENC_RAW |
-						    key_type_mask(kinds[i].type), NULL) ==
-			   LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
-		struct strbuf *to = have ? &known : &rest;
+		int supported = 0, have;
+		struct strbuf *to;
 
-		strbuf_addf(to, "%s%s", to->len ? "," : "", kinds[i].methods);
+		for (int k = 0; k < nr_algs && !supported; k++)
+			supported = !strcmp(algs[k], kinds[i].method);
+		if (!supported)
+			continue;
+		have = libssh2_knownhost_checkp(kh, c->t.hostname, c->t.port, "-", 1,
+						LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+						LIBSSH2_KNOWNHOST_KEYENC_RAW |
+						key_type_mask(kinds[i].type), NULL) ==
+		       LIBSSH2_KNOWNHOST_CHECK_MISMATCH;
+		to = have ? &known : &rest;
+		strbuf_addf(to, "%s%s", to->len ? "," : "", kinds[i].method);
 	}
 	/* Nothing known: libssh2's own order. */
 	if (known.len) {
-		strbuf_addf(&known, ",%s", rest.buf);
+		if (rest.len)
+			strbuf_addf(&known, ",%s", rest.buf);
 		libssh2_session_method_pref(c->s, LIBSSH2_METHOD_HOSTKEY, known.buf);
 	}
 done:
+	if (algs)
+		libssh2_free(c->s, algs);
 	known_hosts_free(kh, revoked);
 	strbuf_release(&known);
 	strbuf_release(&rest);
