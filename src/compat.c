@@ -2,11 +2,16 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef __APPLE__
+#include <time.h>
+#include <uuid/uuid.h>
+#endif
 #ifdef __linux__
 #include <sys/random.h>
 #endif
 
 #include "compat.h"
+#include "strbuf.h"
 
 #ifdef __APPLE__
 char *sand_strchrnul(const char *s, int c)
@@ -72,4 +77,41 @@ int write_in_full(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+void machine_id(struct strbuf *out)
+{
+	static const char *const files[] = { "/etc/machine-id", "/var/lib/dbus/machine-id" };
+	struct strbuf id = STRBUF_INIT;
+	char host[256];
+
+#ifdef __APPLE__
+	{
+		uuid_t uuid;
+		struct timespec wait = { 1, 0 };
+		uuid_string_t text;
+
+		if (!gethostuuid(uuid, &wait)) {
+			uuid_unparse(uuid, text);
+			strbuf_addstr(out, text);
+			return;
+		}
+	}
+#endif
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		strbuf_reset(&id);
+		if (!strbuf_read_file(&id, files[i])) {
+			strbuf_trim(&id);
+			if (id.len) {
+				strbuf_addbuf(out, &id);
+				strbuf_release(&id);
+				return;
+			}
+		}
+	}
+	strbuf_release(&id);
+	if (!gethostname(host, sizeof(host))) {
+		host[sizeof(host) - 1] = '\0';
+		strbuf_addstr(out, host);
+	}
 }

@@ -9,6 +9,7 @@
 
 #include "agent.h"
 #include "clone.h"
+#include "compat.h"
 #include "gitutil.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -20,7 +21,20 @@
 
 void sandbox_mirror_path(const struct sandbox *sb, const char *root, struct strbuf *out)
 {
-	mirror_path(out, sb->host ? sb->remote_root : root, sb->gitdir);
+	struct strbuf key = STRBUF_INIT;
+
+	if (!sb->host) {
+		mirror_path(out, root, sb->gitdir);
+		return;
+	}
+	/*
+	 * On a host that several machines use, a repository at the same
+	 * path on two of them is not the same repository.
+	 */
+	machine_id(&key);
+	strbuf_addf(&key, ":%s", sb->gitdir);
+	mirror_path(out, sb->remote_root, key.buf);
+	strbuf_release(&key);
 }
 
 int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb)
