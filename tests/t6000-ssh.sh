@@ -169,6 +169,19 @@ test_expect_success SSHD 'exec -t gets a terminal there, of this one'"'"'s size'
 	test_grep "^status=5" out
 '
 
+test_expect_success SSHD 'exec -t follows this terminal'"'"'s size changes' '
+	cat >resize.sh <<-\EOF &&
+	stty cols 80 rows 24
+	git-sand exec -t alpha sh -c "sleep 2; stty size" </dev/tty &
+	sleep 1
+	stty cols 100 rows 30
+	kill -WINCH $!
+	wait $!
+	EOF
+	(cd repo && script -qec "sh ../resize.sh" /dev/null | tr -d "\\000\\r" >../out) &&
+	test_grep "30 100$" out
+'
+
 test_expect_success SSHD 'shell runs the shell there and returns its status' '
 	(cd repo && printf "echo in-shell; exit 4\n" | test_expect_code 4 git sand shell alpha >../out) &&
 	test_grep "^in-shell" out
