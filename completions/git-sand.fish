@@ -74,4 +74,5 @@ complete -c git -n '__git_sand_using ls' -l porcelain -d 'Machine-readable outpu
 complete -c git -n '__git_sand_using ls' -l json -d 'JSON output'
 complete -c git -n '__git_sand_using stop start rm fetch sync-host' -s a -l all -d 'Every sandbox of this worktree'
 complete -c git -n '__git_sand_using rm' -s f -l force -d 'Do not ask'
+complete -c git -n '__git_sand_using rm' -l forget -d 'Remove only what is on this machine'
 complete -c git -n '__git_sand_using version' -l build-options -d 'Print library versions'

@@ -562,9 +562,9 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 	if (store_update(st, sb) < 0)
 		return -1;
 
-	if (sb->container && rt->ops->remove(rt, sb->container) < 0)
+	if (rt && sb->container && rt->ops->remove(rt, sb->container) < 0)
 		ret = -1;
-	if (sb->host) {
+	if (rt && sb->host) {
 		struct strbuf work = STRBUF_INIT;
 
 		sandbox_work_dir(sb, &work);

@@ -67,7 +67,9 @@ void sandbox_lock_path(const struct sandbox *sb, struct strbuf *out);
 /*
  * Remove everything: container, directory, remote, row. Tolerates any of
  * them being gone already. repo may be NULL: then the host repository is
- * opened from the sandbox's record (and skipped if it is gone).
+ * opened from the sandbox's record (and skipped if it is gone). With rt
+ * NULL, only what is on this machine goes: the container and the files
+ * on the sandbox's host are left (rm --forget).
  */
 int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 		    struct sandbox *sb);

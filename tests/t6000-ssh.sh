@@ -306,6 +306,7 @@ test_expect_success SSHD 'an unreachable host: ls, stop and rm say so per sandbo
 	test_grep "3 unreachable" counts &&
 	test_grep "the host of sandbox .gamma." stop-err &&
 	test_grep "the host of sandbox .gamma." rm-err &&
+	test_grep "git sand rm --forget gamma" rm-err &&
 	echo stopped >expect && test_cmp expect here &&
 	restart_sshd &&
 	# Nothing happened to it while its host was away.
@@ -342,6 +343,23 @@ test_expect_success SSHD 'a connection dropped during new: a clear error, and gc
 	! test_grep "^sandbox delta$" ls &&
 	test_path_is_missing "$remote_root/sandboxes/$id" &&
 	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id"
+'
+
+test_expect_success SSHD 'rm --forget a sandbox whose host is gone: only what is here goes' '
+	(cd repo && git sand new -d --host "$SSHD_URL" epsilon) &&
+	id=$(cd repo && sandbox_field epsilon id) &&
+	stop_sshd &&
+	(cd repo && git sand rm -f --forget epsilon >../out) &&
+	restart_sshd &&
+	test_grep "Forgot sandbox .epsilon. (its container and files are still on" out &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	! test_grep "^sandbox epsilon$" ls &&
+	test_must_fail git -C repo config remote.sand/epsilon.url &&
+	test_path_is_missing "$GIT_SAND_HOME/sandboxes/$id" &&
+	# What was there stays there, as said.
+	test_path_is_dir "$remote_root/sandboxes/$id" &&
+	rm -rf "$remote_root/sandboxes/$id" &&
+	podman rm -f "$(podman ps -aq --filter label=io.git-sand.id=$id)" >/dev/null
 '
 
 test_expect_success SSHD 'rm --all leaves nothing there' '
