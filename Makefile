@@ -76,6 +76,7 @@ LIB_OBJS = \
 	src/sandbox.o \
 	src/settings.o \
 	src/ssh.o \
+	src/ssh-config.o \
 	src/tar.o \
 	src/remote.o \
 	src/store.o \
