@@ -146,6 +146,12 @@ test_expect_success SSHD 'exec passes the status, stdin, stdout and stderr throu
 	echo err >expect && test_cmp expect err
 '
 
+test_expect_success SSHD 'exec -i streams megabytes both ways intact' '
+	head -c 5000000 /dev/urandom >big &&
+	(cd repo && git sand exec -i alpha cat <../big >../big-back) &&
+	cmp big big-back
+'
+
 test_expect_success SSHD 'a signal to exec reaches the runtime'"'"'s exec there, as it does here' '
 	(
 		cd repo || exit 1
