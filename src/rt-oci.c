@@ -32,6 +32,8 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	int status, ret = -1;
 
+	if (runtime_user(rt) < 0)
+		return -1;
 	rt_child_init(rt, &c, "create");
 	argv_pushl(&c.args, "--name", s->name, "--hostname", s->hostname,
 		   "--init", "--stop-timeout", "3", "--workdir", s->workdir, NULL);

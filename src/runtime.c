@@ -65,6 +65,7 @@ int runtime_select(struct runtime *rt, const char *name)
 			rt->program = xstrdup(name);
 			rt->uid = getuid();
 			rt->gid = getgid();
+			rt->have_user = 1;
 			return 0;
 		}
 		return error("unknown runtime '%s' (known: podman, docker, container)", name);
@@ -75,6 +76,7 @@ int runtime_select(struct runtime *rt, const char *name)
 			rt->program = xstrdup(backends[i]->name);
 			rt->uid = getuid();
 			rt->gid = getgid();
+			rt->have_user = 1;
 			return 0;
 		}
 	}
@@ -87,52 +89,67 @@ int runtime_select(struct runtime *rt, const char *name)
 #endif
 }
 
-int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
+/* A fixed script: who we are there, and which of the two CLIs it has. */
+static const char *const remote_probe[] = {
+	"sh", "-c", "id -u && id -g && for r in podman docker; do "
+	"command -v $r >/dev/null && echo $r && exit 0; done; echo none", NULL
+};
+
+static int probe_remote(struct runtime *rt, char *found, size_t len)
 {
-	/* A fixed script: who we are there, and which of the two CLIs it has. */
-	static const char *const probe[] = {
-		"sh", "-c", "id -u && id -g && for r in podman docker; do "
-		"command -v $r >/dev/null && echo $r && exit 0; done; echo none", NULL
-	};
 	struct strbuf out = STRBUF_INIT;
 	struct ssh_cmd cmd = SSH_CMD_INIT;
+	char name[16];
+	int ret = 0;
+
+	cmd.argv = remote_probe;
+	cmd.out = &out;
+	if (ssh_run(rt->ssh, &cmd) != 0 ||
+	    sscanf(out.buf, "%lu\n%lu\n%15s", &rt->uid, &rt->gid, name) != 3)
+		ret = error("cannot run commands on '%s'", ssh_conn_target(rt->ssh)->host);
+	else
+		rt->have_user = 1;
+	if (!ret)
+		snprintf(found, len, "%s", name);
+	strbuf_release(&out);
+	return ret;
+}
+
+int runtime_user(struct runtime *rt)
+{
+	char found[16];
+
+	if (rt->have_user)
+		return 0;
+	return probe_remote(rt, found, sizeof(found));
+}
+
+int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
+{
 	const char *host = ssh_conn_target(conn)->host;
 	char found[16] = "";
-	int ret = -1;
 
 	memset(rt, 0, sizeof(*rt));
 	rt->ssh = conn;
-	cmd.argv = probe;
-	cmd.out = &out;
-	if (ssh_run(conn, &cmd) != 0 ||
-	    sscanf(out.buf, "%lu\n%lu\n%15s", &rt->uid, &rt->gid, found) != 3) {
-		error("cannot run commands on '%s'", host);
-		goto done;
-	}
+	/* A runtime named (as every sandbox's is): no round trip to ask. */
 	if (!name || !*name) {
-		if (!strcmp(found, "none")) {
-			error("no container runtime found on '%s': install podman or docker there",
-			      host);
-			goto done;
-		}
+		if (probe_remote(rt, found, sizeof(found)) < 0)
+			return -1;
+		if (!strcmp(found, "none"))
+			return error("no container runtime found on '%s': install podman or "
+				     "docker there", host);
 		name = found;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		if (strcmp(backends[i]->name, name))
 			continue;
-		if (backends[i] == &apple_container_ops) {
-			error("runtime '%s' cannot drive sandboxes on another machine", name);
-			goto done;
-		}
+		if (backends[i] == &apple_container_ops)
+			return error("runtime '%s' cannot drive sandboxes on another machine", name);
 		rt->ops = backends[i];
 		rt->program = xstrdup(name);
-		ret = 0;
-		goto done;
+		return 0;
 	}
-	error("unknown runtime '%s' (known: podman, docker)", name);
-done:
-	strbuf_release(&out);
-	return ret;
+	return error("unknown runtime '%s' (known: podman, docker)", name);
 }
 
 void runtime_clear(struct runtime *rt)

@@ -98,8 +98,12 @@ struct runtime {
 	 * host at the other end of this connection (owned by the runtime).
 	 */
 	struct ssh_conn *ssh;
-	/* The user the CLI runs as, there: whose files the sandbox must write. */
+	/*
+	 * The user the CLI runs as, there: whose files the sandbox must
+	 * write. Known at once here; asked for on first use over SSH.
+	 */
 	unsigned long uid, gid;
+	int have_user;
 };
 
 #define RUNTIME_NOT_FOUND 1
@@ -118,6 +122,8 @@ int runtime_select(struct runtime *rt, const char *name);
  */
 int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn);
 void runtime_clear(struct runtime *rt);
+/* Make sure rt->uid and rt->gid are known; 0 or -1 with a message. */
+int runtime_user(struct runtime *rt);
 /* The names of the known runtimes, for messages and completion. */
 extern const char *const runtime_names[];
 
