@@ -526,7 +526,7 @@ static int download_remote(git_repository *repo, const struct sandbox *sb,
 			   const struct fetch_opts *o, struct sandbox_refs *refs, struct strbuf *url)
 {
 	struct ssh_git_auth auth = { .o = o->ssh };
-	struct strbuf why = STRBUF_INIT, clone = STRBUF_INIT;
+	struct strbuf clone = STRBUF_INIT;
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	char *specs[] = { "refs/heads/*:refs/heads/*", "HEAD" };
@@ -536,13 +536,7 @@ static int download_remote(git_repository *repo, const struct sandbox *sb,
 	size_t n, invalid = 0;
 	int ret = -1;
 
-	if (ssh_url_parse(sb->host, &auth.t, &why) < 0) {
-		error("sandbox '%s' has an invalid host '%s': %s", sb->name, sb->host, why.buf);
-		goto done;
-	}
-	strbuf_reset(&why);
-	strbuf_addf(&why, "%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
-	if (ssh_config_apply(&auth.t, why.buf) < 0)
+	if (ssh_target_resolve(sb->host, &auth.t) < 0)
 		goto done;
 	sandbox_clone_path(sb, &clone);
 	strbuf_reset(url);
@@ -606,7 +600,6 @@ done:
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	ssh_target_clear(&auth.t);
-	strbuf_release(&why);
 	strbuf_release(&clone);
 	return ret;
 }

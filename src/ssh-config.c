@@ -306,3 +306,19 @@ void ssh_target_url(const struct ssh_target *t, int resolved, struct strbuf *out
 	if (t->port != 22)
 		strbuf_addf(out, ":%d", t->port);
 }
+
+int ssh_target_resolve(const char *url, struct ssh_target *t)
+{
+	struct strbuf why = STRBUF_INIT, cfg = STRBUF_INIT;
+	int ret;
+
+	if ((ret = ssh_url_parse(url, t, &why)) < 0) {
+		error("invalid host '%s': %s", url, why.buf);
+	} else {
+		strbuf_addf(&cfg, "%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
+		ret = ssh_config_apply(t, cfg.buf);
+	}
+	strbuf_release(&why);
+	strbuf_release(&cfg);
+	return ret;
+}

@@ -25,6 +25,7 @@
 #include "argv.h"
 #include "compat.h"
 #include "msg.h"
+#include "parse-options.h"
 #include "path.h"
 #include "ssh.h"
 
@@ -208,21 +209,15 @@ done:
 	return ret;
 }
 
-int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
-		      const char *key, size_t len, int type, const unsigned char *sha256)
+/* The check itself, against known hosts already read. */
+static int check_host_key(LIBSSH2_KNOWNHOSTS *kh, LIBSSH2_KNOWNHOSTS *revoked,
+			  const struct ssh_target *t, const struct ssh_opts *o,
+			  const char *key, size_t len, int type, const unsigned char *sha256)
 {
-	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
-	LIBSSH2_SESSION *s = libssh2_session_init();
 	struct strbuf fp = STRBUF_INIT, name = STRBUF_INIT;
 	int mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | key_type_mask(type);
 	int ret = -1, check;
 
-	if (!s) {
-		error("cannot check host keys: out of memory");
-		goto done;
-	}
-	if (known_hosts_load(s, o, &kh, &revoked) < 0)
-		goto done;
 	fingerprint(sha256, &fp);
 	if (t->port == 22)
 		strbuf_addstr(&name, t->hostname);
@@ -263,11 +258,24 @@ int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
 		break;
 	}
 done:
-	known_hosts_free(kh, revoked);
-	if (s)
-		libssh2_session_free(s);
 	strbuf_release(&fp);
 	strbuf_release(&name);
+	return ret;
+}
+
+int ssh_hostkey_check(const struct ssh_target *t, const struct ssh_opts *o,
+		      const char *key, size_t len, int type, const unsigned char *sha256)
+{
+	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
+	LIBSSH2_SESSION *s = libssh2_session_init();
+	int ret = -1;
+
+	if (!s)
+		return error("cannot check host keys: out of memory");
+	if (!known_hosts_load(s, o, &kh, &revoked))
+		ret = check_host_key(kh, revoked, t, o, key, len, type, sha256);
+	known_hosts_free(kh, revoked);
+	libssh2_session_free(s);
 	return ret;
 }
 
@@ -278,7 +286,7 @@ done:
  * a kind is found by checking a key that cannot match: "mismatch" means
  * there is one, hashed names included.
  */
-static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
+static void prefer_known_key_types(struct ssh_conn *c, LIBSSH2_KNOWNHOSTS *kh)
 {
 	static const struct { int type; const char *method; } kinds[] = {
 		{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ssh-ed25519" },
@@ -289,7 +297,6 @@ static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
 		{ LIBSSH2_HOSTKEY_TYPE_RSA, "rsa-sha2-256" },
 		{ LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa" },
 	};
-	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
 	struct strbuf known = STRBUF_INIT, rest = STRBUF_INIT;
 	const char **algs = NULL;
 	int nr_algs;
@@ -299,7 +306,7 @@ static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
 	 * 1.10 does that with an overlapping memcpy.
 	 */
 	nr_algs = libssh2_session_supported_algs(c->s, LIBSSH2_METHOD_HOSTKEY, &algs);
-	if (nr_algs <= 0 || known_hosts_load(c->s, o, &kh, &revoked) < 0)
+	if (nr_algs <= 0)
 		goto done;
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
 		int supported = 0, have;
@@ -326,9 +333,38 @@ static void prefer_known_key_types(struct ssh_conn *c, const struct ssh_opts *o)
 done:
 	if (algs)
 		libssh2_free(c->s, algs);
-	known_hosts_free(kh, revoked);
 	strbuf_release(&known);
 	strbuf_release(&rest);
+}
+
+/*
+ * The key files to log in with, after the agent: the one named
+ * (sand.identityFile, else IdentityFile of ~/.ssh/config), else those of
+ * ssh's default keys that exist. *named says which it was.
+ */
+static void key_files(const struct ssh_target *t, const struct ssh_opts *o,
+		      struct string_list *out, int *named)
+{
+	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
+	const char *key = o->identity_file ? o->identity_file : t->identity_file;
+	struct strbuf path = STRBUF_INIT;
+
+	*named = key != NULL;
+	if (key) {
+		char *expanded = ssh_expand_home(key);
+
+		string_list_append(out, expanded);
+		free(expanded);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/.ssh/%s", getenv("HOME") ? getenv("HOME") : "",
+			    defaults[i]);
+		if (!access(path.buf, R_OK))
+			string_list_append(out, path.buf);
+	}
+	strbuf_release(&path);
 }
 
 void ssh_opts_clear(struct ssh_opts *o)
@@ -343,12 +379,9 @@ void ssh_opts_clear(struct ssh_opts *o)
 int ssh_git_credentials(void *out, const char *url, const char *user, unsigned int allowed,
 			void *payload)
 {
-	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	struct ssh_git_auth *a = payload;
-	const char *key = a->o->identity_file ? a->o->identity_file : a->t.identity_file;
-	const char *home = getenv("HOME") ? getenv("HOME") : "";
-	struct strbuf path = STRBUF_INIT;
-	int attempt = a->tries++, ret = GIT_PASSTHROUGH;
+	struct string_list keys = STRING_LIST_INIT;
+	int attempt = a->tries++, named, ret = GIT_PASSTHROUGH;
 
 	(void)url;
 	if (!user)
@@ -358,31 +391,13 @@ int ssh_git_credentials(void *out, const char *url, const char *user, unsigned i
 	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
 		return GIT_PASSTHROUGH;
 	/* First the agent, then the key file(s), each once. */
-	if (attempt == 0 && getenv("SSH_AUTH_SOCK"))
+	if (getenv("SSH_AUTH_SOCK") && attempt-- == 0)
 		return git_credential_ssh_key_from_agent((git_credential **)out, user);
-	if (getenv("SSH_AUTH_SOCK"))
-		attempt--;
-	if (key) {
-		char *expanded = ssh_expand_home(key);
-
-		if (attempt == 0)
-			ret = git_credential_ssh_key_new((git_credential **)out, user, NULL,
-							 expanded, NULL);
-		free(expanded);
-		return ret;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++) {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/.ssh/%s", home, defaults[i]);
-		if (access(path.buf, R_OK))
-			continue;
-		if (attempt-- == 0) {
-			ret = git_credential_ssh_key_new((git_credential **)out, user, NULL,
-							 path.buf, NULL);
-			break;
-		}
-	}
-	strbuf_release(&path);
+	key_files(&a->t, a->o, &keys, &named);
+	if (attempt >= 0 && (size_t)attempt < keys.nr)
+		ret = git_credential_ssh_key_new((git_credential **)out, user, NULL,
+						 keys.items[attempt], NULL);
+	string_list_clear(&keys);
 	return ret;
 }
 
@@ -550,11 +565,9 @@ static int auth_key(struct ssh_conn *c, const char *path, int warn)
 
 static int authenticate(struct ssh_conn *c, const struct ssh_opts *o)
 {
-	static const char *const defaults[] = { "id_ed25519", "id_ecdsa", "id_rsa" };
 	const char *methods = libssh2_userauth_list(c->s, c->t.user, (unsigned)strlen(c->t.user));
-	const char *key = o->identity_file ? o->identity_file : c->t.identity_file;
-	struct strbuf path = STRBUF_INIT;
-	int ret = -1;
+	struct string_list keys = STRING_LIST_INIT;
+	int ret = -1, named;
 
 	if (!methods) {
 		if (libssh2_userauth_authenticated(c->s))
@@ -569,25 +582,15 @@ static int authenticate(struct ssh_conn *c, const struct ssh_opts *o)
 	}
 	if (!auth_agent(c))
 		return 0;
-	if (key) {
-		char *expanded = ssh_expand_home(key);
-
-		ret = auth_key(c, expanded, 1);
-		free(expanded);
-	} else {
-		for (size_t i = 0; ret && i < ARRAY_SIZE(defaults); i++) {
-			strbuf_reset(&path);
-			strbuf_addf(&path, "%s/.ssh/%s", getenv("HOME") ? getenv("HOME") : "",
-				    defaults[i]);
-			ret = auth_key(c, path.buf, 0);
-		}
-	}
+	key_files(&c->t, o, &keys, &named);
+	for (size_t i = 0; ret && i < keys.nr; i++)
+		ret = auth_key(c, keys.items[i], named);
 	if (ret) {
 		error("cannot log in to '%s' as '%s': no key was accepted", c->t.hostname,
 		      c->t.user);
 		hint("add your key to ssh-agent, or name it with sand.identityFile");
 	}
-	strbuf_release(&path);
+	string_list_clear(&keys);
 	return ret;
 }
 
@@ -635,7 +638,7 @@ void ssh_close(struct ssh_conn *c)
 int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o)
 {
 	struct ssh_conn *c = xcalloc(1, sizeof(*c));
-	struct strbuf why = STRBUF_INIT, cfg = STRBUF_INIT;
+	LIBSSH2_KNOWNHOSTS *kh = NULL, *revoked = NULL;
 	static int initialised;
 	const char *key;
 	size_t len;
@@ -643,12 +646,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 
 	c->fd = -1;
 	*out = NULL;
-	if (ssh_url_parse(url, &c->t, &why) < 0) {
-		error("invalid host '%s': %s", url, why.buf);
-		goto done;
-	}
-	strbuf_addf(&cfg, "%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
-	if (ssh_config_apply(&c->t, cfg.buf) < 0)
+	if (ssh_target_resolve(url, &c->t) < 0)
 		goto done;
 	if (!initialised) {
 		if (libssh2_init(0)) {
@@ -667,7 +665,10 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_SEND, (void *)count_send);
 	libssh2_session_callback_set(c->s, LIBSSH2_CALLBACK_RECV, (void *)count_recv);
 	libssh2_session_set_timeout(c->s, 30000);
-	prefer_known_key_types(c, o);
+	/* Read once: for the kinds of key to ask for, then to check the one sent. */
+	if (known_hosts_load(c->s, o, &kh, &revoked) < 0)
+		goto done;
+	prefer_known_key_types(c, kh);
 	if (libssh2_session_handshake(c->s, c->fd)) {
 		char *msg = NULL;
 
@@ -681,8 +682,8 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 		error("'%s' sent no host key", c->t.hostname);
 		goto done;
 	}
-	if (ssh_hostkey_check(&c->t, o, key, len, type,
-			      (const unsigned char *)libssh2_hostkey_hash(c->s,
+	if (check_host_key(kh, revoked, &c->t, o, key, len, type,
+			   (const unsigned char *)libssh2_hostkey_hash(c->s,
 						LIBSSH2_HOSTKEY_HASH_SHA256)) < 0 ||
 	    authenticate(c, o) < 0)
 		goto done;
@@ -692,6 +693,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 	c = NULL;
 	ret = 0;
 done:
+	known_hosts_free(kh, revoked);
 	if (c) {
 		/* Nothing went through it worth counting. */
 		if (c->s) {
@@ -703,8 +705,6 @@ done:
 		ssh_target_clear(&c->t);
 		free(c);
 	}
-	strbuf_release(&why);
-	strbuf_release(&cfg);
 	return ret;
 }
 

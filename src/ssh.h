@@ -40,6 +40,8 @@ int ssh_url_parse(const char *url, struct ssh_target *t, struct strbuf *why);
  */
 int ssh_config_apply(struct ssh_target *t, const char *config_path);
 void ssh_target_clear(struct ssh_target *t);
+/* Both: the URL, then the user's ~/.ssh/config. 0, or -1 with a message. */
+int ssh_target_resolve(const char *url, struct ssh_target *t);
 /* "~/x" with $HOME for "~"; a new string. */
 char *ssh_expand_home(const char *path);
 /* "ssh://user@host:port" with the host as given, for git remotes. */
