@@ -14,27 +14,44 @@
 #include "remote.h"
 #include "tar.h"
 
+#define REMOTE_RETRY (-2)
+
+/*
+ * Run cmd there with its standard error captured; when it fails, say
+ * "on <host>: <what> failed (status N): <its error output>". With
+ * retry_on, a failure whose error output holds it is quiet, and
+ * REMOTE_RETRY. Returns the command's status, or -1 (connection lost).
+ */
+static int remote_run(struct ssh_conn *c, struct ssh_cmd *cmd, const char *what,
+		      const char *retry_on)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status;
+
+	cmd->err = &err;
+	status = ssh_run(c, cmd);
+	cmd->err = NULL;
+	strbuf_trim(&err);
+	if (status > 0 && retry_on && strstr(err.buf, retry_on))
+		status = REMOTE_RETRY;
+	else if (status > 0)
+		error("on '%s': %s failed (status %d)%s%s", ssh_conn_target(c)->host, what,
+		      status, err.len ? ": " : "", err.buf);
+	strbuf_release(&err);
+	return status;
+}
+
 int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
 		   struct strbuf *out)
 {
 	struct ssh_cmd cmd = SSH_CMD_INIT;
-	struct strbuf err = STRBUF_INIT;
-	int status;
 
 	cmd.argv = argv;
 	cmd.in = in;
 	cmd.in_len = in_len;
 	cmd.out = out;
-	cmd.err = &err;
-	status = ssh_run(c, &cmd);
-	if (status > 0) {
-		strbuf_trim(&err);
-		error("on '%s': %s failed (status %d)%s%s", ssh_conn_target(c)->host, argv[0] &&
-		      !strcmp(argv[0], "sh") ? "a command" : argv[0], status,
-		      err.len ? ": " : "", err.buf);
-	}
-	strbuf_release(&err);
-	return status;
+	return remote_run(c, &cmd, argv[0] && !strcmp(argv[0], "sh") ? "a command" : argv[0],
+			  NULL);
 }
 
 /* A path we put in mounts and scripts: absolute, one line, no ':' or ','. */
@@ -280,20 +297,12 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 		goto done;
 	if (count > 0) {
 		struct ssh_cmd cmd = SSH_CMD_INIT;
-		struct strbuf err_out = STRBUF_INIT;
 
 		cmd.argv = index_pack;
 		cmd.in_fd = fd;
 		strbuf_reset(&out);
 		cmd.out = &out;
-		cmd.err = &err_out;
-		err = ssh_run(c, &cmd);
-		strbuf_trim(&err_out);
-		if (err)
-			error("on '%s': git index-pack failed%s%s", ssh_conn_target(c)->host,
-			      err_out.len ? ": " : "", err_out.buf);
-		strbuf_release(&err_out);
-		if (err)
+		if (remote_run(c, &cmd, "git index-pack", NULL))
 			goto done;
 	}
 	/*
@@ -302,7 +311,6 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 	 */
 	for (int attempt = 0; updates.len; attempt++) {
 		struct ssh_cmd cmd = SSH_CMD_INIT;
-		struct strbuf err_out = STRBUF_INIT;
 		struct timespec ts = { 0, 200000000 };
 
 		cmd.argv = update_ref;
@@ -310,18 +318,11 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 		cmd.in_len = updates.len;
 		strbuf_reset(&out);
 		cmd.out = &out;
-		cmd.err = &err_out;
-		err = ssh_run(c, &cmd);
-		strbuf_trim(&err_out);
-		if (err > 0 && attempt < 10 && strstr(err_out.buf, "lock")) {
-			strbuf_release(&err_out);
+		err = remote_run(c, &cmd, "updating the mirror's refs", attempt < 10 ? "lock" : NULL);
+		if (err == REMOTE_RETRY) {
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		if (err)
-			error("on '%s': cannot update the mirror's refs%s%s",
-			      ssh_conn_target(c)->host, err_out.len ? ": " : "", err_out.buf);
-		strbuf_release(&err_out);
 		if (err)
 			goto done;
 		break;
@@ -401,9 +402,9 @@ int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
 	struct tar_stream tar = TAR_STREAM_INIT;
 	struct worktree_filter f = { .checkout = STRBUF_INIT };
 	struct ssh_cmd cmd = SSH_CMD_INIT;
-	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT, path = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT, path = STRBUF_INIT, what = STRBUF_INIT;
 	struct stat st;
-	int ret = -1, status;
+	int ret = -1;
 
 	if (!tame_path(w->dest))
 		return error("unusable sandbox path '%s'", w->dest);
@@ -424,15 +425,9 @@ int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
 	cmd.feed = tar_stream_feed;
 	cmd.feed_data = &tar;
 	cmd.out = &out;
-	cmd.err = &err;
-	status = ssh_run(c, &cmd);
-	if (status) {
-		strbuf_trim(&err);
-		if (status > 0)
-			error("on '%s': cannot unpack the sandbox in '%s'%s%s",
-			      ssh_conn_target(c)->host, w->dest, err.len ? ": " : "", err.buf);
+	strbuf_addf(&what, "unpacking the sandbox in '%s'", w->dest);
+	if (remote_run(c, &cmd, what.buf, NULL))
 		goto done;
-	}
 	if (w->progress)
 		fprintf(stderr, "Sent %zu files (%zu bytes), checked out the rest there.\n",
 			tar.files, tar.bytes);
@@ -441,9 +436,9 @@ done:
 	git_index_free(f.index);
 	tar_stream_clear(&tar);
 	strbuf_release(&f.checkout);
-	strbuf_release(&err);
 	strbuf_release(&out);
 	strbuf_release(&path);
+	strbuf_release(&what);
 	return ret;
 }
 
