@@ -39,8 +39,6 @@ static int not_found(const struct strbuf *err)
 static int apple_create(struct runtime *rt, const struct container_spec *s, struct strbuf *id_out)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
 
 	rt_child_init(rt, &c, "create");
 	argv_pushl(&c.args, "--name", s->name, NULL);
@@ -72,15 +70,7 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 
-	status = rt_run(rt, &c, &out, &err);
-	if (status != 0)
-		rt_failed(rt, &c, "create", status);
-	else
-		ret = rt_created_id(rt, &out, s->name, id_out); /* the id is the name given */
-	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
-	return ret;
+	return rt_create_run(rt, &c, s->name, id_out); /* the id is the name given */
 }
 
 static int apple_remove(struct runtime *rt, const char *ctr)

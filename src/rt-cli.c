@@ -109,6 +109,23 @@ int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 	return 0;
 }
 
+int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
+		  struct strbuf *id_out)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status, ret = -1;
+
+	status = rt_run(rt, c, &out, &err);
+	if (status != 0)
+		rt_failed(rt, c, "create", status);
+	else
+		ret = rt_created_id(rt, &out, fallback, id_out);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(c);
+	return ret;
+}
+
 int rt_start(struct runtime *rt, const char *ctr)
 {
 	const char *args[] = { ctr, NULL };

@@ -28,6 +28,12 @@ int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int
  */
 int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 		  struct strbuf *id_out);
+/*
+ * Run the "create" argv built in c (which this clears) and read the id it
+ * printed (fallback when it printed none) into id_out; 0 or -1.
+ */
+int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
+		  struct strbuf *id_out);
 /* "start <ctr>" and "stop --time 3 <ctr>", as both CLI families spell them. */
 int rt_start(struct runtime *rt, const char *ctr);
 int rt_stop(struct runtime *rt, const char *ctr);

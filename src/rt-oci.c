@@ -29,8 +29,6 @@ static int not_found_message(const struct strbuf *err)
 static int oci_create(struct runtime *rt, const struct container_spec *s, struct strbuf *id_out)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
 
 	if (runtime_user(rt) < 0)
 		return -1;
@@ -66,15 +64,7 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 
-	status = rt_run(rt, &c, &out, &err);
-	if (status != 0)
-		rt_failed(rt, &c, "create", status);
-	else
-		ret = rt_created_id(rt, &out, NULL, id_out);
-	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
-	return ret;
+	return rt_create_run(rt, &c, NULL, id_out);
 }
 
 static int oci_remove(struct runtime *rt, const char *ctr)
