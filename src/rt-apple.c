@@ -156,28 +156,16 @@ int apple_parse_inspect(const char *json, struct container_info *out)
 static int apple_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf json = STRBUF_INIT;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	rt_child_init(rt, &c, "inspect");
 	argv_push(&c.args, ctr);
-	status = rt_run(rt, &c, &json, &err);
-	if (status > 0 && !system_down(&err) && not_found(&err)) {
-		ret = RUNTIME_NOT_FOUND;
-		goto done;
-	}
-	if (status != 0) {
-		rt_failed(rt, &c, "inspect", status);
-		goto done;
-	}
-	ret = apple_parse_inspect(json.buf, out);
-	if (ret < 0)
+	ret = rt_run_output(rt, &c, "inspect", 1, &json);
+	if (!ret && (ret = apple_parse_inspect(json.buf, out)) < 0)
 		error("container inspect printed unexpected output");
-done:
 	strbuf_release(&json);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
@@ -185,27 +173,17 @@ static int apple_list(struct runtime *rt, const char *label_key, struct containe
 		      size_t *nr)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf json = STRBUF_INIT;
+	int ret;
 
 	*out = NULL;
 	*nr = 0;
 	rt_child_init(rt, &c, "list");
 	argv_pushl(&c.args, "--all", "--format", "json", NULL);
-	status = rt_run(rt, &c, &json, &err);
-	if (status != 0) {
-		rt_failed(rt, &c, "list", status);
-		goto done;
-	}
-	if (apple_parse_list(json.buf, label_key, out, nr) < 0) {
-		error("container list printed unexpected output");
-		goto done;
-	}
-	ret = 0;
-done:
+	ret = rt_run_output(rt, &c, "list", 0, &json);
+	if (!ret && apple_parse_list(json.buf, label_key, out, nr) < 0)
+		ret = error("container list printed unexpected output");
 	strbuf_release(&json);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
@@ -222,17 +200,14 @@ static int same_image(const char *reference, const char *image)
 static int apple_image_exists(struct runtime *rt, const char *image)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf json = STRBUF_INIT;
 	cJSON *root = NULL, *it;
-	int status, ret = -1;
+	int ret = -1;
 
 	rt_child_init(rt, &c, "image");
 	argv_pushl(&c.args, "list", "--format", "json", NULL);
-	status = rt_run(rt, &c, &json, &err);
-	if (status != 0) {
-		rt_failed(rt, &c, "image list", status);
+	if (rt_run_output(rt, &c, "image list", 0, &json) < 0)
 		goto done;
-	}
 	root = cJSON_Parse(json.buf);
 	if (!cJSON_IsArray(root)) {
 		error("container image list printed unexpected output");
@@ -248,8 +223,6 @@ static int apple_image_exists(struct runtime *rt, const char *image)
 done:
 	cJSON_Delete(root);
 	strbuf_release(&json);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 

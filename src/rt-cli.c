@@ -65,27 +65,38 @@ int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
 	return ret;
 }
 
+int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int missing_ok,
+		  struct strbuf *out)
+{
+	struct strbuf err = STRBUF_INIT;
+	int status = rt_run(rt, c, out, &err), ret = 0;
+
+	if (status > 0 && missing_ok && !(rt->ops->system_down && rt->ops->system_down(&err)) &&
+	    rt->ops->not_found(&err))
+		ret = RUNTIME_NOT_FOUND;
+	else if (status != 0)
+		ret = rt_failed(rt, c, verb, status);
+	strbuf_release(&err);
+	child_clear(c);
+	return ret;
+}
+
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = 0;
+	struct strbuf out = STRBUF_INIT;
+	size_t last = 0;
+	int ret;
 
 	rt_child_init(rt, &c, verb);
 	argv_pushv(&c.args, args);
-	status = rt_run(rt, &c, &out, &err);
-	if (status != 0) {
-		int down = rt->ops->system_down && rt->ops->system_down(&err);
-
-		if (status > 0 && !down && rt->ops->not_found(&err))
-			ret = missing_ok ? 0 : error("container '%s' does not exist",
-						      c.args.v[c.args.nr - 1]);
-		else
-			ret = rt_failed(rt, &c, verb, status);
+	ret = rt_run_output(rt, &c, verb, 1, &out);
+	if (ret == RUNTIME_NOT_FOUND) {
+		while (args[last + 1])
+			last++;
+		ret = missing_ok ? 0 : error("container '%s' does not exist", args[last]);
 	}
 	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
@@ -112,17 +123,12 @@ int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
 		  struct strbuf *id_out)
 {
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf out = STRBUF_INIT;
+	int ret = rt_run_output(rt, c, "create", 0, &out);
 
-	status = rt_run(rt, c, &out, &err);
-	if (status != 0)
-		rt_failed(rt, c, "create", status);
-	else
+	if (!ret)
 		ret = rt_created_id(rt, &out, fallback, id_out);
 	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(c);
 	return ret;
 }
 

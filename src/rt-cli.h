@@ -29,6 +29,13 @@ int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int
 int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 		  struct strbuf *id_out);
 /*
+ * Run the argv built in c (which this clears) for its output, into out.
+ * Returns 0; RUNTIME_NOT_FOUND when missing_ok and the CLI says there is
+ * no such container; or -1, having said that "<program> <verb>" failed.
+ */
+int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int missing_ok,
+		  struct strbuf *out);
+/*
  * Run the "create" argv built in c (which this clears) and read the id it
  * printed (fallback when it printed none) into id_out; 0 or -1.
  */

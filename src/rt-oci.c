@@ -120,30 +120,16 @@ done:
 static int oci_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf json = STRBUF_INIT;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	rt_child_init(rt, &c, "container");
 	argv_pushl(&c.args, "inspect", ctr, NULL);
-	status = rt_run(rt, &c, &json, &err);
-	if (status > 0 && not_found_message(&err)) {
-		ret = RUNTIME_NOT_FOUND;
-		goto done;
-	}
-	if (status != 0) {
-		rt_failed(rt, &c, "container inspect", status);
-		goto done;
-	}
-	if (oci_parse_inspect(json.buf, out) < 0) {
-		error("%s container inspect printed unexpected output", rt->program);
-		goto done;
-	}
-	ret = 0;
-done:
+	ret = rt_run_output(rt, &c, "container inspect", 1, &json);
+	if (!ret && oci_parse_inspect(json.buf, out) < 0)
+		ret = error("%s container inspect printed unexpected output", rt->program);
 	strbuf_release(&json);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
@@ -213,8 +199,8 @@ static int oci_list(struct runtime *rt, const char *label_key,
 		    struct container_info **out, size_t *nr)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf json = STRBUF_INIT, err = STRBUF_INIT;
-	int status, ret = -1;
+	struct strbuf json = STRBUF_INIT;
+	int ret;
 
 	*out = NULL;
 	*nr = 0;
@@ -222,20 +208,10 @@ static int oci_list(struct runtime *rt, const char *label_key,
 	argv_pushl(&c.args, "--all", "--no-trunc", NULL);
 	argv_pushf(&c.args, "--filter=label=%s", label_key);
 	argv_push(&c.args, is_docker(rt) ? "--format={{json .}}" : "--format=json");
-	status = rt_run(rt, &c, &json, &err);
-	if (status != 0) {
-		rt_failed(rt, &c, "ps", status);
-		goto done;
-	}
-	if (oci_parse_list(json.buf, is_docker(rt), out, nr) < 0) {
-		error("%s ps printed unexpected output", rt->program);
-		goto done;
-	}
-	ret = 0;
-done:
+	ret = rt_run_output(rt, &c, "ps", 0, &json);
+	if (!ret && oci_parse_list(json.buf, is_docker(rt), out, nr) < 0)
+		ret = error("%s ps printed unexpected output", rt->program);
 	strbuf_release(&json);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
