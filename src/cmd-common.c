@@ -203,31 +203,44 @@ int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct run
 	return ret;
 }
 
+/* Whether sb's mirror (here, or on its host) is in done already. */
+static int mirror_done(const struct string_list *done, const struct sandbox *sb)
+{
+	const char *key = sb->host ? sb->host : "";
+
+	for (size_t i = 0; i < done->nr; i++)
+		if (!strcmp(done->items[i], key))
+			return 1;
+	return 0;
+}
+
+int ctx_refresh_mirror_once(struct cmd_ctx *ctx, struct string_list *done,
+			    const struct sandbox *sb, struct runtime *rt)
+{
+	if (mirror_done(done, sb))
+		return 0;
+	string_list_append(done, sb->host ? sb->host : "");
+	return ctx_refresh_mirror(ctx, sb, rt);
+}
+
 int ctx_refresh_mirrors(struct cmd_ctx *ctx, const struct sandbox *list, size_t nr)
 {
-	int failed = 0, local_done = 0;
+	struct string_list done = STRING_LIST_INIT;
+	int failed = 0;
 
 	for (size_t i = 0; i < nr; i++) {
-		struct runtime rt;
-		int seen = 0;
+		struct runtime rt = { 0 };
 
-		if (!list[i].host) {
-			if (!local_done && ctx_refresh_mirror(ctx, &list[i], NULL) < 0)
-				failed++;
-			local_done = 1;
+		if (mirror_done(&done, &list[i]))
 			continue;
-		}
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = list[j].host && !strcmp(list[j].host, list[i].host);
-		if (seen)
-			continue;
-		if (ctx_sandbox_runtime(ctx, &rt, &list[i]) < 0) {
+		if (list[i].host && ctx_sandbox_runtime(ctx, &rt, &list[i]) < 0) {
 			failed++;
 			continue;
 		}
-		if (ctx_refresh_mirror(ctx, &list[i], &rt) < 0)
+		if (ctx_refresh_mirror_once(ctx, &done, &list[i], &rt) < 0)
 			failed++;
 		runtime_clear(&rt);
 	}
+	string_list_clear(&done);
 	return failed ? -1 : 0;
 }

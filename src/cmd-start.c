@@ -20,6 +20,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		OPT_END(),
 	};
 	const char *const *usage = start ? start_usage : stop_usage;
+	struct string_list refreshed = STRING_LIST_INIT;
 	struct sandbox *list;
 	size_t nr;
 
@@ -27,9 +28,6 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 	if ((!argc && !all) || (argc && all))
 		usage_with_options(usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
-	/* So that git pull inside sees the host's latest commits. */
-	if (start && ctx_refresh_mirrors(ctx, list, nr) < 0)
-		failed++;
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
 		struct runtime rt;
@@ -46,6 +44,12 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 			continue;
 		}
 		if (start) {
+			/*
+			 * So that git pull inside sees the host's latest
+			 * commits: each mirror once, over this connection.
+			 */
+			if (ctx_refresh_mirror_once(ctx, &refreshed, sb, &rt) < 0)
+				failed++;
 			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb) < 0)
 				failed++;
 		} else {
@@ -61,6 +65,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		runtime_clear(&rt);
 	}
 	store_free_list(list, nr);
+	string_list_clear(&refreshed);
 	return failed ? 1 : 0;
 }
 

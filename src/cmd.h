@@ -82,6 +82,12 @@ void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *
  * that git pull inside sees the host's commits.
  */
 int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt);
+/*
+ * The same, unless done already in this command (done lists the mirrors
+ * refreshed: "" for here, else the host).
+ */
+int ctx_refresh_mirror_once(struct cmd_ctx *ctx, struct string_list *done,
+			    const struct sandbox *sb, struct runtime *rt);
 /* The same for a list: each mirror once (here, and on each host). */
 int ctx_refresh_mirrors(struct cmd_ctx *ctx, const struct sandbox *list, size_t nr);
 /*
