@@ -80,7 +80,8 @@ LIB_OBJS = \
 	src/tar.o \
 	src/remote.o \
 	src/store.o \
-	src/strbuf.o
+	src/strbuf.o \
+	src/work.o
 
 CMD_OBJS = \
 	src/cmd-fetch.o \

@@ -9,6 +9,7 @@
 #include "msg.h"
 #include "remote.h"
 #include "ssh.h"
+#include "work.h"
 
 void usage_with_options(const char *const *usage, const struct option *opts)
 {
@@ -134,17 +135,59 @@ void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o)
 	strbuf_release(&v);
 }
 
-int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
-	      struct sandbox_refs *refs, int *changed)
+static int fetch_into(struct cmd_ctx *ctx, git_repository *repo, const struct sandbox *sb,
+		      struct fetch_opts *fo, struct sandbox_refs *refs, int *changed)
 {
 	struct ssh_opts so;
 	int ret;
 
 	ctx_ssh_opts(ctx, &so);
 	fo->ssh = &so;
-	ret = sandbox_fetch(ctx->r.repo, ctx->root.buf, sb, fo, refs, changed);
+	ret = sandbox_fetch(repo, ctx->root.buf, sb, fo, refs, changed);
 	fo->ssh = NULL;
 	ssh_opts_clear(&so);
+	return ret;
+}
+
+int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
+	      struct sandbox_refs *refs, int *changed)
+{
+	return fetch_into(ctx, ctx->r.repo, sb, fo, refs, changed);
+}
+
+int ctx_sandbox_work(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt, int save,
+		     struct sandbox_work *out)
+{
+	struct fetch_opts fo = { .quiet = 1 };
+	struct sandbox_refs refs = { 0 };
+	git_repository *repo = ctx->r.repo, *own = NULL;
+	int changed, ret = 0;
+
+	/* Uncommitted changes are asked of the sandbox's git: it must run. */
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0) {
+		ret = -1;
+	} else {
+		if (sandbox_work_changes(out, rt, sb) < 0)
+			ret = -1;
+		if (save && out->changes && sandbox_work_save_changes(rt, sb) < 0)
+			ret = -1;
+	}
+	/* Commits are fetched, into the repository the sandbox was made from. */
+	if (!repo || strcmp(ctx->r.commondir, sb->gitdir)) {
+		if (git_repository_open_ext(&own, sb->gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+					    NULL) < 0) {
+			ret = error_lg2("cannot open '%s', the repository of sandbox '%s'",
+					sb->gitdir, sb->name);
+			goto done;
+		}
+		repo = own;
+	}
+	if (fetch_into(ctx, repo, sb, &fo, &refs, &changed) < 0 ||
+	    sandbox_work_commits(out, repo, sb, &refs) < 0)
+		ret = -1;
+done:
+	sandbox_refs_clear(&refs);
+	git_repository_free(own);
 	return ret;
 }
 
@@ -177,12 +220,51 @@ int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sa
 	return 0;
 }
 
+/* Why a sandbox cannot be used now, in out; 1 when it is broken. */
+static int why_not_ready(const struct sandbox *sb, struct strbuf *out)
+{
+	if (!sandbox_is_broken(sb)) {
+		strbuf_addf(out, "sandbox '%s' is %s, not ready", sb->name, sb->state);
+		return 0;
+	}
+	strbuf_addf(out, "sandbox '%s' is broken: the command that was %s it was killed",
+		    sb->name, strcmp(sb->state, "creating") ? "removing" : "making");
+	return 1;
+}
+
+#define BROKEN_HINT "'git sand rm %s' or 'git sand gc' removes it"
+
+int ctx_check_ready(const struct sandbox *sb)
+{
+	struct strbuf why = STRBUF_INIT;
+	int broken;
+
+	if (!strcmp(sb->state, "ready"))
+		return 0;
+	broken = why_not_ready(sb, &why);
+	error("%s", why.buf);
+	if (broken)
+		hint(BROKEN_HINT, sb->name);
+	strbuf_release(&why);
+	return -1;
+}
+
+void ctx_require_ready(const struct sandbox *sb)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (!strcmp(sb->state, "ready"))
+		return;
+	if (why_not_ready(sb, &why))
+		hint(BROKEN_HINT, sb->name);
+	die("%s", why.buf);
+}
+
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt)
 {
 	ctx_lookup(ctx, name, sb);
-	if (strcmp(sb->state, "ready"))
-		die("sandbox '%s' is %s, not ready", name, sb->state);
+	ctx_require_ready(sb);
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		exit(EXIT_FATAL);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)

@@ -33,8 +33,7 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 		struct fetch_opts fo = { .prune = prune, .quiet = quiet };
 		int changed;
 
-		if (strcmp(list[i].state, "ready")) {
-			error("sandbox '%s' is %s, not ready", list[i].name, list[i].state);
+		if (ctx_check_ready(&list[i]) < 0) {
 			failed++;
 			continue;
 		}

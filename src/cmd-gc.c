@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "path.h"
 #include "run.h"
+#include "work.h"
 
 #define GC_USAGE "git sand gc [-n | --dry-run] [-a | --all]"
 
@@ -48,19 +49,40 @@ static int has_row(struct gc *gc, const char *id)
 	return 0;
 }
 
-static void destroy(struct gc *gc, struct sandbox *sb, const char *why)
+/*
+ * Remove a sandbox; with check, only when it holds no work its repository
+ * lacks (see work.h): gc never needs --force, so it never destroys work.
+ */
+static void destroy(struct gc *gc, struct sandbox *sb, const char *why, int check)
 {
+	struct sandbox_work w = SANDBOX_WORK_INIT;
+	struct strbuf what = STRBUF_INIT;
 	struct runtime rt;
 
-	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
-	if (gc->dry_run)
+	if (gc->dry_run) {
+		act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
 		return;
+	}
 	if (ctx_sandbox_runtime(gc->ctx, &rt, sb) < 0) {
 		gc->failed++;
 		return;
 	}
+	if (check && (ctx_sandbox_work(gc->ctx, sb, &rt, 0, &w) < 0 || sandbox_work_any(&w))) {
+		sandbox_work_describe(&w, "\t", &what);
+		printf("Keeping sandbox '%s' (%s): it holds work that is not in its "
+		       "repository:\n%s", sb->name, why, what.buf);
+		hint("'git sand sync %s' brings its commits here; 'git sand rm -f %s' removes it "
+		     "anyway", sb->name, sb->name);
+		goto done;
+	}
+	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
+	signals_hold(1);
 	if (sandbox_destroy(&rt, gc->ctx->store, NULL, sb) < 0)
 		gc->failed++;
+	signals_hold(0);
+done:
+	sandbox_work_clear(&w);
+	strbuf_release(&what);
 	runtime_clear(&rt);
 }
 
@@ -106,11 +128,11 @@ static void gc_rows(struct gc *gc, int all)
 		sandbox_clone_path(sb, &clone);
 		if (strcmp(sb->state, "ready"))
 			destroy(gc, sb, strcmp(sb->state, "creating") ?
-				"left half-removed" : "left half-made");
+				"left half-removed" : "left half-made", 0);
 		else if (!sb->host && access(clone.buf, F_OK) < 0)
-			destroy(gc, sb, "its clone is gone");
+			destroy(gc, sb, "its clone is gone", 0);
 		else if (sb->opts.orphaned && !gc->dry_run && offer_removal(sb))
-			destroy(gc, sb, "its branch was deleted");
+			destroy(gc, sb, "its branch was deleted", 1);
 		else if (sb->opts.orphaned)
 			printf("Keeping sandbox '%s': its branch '%s' was deleted "
 			       "('git sand rm %s' removes it)\n", sb->name,

@@ -414,8 +414,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (argc < 1 || argc > 2)
 		usage_with_options(sync_usage, options);
 	ctx_lookup(ctx, argv[0], &sb);
-	if (strcmp(sb.state, "ready"))
-		die("sandbox '%s' is %s, not ready", sb.name, sb.state);
+	ctx_require_ready(&sb);
 	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0)
 		die("cannot fetch from sandbox '%s'", sb.name);
 

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "lifecycle.h"
 #include "msg.h"
 
 #define LS_USAGE "git sand ls [-a | --all] [-l | --long] [--porcelain [-z] | --json]"
@@ -52,7 +53,7 @@ static const char *row_status(struct sandbox *sb, struct runtime_view *views, si
 	struct runtime_view *v = view_of(sb, views, nviews);
 
 	if (strcmp(sb->state, "ready"))
-		return sb->state;
+		return sandbox_is_broken(sb) ? "broken" : sb->state;
 	if (v && v->unreachable)
 		return "unreachable";
 	if (!sb->host && access(clone, F_OK) < 0)
@@ -304,6 +305,13 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		print_porcelain(rows, nr, nul);
 	else
 		print_table(rows, nr, all, lng);
+	for (size_t i = 0; i < nr; i++)
+		if (!strcmp(rows[i].status, "broken")) {
+			fflush(stdout);
+			hint("a broken sandbox was left half-made or half-removed by a command "
+			     "that was killed; 'git sand gc' removes it");
+			break;
+		}
 
 	for (size_t i = 0; i < nr; i++) {
 		free(rows[i].clone);

@@ -15,6 +15,7 @@
 #include "remote.h"
 #include "settings.h"
 #include "ssh.h"
+#include "work.h"
 
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
@@ -45,9 +46,6 @@ static void undo_new(void *data)
 		u->lock = -1;
 		return;
 	}
-	/* Ignore the signal while we clean up: the user asked us to stop. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGTERM, SIG_IGN);
 	if (sandbox_destroy(u->rt, u->ctx->store, u->ctx->r.repo, u->sb) < 0) {
 		warning("could not remove everything sandbox '%s' had made; "
 			"'git sand gc' will", u->sb->name);
@@ -58,6 +56,39 @@ static void undo_new(void *data)
 	u->have_row = 0;
 }
 
+/* new --rm, on leaving the session: remove the sandbox unless it holds work. */
+static int rm_on_exit(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb)
+{
+	struct sandbox_work w = SANDBOX_WORK_INIT;
+	struct strbuf what = STRBUF_INIT;
+	int known = !ctx_sandbox_work(ctx, sb, rt, 0, &w), fd = -1, lock, ret = 0;
+
+	if (!known || sandbox_work_any(&w)) {
+		sandbox_work_describe(&w, "\t", &what);
+		fprintf(stderr, "Kept sandbox '%s': it holds work that is not in this repository:\n%s",
+			sb->name, what.buf);
+		hint("'git sand sync %s' brings its commits here; 'git sand shell %s' returns to it; "
+		     "'git sand rm -f %s' removes it anyway", sb->name, sb->name, sb->name);
+		goto done;
+	}
+	lock = sandbox_lock(sb, &fd);
+	if (lock) {
+		ret = lock < 0 ? -1 : error("sandbox '%s' is being removed by another command",
+					    sb->name);
+		goto done;
+	}
+	signals_hold(1);
+	if (sandbox_destroy(rt, ctx->store, ctx->r.repo, sb) < 0)
+		ret = error("could not remove sandbox '%s' completely", sb->name);
+	else
+		fprintf(stderr, "Removed sandbox '%s': it held no work.\n", sb->name);
+	signals_hold(0);
+	sandbox_unlock(sb, fd, !ret);
+done:
+	sandbox_work_clear(&w);
+	strbuf_release(&what);
+	return ret;
+}
 
 static void check_env_file(const char *path, struct string_list *out)
 {
@@ -271,7 +302,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	char *agent_name, *setup = NULL;
 	const struct option options[] = {
 		OPT_BOOL('d', "detach", &detach, "create and start it, but open no shell"),
-		OPT_BOOL(0, "rm", &rm, "remove the sandbox when the shell exits"),
+		OPT_BOOL(0, "rm", &rm, "remove the sandbox when the shell exits, unless it holds work"),
 		OPT_BOOL('b', "branch", &branch, "create and check out a branch named after the sandbox"),
 		OPT_STRING('i', "image", &image, "image", "container image (sand.image)"),
 		OPT_STRING('s', "shell", &shell, "cmd", "shell to open (default: zsh, bash or sh)"),
@@ -520,13 +551,15 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		ret = 0;
 		goto done;
 	}
-	fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
-		sb.name, sb.name);
+	if (rm)
+		fprintf(stderr, "Created sandbox '%s'; it is removed when you leave it, "
+			"unless it holds work this repository lacks.\n", sb.name);
+	else
+		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
+			sb.name, sb.name);
 	ret = sandbox_session(&rt, ctx->store, &sb, shell, 1);
-	if (rm && sandbox_destroy(&rt, ctx->store, ctx->r.repo, &sb) < 0) {
-		error("could not remove sandbox '%s'", sb.name);
-		ret = 1;
-	}
+	if (rm && rm_on_exit(ctx, &rt, &sb) < 0)
+		ret = ret ? ret : 1;
 done:
 	sandbox_clear(&sb);
 	runtime_clear(&rt);

@@ -34,8 +34,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		struct container_info ci = { 0 };
 		int found;
 
-		if (strcmp(sb->state, "ready")) {
-			error("sandbox '%s' is %s, not ready", sb->name, sb->state);
+		if (ctx_check_ready(sb) < 0) {
 			failed++;
 			continue;
 		}

@@ -73,6 +73,13 @@ void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out);
  */
 void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 		struct sandbox **out, size_t *nr, int *failed);
+/*
+ * 0 when the sandbox is ready for use; else -1, saying what it is (being
+ * made or removed by another command, or broken: see sandbox_is_broken).
+ */
+int ctx_check_ready(const struct sandbox *sb);
+/* The same, or die. */
+void ctx_require_ready(const struct sandbox *sb);
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);
@@ -101,6 +108,17 @@ struct sandbox_refs;
 /* sandbox_fetch, with what it needs to reach a sandbox on another host. */
 int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
 	      struct sandbox_refs *refs, int *changed);
+/*
+ * The work sandbox sb holds that its repository lacks (see work.h), its
+ * commits fetched on the way, so that they are in the repository's
+ * objects whatever happens next. With save, its uncommitted changes are
+ * first saved as a commit inside (and so fetched too). Starts the
+ * container if it is stopped. 0, or -1 with a message when something
+ * could not be told (what could be is in out).
+ */
+struct sandbox_work;
+int ctx_sandbox_work(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt, int save,
+		     struct sandbox_work *out);
 void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o);
 int ctx_ssh_connect(struct cmd_ctx *ctx, const char *host, int accept_new,
 		    struct ssh_conn **out);

@@ -537,6 +537,26 @@ done:
 	return ret;
 }
 
+int sandbox_lock_held(const struct sandbox *sb)
+{
+	struct strbuf path = STRBUF_INIT;
+	int fd, held = 0;
+
+	sandbox_lock_path(sb, &path);
+	fd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+		close(fd);
+	}
+	strbuf_release(&path);
+	return held;
+}
+
+int sandbox_is_broken(const struct sandbox *sb)
+{
+	return strcmp(sb->state, "ready") && !sandbox_lock_held(sb);
+}
+
 void sandbox_unlock(const struct sandbox *sb, int fd, int remove)
 {
 	struct strbuf path = STRBUF_INIT;
@@ -562,8 +582,19 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 	if (store_update(st, sb) < 0)
 		return -1;
 
-	if (rt && sb->container && rt->ops->remove(rt, sb->container) < 0)
-		ret = -1;
+	if (rt) {
+		/*
+		 * A new killed between create and recording the id left a
+		 * container with no id in the row: it still has our name.
+		 */
+		struct strbuf name = STRBUF_INIT;
+
+		if (!sb->container)
+			sandbox_container_name(sb, &name);
+		if (rt->ops->remove(rt, sb->container ? sb->container : name.buf) < 0)
+			ret = -1;
+		strbuf_release(&name);
+	}
 	if (rt && sb->host) {
 		struct strbuf work = STRBUF_INIT;
 

@@ -63,6 +63,13 @@ int sandbox_remote_remove(git_repository *repo, const struct sandbox *sb);
 int sandbox_lock(const struct sandbox *sb, int *fd);
 void sandbox_unlock(const struct sandbox *sb, int fd, int remove);
 void sandbox_lock_path(const struct sandbox *sb, struct strbuf *out);
+/* Whether a command holds the lock now (without taking or creating it). */
+int sandbox_lock_held(const struct sandbox *sb);
+/*
+ * A sandbox left half-made or half-removed by a command that died: not
+ * ready, and nobody holds its lock. Only rm and gc can do anything with it.
+ */
+int sandbox_is_broken(const struct sandbox *sb);
 
 /*
  * Remove everything: container, directory, remote, row. Tolerates any of

@@ -44,7 +44,7 @@ struct cleanup {
 };
 static struct cleanup *cleanups;
 static size_t cleanups_nr, cleanups_alloc;
-static volatile sig_atomic_t caught_signal;
+static volatile sig_atomic_t caught_signal, extra_signals, held;
 
 void cleanup_push(cleanup_fn fn, void *data)
 {
@@ -67,6 +67,14 @@ void cleanup_pop(void)
 
 static void run_cleanups(void)
 {
+	/*
+	 * What undoes half-made state must not itself be cut in half: from
+	 * here on, the signals that asked us to stop are ignored, and so by
+	 * the processes the clean-up runs (a terminal's ^C reaches its whole
+	 * process group).
+	 */
+	if (cleanups_nr)
+		signals_hold(1);
 	while (cleanups_nr) {
 		struct cleanup c = cleanups[--cleanups_nr];
 		c.fn(c.data);
@@ -81,6 +89,16 @@ int cleanup_signalled(void)
 	return caught_signal;
 }
 
+void signals_hold(int on)
+{
+	held = on;
+}
+
+int signals_held(void)
+{
+	return held;
+}
+
 /*
  * A fatal signal only sets a flag: the clean-up (which runs child processes
  * and touches the database) is not async-signal-safe. Long-running steps
@@ -89,13 +107,19 @@ int cleanup_signalled(void)
  */
 static void on_signal(int sig)
 {
-	if (caught_signal) {
-		/* A second signal: give up at once, as the user asked twice. */
+	/*
+	 * One ^C often arrives twice: from the terminal to the process
+	 * group, and again from git, which passes on to "git sand" the
+	 * signals it gets. So only a third gives up at once (the user asked
+	 * again), leaving what gc repairs.
+	 */
+	if (caught_signal && !held && ++extra_signals >= 2) {
 		signal(sig, SIG_DFL);
 		raise(sig);
 		return;
 	}
-	caught_signal = sig;
+	if (!caught_signal)
+		caught_signal = sig;
 }
 
 void cleanup_install_signals(void)

@@ -38,6 +38,14 @@ __attribute__((noreturn)) void exit_after_cleanup(int code);
 void cleanup_install_signals(void);
 /* Nonzero once a fatal signal has been received (the clean-up then runs). */
 int cleanup_signalled(void);
+/*
+ * Hold the signals over a step that must not be cut in half (removing a
+ * sandbox, the clean-up itself): they are still noted for
+ * cleanup_signalled(), but the processes the step runs ignore them and
+ * are not told to stop, and no number of them gives up at once.
+ */
+void signals_hold(int on);
+int signals_held(void);
 
 /* Exit codes, as git's. */
 #define EXIT_FATAL 128

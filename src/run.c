@@ -111,7 +111,7 @@ static void pump(struct child *c, pid_t pid, int infd, int outfd, int errfd)
 			if (errno != EINTR)
 				break;
 			/* We were told to stop: pass it on, then drain. */
-			if (cleanup_signalled() && !forwarded++)
+			if (cleanup_signalled() && !signals_held() && !forwarded++)
 				kill(pid, SIGTERM);
 			continue;
 		}
@@ -202,6 +202,12 @@ int run_child(struct child *c)
 		for (int s = 1; s < NSIG; s++)
 			if (s != SIGKILL && s != SIGSTOP)
 				sigaction(s, &dfl, NULL);
+		/* A step that must finish: a terminal's ^C must not stop it. */
+		if (signals_held()) {
+			signal(SIGINT, SIG_IGN);
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+		}
 
 		if (c->in) {
 			fd = in[0];
@@ -263,7 +269,7 @@ int run_child(struct child *c)
 			break;
 		if (w < 0 && errno == EINTR) {
 			/* We were told to stop: pass it on, then wait. */
-			if (cleanup_signalled() && !forwarded++)
+			if (cleanup_signalled() && !signals_held() && !forwarded++)
 				kill(pid, SIGTERM);
 			continue;
 		}

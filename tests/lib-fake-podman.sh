@@ -2,13 +2,22 @@
 # in front of the real one that hangs or fails at one verb, and a way to
 # start "git sand new" against it in the background.
 
-# make_fake_podman <verb> <hang | fail>: write bin-fake/podman.
+# make_fake_podman <verb> <hang | slow | done-then-hang | fail>: write
+# bin-fake/podman (slow: a second's pause, then the real podman;
+# done-then-hang: the real podman, then a hang before it answers).
 make_fake_podman () {
 	mkdir -p bin-fake &&
 	real=$(command -v podman) &&
 	if test "$2" = hang
 	then
 		action="echo \$\$ >\"$TRASH_DIRECTORY/fake-reached\"; exec sleep 30"
+	elif test "$2" = slow
+	then
+		action="echo \$\$ >\"$TRASH_DIRECTORY/fake-reached\"; sleep 1"
+	elif test "$2" = done-then-hang
+	then
+		action="\"$real\" \"\$@\" >/dev/null || exit 1
+		echo \$\$ >\"$TRASH_DIRECTORY/fake-reached\"; exec sleep 30"
 	else
 		action="echo >&2 \"Error: $1 exploded\"; exit 125"
 	fi &&

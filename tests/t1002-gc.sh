@@ -11,8 +11,11 @@ test_expect_success PODMAN 'setup' '
 test_expect_success PODMAN 'a new killed while creating the container: gc removes the rest' '
 	pid=$(start_hung_new create k1) &&
 	kill -KILL $pid &&
-	(cd repo && git sand ls --porcelain >../rows) &&
-	test_grep "^status creating$" rows &&
+	(cd repo && git sand ls --porcelain >../rows 2>../err) &&
+	test_grep "^status broken$" rows &&
+	test_grep "^hint: .*git sand gc" err &&
+	(cd repo && test_must_fail git sand shell k1 2>../err) &&
+	test_grep "sandbox .k1. is broken" err &&
 	(cd repo && git sand gc >../out) &&
 	test_grep "^Removing sandbox .k1. .*(left half-made)" out &&
 	nothing_left
