@@ -29,7 +29,9 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 	if ((!argc && !all) || (argc && all))
 		usage_with_options(fetch_usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
-	for (size_t i = 0; i < nr; i++) {
+	/* A fetch under way finishes (each ref moves whole); the next is not begun. */
+	cleanup_install_signals();
+	for (size_t i = 0; i < nr && !cleanup_signalled(); i++) {
 		struct fetch_opts fo = { .prune = prune, .quiet = quiet };
 		int changed;
 
@@ -41,6 +43,8 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 			failed++;
 	}
 	store_free_list(list, nr);
+	if (cleanup_signalled())
+		die("interrupted");
 	return failed ? 1 : 0;
 }
 

@@ -415,7 +415,9 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(sync_usage, options);
 	ctx_lookup(ctx, argv[0], &sb);
 	ctx_require_ready(&sb);
-	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0)
+	/* Interrupted while fetching: stop before anything is merged. */
+	cleanup_install_signals();
+	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0 || cleanup_signalled())
 		die("cannot fetch from sandbox '%s'", sb.name);
 
 	if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&

@@ -16,7 +16,14 @@
 
 #define RM_USAGE "git sand rm [-f | --force] [--forget] (<name>... | --all)"
 
-static const char *const rm_usage[] = { RM_USAGE, NULL };
+static const char *const rm_usage[] = {
+	RM_USAGE,
+	"",
+	"A sandbox that holds commits or uncommitted changes this repository",
+	"lacks is refused; --force removes it, keeping that work here first and",
+	"printing where each branch was. See WORK SAFETY in 'git help sand'.",
+	NULL
+};
 
 struct rm_opts {
 	int force;

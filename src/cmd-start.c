@@ -28,7 +28,8 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 	if ((!argc && !all) || (argc && all))
 		usage_with_options(usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
-	for (size_t i = 0; i < nr; i++) {
+	cleanup_install_signals();
+	for (size_t i = 0; i < nr && !cleanup_signalled(); i++) {
 		struct sandbox *sb = &list[i];
 		struct runtime rt;
 		struct container_info ci = { 0 };
@@ -49,8 +50,11 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 			 */
 			if (ctx_refresh_mirror_once(ctx, &refreshed, sb, &rt) < 0)
 				failed++;
+			/* A container made must be recorded: no interrupt between. */
+			signals_hold(1);
 			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb) < 0)
 				failed++;
+			signals_hold(0);
 		} else {
 			found = sb->container ? rt.ops->inspect(&rt, sb->container, &ci) :
 				RUNTIME_NOT_FOUND;
@@ -65,6 +69,8 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 	}
 	store_free_list(list, nr);
 	string_list_clear(&refreshed);
+	if (cleanup_signalled())
+		die("interrupted");
 	return failed ? 1 : 0;
 }
 

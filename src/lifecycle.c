@@ -197,7 +197,14 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	if (found < 0)
 		goto done;
 	if (found == RUNTIME_NOT_FOUND) {
-		if (sandbox_create_container(rt, root, sb) < 0 || store_update(st, sb) < 0)
+		/* One made by a start killed before it recorded the id has our name. */
+		struct strbuf name = STRBUF_INIT;
+
+		sandbox_container_name(sb, &name);
+		found = rt->ops->remove(rt, name.buf);
+		strbuf_release(&name);
+		if (found < 0 || sandbox_create_container(rt, root, sb) < 0 ||
+		    store_update(st, sb) < 0)
 			goto done;
 		ci.state = CONTAINER_CREATED;
 	}

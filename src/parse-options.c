@@ -209,8 +209,14 @@ int parse_options(int argc, const char **argv, const struct option *opts, int fl
 void print_usage(FILE *fp, const char *const *usage, const struct option *opts)
 {
 	fprintf(fp, "usage: %s\n", *usage);
-	while (*++usage)
+	while (*++usage && **usage)
 		fprintf(fp, "   or: %s\n", *usage);
+	/* After an empty string, as in git: lines of explanation. */
+	if (*usage) {
+		fputc('\n', fp);
+		while (*++usage)
+			fprintf(fp, "    %s\n", *usage);
+	}
 	if (opts && opts->type != OPT_T_END)
 		fputc('\n', fp);
 	for (; opts && opts->type != OPT_T_END; opts++) {

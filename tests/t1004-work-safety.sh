@@ -274,6 +274,15 @@ test_expect_success PODMAN 'rm of a half-made sandbox removes a container whose 
 	nothing_left
 '
 
+test_expect_success PODMAN 'a start killed before it recorded a new container: the next start repairs it' '
+	(cd repo && git sand new -d re1 && podman rm -f "$(git sand ls --porcelain | sed -n "s/^container //p")") &&
+	pid=$(start_hung create done-then-hang start re1) &&
+	kill -KILL $pid &&
+	kill -KILL $(cat fake-reached) &&
+	(cd repo && git sand start re1 && git sand exec re1 -- true && git sand rm re1) &&
+	nothing_left
+'
+
 test_expect_success PODMAN 'a ^C at many moments of new (git passes it on: it comes twice) leaves nothing' '
 	(
 		cd repo &&
