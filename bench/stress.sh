@@ -78,7 +78,7 @@ for i in $(seq 1 "$kills"); do
 	pid=$!
 	# 0 to 1500 ms: before the row, mid-copy, mid-create, after start.
 	random_sleep 1500
-	kill -INT -- "-$pid" 2>/dev/null || true
+	kill -INT "-$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 done
 leftovers

@@ -32,15 +32,19 @@ make_fake_podman () {
 	chmod +x bin-fake/podman
 }
 
-# start_hung_new <verb> <name>: run git-sand new in the background with
-# podman hanging at <verb>; once it hangs there, print git-sand's pid. Its
-# exit status goes to new-status when it ends.
-start_hung_new () {
+# start_hung <verb> <hang | slow | done-then-hang> <args>...: run
+# "git-sand <args>" in the background, in a process group of its own (as a
+# terminal's job), with podman misbehaving at <verb> as make_fake_podman
+# says; once it is there, print git-sand's pid. Its output goes to
+# hung-out and err, its exit status to new-status when it ends.
+start_hung () {
+	verb=$1 how=$2
+	shift 2
 	rm -f fake-reached new-pid new-status
-	make_fake_podman "$1" hang || return 1
+	make_fake_podman "$verb" "$how" || return 1
 	(
 		cd repo || exit 1
-		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" git-sand new -d "$2" >/dev/null 2>../err &
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" setsid git-sand "$@" >../hung-out 2>../err &
 		echo $! >../new-pid
 		wait $!
 		echo $? >../new-status
@@ -52,6 +56,11 @@ start_hung_new () {
 		i=$((i + 1))
 	done
 	test -f fake-reached && cat new-pid
+}
+
+# start_hung_new <verb> <name>: "git sand new -d <name>", podman hanging at <verb>.
+start_hung_new () {
+	start_hung "$1" hang new -d "$2"
 }
 
 # wait_new_status: wait for the background new to end; print its status.

@@ -17,31 +17,6 @@ commit_inside () {
 	in_sandbox "$1" "echo $2 >$2 && git add $2 && git -c user.name=A -c user.email=a@b commit -q -m $2"
 }
 
-# start_hung <verb> <hang | slow> <args>...: run git-sand <args> in the
-# background in its own process group with podman hanging (or pausing) at
-# <verb>; once it is there, print git-sand's pid. Its exit status goes to
-# new-status.
-start_hung () {
-	verb=$1 how=$2
-	shift 2
-	rm -f fake-reached new-pid new-status
-	make_fake_podman "$verb" "$how" || return 1
-	(
-		cd repo || exit 1
-		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" setsid git-sand "$@" >../hung-out 2>../err &
-		echo $! >../new-pid
-		wait $!
-		echo $? >../new-status
-	) >/dev/null 2>&1 &
-	i=0
-	while ! { test -f fake-reached && test -f new-pid; } && test $i -lt 200
-	do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	test -f fake-reached && cat new-pid
-}
-
 test_expect_success PODMAN 'setup: a worktree with changes of its own' '
 	test_create_repo repo &&
 	(
