@@ -177,16 +177,61 @@ int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sa
 	return 0;
 }
 
-void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
-			 struct runtime *rt)
+static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			    struct runtime *rt, int *started)
 {
 	ctx_lookup(ctx, name, sb);
 	if (strcmp(sb->state, "ready"))
 		die("sandbox '%s' is %s, not ready", name, sb->state);
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		exit(EXIT_FATAL);
-	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)
 		die("cannot start sandbox '%s'", name);
+}
+
+void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			 struct runtime *rt)
+{
+	prepare_running(ctx, name, sb, rt, NULL);
+}
+
+static int stop_again(struct briefly_running *br)
+{
+	if (!br->started)
+		return 0;
+	br->started = 0;
+	if (br->rt->ops->stop(br->rt, br->sb->container) < 0)
+		return error("sandbox '%s' was started for this command and is still running",
+			     br->sb->name);
+	return 0;
+}
+
+static void stop_again_cleanup(void *data)
+{
+	stop_again(data);
+}
+
+void ctx_run_briefly(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+		     struct runtime *rt, struct briefly_running *br)
+{
+	br->rt = rt;
+	br->sb = sb;
+	br->started = 0;
+	/* A signal, like die(), then stops it on the way out. */
+	cleanup_install_signals();
+	cleanup_push(stop_again_cleanup, br);
+	prepare_running(ctx, name, sb, rt, &br->started);
+}
+
+int ctx_stop_again(struct briefly_running *br)
+{
+	int ret;
+
+	cleanup_pop();
+	ret = stop_again(br);
+	if (cleanup_signalled())
+		die("interrupted");
+	return ret;
 }
 
 int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt)

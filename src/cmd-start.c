@@ -50,7 +50,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 			 */
 			if (ctx_refresh_mirror_once(ctx, &refreshed, sb, &rt) < 0)
 				failed++;
-			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb) < 0)
+			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb, NULL) < 0)
 				failed++;
 		} else {
 			found = sb->container ? rt.ops->inspect(&rt, sb->container, &ci) :

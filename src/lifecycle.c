@@ -180,7 +180,7 @@ static void remember_pid(struct store *st, struct sandbox *sb, long pid)
 }
 
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
-			   struct sandbox *sb)
+			   struct sandbox *sb, int *started)
 {
 	struct container_info ci = { 0 };
 	struct strbuf clone = STRBUF_INIT;
@@ -202,6 +202,9 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 		ci.state = CONTAINER_CREATED;
 	}
 	if (ci.state != CONTAINER_RUNNING) {
+		/* Set before: a start cut short may still have started it. */
+		if (started)
+			*started = 1;
 		if (rt->ops->start(rt, sb->container) < 0)
 			goto done;
 		container_info_clear(&ci);

@@ -27,11 +27,17 @@ make_fake_podman () {
 # podman hanging at <verb>; once it hangs there, print git-sand's pid. Its
 # exit status goes to new-status when it ends.
 start_hung_new () {
+	start_hung "$1" new -d "$2"
+}
+
+# start_hung <verb> <git-sand arguments>...: the same for any command.
+start_hung () {
 	rm -f fake-reached new-pid new-status
 	make_fake_podman "$1" hang || return 1
+	shift
 	(
 		cd repo || exit 1
-		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" git-sand new -d "$2" >/dev/null 2>../err &
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" git-sand "$@" >/dev/null 2>../err &
 		echo $! >../new-pid
 		wait $!
 		echo $? >../new-status
@@ -45,7 +51,7 @@ start_hung_new () {
 	test -f fake-reached && cat new-pid
 }
 
-# wait_new_status: wait for the background new to end; print its status.
+# wait_new_status: wait for the background command to end; print its status.
 wait_new_status () {
 	i=0
 	while ! test -s new-status && test $i -lt 400

@@ -130,6 +130,37 @@ test_expect_success PODMAN 'diff -u adds uncommitted and untracked work, and lea
 	test_grep "^+three$" patch
 '
 
+test_expect_success PODMAN 'status and diff -u leave a stopped sandbox stopped, a running one running' '
+	(
+		cd repo &&
+		git sand stop alpha &&
+		git sand status --porcelain alpha >../actual &&
+		sandbox_field alpha status >../states &&
+		git sand diff -u alpha >../patch &&
+		sandbox_field alpha status >>../states &&
+		git sand start alpha &&
+		git sand status alpha >/dev/null &&
+		git sand diff -u alpha >/dev/null &&
+		sandbox_field alpha status >>../states
+	) &&
+	printf " M one.t\n?? untracked.t\n" >expect &&
+	test_cmp expect actual &&
+	test_grep "^+changed$" patch &&
+	printf "stopped\nstopped\nrunning\n" >expect &&
+	test_cmp expect states
+'
+
+test_expect_success PODMAN 'an interrupted status still stops the sandbox it started' '
+	. "$TEST_DIRECTORY/lib-fake-podman.sh" &&
+	(cd repo && git sand stop alpha) &&
+	pid=$(start_hung exec status alpha) &&
+	kill -TERM $pid &&
+	test "$(wait_new_status)" = 143 &&
+	(cd repo && sandbox_field alpha status) >states &&
+	echo stopped >expect &&
+	test_cmp expect states
+'
+
 test_expect_success PODMAN 'diff -u and log go through the pager on a terminal' '
 	cat >pager <<-EOF &&
 	#!/bin/sh
