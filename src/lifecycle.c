@@ -263,6 +263,10 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 
 		if (rt->ops->exec_capture(rt, sb->container, probe, &found) == 0) {
 			strbuf_addstr(&cmd, agent->command);
+			/* An agent may take many seconds to draw its first screen. */
+			if (isatty(2))
+				fprintf(stderr, "Starting %s in sandbox '%s'...\n",
+					agent->command, sb->name);
 		} else {
 			fprintf(stderr, "The image has no '%s' command: opening a shell instead.\n",
 				agent->command);

@@ -118,6 +118,63 @@ test_expect_success PODMAN 'the agent starts instead of a shell, or a shell when
 	test_grep "fake claude in /app, home /home/sand" agent-out
 '
 
+if command -v script >/dev/null 2>&1
+then
+	test_set_prereq SCRIPT
+fi
+
+test_expect_success PODMAN,SCRIPT 'on a terminal, the agent is announced before it starts' '
+	(
+		cd repo &&
+		script -qec "git sand agent hascl" /dev/null </dev/null >../tty-out &&
+		git sand agent hascl </dev/null >/dev/null 2>../notty-err
+	) &&
+	test_grep "^Starting claude in sandbox .hascl.\.\.\." tty-out &&
+	test_grep "fake claude in /app" tty-out &&
+	test_line_count = 0 notty-err
+'
+
+test_expect_success PODMAN 'agent --agent gives a sandbox made without one its agent' '
+	(
+		cd repo &&
+		git sand new -d --mount "$TRASH_DIRECTORY/fakebin/claude:/usr/bin/claude:ro" plain &&
+		test_expect_code 128 git sand agent plain </dev/null 2>../err &&
+		test_expect_code 128 git sand agent --agent nosuch plain 2>../err2 &&
+		git sand agent --agent claude plain </dev/null >../agent-out &&
+		git sand show plain >../show &&
+		in_sandbox plain "cd /home/sand && find . -type f | sort" >../files
+	) &&
+	test_grep "^error: sandbox .plain. has no agent$" err &&
+	test_grep "^hint: .git sand agent --agent <agent> plain. gives it one" err &&
+	test_grep "unknown agent .nosuch." err2 &&
+	test_grep "fake claude in /app, home /home/sand" agent-out &&
+	test_grep "^agent  *claude$" show &&
+	test_grep "^carries .*~/.claude/.credentials.json" show &&
+	test_cmp claude-files files
+'
+
+test_expect_success PODMAN 'agent --agent follows no link the sandbox put in its home' '
+	mkdir victim &&
+	echo "mine" >victim.json &&
+	(
+		cd repo &&
+		git sand new -d linked1 &&
+		in_sandbox linked1 "ln -s \"$TRASH_DIRECTORY/victim.json\" /home/sand/.claude.json" &&
+		git sand agent --agent claude linked1 </dev/null >/dev/null 2>&1 &&
+		in_sandbox linked1 "test -f /home/sand/.claude.json && test ! -h /home/sand/.claude.json" &&
+		git sand new -d linked2 &&
+		in_sandbox linked2 "ln -s \"$TRASH_DIRECTORY/victim\" /home/sand/.claude" &&
+		test_expect_code 128 git sand agent --agent claude linked2 </dev/null 2>../err &&
+		git sand show linked2 >../show
+	) &&
+	echo mine >expect &&
+	test_cmp expect victim.json &&
+	ls victim >victim-files &&
+	test_line_count = 0 victim-files &&
+	test_grep "\.claude. in the sandbox.s home is not a directory" err &&
+	! grep "^agent" show
+'
+
 test_expect_success PODMAN 'the carried .gitconfig is sanitised' '
 	cat >"$HOME/included" <<-\EOF &&
 	[credential]
