@@ -500,6 +500,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.origin_url = "/run/git-origin-ro";
 	co.branch = branch ? sb.name : NULL;
 	co.sandbox_id = sb.id;
+	co.sandbox_name = sb.name;
 	co.progress = isatty(2);
 	if (clone_workspace(&co) < 0)
 		die("cannot create sandbox '%s'", sb.name);

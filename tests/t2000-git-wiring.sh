@@ -263,6 +263,23 @@ test_expect_success PODMAN 'a host commit reaches the sandbox through sync-host 
 	test_cmp expect actual
 '
 
+test_expect_success PODMAN 'the sandbox git neither advises a push nor hides a stale origin' '
+	(
+		cd repo &&
+		git sand new -d epsilon &&
+		in_sandbox epsilon "echo e >e.t && git add e.t &&
+			git -c user.name=S -c user.email=s@example.com commit -qm e &&
+			git status" >../status &&
+		in_sandbox epsilon "git pull --no-rebase" >../pull 2>&1 &&
+		git sand rm -f epsilon
+	) &&
+	test_grep "^Your branch is ahead of .origin/main. by 1 commit\.$" status &&
+	! grep "git push" status &&
+	test_grep "^Already up to date\.$" pull &&
+	test_grep "^hint: origin is a read-only copy of the host repository" pull &&
+	test_grep "^hint: host by .git sand sync-host epsilon." pull
+'
+
 test_expect_success PODMAN 'start refreshes the mirror too' '
 	(
 		cd repo &&
