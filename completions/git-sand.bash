@@ -8,7 +8,7 @@ __git_sand_commands="new shell agent show config exec ls stop start rm fetch sta
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key"
-__git_sand_opts_agent=""
+__git_sand_opts_agent="--agent="
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="
 __git_sand_opts_shell="--shell="
@@ -86,6 +86,10 @@ _git_sand ()
 		;;
 	--runtime)
 		__gitcomp "podman docker container"
+		return
+		;;
+	--agent)
+		__gitcomp "claude codex gemini opencode"
 		return
 		;;
 	--network)

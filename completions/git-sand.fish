@@ -39,6 +39,7 @@ complete -c git -n '__git_sand_using gc' -s n -l dry-run -d 'Only say what would
 complete -c git -n '__git_sand_using gc' -s a -l all -d 'Every repository'
 
 complete -c git -n '__git_sand_using new' -s a -l agent -x -a 'claude codex gemini opencode' -d 'Coding agent'
+complete -c git -n '__git_sand_using agent' -s a -l agent -x -a 'claude codex gemini opencode' -d 'Give it this agent first'
 complete -c git -n '__git_sand_using new config' -l profile -x -d 'Settings profile'
 complete -c git -n '__git_sand_using new' -l env -x -d 'KEY=VALUE'
 complete -c git -n '__git_sand_using new' -l ssh-agent -d 'Forward the ssh-agent'

@@ -1,3 +1,4 @@
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -12,25 +13,41 @@
 #include "clone.h"
 #include "msg.h"
 #include "path.h"
+#include "settings.h"
 
+/*
+ * What each agent needs to start logged in and set up as on the host,
+ * and nothing more: the rest (MCP servers with their tokens, history,
+ * caches) is carried only when the user asks for it, with
+ * sand.agent.<agent>.carry (paths) and sand.agent.<agent>.carryKey (keys
+ * of the agent's JSON file). The manual's AGENTS section lists the same.
+ */
 static const char *const claude_paths[] = {
 	".claude/settings.json", ".claude/.credentials.json", ".claude/CLAUDE.md",
 	".claude/agents", ".claude/commands", NULL
 };
-static const char *const codex_paths[] = { ".codex/auth.json", ".codex/config.toml", NULL };
+/* ~/.claude.json is Claude Code's state: only these of its keys are needed. */
+static const char *const claude_json_keep[] = {
+	"hasCompletedOnboarding", "lastOnboardingVersion", "oauthAccount", "primaryApiKey", NULL
+};
+static const struct agent_json claude_json = { ".claude.json", claude_json_keep, NULL, 1 };
+
+static const char *const codex_paths[] = { ".codex/auth.json", NULL };
+
 static const char *const gemini_paths[] = {
-	".gemini/settings.json", ".gemini/oauth_creds.json", ".gemini/google_accounts.json",
-	".gemini/GEMINI.md", NULL
+	".gemini/oauth_creds.json", ".gemini/google_accounts.json", ".gemini/GEMINI.md", NULL
 };
-static const char *const opencode_paths[] = {
-	".local/share/opencode/auth.json", ".config/opencode", NULL
-};
+/* Gemini's settings are needed (its log-in method), its MCP servers are not. */
+static const char *const gemini_json_drop[] = { "mcpServers", NULL };
+static const struct agent_json gemini_json = { ".gemini/settings.json", NULL, gemini_json_drop, 0 };
+
+static const char *const opencode_paths[] = { ".local/share/opencode/auth.json", NULL };
 
 static const struct agent agents[] = {
-	{ "claude", "claude", claude_paths },
-	{ "codex", "codex", codex_paths },
-	{ "gemini", "gemini", gemini_paths },
-	{ "opencode", "opencode", opencode_paths },
+	{ "claude", "claude", claude_paths, &claude_json },
+	{ "codex", "codex", codex_paths, NULL },
+	{ "gemini", "gemini", gemini_paths, &gemini_json },
+	{ "opencode", "opencode", opencode_paths, NULL },
 };
 
 const struct agent *agent_find(const char *name)
@@ -78,16 +95,48 @@ static int make_parents(const char *path)
 	return ret;
 }
 
-/* ~/.claude.json, with only this project's entry, re-keyed to /app. */
-static int carry_claude_json(const char *host_home, const char *home, const char *worktree,
-			     struct string_list *carried)
+static int list_has(const char *const *list, const char *s)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, s))
+			return 1;
+	return 0;
+}
+
+static int string_list_has(const struct string_list *l, const char *s)
+{
+	for (size_t i = 0; l && i < l->nr; i++)
+		if (!strcmp(l->items[i], s))
+			return 1;
+	return 0;
+}
+
+static void add_carried(struct string_list *carried, const char *rel)
+{
+	struct strbuf name = STRBUF_INIT;
+
+	strbuf_addf(&name, "~/%s", rel);
+	if (!string_list_has(carried, name.buf))
+		string_list_append(carried, name.buf);
+	strbuf_release(&name);
+}
+
+/*
+ * The agent's JSON file with only the top-level keys it needs, and those
+ * the user added (keys). For Claude, "projects" is reduced to this
+ * worktree's entry, re-keyed to /app, without its MCP servers unless
+ * "mcpServers" is among keys.
+ */
+static int carry_json(const char *host_home, const char *home, const char *worktree,
+		      const struct agent_json *aj, const struct string_list *keys,
+		      struct string_list *carried)
 {
 	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, text = STRBUF_INIT;
-	cJSON *root = NULL, *projects, *mine = NULL;
-	char *out = NULL;
+	cJSON *root = NULL, *out = NULL, *item;
+	char *printed = NULL;
 	int fd, ret = 0;
 
-	strbuf_addf(&src, "%s/.claude.json", host_home);
+	strbuf_addf(&src, "%s/%s", host_home, aj->path);
 	if (strbuf_read_file(&text, src.buf) < 0)
 		goto done; /* none: nothing to carry */
 	root = cJSON_Parse(text.buf);
@@ -95,24 +144,45 @@ static int carry_claude_json(const char *host_home, const char *home, const char
 		warning("'%s' is not a JSON object; not carried", src.buf);
 		goto done;
 	}
-	projects = cJSON_DetachItemFromObjectCaseSensitive(root, "projects");
-	if (cJSON_IsObject(projects))
-		mine = cJSON_DetachItemFromObjectCaseSensitive(projects, worktree);
-	cJSON_Delete(projects);
-	projects = cJSON_AddObjectToObject(root, "projects");
-	if (mine)
-		cJSON_AddItemToObject(projects, "/app", mine);
-	out = cJSON_Print(root);
-	strbuf_addf(&dst, "%s/.claude.json", home);
+	out = cJSON_CreateObject();
+	cJSON_ArrayForEach(item, root) {
+		const char *key = item->string;
+
+		if (aj->project && !strcmp(key, "projects"))
+			continue;
+		if (aj->keep ? !list_has(aj->keep, key) : list_has(aj->drop, key))
+			if (!string_list_has(keys, key))
+				continue;
+		cJSON_AddItemToObject(out, key, cJSON_Duplicate(item, 1));
+	}
+	if (aj->project) {
+		cJSON *projects = cJSON_GetObjectItemCaseSensitive(root, "projects");
+		cJSON *mine = cJSON_IsObject(projects) ?
+			cJSON_GetObjectItemCaseSensitive(projects, worktree) : NULL;
+		cJSON *to = cJSON_AddObjectToObject(out, "projects");
+
+		if (cJSON_IsObject(mine)) {
+			mine = cJSON_Duplicate(mine, 1);
+			if (!string_list_has(keys, "mcpServers"))
+				cJSON_DeleteItemFromObjectCaseSensitive(mine, "mcpServers");
+			cJSON_AddItemToObject(to, "/app", mine);
+		}
+	}
+	printed = cJSON_Print(out);
+	strbuf_addf(&dst, "%s/%s", home, aj->path);
+	if ((ret = make_parents(dst.buf)) < 0)
+		goto done;
 	fd = open(dst.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !out || write(fd, out, strlen(out)) != (ssize_t)strlen(out) || close(fd) < 0) {
+	if (fd < 0 || !printed ||
+	    write(fd, printed, strlen(printed)) != (ssize_t)strlen(printed) || close(fd) < 0) {
 		ret = error_errno("cannot write '%s'", dst.buf);
 		goto done;
 	}
-	string_list_append(carried, "~/.claude.json");
+	add_carried(carried, aj->path);
 done:
-	cJSON_free(out);
+	cJSON_free(printed);
 	cJSON_Delete(root);
+	cJSON_Delete(out);
 	strbuf_release(&src);
 	strbuf_release(&dst);
 	strbuf_release(&text);
@@ -123,7 +193,7 @@ done:
 static int carry(const char *host_home, const char *home, const char *rel,
 		 struct string_list *carried)
 {
-	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
 	struct stat st;
 	int ret = 0;
 
@@ -141,52 +211,192 @@ static int carry(const char *host_home, const char *home, const char *rel,
 	} else {
 		goto done;
 	}
-	if (!ret) {
-		strbuf_addf(&name, "~/%s", rel);
-		string_list_append(carried, name.buf);
-	}
+	if (!ret)
+		add_carried(carried, rel);
 done:
 	strbuf_release(&src);
 	strbuf_release(&dst);
-	strbuf_release(&name);
 	return ret;
 }
 
-int home_prepare(const char *dir, const char *host_home, const char *worktree,
-		 const struct agent *agent, const struct string_list *dotfiles,
-		 struct string_list *carried)
+void agent_extras(struct settings *set, const struct agent *agent, struct string_list *paths,
+		  struct string_list *keys)
+{
+	struct strbuf key = STRBUF_INIT;
+
+	strbuf_addf(&key, "agent.%s.carry", agent->name);
+	settings_get_list(set, key.buf, NULL, paths, NULL);
+	strbuf_addstr(&key, "Key");
+	settings_get_list(set, key.buf, NULL, keys, NULL);
+	strbuf_release(&key);
+}
+
+int agent_carry_check(const struct agent *agent, const struct string_list *paths)
+{
+	for (size_t i = 0; paths && i < paths->nr; i++)
+		if (!dotfile_path_ok(paths->items[i]))
+			return error("sand.agent.%s.carry: '%s' is not a path inside your home "
+				     "directory", agent->name, paths->items[i]);
+	return 0;
+}
+
+/* The agent's files: what it needs, then what the user added. */
+static int carry_agent(const char *home, const struct home_opts *o, struct string_list *carried)
+{
+	const struct agent *agent = o->agent;
+
+	for (const char *const *p = agent->paths; *p; p++)
+		if (carry(o->host_home, home, *p, carried) < 0)
+			return -1;
+	if (agent->json && carry_json(o->host_home, home, o->worktree, agent->json,
+				      o->agent_keys, carried) < 0)
+		return -1;
+	/* Last: a path the user names is carried whole, whatever the above did. */
+	for (size_t i = 0; o->agent_paths && i < o->agent_paths->nr; i++)
+		if (carry(o->host_home, home, o->agent_paths->items[i], carried) < 0)
+			return -1;
+	return 0;
+}
+
+int home_prepare(const char *dir, const struct home_opts *o, struct string_list *carried)
 {
 	struct strbuf home = STRBUF_INIT;
 	int ret = -1;
 
-	for (size_t i = 0; dotfiles && i < dotfiles->nr; i++)
-		if (!dotfile_path_ok(dotfiles->items[i])) {
+	for (size_t i = 0; o->dotfiles && i < o->dotfiles->nr; i++)
+		if (!dotfile_path_ok(o->dotfiles->items[i])) {
 			error("dotfile '%s' is not a path inside your home directory",
-			      dotfiles->items[i]);
+			      o->dotfiles->items[i]);
 			goto done;
 		}
+	if (o->agent && agent_carry_check(o->agent, o->agent_paths) < 0)
+		goto done;
 	strbuf_addf(&home, "%s/home", dir);
 	if (mkdir_p(home.buf, 0700) < 0) {
 		error_errno("cannot create '%s'", home.buf);
 		goto done;
 	}
-	if (!host_home)
+	if (!o->host_home)
 		goto ok; /* no $HOME: nothing to carry */
-	for (size_t i = 0; dotfiles && i < dotfiles->nr; i++)
-		if (carry(host_home, home.buf, dotfiles->items[i], carried) < 0)
+	for (size_t i = 0; o->dotfiles && i < o->dotfiles->nr; i++)
+		if (carry(o->host_home, home.buf, o->dotfiles->items[i], carried) < 0)
 			goto done;
-	if (agent) {
-		for (const char *const *p = agent->paths; *p; p++)
-			if (carry(host_home, home.buf, *p, carried) < 0)
-				goto done;
-		if (!strcmp(agent->name, "claude") &&
-		    carry_claude_json(host_home, home.buf, worktree, carried) < 0)
-			goto done;
-	}
+	if (o->agent && carry_agent(home.buf, o, carried) < 0)
+		goto done;
 ok:
 	ret = 0;
 done:
 	strbuf_release(&home);
+	return ret;
+}
+
+static int move_entries(DIR *d, int dst_dir, struct strbuf *rel);
+
+/*
+ * Move src_dir/name into dst_dir/name: a directory is merged into the one
+ * there, a file replaces what is there. The destination is the sandbox's:
+ * no link in it is followed (a link is replaced, or refused where a
+ * directory is wanted).
+ */
+static int move_into(int src_dir, int dst_dir, const char *name, struct strbuf *rel)
+{
+	size_t len = rel->len;
+	struct stat st;
+	DIR *d = NULL;
+	int s = -1, t = -1, ret = -1;
+
+	if (rel->len)
+		strbuf_addch(rel, '/');
+	strbuf_addstr(rel, name);
+	if (fstatat(src_dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		error_errno("cannot read '%s'", rel->buf);
+		goto done;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		if (renameat(src_dir, name, dst_dir, name) < 0)
+			error_errno("cannot put '~/%s' in the sandbox's home", rel->buf);
+		else
+			ret = 0;
+		goto done;
+	}
+	if (mkdirat(dst_dir, name, 0700) < 0 && errno != EEXIST) {
+		error_errno("cannot create '~/%s' in the sandbox's home", rel->buf);
+		goto done;
+	}
+	t = openat(dst_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t < 0) {
+		error_errno("'~/%s' in the sandbox's home is not a directory", rel->buf);
+		goto done;
+	}
+	s = openat(src_dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (s < 0 || !(d = fdopendir(s))) {
+		error_errno("cannot read '%s'", rel->buf);
+		goto done;
+	}
+	s = -1; /* the DIR owns it now */
+	ret = move_entries(d, t, rel);
+done:
+	if (d)
+		closedir(d);
+	if (s >= 0)
+		close(s);
+	if (t >= 0)
+		close(t);
+	strbuf_setlen(rel, len);
+	return ret;
+}
+
+/* Move every entry of the directory d into the directory open at dst_dir. */
+static int move_entries(DIR *d, int dst_dir, struct strbuf *rel)
+{
+	struct dirent *de;
+
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    move_into(dirfd(d), dst_dir, de->d_name, rel) < 0)
+			return -1;
+	return 0;
+}
+
+int home_add_agent(const char *dir, const struct home_opts *o, struct string_list *carried)
+{
+	struct strbuf staging = STRBUF_INIT, home = STRBUF_INIT, rel = STRBUF_INIT;
+	DIR *d = NULL;
+	int h = -1, ret = -1;
+
+	if (agent_carry_check(o->agent, o->agent_paths) < 0)
+		goto done;
+	strbuf_addf(&home, "%s/home", dir);
+	h = open(home.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (h < 0) {
+		error_errno("cannot open the sandbox's home '%s'", home.buf);
+		goto done;
+	}
+	/* Made apart, where the sandbox cannot reach, then moved in. */
+	strbuf_addf(&staging, "%s/home.carry", dir);
+	if (remove_tree(staging.buf) < 0)
+		goto done;
+	if (mkdir(staging.buf, 0700) < 0) {
+		error_errno("cannot create '%s'", staging.buf);
+		goto done;
+	}
+	if (o->host_home && carry_agent(staging.buf, o, carried) < 0)
+		goto done;
+	if (!(d = opendir(staging.buf))) {
+		error_errno("cannot read '%s'", staging.buf);
+		goto done;
+	}
+	ret = move_entries(d, h, &rel);
+done:
+	if (d)
+		closedir(d);
+	if (h >= 0)
+		close(h);
+	if (staging.len && remove_tree(staging.buf) < 0)
+		ret = -1;
+	strbuf_release(&staging);
+	strbuf_release(&home);
+	strbuf_release(&rel);
 	return ret;
 }
 

@@ -11,10 +11,22 @@
  */
 #define SANDBOX_HOME "/home/sand"
 
+/*
+ * An agent's JSON file, carried with some of its top-level keys: those in
+ * keep (when set), else all but those in drop.
+ */
+struct agent_json {
+	const char *path;		/* under $HOME */
+	const char *const *keep;
+	const char *const *drop;
+	int project;	/* "projects": this worktree's entry only, as /app */
+};
+
 struct agent {
 	const char *name;	/* as given to --agent */
 	const char *command;	/* what starts it in the sandbox */
 	const char *const *paths;	/* under $HOME: files or directories */
+	const struct agent_json *json;	/* or NULL */
 };
 
 /* The agent of that name, or NULL. */
@@ -22,15 +34,41 @@ const struct agent *agent_find(const char *name);
 /* "claude, codex, gemini, opencode", for messages. */
 const char *agent_names(void);
 
+struct home_opts {
+	const char *host_home;	/* $HOME, or NULL: nothing is carried */
+	const char *worktree;	/* the host worktree, as the agent keys it */
+	const struct agent *agent;	/* or NULL */
+	const struct string_list *dotfiles;
+	const struct string_list *agent_paths;	/* sand.agent.<agent>.carry */
+	const struct string_list *agent_keys;	/* sand.agent.<agent>.carryKey */
+};
+
 /*
  * Fill <dir>/home: the dotfiles (paths under $HOME; .gitconfig is
  * sanitised) and the agent's files. Appends to carried each path copied,
- * as "~/<path>". A dotfile path that is absolute or leaves $HOME is an
- * error; one that does not exist is skipped.
+ * as "~/<path>". A dotfile or carry path that is absolute or leaves $HOME
+ * is an error; one that does not exist is skipped.
  */
-int home_prepare(const char *dir, const char *host_home, const char *worktree,
-		 const struct agent *agent, const struct string_list *dotfiles,
-		 struct string_list *carried);
+int home_prepare(const char *dir, const struct home_opts *o, struct string_list *carried);
+
+/*
+ * Add the agent's files to the existing home of a sandbox (<dir>/home),
+ * which the sandbox may have filled with anything: made apart, then moved
+ * in without following any link found there. Dotfiles are left alone.
+ */
+int home_add_agent(const char *dir, const struct home_opts *o, struct string_list *carried);
+
+/*
+ * What the user adds to what the agent carries: sand.agent.<agent>.carry
+ * (paths under $HOME) and sand.agent.<agent>.carryKey (keys of its JSON
+ * file), the profile's first.
+ */
+struct settings;
+void agent_extras(struct settings *set, const struct agent *agent, struct string_list *paths,
+		  struct string_list *keys);
+
+/* The checks of sand.agent.<agent>.carry paths, to run before anything is made. */
+int agent_carry_check(const struct agent *agent, const struct string_list *paths);
 
 /* A dotfile path: relative to $HOME, no "..", no empty components. */
 int dotfile_path_ok(const char *path);

@@ -698,6 +698,21 @@ done:
 	return 0;
 }
 
+/*
+ * What the sandbox's git runs for a fetch or pull from origin, in the
+ * container (never on the host, which reads none of the clone's config):
+ * a word on how fresh origin is, then git's own upload-pack, to which git
+ * appends the path. Sandbox names are [a-z0-9._-]: safe in double quotes.
+ */
+static void origin_upload_pack(struct strbuf *out, const char *name)
+{
+	strbuf_addf(out,
+		    "printf >&2 '%%s\\n' "
+		    "\"hint: origin is a read-only copy of the host repository, refreshed on the\" "
+		    "\"hint: host by 'git sand sync-host %s' (and by 'git sand start')\"; "
+		    "git-upload-pack", name);
+}
+
 static int write_config(const struct clone_opts *o, const char *dest_git, const char *branch)
 {
 	git_config *host_cfg = NULL, *cfg = NULL;
@@ -736,8 +751,19 @@ static int write_config(const struct clone_opts *o, const char *dest_git, const 
 	    git_config_set_string(cfg, "remote.origin.fetch",
 				  "+refs/heads/*:refs/remotes/origin/*") < 0 ||
 	    /* So that git-sand's hooks, if they get in here, know to do nothing. */
-	    (o->sandbox_id && git_config_set_string(cfg, "sand.sandbox", o->sandbox_id) < 0))
+	    (o->sandbox_id && git_config_set_string(cfg, "sand.sandbox", o->sandbox_id) < 0) ||
+	    /*
+	     * The status hints would say to "git push", which is refused
+	     * here; git has no switch for that hint alone.
+	     */
+	    git_config_set_bool(cfg, "advice.statusHints", 0) < 0)
 		goto lg2_failed;
+	if (o->sandbox_name) {
+		strbuf_reset(&val);
+		origin_upload_pack(&val, o->sandbox_name);
+		if (git_config_set_string(cfg, "remote.origin.uploadpack", val.buf) < 0)
+			goto lg2_failed;
+	}
 	{
 		struct submodule_copy sc = { cfg, 0 };
 

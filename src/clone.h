@@ -36,6 +36,7 @@ struct clone_opts {
 	const char *origin_url;	/* origin as seen inside the container */
 	const char *branch;	/* create and check out this branch, or NULL */
 	const char *sandbox_id;	/* recorded as sand.sandbox in the clone's config */
+	const char *sandbox_name;	/* named in what its git says about origin */
 	int progress;		/* show progress on stderr */
 	/*
 	 * Make only the .git: the working tree is made elsewhere (on another

@@ -164,7 +164,7 @@ int ctx_sandbox_work(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt
 	int changed, ret = 0;
 
 	/* Uncommitted changes are asked of the sandbox's git: it must run. */
-	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0) {
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, &out->started) < 0) {
 		ret = -1;
 	} else {
 		if (sandbox_work_changes(out, rt, sb) < 0)
@@ -260,15 +260,60 @@ void ctx_require_ready(const struct sandbox *sb)
 	die("%s", why.buf);
 }
 
-void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
-			 struct runtime *rt)
+static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			    struct runtime *rt, int *started)
 {
 	ctx_lookup(ctx, name, sb);
 	ctx_require_ready(sb);
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		exit(EXIT_FATAL);
-	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb) < 0)
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)
 		die("cannot start sandbox '%s'", name);
+}
+
+void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			 struct runtime *rt)
+{
+	prepare_running(ctx, name, sb, rt, NULL);
+}
+
+static int stop_again(struct briefly_running *br)
+{
+	if (!br->started)
+		return 0;
+	br->started = 0;
+	if (br->rt->ops->stop(br->rt, br->sb->container) < 0)
+		return error("sandbox '%s' was started for this command and is still running",
+			     br->sb->name);
+	return 0;
+}
+
+static void stop_again_cleanup(void *data)
+{
+	stop_again(data);
+}
+
+void ctx_run_briefly(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+		     struct runtime *rt, struct briefly_running *br)
+{
+	br->rt = rt;
+	br->sb = sb;
+	br->started = 0;
+	/* A signal, like die(), then stops it on the way out. */
+	cleanup_install_signals();
+	cleanup_push(stop_again_cleanup, br);
+	prepare_running(ctx, name, sb, rt, &br->started);
+}
+
+int ctx_stop_again(struct briefly_running *br)
+{
+	int ret;
+
+	cleanup_pop();
+	ret = stop_again(br);
+	if (cleanup_signalled())
+		die("interrupted");
+	return ret;
 }
 
 int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt)

@@ -73,6 +73,8 @@ static void destroy(struct gc *gc, struct sandbox *sb, const char *why, int chec
 		       "repository:\n%s", sb->name, why, what.buf);
 		hint("'git sand sync %s' brings its commits here; 'git sand rm -f %s' removes it "
 		     "anyway", sb->name, sb->name);
+		if (w.started)
+			rt.ops->stop(&rt, sb->container);
 		goto done;
 	}
 	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));

@@ -197,13 +197,14 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	};
 	struct sandbox sb = { 0 };
 	struct runtime rt;
+	struct briefly_running br;
 	struct argv cmd = ARGV_INIT;
 	struct strbuf out = STRBUF_INIT;
 
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
 	if (argc != 1)
 		usage_with_options(status_usage, options);
-	ctx_prepare_running(ctx, argv[0], &sb, &rt);
+	ctx_run_briefly(ctx, argv[0], &sb, &rt, &br);
 	/* Quoted paths, so names cannot smuggle control characters. */
 	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
 	argv_pushf(&cmd, "color.status=%s", !porcelain && isatty(1) ? "always" : "never");
@@ -212,6 +213,8 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_push(&cmd, "--porcelain");
 	ret = sandbox_capture(&rt, &sb, &cmd, &out);
 	write_sanitized(1, &out);
+	if (ctx_stop_again(&br) < 0 && !ret)
+		ret = 1;
 	argv_clear(&cmd);
 	strbuf_release(&out);
 	sandbox_clear(&sb);
@@ -319,12 +322,13 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 
 	if (uncommitted) {
 		struct runtime rt;
+		struct briefly_running br;
 		struct strbuf out = STRBUF_INIT;
 		struct pager pg;
 		int color = host_color_wanted();
 
 		sandbox_clear(&sb);
-		ctx_prepare_running(ctx, name, &sb, &rt);
+		ctx_run_briefly(ctx, name, &sb, &rt, &br);
 		/* The host commit must be where the sandbox can read it. */
 		if (ctx_refresh_mirror(ctx, &sb, &rt) < 0)
 			die("cannot refresh the mirror");
@@ -335,6 +339,8 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushl(&args, host_hex, "--", NULL);
 		argv_pushv(&args, argv);
 		ret = sandbox_capture(&rt, &sb, &args, &out);
+		if (ctx_stop_again(&br) < 0 && !ret)
+			ret = 1;
 		pager_start(&pg);
 		write_sanitized(pg.fd, &out);
 		pager_finish(&pg);

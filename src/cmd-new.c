@@ -297,6 +297,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct string_list mounts_opt = STRING_LIST_INIT, env_files_opt = STRING_LIST_INIT;
 	struct string_list mounts = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
 	struct string_list env = STRING_LIST_INIT, dotfiles = STRING_LIST_INIT;
+	struct string_list agent_paths = STRING_LIST_INIT, agent_keys = STRING_LIST_INIT;
 	struct settings set;
 	const struct agent *agent = NULL;
 	char *agent_name, *setup = NULL;
@@ -351,6 +352,11 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	agent_name = settings_get(&set, "agent", agent_opt, NULL);
 	if (agent_name && *agent_name && !(agent = agent_find(agent_name)))
 		die("unknown agent '%s' (known: %s)", agent_name, agent_names());
+	if (agent) {
+		agent_extras(&set, agent, &agent_paths, &agent_keys);
+		if (agent_carry_check(agent, &agent_paths) < 0)
+			exit(EXIT_FATAL);
+	}
 	if (settings_get_bool(&set, "sshAgent", ssh_agent, &ssh_agent, NULL) < 0)
 		exit(EXIT_FATAL);
 	setup = settings_get(&set, "setup", NULL, NULL);
@@ -480,9 +486,13 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (mkdir_p(sb.dir, 0700) < 0)
 		die_errno("cannot create '%s'", sb.dir);
 	/* Its home: dotfiles and the agent's files, copied. */
-	if (home_prepare(sb.dir, getenv("HOME"), sb.worktree, agent, &dotfiles,
-			 &sb.opts.carried) < 0)
-		die("cannot create sandbox '%s'", sb.name);
+	{
+		struct home_opts ho = { getenv("HOME"), sb.worktree, agent, &dotfiles,
+					&agent_paths, &agent_keys };
+
+		if (home_prepare(sb.dir, &ho, &sb.opts.carried) < 0)
+			die("cannot create sandbox '%s'", sb.name);
+	}
 	if (env.nr) {
 		strbuf_reset(&path);
 		strbuf_addf(&path, "%s/env", sb.dir);
@@ -521,6 +531,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.origin_url = "/run/git-origin-ro";
 	co.branch = branch ? sb.name : NULL;
 	co.sandbox_id = sb.id;
+	co.sandbox_name = sb.name;
 	co.progress = isatty(2);
 	if (clone_workspace(&co) < 0)
 		die("cannot create sandbox '%s'", sb.name);
@@ -568,6 +579,8 @@ done:
 	string_list_clear(&mounts_opt);
 	string_list_clear(&env_files_opt);
 	string_list_clear(&dotfiles);
+	string_list_clear(&agent_paths);
+	string_list_clear(&agent_keys);
 	/* --env values: do not leave them in freed memory. */
 	for (size_t i = 0; i < env.nr; i++)
 		explicit_bzero(env.items[i], strlen(env.items[i]));

@@ -127,6 +127,9 @@ static int rm_one(struct cmd_ctx *ctx, struct sandbox *sb, const struct rm_opts 
 			goto unlock;
 		if (!o->force && (!known || sandbox_work_any(&w))) {
 			refuse(sb, &w, known);
+			/* As it was found: stopped, if it was. */
+			if (w.started)
+				rt.ops->stop(&rt, sb->container);
 			goto unlock;
 		}
 		if (!known)

@@ -2,14 +2,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "settings.h"
 
 #define SHELL_USAGE "git sand shell [-s | --shell <cmd>] <name>"
 #define EXEC_USAGE "git sand exec [-i | --interactive] [-t | --tty] [-w | --workdir <dir>] <name> [--] <command> [<args>...]"
 
-#define AGENT_USAGE "git sand agent <name>"
+#define AGENT_USAGE "git sand agent [-a | --agent <agent>] <name>"
 
 static const char *const shell_usage[] = { SHELL_USAGE, NULL };
 static const char *const agent_usage[] = { AGENT_USAGE, NULL };
@@ -36,9 +38,58 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	return ret;
 }
 
+/*
+ * Give a sandbox an agent it was not made with: carry the agent's files
+ * into its home, as new --agent does, and record it.
+ */
+static void give_agent(struct cmd_ctx *ctx, struct sandbox *sb, const struct agent *agent)
+{
+	struct string_list paths = STRING_LIST_INIT, keys = STRING_LIST_INIT;
+	struct settings set;
+	int fd, lock;
+
+	if (strcmp(sb->state, "ready"))
+		die("sandbox '%s' is %s, not ready", sb->name, sb->state);
+	if (sb->host)
+		die("sandbox '%s' is on '%s': its agent can only be chosen when it is made "
+		    "('git sand new --agent')", sb->name, sb->host);
+	/* The settings it was made with: its profile's carry lists first. */
+	if (settings_init(&set, ctx->r.config, sb->opts.profile) < 0)
+		exit(EXIT_FATAL);
+	agent_extras(&set, agent, &paths, &keys);
+	if (agent_carry_check(agent, &paths) < 0)
+		exit(EXIT_FATAL);
+	lock = sandbox_lock(sb, &fd);
+	if (lock == SANDBOX_BUSY)
+		die("sandbox '%s' is being created or removed by another command", sb->name);
+	if (lock < 0)
+		exit(EXIT_FATAL);
+	{
+		struct home_opts ho = { getenv("HOME"), sb->worktree, agent, NULL, &paths, &keys };
+
+		if (home_add_agent(sb->dir, &ho, &sb->opts.carried) < 0)
+			die("cannot carry the files of '%s' into sandbox '%s'", agent->name,
+			    sb->name);
+	}
+	free(sb->opts.agent);
+	sb->opts.agent = xstrdup(agent->name);
+	if (store_update(ctx_store(ctx), sb) < 0)
+		die("cannot record the agent of sandbox '%s'", sb->name);
+	sandbox_unlock(sb, fd, 1);
+	settings_clear(&set);
+	string_list_clear(&paths);
+	string_list_clear(&keys);
+}
+
 int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	const struct option options[] = { OPT_END() };
+	const char *agent_opt = NULL;
+	const struct option options[] = {
+		OPT_STRING('a', "agent", &agent_opt, "agent",
+			   "give it this agent first (its files carried, as with new --agent)"),
+		OPT_END(),
+	};
+	const struct agent *agent = NULL;
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	int ret;
@@ -46,9 +97,20 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, agent_usage, 0);
 	if (argc != 1)
 		usage_with_options(agent_usage, options);
+	if (agent_opt && !(agent = agent_find(agent_opt)))
+		die("unknown agent '%s' (known: %s)", agent_opt, agent_names());
+	ctx_lookup(ctx, argv[0], &sb);
+	if (!agent && !sb.opts.agent) {
+		error("sandbox '%s' has no agent", sb.name);
+		hint("'git sand agent --agent <agent> %s' gives it one (%s)", sb.name,
+		     agent_names());
+		exit(EXIT_FATAL);
+	}
+	/* The same agent again keeps the files it has (and may have changed). */
+	if (agent && (!sb.opts.agent || strcmp(sb.opts.agent, agent->name)))
+		give_agent(ctx, &sb, agent);
+	sandbox_clear(&sb);
 	ctx_prepare_running(ctx, argv[0], &sb, &rt);
-	if (!sb.opts.agent)
-		die("sandbox '%s' has no agent (make one with 'git sand new --agent')", sb.name);
 	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);

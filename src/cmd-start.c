@@ -52,7 +52,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 				failed++;
 			/* A container made must be recorded: no interrupt between. */
 			signals_hold(1);
-			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb) < 0)
+			if (sandbox_ensure_running(&rt, ctx->store, ctx->root.buf, sb, NULL) < 0)
 				failed++;
 			signals_hold(0);
 		} else {

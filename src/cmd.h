@@ -84,6 +84,21 @@ void ctx_require_ready(const struct sandbox *sb);
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);
 /*
+ * The same, for a command that only looks at the sandbox (status,
+ * diff -u): if it had to start it, ctx_stop_again stops it once the
+ * command is done, and so does the clean-up if the command dies or is
+ * interrupted first, so that the sandbox is left as it was found.
+ */
+struct briefly_running {
+	struct runtime *rt;
+	struct sandbox *sb;
+	int started;
+};
+void ctx_run_briefly(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+		     struct runtime *rt, struct briefly_running *br);
+/* 0, or -1 with a message; dies if a signal came meanwhile. */
+int ctx_stop_again(struct briefly_running *br);
+/*
  * Refresh the mirror a sandbox of this repository reads from (one per
  * repository, here or on the sandbox's host, reached through rt), so
  * that git pull inside sees the host's commits.

@@ -180,7 +180,7 @@ static void remember_pid(struct store *st, struct sandbox *sb, long pid)
 }
 
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
-			   struct sandbox *sb)
+			   struct sandbox *sb, int *started)
 {
 	struct container_info ci = { 0 };
 	struct strbuf clone = STRBUF_INIT;
@@ -209,6 +209,9 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 		ci.state = CONTAINER_CREATED;
 	}
 	if (ci.state != CONTAINER_RUNNING) {
+		/* Set before: a start cut short may still have started it. */
+		if (started)
+			*started = 1;
 		if (rt->ops->start(rt, sb->container) < 0)
 			goto done;
 		container_info_clear(&ci);
@@ -267,6 +270,10 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 
 		if (rt->ops->exec_capture(rt, sb->container, probe, &found) == 0) {
 			strbuf_addstr(&cmd, agent->command);
+			/* An agent may take many seconds to draw its first screen. */
+			if (isatty(2))
+				fprintf(stderr, "Starting %s in sandbox '%s'...\n",
+					agent->command, sb->name);
 		} else {
 			fprintf(stderr, "The image has no '%s' command: opening a shell instead.\n",
 				agent->command);

@@ -22,9 +22,11 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 /*
  * Make sure the container exists and runs: recreate it from the stored
  * options if it is gone, start it if stopped. Records a new container id.
+ * When started is not NULL, sets *started to 1 if it tried to start the
+ * container (even if that failed), and leaves it alone otherwise.
  */
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
-			   struct sandbox *sb);
+			   struct sandbox *sb, int *started);
 
 /* The shell to use: the stored one, else the first of zsh, bash, sh. */
 int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *sb,

@@ -20,6 +20,7 @@ void sandbox_work_clear(struct sandbox_work *w)
 	w->tips = NULL;
 	w->nr = w->alloc = 0;
 	w->changes = -1;
+	w->started = 0;
 }
 
 int sandbox_work_any(const struct sandbox_work *w)

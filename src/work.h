@@ -30,6 +30,7 @@ struct sandbox_work {
 	struct work_tip *tips;	/* the tips that hold such commits */
 	size_t nr, alloc;
 	long changes;		/* uncommitted paths; -1 when not known */
+	int started;		/* its container was started to ask it */
 };
 
 #define SANDBOX_WORK_INIT { .changes = -1 }

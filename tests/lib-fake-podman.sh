@@ -63,7 +63,7 @@ start_hung_new () {
 	start_hung "$1" hang new -d "$2"
 }
 
-# wait_new_status: wait for the background new to end; print its status.
+# wait_new_status: wait for the background command to end; print its status.
 wait_new_status () {
 	i=0
 	while ! test -s new-status && test $i -lt 400

@@ -146,13 +146,16 @@ test_expect_success PODMAN 'rm --all removes what holds no work and keeps the re
 	! grep "^sandbox empty1$" rows
 '
 
-test_expect_success PODMAN 'a stopped sandbox is started to be asked, and its work still counts' '
+test_expect_success PODMAN 'a stopped sandbox is started to be asked, its work counts, and it is stopped again' '
 	(
 		cd repo &&
 		git sand stop det &&
 		test_expect_code 1 git sand rm det 2>../err &&
+		git sand ls --porcelain >../rows &&
 		git sand rm -f det u2 >../out
 	) &&
+	sed -n "/^sandbox det$/,/^$/p" rows >det-row &&
+	test_grep "^status stopped$" det-row &&
 	test_grep "detached HEAD: 1 commit" err &&
 	test_grep "^Removed sandbox .det. (detached HEAD was [0-9a-f]*)$" out
 '

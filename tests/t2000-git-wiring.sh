@@ -130,6 +130,37 @@ test_expect_success PODMAN 'diff -u adds uncommitted and untracked work, and lea
 	test_grep "^+three$" patch
 '
 
+test_expect_success PODMAN 'status and diff -u leave a stopped sandbox stopped, a running one running' '
+	(
+		cd repo &&
+		git sand stop alpha &&
+		git sand status --porcelain alpha >../actual &&
+		sandbox_field alpha status >../states &&
+		git sand diff -u alpha >../patch &&
+		sandbox_field alpha status >>../states &&
+		git sand start alpha &&
+		git sand status alpha >/dev/null &&
+		git sand diff -u alpha >/dev/null &&
+		sandbox_field alpha status >>../states
+	) &&
+	printf " M one.t\n?? untracked.t\n" >expect &&
+	test_cmp expect actual &&
+	test_grep "^+changed$" patch &&
+	printf "stopped\nstopped\nrunning\n" >expect &&
+	test_cmp expect states
+'
+
+test_expect_success PODMAN 'an interrupted status still stops the sandbox it started' '
+	. "$TEST_DIRECTORY/lib-fake-podman.sh" &&
+	(cd repo && git sand stop alpha) &&
+	pid=$(start_hung exec hang status alpha) &&
+	kill -TERM $pid &&
+	test "$(wait_new_status)" = 143 &&
+	(cd repo && sandbox_field alpha status) >states &&
+	echo stopped >expect &&
+	test_cmp expect states
+'
+
 test_expect_success PODMAN 'diff -u and log go through the pager on a terminal' '
 	cat >pager <<-EOF &&
 	#!/bin/sh
@@ -230,6 +261,23 @@ test_expect_success PODMAN 'a host commit reaches the sandbox through sync-host 
 	) &&
 	echo for-the-sandbox >expect &&
 	test_cmp expect actual
+'
+
+test_expect_success PODMAN 'the sandbox git neither advises a push nor hides a stale origin' '
+	(
+		cd repo &&
+		git sand new -d epsilon &&
+		in_sandbox epsilon "echo e >e.t && git add e.t &&
+			git -c user.name=S -c user.email=s@example.com commit -qm e &&
+			git status" >../status &&
+		in_sandbox epsilon "git pull --no-rebase" >../pull 2>&1 &&
+		git sand rm -f epsilon
+	) &&
+	test_grep "^Your branch is ahead of .origin/main. by 1 commit\.$" status &&
+	! grep "git push" status &&
+	test_grep "^Already up to date\.$" pull &&
+	test_grep "^hint: origin is a read-only copy of the host repository" pull &&
+	test_grep "^hint: host by .git sand sync-host epsilon." pull
 '
 
 test_expect_success PODMAN 'start refreshes the mirror too' '

@@ -11,11 +11,16 @@ test_expect_success PODMAN 'setup: a home with agent files, and secrets no agent
 	echo "cached" >"$HOME/.claude/cache/blob" &&
 	echo "history" >"$HOME/.codex/history.jsonl" &&
 	echo "{}" >"$HOME/.codex/auth.json" &&
+	echo "[mcp_servers.db]" >"$HOME/.codex/config.toml" &&
 	echo "PRIVATE KEY" >"$HOME/.ssh/id_rsa" &&
 	echo "aws-secret" >"$HOME/.aws/credentials" &&
 	test_create_repo repo &&
 	cat >"$HOME/.claude.json" <<-EOF &&
-	{"userID":"u1","projects":{"$TRASH_DIRECTORY/repo":{"allowedTools":["mine"]},"/elsewhere":{"allowedTools":["other"]}}}
+	{"userID":"u1","hasCompletedOnboarding":true,"oauthAccount":{"emailAddress":"me@example.com"},
+	 "mcpServers":{"db":{"command":"pg-mcp","env":{"PGPASSWORD":"db-s3cr3t"}}},
+	 "projects":{"$TRASH_DIRECTORY/repo":{"allowedTools":["mine"],
+	  "mcpServers":{"local":{"env":{"TOKEN":"local-s3cr3t"}}}},
+	 "/elsewhere":{"allowedTools":["other"]}}}
 	EOF
 	mkdir fakebin &&
 	cat >fakebin/claude <<-\EOF &&
@@ -33,29 +38,70 @@ test_expect_success PODMAN 'claude: exactly the documented files, and the projec
 		in_sandbox cl "cat /home/sand/.claude.json" >../claude.json &&
 		git sand show cl >../show
 	) &&
-	cat >expect <<-\EOF &&
+	cat >claude-files <<-\EOF &&
 	./.claude.json
 	./.claude/.credentials.json
 	./.claude/agents/reviewer.md
 	./.claude/settings.json
 	./.gitconfig
 	EOF
-	test_cmp expect files &&
+	test_cmp claude-files files &&
 	test_grep "\"/app\"" claude.json &&
 	test_grep "mine" claude.json &&
-	! grep "elsewhere" claude.json &&
+	test_grep "\"hasCompletedOnboarding\":.true" claude.json &&
+	test_grep "me@example.com" claude.json &&
+	! grep "elsewhere\|userID\|mcpServers\|s3cr3t" claude.json &&
 	test_grep "^carries .*~/.claude/.credentials.json" show &&
 	! grep "claude-cred" show
 '
 
-test_expect_success PODMAN 'codex gets its auth and config only' '
+test_expect_success PODMAN 'sand.agent.<agent>.carry and .carryKey add paths and keys' '
+	test_when_finished "git -C repo config --remove-section sand.agent.claude" &&
+	(
+		cd repo &&
+		git config sand.agent.claude.carry .claude/cache &&
+		git config sand.agent.claude.carryKey mcpServers &&
+		git config --add sand.agent.claude.carryKey userID &&
+		git sand new -d --agent claude more &&
+		in_sandbox more "cat /home/sand/.claude/cache/blob /home/sand/.claude.json" >../out &&
+		git config sand.agent.claude.carry ../.ssh &&
+		test_expect_code 128 git sand new -d --agent claude outside 2>../err
+	) &&
+	test_grep "^cached$" out &&
+	test_grep "db-s3cr3t" out &&
+	test_grep "local-s3cr3t" out &&
+	test_grep "\"userID\"" out &&
+	test_grep "sand.agent.claude.carry: .\.\./\.ssh. is not a path inside your home directory" err
+'
+
+test_expect_success PODMAN 'gemini: its settings without their MCP servers' '
+	mkdir -p "$HOME/.gemini" &&
+	echo "{\"token\":\"g\"}" >"$HOME/.gemini/oauth_creds.json" &&
+	cat >"$HOME/.gemini/settings.json" <<-\EOF &&
+	{"selectedAuthType":"oauth-personal","mcpServers":{"db":{"env":{"PW":"gem-s3cr3t"}}}}
+	EOF
+	(
+		cd repo &&
+		git sand new -d --agent gemini gem &&
+		in_sandbox gem "cd /home/sand && find .gemini -type f | sort && cat .gemini/settings.json" >../out
+	) &&
+	test_grep "^.gemini/oauth_creds.json$" out &&
+	test_grep "oauth-personal" out &&
+	! grep "mcpServers\|gem-s3cr3t" out
+'
+
+test_expect_success PODMAN 'codex gets its auth only; its config when asked' '
 	(
 		cd repo &&
 		git sand new -d --agent codex cx &&
-		in_sandbox cx "cd /home/sand && find . -type f | sort" >../files
+		in_sandbox cx "cd /home/sand && find . -type f | sort" >../files &&
+		git -c sand.agent.codex.carry=.codex/config.toml sand new -d --agent codex cx2 &&
+		in_sandbox cx2 "cd /home/sand && find . -type f | sort" >../files2
 	) &&
 	printf "./.codex/auth.json\\n./.gitconfig\\n" >expect &&
-	test_cmp expect files
+	test_cmp expect files &&
+	printf "./.codex/auth.json\\n./.codex/config.toml\\n./.gitconfig\\n" >expect &&
+	test_cmp expect files2
 '
 
 test_expect_success PODMAN 'the agent starts instead of a shell, or a shell when the image lacks it' '
@@ -70,6 +116,63 @@ test_expect_success PODMAN 'the agent starts instead of a shell, or a shell when
 	test_grep "shell-again" out &&
 	test_grep "has no .claude. command: opening a shell instead" err &&
 	test_grep "fake claude in /app, home /home/sand" agent-out
+'
+
+if command -v script >/dev/null 2>&1
+then
+	test_set_prereq SCRIPT
+fi
+
+test_expect_success PODMAN,SCRIPT 'on a terminal, the agent is announced before it starts' '
+	(
+		cd repo &&
+		script -qec "git sand agent hascl" /dev/null </dev/null >../tty-out &&
+		git sand agent hascl </dev/null >/dev/null 2>../notty-err
+	) &&
+	test_grep "^Starting claude in sandbox .hascl.\.\.\." tty-out &&
+	test_grep "fake claude in /app" tty-out &&
+	test_line_count = 0 notty-err
+'
+
+test_expect_success PODMAN 'agent --agent gives a sandbox made without one its agent' '
+	(
+		cd repo &&
+		git sand new -d --mount "$TRASH_DIRECTORY/fakebin/claude:/usr/bin/claude:ro" plain &&
+		test_expect_code 128 git sand agent plain </dev/null 2>../err &&
+		test_expect_code 128 git sand agent --agent nosuch plain 2>../err2 &&
+		git sand agent --agent claude plain </dev/null >../agent-out &&
+		git sand show plain >../show &&
+		in_sandbox plain "cd /home/sand && find . -type f | sort" >../files
+	) &&
+	test_grep "^error: sandbox .plain. has no agent$" err &&
+	test_grep "^hint: .git sand agent --agent <agent> plain. gives it one" err &&
+	test_grep "unknown agent .nosuch." err2 &&
+	test_grep "fake claude in /app, home /home/sand" agent-out &&
+	test_grep "^agent  *claude$" show &&
+	test_grep "^carries .*~/.claude/.credentials.json" show &&
+	test_cmp claude-files files
+'
+
+test_expect_success PODMAN 'agent --agent follows no link the sandbox put in its home' '
+	mkdir victim &&
+	echo "mine" >victim.json &&
+	(
+		cd repo &&
+		git sand new -d linked1 &&
+		in_sandbox linked1 "ln -s \"$TRASH_DIRECTORY/victim.json\" /home/sand/.claude.json" &&
+		git sand agent --agent claude linked1 </dev/null >/dev/null 2>&1 &&
+		in_sandbox linked1 "test -f /home/sand/.claude.json && test ! -h /home/sand/.claude.json" &&
+		git sand new -d linked2 &&
+		in_sandbox linked2 "ln -s \"$TRASH_DIRECTORY/victim\" /home/sand/.claude" &&
+		test_expect_code 128 git sand agent --agent claude linked2 </dev/null 2>../err &&
+		git sand show linked2 >../show
+	) &&
+	echo mine >expect &&
+	test_cmp expect victim.json &&
+	ls victim >victim-files &&
+	test_line_count = 0 victim-files &&
+	test_grep "\.claude. in the sandbox.s home is not a directory" err &&
+	! grep "^agent" show
 '
 
 test_expect_success PODMAN 'the carried .gitconfig is sanitised' '
