@@ -4,6 +4,7 @@
 #   make test             build, then run the unit and shell tests with prove
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan
 #   make install prefix=/usr/local DESTDIR=
+#   make uninstall        remove what install put there
 #   make doc              build Documentation/git-sand.1 (needs asciidoctor)
 #   make V=1              show the commands
 #
@@ -43,8 +44,11 @@ endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+# Only what builds needs the libraries: clean and uninstall work without.
 ifeq ($(PKG_LIBS),)
+ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
 $(error pkg-config found none of $(PKGS): install libgit2-dev libsqlite3-dev libcjson-dev libssh2-1-dev)
+endif
 endif
 
 GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
@@ -196,6 +200,11 @@ install: all
 		$(INSTALL) -m 644 Documentation/git-sand.1 '$(DESTDIR)$(mandir)/man1/git-sand.1'; \
 	fi
 
+uninstall:
+	$(RM) '$(DESTDIR)$(bindir)/git-sand' '$(DESTDIR)$(bashcompdir)/git-sand' \
+		'$(DESTDIR)$(zshcompdir)/_git-sand' '$(DESTDIR)$(fishcompdir)/git-sand.fish' \
+		'$(DESTDIR)$(mandir)/man1/git-sand.1'
+
 clean:
 	$(RM) git-sand $(OBJS) src/version.o src/version.c src/hook-scripts.c $(DEPS) \
 		$(UNIT_TESTS) $(UNIT_TESTS:=.o) tests/unit/unit.o Documentation/git-sand.1 \
@@ -203,7 +212,7 @@ clean:
 		tests/fuzz/replay.o $(UNIT_TESTS:=.valgrind)
 	$(RM) -r tests/trash* .build-flags tests/fuzz/work
 
-.PHONY: all test test-lint test-valgrind doc image fuzz install clean FORCE
+.PHONY: all test test-lint test-valgrind doc image fuzz install uninstall clean FORCE
 .SECONDARY:
 
 -include $(DEPS)

@@ -23,10 +23,10 @@ test_require_sshd () {
 	if test -n "${CI:-}"
 	then
 		say "Bail out! sshd (openssh-server) is not installed, and CI is set"
-		exit 1
+		test_exit_ 1
 	fi
 	say "1..0 # SKIP sshd (openssh-server) is not installed"
-	exit 0
+	test_exit_ 0
 }
 
 start_sshd () {
@@ -81,8 +81,7 @@ run_sshd_ () {
 		then
 			SSHD_URL="ssh://$(id -un)@127.0.0.1:$SSHD_PORT"
 			export SSHD_PORT SSHD_URL SSHD_PID
-			# Also when the script stops early (-i, a bail out).
-			trap stop_sshd EXIT
+			# Also when the script stops early: see test_at_exit_.
 			return 0
 		fi
 		wait $SSHD_PID 2>/dev/null

@@ -8,11 +8,6 @@ then
 	test_set_prereq SCRIPT
 fi
 
-# in_sandbox <name> <script>: run a shell script in the sandbox's /app.
-in_sandbox () {
-	git sand exec "$1" -- sh -c "cd /app && $2"
-}
-
 commit_inside () {
 	in_sandbox "$1" "echo $2 >$2 && git add $2 && git -c user.name=A -c user.email=a@b commit -q -m $2"
 }

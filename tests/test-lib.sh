@@ -76,6 +76,23 @@ test_cleanup=:
 say () { printf '%s\n' "$*"; }
 say_comment () { printf '%s\n' "$*" | sed 's/^/# /'; }
 
+# As in git's test-lib: a script that exits before test_done (an error
+# outside any test, a typo, a helper that exits) is a failure, not a pass
+# with fewer tests. Whatever way it ends, the sshd it started is stopped.
+GIT_EXIT_OK=
+test_exit_ () {
+	GIT_EXIT_OK=t
+	exit "$1"
+}
+test_at_exit_ () {
+	code=$?
+	! command -v stop_sshd >/dev/null 2>&1 || stop_sshd
+	test -n "$GIT_EXIT_OK" && exit $code
+	say "Bail out! the script ended (status $code) before test_done"
+	exit 1
+}
+trap 'test_at_exit_' EXIT
+
 test_set_prereq () { test_prereqs="$test_prereqs$1 "; }
 
 test_have_prereq () {
@@ -114,7 +131,7 @@ test_skip_ () {
 
 test_expect_success () {
 	test "$#" = 3 && { prereq=$1; shift; } || prereq=
-	test "$#" = 2 || { say "Bail out! bug in test script: test_expect_success needs 2 or 3 arguments"; exit 1; }
+	test "$#" = 2 || { say "Bail out! bug in test script: test_expect_success needs 2 or 3 arguments"; test_exit_ 1; }
 	if test -n "$prereq" && test_skip_ "$prereq" "$1"
 	then
 		return 0
@@ -130,7 +147,7 @@ test_expect_success () {
 		if test -n "$immediate"
 		then
 			say "Bail out! stopped at the first failure (--immediate)"
-			exit 1
+			test_exit_ 1
 		fi
 	fi
 }
@@ -231,10 +248,10 @@ test_done () {
 	if test "$test_failed" -gt 0
 	then
 		say "# failed $test_failed among $test_count test(s)"
-		exit 1
+		test_exit_ 1
 	fi
 	test -n "$debug" || { cd "$TEST_DIRECTORY" && chmod -R u+w "$TRASH_DIRECTORY" 2>/dev/null; rm -rf "$TRASH_DIRECTORY"; }
-	exit 0
+	test_exit_ 0
 }
 
 # Containers. PODMAN is set only when podman really runs a container here,
@@ -259,12 +276,12 @@ test_require_podman () {
 	if test -n "${CI:-}"
 	then
 		say "Bail out! $reason, and CI is set"
-		exit 1
+		test_exit_ 1
 	fi
 	# With --optional, only the tests that need PODMAN are skipped.
 	test "${1:-}" = --optional && return 0
 	say "1..0 # SKIP $reason"
-	exit 0
+	test_exit_ 0
 }
 
 # sandbox_field <name> <key>: a value from "git sand ls --porcelain".
