@@ -1,5 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,13 +86,26 @@ static int parse_oid(git_oid *oid, const char *hex, size_t len)
 	return git_oid_fromstrn(oid, hex, len) < 0 ? -1 : 0;
 }
 
+/*
+ * A branch name we take from a sandbox: valid to git, and within bounds
+ * that every tool that stores it as a file copes with (git's and
+ * libgit2's ref directories: MAX_REF_DEPTH levels, NAME_MAX a component;
+ * libgit2 stops iterating refs deeper than that, silently).
+ */
 static int valid_branch_ref(const char *name)
 {
-	int valid = 0;
+	int valid = 0, depth = 0;
 
 	if (!starts_with(name, "refs/heads/") || strlen(name) > 1024 ||
 	    !strcmp(name, "refs/heads/HEAD"))
 		return 0;
+	for (const char *p = name; *p; depth++) {
+		size_t n = strcspn(p, "/");
+
+		if (n > NAME_MAX || depth > MAX_REF_DEPTH)
+			return 0;
+		p += n + !!p[n];
+	}
 	if (git_reference_name_is_valid(&valid, name) < 0) {
 		git_error_clear();
 		return 0;

@@ -1,13 +1,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "gitutil.h"
 #include "msg.h"
+#include "parse-options.h"
 #include "path.h"
 
 static int make_absolute(struct strbuf *sb, const char *what)
@@ -106,63 +109,190 @@ void path_join(struct strbuf *out, const char *dir, const char *name)
 	strbuf_addstr(out, name);
 }
 
-/* Empty the directory open at fd (which this consumes), then return. */
-static int remove_contents(int fd, dev_t dev, const char *path)
-{
-	DIR *d = fdopendir(fd);
-	struct dirent *de;
-	int ret = 0;
+/*
+ * Where a directory entry lives: its inode, and the mount it is on. Two
+ * directories of one filesystem can still be two mounts (a bind mount):
+ * the mount id tells them apart where the kernel gives one (statx).
+ */
+struct place {
+	dev_t dev;
+	ino_t ino;
+	uint64_t mnt;
+	int has_mnt;
+	mode_t mode;
+};
 
+static int place_of(int dirfd, const char *name, struct place *out)
+{
+	int flags = AT_SYMLINK_NOFOLLOW | (*name ? 0 : AT_EMPTY_PATH);
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+#ifdef STATX_MNT_ID
+	{
+		struct statx sx;
+
+		if (!statx(dirfd, name, flags | AT_NO_AUTOMOUNT,
+			   STATX_TYPE | STATX_INO | STATX_MNT_ID, &sx)) {
+			out->dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+			out->ino = sx.stx_ino;
+			out->mnt = sx.stx_mnt_id;
+			out->has_mnt = !!(sx.stx_mask & STATX_MNT_ID);
+			out->mode = sx.stx_mode;
+			return 0;
+		}
+		if (errno != ENOSYS)
+			return -1;
+	}
+#endif
+	if (fstatat(dirfd, name, &st, flags) < 0)
+		return -1;
+	out->dev = st.st_dev;
+	out->ino = st.st_ino;
+	out->mode = st.st_mode;
+	return 0;
+}
+
+static int same_mount(const struct place *a, const struct place *b)
+{
+	return a->dev == b->dev && (!a->has_mnt || !b->has_mnt || a->mnt == b->mnt);
+}
+
+/* One directory on the way down: its name in its parent, and what it is. */
+struct level {
+	char *name;
+	struct place place;
+	struct string_list kept;	/* entries that could not be removed */
+};
+
+static int kept(const struct level *l, const char *name)
+{
+	for (size_t i = 0; i < l->kept.nr; i++)
+		if (!strcmp(l->kept.items[i], name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Remove what is not a directory in the directory open at fd, and find a
+ * subdirectory to go down into (*next, owned by the caller), skipping
+ * those kept. Directories on another mount are kept, never entered.
+ */
+static int empty_files(int fd, struct level *l, const struct place *root, const char *path,
+		       char **next)
+{
+	int dfd = dup(fd), ret = 0;
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+	struct dirent *de;
+
+	*next = NULL;
 	if (!d) {
-		close(fd);
+		if (dfd >= 0)
+			close(dfd);
 		return error_errno("cannot read directory '%s'", path);
 	}
-	while ((errno = 0, de = readdir(d))) {
-		struct stat st;
+	rewinddir(d);
+	while (!*next && (errno = 0, de = readdir(d))) {
+		struct place p;
 
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || kept(l, de->d_name))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			ret = error_errno("cannot stat '%s/%s'", path, de->d_name);
+		if (place_of(fd, de->d_name, &p) < 0) {
+			if (errno != ENOENT)
+				ret = error_errno("cannot stat '%s/%s'", path, de->d_name);
 			continue;
 		}
-		if (S_ISDIR(st.st_mode)) {
-			struct strbuf sub = STRBUF_INIT;
-			int sfd;
-
-			path_join(&sub, path, de->d_name);
-			if (st.st_dev != dev) {
-				ret = error("not removing '%s': it is another filesystem", sub.buf);
-				strbuf_release(&sub);
-				continue;
+		if (!S_ISDIR(p.mode)) {
+			if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT) {
+				ret = error_errno("cannot remove '%s/%s'", path, de->d_name);
+				string_list_append(&l->kept, de->d_name);
 			}
-			/* A directory may be read-only (git makes objects dirs so). */
-			fchmodat(dirfd(d), de->d_name, 0700, 0);
-			sfd = openat(dirfd(d), de->d_name,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sfd < 0)
-				ret = error_errno("cannot open '%s'", sub.buf);
-			else if (remove_contents(sfd, dev, sub.buf) < 0)
-				ret = -1;
-			if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-				ret = error_errno("cannot remove '%s'", sub.buf);
-			strbuf_release(&sub);
-		} else if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-			ret = error_errno("cannot remove '%s/%s'", path, de->d_name);
+		} else if (!same_mount(&p, root)) {
+			ret = error("not removing '%s/%s': it is another filesystem or mount",
+				    path, de->d_name);
+			string_list_append(&l->kept, de->d_name);
+		} else {
+			*next = xstrdup(de->d_name);
 		}
 	}
-	if (errno)
+	if (!*next && errno)
 		ret = error_errno("cannot read directory '%s'", path);
 	closedir(d);
 	return ret;
 }
 
+/*
+ * Go down into name (in the directory open at *fd): one descriptor held,
+ * whatever the depth. 0, or -1 when it cannot be entered (then kept).
+ */
+static int go_down(int *fd, struct level **levels, size_t *nr, size_t *alloc,
+		   const struct place *root, struct strbuf *path, char *name)
+{
+	struct level *up = &(*levels)[*nr - 1];
+	struct place p;
+	int sub;
+
+	/* A directory may be read-only (git makes objects dirs so). */
+	fchmodat(*fd, name, 0700, 0);
+	sub = openat(*fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sub < 0 || place_of(sub, "", &p) < 0 || !same_mount(&p, root)) {
+		int ret = error_errno("cannot enter '%s/%s'", path->buf, name);
+
+		if (sub >= 0)
+			close(sub);
+		string_list_append(&up->kept, name);
+		free(name);
+		return ret;
+	}
+	ALLOC_GROW(*levels, *nr + 1, *alloc);
+	memset(&(*levels)[*nr], 0, sizeof(**levels));
+	(*levels)[*nr].name = name;
+	(*levels)[*nr].place = p;
+	(*nr)++;
+	close(*fd);
+	*fd = sub;
+	strbuf_addf(path, "/%s", name);
+	return 0;
+}
+
+/*
+ * Back up from an emptied directory to its parent, and remove it. The
+ * parent must be the directory we came down from: a tree moved under us
+ * stops the removal (-2) rather than lead it elsewhere.
+ */
+static int go_up(int *fd, struct level *levels, size_t *nr, struct strbuf *path)
+{
+	struct level *l = &levels[*nr - 1], *up = &levels[*nr - 2];
+	struct place p;
+	int parent = openat(*fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ret = 0;
+
+	if (parent < 0 || place_of(parent, "", &p) < 0 || p.dev != up->place.dev ||
+	    p.ino != up->place.ino) {
+		if (parent >= 0)
+			close(parent);
+		error("'%s' moved while it was being removed", path->buf);
+		return -2;
+	}
+	close(*fd);
+	*fd = parent;
+	strbuf_setlen(path, path->len - strlen(l->name) - 1);
+	if (unlinkat(parent, l->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+		ret = error_errno("cannot remove '%s/%s'", path->buf, l->name);
+		string_list_append(&up->kept, l->name);
+	}
+	free(l->name);
+	string_list_clear(&l->kept);
+	(*nr)--;
+	return ret;
+}
+
 int remove_tree(const char *path)
 {
+	struct strbuf where = STRBUF_INIT;
+	struct level *levels = NULL;
+	size_t nr = 0, alloc = 0;
 	struct stat st;
-	int fd;
+	int fd, ret = 0;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : error_errno("cannot stat '%s'", path);
@@ -173,11 +303,44 @@ int remove_tree(const char *path)
 	}
 	chmod(path, 0700);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return error_errno("cannot open '%s'", path);
-	if (remove_contents(fd, st.st_dev, path) < 0)
-		return -1;
-	if (rmdir(path) < 0 && errno != ENOENT)
-		return error_errno("cannot remove '%s'", path);
-	return 0;
+	ALLOC_GROW(levels, 1, alloc);
+	memset(levels, 0, sizeof(*levels));
+	if (fd < 0 || place_of(fd, "", &levels[0].place) < 0) {
+		ret = error_errno("cannot open '%s'", path);
+		goto done;
+	}
+	nr = 1;
+	strbuf_addstr(&where, path);
+	/* Depth first, without recursion: any depth a sandbox can build. */
+	for (;;) {
+		char *next;
+
+		if (empty_files(fd, &levels[nr - 1], &levels[0].place, where.buf, &next) < 0)
+			ret = -1;
+		if (next) {
+			if (go_down(&fd, &levels, &nr, &alloc, &levels[0].place, &where, next) < 0)
+				ret = -1;
+		} else if (nr > 1) {
+			int up = go_up(&fd, levels, &nr, &where);
+
+			if (up < 0)
+				ret = -1;
+			if (up == -2)
+				break;
+		} else {
+			break;
+		}
+	}
+	if (!ret && rmdir(path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path);
+done:
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < nr; i++) {
+		free(levels[i].name);
+		string_list_clear(&levels[i].kept);
+	}
+	free(levels);
+	strbuf_release(&where);
+	return ret;
 }

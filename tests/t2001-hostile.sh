@@ -208,6 +208,37 @@ test_expect_success PODMAN 'a working-tree link to a host secret does not leak i
 	)
 '
 
+test_expect_success PODMAN 'a branch nested deeper than ref directories go is ignored' '
+	(
+		cd repo &&
+		clone=$(sandbox_field box clone) &&
+		head=$(git -C "$clone" rev-parse HEAD) &&
+		cp "$clone/.git/packed-refs" ../packed.saved &&
+		deep=$(printf "d/%.0s" $(seq 1 101))leaf &&
+		long=$(printf "x%.0s" $(seq 1 300)) &&
+		printf "%s refs/heads/%s\n%s refs/heads/%s\n%s refs/heads/shallow\n" \
+			"$head" "$deep" "$head" "$long" "$head" >>"$clone/.git/packed-refs" &&
+		git sand fetch box 2>../err &&
+		git rev-parse --verify refs/remotes/sand/box/shallow &&
+		git for-each-ref --format="%(refname)" refs/remotes/sand/box >../refs &&
+		cp ../packed.saved "$clone/.git/packed-refs"
+	) &&
+	test_grep "ignored 2 invalid refs" err &&
+	! grep "/d/d/d/" refs &&
+	! grep xxxxxxxxxx refs
+'
+
+test_expect_success PODMAN 'a tree 1,500 directories deep, read-only ones among them, is removed' '
+	(
+		cd repo &&
+		git sand new -d deep &&
+		clone=$(sandbox_field deep clone) &&
+		git sand exec deep -- sh -c "mkdir -p \$(printf \"d/%.0s\" \$(seq 1 1500)) && chmod 555 d/d/d" &&
+		git sand rm -f deep &&
+		test_path_is_missing "$clone"
+	)
+'
+
 test_expect_success PODMAN 'rm follows no link out of the clone' '
 	(
 		cd repo &&
