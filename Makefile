@@ -78,6 +78,7 @@ LIB_OBJS = \
 	src/rt-cli.o \
 	src/rt-oci.o \
 	src/sandbox.o \
+	src/served.o \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-config.o \
@@ -96,6 +97,7 @@ CMD_OBJS = \
 	src/cmd-ls.o \
 	src/cmd-new.o \
 	src/cmd-rm.o \
+	src/cmd-serve.o \
 	src/cmd-shell.o \
 	src/cmd-start.o \
 	src/cmd-version.o

@@ -36,6 +36,7 @@ static const struct cmd_struct commands[] = {
 	{ "stop", cmd_stop, NEEDS_WORKTREE, "Stop sandboxes" },
 	{ "sync", cmd_sync, NEEDS_WORKTREE, "Fetch, then merge a sandbox's branch into a host branch" },
 	{ "sync-host", cmd_sync_host, NEEDS_WORKTREE, "Refresh the mirror sandboxes pull host work from" },
+	{ "upload-pack", cmd_upload_pack, 0, "Serve a sandbox's branches to git fetch (git runs it)" },
 	{ "version", cmd_version, 0, "Print the version" },
 };
 

@@ -49,6 +49,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_upload_pack(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx);
 
 extern const char git_sand_version[];

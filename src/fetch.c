@@ -751,6 +751,10 @@ tips:
 	}
 
 update:
+	if (o->objects_only) {
+		ret = 0;
+		goto done;
+	}
 	for (size_t i = 0; i < nr_updates; i++)
 		if (update_ref(repo, sb->name, &updates[i], clone.buf, &header, o->quiet,
 			       changed) < 0)

@@ -45,6 +45,8 @@ struct ssh_opts;
 struct fetch_opts {
 	int prune;
 	int quiet;
+	/* Bring the objects only: no ref of the repository moves. */
+	int objects_only;
 	/* For a sandbox on another host: how to reach it (libgit2's SSH). */
 	const struct ssh_opts *ssh;
 };

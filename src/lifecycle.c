@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "path.h"
 #include "remote.h"
+#include "served.h"
 #include "ssh.h"
 
 #define ORIGIN_RO "/run/git-origin-ro"
@@ -488,7 +489,23 @@ int sandbox_remote_add(git_repository *repo, struct store *st, const struct sand
 		remote_delete_retry(repo, name.buf);
 		goto done;
 	}
+	/*
+	 * A plain git fetch of it goes through git-sand (see served.h), and
+	 * follows no tag of the sandbox's into the repository's own.
+	 */
+	strbuf_reset(&key);
+	strbuf_addf(&key, "remote.%s.tagOpt", name.buf);
+	if (config_set_retry(repo, key.buf, "--no-tags") < 0)
+		goto config_failed;
+	strbuf_reset(&key);
+	strbuf_addf(&key, "remote.%s.uploadpack", name.buf);
+	if (!sb->host && config_set_retry(repo, key.buf, SERVED_UPLOADPACK) < 0)
+		goto config_failed;
 	ret = 0;
+	goto done;
+config_failed:
+	error_lg2("cannot configure the remote '%s'", name.buf);
+	remote_delete_retry(repo, name.buf);
 done:
 	git_remote_free(remote);
 	strbuf_release(&name);

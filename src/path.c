@@ -8,6 +8,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "gitutil.h"
 #include "msg.h"
 #include "parse-options.h"
@@ -342,5 +343,38 @@ done:
 	}
 	free(levels);
 	strbuf_release(&where);
+	return ret;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = -1;
+
+	strbuf_addf(&tmp, "%s.tmp-%d", path, (int)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0) {
+		error_errno("cannot create '%s'", tmp.buf);
+		goto done;
+	}
+	if (write_in_full(fd, data, len) < 0) {
+		error_errno("cannot write '%s'", tmp.buf);
+		close(fd);
+		unlink(tmp.buf);
+		goto done;
+	}
+	if (close(fd) < 0) {
+		error_errno("cannot write '%s'", tmp.buf);
+		unlink(tmp.buf);
+		goto done;
+	}
+	if (rename(tmp.buf, path) < 0) {
+		error_errno("cannot rename '%s' to '%s'", tmp.buf, path);
+		unlink(tmp.buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	strbuf_release(&tmp);
 	return ret;
 }

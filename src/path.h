@@ -22,6 +22,12 @@ int mkdir_p(const char *path, mode_t mode);
  */
 int remove_tree(const char *path);
 
+/*
+ * Replace path with a file holding data: written beside it, then renamed
+ * over it, so that a reader sees the old file or the new, whole. 0 or -1.
+ */
+int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
+
 /* Join "dir/name" into out (reset first). */
 void path_join(struct strbuf *out, const char *dir, const char *name);
 

@@ -239,6 +239,42 @@ test_expect_success PODMAN 'a tree 1,500 directories deep, read-only ones among 
 	)
 '
 
+test_expect_success PODMAN 'plain git fetch goes through git-sand: no commondir, FIFO or tag of the sandbox counts' '
+	git init -q private &&
+	git -C private commit -q --allow-empty -m private &&
+	git -C private branch private-branch &&
+	(
+		cd repo &&
+		git sand new -d plain &&
+		clone=$(sandbox_field plain clone) &&
+		git sand exec plain -- sh -c "cd /app && git checkout -q -b side &&
+			git -c user.name=A -c user.email=a@b commit -q --allow-empty -m side &&
+			git tag v9.9.9" &&
+		echo "$TRASH_DIRECTORY/private/.git" >"$clone/.git/commondir" &&
+		mkfifo "$clone/.git/refs/heads/fifo" &&
+		git config -f "$clone/.git/config" pack.window 1000000 &&
+		git config -f "$clone/.git/config" pack.depth 100000 &&
+		timeout 60 git fetch sand/plain 2>../err &&
+		git for-each-ref --format="%(refname)" refs/remotes/sand/plain >../refs &&
+		git tag >../tags &&
+		rm "$clone/.git/commondir" "$clone/.git/refs/heads/fifo" &&
+		git sand rm -f plain
+	) &&
+	test_grep "refs/remotes/sand/plain/side" refs &&
+	! grep private refs &&
+	! grep v9.9.9 tags
+'
+
+test_expect_success PODMAN 'the containers cannot make device nodes, use raw sockets or write the audit log' '
+	(cd repo && git sand exec box -- sh -c "grep ^CapEff /proc/self/status") >caps &&
+	eff=$(sed -n "s/^CapEff:[[:space:]]*//p" caps) &&
+	test -n "$eff" &&
+	test $(( (0x$eff >> 27) & 1 )) = 0 &&
+	test $(( (0x$eff >> 13) & 1 )) = 0 &&
+	test $(( (0x$eff >> 29) & 1 )) = 0 &&
+	(cd repo && test_must_fail git sand exec box -- mknod /tmp/zero c 1 5)
+'
+
 test_expect_success PODMAN 'rm follows no link out of the clone' '
 	(
 		cd repo &&
