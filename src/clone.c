@@ -116,6 +116,31 @@ done:
 	return ret;
 }
 
+/*
+ * The mirror is refreshed from the repository named on the command line:
+ * the path that git clone --mirror recorded as its origin is not needed,
+ * and every sandbox can read the mirror's config.
+ */
+static int forget_origin(git_repository *m)
+{
+	static const char *const keys[] = { "remote.origin.url", "remote.origin.fetch",
+					     "remote.origin.mirror" };
+	git_config *cfg = NULL;
+	int ret = 0;
+
+	if (git_repository_config(&cfg, m) < 0)
+		return error_lg2("cannot read the mirror's configuration");
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		int err = git_config_delete_multivar(cfg, keys[i], ".*");
+
+		if (err < 0 && err != GIT_ENOTFOUND)
+			ret = error_lg2("cannot edit the mirror's configuration");
+	}
+	git_error_clear();
+	git_config_free(cfg);
+	return ret;
+}
+
 int mirror_update(git_repository *host, const char *commondir, const char *mirror)
 {
 	struct strbuf lock = STRBUF_INIT, tmp = STRBUF_INIT, dir = STRBUF_INIT;
@@ -171,7 +196,7 @@ int mirror_update(git_repository *host, const char *commondir, const char *mirro
 		error_lg2("cannot open the mirror '%s'", mirror);
 		goto done;
 	}
-	if (copy_index_objects(host, odb) < 0)
+	if (forget_origin(m) < 0 || copy_index_objects(host, odb) < 0)
 		goto done;
 	ret = 0;
 done:
@@ -826,8 +851,8 @@ int clone_workspace(const struct clone_opts *o)
 		goto done;
 	}
 
-	/* Borrow objects from the mirror (mounted at the same path). */
-	strbuf_addf(&alt, "%s/objects\n", o->mirror);
+	/* Borrow objects from the mirror, where the container mounts it. */
+	strbuf_addf(&alt, "%s/objects\n", o->origin_url);
 	path_join(&p, git.buf, "objects/info/alternates");
 	if (write_file(p.buf, alt.buf, alt.len, 0644) < 0)
 		goto done;

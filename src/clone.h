@@ -31,17 +31,13 @@ struct clone_opts {
 	const char *worktree;	/* its working tree */
 	const char *gitdir;	/* its git dir (index, HEAD) */
 	const char *commondir;	/* its common dir (refs, info/exclude, modules) */
-	const char *mirror;	/* the mirror to borrow objects from */
 	const char *dest;	/* the clone to create; must not exist */
 	const char *origin_url;	/* origin as seen inside the container */
 	const char *branch;	/* create and check out this branch, or NULL */
 	const char *sandbox_id;	/* recorded as sand.sandbox in the clone's config */
 	const char *sandbox_name;	/* named in what its git says about origin */
 	int progress;		/* show progress on stderr */
-	/*
-	 * Make only the .git: the working tree is made elsewhere (on another
-	 * host, where mirror is the path of the mirror there).
-	 */
+	/* Make only the .git: the working tree is made elsewhere (on another host). */
 	int no_worktree;
 };
 

@@ -430,6 +430,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (size_t i = 0; i < mounts.nr; i++)
 		string_list_append(&sb.opts.mounts, mounts.items[i]);
 	sb.opts.branch = branch;
+	sb.opts.neutral_mirror = 1;
 	{
 		/* The host branch it is made from: when it is deleted, the
 		 * sandbox is marked orphaned (see the hooks). */
@@ -526,7 +527,6 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.worktree = ctx->r.worktree;
 	co.gitdir = ctx->r.gitdir;
 	co.commondir = ctx->r.commondir;
-	co.mirror = mirror.buf;
 	co.dest = path.buf;
 	co.origin_url = "/run/git-origin-ro";
 	co.branch = branch ? sb.name : NULL;

@@ -65,9 +65,13 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec.labels[spec.nr_labels++] = (struct label){ LABEL_HOME, sb->host ? sb->remote_root : root };
 	spec.binds = xcalloc(5 + sb->opts.mounts.nr, sizeof(*spec.binds));
 	spec.binds[spec.nr_binds++] = (struct bind){ clone.buf, "/app", 0 };
-	/* Where the clone's alternates expect it, and as origin. */
-	spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, mirror.buf, 1 };
+	/*
+	 * As origin, where the clone's alternates name it; a clone made
+	 * before that names its path here, which the sandbox then sees.
+	 */
 	spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, ORIGIN_RO, 1 };
+	if (!sb->opts.neutral_mirror)
+		spec.binds[spec.nr_binds++] = (struct bind){ mirror.buf, mirror.buf, 1 };
 	for (size_t i = 0; i < sb->opts.mounts.nr; i++) {
 		struct mount_spec *m = &mounts[nr_mounts];
 

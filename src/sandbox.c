@@ -101,6 +101,8 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 		cJSON_AddBoolToObject(obj, "ssh_agent", 1);
 	if (o->setup_done)
 		cJSON_AddBoolToObject(obj, "setup_done", 1);
+	if (o->neutral_mirror)
+		cJSON_AddBoolToObject(obj, "neutral_mirror", 1);
 	if (o->branch)
 		cJSON_AddBoolToObject(obj, "branch", 1);
 	if (o->pid > 0) {
@@ -167,6 +169,7 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	o->orphaned = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "orphaned"));
 	o->ssh_agent = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "ssh_agent"));
 	o->setup_done = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "setup_done"));
+	o->neutral_mirror = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, "neutral_mirror"));
 	b = cJSON_GetObjectItemCaseSensitive(obj, "pid");
 	if (cJSON_IsNumber(b) && b->valuedouble > 0 && b->valuedouble < 1e9) {
 		const cJSON *start = cJSON_GetObjectItemCaseSensitive(obj, "pid_start");

@@ -54,6 +54,12 @@ struct sandbox {
 		struct string_list carried;	/* "~/..." copied into its home */
 		int ssh_agent;		/* forward the host's ssh-agent */
 		int setup_done;		/* the setup command has run */
+		/*
+		 * Its clone borrows objects from the mirror where the container
+		 * sees it as origin, not at its path on the host (which older
+		 * sandboxes' clones name, and so still get mounted).
+		 */
+		int neutral_mirror;
 	} opts;
 	int64_t created;	/* seconds since the epoch */
 	int64_t updated;

@@ -275,6 +275,19 @@ test_expect_success PODMAN 'the containers cannot make device nodes, use raw soc
 	(cd repo && test_must_fail git sand exec box -- mknod /tmp/zero c 1 5)
 '
 
+test_expect_success PODMAN 'the sandbox reads no host path in its git or its mount points' '
+	(
+		cd repo &&
+		git sand new -d paths &&
+		git sand exec paths -- sh -c "cat /app/.git/objects/info/alternates \
+			/run/git-origin-ro/config; cut -d\" \" -f5 /proc/self/mountinfo" >../seen &&
+		git sand fetch paths &&
+		git sand rm -f paths
+	) &&
+	test_grep "^/run/git-origin-ro/objects$" seen &&
+	! grep -F "$TRASH_DIRECTORY" seen
+'
+
 test_expect_success PODMAN 'rm follows no link out of the clone' '
 	(
 		cd repo &&
