@@ -851,8 +851,8 @@ int clone_workspace(const struct clone_opts *o)
 		goto done;
 	}
 
-	/* Borrow objects from the mirror, where the container mounts it. */
-	strbuf_addf(&alt, "%s/objects\n", o->origin_url);
+	/* Borrow objects from the mirror. */
+	strbuf_addf(&alt, "%s\n", o->alternates);
 	path_join(&p, git.buf, "objects/info/alternates");
 	if (write_file(p.buf, alt.buf, alt.len, 0644) < 0)
 		goto done;

@@ -33,6 +33,12 @@ struct clone_opts {
 	const char *commondir;	/* its common dir (refs, info/exclude, modules) */
 	const char *dest;	/* the clone to create; must not exist */
 	const char *origin_url;	/* origin as seen inside the container */
+	/*
+	 * The mirror's objects, as the clone's alternates name them: where
+	 * the container mounts it, or on another host its path there (git
+	 * there reads the clone to make the working tree).
+	 */
+	const char *alternates;
 	const char *branch;	/* create and check out this branch, or NULL */
 	const char *sandbox_id;	/* recorded as sand.sandbox in the clone's config */
 	const char *sandbox_name;	/* named in what its git says about origin */

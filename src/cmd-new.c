@@ -329,7 +329,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct runtime rt;
 	struct undo undo = { ctx, &rt, &sb, 0, -1 };
 	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, alternates = STRBUF_INIT;
 	struct clone_opts co = { 0 };
 	char *rt_name, *host = NULL, *remote_root = NULL;
 
@@ -430,7 +430,6 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (size_t i = 0; i < mounts.nr; i++)
 		string_list_append(&sb.opts.mounts, mounts.items[i]);
 	sb.opts.branch = branch;
-	sb.opts.neutral_mirror = 1;
 	{
 		/* The host branch it is made from: when it is deleted, the
 		 * sandbox is marked orphaned (see the hooks). */
@@ -528,6 +527,13 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	co.gitdir = ctx->r.gitdir;
 	co.commondir = ctx->r.commondir;
 	co.dest = path.buf;
+	/* On another host, git there reads the clone through its alternates. */
+	sb.opts.neutral_mirror = !sb.host;
+	if (sb.host)
+		strbuf_addf(&alternates, "%s/objects", mirror.buf);
+	else
+		strbuf_addstr(&alternates, "/run/git-origin-ro/objects");
+	co.alternates = alternates.buf;
 	co.origin_url = "/run/git-origin-ro";
 	co.branch = branch ? sb.name : NULL;
 	co.sandbox_id = sb.id;
@@ -592,6 +598,7 @@ done:
 	free(remote_root);
 	strbuf_release(&path);
 	strbuf_release(&mirror);
+	strbuf_release(&alternates);
 	strbuf_release(&why);
 	return ret;
 }
