@@ -178,6 +178,9 @@ test_expect_success PODMAN 'hooks copied into a sandbox clone do nothing there' 
 		clone=$(git sand ls --porcelain | sed -n "s/^clone //p" | head -1) &&
 		cp .git/hooks/post-checkout .git/hooks/reference-transaction "$clone/.git/hooks/" &&
 		git -C "$clone" config sand.autoBranch true &&
+		# Its objects are where its container mounts the mirror.
+		GIT_ALTERNATE_OBJECT_DIRECTORIES=$(echo "$GIT_SAND_HOME"/mirrors/*.git)/objects &&
+		export GIT_ALTERNATE_OBJECT_DIRECTORIES &&
 		git -C "$clone" switch -q -c agent/inside &&
 		sleep 1 &&
 		git sand ls --all --porcelain >../rows
