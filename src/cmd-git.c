@@ -8,6 +8,7 @@
  * control sequences before it reaches the user's terminal.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "run.h"
+#include "sanitize.h"
 
 #define STATUS_USAGE "git sand status [--porcelain] <name>"
 #define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] <name> [-- <path>...]"
@@ -31,42 +33,47 @@ static const char *const log_usage[] = { LOG_USAGE, NULL };
 static const char *const sync_usage[] = { SYNC_USAGE, NULL };
 
 /*
- * Write text from a sandbox to fd, keeping newlines, tabs and colour (SGR)
- * sequences and replacing every other control character, so that output
- * cannot rewrite the user's terminal.
+ * Output that a sandbox chose, on its way to fd: cleaned of every control
+ * sequence (see sanitize.h) piece by piece as it comes, so that neither
+ * its size nor its content is ours to worry about. Colours pass only when
+ * we asked for them.
  */
-static void write_sanitized(int fd, const struct strbuf *in)
+struct shown {
+	struct sanitizer s;
+	struct strbuf buf;
+	int fd;
+	int closed;	/* the reader (a pager) is gone */
+};
+
+static int shown_write(struct shown *o)
 {
-	struct strbuf out = STRBUF_INIT;
+	for (size_t off = 0; off < o->buf.len && !o->closed; ) {
+		ssize_t n = write(o->fd, o->buf.buf + off, o->buf.len - off);
 
-	for (size_t i = 0; i < in->len; i++) {
-		unsigned char c = (unsigned char)in->buf[i];
-
-		if (c == 0x1b && i + 1 < in->len && in->buf[i + 1] == '[') {
-			size_t j = i + 2;
-
-			while (j < in->len && ((in->buf[j] >= '0' && in->buf[j] <= '9') ||
-					       in->buf[j] == ';'))
-				j++;
-			if (j < in->len && in->buf[j] == 'm') {
-				strbuf_add(&out, in->buf + i, j - i + 1);
-				i = j;
-				continue;
-			}
-		}
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			strbuf_addch(&out, '?');
-		else
-			strbuf_addch(&out, c);
-	}
-	for (size_t off = 0; off < out.len; ) {
-		ssize_t n = write(fd, out.buf + off, out.len - off);
-
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			break;
-		off += (size_t)n;
+			o->closed = 1;
+		else
+			off += (size_t)n;
 	}
-	strbuf_release(&out);
+	strbuf_reset(&o->buf);
+	return o->closed;
+}
+
+static int shown_feed(void *data, const char *buf, size_t len)
+{
+	struct shown *o = data;
+
+	sanitize_feed(&o->s, buf, len, &o->buf);
+	return shown_write(o);
+}
+
+static void shown_finish(struct shown *o)
+{
+	sanitize_finish(&o->s, &o->buf);
+	shown_write(o);
+	strbuf_release(&o->buf);
 }
 
 /*
@@ -157,6 +164,25 @@ static void pager_finish(struct pager *p)
 		;
 }
 
+/*
+ * Run c with its stdout shown through the sanitizer on fd; its stderr
+ * passes through. A reader that went away (the user quit the pager) is
+ * not a failure, as with git.
+ */
+static int run_shown(struct child *c, int fd, unsigned flags)
+{
+	struct shown o = { .s = SANITIZER_INIT(flags), .buf = STRBUF_INIT, .fd = fd };
+	int ret;
+
+	c->out_cb = shown_feed;
+	c->out_data = &o;
+	ret = run_child(c);
+	shown_finish(&o);
+	if (o.closed && ret == 128 + SIGPIPE)
+		ret = 0;
+	return ret;
+}
+
 /* Run git in the host worktree with our stdio; returns its status. */
 static int host_git(struct cmd_ctx *ctx, struct argv *args)
 {
@@ -171,19 +197,51 @@ static int host_git(struct cmd_ctx *ctx, struct argv *args)
 	return ret < 0 ? 1 : ret;
 }
 
-/* Run a command in the sandbox, capturing stdout; stderr passes through. */
-static int sandbox_capture(struct runtime *rt, struct sandbox *sb, struct argv *cmd,
-			   struct strbuf *out)
+/*
+ * Run git in the host worktree on the sandbox's commits (log, diff): what
+ * it prints comes from the sandbox (messages, names, file contents), so
+ * on a terminal it goes through the sanitizer into the user's pager.
+ * Colours are git's, from the user's config (color.diff, color.ui), asked
+ * for explicitly since git then writes to a pipe; cmd[0] is the git
+ * command, and the user's own options after it still win. Elsewhere (a
+ * file, a pipe) the bytes are git's own, as with git itself.
+ */
+static int host_git_shown(struct cmd_ctx *ctx, struct argv *args)
+{
+	struct child c = CHILD_INIT;
+	struct pager pg;
+	char **v = argv_vec(args);
+	int color, ret;
+
+	if (!isatty(1))
+		return host_git(ctx, args);
+	color = host_color_wanted();
+	argv_pushl(&c.args, "git", "-C", ctx->r.worktree, v[0], NULL);
+	argv_push(&c.args, color ? "--color=always" : "--no-color");
+	argv_pushv(&c.args, (const char *const *)v + 1);
+	c.foreground = 1;
+	pager_start(&pg);
+	ret = run_shown(&c, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
+	pager_finish(&pg);
+	child_clear(&c);
+	return ret < 0 ? 1 : ret;
+}
+
+/*
+ * Run a command in the sandbox, its stdout shown through the sanitizer on
+ * fd (stdout or a pager); stderr passes through.
+ */
+static int sandbox_shown(struct runtime *rt, struct sandbox *sb, struct argv *cmd, int fd,
+			 unsigned flags)
 {
 	struct child c = CHILD_INIT;
 	int ret;
 
 	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", sb->container, NULL);
 	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
-	c.out = out;
 	c.no_stdin = 1;
 	c.foreground = 1;
-	ret = run_child(&c);
+	ret = run_shown(&c, fd, flags);
 	child_clear(&c);
 	return ret;
 }
@@ -198,22 +256,22 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct argv cmd = ARGV_INIT;
-	struct strbuf out = STRBUF_INIT;
+	int color;
 
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
 	if (argc != 1)
 		usage_with_options(status_usage, options);
 	ctx_prepare_running(ctx, argv[0], &sb, &rt);
 	/* Quoted paths, so names cannot smuggle control characters. */
+	color = !porcelain && isatty(1);
 	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
-	argv_pushf(&cmd, "color.status=%s", !porcelain && isatty(1) ? "always" : "never");
+	argv_pushf(&cmd, "color.status=%s", color ? "always" : "never");
 	argv_push(&cmd, "status");
 	if (porcelain)
 		argv_push(&cmd, "--porcelain");
-	ret = sandbox_capture(&rt, &sb, &cmd, &out);
-	write_sanitized(1, &out);
+	/* Its colours pass only when we asked for them. */
+	ret = sandbox_shown(&rt, &sb, &cmd, 1, color ? SANITIZE_KEEP_SGR : 0);
 	argv_clear(&cmd);
-	strbuf_release(&out);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret < 0 ? 1 : ret;
@@ -319,7 +377,6 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 
 	if (uncommitted) {
 		struct runtime rt;
-		struct strbuf out = STRBUF_INIT;
 		struct pager pg;
 		int color = host_color_wanted();
 
@@ -334,11 +391,9 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 			argv_push(&args, "--stat");
 		argv_pushl(&args, host_hex, "--", NULL);
 		argv_pushv(&args, argv);
-		ret = sandbox_capture(&rt, &sb, &args, &out);
 		pager_start(&pg);
-		write_sanitized(pg.fd, &out);
+		ret = sandbox_shown(&rt, &sb, &args, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
 		pager_finish(&pg);
-		strbuf_release(&out);
 		runtime_clear(&rt);
 	} else {
 		fetch_quietly(ctx, &sb, &refs);
@@ -349,7 +404,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 			argv_push(&args, "--stat");
 		argv_pushl(&args, host_hex, sand_hex, "--", NULL);
 		argv_pushv(&args, argv);
-		ret = host_git(ctx, &args);
+		ret = host_git_shown(ctx, &args);
 	}
 	argv_clear(&args);
 	sandbox_refs_clear(&refs);
@@ -382,7 +437,7 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	argv_push(&args, "log");
 	argv_pushv(&args, argv + 2);
 	argv_pushl(&args, range, "--", NULL);
-	ret = host_git(ctx, &args);
+	ret = host_git_shown(ctx, &args);
 	argv_clear(&args);
 	sandbox_refs_clear(&refs);
 	sandbox_clear(&sb);
@@ -437,7 +492,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_branch = sandbox_refs_find(&refs, host) ? host : refs.head_branch;
 	if (!sandbox_branch || !sandbox_refs_find(&refs, sandbox_branch))
 		die("sandbox '%s' has no branch '%s'", sb.name,
-		    sandbox_branch ? sandbox_branch : host);
+		    sanitized(sandbox_branch ? sandbox_branch : host));
 	strbuf_addf(&tracking, "refs/remotes/sand/%s/%s", sb.name, sandbox_branch);
 	strbuf_addf(&ref, "refs/heads/%s", host);
 	exists = !git_reference_name_to_id(&oid, ctx->r.repo, ref.buf);

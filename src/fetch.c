@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "odb-safe.h"
 #include "path.h"
+#include "sanitize.h"
 #include "ssh.h"
 
 #define MAX_LOOSE_REF 4096
@@ -350,17 +351,23 @@ static void short_hex(char *buf, const git_oid *oid)
 	git_oid_tostr(buf, 8, oid);
 }
 
-/* One line of git fetch's report. */
+/* One line of git fetch's report; the names are the sandbox's. */
 static void report(int *header, const char *url, const char *flag, const char *summary,
 		   const char *from, const char *to, const char *suffix, int quiet)
 {
+	struct strbuf f = STRBUF_INIT, t = STRBUF_INIT;
+
 	if (quiet)
 		return;
 	if (!*header) {
 		fprintf(stderr, "From %s\n", url);
 		*header = 1;
 	}
-	fprintf(stderr, " %s %-17s %-10s -> %s%s\n", flag, summary, from, to, suffix);
+	sanitize_str(&f, from, 0);
+	sanitize_str(&t, to, 0);
+	fprintf(stderr, " %s %-17s %-10s -> %s%s\n", flag, summary, f.buf, t.buf, suffix);
+	strbuf_release(&f);
+	strbuf_release(&t);
 }
 
 static int update_ref(git_repository *repo, const char *name, const struct update *u,
@@ -707,7 +714,7 @@ tips:
 
 			git_oid_tostr(hex, sizeof(hex), oid);
 			warning("sandbox '%s': '%s' points at %s, which is missing or not a commit; "
-				"skipped", sb->name, branch, hex);
+				"skipped", sb->name, sanitized(branch), hex);
 			git_error_clear();
 			continue;
 		}

@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "sanitize.h"
 #include "work.h"
 
 void sandbox_work_clear(struct sandbox_work *w)
@@ -362,7 +363,7 @@ void sandbox_work_describe(const struct sandbox_work *w, const char *indent, str
 		if (!strcmp(t->branch, "HEAD"))
 			strbuf_addstr(out, "a detached HEAD");
 		else
-			strbuf_addf(out, "branch '%s'", t->branch);
+			strbuf_addf(out, "branch '%s'", sanitized(t->branch));
 		strbuf_addf(out, ": %zu commit%s not in this repository\n", t->commits,
 			    t->commits == 1 ? "" : "s");
 	}
