@@ -8,6 +8,7 @@
 #include "lifecycle.h"
 #include "fetch.h"
 #include "msg.h"
+#include "odb-safe.h"
 #include "remote.h"
 #include "run.h"
 #include "ssh.h"
@@ -84,6 +85,7 @@ static void read_limit(struct cmd_ctx *ctx, const char *key, size_t *out)
 void ctx_read_limits(struct cmd_ctx *ctx)
 {
 	read_limit(ctx, "sand.maxOutput", &run_max_output);
+	read_limit(ctx, "sand.maxObjectSize", &safe_object_max);
 }
 
 void ctx_runtime(struct runtime *rt, const char *name)

@@ -308,13 +308,16 @@ done:
 	return ret;
 }
 
-/* Read objects from the packs of an objects directory. */
+/* Read objects from the packs of a sandbox's objects directory, within the limit. */
 static int add_packs(git_odb *odb, const char *dir)
 {
-	git_odb_backend *pack = NULL;
+	git_odb_backend *pack = NULL, *limited = NULL;
 
-	if (git_odb_backend_pack(&pack, dir) < 0 || git_odb_add_alternate(odb, pack, 0) < 0) {
-		if (pack)
+	if (git_odb_backend_pack(&pack, dir) < 0 || safe_limit_backend_new(&limited, pack) < 0 ||
+	    git_odb_add_alternate(odb, limited, 0) < 0) {
+		if (limited)
+			limited->free(limited);
+		else if (pack)
 			pack->free(pack);
 		return error_lg2("cannot read packs from '%s'", dir);
 	}
@@ -624,7 +627,7 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 	struct update *updates = NULL;
 	size_t nr_updates = 0;
 	git_odb_backend *loose = NULL;
-	int gitfd = -1, objfd, packfd, header = 0, ret = -1;
+	int gitfd = -1, objfd, packfd, header = 0, ret = -1, err;
 
 	*changed = 0;
 	sandbox_clone_path(sb, &clone);
@@ -709,12 +712,17 @@ tips:
 		} else {
 			break;
 		}
-		if (git_commit_lookup(&commit, repo, oid) < 0) {
+		if ((err = git_commit_lookup(&commit, repo, oid)) < 0) {
+			const git_error *e = git_error_last();
 			char hex[GIT_OID_HEXSZ + 1];
 
 			git_oid_tostr(hex, sizeof(hex), oid);
-			warning("sandbox '%s': '%s' points at %s, which is missing or not a commit; "
-				"skipped", sb->name, sanitized(branch), hex);
+			if (err == GIT_ENOTFOUND || !e)
+				warning("sandbox '%s': '%s' points at %s, which is missing or not a "
+					"commit; skipped", sb->name, sanitized(branch), hex);
+			else
+				warning("sandbox '%s': '%s' points at %s, which cannot be read: %s; "
+					"skipped", sb->name, sanitized(branch), hex, e->message);
 			git_error_clear();
 			continue;
 		}

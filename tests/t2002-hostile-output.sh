@@ -119,12 +119,137 @@ test_expect_success PODMAN 'status keeps colours only when it asked for them' '
 		cd repo &&
 		git sand exec box sh -c "cp /usr/bin/git /usr/bin/git.real &&
 			printf \"#!/bin/sh\\nprintf \\\"${esc}[31mred${esc}[m ${esc}[2J\\\\\\\\n\\\"\\n\" >/usr/bin/git" &&
-		test_when_finished "git sand exec box mv /usr/bin/git.real /usr/bin/git" &&
 		on_terminal ../tty git sand status box &&
-		git sand status box >../notty
+		git sand status box >../notty &&
+		git sand exec box mv /usr/bin/git.real /usr/bin/git
 	) &&
 	test_grep "$esc\\[31mred$esc\\[m ^\\[\\[2J" tty &&
 	test_grep "^^\\[\\[31mred^\\[\\[m ^\\[\\[2J" notty
+'
+
+# max_rss <file>: the peak memory /usr/bin/time -v wrote there, in KiB.
+max_rss () {
+	sed -n "s/^[[:space:]]*Maximum resident set size (kbytes): //p" "$1"
+}
+
+# under_256m <file>: that peak is under 256 MiB.
+under_256m () {
+	rss=$(max_rss "$1") &&
+	echo "# peak memory $rss KiB" &&
+	test -n "$rss" && test "$rss" -lt 262144
+}
+
+# Peak memory is that of the process and of what it ran, one at a time.
+measure () {
+	out=$1
+	shift
+	/usr/bin/time -v -o "$out.time" "$@"
+}
+
+test_expect_success PODMAN 'setup: a sandbox whose git prints without end' '
+	(
+		cd repo &&
+		git sand new -d flood &&
+		git sand exec flood sh -c "cp /usr/bin/git /usr/bin/git.real &&
+			printf \"#!/bin/sh\\nyes 0123456789abcdef0123456789abcdef | head -c 400000000\\n\" >/usr/bin/git"
+	)
+'
+
+test_expect_success PODMAN 'status streams a flood in bounded memory' '
+	(cd repo && measure ../status git sand status flood >../out) &&
+	test "$(wc -c <out)" -eq 400000000 &&
+	under_256m status.time
+'
+
+test_expect_success PODMAN 'diff -u streams a flood in bounded memory' '
+	(cd repo && measure ../diff git sand diff -u flood >/dev/null) &&
+	under_256m diff.time
+'
+
+test_expect_success PODMAN 'rm refuses when the sandbox floods its answer, in bounded memory' '
+	(cd repo && test_must_fail measure ../rm git sand rm flood 2>../err) &&
+	under_256m rm.time &&
+	test_grep "larger than 67108864 bytes" err &&
+	test_grep "sand.maxOutput" err &&
+	(cd repo && git sand ls >../ls) &&
+	test_grep "^flood " ls
+'
+
+test_expect_success PODMAN 'sand.maxOutput sets the limit' '
+	(cd repo && test_must_fail git -c sand.maxOutput=1k sand rm flood 2>../err) &&
+	test_grep "larger than 1024 bytes" err &&
+	(cd repo && test_must_fail git -c sand.maxOutput=lots sand ls 2>../err) &&
+	test_grep "bad value for .sand.maxOutput." err
+'
+
+test_expect_success PODMAN 'cleanup: the flood sandbox' '
+	(cd repo && git sand exec flood mv /usr/bin/git.real /usr/bin/git &&
+	 git sand rm -f flood)
+'
+
+# plant_object <name> <file>: the sandbox commits <name>, then its loose
+# object is replaced by <file>'s content.
+plant_object () {
+	git sand exec box sh -c "echo small >$1 && git add $1 && git commit -q -m $1" &&
+	clone=$(sandbox_field box clone) &&
+	oid=$(git sand exec box git rev-parse HEAD:$1) &&
+	obj="$clone/.git/objects/$(echo $oid | cut -c1-2)/$(echo $oid | cut -c3-)" &&
+	rm -f "$obj" &&
+	cat "$2" >"$obj"
+}
+
+test_expect_success PODMAN 'sand.maxObjectSize sets the limit, for packed objects too' '
+	(
+		cd repo &&
+		git sand exec box git checkout -q -b packed main &&
+		git sand exec box sh -c "head -c 300000 /dev/urandom >packed.t && git add packed.t &&
+			git commit -q -m packed && git repack -q -a -d" &&
+		test_must_fail git -c sand.maxObjectSize=100k sand fetch box 2>../err &&
+		git sand fetch box &&
+		git cat-file -e sand/box/packed:packed.t
+	) &&
+	test_grep "larger than 102400 bytes (sand.maxObjectSize)" err
+'
+
+test_expect_success PODMAN 'an object just under the limit is fetched in bounded memory' '
+	(
+		cd repo &&
+		git sand exec box git checkout -q -b large main &&
+		git sand exec box git branch -D packed &&
+		git sand exec box sh -c "head -c 60000000 /dev/urandom >large.t && git add large.t &&
+			git commit -q -m large" &&
+		measure ../large git sand fetch box &&
+		git cat-file -e sand/box/large:large.t
+	) &&
+	under_256m large.time
+'
+
+test_expect_success PODMAN 'a loose object claiming 1.9 GB is refused before inflating it' '
+	(
+		cd repo &&
+		git sand exec box git checkout -q -b big-claim main &&
+		git sand exec box git branch -D large &&
+		# zlib, a first stored block: the header alone, claiming 1.9 GB
+		printf "\\170\\001\\000\\020\\000\\357\\377blob 1900000000\\000" >../claim &&
+		plant_object claim.t ../claim &&
+		test_must_fail measure ../claim git sand fetch box 2>../err
+	) &&
+	under_256m claim.time &&
+	test_grep "larger than 67108864 bytes (sand.maxObjectSize)" err
+'
+
+test_expect_success PODMAN 'a sparse 3 GB loose object is refused without reading it' '
+	(
+		cd repo &&
+		git sand exec box git checkout -q -b sparse main &&
+		git sand exec box git branch -D big-claim &&
+		truncate -s 3G ../sparse &&
+		plant_object sparse.t ../sparse &&
+		rm ../sparse &&
+		test_must_fail measure ../sparse git sand fetch box 2>../err
+	) &&
+	under_256m sparse.time &&
+	test_grep "sand.maxObjectSize" err
 '
 
 test_done
