@@ -13,19 +13,22 @@
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "path.h"
 #include "run.h"
 #include "sanitize.h"
 
 #define STATUS_USAGE "git sand status [--porcelain] <name>"
 #define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] <name> [-- <path>...]"
 #define LOG_USAGE "git sand log <name> [<log-options>...]"
-#define SYNC_USAGE "git sand sync [--sandbox-branch <branch>] <name> [<host-branch>]"
+#define SYNC_USAGE "git sand sync [-f | --force] [--sandbox-branch <branch>] <name> [<host-branch>]"
 
 static const char *const status_usage[] = { STATUS_USAGE, NULL };
 static const char *const diff_usage[] = { DIFF_USAGE, NULL };
@@ -445,10 +448,182 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	return ret;
 }
 
+/*
+ * What a merge of to into from may write over in the worktree: each path
+ * the sandbox's side adds or changes that is there already, and each of
+ * its parent directories that is not a directory there (a file or a
+ * link the merge would remove to make one).
+ */
+static int paths_at_risk(struct cmd_ctx *ctx, const git_oid *from, const git_oid *to,
+			 struct argv *out)
+{
+	git_commit *a = NULL, *b = NULL;
+	git_tree *ta = NULL, *tb = NULL;
+	git_diff *diff = NULL;
+	struct strbuf full = STRBUF_INIT, rel = STRBUF_INIT;
+	int ret = -1;
+
+	if (git_commit_lookup(&a, ctx->r.repo, from) < 0 ||
+	    git_commit_lookup(&b, ctx->r.repo, to) < 0 || git_commit_tree(&ta, a) < 0 ||
+	    git_commit_tree(&tb, b) < 0 ||
+	    git_diff_tree_to_tree(&diff, ctx->r.repo, ta, tb, NULL) < 0) {
+		error_lg2("cannot compare the branches to merge");
+		goto done;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path, *slash = path;
+		struct stat st;
+
+		/* git refuses paths like these itself */
+		if (d->status == GIT_DELTA_DELETED || !path_valid_in_tree(path))
+			continue;
+		do {
+			slash = strchr(slash + 1, '/');
+			strbuf_reset(&rel);
+			strbuf_add(&rel, path, slash ? (size_t)(slash - path) : strlen(path));
+			strbuf_reset(&full);
+			path_join(&full, ctx->r.worktree, rel.buf);
+			if (lstat(full.buf, &st) < 0)
+				break;	/* nothing there, nor below */
+			if (!slash || !S_ISDIR(st.st_mode)) {
+				argv_push(out, rel.buf);
+				break;
+			}
+		} while (slash);
+	}
+	ret = 0;
+done:
+	git_diff_free(diff);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	git_commit_free(a);
+	git_commit_free(b);
+	strbuf_release(&full);
+	strbuf_release(&rel);
+	return ret;
+}
+
+/* Which of paths (or what is below them) the index does not have: untracked or ignored. */
+static int untracked_below(struct cmd_ctx *ctx, const struct argv *paths, struct argv *out)
+{
+	const size_t batch = 256;
+	int ret = 0;
+
+	for (size_t i = 0; i < paths->nr && !ret; i += batch) {
+		struct child c = CHILD_INIT;
+		struct strbuf res = STRBUF_INIT;
+
+		/* --others without an exclude lists ignored files too */
+		argv_pushl(&c.args, "git", "-C", ctx->r.worktree, "--literal-pathspecs",
+			   "ls-files", "-z", "--others", "--", NULL);
+		for (size_t j = i; j < paths->nr && j < i + batch; j++)
+			argv_push(&c.args, paths->v[j]);
+		c.out = &res;
+		c.no_stdin = 1;
+		if (run_child(&c) != 0)
+			ret = error("cannot list the untracked files of your worktree");
+		for (char *p = res.buf, *end; !ret && p < res.buf + res.len; p = end + 1) {
+			end = p + strlen(p);
+			/* a repository of its own is listed as "dir/" */
+			if (end - p > 1 && end[-1] == '/')
+				end[-1] = '\0';
+			argv_push(out, p);
+		}
+		child_clear(&c);
+		strbuf_release(&res);
+	}
+	return ret;
+}
+
+/*
+ * Move paths aside, below <git-dir>/sand-aside/<time>/ (printed), keeping
+ * their place in the tree. Nothing is deleted.
+ */
+static int move_aside(struct cmd_ctx *ctx, const struct argv *paths)
+{
+	struct strbuf dir = STRBUF_INIT, src = STRBUF_INIT, dst = STRBUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = 0;
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	strbuf_addf(&dir, "%ssand-aside/%s", git_repository_path(ctx->r.repo), stamp);
+	for (int n = 1; !access(dir.buf, F_OK); n++) {
+		strbuf_reset(&dir);
+		strbuf_addf(&dir, "%ssand-aside/%s-%d", git_repository_path(ctx->r.repo), stamp, n);
+	}
+	printf("Moving %zu untracked or ignored file%s aside, to '%s':\n", paths->nr,
+	       paths->nr == 1 ? "" : "s", dir.buf);
+	for (size_t i = 0; i < paths->nr && !ret; i++) {
+		char *slash;
+
+		strbuf_reset(&src);
+		strbuf_reset(&dst);
+		path_join(&src, ctx->r.worktree, paths->v[i]);
+		path_join(&dst, dir.buf, paths->v[i]);
+		slash = strrchr(dst.buf, '/');
+		*slash = '\0';
+		if (mkdir_p(dst.buf, 0700) < 0) {
+			ret = error_errno("cannot create '%s'", dst.buf);
+			break;
+		}
+		*slash = '/';
+		if (rename(src.buf, dst.buf) < 0) {
+			ret = error_errno("cannot move '%s' to '%s'", src.buf, dst.buf);
+			break;
+		}
+		printf("\t%s\n", sanitized(paths->v[i]));
+	}
+	strbuf_release(&dir);
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * git's merge treats ignored files as expendable: a sandbox commit that
+ * puts a file where an ignored directory is would delete it. Refuse to
+ * merge over anything the host's index does not have, or with --force
+ * move it aside first.
+ */
+static int protect_untracked(struct cmd_ctx *ctx, const git_oid *from, const git_oid *to,
+			     const char *name, int force)
+{
+	struct argv risk = ARGV_INIT, found = ARGV_INIT;
+	int ret = -1;
+
+	if (paths_at_risk(ctx, from, to, &risk) < 0 || untracked_below(ctx, &risk, &found) < 0)
+		goto done;
+	if (!found.nr) {
+		ret = 0;
+	} else if (force) {
+		ret = move_aside(ctx, &found);
+	} else {
+		struct strbuf list = STRBUF_INIT;
+
+		for (size_t i = 0; i < found.nr; i++)
+			strbuf_addf(&list, "\t%s\n", sanitized(found.v[i]));
+		error("merging sandbox '%s' would overwrite or remove files that are not in "
+		      "your index:\n%s", name, list.buf);
+		hint("move them away, or use 'git sand sync --force' to move them aside "
+		     "(below .git/sand-aside/)");
+		strbuf_release(&list);
+	}
+done:
+	argv_clear(&risk);
+	argv_clear(&found);
+	return ret;
+}
+
 int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *sandbox_branch = NULL;
+	int force = 0;
 	const struct option options[] = {
+		OPT_BOOL('f', "force", &force,
+			 "move untracked and ignored files the merge would overwrite aside"),
 		OPT_STRING(0, "sandbox-branch", &sandbox_branch, "branch",
 			   "the sandbox's branch to bring in (default: the host branch's name, "
 			   "else the sandbox's current branch)"),
@@ -503,6 +678,11 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushl(&args, "branch", "--track", "--", host, tracking.buf, NULL);
 	} else if (checked_out) {
 		/* git's own merge: it refuses to lose work, and never stashes. */
+		if (protect_untracked(ctx, &oid, &sandbox_refs_find(&refs, sandbox_branch)->oid,
+				      sb.name, force) < 0) {
+			ret = 1;
+			goto done;
+		}
 		argv_pushl(&args, "merge", "--no-edit", tracking.buf, NULL);
 	} else {
 		/* Not checked out here: only a fast-forward, as git fetch does. */
@@ -510,6 +690,24 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushf(&args, "%s:%s", tracking.buf, ref.buf);
 	}
 	ret = host_git(ctx, &args);
+	if (ret && exists && checked_out) {
+		git_oid now;
+
+		/* It may have failed after moving the branch (a submodule it refused). */
+		if (!git_reference_name_to_id(&now, ctx->r.repo, ref.buf) &&
+		    !git_oid_equal(&now, &oid)) {
+			char was[GIT_OID_HEXSZ + 1], is[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(was, sizeof(was), &oid);
+			git_oid_tostr(is, sizeof(is), &now);
+			warning("git merge exited with status %d after it had moved '%s' from %.7s "
+				"to %.7s: the sandbox's commits are merged", ret, host, was, is);
+			hint("'git status' shows what it left undone");
+			ret = 1;
+		}
+		git_error_clear();
+	}
+done:
 	argv_clear(&args);
 	git_reference_free(head);
 	sandbox_refs_clear(&refs);

@@ -25,4 +25,10 @@ int remove_tree(const char *path);
 /* Join "dir/name" into out (reset first). */
 void path_join(struct strbuf *out, const char *dir, const char *name);
 
+/*
+ * A path a sandbox named, as a path inside a worktree: relative, no
+ * empty, "." or ".." component, nothing under ".git". 1 when it is one.
+ */
+int path_valid_in_tree(const char *path);
+
 #endif

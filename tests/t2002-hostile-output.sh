@@ -252,4 +252,88 @@ test_expect_success PODMAN 'a sparse 3 GB loose object is refused without readin
 	test_grep "sand.maxObjectSize" err
 '
 
+test_expect_success PODMAN 'setup: a repository with ignored files, and its sandbox' '
+	test_create_repo srepo &&
+	(
+		cd srepo &&
+		printf "build/\\ncache\\n" >.gitignore &&
+		git add .gitignore &&
+		git commit -q -m ignore &&
+		mkdir build &&
+		echo precious >build/keep.o &&
+		echo precious >cache &&
+		git sand new -d sbox &&
+		git sand exec sbox git config user.name x &&
+		git sand exec sbox git config user.email x@x
+	)
+'
+
+test_expect_success PODMAN 'sync refuses to replace an ignored directory with a file' '
+	(
+		cd srepo &&
+		git sand exec sbox sh -c "rm -rf build && echo file >build && git add -f build &&
+			git commit -q -m build-file" &&
+		before=$(git rev-parse HEAD) &&
+		test_expect_code 1 git sand sync sbox 2>../err &&
+		test "$(git rev-parse HEAD)" = "$before" &&
+		test_path_is_file build/keep.o
+	) &&
+	test_grep "not in your index" err &&
+	test_grep "	build/keep.o" err &&
+	test_grep "sync --force" err
+'
+
+test_expect_success PODMAN 'sync refuses to put a directory where an ignored file is' '
+	(
+		cd srepo &&
+		git sand exec sbox sh -c "git reset -q --hard HEAD~1 && rm -f cache && mkdir cache &&
+			echo x >cache/x && git add -f cache/x && git commit -q -m cache-dir" &&
+		test_expect_code 1 git sand sync sbox 2>../err &&
+		echo precious >expect &&
+		test_cmp expect cache
+	) &&
+	test_grep "^	cache$" err
+'
+
+test_expect_success PODMAN 'sync --force moves them aside, then merges' '
+	(
+		cd srepo &&
+		git sand sync --force sbox >../out &&
+		test_path_is_file cache/x &&
+		aside=$(sed -n "s/^Moving 1 untracked or ignored file aside, to .\\(.*\\).:$/\\1/p" ../out) &&
+		test -n "$aside" &&
+		echo precious >expect &&
+		test_cmp expect "$aside/cache" &&
+		case "$aside" in "$(pwd)/.git/sand-aside/"*) ;; *) false ;; esac
+	) &&
+	test_grep "^	cache$" out
+'
+
+# A git that makes the merge it is asked for, then fails as git does when
+# a submodule refuses: what sync must still report.
+write_failing_merge_git () {
+	mkdir -p fakebin &&
+	cat >fakebin/git <<-EOF &&
+	#!/bin/sh
+	"$(command -v git)" "\$@" || exit
+	for a in "\$@"; do test "\$a" = merge && exit 128; done
+	exit 0
+	EOF
+	chmod +x fakebin/git
+}
+
+test_expect_success PODMAN 'sync says what was done when git merge fails after moving the branch' '
+	write_failing_merge_git &&
+	(
+		cd srepo &&
+		git sand exec sbox sh -c "echo more >>cache/x && git commit -q -a -m more" &&
+		before=$(git rev-parse HEAD) &&
+		# git-sand itself: git would put its exec-path, and its git, first
+		test_expect_code 1 env PATH="$TRASH_DIRECTORY/fakebin:$PATH" git-sand sync sbox 2>../err &&
+		test "$(git rev-parse HEAD)" != "$before"
+	) &&
+	test_grep "exited with status 128 after it had moved .main. from" err &&
+	test_grep "commits are merged" err
+'
+
 test_done
