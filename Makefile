@@ -73,6 +73,7 @@ LIB_OBJS = \
 	src/parse-options.o \
 	src/path.o \
 	src/run.o \
+	src/sanitize.o \
 	src/runtime.o \
 	src/rt-apple.o \
 	src/rt-cli.o \
@@ -107,7 +108,7 @@ UNIT_TESTS = $(patsubst %.c,%,$(wildcard tests/unit/t-*.c))
 # Fuzz targets: "make fuzz" runs each with libFuzzer for FUZZ_TIME seconds;
 # "make test" replays their corpora (seeds, and every input that once
 # crashed one) through tests/fuzz/replay-<target>, built without libFuzzer.
-FUZZ_TARGETS = names opts-json runtime-json packed-refs loose ssh-config config-params
+FUZZ_TARGETS = names opts-json runtime-json packed-refs loose ssh-config config-params sanitize
 FUZZ_TIME ?= 30
 FUZZ_CC ?= clang
 FUZZ_REPLAY = $(FUZZ_TARGETS:%=tests/fuzz/replay-%)

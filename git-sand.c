@@ -129,6 +129,7 @@ int main(int argc, const char **argv)
 	}
 	if (sand_state_root(ctx.r.config, &ctx.root) < 0)
 		exit(EXIT_FATAL);
+	ctx_read_limits(&ctx);
 
 	ret = cmd->fn(argc, argv, &ctx);
 

@@ -54,6 +54,7 @@ complete -c git -n '__git_sand_using diff' -s u -l include-uncommitted -d 'Inclu
 complete -c git -n '__git_sand_using diff' -s b -l branch -x -a '(__fish_git_branches)' -d 'Host branch'
 complete -c git -n '__git_sand_using diff' -l stat -d 'Show a diffstat'
 complete -c git -n '__git_sand_using sync' -l sandbox-branch -x -d 'Sandbox branch'
+complete -c git -n '__git_sand_using sync' -s f -l force -d 'Move untracked files in the way aside'
 
 complete -c git -n '__git_sand_using new' -s d -l detach -d 'Open no shell'
 complete -c git -n '__git_sand_using new' -l rm -d 'Remove when the shell exits'

@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +8,9 @@
 #include "lifecycle.h"
 #include "fetch.h"
 #include "msg.h"
+#include "odb-safe.h"
 #include "remote.h"
+#include "run.h"
 #include "ssh.h"
 #include "work.h"
 
@@ -59,6 +62,30 @@ void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out)
 	if (ret == STORE_NOT_FOUND)
 		die("no sandbox named '%s' in this worktree", name);
 	strbuf_release(&why);
+}
+
+static void read_limit(struct cmd_ctx *ctx, const char *key, size_t *out)
+{
+	int64_t v;
+	int err;
+
+	if (!ctx->r.config)
+		return;
+	err = git_config_get_int64(&v, ctx->r.config, key);
+	if (err == GIT_ENOTFOUND) {
+		git_error_clear();
+		return;
+	}
+	if (err < 0 || v <= 0 || (uint64_t)v > SIZE_MAX)
+		die("bad value for '%s': a size in bytes (k, m and g suffixes allowed) is needed",
+		    key);
+	*out = (size_t)v;
+}
+
+void ctx_read_limits(struct cmd_ctx *ctx)
+{
+	read_limit(ctx, "sand.maxOutput", &run_max_output);
+	read_limit(ctx, "sand.maxObjectSize", &safe_object_max);
 }
 
 void ctx_runtime(struct runtime *rt, const char *name)

@@ -8,22 +8,27 @@
  * control sequences before it reaches the user's terminal.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "path.h"
 #include "run.h"
+#include "sanitize.h"
 
 #define STATUS_USAGE "git sand status [--porcelain] <name>"
 #define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] <name> [-- <path>...]"
 #define LOG_USAGE "git sand log <name> [<log-options>...]"
-#define SYNC_USAGE "git sand sync [--sandbox-branch <branch>] <name> [<host-branch>]"
+#define SYNC_USAGE "git sand sync [-f | --force] [--sandbox-branch <branch>] <name> [<host-branch>]"
 
 static const char *const status_usage[] = { STATUS_USAGE, NULL };
 static const char *const diff_usage[] = { DIFF_USAGE, NULL };
@@ -31,42 +36,47 @@ static const char *const log_usage[] = { LOG_USAGE, NULL };
 static const char *const sync_usage[] = { SYNC_USAGE, NULL };
 
 /*
- * Write text from a sandbox to fd, keeping newlines, tabs and colour (SGR)
- * sequences and replacing every other control character, so that output
- * cannot rewrite the user's terminal.
+ * Output that a sandbox chose, on its way to fd: cleaned of every control
+ * sequence (see sanitize.h) piece by piece as it comes, so that neither
+ * its size nor its content is ours to worry about. Colours pass only when
+ * we asked for them.
  */
-static void write_sanitized(int fd, const struct strbuf *in)
+struct shown {
+	struct sanitizer s;
+	struct strbuf buf;
+	int fd;
+	int closed;	/* the reader (a pager) is gone */
+};
+
+static int shown_write(struct shown *o)
 {
-	struct strbuf out = STRBUF_INIT;
+	for (size_t off = 0; off < o->buf.len && !o->closed; ) {
+		ssize_t n = write(o->fd, o->buf.buf + off, o->buf.len - off);
 
-	for (size_t i = 0; i < in->len; i++) {
-		unsigned char c = (unsigned char)in->buf[i];
-
-		if (c == 0x1b && i + 1 < in->len && in->buf[i + 1] == '[') {
-			size_t j = i + 2;
-
-			while (j < in->len && ((in->buf[j] >= '0' && in->buf[j] <= '9') ||
-					       in->buf[j] == ';'))
-				j++;
-			if (j < in->len && in->buf[j] == 'm') {
-				strbuf_add(&out, in->buf + i, j - i + 1);
-				i = j;
-				continue;
-			}
-		}
-		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			strbuf_addch(&out, '?');
-		else
-			strbuf_addch(&out, c);
-	}
-	for (size_t off = 0; off < out.len; ) {
-		ssize_t n = write(fd, out.buf + off, out.len - off);
-
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
-			break;
-		off += (size_t)n;
+			o->closed = 1;
+		else
+			off += (size_t)n;
 	}
-	strbuf_release(&out);
+	strbuf_reset(&o->buf);
+	return o->closed;
+}
+
+static int shown_feed(void *data, const char *buf, size_t len)
+{
+	struct shown *o = data;
+
+	sanitize_feed(&o->s, buf, len, &o->buf);
+	return shown_write(o);
+}
+
+static void shown_finish(struct shown *o)
+{
+	sanitize_finish(&o->s, &o->buf);
+	shown_write(o);
+	strbuf_release(&o->buf);
 }
 
 /*
@@ -157,6 +167,25 @@ static void pager_finish(struct pager *p)
 		;
 }
 
+/*
+ * Run c with its stdout shown through the sanitizer on fd; its stderr
+ * passes through. A reader that went away (the user quit the pager) is
+ * not a failure, as with git.
+ */
+static int run_shown(struct child *c, int fd, unsigned flags)
+{
+	struct shown o = { .s = SANITIZER_INIT(flags), .buf = STRBUF_INIT, .fd = fd };
+	int ret;
+
+	c->out_cb = shown_feed;
+	c->out_data = &o;
+	ret = run_child(c);
+	shown_finish(&o);
+	if (o.closed && ret == 128 + SIGPIPE)
+		ret = 0;
+	return ret;
+}
+
 /* Run git in the host worktree with our stdio; returns its status. */
 static int host_git(struct cmd_ctx *ctx, struct argv *args)
 {
@@ -171,19 +200,51 @@ static int host_git(struct cmd_ctx *ctx, struct argv *args)
 	return ret < 0 ? 1 : ret;
 }
 
-/* Run a command in the sandbox, capturing stdout; stderr passes through. */
-static int sandbox_capture(struct runtime *rt, struct sandbox *sb, struct argv *cmd,
-			   struct strbuf *out)
+/*
+ * Run git in the host worktree on the sandbox's commits (log, diff): what
+ * it prints comes from the sandbox (messages, names, file contents), so
+ * on a terminal it goes through the sanitizer into the user's pager.
+ * Colours are git's, from the user's config (color.diff, color.ui), asked
+ * for explicitly since git then writes to a pipe; cmd[0] is the git
+ * command, and the user's own options after it still win. Elsewhere (a
+ * file, a pipe) the bytes are git's own, as with git itself.
+ */
+static int host_git_shown(struct cmd_ctx *ctx, struct argv *args)
+{
+	struct child c = CHILD_INIT;
+	struct pager pg;
+	char **v = argv_vec(args);
+	int color, ret;
+
+	if (!isatty(1))
+		return host_git(ctx, args);
+	color = host_color_wanted();
+	argv_pushl(&c.args, "git", "-C", ctx->r.worktree, v[0], NULL);
+	argv_push(&c.args, color ? "--color=always" : "--no-color");
+	argv_pushv(&c.args, (const char *const *)v + 1);
+	c.foreground = 1;
+	pager_start(&pg);
+	ret = run_shown(&c, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
+	pager_finish(&pg);
+	child_clear(&c);
+	return ret < 0 ? 1 : ret;
+}
+
+/*
+ * Run a command in the sandbox, its stdout shown through the sanitizer on
+ * fd (stdout or a pager); stderr passes through.
+ */
+static int sandbox_shown(struct runtime *rt, struct sandbox *sb, struct argv *cmd, int fd,
+			 unsigned flags)
 {
 	struct child c = CHILD_INIT;
 	int ret;
 
 	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", sb->container, NULL);
 	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
-	c.out = out;
 	c.no_stdin = 1;
 	c.foreground = 1;
-	ret = run_child(&c);
+	ret = run_shown(&c, fd, flags);
 	child_clear(&c);
 	return ret;
 }
@@ -199,24 +260,24 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct runtime rt;
 	struct briefly_running br;
 	struct argv cmd = ARGV_INIT;
-	struct strbuf out = STRBUF_INIT;
+	int color;
 
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
 	if (argc != 1)
 		usage_with_options(status_usage, options);
 	ctx_run_briefly(ctx, argv[0], &sb, &rt, &br);
 	/* Quoted paths, so names cannot smuggle control characters. */
+	color = !porcelain && isatty(1);
 	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
-	argv_pushf(&cmd, "color.status=%s", !porcelain && isatty(1) ? "always" : "never");
+	argv_pushf(&cmd, "color.status=%s", color ? "always" : "never");
 	argv_push(&cmd, "status");
 	if (porcelain)
 		argv_push(&cmd, "--porcelain");
-	ret = sandbox_capture(&rt, &sb, &cmd, &out);
-	write_sanitized(1, &out);
+	/* Its colours pass only when we asked for them. */
+	ret = sandbox_shown(&rt, &sb, &cmd, 1, color ? SANITIZE_KEEP_SGR : 0);
 	if (ctx_stop_again(&br) < 0 && !ret)
 		ret = 1;
 	argv_clear(&cmd);
-	strbuf_release(&out);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret < 0 ? 1 : ret;
@@ -323,7 +384,6 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (uncommitted) {
 		struct runtime rt;
 		struct briefly_running br;
-		struct strbuf out = STRBUF_INIT;
 		struct pager pg;
 		int color = host_color_wanted();
 
@@ -338,13 +398,11 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 			argv_push(&args, "--stat");
 		argv_pushl(&args, host_hex, "--", NULL);
 		argv_pushv(&args, argv);
-		ret = sandbox_capture(&rt, &sb, &args, &out);
+		pager_start(&pg);
+		ret = sandbox_shown(&rt, &sb, &args, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
+		pager_finish(&pg);
 		if (ctx_stop_again(&br) < 0 && !ret)
 			ret = 1;
-		pager_start(&pg);
-		write_sanitized(pg.fd, &out);
-		pager_finish(&pg);
-		strbuf_release(&out);
 		runtime_clear(&rt);
 	} else {
 		fetch_quietly(ctx, &sb, &refs);
@@ -355,7 +413,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 			argv_push(&args, "--stat");
 		argv_pushl(&args, host_hex, sand_hex, "--", NULL);
 		argv_pushv(&args, argv);
-		ret = host_git(ctx, &args);
+		ret = host_git_shown(ctx, &args);
 	}
 	argv_clear(&args);
 	sandbox_refs_clear(&refs);
@@ -388,7 +446,7 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	argv_push(&args, "log");
 	argv_pushv(&args, argv + 2);
 	argv_pushl(&args, range, "--", NULL);
-	ret = host_git(ctx, &args);
+	ret = host_git_shown(ctx, &args);
 	argv_clear(&args);
 	sandbox_refs_clear(&refs);
 	sandbox_clear(&sb);
@@ -396,10 +454,182 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	return ret;
 }
 
+/*
+ * What a merge of to into from may write over in the worktree: each path
+ * the sandbox's side adds or changes that is there already, and each of
+ * its parent directories that is not a directory there (a file or a
+ * link the merge would remove to make one).
+ */
+static int paths_at_risk(struct cmd_ctx *ctx, const git_oid *from, const git_oid *to,
+			 struct argv *out)
+{
+	git_commit *a = NULL, *b = NULL;
+	git_tree *ta = NULL, *tb = NULL;
+	git_diff *diff = NULL;
+	struct strbuf full = STRBUF_INIT, rel = STRBUF_INIT;
+	int ret = -1;
+
+	if (git_commit_lookup(&a, ctx->r.repo, from) < 0 ||
+	    git_commit_lookup(&b, ctx->r.repo, to) < 0 || git_commit_tree(&ta, a) < 0 ||
+	    git_commit_tree(&tb, b) < 0 ||
+	    git_diff_tree_to_tree(&diff, ctx->r.repo, ta, tb, NULL) < 0) {
+		error_lg2("cannot compare the branches to merge");
+		goto done;
+	}
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path, *slash = path;
+		struct stat st;
+
+		/* git refuses paths like these itself */
+		if (d->status == GIT_DELTA_DELETED || !path_valid_in_tree(path))
+			continue;
+		do {
+			slash = strchr(slash + 1, '/');
+			strbuf_reset(&rel);
+			strbuf_add(&rel, path, slash ? (size_t)(slash - path) : strlen(path));
+			strbuf_reset(&full);
+			path_join(&full, ctx->r.worktree, rel.buf);
+			if (lstat(full.buf, &st) < 0)
+				break;	/* nothing there, nor below */
+			if (!slash || !S_ISDIR(st.st_mode)) {
+				argv_push(out, rel.buf);
+				break;
+			}
+		} while (slash);
+	}
+	ret = 0;
+done:
+	git_diff_free(diff);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	git_commit_free(a);
+	git_commit_free(b);
+	strbuf_release(&full);
+	strbuf_release(&rel);
+	return ret;
+}
+
+/* Which of paths (or what is below them) the index does not have: untracked or ignored. */
+static int untracked_below(struct cmd_ctx *ctx, const struct argv *paths, struct argv *out)
+{
+	const size_t batch = 256;
+	int ret = 0;
+
+	for (size_t i = 0; i < paths->nr && !ret; i += batch) {
+		struct child c = CHILD_INIT;
+		struct strbuf res = STRBUF_INIT;
+
+		/* --others without an exclude lists ignored files too */
+		argv_pushl(&c.args, "git", "-C", ctx->r.worktree, "--literal-pathspecs",
+			   "ls-files", "-z", "--others", "--", NULL);
+		for (size_t j = i; j < paths->nr && j < i + batch; j++)
+			argv_push(&c.args, paths->v[j]);
+		c.out = &res;
+		c.no_stdin = 1;
+		if (run_child(&c) != 0)
+			ret = error("cannot list the untracked files of your worktree");
+		for (char *p = res.buf, *end; !ret && p < res.buf + res.len; p = end + 1) {
+			end = p + strlen(p);
+			/* a repository of its own is listed as "dir/" */
+			if (end - p > 1 && end[-1] == '/')
+				end[-1] = '\0';
+			argv_push(out, p);
+		}
+		child_clear(&c);
+		strbuf_release(&res);
+	}
+	return ret;
+}
+
+/*
+ * Move paths aside, below <git-dir>/sand-aside/<time>/ (printed), keeping
+ * their place in the tree. Nothing is deleted.
+ */
+static int move_aside(struct cmd_ctx *ctx, const struct argv *paths)
+{
+	struct strbuf dir = STRBUF_INIT, src = STRBUF_INIT, dst = STRBUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	int ret = 0;
+
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	strbuf_addf(&dir, "%ssand-aside/%s", git_repository_path(ctx->r.repo), stamp);
+	for (int n = 1; !access(dir.buf, F_OK); n++) {
+		strbuf_reset(&dir);
+		strbuf_addf(&dir, "%ssand-aside/%s-%d", git_repository_path(ctx->r.repo), stamp, n);
+	}
+	printf("Moving %zu untracked or ignored file%s aside, to '%s':\n", paths->nr,
+	       paths->nr == 1 ? "" : "s", dir.buf);
+	for (size_t i = 0; i < paths->nr && !ret; i++) {
+		char *slash;
+
+		strbuf_reset(&src);
+		strbuf_reset(&dst);
+		path_join(&src, ctx->r.worktree, paths->v[i]);
+		path_join(&dst, dir.buf, paths->v[i]);
+		slash = strrchr(dst.buf, '/');
+		*slash = '\0';
+		if (mkdir_p(dst.buf, 0700) < 0) {
+			ret = error_errno("cannot create '%s'", dst.buf);
+			break;
+		}
+		*slash = '/';
+		if (rename(src.buf, dst.buf) < 0) {
+			ret = error_errno("cannot move '%s' to '%s'", src.buf, dst.buf);
+			break;
+		}
+		printf("\t%s\n", sanitized(paths->v[i]));
+	}
+	strbuf_release(&dir);
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * git's merge treats ignored files as expendable: a sandbox commit that
+ * puts a file where an ignored directory is would delete it. Refuse to
+ * merge over anything the host's index does not have, or with --force
+ * move it aside first.
+ */
+static int protect_untracked(struct cmd_ctx *ctx, const git_oid *from, const git_oid *to,
+			     const char *name, int force)
+{
+	struct argv risk = ARGV_INIT, found = ARGV_INIT;
+	int ret = -1;
+
+	if (paths_at_risk(ctx, from, to, &risk) < 0 || untracked_below(ctx, &risk, &found) < 0)
+		goto done;
+	if (!found.nr) {
+		ret = 0;
+	} else if (force) {
+		ret = move_aside(ctx, &found);
+	} else {
+		struct strbuf list = STRBUF_INIT;
+
+		for (size_t i = 0; i < found.nr; i++)
+			strbuf_addf(&list, "\t%s\n", sanitized(found.v[i]));
+		error("merging sandbox '%s' would overwrite or remove files that are not in "
+		      "your index:\n%s", name, list.buf);
+		hint("move them away, or use 'git sand sync --force' to move them aside "
+		     "(below .git/sand-aside/)");
+		strbuf_release(&list);
+	}
+done:
+	argv_clear(&risk);
+	argv_clear(&found);
+	return ret;
+}
+
 int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *sandbox_branch = NULL;
+	int force = 0;
 	const struct option options[] = {
+		OPT_BOOL('f', "force", &force,
+			 "move untracked and ignored files the merge would overwrite aside"),
 		OPT_STRING(0, "sandbox-branch", &sandbox_branch, "branch",
 			   "the sandbox's branch to bring in (default: the host branch's name, "
 			   "else the sandbox's current branch)"),
@@ -443,7 +673,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_branch = sandbox_refs_find(&refs, host) ? host : refs.head_branch;
 	if (!sandbox_branch || !sandbox_refs_find(&refs, sandbox_branch))
 		die("sandbox '%s' has no branch '%s'", sb.name,
-		    sandbox_branch ? sandbox_branch : host);
+		    sanitized(sandbox_branch ? sandbox_branch : host));
 	strbuf_addf(&tracking, "refs/remotes/sand/%s/%s", sb.name, sandbox_branch);
 	strbuf_addf(&ref, "refs/heads/%s", host);
 	exists = !git_reference_name_to_id(&oid, ctx->r.repo, ref.buf);
@@ -454,6 +684,11 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushl(&args, "branch", "--track", "--", host, tracking.buf, NULL);
 	} else if (checked_out) {
 		/* git's own merge: it refuses to lose work, and never stashes. */
+		if (protect_untracked(ctx, &oid, &sandbox_refs_find(&refs, sandbox_branch)->oid,
+				      sb.name, force) < 0) {
+			ret = 1;
+			goto done;
+		}
 		argv_pushl(&args, "merge", "--no-edit", tracking.buf, NULL);
 	} else {
 		/* Not checked out here: only a fast-forward, as git fetch does. */
@@ -461,6 +696,24 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushf(&args, "%s:%s", tracking.buf, ref.buf);
 	}
 	ret = host_git(ctx, &args);
+	if (ret && exists && checked_out) {
+		git_oid now;
+
+		/* It may have failed after moving the branch (a submodule it refused). */
+		if (!git_reference_name_to_id(&now, ctx->r.repo, ref.buf) &&
+		    !git_oid_equal(&now, &oid)) {
+			char was[GIT_OID_HEXSZ + 1], is[GIT_OID_HEXSZ + 1];
+
+			git_oid_tostr(was, sizeof(was), &oid);
+			git_oid_tostr(is, sizeof(is), &now);
+			warning("git merge exited with status %d after it had moved '%s' from %.7s "
+				"to %.7s: the sandbox's commits are merged", ret, host, was, is);
+			hint("'git status' shows what it left undone");
+			ret = 1;
+		}
+		git_error_clear();
+	}
+done:
 	argv_clear(&args);
 	git_reference_free(head);
 	sandbox_refs_clear(&refs);

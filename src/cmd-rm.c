@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "sanitize.h"
 #include "work.h"
 
 #define RM_USAGE "git sand rm [-f | --force] [--forget] (<name>... | --all)"
@@ -71,7 +72,7 @@ static void add_tip(struct strbuf *line, git_repository *repo, const struct work
 	else if (!strcmp(t->branch, "HEAD"))
 		strbuf_addf(line, ", detached HEAD was %s", hex);
 	else
-		strbuf_addf(line, ", branch '%s' was %s", t->branch, hex);
+		strbuf_addf(line, ", branch '%s' was %s", sanitized(t->branch), hex);
 	git_buf_dispose(&abbrev);
 	git_object_free(obj);
 }

@@ -147,5 +147,11 @@ int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sa
 void ctx_runtime(struct runtime *rt, const char *name);
 /* A config value for a sand.* key, or NULL. The result is owned by the caller. */
 char *ctx_config(struct cmd_ctx *ctx, const char *key);
+/*
+ * The limits on what a sandbox may make a host-side command hold in
+ * memory: sand.maxOutput (captured output of a command) and
+ * sand.maxObjectSize (one object read from the sandbox).
+ */
+void ctx_read_limits(struct cmd_ctx *ctx);
 
 #endif

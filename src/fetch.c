@@ -16,6 +16,7 @@
 #include "msg.h"
 #include "odb-safe.h"
 #include "path.h"
+#include "sanitize.h"
 #include "ssh.h"
 
 #define MAX_LOOSE_REF 4096
@@ -321,13 +322,16 @@ done:
 	return ret;
 }
 
-/* Read objects from the packs of an objects directory. */
+/* Read objects from the packs of a sandbox's objects directory, within the limit. */
 static int add_packs(git_odb *odb, const char *dir)
 {
-	git_odb_backend *pack = NULL;
+	git_odb_backend *pack = NULL, *limited = NULL;
 
-	if (git_odb_backend_pack(&pack, dir) < 0 || git_odb_add_alternate(odb, pack, 0) < 0) {
-		if (pack)
+	if (git_odb_backend_pack(&pack, dir) < 0 || safe_limit_backend_new(&limited, pack) < 0 ||
+	    git_odb_add_alternate(odb, limited, 0) < 0) {
+		if (limited)
+			limited->free(limited);
+		else if (pack)
 			pack->free(pack);
 		return error_lg2("cannot read packs from '%s'", dir);
 	}
@@ -364,17 +368,23 @@ static void short_hex(char *buf, const git_oid *oid)
 	git_oid_tostr(buf, 8, oid);
 }
 
-/* One line of git fetch's report. */
+/* One line of git fetch's report; the names are the sandbox's. */
 static void report(int *header, const char *url, const char *flag, const char *summary,
 		   const char *from, const char *to, const char *suffix, int quiet)
 {
+	struct strbuf f = STRBUF_INIT, t = STRBUF_INIT;
+
 	if (quiet)
 		return;
 	if (!*header) {
 		fprintf(stderr, "From %s\n", url);
 		*header = 1;
 	}
-	fprintf(stderr, " %s %-17s %-10s -> %s%s\n", flag, summary, from, to, suffix);
+	sanitize_str(&f, from, 0);
+	sanitize_str(&t, to, 0);
+	fprintf(stderr, " %s %-17s %-10s -> %s%s\n", flag, summary, f.buf, t.buf, suffix);
+	strbuf_release(&f);
+	strbuf_release(&t);
 }
 
 static int update_ref(git_repository *repo, const char *name, const struct update *u,
@@ -631,7 +641,7 @@ int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *
 	struct update *updates = NULL;
 	size_t nr_updates = 0;
 	git_odb_backend *loose = NULL;
-	int gitfd = -1, objfd, packfd, header = 0, ret = -1;
+	int gitfd = -1, objfd, packfd, header = 0, ret = -1, err;
 
 	*changed = 0;
 	sandbox_clone_path(sb, &clone);
@@ -716,12 +726,17 @@ tips:
 		} else {
 			break;
 		}
-		if (git_commit_lookup(&commit, repo, oid) < 0) {
+		if ((err = git_commit_lookup(&commit, repo, oid)) < 0) {
+			const git_error *e = git_error_last();
 			char hex[GIT_OID_HEXSZ + 1];
 
 			git_oid_tostr(hex, sizeof(hex), oid);
-			warning("sandbox '%s': '%s' points at %s, which is missing or not a commit; "
-				"skipped", sb->name, branch, hex);
+			if (err == GIT_ENOTFOUND || !e)
+				warning("sandbox '%s': '%s' points at %s, which is missing or not a "
+					"commit; skipped", sb->name, sanitized(branch), hex);
+			else
+				warning("sandbox '%s': '%s' points at %s, which cannot be read: %s; "
+					"skipped", sb->name, sanitized(branch), hex, e->message);
 			git_error_clear();
 			continue;
 		}

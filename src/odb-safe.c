@@ -11,6 +11,31 @@
 #include "odb-safe.h"
 #include "strbuf.h"
 
+size_t safe_object_max = SAFE_OBJECT_MAX_DEFAULT;
+
+/* The error for an object over the limit (oid may be NULL), as -1. */
+static int too_large(const git_oid *oid)
+{
+	char hex[GIT_OID_HEXSZ + 1] = "";
+
+	if (oid)
+		git_oid_tostr(hex, sizeof(hex), oid);
+	git_error_set(GIT_ERROR_ODB,
+		      "an object %s%sin the sandbox is larger than %zu bytes (sand.maxObjectSize); "
+		      "raise the limit with 'git config sand.maxObjectSize <size>'",
+		      hex, oid ? " " : "", safe_object_max);
+	return -1;
+}
+
+/*
+ * The most bytes a loose object of safe_object_max bytes can take:
+ * deflate at worst adds 5 bytes per 16 KiB stored block, plus its header.
+ */
+static size_t loose_file_max(void)
+{
+	return safe_object_max + safe_object_max / 1024 + 4096;
+}
+
 struct safe_loose {
 	git_odb_backend parent;
 	int dirfd;
@@ -82,12 +107,20 @@ int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawle
 	if (!end || !sp || sp > end || parse_type((char *)head, (size_t)(sp - (char *)head), &type))
 		goto corrupt;
 	for (char *p = sp + 1; p < end; p++) {
-		if (*p < '0' || *p > '9' || size > SAFE_LOOSE_MAX / 10)
+		if (*p < '0' || *p > '9')
 			goto corrupt;
+		if (size > safe_object_max / 10 + 1) {
+			ret = too_large(NULL);
+			goto done;
+		}
 		size = size * 10 + (size_t)(*p - '0');
 	}
-	if (size > SAFE_LOOSE_MAX || end == sp + 1)
+	if (end == sp + 1)
 		goto corrupt;
+	if (size > safe_object_max) {
+		ret = too_large(NULL);
+		goto done;
+	}
 	*type_out = type;
 	*len_out = size;
 	if (header_only) {
@@ -132,11 +165,34 @@ done:
 	return ret;
 }
 
+/* Read at most max bytes of fd. */
+static int read_at_most(struct strbuf *sb, int fd, size_t max)
+{
+	while (sb->len < max) {
+		ssize_t n;
+
+		strbuf_grow(sb, max - sb->len < 65536 ? max - sb->len : 65536);
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1 < max - sb->len ?
+						sb->alloc - sb->len - 1 : max - sb->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (!n)
+			break;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+	}
+	return 0;
+}
+
 static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
 		      void **data, size_t *len_out, git_object_t *type_out)
 {
 	struct strbuf raw = STRBUF_INIT;
 	struct stat st;
+	/* The header is in the first bytes; a file may grow while read. */
+	size_t max = header_only ? 4096 : loose_file_max() + 1;
 	int fd, ret;
 
 	fd = open_object(b, oid);
@@ -150,13 +206,21 @@ static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
 		close(fd);
 		return GIT_ENOTFOUND;
 	}
-	if (strbuf_read_fd(&raw, fd) < 0) {
+	if ((size_t)st.st_size > loose_file_max()) {
+		close(fd);
+		return too_large(oid);
+	}
+	if (read_at_most(&raw, fd, max) < 0) {
 		close(fd);
 		strbuf_release(&raw);
 		git_error_set(GIT_ERROR_ODB, "cannot read a sandbox object: %s", strerror(errno));
 		return -1;
 	}
 	close(fd);
+	if (raw.len > loose_file_max()) {
+		strbuf_release(&raw);
+		return too_large(oid);
+	}
 	ret = safe_loose_parse(&b->parent, (const unsigned char *)raw.buf, raw.len, header_only,
 			       data, len_out, type_out);
 	strbuf_release(&raw);
@@ -214,6 +278,77 @@ int safe_loose_backend_new(git_odb_backend **out, int objects_fd)
 	b->parent.read_header = safe_read_header;
 	b->parent.exists = safe_exists;
 	b->parent.free = safe_free;
+	*out = &b->parent;
+	return 0;
+}
+
+/* The limit on another backend: the header first, then the object. */
+struct safe_limit {
+	git_odb_backend parent;
+	git_odb_backend *inner;
+};
+
+static int limit_read(void **data, size_t *len, git_object_t *type, git_odb_backend *be,
+		      const git_oid *oid)
+{
+	git_odb_backend *in = ((struct safe_limit *)be)->inner;
+	size_t size;
+	git_object_t t;
+	int ret = in->read_header(&size, &t, in, oid);
+
+	if (ret < 0)
+		return ret;
+	if (size > safe_object_max)
+		return too_large(oid);
+	return in->read(data, len, type, in, oid);
+}
+
+static int limit_read_header(size_t *len, git_object_t *type, git_odb_backend *be,
+			     const git_oid *oid)
+{
+	git_odb_backend *in = ((struct safe_limit *)be)->inner;
+
+	return in->read_header(len, type, in, oid);
+}
+
+static int limit_exists(git_odb_backend *be, const git_oid *oid)
+{
+	git_odb_backend *in = ((struct safe_limit *)be)->inner;
+
+	return in->exists(in, oid);
+}
+
+static int limit_refresh(git_odb_backend *be)
+{
+	git_odb_backend *in = ((struct safe_limit *)be)->inner;
+
+	return in->refresh ? in->refresh(in) : 0;
+}
+
+static void limit_free(git_odb_backend *be)
+{
+	struct safe_limit *b = (struct safe_limit *)be;
+
+	b->inner->free(b->inner);
+	free(b);
+}
+
+int safe_limit_backend_new(git_odb_backend **out, git_odb_backend *inner)
+{
+	struct safe_limit *b = xcalloc(1, sizeof(*b));
+
+	if (!inner->read || !inner->read_header || !inner->exists ||
+	    git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION) < 0) {
+		free(b);
+		git_error_set(GIT_ERROR_ODB, "cannot limit this object backend");
+		return -1;
+	}
+	b->inner = inner;
+	b->parent.read = limit_read;
+	b->parent.read_header = limit_read_header;
+	b->parent.exists = limit_exists;
+	b->parent.refresh = limit_refresh;
+	b->parent.free = limit_free;
 	*out = &b->parent;
 	return 0;
 }

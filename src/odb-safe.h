@@ -23,7 +23,22 @@ int safe_loose_backend_new(git_odb_backend **out, int objects_fd);
 int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawlen,
 		     int header_only, void **data, size_t *len, git_object_t *type);
 
-/* Largest loose object it will inflate. */
-#define SAFE_LOOSE_MAX ((size_t)1 << 31)
+/*
+ * The largest object a sandbox may hand the host (sand.maxObjectSize):
+ * every object is read whole into memory by libgit2, so a small file that
+ * inflates to gigabytes (or a sparse one) must be refused before that.
+ * Checked against the object's header, before anything is inflated, by
+ * both backends here. Past it, reading fails with a libgit2 error that
+ * names the setting.
+ */
+#define SAFE_OBJECT_MAX_DEFAULT ((size_t)64 << 20)
+extern size_t safe_object_max;
+
+/*
+ * A wrapper of another read-only backend (the sandbox's packs) that
+ * refuses objects larger than safe_object_max, asking for the header
+ * first. It takes over inner.
+ */
+int safe_limit_backend_new(git_odb_backend **out, git_odb_backend *inner);
 
 #endif

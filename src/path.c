@@ -378,3 +378,22 @@ done:
 	strbuf_release(&tmp);
 	return ret;
 }
+
+int path_valid_in_tree(const char *path)
+{
+	const char *p = path;
+
+	if (!*p || *p == '/' || strlen(p) > 4096)
+		return 0;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
+		    (n == 4 && !strncasecmp(p, ".git", 4)))
+			return 0;
+		p += n;
+		if (*p == '/' && !*++p)
+			return 0;
+	}
+	return 1;
+}

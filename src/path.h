@@ -31,4 +31,10 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 /* Join "dir/name" into out (reset first). */
 void path_join(struct strbuf *out, const char *dir, const char *name);
 
+/*
+ * A path a sandbox named, as a path inside a worktree: relative, no
+ * empty, "." or ".." component, nothing under ".git". 1 when it is one.
+ */
+int path_valid_in_tree(const char *path);
+
 #endif

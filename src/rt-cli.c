@@ -30,6 +30,7 @@ static int transport_run(struct runtime *rt, struct child *c, int tty, int inter
 	cmd.argv = (const char *const *)argv_vec(&c->args);
 	cmd.out = c->out;
 	cmd.err = c->err;
+	cmd.max_out = c->max_out;
 	cmd.tty = tty;
 	cmd.in_fd = interactive ? 0 : -1;
 	return ssh_run(rt->ssh, &cmd);

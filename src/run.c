@@ -12,6 +12,15 @@
 #include "msg.h"
 #include "run.h"
 
+size_t run_max_output = RUN_MAX_OUTPUT_DEFAULT;
+
+int run_output_too_large(const char *what, size_t limit)
+{
+	error("the output of '%s' is larger than %zu bytes: stopped reading it", what, limit);
+	hint("raise the limit with 'git config sand.maxOutput <size>'");
+	return -1;
+}
+
 void child_clear(struct child *c)
 {
 	argv_clear(&c->args);
@@ -84,10 +93,42 @@ static int open_null(int flags)
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
+/* Read what fd has into sb, within max bytes; -1 at the end, 1 over max. */
+static int pump_capture(int fd, struct strbuf *sb, size_t used, size_t max)
+{
+	size_t room = max > used ? max - used : 0, want;
+	ssize_t r;
+
+	strbuf_grow(sb, 8192);
+	want = sb->alloc - sb->len - 1;
+	if (want > room + 1)
+		want = room + 1;	/* one byte more tells it is over */
+	r = read(fd, sb->buf + sb->len, want);
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (r <= 0)
+		return -1;
+	sb->len += (size_t)r;
+	sb->buf[sb->len] = '\0';
+	return (size_t)r > room;
+}
+
+static int pump_stream(struct child *c, int fd)
+{
+	char buf[65536];
+	ssize_t r = read(fd, buf, sizeof(buf));
+
+	if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (r <= 0)
+		return -1;
+	return c->out_cb(c->out_data, buf, (size_t)r) ? -1 : 0;
+}
+
 static void pump(struct child *c, pid_t pid, int infd, int outfd, int errfd)
 {
 	struct pollfd pfd[3];
-	size_t in_off = 0;
+	size_t in_off = 0, max = c->max_out ? c->max_out : run_max_output;
 	int forwarded = 0;
 
 	for (;;) {
@@ -133,21 +174,22 @@ static void pump(struct child *c, pid_t pid, int infd, int outfd, int errfd)
 			int i = k ? err_i : out_i;
 			int *fd = k ? &errfd : &outfd;
 			struct strbuf *sb = k ? c->err : c->out;
-			ssize_t r;
+			size_t used = (c->out ? c->out->len : 0) +
+				      (c->err && c->err != c->out ? c->err->len : 0);
+			int r;
 
 			if (i < 0 || !pfd[i].revents)
 				continue;
-			strbuf_grow(sb, 8192);
-			r = read(*fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (r <= 0) {
+			r = !k && c->out_cb ? pump_stream(c, *fd) : pump_capture(*fd, sb, used, max);
+			if (r > 0 && !c->overflow) {
+				/* Enough: it must not make us hold more. */
+				c->overflow = 1;
+				kill(pid, SIGKILL);
+			}
+			if (r) {
 				close(*fd);
 				*fd = -1;
-				continue;
 			}
-			sb->len += (size_t)r;
-			sb->buf[sb->len] = '\0';
 		}
 	}
 	if (infd >= 0)
@@ -169,9 +211,10 @@ int run_child(struct child *c)
 		BUG("run_child with an empty argv");
 	c->exited = 0;
 	c->code = 0;
+	c->overflow = 0;
 
 	if ((c->in && pipe_cloexec(in)) ||
-	    (c->out && pipe_cloexec(out)) ||
+	    ((c->out || c->out_cb) && pipe_cloexec(out)) ||
 	    (c->err && c->err != c->out && pipe_cloexec(err)) ||
 	    pipe_cloexec(status_pipe)) {
 		error_errno("cannot create a pipe");
@@ -218,9 +261,9 @@ int run_child(struct child *c)
 		}
 		if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0))
 			child_fail(status_pipe[1], 1);
-		if (c->out && dup2(out[1], 1) < 0)
+		if ((c->out || c->out_cb) && dup2(out[1], 1) < 0)
 			child_fail(status_pipe[1], 1);
-		if (!c->out && c->out_fd > 0 && dup2(c->out_fd, 1) < 0)
+		if (!c->out && !c->out_cb && c->out_fd > 0 && dup2(c->out_fd, 1) < 0)
 			child_fail(status_pipe[1], 1);
 		if (c->err) {
 			if (dup2(c->err == c->out ? out[1] : err[1], 2) < 0)
@@ -295,7 +338,11 @@ int run_child(struct child *c)
 		goto restore;
 	}
 
-	if (WIFEXITED(status)) {
+	if (c->overflow) {
+		c->exited = !WIFSIGNALED(status);
+		c->code = c->exited ? WEXITSTATUS(status) : WTERMSIG(status);
+		ret = run_output_too_large(argv[0], c->max_out ? c->max_out : run_max_output);
+	} else if (WIFEXITED(status)) {
 		c->exited = 1;
 		c->code = WEXITSTATUS(status);
 		ret = c->code;

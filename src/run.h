@@ -28,10 +28,24 @@ struct child {
 	 * system(3) does: for commands whose exit status is the user's.
 	 */
 	unsigned foreground:1;
+	/*
+	 * Instead of out: each piece of the child's stdout as it comes, so
+	 * that output of any size streams through in constant memory. A
+	 * nonzero return stops reading: the child's next write fails (EPIPE).
+	 */
+	int (*out_cb)(void *data, const char *buf, size_t len);
+	void *out_data;
+	/*
+	 * The most bytes out and err may hold together: past it, the child is
+	 * killed and run_child fails naming the limit. 0 means
+	 * run_max_output (sand.maxOutput).
+	 */
+	size_t max_out;
 
 	/* Results. */
 	int exited;		/* 1 if it exited, 0 if a signal ended it */
 	int code;		/* exit code, or the signal number */
+	unsigned overflow:1;	/* stopped at max_out */
 };
 
 #define CHILD_INIT { .args = ARGV_INIT, .env = ARGV_INIT }
@@ -45,6 +59,17 @@ struct child {
  */
 int run_child(struct child *c);
 void child_clear(struct child *c);
+
+/*
+ * The default limit on what a child's captured output may hold: output
+ * that is read whole comes from programs that print little (runtime
+ * JSON, a sandbox's answers), and a sandbox must not make the host run
+ * out of memory by printing without end. Set from sand.maxOutput.
+ */
+#define RUN_MAX_OUTPUT_DEFAULT ((size_t)64 << 20)
+extern size_t run_max_output;
+/* The error for output over limit (the key that raises it), as error(). */
+int run_output_too_large(const char *what, size_t limit);
 
 /* Describe how a finished child ended, e.g. "exited with status 3". */
 void child_describe(const struct child *c, struct strbuf *out);

@@ -27,6 +27,7 @@
 #include "msg.h"
 #include "parse-options.h"
 #include "path.h"
+#include "run.h"
 #include "ssh.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -849,9 +850,12 @@ static void deliver(struct strbuf *sb, int fd, const char *buf, size_t n)
 		write_in_full(fd, buf, n);
 }
 
-/* Read what the channel has for one stream; 1 if something came, -1 on error. */
+/*
+ * Read what the channel has for one stream; 1 if something came, -1 on
+ * error, -2 when sb holds more than max.
+ */
 static int pump_out(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int stream, struct strbuf *sb,
-		    int fd, struct pid_reader *pr)
+		    int fd, struct pid_reader *pr, size_t max)
 {
 	char buf[32768];
 	int progress = 0;
@@ -864,6 +868,8 @@ static int pump_out(struct ssh_conn *c, LIBSSH2_CHANNEL *ch, int stream, struct 
 			return progress;
 		if (n < 0)
 			return ssh_failed(c, "reading output");
+		if (sb && sb->len > max)
+			return -2;
 		progress = 1;
 		if (!pr || pr->done) {
 			deliver(sb, fd, buf, (size_t)n);
@@ -944,7 +950,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	struct strbuf line = STRBUF_INIT, pending = STRBUF_INIT;
 	struct sigaction sa = { 0 }, old_winch, old_int, old_term, old_hup;
 	struct pid_reader pr = { .line = STRBUF_INIT };
-	size_t off = 0;
+	size_t off = 0, max = cmd->max_out ? cmd->max_out : run_max_output;
 	int in_done = 0, err = 0, status = -1, handlers = 0, cols, rows, forwarded = 0;
 
 	sq_quote_argv(&line, wrapper);
@@ -1015,12 +1021,23 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 		progress |= pump_in(c, ch, cmd, &pending, &off, &in_done, &err);
 		if (err)
 			goto done;
-		if ((r = pump_out(c, ch, 0, cmd->out, cmd->out_fd, &pr)) < 0)
+		for (int k = 0; k < 2; k++) {
+			r = k ? pump_out(c, ch, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd,
+					 NULL, max)
+			      : pump_out(c, ch, 0, cmd->out, cmd->out_fd, &pr, max);
+			if (r >= 0) {
+				progress |= r;
+				continue;
+			}
+			if (r == -2) {
+				/* Enough: it must not make us hold more. */
+				run_output_too_large(cmd->argv[0], max);
+				if (pr.pid > 0)
+					remote_kill(c, pr.pid, SIGKILL);
+				status = -1;
+			}
 			goto done;
-		progress |= r;
-		if ((r = pump_out(c, ch, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd, NULL)) < 0)
-			goto done;
-		progress |= r;
+		}
 		if (libssh2_channel_eof(ch))
 			break;
 		if (!progress)

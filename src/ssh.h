@@ -84,6 +84,8 @@ struct ssh_cmd {
 	int in_fd;
 	struct strbuf *out, *err;
 	int out_fd, err_fd;
+	/* The most out or err may hold (0: run_max_output); then -1. */
+	size_t max_out;
 	/*
 	 * A terminal on the host for an interactive command: this side's
 	 * terminal is put in raw mode, window size changes are passed on.

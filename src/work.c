@@ -10,6 +10,8 @@
 #include "compat.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "path.h"
+#include "sanitize.h"
 #include "work.h"
 
 void sandbox_work_clear(struct sandbox_work *w)
@@ -181,29 +183,6 @@ static const char save_script[] =
 	"|| exit 3\n"
 	"git update-ref refs/heads/" SANDBOX_WIP_BRANCH " \"$c\"\n";
 
-/*
- * A path the sandbox named, as a path inside a worktree: relative, no
- * empty, "." or ".." component, nothing under ".git".
- */
-static int valid_path(const char *path)
-{
-	const char *p = path;
-
-	if (!*p || *p == '/' || strlen(p) > 4096)
-		return 0;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (!n || (n == 1 && p[0] == '.') || (n == 2 && !strncmp(p, "..", 2)) ||
-		    (n == 4 && !strncasecmp(p, ".git", 4)))
-			return 0;
-		p += n;
-		if (*p == '/' && !*++p)
-			return 0;
-	}
-	return 1;
-}
-
 /* The directory holding path's last component under root; no link followed. */
 static int open_parent(int root, const char *path, const char **base)
 {
@@ -300,7 +279,7 @@ static long count_changes(const struct strbuf *raw, int root)
 		if (sscanf(p, ":%6o %6o %40[0-9a-f] %40[0-9a-f] %*[ADMTUX]", &src_mode,
 			   &dst_mode, src_hex, dst_hex) < 4 ||
 		    strlen(dst_hex) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, dst_hex) < 0 ||
-		    !valid_path(path))
+		    !path_valid_in_tree(path))
 			return -1;
 		if (!host_has(root, path, dst_mode, &oid))
 			n++;
@@ -363,7 +342,7 @@ void sandbox_work_describe(const struct sandbox_work *w, const char *indent, str
 		if (!strcmp(t->branch, "HEAD"))
 			strbuf_addstr(out, "a detached HEAD");
 		else
-			strbuf_addf(out, "branch '%s'", t->branch);
+			strbuf_addf(out, "branch '%s'", sanitized(t->branch));
 		strbuf_addf(out, ": %zu commit%s not in this repository\n", t->commits,
 			    t->commits == 1 ? "" : "s");
 	}

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		close(fd);
 	}
-	if (!safe_loose_parse(be, data, size, 1, NULL, &len, &type) && len > SAFE_LOOSE_MAX)
+	if (!safe_loose_parse(be, data, size, 1, NULL, &len, &type) && len > safe_object_max)
 		__builtin_trap();
 	if (!safe_loose_parse(be, data, size, 0, &out, &len, &type))
 		git_odb_backend_data_free(be, out);

@@ -4,6 +4,17 @@
 #include "run.h"
 #include "unit.h"
 
+static int count_bytes(void *data, const char *buf, size_t len)
+{
+	*(size_t *)data += len;
+	return 0;
+}
+
+static int enough(void *data, const char *buf, size_t len)
+{
+	return 1;
+}
+
 static int run(struct child *c, const char *const *args)
 {
 	argv_pushv(&c->args, args);
@@ -80,6 +91,47 @@ int main(void)
 		c.dir = "/nonexistent/dir";
 		c.err = &err;
 		check_int(run(&c, args), ==, 127, "a bad directory fails the child");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		const char *args[] = { "sh", "-c", "yes 0123456789abcdef", NULL };
+		strbuf_reset(&out);
+		c.out = &out;
+		c.max_out = 100000;
+		check_int(run(&c, args), ==, -1, "output without end fails the capture");
+		TEST(c.overflow, "and says it stopped at the limit");
+		TEST(out.len <= 100001, "holding no more than the limit (%zu bytes)", out.len);
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		const char *args[] = { "sh", "-c", "echo out; echo err >&2", NULL };
+		strbuf_reset(&out);
+		c.out = &out;
+		c.err = &out;
+		c.max_out = 8;
+		check_int(run(&c, args), ==, 0, "output as large as the limit is whole");
+		check_int(out.len, ==, 8, "both streams count");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		const char *args[] = { "head", "-c", "3000000", "/dev/zero", NULL };
+		size_t n = 0;
+		c.out_cb = count_bytes;
+		c.out_data = &n;
+		c.max_out = 1000;
+		check_int(run(&c, args), ==, 0, "streamed output has no limit");
+		check_int(n, ==, 3000000, "every byte is handed over");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		const char *args[] = { "yes", NULL };
+		c.out_cb = enough;
+		check_int(run(&c, args), ==, 128 + SIGPIPE,
+			  "a stream that stops reading stops the child");
 		child_clear(&c);
 	}
 	TEST(find_in_path("sh", NULL), "find_in_path finds sh");
