@@ -247,42 +247,52 @@ int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sa
 	return 0;
 }
 
-/* Why a sandbox cannot be used now, in out; 1 when it is broken. */
-static int why_not_ready(const struct sandbox *sb, struct strbuf *out)
+/*
+ * Why a sandbox cannot be used now, in why; 0 when it can after all (the
+ * command that was making it finished meanwhile). *broken says whether
+ * the command died (see sandbox_is_broken).
+ */
+static int not_ready(struct cmd_ctx *ctx, struct sandbox *sb, struct strbuf *why, int *broken)
 {
-	if (!sandbox_is_broken(sb)) {
-		strbuf_addf(out, "sandbox '%s' is %s, not ready", sb->name, sb->state);
+	if (!strcmp(sb->state, "ready"))
 		return 0;
-	}
-	strbuf_addf(out, "sandbox '%s' is broken: the command that was %s it was killed",
-		    sb->name, strcmp(sb->state, "creating") ? "removing" : "making");
+	*broken = sandbox_is_broken(ctx_store(ctx), sb);
+	if (!strcmp(sb->state, "ready"))
+		return 0;
+	if (*broken)
+		strbuf_addf(why, "sandbox '%s' is broken: the command that was %s it was killed",
+			    sb->name, strcmp(sb->state, "creating") ? "removing" : "making");
+	else
+		strbuf_addf(why, "sandbox '%s' is %s, not ready", sb->name, sb->state);
 	return 1;
 }
 
 #define BROKEN_HINT "'git sand rm %s' or 'git sand gc' removes it"
 
-int ctx_check_ready(const struct sandbox *sb)
+int ctx_check_ready(struct cmd_ctx *ctx, struct sandbox *sb)
 {
 	struct strbuf why = STRBUF_INIT;
-	int broken;
+	int broken = 0, ret = 0;
 
-	if (!strcmp(sb->state, "ready"))
-		return 0;
-	broken = why_not_ready(sb, &why);
-	error("%s", why.buf);
-	if (broken)
-		hint(BROKEN_HINT, sb->name);
+	if (not_ready(ctx, sb, &why, &broken)) {
+		ret = error("%s", why.buf);
+		if (broken)
+			hint(BROKEN_HINT, sb->name);
+	}
 	strbuf_release(&why);
-	return -1;
+	return ret;
 }
 
-void ctx_require_ready(const struct sandbox *sb)
+void ctx_require_ready(struct cmd_ctx *ctx, struct sandbox *sb)
 {
 	struct strbuf why = STRBUF_INIT;
+	int broken = 0;
 
-	if (!strcmp(sb->state, "ready"))
+	if (!not_ready(ctx, sb, &why, &broken)) {
+		strbuf_release(&why);
 		return;
-	if (why_not_ready(sb, &why))
+	}
+	if (broken)
 		hint(BROKEN_HINT, sb->name);
 	die("%s", why.buf);
 }
@@ -291,7 +301,7 @@ static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbo
 			    struct runtime *rt, int *started)
 {
 	ctx_lookup(ctx, name, sb);
-	ctx_require_ready(sb);
+	ctx_require_ready(ctx, sb);
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		exit(EXIT_FATAL);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)

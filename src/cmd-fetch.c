@@ -35,7 +35,7 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 		struct fetch_opts fo = { .prune = prune, .quiet = quiet };
 		int changed;
 
-		if (ctx_check_ready(&list[i]) < 0) {
+		if (ctx_check_ready(ctx, &list[i]) < 0) {
 			failed++;
 			continue;
 		}

@@ -650,7 +650,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (argc < 1 || argc > 2)
 		usage_with_options(sync_usage, options);
 	ctx_lookup(ctx, argv[0], &sb);
-	ctx_require_ready(&sb);
+	ctx_require_ready(ctx, &sb);
 	/* Interrupted while fetching: stop before anything is merged. */
 	cleanup_install_signals();
 	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0 || cleanup_signalled())

@@ -47,13 +47,13 @@ static struct runtime_view *view_of(struct sandbox *sb, struct runtime_view *vie
 	return NULL;
 }
 
-static const char *row_status(struct sandbox *sb, struct runtime_view *views, size_t nviews,
-			      const char *clone)
+static const char *row_status(struct store *st, struct sandbox *sb,
+			      struct runtime_view *views, size_t nviews, const char *clone)
 {
 	struct runtime_view *v = view_of(sb, views, nviews);
 
 	if (strcmp(sb->state, "ready"))
-		return sandbox_is_broken(sb) ? "broken" : sb->state;
+		return sandbox_is_broken(st, sb) ? "broken" : sb->state;
 	if (v && v->unreachable)
 		return "unreachable";
 	if (!sb->host && access(clone, F_OK) < 0)
@@ -293,7 +293,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_clone_path(&list[i], &clone);
 		rows[i].sb = &list[i];
 		rows[i].clone = strbuf_detach(&clone, NULL);
-		rows[i].status = row_status(&list[i], views, nviews, rows[i].clone);
+		rows[i].status = row_status(ctx_store(ctx), &list[i], views, nviews, rows[i].clone);
 		if (list[i].opts.orphaned) {
 			/* People see it in the status; scripts get the orphaned flag. */
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);

@@ -71,7 +71,7 @@ int cmd_upload_pack(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (argc != 1)
 		usage_with_options(upload_pack_usage, options);
 	find_by_clone(ctx, argv[0], &sb);
-	ctx_require_ready(&sb);
+	ctx_require_ready(ctx, &sb);
 	if (git_repository_open_ext(&repo, sb.gitdir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0)
 		die_lg2("cannot open '%s', the repository of sandbox '%s'", sb.gitdir, sb.name);
 	if (sandbox_fetch(repo, ctx->root.buf, &sb, &fo, &refs, &changed) < 0)

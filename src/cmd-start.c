@@ -35,7 +35,7 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 		struct container_info ci = { 0 };
 		int found;
 
-		if (ctx_check_ready(sb) < 0) {
+		if (ctx_check_ready(ctx, sb) < 0) {
 			failed++;
 			continue;
 		}

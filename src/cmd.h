@@ -78,9 +78,9 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
  * 0 when the sandbox is ready for use; else -1, saying what it is (being
  * made or removed by another command, or broken: see sandbox_is_broken).
  */
-int ctx_check_ready(const struct sandbox *sb);
+int ctx_check_ready(struct cmd_ctx *ctx, struct sandbox *sb);
 /* The same, or die. */
-void ctx_require_ready(const struct sandbox *sb);
+void ctx_require_ready(struct cmd_ctx *ctx, struct sandbox *sb);
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);

@@ -587,9 +587,28 @@ int sandbox_lock_held(const struct sandbox *sb)
 	return held;
 }
 
-int sandbox_is_broken(const struct sandbox *sb)
+int sandbox_is_broken(struct store *st, struct sandbox *sb)
 {
-	return strcmp(sb->state, "ready") && !sandbox_lock_held(sb);
+	struct sandbox now = { 0 };
+	int broken = 0;
+
+	if (!strcmp(sb->state, "ready") || sandbox_lock_held(sb))
+		return 0;
+	/*
+	 * The row was read before we looked at the lock: the command may
+	 * have finished in between. Only a row still half-made now, with
+	 * nobody holding its lock, is broken.
+	 */
+	if (store_get_by_id(st, sb->id, &now) == 0) {
+		if (strcmp(now.state, "ready")) {
+			broken = 1;
+		} else {
+			free(sb->state);
+			sb->state = xstrdup(now.state);
+		}
+	}
+	sandbox_clear(&now);
+	return broken;
 }
 
 void sandbox_unlock(const struct sandbox *sb, int fd, int remove)

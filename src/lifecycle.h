@@ -70,8 +70,10 @@ int sandbox_lock_held(const struct sandbox *sb);
 /*
  * A sandbox left half-made or half-removed by a command that died: not
  * ready, and nobody holds its lock. Only rm and gc can do anything with it.
+ * A command that finished since sb was read leaves it ready (sb->state is
+ * brought up to date) or gone: neither is broken.
  */
-int sandbox_is_broken(const struct sandbox *sb);
+int sandbox_is_broken(struct store *st, struct sandbox *sb);
 
 /*
  * Remove everything: container, directory, remote, row. Tolerates any of
