@@ -28,6 +28,14 @@ struct child {
 	 * system(3) does: for commands whose exit status is the user's.
 	 */
 	unsigned foreground:1;
+	/*
+	 * Start it and do not wait: it runs in a session of its own (git and
+	 * the terminal neither wait for it nor signal it), with /dev/null as
+	 * its standard streams, so it must report somewhere else (a log).
+	 * Nothing can be captured or fed. run_child returns once it has been
+	 * started (0), or its failure to start (as for any child).
+	 */
+	unsigned detach:1;
 
 	/* Results. */
 	int exited;		/* 1 if it exited, 0 if a signal ended it */
