@@ -1,5 +1,5 @@
 /*
- * git sand hook install|uninstall|status|run: per-branch sandboxes.
+ * git sand hook install|uninstall|status|run|sandbox: per-branch sandboxes.
  *
  * The installed hook (hooks/post-checkout) decides in the shell, and starts
  * "hook sandbox" in the background for a branch that gets a sandbox; that
@@ -8,13 +8,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"

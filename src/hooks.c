@@ -260,7 +260,8 @@ int branch_just_created(git_repository *repo, const char *branch)
 		return 0;
 	}
 	if (git_reflog_entrycount(log) == 1 && (e = git_reflog_entry_byindex(log, 0)))
-		ret = git_oid_is_zero(git_reflog_entry_id_old(e));
+		ret = git_oid_is_zero(git_reflog_entry_id_old(e)) && git_reflog_entry_message(e) &&
+		      starts_with(git_reflog_entry_message(e), "branch: Created from ");
 	git_reflog_free(log);
 	return ret;
 }

@@ -47,7 +47,8 @@ int branch_matches(git_config *cfg, const char *branch);
 
 /*
  * Whether the branch was created just now: its reflog holds one entry, a
- * creation. What the post-checkout hook tells a new branch by.
+ * creation by git branch, switch -c, checkout -b or worktree add (not a
+ * clone's). What the post-checkout hook tells a new branch by.
  */
 int branch_just_created(git_repository *repo, const char *branch);
 
