@@ -131,6 +131,17 @@ static int log_open(struct cmd_ctx *ctx)
 	return fd;
 }
 
+/* Our stderr to the log (left as it is when the log cannot be opened). */
+static void stderr_to_log(struct cmd_ctx *ctx)
+{
+	int fd = log_open(ctx);
+
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+}
+
 /* Lines in the log, each with the time: ours, and our children's output. */
 static void log_lines(struct cmd_ctx *ctx, const char *text)
 {
@@ -228,14 +239,10 @@ static int hook_sandbox(struct cmd_ctx *ctx, const char *branch)
 	struct child c = CHILD_INIT;
 	struct sandbox sb = { 0 };
 	git_oid oid;
-	int fd, found, status;
+	int found, status;
 
 	/* Nobody reads our stderr: what we say goes to the log, timed. */
-	fd = log_open(ctx);
-	if (fd >= 0) {
-		dup2(fd, 2);
-		close(fd);
-	}
+	stderr_to_log(ctx);
 	msg_timestamps(1);
 	/* Not git's, nor the terminal's: Ctrl-C in the shell is not for us. */
 	setsid();
@@ -273,6 +280,8 @@ static int hook_sandbox(struct cmd_ctx *ctx, const char *branch)
 	strbuf_reset(&how);
 	if (!status) {
 		strbuf_addf(&how, "sandbox '%s' is running", name.buf);
+	} else if (status < 0) {
+		strbuf_addf(&how, "sandbox '%s' failed: git-sand could not be started", name.buf);
 	} else {
 		strbuf_addf(&how, "sandbox '%s' failed: ", name.buf);
 		child_describe(&c, &how);
@@ -312,6 +321,8 @@ static void on_checkout(struct cmd_ctx *ctx, int argc, const char **argv)
 		goto done;
 	fprintf(stderr, "git-sand: starting sandbox '%s' in the background; "
 		"'git sand ls' shows it\n", name.buf);
+	/* The rest is not for the terminal: errors go to the log. */
+	stderr_to_log(ctx);
 	self_path(&self);
 	argv_pushl(&c.args, self.buf, "hook", "sandbox", branch, NULL);
 	argv_push(&c.env, "GIT_INDEX_FILE");
@@ -336,7 +347,7 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 {
 	struct strbuf dir = STRBUF_INIT, chained = STRBUF_INIT, in = STRBUF_INIT;
 	const char *name = argv[0];
-	int status = 0, logfd;
+	int status = 0;
 
 	if (strcmp(name, "post-checkout") && strcmp(name, "reference-transaction")) {
 		error("unknown hook '%s'", name);
@@ -364,15 +375,8 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 	}
 
 	/* reference-transaction has nothing left to do: orphans are found by ls. */
-	if (!strcmp(name, "post-checkout")) {
+	if (!strcmp(name, "post-checkout"))
 		on_checkout(ctx, argc - 1, argv + 1);
-		/* Nothing may die now, nor talk: errors go to the log. */
-		logfd = log_open(ctx);
-		if (logfd >= 0) {
-			dup2(logfd, 2);
-			close(logfd);
-		}
-	}
 	strbuf_release(&dir);
 	strbuf_release(&chained);
 	strbuf_release(&in);
