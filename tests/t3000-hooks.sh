@@ -36,6 +36,11 @@ wait_for_log () {
 	return 1
 }
 
+# PATH without git-sand: as if it had been uninstalled.
+path_without_git_sand () {
+	echo "$PATH" | tr ":" "\n" | grep -v -e "^$SRC_DIRECTORY\$" -e "/wrap\$" | paste -sd: -
+}
+
 # Every git-sand the hooks start by name goes through this wrapper, which
 # writes its arguments to sand-calls: how tests count processes.
 PATH="$TRASH_DIRECTORY/wrap:$PATH"
@@ -115,6 +120,18 @@ test_expect_success 'a user hook is chained: it still runs, with the same argume
 	) &&
 	test_grep "^user hook: [0-9a-f]* [0-9a-f]* 1$" user-hook.log &&
 	test_line_count = 2 user-hook.log
+'
+
+test_expect_success 'the exit status of the chained hook is the hook'\''s' '
+	(
+		cd repo &&
+		printf "#!/bin/sh\nexit 3\n" >.git/hooks/post-checkout.sand-chained &&
+		chmod +x .git/hooks/post-checkout.sand-chained &&
+		test_must_fail git checkout -q topic &&
+		PATH=$(path_without_git_sand) &&
+		test_must_fail git checkout -q main &&
+		cp ../before .git/hooks/post-checkout.sand-chained
+	)
 '
 
 test_expect_success 'uninstall restores the user hook byte for byte' '
@@ -382,7 +399,7 @@ test_expect_success 'a broken database or a missing git-sand never fails a check
 		git branch -D -q agent/broken &&
 		cp ../user-hook .git/hooks/post-checkout.sand-chained &&
 		: >../user-hook.log &&
-		PATH=$(echo "$PATH" | tr ":" "\n" | grep -v "^$SRC_DIRECTORY\$" | grep -v "/wrap\$" | paste -sd: -) &&
+		PATH=$(path_without_git_sand) &&
 		git switch -q -c agent/broken2 &&
 		git switch -q main &&
 		rm .git/hooks/post-checkout.sand-chained &&
