@@ -227,10 +227,21 @@ test_expect_success 'the default branch gets no sandbox unless a pattern says so
 		git switch -q -c trunk 2>../err &&
 		git switch -q -c master 2>>../err &&
 		git switch -q main &&
-		git branch -q -D trunk master
+		git branch -q -D trunk master &&
+		# A runtime that does not exist: the sandbox fails, quickly.
+		git config sand.runtime no-such-runtime &&
+		git config sand.autoBranchPattern "*" &&
+		git switch -q -c trunk 2>../err-pattern &&
+		wait_for_log "sandbox .trunk. failed" &&
+		git switch -q main &&
+		git branch -q -D trunk &&
+		git config --unset sand.autoBranchPattern &&
+		git config --unset sand.runtime
 	) &&
-	test_line_count = 0 sand-calls &&
-	test_line_count = 0 err
+	test_line_count = 0 err &&
+	test_grep "^git-sand: starting sandbox .trunk. in the background" err-pattern &&
+	echo "hook sandbox trunk" >expect &&
+	test_cmp expect sand-calls
 '
 
 test_expect_success 'a new branch says which sandbox starts, and the log is timed throughout' '
