@@ -136,7 +136,7 @@ src/version.c: FORCE
 	if test "$$(cat $@ 2>/dev/null)" != "$$v"; then echo "$$v" >$@; fi
 
 src/hook-scripts.c: src/gen-hooks.sh $(wildcard hooks/*)
-	$(QUIET_GEN)src/gen-hooks.sh hooks/post-checkout hooks/reference-transaction >$@+ && mv $@+ $@
+	$(QUIET_GEN)src/gen-hooks.sh hooks/post-checkout >$@+ && mv $@+ $@
 
 tests/unit/%: tests/unit/%.o tests/unit/unit.o $(LIB_OBJS)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(PKG_LIBS)

@@ -16,6 +16,7 @@
 
 #include "clone.h"
 #include "cmd.h"
+#include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
@@ -114,6 +115,7 @@ static void gc_rows(struct gc *gc, int all)
 
 	if (store_list(ctx_store(gc->ctx), NULL, &list, &nr) < 0)
 		die("cannot list sandboxes");
+	hooks_mark_orphans(gc->ctx->r.repo, gc->ctx->r.commondir, gc->ctx->store, list, nr);
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
 		int fd, lock;

@@ -1,20 +1,17 @@
 /*
- * git sand hook install|uninstall|status|run: per-branch sandboxes.
+ * git sand hook install|uninstall|status|run|sandbox: per-branch sandboxes.
  *
- * "run" is what the installed hooks call. It runs the hook that was there
- * before (same arguments, same input; its exit status is the hook's), then
- * does git-sand's part, which never fails the git command, never prompts,
- * and sends what it has to say to a log under the state directory.
+ * The installed hook (hooks/post-checkout) decides in the shell, and starts
+ * "hook sandbox" in the background for a branch that gets a sandbox; that
+ * never prompts and sends what it has to say to a log under the state
+ * directory. "run" is what the hooks of earlier versions call.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -27,9 +24,11 @@
 #define HOOK_USAGE_UNINSTALL "git sand hook uninstall [--global]"
 #define HOOK_USAGE_STATUS "git sand hook status"
 #define HOOK_USAGE_RUN "git sand hook run <hook-name> [<args>...]"
+#define HOOK_USAGE_SANDBOX "git sand hook sandbox <branch>"
 
 static const char *const hook_usage[] = {
-	HOOK_USAGE_INSTALL, HOOK_USAGE_UNINSTALL, HOOK_USAGE_STATUS, HOOK_USAGE_RUN, NULL
+	HOOK_USAGE_INSTALL, HOOK_USAGE_UNINSTALL, HOOK_USAGE_STATUS, HOOK_USAGE_RUN,
+	HOOK_USAGE_SANDBOX, NULL
 };
 
 static void log_path(struct cmd_ctx *ctx, struct strbuf *out)
@@ -89,6 +88,10 @@ static int hook_status(struct cmd_ctx *ctx)
 		       "not installed",
 		       ours == 1 && !access(path.buf, F_OK) ? ", running your previous hook first" : "");
 	}
+	for (const char *const *name = hooks_retired; *name; name++)
+		if (hook_is_ours(dir.buf, *name) == 1)
+			printf("%s: installed by an earlier git-sand, no longer needed "
+			       "('git sand hook install' removes it)\n", *name);
 	config_get_bool(ctx->r.config, "sand.autoBranch", &enabled);
 	printf("sand.autoBranch: %s\n", enabled ? "true" : "false (per-branch sandboxes are off)");
 	log_path(ctx, &log);
@@ -113,70 +116,72 @@ static int hook_status(struct cmd_ctx *ctx)
 	return 0;
 }
 
-/* Start git-sand in the background, detached, logging to the hooks log. */
-static void spawn_background(struct cmd_ctx *ctx, const char *const *args)
+/* The hooks' log, its directory made; -1 when it cannot be opened. */
+static int log_open(struct cmd_ctx *ctx)
 {
-	struct strbuf log = STRBUF_INIT, self = STRBUF_INIT;
-	pid_t pid;
-	int logfd;
+	struct strbuf log = STRBUF_INIT;
+	int fd;
 
 	log_path(ctx, &log);
 	*strrchr(log.buf, '/') = '\0';
 	mkdir_p(log.buf, 0700);
 	log_path(ctx, &log);
-	logfd = open(log.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	strbuf_grow(&self, 4096);
-	{
-		ssize_t n = readlink("/proc/self/exe", self.buf, self.alloc - 1);
-
-		if (n > 0) {
-			self.buf[n] = '\0';
-			self.len = (size_t)n;
-		} else {
-			strbuf_addstr(&self, "git-sand");
-		}
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid == 0) {
-		/* A grandchild, in a session of its own: git does not wait for it. */
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		if (dup2(open("/dev/null", O_RDONLY), 0) < 0 ||
-		    (logfd >= 0 && (dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0)))
-			_exit(127);
-		if (ctx->r.worktree && chdir(ctx->r.worktree) < 0)
-			_exit(127);
-		unsetenv("GIT_INDEX_FILE");
-		execv(self.buf, (char *const *)args);
-		execvp("git-sand", (char *const *)args);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	if (logfd >= 0)
-		close(logfd);
+	fd = open(log.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	strbuf_release(&log);
-	strbuf_release(&self);
+	return fd;
 }
 
-/* A line in the log, with a timestamp. */
-static void log_line(struct cmd_ctx *ctx, const char *what, const char *name)
+/* Our stderr to the log (left as it is when the log cannot be opened). */
+static void stderr_to_log(struct cmd_ctx *ctx)
 {
-	struct strbuf log = STRBUF_INIT;
-	FILE *fp;
-	char when[32];
-	time_t now = time(NULL);
+	int fd = log_open(ctx);
 
-	log_path(ctx, &log);
-	fp = fopen(log.buf, "a");
-	if (fp) {
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&now));
-		fprintf(fp, "%s %s: %s '%s'\n", when, ctx->r.worktree ? ctx->r.worktree : "?", what, name);
-		fclose(fp);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
 	}
-	strbuf_release(&log);
+}
+
+/* Lines in the log, each with the time: ours, and our children's output. */
+static void log_lines(struct cmd_ctx *ctx, const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd = log_open(ctx);
+
+	if (fd < 0)
+		return;
+	for (const char *line = text; *line; ) {
+		const char *end = strchrnul(line, '\n');
+
+		msg_add_timestamp(&sb);
+		strbuf_addf(&sb, "%s: ", ctx->r.worktree ? ctx->r.worktree : "?");
+		strbuf_add(&sb, line, (size_t)(end - line));
+		strbuf_addch(&sb, '\n');
+		line = *end ? end + 1 : end;
+	}
+	/* One write, so concurrent hooks' lines do not interleave. */
+	if (sb.len && write(fd, sb.buf, sb.len) < 0) {
+		/* nowhere left to report to */
+	}
+	close(fd);
+	strbuf_release(&sb);
+}
+
+/* This program, to run again: its own file, else git-sand on PATH. */
+static void self_path(struct strbuf *out)
+{
+	strbuf_reset(out);
+	strbuf_grow(out, 4096);
+	{
+		ssize_t n = readlink("/proc/self/exe", out->buf, out->alloc - 1);
+
+		if (n > 0 && (size_t)n < out->alloc - 1) {
+			out->buf[n] = '\0';
+			out->len = (size_t)n;
+			return;
+		}
+	}
+	strbuf_addstr(out, "git-sand");
 }
 
 /* Whether this repository is a sandbox's clone: hooks do nothing there. */
@@ -190,93 +195,159 @@ static int in_sandbox_clone(struct cmd_ctx *ctx)
 	return yes;
 }
 
-static void on_checkout(struct cmd_ctx *ctx, struct store *st, int argc, const char **argv)
+/*
+ * Whether branch gets a sandbox, and its name: per-branch sandboxes are on,
+ * the policy matches, and the branch is the user's, not a sandbox's.
+ * Reasons for no are logged when they are worth knowing.
+ */
+static int wants_sandbox(struct cmd_ctx *ctx, const char *branch, struct strbuf *name)
+{
+	struct strbuf msg = STRBUF_INIT;
+	int enabled = 0, ret = 0;
+
+	if (!ctx->r.repo || !ctx->r.worktree || in_sandbox_clone(ctx))
+		goto done;
+	if (config_get_bool(ctx->r.config, "sand.autoBranch", &enabled) <= 0 || !enabled)
+		goto done;
+	if (!branch_matches(ctx->r.config, branch))
+		goto done;
+	if (branch_from_sandbox(ctx->r.repo, ctx->r.config, branch)) {
+		strbuf_addf(&msg, "no sandbox for branch '%s': it was made from a sandbox's", branch);
+		log_lines(ctx, msg.buf);
+		goto done;
+	}
+	if (branch_to_sandbox_name(branch, name) < 0) {
+		strbuf_addf(&msg, "no sandbox for branch '%s': it makes no valid sandbox name", branch);
+		log_lines(ctx, msg.buf);
+		goto done;
+	}
+	ret = 1;
+done:
+	strbuf_release(&msg);
+	return ret;
+}
+
+/*
+ * git sand hook sandbox <branch>: make the branch's sandbox (or start it,
+ * when there is one), in the background where the hooks start this,
+ * reporting to the log only.
+ */
+static int hook_sandbox(struct cmd_ctx *ctx, const char *branch)
+{
+	struct strbuf name = STRBUF_INIT, ref = STRBUF_INIT, out = STRBUF_INIT;
+	struct strbuf self = STRBUF_INIT, how = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	struct sandbox sb = { 0 };
+	git_oid oid;
+	int found, status;
+
+	/* Nobody reads our stderr: what we say goes to the log, timed. */
+	stderr_to_log(ctx);
+	msg_timestamps(1);
+	/* Not git's, nor the terminal's: Ctrl-C in the shell is not for us. */
+	setsid();
+
+	if (!wants_sandbox(ctx, branch, &name))
+		goto done;
+	strbuf_addf(&ref, "refs/heads/%s", branch);
+	if (git_reference_name_to_id(&oid, ctx->r.repo, ref.buf) < 0) {
+		git_error_clear();
+		strbuf_addf(&how, "no sandbox for branch '%s': it is gone", branch);
+		log_lines(ctx, how.buf);
+		goto done;
+	}
+	/* A database that cannot be used is said in the log, and that is all. */
+	if (!ctx->store && store_open(&ctx->store, ctx->root.buf) < 0)
+		goto done;
+	found = store_get(ctx->store, ctx->r.worktree, name.buf, &sb);
+	if (found < 0)
+		goto done;
+	self_path(&self);
+	argv_push(&c.args, self.buf);
+	if (found == STORE_NOT_FOUND)
+		argv_pushl(&c.args, "new", "--detach", "--", name.buf, NULL);
+	else
+		argv_pushl(&c.args, "start", "--", name.buf, NULL);
+	argv_push(&c.env, "GIT_INDEX_FILE");
+	c.dir = ctx->r.worktree;
+	c.no_stdin = 1;
+	c.out = c.err = &out;
+	strbuf_addf(&how, "%s sandbox '%s' for branch '%s'",
+		    found == STORE_NOT_FOUND ? "creating" : "starting", name.buf, branch);
+	log_lines(ctx, how.buf);
+	status = run_child(&c);
+	log_lines(ctx, out.buf);
+	strbuf_reset(&how);
+	if (!status) {
+		strbuf_addf(&how, "sandbox '%s' is running", name.buf);
+	} else if (status < 0) {
+		strbuf_addf(&how, "sandbox '%s' failed: git-sand could not be started", name.buf);
+	} else {
+		strbuf_addf(&how, "sandbox '%s' failed: ", name.buf);
+		child_describe(&c, &how);
+	}
+	log_lines(ctx, how.buf);
+done:
+	child_clear(&c);
+	sandbox_clear(&sb);
+	strbuf_release(&name);
+	strbuf_release(&ref);
+	strbuf_release(&out);
+	strbuf_release(&self);
+	strbuf_release(&how);
+	return 0; /* nobody waits for it */
+}
+
+/*
+ * post-checkout as the hooks of earlier versions ran it (the current hook
+ * decides in the shell): a branch created just now gets its sandbox, made
+ * by "hook sandbox" in the background.
+ */
+static void on_checkout(struct cmd_ctx *ctx, int argc, const char **argv)
 {
 	git_reference *head = NULL;
-	struct strbuf name = STRBUF_INIT;
-	struct sandbox sb = { 0 };
+	struct strbuf name = STRBUF_INIT, self = STRBUF_INIT;
+	struct child c = CHILD_INIT;
 	const char *branch;
-	int enabled = 0, found;
 
 	/* post-checkout <old> <new> <1 for a branch checkout> */
-	if (argc < 3 || strcmp(argv[2], "1"))
-		return;
-	if (config_get_bool(ctx->r.config, "sand.autoBranch", &enabled) <= 0 || !enabled)
-		return;
+	if (argc < 3 || strcmp(argv[2], "1") || !ctx->r.repo)
+		goto done;
 	if (git_reference_lookup(&head, ctx->r.repo, "HEAD") < 0 ||
 	    git_reference_type(head) != GIT_REFERENCE_SYMBOLIC ||
 	    !skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &branch))
 		goto done;
-	if (!branch_matches(ctx->r.config, branch))
+	if (!branch_just_created(ctx->r.repo, branch) || !wants_sandbox(ctx, branch, &name))
 		goto done;
-	if (branch_to_sandbox_name(branch, &name) < 0) {
-		error("branch '%s' makes no valid sandbox name", branch);
-		goto done;
-	}
-	found = store_get(st, ctx->r.worktree, name.buf, &sb);
-	if (found < 0)
-		goto done;
-	if (found == STORE_NOT_FOUND) {
-		const char *args[] = { "git-sand", "new", "--detach", name.buf, NULL };
-
-		log_line(ctx, "creating sandbox", name.buf);
-		spawn_background(ctx, args);
-	} else {
-		const char *args[] = { "git-sand", "start", name.buf, NULL };
-
-		spawn_background(ctx, args);
-	}
+	fprintf(stderr, "git-sand: starting sandbox '%s' in the background; "
+		"'git sand ls' shows it\n", name.buf);
+	/* The rest is not for the terminal: errors go to the log. */
+	stderr_to_log(ctx);
+	self_path(&self);
+	argv_pushl(&c.args, self.buf, "hook", "sandbox", branch, NULL);
+	argv_push(&c.env, "GIT_INDEX_FILE");
+	c.dir = ctx->r.worktree;
+	c.detach = 1;
+	run_child(&c);
 done:
 	git_error_clear();
 	git_reference_free(head);
-	sandbox_clear(&sb);
+	child_clear(&c);
 	strbuf_release(&name);
+	strbuf_release(&self);
 }
 
-/* reference-transaction committed: mark sandboxes of deleted branches. */
-static void on_refs(struct cmd_ctx *ctx, struct store *st, int argc, const char **argv,
-		    const struct strbuf *in)
-{
-	struct sandbox *list = NULL;
-	size_t nr = 0;
-
-	if (argc < 1 || strcmp(argv[0], "committed"))
-		return;
-	if (store_list(st, NULL, &list, &nr) < 0)
-		return;
-	for (const char *line = in->buf; *line; ) {
-		const char *end = strchrnul(line, '\n');
-		const char *sp1 = memchr(line, ' ', (size_t)(end - line));
-		const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;
-
-		if (sp2 && strspn(sp1 + 1, "0") == (size_t)(sp2 - sp1 - 1) &&
-		    !strncmp(sp2 + 1, "refs/heads/", 11)) {
-			char *branch = xstrndup(sp2 + 12, (size_t)(end - sp2 - 12));
-
-			for (size_t i = 0; i < nr; i++) {
-				struct sandbox *sb = &list[i];
-
-				if (strcmp(sb->gitdir, ctx->r.commondir) || !sb->opts.host_branch ||
-				    strcmp(sb->opts.host_branch, branch) || sb->opts.orphaned)
-					continue;
-				sb->opts.orphaned = 1;
-				if (!store_update(st, sb))
-					log_line(ctx, "branch deleted: orphaned sandbox", sb->name);
-			}
-			free(branch);
-		}
-		line = *end ? end + 1 : end;
-	}
-	store_free_list(list, nr);
-}
-
+/*
+ * git sand hook run <hook> <args>: what the hooks of earlier versions run.
+ * The hook that was there before runs first, as it would have (same
+ * arguments, same input; its exit status is the hook's); then our part,
+ * which never fails the git command.
+ */
 static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 {
 	struct strbuf dir = STRBUF_INIT, chained = STRBUF_INIT, in = STRBUF_INIT;
-	struct strbuf log = STRBUF_INIT;
-	struct store *st = NULL;
 	const char *name = argv[0];
-	int status = 0, logfd;
+	int status = 0;
 
 	if (strcmp(name, "post-checkout") && strcmp(name, "reference-transaction")) {
 		error("unknown hook '%s'", name);
@@ -285,7 +356,6 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 	if (!strcmp(name, "reference-transaction"))
 		strbuf_read_fd(&in, 0);
 
-	/* The hook that was here before: first, as it would have run. */
 	if (ctx->r.repo && !hooks_dir(ctx->r.repo, ctx->r.worktree, &dir)) {
 		strbuf_addf(&chained, "%s/%s%s", dir.buf, name, HOOK_CHAINED_SUFFIX);
 		if (!access(chained.buf, X_OK)) {
@@ -304,33 +374,12 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 		}
 	}
 
-	/* Our part: quiet, never failing, errors to the log. */
-	log_path(ctx, &log);
-	*strrchr(log.buf, '/') = '\0';
-	mkdir_p(log.buf, 0700);
-	log_path(ctx, &log);
-	logfd = open(log.buf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (logfd >= 0) {
-		dup2(logfd, 2);
-		close(logfd);
-	}
-	/*
-	 * Nothing here may die: a hook's exit status is the git command's
-	 * (post-checkout's is git checkout's). A store that cannot be opened
-	 * is reported to the log, and that is all.
-	 */
-	if (ctx->r.repo && ctx->r.worktree && !in_sandbox_clone(ctx) &&
-	    !store_open(&st, ctx->root.buf)) {
-		if (!strcmp(name, "post-checkout"))
-			on_checkout(ctx, st, argc - 1, argv + 1);
-		else
-			on_refs(ctx, st, argc - 1, argv + 1, &in);
-		store_close(st);
-	}
+	/* reference-transaction has nothing left to do: orphans are found by ls. */
+	if (!strcmp(name, "post-checkout"))
+		on_checkout(ctx, argc - 1, argv + 1);
 	strbuf_release(&dir);
 	strbuf_release(&chained);
 	strbuf_release(&in);
-	strbuf_release(&log);
 	return status;
 }
 
@@ -355,6 +404,11 @@ int cmd_hook(int argc, const char **argv, struct cmd_ctx *ctx)
 		if (argc < 2)
 			usage_with_options(hook_usage, options);
 		return hook_run(ctx, argc - 1, argv + 1);
+	}
+	if (!strcmp(sub, "sandbox")) {
+		if (argc != 2)
+			usage_with_options(hook_usage, options);
+		return hook_sandbox(ctx, argv[1]);
 	}
 	argc = parse_options_or_usage(argc, argv, options, hook_usage, 0);
 	if (argc)

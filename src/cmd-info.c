@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "hooks.h"
 #include "msg.h"
 #include "settings.h"
 
@@ -39,6 +40,7 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (argc != 1)
 		usage_with_options(show_usage, options);
 	ctx_lookup(ctx, argv[0], &sb);
+	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), &sb, 1);
 	sandbox_clone_path(&sb, &clone);
 	line("sandbox", sb.name);
 	line("id", sb.id);

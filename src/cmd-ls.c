@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
 
@@ -259,6 +260,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		ctx_require_worktree(ctx);
 	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
 		die("cannot list sandboxes");
+	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), list, nr);
 
 	views = xcalloc(nr ? nr : 1, sizeof(*views));
 	for (size_t i = 0; i < nr; i++) {

@@ -12,6 +12,14 @@
 #include "msg.h"
 #include "path.h"
 #include "sandbox.h"
+#include "store.h"
+
+/*
+ * reference-transaction ran for every ref of every transaction (a fetch of
+ * 1,500 branches started it 3,000 times); orphans are now found when
+ * sandboxes are listed (hooks_mark_orphans).
+ */
+const char *const hooks_retired[] = { "reference-transaction", NULL };
 
 int hooks_dir(git_repository *repo, const char *worktree, struct strbuf *out)
 {
@@ -85,6 +93,41 @@ done:
 	return ret;
 }
 
+/* Whether HEAD names refname, a branch with no commit yet. */
+static int is_unborn_head(git_repository *repo, const char *refname)
+{
+	git_reference *head = NULL;
+	int ret = !git_reference_lookup(&head, repo, "HEAD") &&
+		  git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+		  !strcmp(git_reference_symbolic_target(head), refname);
+
+	git_reference_free(head);
+	git_error_clear();
+	return ret;
+}
+
+/* Remove our hook dir/name, putting back the one it chained to. */
+static int uninstall_one(const char *dir, const char *name)
+{
+	struct strbuf path = STRBUF_INIT, chained = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/%s", dir, name);
+	strbuf_addf(&chained, "%s%s", path.buf, HOOK_CHAINED_SUFFIX);
+	if (hook_is_ours(dir, name) != 1)
+		goto done;
+	if (!access(chained.buf, F_OK)) {
+		if (rename(chained.buf, path.buf) < 0)
+			ret = error_errno("cannot put back '%s'", chained.buf);
+	} else if (unlink(path.buf) < 0) {
+		ret = error_errno("cannot remove '%s'", path.buf);
+	}
+done:
+	strbuf_release(&path);
+	strbuf_release(&chained);
+	return ret;
+}
+
 int hooks_install(const char *dir)
 {
 	struct strbuf path = STRBUF_INIT, chained = STRBUF_INIT;
@@ -113,6 +156,9 @@ int hooks_install(const char *dir)
 		if (write_hook(path.buf, h->text) < 0)
 			ret = -1;
 	}
+	for (const char *const *name = hooks_retired; *name; name++)
+		if (uninstall_one(dir, *name) < 0)
+			ret = -1;
 	strbuf_release(&path);
 	strbuf_release(&chained);
 	return ret;
@@ -120,25 +166,14 @@ int hooks_install(const char *dir)
 
 int hooks_uninstall(const char *dir)
 {
-	struct strbuf path = STRBUF_INIT, chained = STRBUF_INIT;
 	int ret = 0;
 
-	for (const struct hook_script *h = hook_scripts; h->name; h++) {
-		strbuf_reset(&path);
-		strbuf_reset(&chained);
-		strbuf_addf(&path, "%s/%s", dir, h->name);
-		strbuf_addf(&chained, "%s%s", path.buf, HOOK_CHAINED_SUFFIX);
-		if (hook_is_ours(dir, h->name) != 1)
-			continue;
-		if (!access(chained.buf, F_OK)) {
-			if (rename(chained.buf, path.buf) < 0)
-				ret = error_errno("cannot put back '%s'", chained.buf);
-		} else if (unlink(path.buf) < 0) {
-			ret = error_errno("cannot remove '%s'", path.buf);
-		}
-	}
-	strbuf_release(&path);
-	strbuf_release(&chained);
+	for (const struct hook_script *h = hook_scripts; h->name; h++)
+		if (uninstall_one(dir, h->name) < 0)
+			ret = -1;
+	for (const char *const *name = hooks_retired; *name; name++)
+		if (uninstall_one(dir, *name) < 0)
+			ret = -1;
 	return ret;
 }
 
@@ -188,8 +223,95 @@ static int match_one(const git_config_entry *e, void *payload)
 int branch_matches(git_config *cfg, const char *branch)
 {
 	struct match m = { branch, 0, 0 };
+	struct strbuf def = STRBUF_INIT;
+	int ret;
 
 	if (git_config_get_multivar_foreach(cfg, "sand.autoBranchPattern", NULL, match_one, &m) < 0)
 		git_error_clear();
-	return m.patterns ? m.matched : 1;
+	if (m.patterns)
+		return m.matched;
+	/* The branch a repository starts on is where work lands, not agents' work. */
+	ret = strcmp(branch, "main") && strcmp(branch, "master") &&
+	      !(config_get_str(cfg, "init.defaultBranch", &def) > 0 && !strcmp(branch, def.buf));
+	strbuf_release(&def);
+	return ret;
+}
+
+/* The oldest entry of a branch's reflog (libgit2 lists the newest first). */
+static int reflog_read_branch(git_reflog **out, git_repository *repo, const char *branch)
+{
+	struct strbuf ref = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&ref, "refs/heads/%s", branch);
+	ret = git_reflog_read(out, repo, ref.buf);
+	strbuf_release(&ref);
+	return ret;
+}
+
+int branch_just_created(git_repository *repo, const char *branch)
+{
+	git_reflog *log = NULL;
+	const git_reflog_entry *e;
+	int ret = 0;
+
+	if (reflog_read_branch(&log, repo, branch) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	if (git_reflog_entrycount(log) == 1 && (e = git_reflog_entry_byindex(log, 0)))
+		ret = git_oid_is_zero(git_reflog_entry_id_old(e)) && git_reflog_entry_message(e) &&
+		      starts_with(git_reflog_entry_message(e), "branch: Created from ");
+	git_reflog_free(log);
+	return ret;
+}
+
+int branch_from_sandbox(git_repository *repo, git_config *cfg, const char *branch)
+{
+	struct strbuf key = STRBUF_INIT, remote = STRBUF_INIT;
+	git_reflog *log = NULL;
+	size_t n;
+	int ret;
+
+	strbuf_addf(&key, "branch.%s.remote", branch);
+	ret = config_get_str(cfg, key.buf, &remote) > 0 && starts_with(remote.buf, "sand/");
+	if (!ret && !reflog_read_branch(&log, repo, branch) && (n = git_reflog_entrycount(log))) {
+		const char *msg = git_reflog_entry_message(git_reflog_entry_byindex(log, n - 1));
+		const char *from;
+
+		ret = msg && skip_prefix(msg, "branch: Created from ", &from) &&
+		      (starts_with(from, "sand/") || starts_with(from, "refs/remotes/sand/"));
+	}
+	git_error_clear();
+	git_reflog_free(log);
+	strbuf_release(&key);
+	strbuf_release(&remote);
+	return ret;
+}
+
+void hooks_mark_orphans(git_repository *repo, const char *commondir, struct store *st,
+			struct sandbox *list, size_t nr)
+{
+	struct strbuf ref = STRBUF_INIT;
+
+	if (!repo || !commondir)
+		return;
+	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = &list[i];
+		git_reference *r = NULL;
+		int err;
+
+		if (sb->opts.orphaned || !sb->opts.host_branch || strcmp(sb->gitdir, commondir))
+			continue;
+		strbuf_reset(&ref);
+		strbuf_addf(&ref, "refs/heads/%s", sb->opts.host_branch);
+		err = git_reference_lookup(&r, repo, ref.buf);
+		git_reference_free(r);
+		git_error_clear();
+		if (err != GIT_ENOTFOUND || is_unborn_head(repo, ref.buf))
+			continue;
+		if (!store_mark_orphaned(st, sb->id))
+			sb->opts.orphaned = 1;
+	}
+	strbuf_release(&ref);
 }

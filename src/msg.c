@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -11,11 +12,30 @@
 #include "msg.h"
 #include "strbuf.h"
 
+static int timestamps;
+
+void msg_timestamps(int on)
+{
+	timestamps = on;
+}
+
+void msg_add_timestamp(struct strbuf *sb)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&now, &tm) && strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S ", &tm))
+		strbuf_addstr(sb, when);
+}
+
 __attribute__((format(printf, 2, 0)))
 static void vreport(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (timestamps)
+		msg_add_timestamp(&sb);
 	strbuf_addstr(&sb, prefix);
 	strbuf_vaddf(&sb, fmt, ap);
 	if (suffix) {

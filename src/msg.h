@@ -47,6 +47,14 @@ int cleanup_signalled(void);
 void signals_hold(int on);
 int signals_held(void);
 
+/*
+ * Start each message with the local time ("2026-12-03 18:40:00 "), for
+ * a process whose stderr is a log (the hooks' background work).
+ */
+void msg_timestamps(int on);
+struct strbuf;
+void msg_add_timestamp(struct strbuf *sb);
+
 /* Exit codes, as git's. */
 #define EXIT_FATAL 128
 #define EXIT_USAGE 129

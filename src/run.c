@@ -209,6 +209,8 @@ int run_child(struct child *c)
 
 	if (!argv[0])
 		BUG("run_child with an empty argv");
+	if (c->detach && (c->in || c->out || c->err || c->out_fd > 0 || c->foreground))
+		BUG("a detached child has no standard streams to capture or feed");
 	c->exited = 0;
 	c->code = 0;
 	c->overflow = 0;
@@ -252,7 +254,23 @@ int run_child(struct child *c)
 			signal(SIGHUP, SIG_IGN);
 		}
 
-		if (c->in) {
+		if (c->detach) {
+			/*
+			 * A grandchild in a session of its own: the parent reaps
+			 * this child at once, and the status pipe still says
+			 * whether the grandchild could exec.
+			 */
+			pid_t grandchild = fork();
+
+			if (grandchild < 0)
+				child_fail(status_pipe[1], 1);
+			if (grandchild > 0)
+				_exit(0);
+			setsid();
+			fd = open_null(O_RDWR);
+			if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+				child_fail(status_pipe[1], 1);
+		} else if (c->in) {
 			fd = in[0];
 		} else if (c->no_stdin) {
 			fd = open_null(O_RDONLY);

@@ -41,6 +41,14 @@ struct child {
 	 * run_max_output (sand.maxOutput).
 	 */
 	size_t max_out;
+	/*
+	 * Start it and do not wait: it runs in a session of its own (git and
+	 * the terminal neither wait for it nor signal it), with /dev/null as
+	 * its standard streams, so it must report somewhere else (a log).
+	 * Nothing can be captured or fed. run_child returns once it has been
+	 * started (0), or its failure to start (as for any child).
+	 */
+	unsigned detach:1;
 
 	/* Results. */
 	int exited;		/* 1 if it exited, 0 if a signal ended it */

@@ -378,6 +378,24 @@ done:
 	return ret;
 }
 
+int store_mark_orphaned(struct store *st, const char *id)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret = -1;
+
+	if (prepare(st, "UPDATE sandboxes SET options = json_set(options, '$.orphaned', json('true')), "
+			"updated = ?2 WHERE id = ?1", &stmt) < 0)
+		return -1;
+	bind_text(stmt, 1, id);
+	sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		db_error(st, "cannot update the sandbox");
+	else
+		ret = 0;
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
 int store_delete(struct store *st, const char *id)
 {
 	sqlite3_stmt *stmt = NULL;

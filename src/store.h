@@ -44,5 +44,10 @@ void store_free_list(struct sandbox *list, size_t nr);
 /* Update the mutable fields (state, container, image, options) of sb. */
 int store_update(struct store *st, struct sandbox *sb);
 int store_delete(struct store *st, const char *id);
+/*
+ * Mark the sandbox's branch deleted (opts.orphaned), touching nothing else
+ * of its row: other commands may be changing the rest at the same time.
+ */
+int store_mark_orphaned(struct store *st, const char *id);
 
 #endif

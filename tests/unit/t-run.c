@@ -1,5 +1,8 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "run.h"
 #include "unit.h"
@@ -132,6 +135,44 @@ int main(void)
 		c.out_cb = enough;
 		check_int(run(&c, args), ==, 128 + SIGPIPE,
 			  "a stream that stops reading stops the child");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		struct strbuf file = STRBUF_INIT, got = STRBUF_INIT;
+		/* It waits for the file "go", which we write once run_child returned. */
+		const char *script =
+			"while ! test -e go; do sleep 0.05; done; "
+			"sid=$(ps -o sid= -p $$ | tr -d ' '); "
+			"fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); "
+			"{ echo \"$fds\"; test \"$sid\" = $$ && echo leader; } >out.tmp && mv out.tmp out";
+		const char *args[] = { "sh", "-c", script, NULL };
+		struct timespec pause = { 0, 50 * 1000 * 1000 };
+		int fd;
+
+		c.dir = unit_tmpdir();
+		c.detach = 1;
+		check_int(run(&c, args), ==, 0, "a detached child is started");
+		strbuf_addf(&file, "%s/go", unit_tmpdir());
+		fd = open(file.buf, O_WRONLY | O_CREAT, 0600);
+		TEST(fd >= 0 && !close(fd), "and run_child returns without waiting for it");
+		strbuf_reset(&file);
+		strbuf_addf(&file, "%s/out", unit_tmpdir());
+		for (int i = 0; i < 200 && access(file.buf, F_OK); i++)
+			nanosleep(&pause, NULL);
+		strbuf_read_file(&got, file.buf);
+		check_str(got.buf, "/dev/null\n/dev/null\n/dev/null\nleader\n",
+			  "it has /dev/null for stdin, stdout and stderr, and a session of its own");
+		child_clear(&c);
+		strbuf_release(&file);
+		strbuf_release(&got);
+	}
+	{
+		struct child c = CHILD_INIT;
+		const char *args[] = { "git-sand-no-such-program", NULL };
+		c.detach = 1;
+		strbuf_reset(&err);
+		check_int(run(&c, args), ==, 127, "a detached child that cannot start is still 127");
 		child_clear(&c);
 	}
 	TEST(find_in_path("sh", NULL), "find_in_path finds sh");
