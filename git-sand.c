@@ -5,6 +5,7 @@
  * root, and dispatches to a cmd_* function from the table below.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,23 @@ static void print_commands(FILE *fp)
 		"'git help sand' shows the manual.\n");
 }
 
+/*
+ * As git does: a closed stdin, stdout or stderr is /dev/null, so that no
+ * file we open takes its number, and the commands we run (podman exec
+ * --interactive among them) see an empty input instead of none.
+ */
+static void sanitize_stdfds(void)
+{
+	int fd;
+
+	do {
+		fd = open("/dev/null", O_RDWR);
+	} while (fd >= 0 && fd <= 2);
+	if (fd < 0)
+		die_errno("cannot open '/dev/null'");
+	close(fd);
+}
+
 static __attribute__((noreturn)) void open_manual(void)
 {
 	execlp("git", "git", "help", "sand", (char *)NULL);
@@ -69,6 +87,7 @@ int main(int argc, const char **argv)
 
 	/* A closed pipe (git sand ls | head) is a write error, not a death. */
 	signal(SIGPIPE, SIG_IGN);
+	sanitize_stdfds();
 
 	argv++;
 	argc--;

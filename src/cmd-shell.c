@@ -122,7 +122,8 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	int interactive = 0, tty = 0;
 	const char *workdir = "/app";
 	const struct option options[] = {
-		OPT_BOOL('i', "interactive", &interactive, "keep stdin open for the command"),
+		OPT_BOOL('i', "interactive", &interactive,
+			 "pass stdin to the command even when it is a terminal"),
 		OPT_BOOL('t', "tty", &tty, "give the command a terminal"),
 		OPT_STRING('w', "workdir", &workdir, "dir", "run in this directory (default: /app)"),
 		OPT_END(),
@@ -150,7 +151,12 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("option '--tty' needs a terminal on stdin");
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
-	eo.interactive = interactive || tty;
+	/*
+	 * As ssh does: input that is not a terminal is the command's (a
+	 * pipe, a file, or /dev/null, which main() puts in place of a
+	 * closed stdin, so that the command sees its end).
+	 */
+	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
 	ret = rt.ops->exec(&rt, sb.container, &eo, argv);
 	sandbox_clear(&sb);

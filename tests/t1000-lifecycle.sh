@@ -119,6 +119,42 @@ test_expect_success PODMAN 'exec passes stdin with -i' '
 	test_cmp expect out
 '
 
+test_expect_success PODMAN 'exec passes stdin that is not a terminal without -i, as ssh does' '
+	(
+		cd repo &&
+		echo hello | git sand exec alpha cat >../out &&
+		git sand exec alpha -- cat <../out >../out2
+	) &&
+	echo hello >expect &&
+	test_cmp expect out &&
+	test_cmp expect out2
+'
+
+test_expect_success PODMAN 'exec: stdin at its end or closed is an empty input, and harms nothing' '
+	(
+		cd repo &&
+		git sand exec alpha wc -c </dev/null >../out &&
+		git sand exec alpha wc -c <&- >>../out &&
+		# podman exec --interactive on a closed stdin kills the container.
+		git sand exec -i alpha wc -c <&- >>../out &&
+		test "$(sandbox_field alpha status)" = running
+	) &&
+	printf "0\n0\n0\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success PODMAN 'exec ends with its command, not with the end of its input' '
+	mkfifo stdin-held &&
+	{ (cd repo && git sand exec alpha echo ran <../stdin-held >../out) & } &&
+	pid=$! &&
+	# A writer that stays: the input never ends.
+	exec 7>stdin-held &&
+	wait $pid &&
+	exec 7>&- &&
+	echo ran >expect &&
+	test_cmp expect out
+'
+
 test_expect_success PODMAN 'exec accepts -- before the command' '
 	(cd repo && git sand exec alpha -- sh -c "echo \$0" x >../out) &&
 	echo x >expect &&
