@@ -15,6 +15,7 @@
 #include <git2.h>
 
 #include "cmd.h"
+#include "help.h"
 #include "msg.h"
 #include "path.h"
 
@@ -73,6 +74,24 @@ static void sanitize_stdfds(void)
 	close(fd);
 }
 
+/* As git says it, with the commands most like the one typed. */
+static void unknown_command(const char *typed)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	size_t similar[ARRAY_SIZE(commands)], n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	error("'%s' is not a git sand command. See 'git sand -h'", typed);
+	n = help_similar(typed, names, ARRAY_SIZE(commands), similar);
+	if (!n)
+		return;
+	fprintf(stderr, "\n%s\n", n == 1 ? "The most similar command is" :
+		"The most similar commands are");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "\t%s\n", names[similar[i]]);
+}
+
 static __attribute__((noreturn)) void open_manual(void)
 {
 	execlp("git", "git", "help", "sand", (char *)NULL);
@@ -126,7 +145,7 @@ int main(int argc, const char **argv)
 		if (!strcmp(argv[0], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		error("'%s' is not a git sand command. See 'git sand -h'", argv[0]);
+		unknown_command(argv[0]);
 		return EXIT_USAGE;
 	}
 
