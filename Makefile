@@ -65,6 +65,7 @@ LIB_OBJS = \
 	src/clone.o \
 	src/compat.o \
 	src/gitutil.o \
+	src/help.o \
 	src/hooks.o \
 	src/hook-scripts.o \
 	src/msg.o \

@@ -5,6 +5,7 @@
  * root, and dispatches to a cmd_* function from the table below.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <git2.h>
 
 #include "cmd.h"
+#include "help.h"
 #include "msg.h"
 #include "path.h"
 
@@ -55,6 +57,41 @@ static void print_commands(FILE *fp)
 		"'git help sand' shows the manual.\n");
 }
 
+/*
+ * As git does: a closed stdin, stdout or stderr is /dev/null, so that no
+ * file we open takes its number, and the commands we run (podman exec
+ * --interactive among them) see an empty input instead of none.
+ */
+static void sanitize_stdfds(void)
+{
+	int fd;
+
+	do {
+		fd = open("/dev/null", O_RDWR);
+	} while (fd >= 0 && fd <= 2);
+	if (fd < 0)
+		die_errno("cannot open '/dev/null'");
+	close(fd);
+}
+
+/* As git says it, with the commands most like the one typed. */
+static void unknown_command(const char *typed)
+{
+	const char *names[ARRAY_SIZE(commands)];
+	size_t similar[ARRAY_SIZE(commands)], n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		names[i] = commands[i].name;
+	error("'%s' is not a git sand command. See 'git sand -h'", typed);
+	n = help_similar(typed, names, ARRAY_SIZE(commands), similar);
+	if (!n)
+		return;
+	fprintf(stderr, "\n%s\n", n == 1 ? "The most similar command is" :
+		"The most similar commands are");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "\t%s\n", names[similar[i]]);
+}
+
 static __attribute__((noreturn)) void open_manual(void)
 {
 	execlp("git", "git", "help", "sand", (char *)NULL);
@@ -69,6 +106,7 @@ int main(int argc, const char **argv)
 
 	/* A closed pipe (git sand ls | head) is a write error, not a death. */
 	signal(SIGPIPE, SIG_IGN);
+	sanitize_stdfds();
 
 	argv++;
 	argc--;
@@ -107,7 +145,7 @@ int main(int argc, const char **argv)
 		if (!strcmp(argv[0], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
-		error("'%s' is not a git sand command. See 'git sand -h'", argv[0]);
+		unknown_command(argv[0]);
 		return EXIT_USAGE;
 	}
 

@@ -1,7 +1,9 @@
 # bash completion for git-sand.
 #
 # git's own completion (git-completion.bash) calls _git_sand for
-# "git sand <TAB>"; this file only defines it. Sandbox names come from
+# "git sand <TAB>", after loading this file (installed as
+# .../bash-completion/completions/git-sand) with the bash-completion
+# package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
 __git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
@@ -27,14 +29,90 @@ __git_sand_opts_gc="--dry-run --all"
 __git_sand_opts_hook="--global"
 __git_sand_opts_version="--build-options"
 
+
+# The coding agents of "new --agent" and "agent --agent" (see src/agent.c).
+__git_sand_agents="claude codex gemini opencode"
+
 __git_sand_names ()
 {
-	git sand ls --porcelain 2>/dev/null | sed -n 's/^sandbox //p'
+	__git sand ls --porcelain | sed -n 's/^sandbox //p'
+}
+
+# The images of the runtime "new" would use (--runtime, else sand.runtime,
+# else the first of podman and docker installed): quietly, and only where
+# that runtime is installed.
+__git_sand_images ()
+{
+	local rt="" i
+	for ((i = 1; i < cword; i++)); do
+		case "${words[i]}" in
+		--runtime=*) rt="${words[i]#--runtime=}" ;;
+		--runtime) rt="${words[i+1]}" ;;
+		esac
+	done
+	[ -n "$rt" ] || rt="$(__git config --get sand.runtime)"
+	if [ -z "$rt" ]; then
+		for i in podman docker; do
+			if command -v "$i" >/dev/null 2>&1; then
+				rt=$i
+				break
+			fi
+		done
+	fi
+	case "$rt" in
+	podman|docker)
+		command -v "$rt" >/dev/null 2>&1 &&
+		"$rt" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>'
+		;;
+	esac
+}
+
+# Complete an image name from the value typed so far ($1). Readline
+# replaces only what follows its last ':', so that much comes off.
+__git_sand_complete_image ()
+{
+	local cur_="$1" colon="" c list=""
+	case "$cur_" in *:*) colon="${cur_%:*}:" ;; esac
+	while IFS= read -r c; do
+		case "$c" in
+		"$cur_"*) list="$list${c#"$colon"}"$'\n' ;;
+		esac
+	done < <(__git_sand_images)
+	__gitcomp_nl "$list" "" "${cur_#"$colon"}"
+}
+
+# The words after the subcommand, up to the one being completed, that
+# are neither options nor their values, one a line ("--" included).
+__git_sand_args ()
+{
+	local i seen=
+	for ((i = 1; i < cword; i++)); do
+		if [ -z "$seen" ]; then
+			[ "${words[i]}" = "$subcommand" ] && seen=1
+			continue
+		fi
+		case "$subcommand,${words[i]}" in
+		*,--)
+			echo "--"
+			;;
+		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
+		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
+		new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch)
+			((i++))
+			;;
+		*,-*)
+			;;
+		*)
+			echo "${words[i]}"
+			;;
+		esac
+	done
 }
 
 _git_sand ()
 {
-	local subcommand opts
+	local subcommand opts args
 	subcommand="$(__git_find_on_cmdline "$__git_sand_commands")"
 	if [ -z "$subcommand" ]; then
 		case "$cur" in
@@ -43,6 +121,7 @@ _git_sand ()
 		esac
 		return
 	fi
+	args="$(__git_sand_args)"
 
 	case "$cur" in
 	--runtime=*)
@@ -54,16 +133,93 @@ _git_sand ()
 		return
 		;;
 	--agent=*)
-		__gitcomp "claude codex gemini opencode" "" "${cur#--agent=}"
+		__gitcomp "$__git_sand_agents" "" "${cur#--agent=}"
 		return
 		;;
-	--env-file=*|--mount=*|--image=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
+	--image=*)
+		__git_sand_complete_image "${cur#--image=}"
+		return
+		;;
+	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
 		return
 		;;
 	--branch=*|--sandbox-branch=*)
 		__git_complete_refs --cur="${cur#*=}"
 		return
 		;;
+	esac
+
+	# An option's value in the next word. Which options take one depends
+	# on the command: -i is --image for new, --interactive for exec.
+	case "$subcommand,$prev" in
+	new,-a|new,--agent|agent,-a|agent,--agent)
+		__gitcomp "$__git_sand_agents"
+		return
+		;;
+	new,-i|new,--image)
+		__git_sand_complete_image "$cur"
+		return
+		;;
+	new,-e|new,--env-file)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return
+		;;
+	new,--runtime)
+		__gitcomp "podman docker container"
+		return
+		;;
+	new,--network)
+		__gitcomp "none host"
+		return
+		;;
+	diff,-b|diff,--branch|sync,--sandbox-branch)
+		__git_complete_refs
+		return
+		;;
+	new,-s|new,--shell|shell,-s|shell,--shell|new,--cpus|new,--memory|new,--mount|\
+	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir)
+		return
+		;;
+	esac
+
+	# After the sandbox (or none), log takes git log's options: git's
+	# completion knows them.
+	if [ "$subcommand" = log ] && declare -F _git_log >/dev/null; then
+		case "$cur,$prev" in
+		-*|*,-L|*,-G|*,-S)
+			_git_log
+			return
+			;;
+		esac
+	fi
+
+	# exec: [<options>] [<name>] -- <command>...; "--" after the name, or
+	# instead of it for the worktree's only sandbox. What follows is the
+	# command's, left to the shell.
+	if [ "$subcommand" = exec ]; then
+		case "$args" in
+		"")
+			case "$cur" in
+			-*)
+				__gitcomp "$__git_sand_opts_exec"
+				[[ "--" == "$cur"* ]] && COMPREPLY+=("-- ")
+				;;
+			*)
+				__gitcomp_nl "$(__git_sand_names)"
+				;;
+			esac
+			;;
+		*$'\n'*|--)
+			;;
+		*)
+			[[ "--" == "$cur"* ]] && COMPREPLY=("-- ")
+			;;
+		esac
+		return
+	fi
+
+	case "$cur" in
 	-*)
 		eval "opts=\$__git_sand_opts_${subcommand//-/_}"
 		__gitcomp "$opts"
@@ -71,76 +227,24 @@ _git_sand ()
 		;;
 	esac
 
-	case "$prev" in
-	-e|--env-file)
-		compopt -o filenames 2>/dev/null
-		COMPREPLY=($(compgen -f -- "$cur"))
-		return
-		;;
-	-i|--image|-s|--shell|--cpus|--memory|--mount|-w|--workdir)
-		return
-		;;
-	-b|--branch|--sandbox-branch)
-		[ "$subcommand" = diff ] || [ "$subcommand" = sync ] && __git_complete_refs
-		return
-		;;
-	--runtime)
-		__gitcomp "podman docker container"
-		return
-		;;
-	--agent)
-		__gitcomp "claude codex gemini opencode"
-		return
-		;;
-	--network)
-		__gitcomp "none host"
-		return
-		;;
-	esac
-
 	case "$subcommand" in
 	hook)
-		__gitcomp "install uninstall status"
+		[ -z "$args" ] && __gitcomp "install uninstall status"
 		;;
 	sync)
 		# A sandbox, then a host branch.
-		if __git_sand_has_name; then
+		if [ -n "$args" ]; then
 			__git_complete_refs
 		else
 			__gitcomp_nl "$(__git_sand_names)"
 		fi
 		;;
-	log)
-		__git_sand_has_name || __gitcomp_nl "$(__git_sand_names)"
+	shell|agent|show|status|diff|log)
+		# One sandbox (then, for diff, paths after "--").
+		[ -z "$args" ] && __gitcomp_nl "$(__git_sand_names)"
 		;;
-	shell|agent|show|exec|stop|start|rm|fetch|status|diff|sync-host)
-		# exec takes one name, then the command.
-		if [ "$subcommand" != stop ] && [ "$subcommand" != start ] &&
-		   [ "$subcommand" != agent ] && [ "$subcommand" != show ] &&
-		   [ "$subcommand" != rm ] && [ "$subcommand" != fetch ] &&
-		   [ "$subcommand" != sync-host ] && __git_sand_has_name; then
-			return
-		fi
+	stop|start|rm|fetch|sync-host)
 		__gitcomp_nl "$(__git_sand_names)"
 		;;
 	esac
-}
-
-# Whether a sandbox name already follows the subcommand on the command line.
-__git_sand_has_name ()
-{
-	local i seen=
-	for ((i = 1; i < cword; i++)); do
-		case "${words[i]}" in
-		-b|--branch|--sandbox-branch|-w|--workdir|-s|--shell) ((i++)) ;;
-		-*) ;;
-		*)
-			if [ -n "$seen" ]; then
-				return 0
-			fi
-			[ "${words[i]}" = "$subcommand" ] && seen=1
-			;;
-		esac
-	done
-	return 1
 }

@@ -14,6 +14,28 @@ function __git_sand_names
     git sand ls --porcelain 2>/dev/null | string replace -r -f '^sandbox ' ''
 end
 
+# The local images of sand.runtime, else of the first of podman and docker
+# installed; nothing where it is not installed.
+function __git_sand_images
+    set -l rt (git config --get sand.runtime 2>/dev/null)
+    if test -z "$rt"
+        for r in podman docker
+            if type -q $r
+                set rt $r
+                break
+            end
+        end
+    end
+    contains -- "$rt" podman docker; and type -q $rt; or return
+    $rt images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | string match -v '*<none>*'
+end
+
+# git log's options, as fish completes them for git log.
+function __git_sand_log_options
+    set -l tok (commandline -ct)
+    string match -q -- '-*' $tok; and complete -C "git log $tok"
+end
+
 complete -c git -n __git_sand_needs_command -f -a new -d 'Create a sandbox and open a shell'
 complete -c git -n __git_sand_needs_command -f -a shell -d 'Open a shell in a sandbox'
 complete -c git -n __git_sand_needs_command -f -a agent -d 'Start the coding agent again'
@@ -55,11 +77,12 @@ complete -c git -n '__git_sand_using diff' -s b -l branch -x -a '(__fish_git_bra
 complete -c git -n '__git_sand_using diff' -l stat -d 'Show a diffstat'
 complete -c git -n '__git_sand_using sync' -l sandbox-branch -x -d 'Sandbox branch'
 complete -c git -n '__git_sand_using sync' -s f -l force -d 'Move untracked files in the way aside'
+complete -c git -n '__git_sand_using log' -f -a '(__git_sand_log_options)'
 
 complete -c git -n '__git_sand_using new' -s d -l detach -d 'Open no shell'
 complete -c git -n '__git_sand_using new' -l rm -d 'Remove when the shell exits'
 complete -c git -n '__git_sand_using new' -s b -l branch -d 'Create a branch named after the sandbox'
-complete -c git -n '__git_sand_using new' -s i -l image -r -d 'Container image'
+complete -c git -n '__git_sand_using new' -s i -l image -x -a '(__git_sand_images)' -d 'Container image'
 complete -c git -n '__git_sand_using new shell' -s s -l shell -r -d 'Shell to run'
 complete -c git -n '__git_sand_using new' -l runtime -x -a 'podman docker container' -d 'Container runtime'
 complete -c git -n '__git_sand_using new' -l cpus -x -d 'CPU limit'
@@ -67,7 +90,7 @@ complete -c git -n '__git_sand_using new' -l memory -x -d 'Memory limit'
 complete -c git -n '__git_sand_using new' -l network -x -a 'none host' -d 'Network mode'
 complete -c git -n '__git_sand_using new' -l mount -x -d 'SRC:DST[:ro]'
 complete -c git -n '__git_sand_using new' -s e -l env-file -r -F -d 'Environment file'
-complete -c git -n '__git_sand_using exec' -s i -l interactive -d 'Keep stdin open'
+complete -c git -n '__git_sand_using exec' -s i -l interactive -d 'Pass stdin even from a terminal'
 complete -c git -n '__git_sand_using exec' -s t -l tty -d 'Allocate a terminal'
 complete -c git -n '__git_sand_using exec' -s w -l workdir -x -d 'Working directory'
 complete -c git -n '__git_sand_using ls' -s a -l all -d 'Every worktree'

@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "lifecycle.h"
 #include "fetch.h"
+#include "hooks.h"
 #include "msg.h"
 #include "odb-safe.h"
 #include "remote.h"
@@ -49,19 +50,91 @@ struct store *ctx_store(struct cmd_ctx *ctx)
 	return ctx->store;
 }
 
+int ctx_check_name(const char *name)
+{
+	struct strbuf why = STRBUF_INIT, fixed = STRBUF_INIT;
+	int ret = 0;
+
+	if (sandbox_name_check(name, &why) < 0) {
+		ret = error("invalid sandbox name '%s': %s", name, why.buf);
+		/* What the hooks would make of it as a branch name: Foo, feature/x. */
+		if (!branch_to_sandbox_name(name, &fixed) && strcmp(fixed.buf, name))
+			hint("did you mean '%s'?", fixed.buf);
+	}
+	strbuf_release(&why);
+	strbuf_release(&fixed);
+	return ret;
+}
+
+/* After an error about a name: the sandboxes there are, as hints. */
+static void hint_sandboxes(struct sandbox *list, size_t nr)
+{
+	if (!nr) {
+		hint("this worktree has no sandboxes; make one with 'git sand new'");
+		return;
+	}
+	hint("the sandboxes of this worktree are:");
+	for (size_t i = 0; i < nr; i++)
+		hint("  %s", list[i].name);
+}
+
+static void list_sandboxes(struct cmd_ctx *ctx, struct sandbox **list, size_t *nr)
+{
+	if (store_list(ctx_store(ctx), ctx->r.worktree, list, nr) < 0)
+		die("cannot list sandboxes");
+}
+
+static void hint_worktree_sandboxes(struct cmd_ctx *ctx)
+{
+	struct sandbox *list;
+	size_t nr;
+
+	list_sandboxes(ctx, &list, &nr);
+	hint_sandboxes(list, nr);
+	store_free_list(list, nr);
+}
+
+/* This worktree's only sandbox, for a command given no name; or die. */
+static void lookup_only(struct cmd_ctx *ctx, struct sandbox *out)
+{
+	struct sandbox *list;
+	size_t nr;
+
+	list_sandboxes(ctx, &list, &nr);
+	if (nr == 1) {
+		*out = list[0];
+		free(list);
+		return;
+	}
+	if (!nr) {
+		error("this worktree has no sandboxes");
+		hint("make one with 'git sand new'");
+	} else {
+		error("this worktree has %zu sandboxes: name one", nr);
+		hint_sandboxes(list, nr);
+	}
+	store_free_list(list, nr);
+	exit(EXIT_FATAL);
+}
+
 void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out)
 {
-	struct strbuf why = STRBUF_INIT;
 	int ret;
 
-	if (sandbox_name_check(name, &why) < 0)
-		die("invalid sandbox name '%s': %s", name, why.buf);
+	if (!name) {
+		lookup_only(ctx, out);
+		return;
+	}
+	if (ctx_check_name(name) < 0)
+		exit(EXIT_FATAL);
 	ret = store_get(ctx_store(ctx), ctx->r.worktree, name, out);
 	if (ret < 0)
 		die("cannot look up sandbox '%s'", name);
-	if (ret == STORE_NOT_FOUND)
-		die("no sandbox named '%s' in this worktree", name);
-	strbuf_release(&why);
+	if (ret == STORE_NOT_FOUND) {
+		error("no sandbox named '%s' in this worktree", name);
+		hint_worktree_sandboxes(ctx);
+		exit(EXIT_FATAL);
+	}
 }
 
 static void read_limit(struct cmd_ctx *ctx, const char *key, size_t *out)
@@ -116,22 +189,25 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 			     struct sandbox **out, size_t *nr, int *failed)
 {
 	struct store *st = ctx_store(ctx);
-	struct strbuf why = STRBUF_INIT;
 	size_t alloc = 0;
+	int unknown = 0;
 
 	*out = NULL;
 	*nr = 0;
 	if (all) {
-		if (store_list(st, ctx->r.worktree, out, nr) < 0)
-			die("cannot list sandboxes");
+		list_sandboxes(ctx, out, nr);
+		return;
+	}
+	if (!argc) {
+		*out = xcalloc(1, sizeof(**out));
+		lookup_only(ctx, *out);
+		*nr = 1;
 		return;
 	}
 	for (int i = 0; i < argc; i++) {
 		int ret;
 
-		strbuf_reset(&why);
-		if (sandbox_name_check(argv[i], &why) < 0) {
-			error("invalid sandbox name '%s': %s", argv[i], why.buf);
+		if (ctx_check_name(argv[i]) < 0) {
 			(*failed)++;
 			continue;
 		}
@@ -141,12 +217,14 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 			die("cannot look up sandbox '%s'", argv[i]);
 		if (ret == STORE_NOT_FOUND) {
 			error("no sandbox named '%s' in this worktree", argv[i]);
+			unknown++;
 			(*failed)++;
 			continue;
 		}
 		(*nr)++;
 	}
-	strbuf_release(&why);
+	if (unknown)
+		hint_worktree_sandboxes(ctx);
 }
 
 void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o)
@@ -305,7 +383,7 @@ static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbo
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		exit(EXIT_FATAL);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)
-		die("cannot start sandbox '%s'", name);
+		die("cannot start sandbox '%s'", sb->name);
 }
 
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,

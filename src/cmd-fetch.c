@@ -7,7 +7,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 
-#define FETCH_USAGE "git sand fetch [-p | --prune] [-q | --quiet] (<name>... | --all)"
+#define FETCH_USAGE "git sand fetch [-p | --prune] [-q | --quiet] [<name>... | --all]"
 #define SYNC_HOST_USAGE "git sand sync-host (<name>... | --all)"
 
 static const char *const fetch_usage[] = { FETCH_USAGE, NULL };
@@ -26,7 +26,7 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx)
 	size_t nr;
 
 	argc = parse_options_or_usage(argc, argv, options, fetch_usage, 0);
-	if ((!argc && !all) || (argc && all))
+	if (argc && all)
 		usage_with_options(fetch_usage, options);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
 	/* A fetch under way finishes (each ref moves whole); the next is not begun. */

@@ -25,9 +25,9 @@
 #include "run.h"
 #include "sanitize.h"
 
-#define STATUS_USAGE "git sand status [--porcelain] <name>"
-#define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] <name> [-- <path>...]"
-#define LOG_USAGE "git sand log <name> [<log-options>...]"
+#define STATUS_USAGE "git sand status [--porcelain] [<name>]"
+#define DIFF_USAGE "git sand diff [-u | --include-uncommitted] [-b | --branch <branch>] [--stat] [<name>] [-- <path>...]"
+#define LOG_USAGE "git sand log [<name>] [<log-options>...]"
 #define SYNC_USAGE "git sand sync [-f | --force] [--sandbox-branch <branch>] <name> [<host-branch>]"
 
 static const char *const status_usage[] = { STATUS_USAGE, NULL };
@@ -263,9 +263,9 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	int color;
 
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
-	if (argc != 1)
+	if (argc > 1)
 		usage_with_options(status_usage, options);
-	ctx_run_briefly(ctx, argv[0], &sb, &rt, &br);
+	ctx_run_briefly(ctx, argc ? argv[0] : NULL, &sb, &rt, &br);
 	/* Quoted paths, so names cannot smuggle control characters. */
 	color = !porcelain && isatty(1);
 	argv_pushl(&cmd, "git", "-c", "core.quotePath=true", "-c", NULL);
@@ -371,11 +371,18 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 	char *branch;
 
 	argc = parse_options_or_usage(argc, argv, options, diff_usage, PARSE_OPT_KEEP_DASHDASH);
-	if (argc < 1 || !strcmp(argv[0], "--") || (argc > 1 && strcmp(argv[1], "--")))
+	/* [<name>] [-- <path>...]: without a name, the only sandbox. */
+	name = argc && strcmp(argv[0], "--") ? argv[0] : NULL;
+	if (name) {
+		argv++;
+		argc--;
+	}
+	if (argc && strcmp(argv[0], "--"))
 		usage_with_options(diff_usage, options);
-	name = argv[0];
-	argv += argc > 1 ? 2 : 1;
-	argc -= argc > 1 ? 2 : 1;
+	if (argc) {
+		argv++;
+		argc--;
+	}
 
 	branch = host_branch(ctx, branch_opt, &host_oid);
 	git_oid_tostr(host_hex, sizeof(host_hex), &host_oid);
@@ -386,9 +393,11 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		struct briefly_running br;
 		struct pager pg;
 		int color = host_color_wanted();
+		char *found = xstrdup(sb.name);
 
 		sandbox_clear(&sb);
-		ctx_run_briefly(ctx, name, &sb, &rt, &br);
+		ctx_run_briefly(ctx, found, &sb, &rt, &br);
+		free(found);
 		/* The host commit must be where the sandbox can read it. */
 		if (ctx_refresh_mirror(ctx, &sb, &rt) < 0)
 			die("cannot refresh the mirror");
@@ -406,7 +415,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		runtime_clear(&rt);
 	} else {
 		fetch_quietly(ctx, &sb, &refs);
-		sandbox_side(&refs, branch, name, &sand_oid);
+		sandbox_side(&refs, branch, sb.name, &sand_oid);
 		git_oid_tostr(sand_hex, sizeof(sand_hex), &sand_oid);
 		argv_push(&args, "diff");
 		if (stat)
@@ -430,13 +439,15 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	git_oid host_oid, sand_oid;
 	char range[2 * GIT_OID_HEXSZ + 3], a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1];
 	char *branch;
-	int ret;
+	int ret, named;
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_usage(argc < 2 ? stderr : stdout, log_usage, NULL);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		print_usage(stdout, log_usage, NULL);
 		exit(EXIT_USAGE);
 	}
-	ctx_lookup(ctx, argv[1], &sb);
+	/* A name never starts with '-': what does is git log's. */
+	named = argc >= 2 && argv[1][0] != '-';
+	ctx_lookup(ctx, named ? argv[1] : NULL, &sb);
 	branch = host_branch(ctx, NULL, &host_oid);
 	fetch_quietly(ctx, &sb, &refs);
 	sandbox_side(&refs, branch, sb.name, &sand_oid);
@@ -444,7 +455,7 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	git_oid_tostr(b, sizeof(b), &sand_oid);
 	snprintf(range, sizeof(range), "%s..%s", a, b);
 	argv_push(&args, "log");
-	argv_pushv(&args, argv + 2);
+	argv_pushv(&args, argv + 1 + named);
 	argv_pushl(&args, range, "--", NULL);
 	ret = host_git_shown(ctx, &args);
 	argv_clear(&args);

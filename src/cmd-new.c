@@ -364,8 +364,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(new_usage, options);
 	if (detach && rm)
 		die("options '--detach' and '--rm' cannot be used together");
-	if (argc == 1 && sandbox_name_check(argv[0], &why) < 0)
-		die("invalid sandbox name '%s': %s", argv[0], why.buf);
+	if (argc == 1 && ctx_check_name(argv[0]) < 0)
+		exit(EXIT_FATAL);
 	if (branch && argc == 1)
 		check_host_branch(ctx, argv[0]);
 	host = settings_get(&set, "host", host_opt, NULL);

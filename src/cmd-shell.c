@@ -8,14 +8,16 @@
 #include "msg.h"
 #include "settings.h"
 
-#define SHELL_USAGE "git sand shell [-s | --shell <cmd>] <name>"
-#define EXEC_USAGE "git sand exec [-i | --interactive] [-t | --tty] [-w | --workdir <dir>] <name> [--] <command> [<args>...]"
+#define SHELL_USAGE "git sand shell [-s | --shell <cmd>] [<name>]"
+#define EXEC_OPTS "[-i | --interactive] [-t | --tty] [-w | --workdir <dir>]"
+#define EXEC_USAGE "git sand exec " EXEC_OPTS " <name> [--] <command> [<args>...]"
+#define EXEC_USAGE_ONLY "git sand exec " EXEC_OPTS " -- <command> [<args>...]"
 
-#define AGENT_USAGE "git sand agent [-a | --agent <agent>] <name>"
+#define AGENT_USAGE "git sand agent [-a | --agent <agent>] [<name>]"
 
 static const char *const shell_usage[] = { SHELL_USAGE, NULL };
 static const char *const agent_usage[] = { AGENT_USAGE, NULL };
-static const char *const exec_usage[] = { EXEC_USAGE, NULL };
+static const char *const exec_usage[] = { EXEC_USAGE, EXEC_USAGE_ONLY, NULL };
 
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 {
@@ -29,9 +31,9 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
-	if (argc != 1)
+	if (argc > 1)
 		usage_with_options(shell_usage, options);
-	ctx_prepare_running(ctx, argv[0], &sb, &rt);
+	ctx_prepare_running(ctx, argc ? argv[0] : NULL, &sb, &rt);
 	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
@@ -92,14 +94,15 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 	const struct agent *agent = NULL;
 	struct sandbox sb = { 0 };
 	struct runtime rt;
+	char *name;
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, agent_usage, 0);
-	if (argc != 1)
+	if (argc > 1)
 		usage_with_options(agent_usage, options);
 	if (agent_opt && !(agent = agent_find(agent_opt)))
 		die("unknown agent '%s' (known: %s)", agent_opt, agent_names());
-	ctx_lookup(ctx, argv[0], &sb);
+	ctx_lookup(ctx, argc ? argv[0] : NULL, &sb);
 	if (!agent && !sb.opts.agent) {
 		error("sandbox '%s' has no agent", sb.name);
 		hint("'git sand agent --agent <agent> %s' gives it one (%s)", sb.name,
@@ -109,8 +112,10 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 	/* The same agent again keeps the files it has (and may have changed). */
 	if (agent && (!sb.opts.agent || strcmp(sb.opts.agent, agent->name)))
 		give_agent(ctx, &sb, agent);
+	name = xstrdup(sb.name);
 	sandbox_clear(&sb);
-	ctx_prepare_running(ctx, argv[0], &sb, &rt);
+	ctx_prepare_running(ctx, name, &sb, &rt);
+	free(name);
 	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
@@ -122,7 +127,8 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	int interactive = 0, tty = 0;
 	const char *workdir = "/app";
 	const struct option options[] = {
-		OPT_BOOL('i', "interactive", &interactive, "keep stdin open for the command"),
+		OPT_BOOL('i', "interactive", &interactive,
+			 "pass stdin to the command even when it is a terminal"),
 		OPT_BOOL('t', "tty", &tty, "give the command a terminal"),
 		OPT_STRING('w', "workdir", &workdir, "dir", "run in this directory (default: /app)"),
 		OPT_END(),
@@ -134,12 +140,15 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, exec_usage,
-				      PARSE_OPT_STOP_AT_NON_OPTION);
+				      PARSE_OPT_STOP_AT_NON_OPTION | PARSE_OPT_KEEP_DASHDASH);
 	if (argc < 1)
 		usage_with_options(exec_usage, options);
-	name = argv[0];
-	argv++;
-	argc--;
+	/* "exec -- <command>": the only sandbox; else the name comes first. */
+	name = strcmp(argv[0], "--") ? argv[0] : NULL;
+	if (name) {
+		argv++;
+		argc--;
+	}
 	if (argc && !strcmp(argv[0], "--")) {
 		argv++;
 		argc--;
@@ -150,7 +159,12 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("option '--tty' needs a terminal on stdin");
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
-	eo.interactive = interactive || tty;
+	/*
+	 * As ssh does: input that is not a terminal is the command's (a
+	 * pipe, a file, or /dev/null, which main() puts in place of a
+	 * closed stdin, so that the command sees its end).
+	 */
+	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
 	ret = rt.ops->exec(&rt, sb.container, &eo, argv);
 	sandbox_clear(&sb);

@@ -66,10 +66,20 @@ void usage_with_options(const char *const *usage, const struct option *opts);
 /* Die unless the command runs inside a repository with a working tree. */
 void ctx_require_worktree(struct cmd_ctx *ctx);
 struct store *ctx_store(struct cmd_ctx *ctx);
-/* Find this worktree's sandbox of that name, or die saying so. */
+/*
+ * 0 for a valid sandbox name; else -1, after an error and, for a name
+ * such as 'Foo' or 'feature/x', a hint with the one the hooks would make.
+ */
+int ctx_check_name(const char *name);
+/*
+ * Find this worktree's sandbox of that name, or die saying so (and
+ * listing the sandboxes there are). With no name (NULL), the worktree's
+ * only sandbox; where it has none or several, die saying so.
+ */
 void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out);
 /*
- * The sandboxes a command names, or with all every one of this worktree.
+ * The sandboxes a command names, or with all every one of this worktree,
+ * or with neither names nor all the only one (as ctx_lookup(NULL)).
  * Unknown or invalid names are reported and counted in *failed.
  */
 void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,

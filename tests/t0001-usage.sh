@@ -24,6 +24,41 @@ test_expect_success 'an unknown command is named, exit 129' '
 	test_grep "^error: .bogus. is not a git sand command" err
 '
 
+test_expect_success 'a mistyped command: the most similar ones, as git lists them' '
+	test_expect_code 129 git sand lsit 2>err &&
+	printf "%s\n" "error: '"'"'lsit'"'"' is not a git sand command. See '"'"'git sand -h'"'"'" >expect &&
+	printf "\nThe most similar command is\n\tls\n" >>expect &&
+	test_cmp expect err &&
+	test_expect_code 129 git sand st 2>err &&
+	printf "\nThe most similar commands are\n\tstart\n\tstatus\n\tstop\n" >expect &&
+	sed 1d err >actual &&
+	test_cmp expect actual &&
+	test_expect_code 129 git sand bogus 2>err &&
+	test_line_count = 1 err
+'
+
+test_expect_success 'an invalid sandbox name: the one the hooks would make is suggested' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand new -d Foo 2>../err1 &&
+		test_expect_code 128 git sand new -d feature/x 2>../err2 &&
+		test_expect_code 128 git sand shell Feature/X 2>../err3 &&
+		test_expect_code 128 git sand new -d -- -x- 2>../err4
+	) &&
+	test_grep "^error: invalid sandbox name .Foo.: " err1 &&
+	test_grep "^hint: did you mean .foo.?" err1 &&
+	test_grep "^hint: did you mean .feature-x.?" err2 &&
+	test_grep "^hint: did you mean .feature-x.?" err3 &&
+	test_grep "^error: invalid sandbox name .-x-." err4 &&
+	test_grep "^hint: did you mean .x.?" err4
+'
+
+test_expect_success 'a name with nothing to make of it gets no suggestion' '
+	(cd repo && test_expect_code 128 git sand new -d ... 2>../err) &&
+	test_grep "^error: invalid sandbox name" err &&
+	! grep "^hint:" err
+'
+
 test_expect_success 'an unknown global option is named, exit 129' '
 	test_expect_code 129 git sand --bogus 2>err &&
 	test_grep "unknown option .--bogus." err &&

@@ -108,6 +108,85 @@ test_expect_success BASH_COMPLETION 'bash completes git sand new --<TAB>' '
 	test_cmp expect actual
 '
 
+test_expect_success 'the agents the code knows are those of the completions and the manual' '
+	test_create_repo agents &&
+	(cd agents && test_expect_code 128 git sand new -d --agent bogus 2>../err) &&
+	sed -n "s/.*(known: \(.*\))\$/\1/p" err | sed "s/, /\n/g" >expect &&
+	test_line_count = 4 expect &&
+	sed -n "s/^__git_sand_agents=\"\(.*\)\"\$/\1/p" "$bash_completion" | tr " " "\n" >actual &&
+	test_cmp expect actual &&
+	# new --agent and agent --agent: each the whole list.
+	grep "(-a --agent)" "$SRC_DIRECTORY/completions/_git-sand" >lines &&
+	test_line_count = 2 lines &&
+	sed -n "s/.*:agent:(\(.*\))[^)]*\$/\1/p" lines | tr " " "\n" | sort -u >actual &&
+	test_cmp expect actual &&
+	sed -n "s/.*-l agent -x -a .\([a-z ]*\). .*/\1/p" "$SRC_DIRECTORY/completions/git-sand.fish" >lines &&
+	test_line_count = 2 lines &&
+	tr " " "\n" <lines | sort -u >actual &&
+	test_cmp expect actual &&
+	manual=$(sed -n "/^--agent <agent>::\$/,/^\$/p" "$adoc" | tr -d "\n\t") &&
+	while read -r agent
+	do
+		case "$manual" in
+		*"\`$agent\`"*) ;;
+		*) echo >&4 "$agent is not in the manual"; return 1 ;;
+		esac
+	done <expect
+'
+
+test_expect_success BASH_COMPLETION 'bash completes the agents after -a and --agent of new and agent' '
+	complete git sand new -a "" &&
+	printf "claude \ncodex \ngemini \nopencode \n" >expect &&
+	test_cmp expect actual &&
+	complete git sand new --agent c &&
+	printf "claude \ncodex \n" >expect &&
+	test_cmp expect actual &&
+	complete git sand new --agent=o &&
+	echo "opencode " >expect &&
+	test_cmp expect actual &&
+	complete git sand agent -a co &&
+	echo "codex " >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success BASH_COMPLETION 'bash completes git log'"'"'s options after log' '
+	complete git sand log box --onel &&
+	echo "--oneline " >expect &&
+	test_cmp expect actual &&
+	complete git sand log --pretty=fu &&
+	printf "full \nfuller \n" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success BASH_COMPLETION 'bash offers -- after exec <name>, and before a command with none' '
+	complete git sand exec box "" &&
+	echo "-- " >expect &&
+	test_cmp expect actual &&
+	complete git sand exec -t - &&
+	printf "%s\n" "--interactive " "--tty " "--workdir=" "-- " >expect &&
+	test_cmp expect actual &&
+	complete git sand exec box -- "" &&
+	test_line_count = 0 actual
+'
+
+test_expect_success BASH_COMPLETION,PODMAN 'bash completes --image from the runtime'"'"'s local images' '
+	complete git sand new --image localhost/git-sand-t &&
+	echo "$TEST_IMAGE " >expect &&
+	test_cmp expect actual &&
+	complete git sand new -d --image=localhost/git-sand-t &&
+	test_cmp expect actual &&
+	# bash splits the word at ":", and replaces only what follows it.
+	complete git sand new -i localhost/git-sand-test : la &&
+	echo "latest " >expect &&
+	test_cmp expect actual &&
+	# A runtime that is not installed offers nothing, and says nothing.
+	if ! command -v docker >/dev/null
+	then
+		complete git sand new --runtime=docker --image "" &&
+		test_line_count = 0 actual
+	fi
+'
+
 test_expect_success BASH_COMPLETION,PODMAN 'bash completes sandbox names after shell' '
 	test_create_repo repo &&
 	(
@@ -115,11 +194,16 @@ test_expect_success BASH_COMPLETION,PODMAN 'bash completes sandbox names after s
 		git sand new -d box-one &&
 		git sand new -d box-two &&
 		"$TEST_DIRECTORY/complete.bash" git sand shell box >../actual &&
-		"$TEST_DIRECTORY/complete.bash" git sand exec box-one "" >../after-name
+		"$TEST_DIRECTORY/complete.bash" git sand exec -i box >../exec-names &&
+		"$TEST_DIRECTORY/complete.bash" git sand exec box-one "" >../after-name &&
+		"$TEST_DIRECTORY/complete.bash" git sand status box-one "" >../status-after-name
 	) &&
 	printf "box-one \nbox-two \n" >expect &&
 	test_cmp expect actual &&
-	test_line_count = 0 after-name
+	test_cmp expect exec-names &&
+	echo "-- " >expect &&
+	test_cmp expect after-name &&
+	test_line_count = 0 status-after-name
 '
 
 test_done

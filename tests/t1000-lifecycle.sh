@@ -119,6 +119,42 @@ test_expect_success PODMAN 'exec passes stdin with -i' '
 	test_cmp expect out
 '
 
+test_expect_success PODMAN 'exec passes stdin that is not a terminal without -i, as ssh does' '
+	(
+		cd repo &&
+		echo hello | git sand exec alpha cat >../out &&
+		git sand exec alpha -- cat <../out >../out2
+	) &&
+	echo hello >expect &&
+	test_cmp expect out &&
+	test_cmp expect out2
+'
+
+test_expect_success PODMAN 'exec: stdin at its end or closed is an empty input, and harms nothing' '
+	(
+		cd repo &&
+		git sand exec alpha wc -c </dev/null >../out &&
+		git sand exec alpha wc -c <&- >>../out &&
+		# podman exec --interactive on a closed stdin kills the container.
+		git sand exec -i alpha wc -c <&- >>../out &&
+		test "$(sandbox_field alpha status)" = running
+	) &&
+	printf "0\n0\n0\n" >expect &&
+	test_cmp expect out
+'
+
+test_expect_success PODMAN 'exec ends with its command, not with the end of its input' '
+	mkfifo stdin-held &&
+	{ (cd repo && git sand exec alpha echo ran <../stdin-held >../out) & } &&
+	pid=$! &&
+	# A writer that stays: the input never ends.
+	exec 7>stdin-held &&
+	wait $pid &&
+	exec 7>&- &&
+	echo ran >expect &&
+	test_cmp expect out
+'
+
 test_expect_success PODMAN 'exec accepts -- before the command' '
 	(cd repo && git sand exec alpha -- sh -c "echo \$0" x >../out) &&
 	echo x >expect &&
@@ -401,6 +437,77 @@ test_expect_success PODMAN 'a repository with no commits yet, at a path with spa
 	test_line_count = 0 rows &&
 	grep -qz "^worktree $dir\$" z &&
 	test_grep -F "\"$TRASH_DIRECTORY/we ird/new\\nline \\303\\251\":" human
+'
+
+test_expect_success PODMAN 'a command without a name, where the worktree has no sandbox, says so' '
+	test_create_repo solo &&
+	(
+		cd solo &&
+		test_expect_code 128 git sand status 2>../err &&
+		test_expect_code 128 git sand shell nosuch 2>../err2
+	) &&
+	test_grep "^error: this worktree has no sandboxes\$" err &&
+	test_grep "^hint: make one with .git sand new.\$" err &&
+	test_grep "^error: no sandbox named .nosuch. in this worktree\$" err2 &&
+	test_grep "^hint: this worktree has no sandboxes; make one with .git sand new.\$" err2
+'
+
+test_expect_success PODMAN 'with one sandbox, shell, status, diff, log, fetch, agent and exec -- need no name' '
+	(
+		cd solo &&
+		git sand new -d only &&
+		git sand exec -- sh -c "echo inside >>one.t && git -c user.name=a -c user.email=b commit -qam inside && echo dirty >two.t" &&
+		git sand exec -w / -- pwd >../exec-out &&
+		git sand status --porcelain >../status-out &&
+		git sand fetch 2>../fetch-err &&
+		git rev-parse --verify -q sand/only/main &&
+		git sand log --format=%s >../log-out &&
+		git sand log >../log-plain &&
+		git sand diff --stat >../diff-out &&
+		git sand diff -u -- two.t >../diff-path &&
+		echo "echo shell-in-\$PWD" | git sand shell >../shell-out &&
+		test_expect_code 128 git sand agent 2>../agent-err &&
+		test_expect_code 128 git sand exec echo hi 2>../exec-err
+	) &&
+	echo / >expect && test_cmp expect exec-out &&
+	echo " M two.t" >expect && test_cmp expect status-out &&
+	test_grep "sand/only/main" fetch-err &&
+	echo inside >expect && test_cmp expect log-out &&
+	test_grep "^    inside\$" log-plain &&
+	test_grep "one.t | 1 +" diff-out &&
+	test_grep "^+dirty" diff-path &&
+	! grep one.t diff-path &&
+	echo shell-in-/app >expect && test_cmp expect shell-out &&
+	test_grep "sandbox .only. has no agent" agent-err &&
+	# Without --, the first word is the name.
+	test_grep "^error: no sandbox named .echo." exec-err &&
+	test_grep "^hint:   only\$" exec-err
+'
+
+test_expect_success PODMAN 'with several sandboxes, a command without a name, or with one not there, lists them' '
+	(
+		cd solo &&
+		git sand new -d second &&
+		test_expect_code 128 git sand shell 2>../err &&
+		test_expect_code 128 git sand exec -- true 2>>../err &&
+		test_expect_code 128 git sand fetch 2>>../err &&
+		test_expect_code 128 git sand log 2>>../err &&
+		test_expect_code 128 git sand shell nosuch 2>../err2 &&
+		test_expect_code 1 git sand stop nosuch second 2>../err3 &&
+		git sand rm -f only second
+	) &&
+	test $(grep -c "^error: this worktree has 2 sandboxes: name one\$" err) = 4 &&
+	test $(grep -c "^hint: the sandboxes of this worktree are:\$" err) = 4 &&
+	test $(grep -c "^hint:   only\$" err) = 4 &&
+	test $(grep -c "^hint:   second\$" err) = 4 &&
+	cat >expect <<-\EOF &&
+	error: no sandbox named '"'"'nosuch'"'"' in this worktree
+	hint: the sandboxes of this worktree are:
+	hint:   only
+	hint:   second
+	EOF
+	test_cmp expect err2 &&
+	test_cmp expect err3
 '
 
 if command -v script >/dev/null 2>&1

@@ -146,6 +146,19 @@ test_expect_success SSHD 'exec passes the status, stdin, stdout and stderr throu
 	echo err >expect && test_cmp expect err
 '
 
+test_expect_success SSHD 'exec there passes stdin that is not a terminal without -i; an ended or closed one is empty' '
+	(
+		cd repo &&
+		echo no-option | git sand exec alpha cat >../piped &&
+		git sand exec alpha wc -c </dev/null >>../piped &&
+		git sand exec alpha wc -c <&- >>../piped &&
+		git sand exec -i alpha wc -c <&- >>../piped &&
+		test "$(sandbox_field alpha status)" = running
+	) &&
+	printf "no-option\n0\n0\n0\n" >expect &&
+	test_cmp expect piped
+'
+
 test_expect_success SSHD 'exec -i streams megabytes both ways intact' '
 	head -c 5000000 /dev/urandom >big &&
 	(cd repo && git sand exec -i alpha cat <../big >../big-back) &&
