@@ -69,28 +69,7 @@ int hook_is_ours(const char *dir, const char *name)
 
 static int write_hook(const char *path, const char *text)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, ret = -1;
-	size_t len = strlen(text);
-
-	strbuf_addf(&tmp, "%s.sand-tmp", path);
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fchmod(fd, 0755) < 0) {
-		error_errno("cannot write '%s'", tmp.buf);
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp.buf);
-		goto done;
-	}
-	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
-		error_errno("cannot install '%s'", path);
-		unlink(tmp.buf);
-		goto done;
-	}
-	ret = 0;
-done:
-	strbuf_release(&tmp);
-	return ret;
+	return write_file_atomic(path, text, strlen(text), 0755);
 }
 
 /* Whether HEAD names refname, a branch with no commit yet. */

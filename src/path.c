@@ -357,7 +357,8 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
 		error_errno("cannot create '%s'", tmp.buf);
 		goto done;
 	}
-	if (write_in_full(fd, data, len) < 0) {
+	/* The mode asked for, whatever the umask (hooks must be executable). */
+	if (write_in_full(fd, data, len) < 0 || fchmod(fd, mode) < 0) {
 		error_errno("cannot write '%s'", tmp.buf);
 		close(fd);
 		unlink(tmp.buf);

@@ -23,8 +23,9 @@ int mkdir_p(const char *path, mode_t mode);
 int remove_tree(const char *path);
 
 /*
- * Replace path with a file holding data: written beside it, then renamed
- * over it, so that a reader sees the old file or the new, whole. 0 or -1.
+ * Replace path with a file holding data, of exactly that mode: written
+ * beside it, then renamed over it, so that a reader sees the old file or
+ * the new, whole. 0, or -1 with a message.
  */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 

@@ -29,7 +29,7 @@ test_expect_success 'new: image list, then create and start with the documented 
 		mirror=$(ls -d "$GIT_SAND_HOME"/mirrors/*.git) &&
 		cat >../expect <<-EOF &&
 		image list --format json
-		create --name sand-box-$(echo $id | cut -c1-8) --label io.git-sand.id=$id --label io.git-sand.name=box --label io.git-sand.worktree=$TRASH_DIRECTORY/repo --label io.git-sand.home=$GIT_SAND_HOME --mount type=bind,source=$clone,target=/app --mount type=bind,source=$mirror,target=$mirror,readonly --mount type=bind,source=$mirror,target=/run/git-origin-ro,readonly --mount type=bind,source=$(dirname "$clone")/home,target=/home/sand --workdir /app --cpus 2 --memory 1G --network none --env HOME=/home/sand localhost/sandbox:1 sleep infinity
+		create --name sand-box-$(echo $id | cut -c1-8) --label io.git-sand.id=$id --label io.git-sand.name=box --label io.git-sand.worktree=$TRASH_DIRECTORY/repo --label io.git-sand.home=$GIT_SAND_HOME --mount type=bind,source=$clone,target=/app --mount type=bind,source=$mirror,target=/run/git-origin-ro,readonly --mount type=bind,source=$(dirname "$clone")/home,target=/home/sand --workdir /app --cpus 2 --memory 1G --network none --env HOME=/home/sand localhost/sandbox:1 sleep infinity
 		start $ctr
 		EOF
 		test "$ctr" = "sand-box-$(echo $id | cut -c1-8)"
@@ -59,9 +59,9 @@ test_expect_success 'exec: the documented flags, the status passed through' '
 		echo hi | git sand exec -i box cat >>../out &&
 		grep "^exec" "$calls" >../exec-calls &&
 		cat >../expect <<-EOF
-		exec --workdir /app $ctr cat one.t
-		exec --workdir /app $ctr sh -c exit 3
-		exec --workdir /app $ctr no-such-command
+		exec --interactive --workdir /app $ctr cat one.t
+		exec --interactive --workdir /app $ctr sh -c exit 3
+		exec --interactive --workdir /app $ctr no-such-command
 		exec --interactive --workdir /app $ctr cat
 		EOF
 	) &&
