@@ -57,12 +57,24 @@ static void head_file(git_repository *repo, const struct sandbox_refs *refs, str
 		strbuf_addstr(out, "ref: refs/heads/main\n");
 }
 
+/* Write text as the file name of the repository at dir. */
+static int write_in(const char *dir, const char *name, const struct strbuf *text)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&path, "%s/%s", dir, name);
+	ret = write_file_atomic(path.buf, text->buf, text->len, 0600);
+	strbuf_release(&path);
+	return ret;
+}
+
 int served_repo_write(git_repository *repo, const struct sandbox *sb,
 		      const struct sandbox_refs *refs, struct strbuf *out)
 {
 	static const char config[] =
 		"[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, dir = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, dir = STRBUF_INIT;
 	const char *const subdirs[] = { "", "/objects", "/objects/info", "/refs", "/refs/heads",
 					"/refs/tags" };
 	int ret = -1;
@@ -79,28 +91,22 @@ int served_repo_write(git_repository *repo, const struct sandbox *sb,
 	}
 	/* Its objects are the repository's, which now has the sandbox's. */
 	strbuf_addf(&text, "%sobjects\n", git_repository_commondir(repo));
-	strbuf_addf(&path, "%s/objects/info/alternates", out->buf);
-	if (write_file_atomic(path.buf, text.buf, text.len, 0600) < 0)
+	if (write_in(out->buf, "objects/info/alternates", &text) < 0)
 		goto done;
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/config", out->buf);
-	if (write_file_atomic(path.buf, config, strlen(config), 0600) < 0)
+	strbuf_reset(&text);
+	strbuf_addstr(&text, config);
+	if (write_in(out->buf, "config", &text) < 0)
 		goto done;
 	strbuf_reset(&text);
 	packed_refs(repo, refs, &text);
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/packed-refs", out->buf);
-	if (write_file_atomic(path.buf, text.buf, text.len, 0600) < 0)
+	if (write_in(out->buf, "packed-refs", &text) < 0)
 		goto done;
 	strbuf_reset(&text);
 	head_file(repo, refs, &text);
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/HEAD", out->buf);
-	if (write_file_atomic(path.buf, text.buf, text.len, 0600) < 0)
+	if (write_in(out->buf, "HEAD", &text) < 0)
 		goto done;
 	ret = 0;
 done:
-	strbuf_release(&path);
 	strbuf_release(&text);
 	strbuf_release(&dir);
 	return ret;
