@@ -80,15 +80,18 @@ LIB_OBJS = \
 	src/rt-cli.o \
 	src/rt-oci.o \
 	src/sandbox.o \
+	src/sandbox-lock.o \
+	src/sandbox-remote.o \
 	src/served.o \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-config.o \
 	src/tar.o \
-	src/remote.o \
+	src/ssh-host.o \
 	src/store.o \
 	src/strbuf.o \
-	src/work.o
+	src/work.o \
+	src/workspace.o
 
 CMD_OBJS = \
 	src/cmd-fetch.o \

@@ -3,17 +3,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
 #include "cmd.h"
-#include "lifecycle.h"
 #include "fetch.h"
 #include "hooks.h"
+#include "lifecycle.h"
 #include "msg.h"
 #include "odb-safe.h"
-#include "remote.h"
 #include "run.h"
+#include "sandbox-lock.h"
 #include "ssh.h"
 #include "work.h"
+#include "workspace.h"
 
 void usage_with_options(const char *const *usage, const struct option *opts)
 {
@@ -433,22 +433,16 @@ int ctx_stop_again(struct briefly_running *br)
 
 int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct runtime *rt)
 {
-	struct strbuf mirror = STRBUF_INIT;
-	int ret;
+	struct workspace ws;
 
-	sandbox_mirror_path(sb, ctx->root.buf, &mirror);
-	if (sb->host)
-		ret = remote_mirror_push(rt->ssh, ctx->r.repo, mirror.buf, ctx->root.buf);
-	else
-		ret = mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf);
-	strbuf_release(&mirror);
-	return ret;
+	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
+	return ws.ops->mirror_refresh(&ws, ctx->r.repo, ctx->r.commondir);
 }
 
 /* Whether sb's mirror (here, or on its host) is in done already. */
 static int mirror_done(const struct string_list *done, const struct sandbox *sb)
 {
-	const char *key = sb->host ? sb->host : "";
+	const char *key = workspace_mirror_key(sb);
 
 	for (size_t i = 0; i < done->nr; i++)
 		if (!strcmp(done->items[i], key))
@@ -461,7 +455,7 @@ int ctx_refresh_mirror_once(struct cmd_ctx *ctx, struct string_list *done,
 {
 	if (mirror_done(done, sb))
 		return 0;
-	string_list_append(done, sb->host ? sb->host : "");
+	string_list_append(done, workspace_mirror_key(sb));
 	return ctx_refresh_mirror(ctx, sb, rt);
 }
 

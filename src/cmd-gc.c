@@ -21,7 +21,10 @@
 #include "msg.h"
 #include "path.h"
 #include "run.h"
+#include "sandbox-lock.h"
+#include "sandbox-remote.h"
 #include "work.h"
+#include "workspace.h"
 
 #define GC_USAGE "git sand gc [-n | --dry-run] [-a | --all]"
 
@@ -112,6 +115,7 @@ static void gc_rows(struct gc *gc, int all)
 	struct sandbox *list;
 	size_t nr;
 	struct strbuf clone = STRBUF_INIT;
+	struct workspace ws;
 
 	if (store_list(ctx_store(gc->ctx), NULL, &list, &nr) < 0)
 		die("cannot list sandboxes");
@@ -130,10 +134,11 @@ static void gc_rows(struct gc *gc, int all)
 			continue;
 		}
 		sandbox_clone_path(sb, &clone);
+		workspace_of(&ws, sb, gc->ctx->root.buf, NULL);
 		if (strcmp(sb->state, "ready"))
 			destroy(gc, sb, strcmp(sb->state, "creating") ?
 				"left half-removed" : "left half-made", 0);
-		else if (!sb->host && access(clone.buf, F_OK) < 0)
+		else if (!ws.ops->clone_present(&ws))
 			destroy(gc, sb, "its clone is gone", 0);
 		else if (sb->opts.orphaned && !gc->dry_run && offer_removal(sb))
 			destroy(gc, sb, "its branch was deleted", 1);

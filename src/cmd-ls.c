@@ -10,6 +10,8 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "sandbox-lock.h"
+#include "workspace.h"
 
 #define LS_USAGE "git sand ls [-a | --all] [-l | --long] [--porcelain [-z] | --json]"
 
@@ -48,16 +50,19 @@ static struct runtime_view *view_of(struct sandbox *sb, struct runtime_view *vie
 	return NULL;
 }
 
-static const char *row_status(struct store *st, struct sandbox *sb,
-			      struct runtime_view *views, size_t nviews, const char *clone)
+static const char *row_status(struct cmd_ctx *ctx, struct sandbox *sb,
+			      struct runtime_view *views, size_t nviews)
 {
 	struct runtime_view *v = view_of(sb, views, nviews);
+	struct store *st = ctx_store(ctx);
+	struct workspace ws;
 
 	if (strcmp(sb->state, "ready"))
 		return sandbox_is_broken(st, sb) ? "broken" : sb->state;
 	if (v && v->unreachable)
 		return "unreachable";
-	if (!sb->host && access(clone, F_OK) < 0)
+	workspace_of(&ws, sb, ctx->root.buf, NULL);
+	if (!ws.ops->clone_present(&ws))
 		return "missing clone";
 	if (!v || !v->ok)
 		return "unknown";
@@ -295,7 +300,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		sandbox_clone_path(&list[i], &clone);
 		rows[i].sb = &list[i];
 		rows[i].clone = strbuf_detach(&clone, NULL);
-		rows[i].status = row_status(ctx_store(ctx), &list[i], views, nviews, rows[i].clone);
+		rows[i].status = row_status(ctx, &list[i], views, nviews);
 		if (list[i].opts.orphaned) {
 			/* People see it in the status; scripts get the orphaned flag. */
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);

@@ -7,15 +7,17 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "clone.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
-#include "remote.h"
+#include "sandbox-lock.h"
+#include "sandbox-remote.h"
 #include "settings.h"
+#include "ssh-host.h"
 #include "ssh.h"
 #include "work.h"
+#include "workspace.h"
 
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
@@ -216,256 +218,349 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
 }
 
 /*
- * On another host, the env files (--env-file) are copied with the
- * sandbox (into env.d/), and its record names the copies there.
+ * Everything new was asked for: the options as given, then merged with
+ * the settings (sand.*, the profile's first) and checked, all before
+ * anything is made.
  */
-static int remote_env_files(struct sandbox *sb)
-{
-	struct strbuf work = STRBUF_INIT, dst = STRBUF_INIT;
-	int ret = 0;
+struct new_opts {
+	/* The command line. */
+	int detach, rm, branch, ssh_agent, accept_new;
+	const char *name;
+	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
+	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
+	struct string_list mounts_opt, env_files_opt, env;
 
-	sandbox_work_dir(sb, &work);
-	for (size_t i = 0; !ret && i < sb->opts.env_files.nr; i++) {
-		strbuf_reset(&dst);
-		strbuf_addf(&dst, "%s/env.d", sb->dir);
-		if (mkdir_p(dst.buf, 0700) < 0) {
-			ret = error_errno("cannot create '%s'", dst.buf);
-			break;
+	/* Merged with the settings. */
+	struct settings set;
+	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
+	const struct agent *agent;
+	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys;
+};
+
+#define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, \
+	.env_files_opt = STRING_LIST_INIT, .env = STRING_LIST_INIT, \
+	.mounts = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, \
+	.dotfiles = STRING_LIST_INIT, .agent_paths = STRING_LIST_INIT, \
+	.agent_keys = STRING_LIST_INIT }
+
+static void new_opts_clear(struct new_opts *o)
+{
+	string_list_clear(&o->mounts_opt);
+	string_list_clear(&o->env_files_opt);
+	/* --env values: do not leave them in freed memory. */
+	for (size_t i = 0; i < o->env.nr; i++)
+		explicit_bzero(o->env.items[i], strlen(o->env.items[i]));
+	string_list_clear(&o->env);
+	settings_clear(&o->set);
+	free(o->image);
+	free(o->cpus);
+	free(o->memory);
+	free(o->network);
+	free(o->runtime);
+	free(o->host);
+	free(o->setup);
+	free(o->agent_name);
+	string_list_clear(&o->mounts);
+	string_list_clear(&o->env_files);
+	string_list_clear(&o->dotfiles);
+	string_list_clear(&o->agent_paths);
+	string_list_clear(&o->agent_keys);
+}
+
+static void parse_new(int argc, const char **argv, struct new_opts *o)
+{
+	const struct option options[] = {
+		OPT_BOOL('d', "detach", &o->detach, "create and start it, but open no shell"),
+		OPT_BOOL(0, "rm", &o->rm, "remove the sandbox when the shell exits, unless it holds work"),
+		OPT_BOOL('b', "branch", &o->branch, "create and check out a branch named after the sandbox"),
+		OPT_STRING('i', "image", &o->image_opt, "image", "container image (sand.image)"),
+		OPT_STRING('s', "shell", &o->shell, "cmd", "shell to open (default: zsh, bash or sh)"),
+		OPT_STRING('a', "agent", &o->agent_opt, "agent",
+			   "start a coding agent: claude, codex, gemini or opencode (sand.agent)"),
+		OPT_STRING(0, "profile", &o->profile, "profile", "use the settings of sand.profile.<profile>.*"),
+		OPT_STRING(0, "runtime", &o->runtime_opt, "runtime", "podman, docker or container (sand.runtime)"),
+		OPT_STRING(0, "cpus", &o->cpus_opt, "n", "CPU limit (sand.cpus)"),
+		OPT_STRING(0, "memory", &o->memory_opt, "size", "memory limit, e.g. 4g (sand.memory)"),
+		OPT_STRING(0, "network", &o->network_opt, "mode", "none, host, or the runtime's default (sand.network)"),
+		OPT_LIST(0, "mount", &o->mounts_opt, "src:dst[:ro]", "also bind-mount a host path (sand.mount)"),
+		OPT_LIST('e', "env-file", &o->env_files_opt, "file",
+			 "read environment variables from a file (sand.envFile)"),
+		OPT_LIST(0, "env", &o->env, "key=value", "set an environment variable (never stored)"),
+		OPT_SET_INT(0, "ssh-agent", &o->ssh_agent, "forward your ssh-agent (sand.sshAgent)", 1),
+		OPT_STRING(0, "host", &o->host_opt, "ssh-url",
+			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
+		OPT_BOOL(0, "accept-new-host-key", &o->accept_new,
+			 "trust and record the host's key if it is not known yet"),
+		OPT_END(),
+	};
+
+	argc = parse_options_or_usage(argc, argv, options, new_usage, 0);
+	if (argc > 1)
+		usage_with_options(new_usage, options);
+	o->name = argc == 1 ? argv[0] : NULL;
+}
+
+/* sand.dotfiles: .gitconfig when unset; an empty value carries nothing. */
+static void resolve_dotfiles(struct new_opts *o)
+{
+	struct string_list *d = &o->dotfiles;
+
+	settings_get_list(&o->set, "dotfiles", NULL, d, NULL);
+	if (!d->nr && !has_config(&o->set, "dotfiles"))
+		string_list_append(d, ".gitconfig");
+	for (size_t i = d->nr; i-- > 0; )
+		if (!*d->items[i]) {
+			free(d->items[i]);
+			memmove(d->items + i, d->items + i + 1, (d->nr - i - 1) * sizeof(*d->items));
+			d->nr--;
 		}
-		strbuf_addf(&dst, "/%zu", i);
-		if (copy_file(sb->opts.env_files.items[i], dst.buf, COPY_FOLLOW) < 0) {
-			ret = -1;
-			break;
-		}
-		free(sb->opts.env_files.items[i]);
-		sb->opts.env_files.items[i] = xstrfmt("%s/env.d/%zu", work.buf, i);
+}
+
+/* The options merged with the settings; returns -1 with a message. */
+static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
+{
+	struct settings *set = &o->set;
+
+	if (settings_init(set, ctx->r.config, o->profile) < 0)
+		return -1;
+	settings_get_list(set, "mount", &o->mounts_opt, &o->mounts, NULL);
+	settings_get_list(set, "envFile", &o->env_files_opt, &o->env_files, NULL);
+	resolve_dotfiles(o);
+	o->agent_name = settings_get(set, "agent", o->agent_opt, NULL);
+	if (o->agent_name && *o->agent_name && !(o->agent = agent_find(o->agent_name)))
+		return error("unknown agent '%s' (known: %s)", o->agent_name, agent_names());
+	if (o->agent) {
+		agent_extras(set, o->agent, &o->agent_paths, &o->agent_keys);
+		if (agent_carry_check(o->agent, &o->agent_paths) < 0)
+			return -1;
 	}
-	strbuf_release(&work);
-	strbuf_release(&dst);
+	if (settings_get_bool(set, "sshAgent", o->ssh_agent, &o->ssh_agent, NULL) < 0)
+		return -1;
+	o->setup = settings_get(set, "setup", NULL, NULL);
+	o->host = settings_get(set, "host", o->host_opt, NULL);
+	if (o->host && !*o->host) {
+		free(o->host); /* sand.host = "": here */
+		o->host = NULL;
+	}
+	o->runtime = settings_get(set, "runtime", o->runtime_opt, NULL);
+	o->image = settings_get(set, "image", o->image_opt, NULL);
+	if (!o->image)
+		o->image = xstrdup(DEFAULT_IMAGE);
+	o->cpus = settings_get(set, "cpus", o->cpus_opt, NULL);
+	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
+	o->network = settings_get(set, "network", o->network_opt, NULL);
+	return 0;
+}
+
+/* Everything the user gave is checked before anything is made. */
+static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
+{
+	struct strbuf why = STRBUF_INIT;
+	const char *sock = getenv("SSH_AUTH_SOCK");
+
+	if (o->detach && o->rm)
+		die("options '--detach' and '--rm' cannot be used together");
+	if (o->name && ctx_check_name(o->name) < 0)
+		exit(EXIT_FATAL);
+	if (o->branch && o->name)
+		check_host_branch(ctx, o->name);
+	if (o->host) {
+		struct ssh_target t;
+
+		if (ssh_url_parse(o->host, &t, &why) < 0)
+			die("invalid host '%s': %s", o->host, why.buf);
+		ssh_target_clear(&t);
+		if (o->ssh_agent > 0)
+			die("options '--ssh-agent' and '--host' cannot be used together");
+	}
+	for (size_t i = 0; i < o->mounts.nr; i++)
+		check_mount(o->mounts.items[i], o->host != NULL);
+	if (o->ssh_agent > 0 && (!sock || access(sock, F_OK)))
+		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
+	if (env_check(&o->env) < 0)
+		exit(EXIT_FATAL);
+	for (size_t i = 0; i < o->dotfiles.nr; i++)
+		if (!dotfile_path_ok(o->dotfiles.items[i]))
+			die("dotfile '%s' is not a path inside your home directory",
+			    o->dotfiles.items[i]);
+	strbuf_release(&why);
+}
+
+/* The runtime, here or on the host; there, also the state root. */
+static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
+			    char **host_root)
+{
+	struct ssh_conn *conn;
+	struct strbuf path = STRBUF_INIT;
+	char *root;
+
+	*host_root = NULL;
+	if (!o->host) {
+		ctx_runtime(rt, o->runtime);
+		return;
+	}
+	root = settings_get(&o->set, "remoteRoot", NULL, NULL);
+	if (ctx_ssh_connect(ctx, o->host, o->accept_new, &conn) < 0)
+		die("cannot connect to '%s'", o->host);
+	if (runtime_select_remote(rt, o->runtime, conn) < 0 ||
+	    ssh_host_root_resolve(rt->ssh, root, &path) < 0)
+		exit(EXIT_FATAL);
+	*host_root = strbuf_detach(&path, NULL);
+	free(root);
+}
+
+static void check_image(struct runtime *rt, const char *image)
+{
+	int ret = rt->ops->image_exists(rt, image);
+
+	if (ret < 0)
+		exit(EXIT_FATAL);
+	if (!ret) {
+		error("image '%s' is not available to %s", image, rt->program);
+		if (!strcmp(image, DEFAULT_IMAGE))
+			hint("build it with 'make image', or choose one with --image or sand.image");
+		exit(EXIT_FATAL);
+	}
+}
+
+/* The host branch it is made from: when it is deleted, the sandbox is orphaned. */
+static char *head_branch(git_repository *repo)
+{
+	git_reference *head = NULL;
+	const char *b;
+	char *ret = NULL;
+
+	if (!git_reference_lookup(&head, repo, "HEAD") &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b))
+		ret = xstrdup(b);
+	git_reference_free(head);
+	git_error_clear();
+	return ret;
+}
+
+/* The row as it is first written: state "creating", no name yet. */
+static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct runtime *rt,
+			struct sandbox *sb)
+{
+	struct strbuf id = STRBUF_INIT;
+
+	if (sandbox_new_id(&id) < 0)
+		exit(EXIT_FATAL);
+	sb->id = strbuf_detach(&id, NULL);
+	sb->worktree = xstrdup(ctx->r.worktree);
+	sb->gitdir = xstrdup(ctx->r.commondir);
+	sb->dir = xstrfmt("%s/sandboxes/%s", ctx->root.buf, sb->id);
+	sb->runtime = xstrdup(rt->ops->name);
+	sb->state = xstrdup("creating");
+	sb->image = xstrdup(o->image);
+	sb->host = xstrdup_or_null(o->host);
+	sb->opts.cpus = xstrdup_or_null(o->cpus);
+	sb->opts.memory = xstrdup_or_null(o->memory);
+	sb->opts.network = xstrdup_or_null(o->network);
+	sb->opts.ssh_agent = o->ssh_agent > 0;
+	sb->opts.branch = o->branch;
+	sb->opts.agent = o->agent ? xstrdup(o->agent->name) : NULL;
+	sb->opts.profile = xstrdup_or_null(o->set.profile);
+	sb->opts.shell = xstrdup_or_null(o->shell);
+	sb->opts.host_branch = head_branch(ctx->r.repo);
+	for (size_t i = 0; i < o->env_files.nr; i++)
+		check_env_file(o->env_files.items[i], &sb->opts.env_files);
+	for (size_t i = 0; i < o->mounts.nr; i++)
+		string_list_append(&sb->opts.mounts, o->mounts.items[i]);
+}
+
+/* Its home (dotfiles and the agent's files, copied) and its --env file. */
+static int make_home(const struct new_opts *o, struct sandbox *sb)
+{
+	struct home_opts ho = { getenv("HOME"), sb->worktree, o->agent, &o->dotfiles,
+				&o->agent_paths, &o->agent_keys };
+	struct strbuf path = STRBUF_INIT;
+	int ret = -1;
+
+	if (mkdir_p(sb->dir, 0700) < 0) {
+		error_errno("cannot create '%s'", sb->dir);
+		goto done;
+	}
+	if (home_prepare(sb->dir, &ho, &sb->opts.carried) < 0)
+		goto done;
+	strbuf_addf(&path, "%s/env", sb->dir);
+	if (o->env.nr && env_file_write(path.buf, &o->env, &sb->opts.env_keys) < 0)
+		goto done;
+	ret = 0;
+done:
+	strbuf_release(&path);
 	return ret;
 }
 
 /*
- * Send what was made here (the .git, the home, env files) and the changed
- * files of the working tree to the sandbox's directory on its host; then
- * nothing of it (secrets included) stays here.
+ * Make what the row describes: home, mirror, clone, container, remote;
+ * then run the setup command and mark it ready. -1 with a message; what
+ * was made is for the caller's undo to take apart.
  */
-static int send_workspace(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb)
+static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
+			struct sandbox *sb)
 {
-	static const char *const parts[] = { "app", "home", "env", "env.d" };
-	struct remote_workspace w = { 0 };
-	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT, p = STRBUF_INIT;
+	struct populate_opts po = { ctx->r.repo, ctx->r.worktree, ctx->r.gitdir,
+				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
+	struct workspace ws;
+
+	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
+	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
+		return -1;
+	if (sb->host && isatty(2))
+		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
+	if (ws.ops->mirror_refresh(&ws, ctx->r.repo, ctx->r.commondir) < 0)
+		return -1;
+	if (cleanup_signalled())
+		return -1;
+	if (ws.ops->populate(&ws, sb, &po) < 0 ||
+	    sandbox_create_container(rt, ctx->root.buf, sb) < 0 ||
+	    store_update(ctx->store, sb) < 0 ||
+	    rt->ops->start(rt, sb->container) < 0)
+		return -1;
+	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
+		return -1;
+	if (o->setup)
+		run_setup(rt, sb, o->setup);
+	free(sb->state);
+	sb->state = xstrdup("ready");
+	return store_update(ctx->store, sb);
+}
+
+/* The session new opens, and --rm after it. */
+static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
+			struct sandbox *sb)
+{
 	int ret;
 
-	sandbox_work_dir(sb, &work);
-	/* Only the parts: the directory also holds logs that stay here. */
-	strbuf_addf(&staging, "%s/send", sb->dir);
-	ret = mkdir(staging.buf, 0700) < 0 ? error_errno("cannot create '%s'", staging.buf) : 0;
-	for (size_t i = 0; !ret && i < ARRAY_SIZE(parts); i++) {
-		strbuf_reset(&p);
-		strbuf_addf(&p, "%s/%s", sb->dir, parts[i]);
-		if (!access(p.buf, F_OK)) {
-			struct strbuf to = STRBUF_INIT;
-
-			strbuf_addf(&to, "%s/%s", staging.buf, parts[i]);
-			if (rename(p.buf, to.buf) < 0)
-				ret = error_errno("cannot move '%s'", p.buf);
-			strbuf_release(&to);
-		}
-	}
-	w.repo = ctx->r.repo;
-	w.worktree = ctx->r.worktree;
-	w.staging = staging.buf;
-	w.dest = work.buf;
-	w.progress = isatty(2);
-	if (!ret)
-		ret = remote_workspace_send(rt->ssh, &w);
-	if (remove_tree(staging.buf) < 0 && !ret)
-		ret = -1;
-	strbuf_release(&work);
-	strbuf_release(&staging);
-	strbuf_release(&p);
+	if (o->rm)
+		fprintf(stderr, "Created sandbox '%s'; it is removed when you leave it, "
+			"unless it holds work this repository lacks.\n", sb->name);
+	else
+		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
+			sb->name, sb->name);
+	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1);
+	if (o->rm && rm_on_exit(ctx, rt, sb) < 0)
+		ret = ret ? ret : 1;
 	return ret;
 }
 
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	int detach = 0, rm = 0, branch = 0, ssh_agent = -1, accept_new = 0, ret;
-	const char *image = NULL, *shell = NULL, *runtime = NULL, *agent_opt = NULL;
-	const char *cpus = NULL, *memory = NULL, *network = NULL, *profile = NULL;
-	const char *host_opt = NULL;
-	struct string_list mounts_opt = STRING_LIST_INIT, env_files_opt = STRING_LIST_INIT;
-	struct string_list mounts = STRING_LIST_INIT, env_files = STRING_LIST_INIT;
-	struct string_list env = STRING_LIST_INIT, dotfiles = STRING_LIST_INIT;
-	struct string_list agent_paths = STRING_LIST_INIT, agent_keys = STRING_LIST_INIT;
-	struct settings set;
-	const struct agent *agent = NULL;
-	char *agent_name, *setup = NULL;
-	const struct option options[] = {
-		OPT_BOOL('d', "detach", &detach, "create and start it, but open no shell"),
-		OPT_BOOL(0, "rm", &rm, "remove the sandbox when the shell exits, unless it holds work"),
-		OPT_BOOL('b', "branch", &branch, "create and check out a branch named after the sandbox"),
-		OPT_STRING('i', "image", &image, "image", "container image (sand.image)"),
-		OPT_STRING('s', "shell", &shell, "cmd", "shell to open (default: zsh, bash or sh)"),
-		OPT_STRING('a', "agent", &agent_opt, "agent",
-			   "start a coding agent: claude, codex, gemini or opencode (sand.agent)"),
-		OPT_STRING(0, "profile", &profile, "profile", "use the settings of sand.profile.<profile>.*"),
-		OPT_STRING(0, "runtime", &runtime, "runtime", "podman, docker or container (sand.runtime)"),
-		OPT_STRING(0, "cpus", &cpus, "n", "CPU limit (sand.cpus)"),
-		OPT_STRING(0, "memory", &memory, "size", "memory limit, e.g. 4g (sand.memory)"),
-		OPT_STRING(0, "network", &network, "mode", "none, host, or the runtime's default (sand.network)"),
-		OPT_LIST(0, "mount", &mounts_opt, "src:dst[:ro]", "also bind-mount a host path (sand.mount)"),
-		OPT_LIST('e', "env-file", &env_files_opt, "file",
-			 "read environment variables from a file (sand.envFile)"),
-		OPT_LIST(0, "env", &env, "key=value", "set an environment variable (never stored)"),
-		OPT_SET_INT(0, "ssh-agent", &ssh_agent, "forward your ssh-agent (sand.sshAgent)", 1),
-		OPT_STRING(0, "host", &host_opt, "ssh-url",
-			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
-		OPT_BOOL(0, "accept-new-host-key", &accept_new,
-			 "trust and record the host's key if it is not known yet"),
-		OPT_END(),
-	};
+	struct new_opts o = NEW_OPTS_INIT;
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct undo undo = { ctx, &rt, &sb, 0, -1 };
-	struct strbuf id = STRBUF_INIT, path = STRBUF_INIT, mirror = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT, alternates = STRBUF_INIT;
-	struct clone_opts co = { 0 };
-	char *rt_name, *host = NULL, *remote_root = NULL;
+	int ret = 0;
 
-	argc = parse_options_or_usage(argc, argv, options, new_usage, 0);
-	if (settings_init(&set, ctx->r.config, profile) < 0)
+	parse_new(argc, argv, &o);
+	if (resolve_new(ctx, &o) < 0)
 		exit(EXIT_FATAL);
-	settings_get_list(&set, "mount", &mounts_opt, &mounts, NULL);
-	settings_get_list(&set, "envFile", &env_files_opt, &env_files, NULL);
-	settings_get_list(&set, "dotfiles", NULL, &dotfiles, NULL);
-	if (!dotfiles.nr && !has_config(&set, "dotfiles"))
-		string_list_append(&dotfiles, ".gitconfig");
-	/* An empty value (sand.dotfiles = "") carries nothing. */
-	for (size_t i = dotfiles.nr; i-- > 0; )
-		if (!*dotfiles.items[i]) {
-			free(dotfiles.items[i]);
-			memmove(dotfiles.items + i, dotfiles.items + i + 1,
-				(dotfiles.nr - i - 1) * sizeof(*dotfiles.items));
-			dotfiles.nr--;
-		}
-	agent_name = settings_get(&set, "agent", agent_opt, NULL);
-	if (agent_name && *agent_name && !(agent = agent_find(agent_name)))
-		die("unknown agent '%s' (known: %s)", agent_name, agent_names());
-	if (agent) {
-		agent_extras(&set, agent, &agent_paths, &agent_keys);
-		if (agent_carry_check(agent, &agent_paths) < 0)
-			exit(EXIT_FATAL);
-	}
-	if (settings_get_bool(&set, "sshAgent", ssh_agent, &ssh_agent, NULL) < 0)
-		exit(EXIT_FATAL);
-	setup = settings_get(&set, "setup", NULL, NULL);
-	if (argc > 1)
-		usage_with_options(new_usage, options);
-	if (detach && rm)
-		die("options '--detach' and '--rm' cannot be used together");
-	if (argc == 1 && ctx_check_name(argv[0]) < 0)
-		exit(EXIT_FATAL);
-	if (branch && argc == 1)
-		check_host_branch(ctx, argv[0]);
-	host = settings_get(&set, "host", host_opt, NULL);
-	if (host && !*host) {
-		free(host); /* sand.host = "": here */
-		host = NULL;
-	}
-	if (host) {
-		struct ssh_target t;
-
-		if (ssh_url_parse(host, &t, &why) < 0)
-			die("invalid host '%s': %s", host, why.buf);
-		ssh_target_clear(&t);
-		if (ssh_agent > 0)
-			die("options '--ssh-agent' and '--host' cannot be used together");
-	}
-	for (size_t i = 0; i < mounts.nr; i++)
-		check_mount(mounts.items[i], host != NULL);
-
-	/* Everything the user gave is checked before anything is made. */
-	rt_name = settings_get(&set, "runtime", runtime, NULL);
-	if (host) {
-		struct ssh_conn *conn;
-		char *root = settings_get(&set, "remoteRoot", NULL, NULL);
-
-		if (ctx_ssh_connect(ctx, host, accept_new, &conn) < 0)
-			die("cannot connect to '%s'", host);
-		if (runtime_select_remote(&rt, rt_name, conn) < 0)
-			exit(EXIT_FATAL);
-		if (remote_root_resolve(rt.ssh, root, &path) < 0)
-			exit(EXIT_FATAL);
-		remote_root = strbuf_detach(&path, NULL);
-		free(root);
-	} else {
-		ctx_runtime(&rt, rt_name);
-	}
-	free(rt_name);
-
-	sb.image = settings_get(&set, "image", image, NULL);
-	if (!sb.image)
-		sb.image = xstrdup(DEFAULT_IMAGE);
-	sb.opts.cpus = settings_get(&set, "cpus", cpus, NULL);
-	sb.opts.memory = settings_get(&set, "memory", memory, NULL);
-	sb.opts.network = settings_get(&set, "network", network, NULL);
-	sb.opts.ssh_agent = ssh_agent > 0;
-	if (sb.opts.ssh_agent && (!getenv("SSH_AUTH_SOCK") || access(getenv("SSH_AUTH_SOCK"), F_OK)))
-		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
-	if (agent)
-		sb.opts.agent = xstrdup(agent->name);
-	if (set.profile)
-		sb.opts.profile = xstrdup(set.profile);
-	if (shell)
-		sb.opts.shell = xstrdup(shell);
-	for (size_t i = 0; i < env_files.nr; i++)
-		check_env_file(env_files.items[i], &sb.opts.env_files);
-	if (env_check(&env) < 0)
-		exit(EXIT_FATAL);
-	for (size_t i = 0; i < dotfiles.nr; i++)
-		if (!dotfile_path_ok(dotfiles.items[i]))
-			die("dotfile '%s' is not a path inside your home directory",
-			    dotfiles.items[i]);
-	for (size_t i = 0; i < mounts.nr; i++)
-		string_list_append(&sb.opts.mounts, mounts.items[i]);
-	sb.opts.branch = branch;
-	{
-		/* The host branch it is made from: when it is deleted, the
-		 * sandbox is marked orphaned (see the hooks). */
-		git_reference *head = NULL;
-		const char *b;
-
-		if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
-		    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-		    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b))
-			sb.opts.host_branch = xstrdup(b);
-		git_reference_free(head);
-		git_error_clear();
-	}
-
-	ret = rt.ops->image_exists(&rt, sb.image);
-	if (ret < 0)
-		exit(EXIT_FATAL);
-	if (!ret) {
-		error("image '%s' is not available to %s", sb.image, rt.program);
-		if (!strcmp(sb.image, DEFAULT_IMAGE))
-			hint("build it with 'make image', or choose one with --image or sand.image");
-		exit(EXIT_FATAL);
-	}
-
-	if (sandbox_new_id(&id) < 0)
-		exit(EXIT_FATAL);
-	sb.id = strbuf_detach(&id, NULL);
-	sb.worktree = xstrdup(ctx->r.worktree);
-	sb.gitdir = xstrdup(ctx->r.commondir);
-	strbuf_addf(&path, "%s/sandboxes/%s", ctx->root.buf, sb.id);
-	sb.dir = strbuf_detach(&path, NULL);
-	sb.runtime = xstrdup(rt.ops->name);
-	sb.state = xstrdup("creating");
-	sb.host = host;
-	sb.remote_root = remote_root;
-	host = remote_root = NULL;
+	check_new(ctx, &o);
+	connect_runtime(ctx, &o, &rt, &sb.host_root);
+	check_image(&rt, o.image);
+	fill_record(ctx, &o, &rt, &sb);
 
 	/*
 	 * The row comes first: from here on, whatever exists is known, and a
@@ -476,129 +571,25 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (sandbox_lock(&sb, &undo.lock) != 0)
 		die("cannot lock the new sandbox");
 	cleanup_push(undo_new, &undo);
-	claim_name(ctx, &sb, argc == 1 ? argv[0] : NULL);
+	claim_name(ctx, &sb, o.name);
 	undo.have_row = 1;
-	if (branch && argc == 0)
+	if (o.branch && !o.name)
 		check_host_branch(ctx, sb.name);
-
-	if (sandbox_remote_check(ctx->r.repo, ctx->store, &sb) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-	if (mkdir_p(sb.dir, 0700) < 0)
-		die_errno("cannot create '%s'", sb.dir);
-	/* Its home: dotfiles and the agent's files, copied. */
-	{
-		struct home_opts ho = { getenv("HOME"), sb.worktree, agent, &dotfiles,
-					&agent_paths, &agent_keys };
-
-		if (home_prepare(sb.dir, &ho, &sb.opts.carried) < 0)
-			die("cannot create sandbox '%s'", sb.name);
-	}
-	if (env.nr) {
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/env", sb.dir);
-		if (env_file_write(path.buf, &env, &sb.opts.env_keys) < 0)
-			die("cannot create sandbox '%s'", sb.name);
-	}
-
-	if (sb.host && remote_env_files(&sb) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-
-	sandbox_mirror_path(&sb, ctx->root.buf, &mirror);
-	if (sb.host) {
-		if (isatty(2))
-			fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb.host);
-		if (remote_mirror_push(rt.ssh, ctx->r.repo, mirror.buf, sb.dir) < 0)
-			die("cannot create sandbox '%s'", sb.name);
-	} else if (mirror_update(ctx->r.repo, ctx->r.commondir, mirror.buf) < 0) {
+	if (make_sandbox(ctx, &o, &rt, &sb) < 0) {
+		if (cleanup_signalled())
+			die("interrupted");
 		die("cannot create sandbox '%s'", sb.name);
 	}
-	if (cleanup_signalled())
-		die("interrupted");
-
-	/* On another host: the .git is made here, then sent with the files. */
-	strbuf_reset(&path);
-	if (sb.host)
-		strbuf_addf(&path, "%s/app", sb.dir);
-	else
-		sandbox_clone_path(&sb, &path);
-	co.no_worktree = sb.host != NULL;
-	co.host = ctx->r.repo;
-	co.worktree = ctx->r.worktree;
-	co.gitdir = ctx->r.gitdir;
-	co.commondir = ctx->r.commondir;
-	co.dest = path.buf;
-	/* On another host, git there reads the clone through its alternates. */
-	sb.opts.neutral_mirror = !sb.host;
-	if (sb.host)
-		strbuf_addf(&alternates, "%s/objects", mirror.buf);
-	else
-		strbuf_addstr(&alternates, "/run/git-origin-ro/objects");
-	co.alternates = alternates.buf;
-	co.origin_url = "/run/git-origin-ro";
-	co.branch = branch ? sb.name : NULL;
-	co.sandbox_id = sb.id;
-	co.sandbox_name = sb.name;
-	co.progress = isatty(2);
-	if (clone_workspace(&co) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-	if (sb.host && send_workspace(ctx, &rt, &sb) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-
-	if (sandbox_create_container(&rt, ctx->root.buf, &sb) < 0 ||
-	    store_update(ctx->store, &sb) < 0 ||
-	    rt.ops->start(&rt, sb.container) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-	if (cleanup_signalled())
-		die("interrupted");
-	if (sandbox_remote_add(ctx->r.repo, ctx->store, &sb) < 0)
-		die("cannot create sandbox '%s'", sb.name);
-
-	if (setup)
-		run_setup(&rt, &sb, setup);
-	free(sb.state);
-	sb.state = xstrdup("ready");
-	if (store_update(ctx->store, &sb) < 0)
-		die("cannot create sandbox '%s'", sb.name);
 	cleanup_pop();
 	undo.have_row = 0;
 	sandbox_unlock(&sb, undo.lock, 1);
 
-	if (detach) {
+	if (o.detach)
 		printf("%s\n", sb.name);
-		ret = 0;
-		goto done;
-	}
-	if (rm)
-		fprintf(stderr, "Created sandbox '%s'; it is removed when you leave it, "
-			"unless it holds work this repository lacks.\n", sb.name);
 	else
-		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
-			sb.name, sb.name);
-	ret = sandbox_session(&rt, ctx->store, &sb, shell, 1);
-	if (rm && rm_on_exit(ctx, &rt, &sb) < 0)
-		ret = ret ? ret : 1;
-done:
+		ret = open_session(ctx, &o, &rt, &sb);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
-	string_list_clear(&mounts);
-	string_list_clear(&env_files);
-	string_list_clear(&mounts_opt);
-	string_list_clear(&env_files_opt);
-	string_list_clear(&dotfiles);
-	string_list_clear(&agent_paths);
-	string_list_clear(&agent_keys);
-	/* --env values: do not leave them in freed memory. */
-	for (size_t i = 0; i < env.nr; i++)
-		explicit_bzero(env.items[i], strlen(env.items[i]));
-	string_list_clear(&env);
-	settings_clear(&set);
-	free(agent_name);
-	free(setup);
-	free(host);
-	free(remote_root);
-	strbuf_release(&path);
-	strbuf_release(&mirror);
-	strbuf_release(&alternates);
-	strbuf_release(&why);
+	new_opts_clear(&o);
 	return ret;
 }

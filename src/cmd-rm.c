@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "sandbox-lock.h"
 #include "sanitize.h"
 #include "work.h"
 

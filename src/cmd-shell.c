@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "sandbox-lock.h"
 #include "settings.h"
 
 #define SHELL_USAGE "git sand shell [-s | --shell <cmd>] [<name>]"

@@ -18,6 +18,7 @@
 #include "path.h"
 #include "sanitize.h"
 #include "ssh.h"
+#include "workspace.h"
 
 #define MAX_LOOSE_REF 4096
 #define MAX_REF_DEPTH 32

@@ -34,7 +34,7 @@ void sandbox_clear(struct sandbox *sb)
 	free(sb->container);
 	free(sb->state);
 	free(sb->host);
-	free(sb->remote_root);
+	free(sb->host_root);
 	sandbox_opts_clear(&sb->opts);
 	memset(sb, 0, sizeof(*sb));
 }
@@ -43,7 +43,7 @@ void sandbox_work_dir(const struct sandbox *sb, struct strbuf *out)
 {
 	strbuf_reset(out);
 	if (sb->host)
-		strbuf_addf(out, "%s/sandboxes/%s", sb->remote_root, sb->id);
+		strbuf_addf(out, "%s/sandboxes/%s", sb->host_root, sb->id);
 	else
 		strbuf_addstr(out, sb->dir);
 }

@@ -30,7 +30,7 @@ struct sandbox {
 	 * machine (its lock, logs); the clone, home and container are there.
 	 */
 	char *host;
-	char *remote_root;
+	char *host_root;
 	struct sandbox_opts {
 		char *cpus;
 		char *memory;

@@ -214,7 +214,7 @@ static int row_to_sandbox(sqlite3_stmt *stmt, struct sandbox *sb)
 	sb->created = sqlite3_column_int64(stmt, 10);
 	sb->updated = sqlite3_column_int64(stmt, 11);
 	sb->host = col_text(stmt, 12);
-	sb->remote_root = col_text(stmt, 13);
+	sb->host_root = col_text(stmt, 13);
 	opts = sqlite3_column_text(stmt, 9);
 	if (opts && sandbox_opts_from_json(&sb->opts, (const char *)opts) < 0) {
 		error("sandbox '%s' has unreadable options in the database", sb->name);
@@ -253,7 +253,7 @@ int store_insert(struct store *st, struct sandbox *sb)
 	bind_text(stmt, 10, opts);
 	sqlite3_bind_int64(stmt, 11, sb->created);
 	bind_text(stmt, 12, sb->host);
-	bind_text(stmt, 13, sb->remote_root);
+	bind_text(stmt, 13, sb->host_root);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE)
 		ret = 0;

@@ -53,6 +53,8 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* xstrdup, passing NULL through. */
+char *xstrdup_or_null(const char *s);
 __attribute__((format(printf, 1, 2)))
 char *xstrfmt(const char *fmt, ...);
 

@@ -11,6 +11,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "sandbox-remote.h"
 #include "sanitize.h"
 #include "work.h"
 

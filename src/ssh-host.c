@@ -11,18 +11,18 @@
 #include "msg.h"
 #include "path.h"
 #include "run.h"
-#include "remote.h"
+#include "ssh-host.h"
 #include "tar.h"
 
-#define REMOTE_RETRY (-2)
+#define HOST_RETRY (-2)
 
 /*
  * Run cmd there with its standard error captured; when it fails, say
  * "on <host>: <what> failed (status N): <its error output>". With
  * retry_on, a failure whose error output holds it is quiet, and
- * REMOTE_RETRY. Returns the command's status, or -1 (connection lost).
+ * HOST_RETRY. Returns the command's status, or -1 (connection lost).
  */
-static int remote_run(struct ssh_conn *c, struct ssh_cmd *cmd, const char *what,
+static int host_run(struct ssh_conn *c, struct ssh_cmd *cmd, const char *what,
 		      const char *retry_on)
 {
 	struct strbuf err = STRBUF_INIT;
@@ -33,7 +33,7 @@ static int remote_run(struct ssh_conn *c, struct ssh_cmd *cmd, const char *what,
 	cmd->err = NULL;
 	strbuf_trim(&err);
 	if (status > 0 && retry_on && strstr(err.buf, retry_on))
-		status = REMOTE_RETRY;
+		status = HOST_RETRY;
 	else if (status > 0)
 		error("on '%s': %s failed (status %d)%s%s", ssh_conn_target(c)->host, what,
 		      status, err.len ? ": " : "", err.buf);
@@ -41,7 +41,7 @@ static int remote_run(struct ssh_conn *c, struct ssh_cmd *cmd, const char *what,
 	return status;
 }
 
-int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
+int ssh_host_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
 		   struct strbuf *out)
 {
 	struct ssh_cmd cmd = SSH_CMD_INIT;
@@ -50,7 +50,7 @@ int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, 
 	cmd.in = in;
 	cmd.in_len = in_len;
 	cmd.out = out;
-	return remote_run(c, &cmd, argv[0] && !strcmp(argv[0], "sh") ? "a command" : argv[0],
+	return host_run(c, &cmd, argv[0] && !strcmp(argv[0], "sh") ? "a command" : argv[0],
 			  NULL);
 }
 
@@ -60,16 +60,16 @@ static int tame_path(const char *p)
 	return *p == '/' && !strpbrk(p, ":,\n\r\t\\");
 }
 
-int remote_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out)
+int ssh_host_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out)
 {
 	const char *argv[] = {
 		"sh", "-c", "mkdir -p -- \"$1\" && chmod 700 -- \"$1\" && cd -- \"$1\" && pwd -P",
-		"sh", configured ? configured : REMOTE_ROOT_DEFAULT, NULL
+		"sh", configured ? configured : SSH_HOST_ROOT_DEFAULT, NULL
 	};
 	int ret = -1;
 
 	strbuf_reset(out);
-	if (remote_capture(c, argv, NULL, 0, out) != 0)
+	if (ssh_host_capture(c, argv, NULL, 0, out) != 0)
 		goto done;
 	strbuf_trim(out);
 	if (!tame_path(out->buf)) {
@@ -225,32 +225,17 @@ done:
 }
 
 
-int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
-		       const char *tmpdir)
+/*
+ * What to send: revs for pack_objects (our tips, minus what the mirror
+ * has) and the update-ref commands that make the mirror's refs ours.
+ */
+static int mirror_plan(git_repository *repo, const struct mirror_refs *theirs,
+		       struct strbuf *revs, struct strbuf *updates)
 {
-	/* Fixed scripts; the mirror's path is their argument. */
-	const char *list[] = {
-		"sh", "-c", "git init -q --bare -- \"$1\" >/dev/null && "
-		"{ test \"$(git --git-dir=\"$1\" config gc.auto)\" = 0 || "
-		"git --git-dir=\"$1\" config gc.auto 0 2>/dev/null || :; } && "
-		"git --git-dir=\"$1\" for-each-ref --format='%(objectname) %(refname)'",
-		"sh", mirror, NULL
-	};
-	const char *index_pack[] = { "git", "--git-dir", mirror, "index-pack", "--stdin", NULL };
-	const char *update_ref[] = { "git", "--git-dir", mirror, "update-ref", "--stdin", NULL };
-	struct mirror_refs theirs = { 0 };
-	struct strbuf out = STRBUF_INIT, updates = STRBUF_INIT, pack = STRBUF_INIT;
-	struct strbuf revs = STRBUF_INIT;
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
 	git_odb *odb = NULL;
-	int fd = -1, ret = -1, err;
-	long count;
-
-	if (!tame_path(mirror))
-		return error("unusable mirror path '%s'", mirror);
-	if (remote_capture(c, list, NULL, 0, &out) != 0 || parse_refs(out.buf, &theirs) < 0)
-		goto done;
+	int err, ret = -1;
 
 	if (git_repository_odb(&odb, repo) < 0 || git_reference_iterator_new(&it, repo) < 0)
 		goto lg2_failed;
@@ -261,30 +246,50 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 
 		/* Not a broken ref of the host's, not one it already has. */
 		if (oid && pushed_ref(name) && git_odb_exists(odb, oid) &&
-		    !((have = mirror_ref(&theirs, name)) && git_oid_equal(have, oid))) {
-			add_rev(&revs, "", oid);
+		    !((have = mirror_ref(theirs, name)) && git_oid_equal(have, oid))) {
+			add_rev(revs, "", oid);
 			git_oid_tostr(hex, sizeof(hex), oid);
-			strbuf_addf(&updates, "update %s %s\n", name, hex);
+			strbuf_addf(updates, "update %s %s\n", name, hex);
 		}
 		git_reference_free(ref);
 		ref = NULL;
 	}
 	if (err != GIT_ITEROVER)
 		goto lg2_failed;
-	for (size_t i = 0; i < theirs.nr; i++) {
+	for (size_t i = 0; i < theirs->nr; i++) {
 		git_oid oid;
 
 		/* What it has is left out of the pack... */
-		if (git_odb_exists(odb, &theirs.v[i].oid))
-			add_rev(&revs, "^", &theirs.v[i].oid);
+		if (git_odb_exists(odb, &theirs->v[i].oid))
+			add_rev(revs, "^", &theirs->v[i].oid);
 		/* ...and refs the host no longer has go (their objects stay). */
-		if (git_reference_name_to_id(&oid, repo, theirs.v[i].name) < 0 ||
-		    !pushed_ref(theirs.v[i].name))
-			strbuf_addf(&updates, "delete %s\n", theirs.v[i].name);
+		if (git_reference_name_to_id(&oid, repo, theirs->v[i].name) < 0 ||
+		    !pushed_ref(theirs->v[i].name))
+			strbuf_addf(updates, "delete %s\n", theirs->v[i].name);
 		git_error_clear();
 	}
-	if (add_staged(repo, &revs) < 0)
+	if (add_staged(repo, revs) < 0)
 		goto lg2_failed;
+	ret = 0;
+	goto done;
+lg2_failed:
+	error_lg2("cannot list what to send");
+done:
+	git_reference_free(ref);
+	git_reference_iterator_free(it);
+	git_odb_free(odb);
+	return ret;
+}
+
+/* Pack revs into a file under tmpdir and index it into the mirror there. */
+static int mirror_send_pack(struct ssh_conn *c, git_repository *repo, const char *mirror,
+			    const struct strbuf *revs, const char *tmpdir)
+{
+	const char *index_pack[] = { "git", "--git-dir", mirror, "index-pack", "--stdin", NULL };
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	struct strbuf pack = STRBUF_INIT, out = STRBUF_INIT;
+	int fd, ret = -1;
+	long count;
 
 	strbuf_addf(&pack, "%s/push-%d.pack", tmpdir, (int)getpid());
 	fd = open(pack.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -293,54 +298,80 @@ int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mir
 		goto done;
 	}
 	unlink(pack.buf);
-	if ((count = pack_objects(repo, &revs, fd)) < 0)
+	if ((count = pack_objects(repo, revs, fd)) < 0)
 		goto done;
 	if (count > 0) {
-		struct ssh_cmd cmd = SSH_CMD_INIT;
-
 		cmd.argv = index_pack;
 		cmd.in_fd = fd;
-		strbuf_reset(&out);
 		cmd.out = &out;
-		if (remote_run(c, &cmd, "git index-pack", NULL))
+		if (host_run(c, &cmd, "git index-pack", NULL))
 			goto done;
 	}
-	/*
-	 * Another new may be updating the same refs there (to the same
-	 * values): git's ref locks make one of us fail; try again.
-	 */
-	for (int attempt = 0; updates.len; attempt++) {
+	ret = 0;
+done:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&pack);
+	strbuf_release(&out);
+	return ret;
+}
+
+/*
+ * Another new may be updating the same refs there (to the same values):
+ * git's ref locks make one of us fail; try again.
+ */
+static int mirror_update_refs(struct ssh_conn *c, const char *mirror,
+			      const struct strbuf *updates)
+{
+	const char *update_ref[] = { "git", "--git-dir", mirror, "update-ref", "--stdin", NULL };
+	struct strbuf out = STRBUF_INIT;
+	int err = 0;
+
+	for (int attempt = 0; updates->len; attempt++) {
 		struct ssh_cmd cmd = SSH_CMD_INIT;
 		struct timespec ts = { 0, 200000000 };
 
 		cmd.argv = update_ref;
-		cmd.in = updates.buf;
-		cmd.in_len = updates.len;
+		cmd.in = updates->buf;
+		cmd.in_len = updates->len;
 		strbuf_reset(&out);
 		cmd.out = &out;
-		err = remote_run(c, &cmd, "updating the mirror's refs", attempt < 10 ? "lock" : NULL);
-		if (err == REMOTE_RETRY) {
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (err)
-			goto done;
-		break;
+		err = host_run(c, &cmd, "updating the mirror's refs", attempt < 10 ? "lock" : NULL);
+		if (err != HOST_RETRY)
+			break;
+		nanosleep(&ts, NULL);
 	}
+	strbuf_release(&out);
+	return err ? -1 : 0;
+}
+
+int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
+			 const char *tmpdir)
+{
+	/* A fixed script; the mirror's path is its argument. */
+	const char *list[] = {
+		"sh", "-c", "git init -q --bare -- \"$1\" >/dev/null && "
+		"{ test \"$(git --git-dir=\"$1\" config gc.auto)\" = 0 || "
+		"git --git-dir=\"$1\" config gc.auto 0 2>/dev/null || :; } && "
+		"git --git-dir=\"$1\" for-each-ref --format='%(objectname) %(refname)'",
+		"sh", mirror, NULL
+	};
+	struct mirror_refs theirs = { 0 };
+	struct strbuf out = STRBUF_INIT, updates = STRBUF_INIT, revs = STRBUF_INIT;
+	int ret = -1;
+
+	if (!tame_path(mirror))
+		return error("unusable mirror path '%s'", mirror);
+	if (ssh_host_capture(c, list, NULL, 0, &out) != 0 || parse_refs(out.buf, &theirs) < 0 ||
+	    mirror_plan(repo, &theirs, &revs, &updates) < 0 ||
+	    mirror_send_pack(c, repo, mirror, &revs, tmpdir) < 0 ||
+	    mirror_update_refs(c, mirror, &updates) < 0)
+		goto done;
 	ret = 0;
-	goto done;
-lg2_failed:
-	error_lg2("cannot list what to send");
 done:
-	if (fd >= 0)
-		close(fd);
-	git_reference_free(ref);
-	git_reference_iterator_free(it);
-	git_odb_free(odb);
 	mirror_refs_clear(&theirs);
 	strbuf_release(&out);
 	strbuf_release(&updates);
-	strbuf_release(&pack);
 	strbuf_release(&revs);
 	return ret;
 }
@@ -386,7 +417,7 @@ static int unchanged(void *data, const char *rel, const struct stat *st)
 	return 1;
 }
 
-int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
+int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
 	/*
 	 * A fixed script: unpack, then check out from the mirror what was
@@ -426,7 +457,7 @@ int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w)
 	cmd.feed_data = &tar;
 	cmd.out = &out;
 	strbuf_addf(&what, "unpacking the sandbox in '%s'", w->dest);
-	if (remote_run(c, &cmd, what.buf, NULL))
+	if (host_run(c, &cmd, what.buf, NULL))
 		goto done;
 	if (w->progress)
 		fprintf(stderr, "Sent %zu files (%zu bytes), checked out the rest there.\n",
@@ -442,7 +473,7 @@ done:
 	return ret;
 }
 
-int remote_remove_dir(struct ssh_conn *c, const char *dir)
+int ssh_host_remove_dir(struct ssh_conn *c, const char *dir)
 {
 	const char *argv[] = { "rm", "-rf", "--", dir, NULL };
 	struct strbuf out = STRBUF_INIT;
@@ -450,7 +481,7 @@ int remote_remove_dir(struct ssh_conn *c, const char *dir)
 
 	if (!tame_path(dir) || !strcmp(dir, "/"))
 		return error("refusing to remove '%s' there", dir);
-	ret = remote_capture(c, argv, NULL, 0, &out) == 0 ? 0 : -1;
+	ret = ssh_host_capture(c, argv, NULL, 0, &out) == 0 ? 0 : -1;
 	strbuf_release(&out);
 	return ret;
 }

@@ -1,5 +1,5 @@
-#ifndef REMOTE_H
-#define REMOTE_H
+#ifndef SSH_HOST_H
+#define SSH_HOST_H
 
 #include <git2.h>
 
@@ -20,23 +20,23 @@
  */
 
 /* The default state root on a remote host, relative to the login directory. */
-#define REMOTE_ROOT_DEFAULT ".local/state/git-sand-remote"
+#define SSH_HOST_ROOT_DEFAULT ".local/state/git-sand-remote"
 
 /*
  * Make the state root on the host (configured: absolute, or relative to
  * the login directory) and give its absolute, physical path.
  */
-int remote_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out);
+int ssh_host_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out);
 
 /*
  * Bring the host's mirror (created if missing) up to date with repo's
  * refs and the index's staged blobs. tmpdir is a local directory for the
  * pack on its way.
  */
-int remote_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
+int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
 		       const char *tmpdir);
 
-struct remote_workspace {
+struct ssh_host_send_opts {
 	git_repository *repo;	/* the host repository */
 	const char *worktree;	/* its working tree */
 	const char *staging;	/* a local directory to send as it is (app/.git, home...) */
@@ -48,13 +48,13 @@ struct remote_workspace {
  * Send staging and the working tree's changed files to dest, then check
  * out the rest of the index in dest/app from the objects there.
  */
-int remote_workspace_send(struct ssh_conn *c, const struct remote_workspace *w);
+int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w);
 
 /* Remove a directory there (rm -rf). */
-int remote_remove_dir(struct ssh_conn *c, const char *dir);
+int ssh_host_remove_dir(struct ssh_conn *c, const char *dir);
 
 /* Run argv there, capturing stdout (and stderr for messages); its status or -1. */
-int remote_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
+int ssh_host_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,
 		   struct strbuf *out);
 
 #endif
