@@ -634,6 +634,54 @@ done:
 	return ret;
 }
 
+/*
+ * The host branch to sync into: the one named, else the one checked out
+ * (*checked_out says whether the branch is the checked-out one).
+ */
+static char *sync_target(struct cmd_ctx *ctx, const char *named, int *checked_out)
+{
+	git_reference *head = NULL;
+	const char *b;
+	char *host;
+
+	*checked_out = 0;
+	if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
+	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
+	    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b)) {
+		*checked_out = !named || !strcmp(named, b);
+		host = xstrdup(named ? named : b);
+	} else if (named) {
+		host = xstrdup(named);
+	} else {
+		die("you are not on a branch: name the host branch to sync into");
+	}
+	git_reference_free(head);
+	git_error_clear();
+	return host;
+}
+
+/*
+ * git merge may fail after moving the branch (a submodule it refused):
+ * say so, and return 1; 0 when the branch did not move.
+ */
+static int report_partial_merge(struct cmd_ctx *ctx, const char *ref, const git_oid *was,
+				 const char *branch, int status)
+{
+	char from[GIT_OID_HEXSZ + 1], to[GIT_OID_HEXSZ + 1];
+	git_oid now;
+	int moved = !git_reference_name_to_id(&now, ctx->r.repo, ref) && !git_oid_equal(&now, was);
+
+	if (moved) {
+		git_oid_tostr(from, sizeof(from), was);
+		git_oid_tostr(to, sizeof(to), &now);
+		warning("git merge exited with status %d after it had moved '%s' from %.7s "
+			"to %.7s: the sandbox's commits are merged", status, branch, from, to);
+		hint("'git status' shows what it left undone");
+	}
+	git_error_clear();
+	return moved;
+}
+
 int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *sandbox_branch = NULL;
@@ -651,9 +699,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct fetch_opts fo = { 0 };
 	struct argv args = ARGV_INIT;
 	struct strbuf tracking = STRBUF_INIT, ref = STRBUF_INIT;
-	git_reference *head = NULL;
 	char *host = NULL;
-	const char *b;
 	int changed, ret, exists, checked_out = 0;
 	git_oid oid;
 
@@ -667,18 +713,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (ctx_fetch(ctx, &sb, &fo, &refs, &changed) < 0 || cleanup_signalled())
 		die("cannot fetch from sandbox '%s'", sb.name);
 
-	if (!git_reference_lookup(&head, ctx->r.repo, "HEAD") &&
-	    git_reference_type(head) == GIT_REFERENCE_SYMBOLIC &&
-	    skip_prefix(git_reference_symbolic_target(head), "refs/heads/", &b)) {
-		if (argc < 2 || !strcmp(argv[1], b))
-			checked_out = 1;
-		host = xstrdup(argc == 2 ? argv[1] : b);
-	} else if (argc == 2) {
-		host = xstrdup(argv[1]);
-	} else {
-		die("you are not on a branch: name the host branch to sync into");
-	}
-	git_error_clear();
+	host = sync_target(ctx, argc == 2 ? argv[1] : NULL, &checked_out);
 
 	if (!sandbox_branch)
 		sandbox_branch = sandbox_refs_find(&refs, host) ? host : refs.head_branch;
@@ -707,26 +742,10 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushf(&args, "%s:%s", tracking.buf, ref.buf);
 	}
 	ret = host_git(ctx, &args);
-	if (ret && exists && checked_out) {
-		git_oid now;
-
-		/* It may have failed after moving the branch (a submodule it refused). */
-		if (!git_reference_name_to_id(&now, ctx->r.repo, ref.buf) &&
-		    !git_oid_equal(&now, &oid)) {
-			char was[GIT_OID_HEXSZ + 1], is[GIT_OID_HEXSZ + 1];
-
-			git_oid_tostr(was, sizeof(was), &oid);
-			git_oid_tostr(is, sizeof(is), &now);
-			warning("git merge exited with status %d after it had moved '%s' from %.7s "
-				"to %.7s: the sandbox's commits are merged", ret, host, was, is);
-			hint("'git status' shows what it left undone");
-			ret = 1;
-		}
-		git_error_clear();
-	}
+	if (ret && exists && checked_out && report_partial_merge(ctx, ref.buf, &oid, host, ret))
+		ret = 1;
 done:
 	argv_clear(&args);
-	git_reference_free(head);
 	sandbox_refs_clear(&refs);
 	sandbox_clear(&sb);
 	strbuf_release(&tracking);
