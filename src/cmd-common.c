@@ -332,16 +332,17 @@ int ctx_sandbox_runtime(struct cmd_ctx *ctx, struct runtime *rt, const struct sa
  */
 static int not_ready(struct cmd_ctx *ctx, struct sandbox *sb, struct strbuf *why, int *broken)
 {
-	if (!strcmp(sb->state, "ready"))
+	if (sb->state == SB_READY)
 		return 0;
 	*broken = sandbox_is_broken(ctx_store(ctx), sb);
-	if (!strcmp(sb->state, "ready"))
+	if (sb->state == SB_READY)
 		return 0;
 	if (*broken)
 		strbuf_addf(why, "sandbox '%s' is broken: the command that was %s it was killed",
-			    sb->name, strcmp(sb->state, "creating") ? "removing" : "making");
+			    sb->name, sb->state == SB_CREATING ? "making" : "removing");
 	else
-		strbuf_addf(why, "sandbox '%s' is %s, not ready", sb->name, sb->state);
+		strbuf_addf(why, "sandbox '%s' is %s, not ready", sb->name,
+			    sandbox_state_name(sb->state));
 	return 1;
 }
 

@@ -135,9 +135,9 @@ static void gc_rows(struct gc *gc, int all)
 		}
 		sandbox_clone_path(sb, &clone);
 		workspace_of(&ws, sb, gc->ctx->root.buf, NULL);
-		if (strcmp(sb->state, "ready"))
-			destroy(gc, sb, strcmp(sb->state, "creating") ?
-				"left half-removed" : "left half-made", 0);
+		if (sb->state != SB_READY)
+			destroy(gc, sb, sb->state == SB_CREATING ?
+				"left half-made" : "left half-removed", 0);
 		else if (!ws.ops->clone_present(&ws))
 			destroy(gc, sb, "its clone is gone", 0);
 		else if (sb->opts.orphaned && !gc->dry_run && offer_removal(sb))

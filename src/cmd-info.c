@@ -44,7 +44,7 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	sandbox_clone_path(&sb, &clone);
 	line("sandbox", sb.name);
 	line("id", sb.id);
-	line("state", sb.state);
+	line("state", sandbox_state_name(sb.state));
 	line("worktree", sb.worktree);
 	line("clone", clone.buf);
 	line("host", sb.host);

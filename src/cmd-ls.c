@@ -57,8 +57,8 @@ static const char *row_status(struct cmd_ctx *ctx, struct sandbox *sb,
 	struct store *st = ctx_store(ctx);
 	struct workspace ws;
 
-	if (strcmp(sb->state, "ready"))
-		return sandbox_is_broken(st, sb) ? "broken" : sb->state;
+	if (sb->state != SB_READY)
+		return sandbox_is_broken(st, sb) ? "broken" : sandbox_state_name(sb->state);
 	if (v && v->unreachable)
 		return "unreachable";
 	workspace_of(&ws, sb, ctx->root.buf, NULL);

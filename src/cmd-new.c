@@ -452,7 +452,7 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 	sb->gitdir = xstrdup(ctx->r.commondir);
 	sb->dir = xstrfmt("%s/sandboxes/%s", ctx->root.buf, sb->id);
 	sb->runtime = xstrdup(rt->ops->name);
-	sb->state = xstrdup("creating");
+	sb->state = SB_CREATING;
 	sb->image = xstrdup(o->image);
 	sb->host = xstrdup_or_null(o->host);
 	sb->opts.cpus = xstrdup_or_null(o->cpus);
@@ -523,8 +523,7 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (o->setup)
 		run_setup(rt, sb, o->setup);
-	free(sb->state);
-	sb->state = xstrdup("ready");
+	sb->state = SB_READY;
 	return store_update(ctx->store, sb);
 }
 

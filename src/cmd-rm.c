@@ -122,7 +122,7 @@ static int rm_one(struct cmd_ctx *ctx, struct sandbox *sb, const struct rm_opts 
 	 * looked at by the rm that began removing it; --forget leaves the
 	 * work where it is.
 	 */
-	if (!strcmp(sb->state, "ready") && !o->forget) {
+	if (sb->state == SB_READY && !o->forget) {
 		int known = !ctx_sandbox_work(ctx, sb, &rt, o->force, &w);
 
 		if (cleanup_signalled())

@@ -51,8 +51,8 @@ static void give_agent(struct cmd_ctx *ctx, struct sandbox *sb, const struct age
 	struct settings set;
 	int fd, lock;
 
-	if (strcmp(sb->state, "ready"))
-		die("sandbox '%s' is %s, not ready", sb->name, sb->state);
+	if (sb->state != SB_READY)
+		die("sandbox '%s' is %s, not ready", sb->name, sandbox_state_name(sb->state));
 	if (sb->host)
 		die("sandbox '%s' is on '%s': its agent can only be chosen when it is made "
 		    "('git sand new --agent')", sb->name, sb->host);

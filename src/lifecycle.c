@@ -329,8 +329,7 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 	git_repository *own = NULL;
 	int ret = 0;
 
-	free(sb->state);
-	sb->state = xstrdup("removing");
+	sb->state = SB_REMOVING;
 	if (store_update(st, sb) < 0)
 		return -1;
 

@@ -64,7 +64,7 @@ int sandbox_is_broken(struct store *st, struct sandbox *sb)
 	struct sandbox now = { 0 };
 	int broken = 0;
 
-	if (!strcmp(sb->state, "ready") || sandbox_lock_held(sb))
+	if (sb->state == SB_READY || sandbox_lock_held(sb))
 		return 0;
 	/*
 	 * The row was read before we looked at the lock: the command may
@@ -72,12 +72,10 @@ int sandbox_is_broken(struct store *st, struct sandbox *sb)
 	 * nobody holding its lock, is broken.
 	 */
 	if (store_get_by_id(st, sb->id, &now) == 0) {
-		if (strcmp(now.state, "ready")) {
+		if (now.state != SB_READY)
 			broken = 1;
-		} else {
-			free(sb->state);
-			sb->state = xstrdup(now.state);
-		}
+		else
+			sb->state = now.state;
 	}
 	sandbox_clear(&now);
 	return broken;

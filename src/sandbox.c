@@ -22,6 +22,27 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
+static const char *const state_names[] = {
+#define SANDBOX_STATE_NAME(id, name) [id] = name,
+	SANDBOX_STATES(SANDBOX_STATE_NAME)
+#undef SANDBOX_STATE_NAME
+};
+
+const char *sandbox_state_name(enum sandbox_state state)
+{
+	return (size_t)state < ARRAY_SIZE(state_names) ? state_names[state] : "unknown";
+}
+
+int sandbox_state_parse(const char *name, enum sandbox_state *out)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(state_names); i++)
+		if (!strcmp(name, state_names[i])) {
+			*out = (enum sandbox_state)i;
+			return 0;
+		}
+	return -1;
+}
+
 void sandbox_clear(struct sandbox *sb)
 {
 	free(sb->id);
@@ -32,7 +53,6 @@ void sandbox_clear(struct sandbox *sb)
 	free(sb->runtime);
 	free(sb->image);
 	free(sb->container);
-	free(sb->state);
 	free(sb->host);
 	free(sb->host_root);
 	sandbox_opts_clear(&sb->opts);

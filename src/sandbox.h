@@ -7,13 +7,28 @@
 #include "strbuf.h"
 
 /*
- * A sandbox as the store records it. Strings are owned (NULL when unset).
- *
  * Its lifecycle: a row is written in state "creating" before anything
  * else exists; "ready" once clone, container and remote exist; "removing"
  * while rm takes it apart. A row left in "creating" or "removing" by a
- * killed process is what gc repairs.
+ * killed process is what gc repairs. One list gives the enum and the
+ * names the store and the user see.
  */
+#define SANDBOX_STATES(_) \
+	_(SB_CREATING, "creating") \
+	_(SB_READY, "ready") \
+	_(SB_REMOVING, "removing")
+
+enum sandbox_state {
+#define SANDBOX_STATE_ENUM(id, name) id,
+	SANDBOX_STATES(SANDBOX_STATE_ENUM)
+#undef SANDBOX_STATE_ENUM
+};
+
+const char *sandbox_state_name(enum sandbox_state state);
+/* The state of that name; -1 for a name that is none. */
+int sandbox_state_parse(const char *name, enum sandbox_state *out);
+
+/* A sandbox as the store records it. Strings are owned (NULL when unset). */
 struct sandbox {
 	char *id;		/* 16 hex digits, random, never reused */
 	char *name;		/* unique per worktree; see sandbox_name_check() */
@@ -23,7 +38,7 @@ struct sandbox {
 	char *runtime;		/* "podman", "docker" */
 	char *image;
 	char *container;	/* the runtime's container id, once created */
-	char *state;		/* "creating", "ready", "removing" */
+	enum sandbox_state state;
 	/*
 	 * A sandbox on another machine: the host's "ssh://[user@]host[:port]"
 	 * as given, and the absolute state root there. dir stays on this

@@ -210,7 +210,8 @@ static int row_to_sandbox(sqlite3_stmt *stmt, struct sandbox *sb)
 	sb->runtime = col_text(stmt, 5);
 	sb->image = col_text(stmt, 6);
 	sb->container = col_text(stmt, 7);
-	sb->state = col_text(stmt, 8);
+	if (sandbox_state_parse((const char *)sqlite3_column_text(stmt, 8), &sb->state) < 0)
+		return error("sandbox '%s' has an unknown state in the database", sb->name);
 	sb->created = sqlite3_column_int64(stmt, 10);
 	sb->updated = sqlite3_column_int64(stmt, 11);
 	sb->host = col_text(stmt, 12);
@@ -249,7 +250,7 @@ int store_insert(struct store *st, struct sandbox *sb)
 	bind_text(stmt, 6, sb->runtime);
 	bind_text(stmt, 7, sb->image);
 	bind_text(stmt, 8, sb->container);
-	bind_text(stmt, 9, sb->state);
+	bind_text(stmt, 9, sandbox_state_name(sb->state));
 	bind_text(stmt, 10, opts);
 	sqlite3_bind_int64(stmt, 11, sb->created);
 	bind_text(stmt, 12, sb->host);
@@ -363,7 +364,7 @@ int store_update(struct store *st, struct sandbox *sb)
 			"options = ?5, updated = ?6 WHERE id = ?1", &stmt) < 0)
 		goto done;
 	bind_text(stmt, 1, sb->id);
-	bind_text(stmt, 2, sb->state);
+	bind_text(stmt, 2, sandbox_state_name(sb->state));
 	bind_text(stmt, 3, sb->container);
 	bind_text(stmt, 4, sb->image);
 	bind_text(stmt, 5, opts);

@@ -21,7 +21,7 @@ static void fill(struct sandbox *sb, const char *id, const char *name, const cha
 	sb->dir = xstrfmt("/state/%s", id);
 	sb->runtime = xstrdup("podman");
 	sb->image = xstrdup("img");
-	sb->state = xstrdup("creating");
+	sb->state = SB_CREATING;
 	sb->opts.cpus = xstrdup("2");
 }
 
@@ -63,13 +63,15 @@ static void test_basic(const char *root)
 	check_int(store_get(st, "/wt/one", "alpha", &got), ==, 0, "lookup by worktree and name");
 	check_str(got.id, "0000000000000001", "finds the right one");
 	check_str(got.opts.cpus, "2", "with its options");
-	free(got.state);
-	got.state = xstrdup("ready");
+	got.state = SB_READY;
 	got.container = xstrdup("abc");
 	check_int(store_update(st, &got), ==, 0, "update");
 	sandbox_clear(&got);
 	check_int(store_get_by_id(st, "0000000000000001", &got), ==, 0, "lookup by id");
-	check_str(got.state, "ready", "the update is stored");
+	check_str(sandbox_state_name(got.state), "ready", "the update is stored");
+	check_int(sandbox_state_parse("removing", &got.state), ==, 0, "a state's name parses");
+	check_int(got.state, ==, SB_REMOVING, "to that state");
+	check_int(sandbox_state_parse("Ready", &got.state), ==, -1, "no other name does");
 	check_str(got.container, "abc", "the container id is stored");
 	sandbox_clear(&got);
 	check_int(store_get(st, "/wt/one", "nope", &got), ==, STORE_NOT_FOUND, "not found");
