@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
+#include "mirror.h"
 #include "cmd.h"
 #include "lifecycle.h"
 #include "fetch.h"

@@ -9,7 +9,9 @@
 #include "agent.h"
 #include "clone.h"
 #include "cmd.h"
+#include "copy.h"
 #include "lifecycle.h"
+#include "mirror.h"
 #include "msg.h"
 #include "path.h"
 #include "remote.h"
@@ -522,7 +524,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	else
 		sandbox_clone_path(&sb, &path);
 	co.no_worktree = sb.host != NULL;
-	co.host = ctx->r.repo;
+	co.repo = ctx->r.repo;
 	co.worktree = ctx->r.worktree;
 	co.gitdir = ctx->r.gitdir;
 	co.commondir = ctx->r.commondir;

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "clone.h"
+#include "mirror.h"
 #include "compat.h"
 #include "gitutil.h"
 #include "lifecycle.h"

@@ -27,6 +27,16 @@ void child_clear(struct child *c)
 	argv_clear(&c->env);
 }
 
+void hardened_git(struct child *c)
+{
+	argv_pushl(&c->args, "git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		   "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+		   "-c", "fetch.writeFetchHead=false", "-c", "protocol.file.allow=always", NULL);
+	argv_pushl(&c->env, "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+		   "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+		   "GIT_TERMINAL_PROMPT=0", NULL);
+}
+
 int find_in_path(const char *prog, struct strbuf *out)
 {
 	const char *path = getenv("PATH");

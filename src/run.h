@@ -82,6 +82,13 @@ int run_output_too_large(const char *what, size_t limit);
 /* Describe how a finished child ended, e.g. "exited with status 3". */
 void child_describe(const struct child *c, struct strbuf *out);
 
+/*
+ * Start a child's argv with git, for running against the user's repository
+ * and our own mirrors only: hooks, fsmonitor and auto-gc off, and none of
+ * the caller's GIT_DIR-like environment.
+ */
+void hardened_git(struct child *c);
+
 /* Search PATH like execvp; returns 1 if found (and sets *out when given). */
 int find_in_path(const char *prog, struct strbuf *out);
 
