@@ -63,11 +63,13 @@ LIB_OBJS = \
 	src/fetch.o \
 	src/lifecycle.o \
 	src/clone.o \
+	src/copy.o \
 	src/compat.o \
 	src/gitutil.o \
 	src/help.o \
 	src/hooks.o \
 	src/hook-scripts.o \
+	src/mirror.o \
 	src/msg.o \
 	src/names.o \
 	src/odb-safe.o \

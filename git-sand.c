@@ -18,6 +18,7 @@
 #include "help.h"
 #include "msg.h"
 #include "path.h"
+#include "run.h"
 
 static const struct cmd_struct commands[] = {
 	{ "agent", cmd_agent, NEEDS_WORKTREE, "Start a sandbox's coding agent again" },
@@ -94,7 +95,10 @@ static void unknown_command(const char *typed)
 
 static __attribute__((noreturn)) void open_manual(void)
 {
-	execlp("git", "git", "help", "sand", (char *)NULL);
+	struct child c = CHILD_INIT;
+
+	argv_pushl(&c.args, "git", "help", "sand", NULL);
+	run_exec(&c);
 	die_errno("cannot run 'git help sand'");
 }
 

@@ -10,7 +10,7 @@
 #include <git2.h>
 
 #include "agent.h"
-#include "clone.h"
+#include "copy.h"
 #include "msg.h"
 #include "path.h"
 #include "settings.h"

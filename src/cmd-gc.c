@@ -14,7 +14,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "clone.h"
 #include "cmd.h"
 #include "hooks.h"
 #include "lifecycle.h"

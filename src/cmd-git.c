@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,12 +80,11 @@ static void shown_finish(struct shown *o)
 
 /*
  * The user's pager, as git would choose it, when stdout is a terminal.
- * Returns the fd to write to (stdout when there is no pager).
+ * Its fd is what to write to (stdout when there is no pager).
  */
 struct pager {
 	struct child c;
 	int fd;
-	pid_t pid;
 };
 
 static int host_git_var(const char *var, struct strbuf *out)
@@ -127,44 +125,29 @@ static int host_color_wanted(void)
 static void pager_start(struct pager *p)
 {
 	struct strbuf pager = STRBUF_INIT;
-	int fds[2];
 
 	p->fd = 1;
-	p->pid = 0;
+	p->c = (struct child)CHILD_INIT;
 	if (!isatty(1) || host_git_var("GIT_PAGER", &pager) != 0 || !pager.len ||
-	    !strcmp(pager.buf, "cat") || pipe(fds) < 0) {
-		strbuf_release(&pager);
-		return;
-	}
-	fflush(stdout);
-	p->pid = fork();
-	if (p->pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		p->pid = 0;
-	} else if (!p->pid) {
-		/* The user's own pager setting, run as git runs it. */
-		dup2(fds[0], 0);
-		close(fds[0]);
-		close(fds[1]);
-		setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 1);
-		setenv("LV", getenv("LV") ? getenv("LV") : "-c", 1);
-		execl("/bin/sh", "sh", "-c", pager.buf, (char *)NULL);
-		_exit(127);
-	} else {
-		close(fds[0]);
-		p->fd = fds[1];
-	}
+	    !strcmp(pager.buf, "cat"))
+		goto done;
+	/* The user's own pager setting, run as git runs it. */
+	argv_pushl(&p->c.args, "/bin/sh", "-c", pager.buf, NULL);
+	if (!getenv("LESS"))
+		argv_push(&p->c.env, "LESS=FRX");
+	if (!getenv("LV"))
+		argv_push(&p->c.env, "LV=-c");
+	if (!child_start(&p->c))
+		p->fd = p->c.in_pipe;
+done:
 	strbuf_release(&pager);
 }
 
 static void pager_finish(struct pager *p)
 {
-	if (!p->pid)
-		return;
-	close(p->fd);
-	while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (p->fd != 1)
+		child_finish(&p->c);
+	child_clear(&p->c);
 }
 
 /*

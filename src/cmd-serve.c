@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clone.h"
 #include "cmd.h"
 #include "fetch.h"
 #include "msg.h"

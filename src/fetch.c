@@ -10,7 +10,7 @@
 
 #include <git2/sys/odb_backend.h>
 
-#include "clone.h"
+#include "copy.h"
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"

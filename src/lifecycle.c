@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "clone.h"
 #include "compat.h"
 #include "gitutil.h"
 #include "lifecycle.h"

@@ -27,6 +27,16 @@ void child_clear(struct child *c)
 	argv_clear(&c->env);
 }
 
+void hardened_git(struct child *c)
+{
+	argv_pushl(&c->args, "git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false",
+		   "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+		   "-c", "fetch.writeFetchHead=false", "-c", "protocol.file.allow=always", NULL);
+	argv_pushl(&c->env, "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+		   "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT",
+		   "GIT_TERMINAL_PROMPT=0", NULL);
+}
+
 int find_in_path(const char *prog, struct strbuf *out)
 {
 	const char *path = getenv("PATH");
@@ -196,33 +206,260 @@ static void pump(struct child *c, pid_t pid, int infd, int outfd, int errfd)
 		close(infd);
 }
 
+/* The pipes between us and a child; -1 where there is none. */
+struct pipes {
+	int in[2];	/* to its stdin */
+	int out[2];	/* from its stdout */
+	int err[2];	/* from its stderr, when apart from stdout */
+	int status[2];	/* why it could not start (see child_fail), or EOF at exec */
+};
+
+#define PIPES_INIT { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } }
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void pipes_close(struct pipes *p)
+{
+	for (int i = 0; i < 2; i++) {
+		close_fd(&p->in[i]);
+		close_fd(&p->out[i]);
+		close_fd(&p->err[i]);
+		close_fd(&p->status[i]);
+	}
+}
+
+static int pipes_open(const struct child *c, struct pipes *p, int in)
+{
+	if ((in && pipe_cloexec(p->in)) ||
+	    ((c->out || c->out_cb) && pipe_cloexec(p->out)) ||
+	    (c->err && c->err != c->out && pipe_cloexec(p->err)) ||
+	    pipe_cloexec(p->status))
+		return error_errno("cannot create a pipe");
+	return 0;
+}
+
+/*
+ * In the child, before its standard streams are replaced: fd, or when it
+ * is one of them (they were closed when we started, so a pipe or
+ * /dev/null took the number), a copy above them, so that no dup2 onto
+ * 0-2 replaces a descriptor still to be used, and every dup2 makes a new
+ * descriptor (which, unlike the one it copies, is not closed at exec).
+ */
+static int above_std(int fd, int errfd)
+{
+	int copy;
+
+	if (fd < 0)
+		child_fail(errfd, 1);
+	if (fd > 2)
+		return fd;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0)
+		child_fail(errfd, 1);
+	return copy;
+}
+
+static void child_reset_signals(void)
+{
+	struct sigaction dfl;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			sigaction(s, &dfl, NULL);
+	/* A step that must finish: a terminal's ^C must not stop it. */
+	if (signals_held()) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+	}
+}
+
+/*
+ * A grandchild in a session of its own: the parent reaps this child at
+ * once, and the status pipe still says whether the grandchild could exec.
+ */
+static void child_detach(int errfd)
+{
+	pid_t grandchild = fork();
+
+	if (grandchild < 0)
+		child_fail(errfd, 1);
+	if (grandchild > 0)
+		_exit(0);
+	setsid();
+}
+
+/* In the child: its stdin, stdout and stderr, as c asks. */
+static void child_stdio(const struct child *c, const struct pipes *p, int errfd)
+{
+	int in = -1, out = -1, err = -1;
+
+	if (c->detach) {
+		in = out = err = above_std(open_null(O_RDWR), errfd);
+	} else {
+		if (p->in[0] >= 0)
+			in = above_std(p->in[0], errfd);
+		else if (c->no_stdin)
+			in = above_std(open_null(O_RDONLY), errfd);
+		if (c->out || c->out_cb)
+			out = above_std(p->out[1], errfd);
+		else if (c->out_fd > 0)
+			out = above_std(c->out_fd, errfd);
+		if (c->err && c->err == c->out)
+			err = out;
+		else if (c->err)
+			err = above_std(p->err[1], errfd);
+		else if (c->silent_err)
+			err = above_std(open_null(O_WRONLY), errfd);
+	}
+	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) ||
+	    (err >= 0 && dup2(err, 2) < 0))
+		child_fail(errfd, 1);
+}
+
+static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *p, char **argv)
+{
+	int errfd = above_std(p->status[1], p->status[1]);
+
+	child_reset_signals();
+	if (c->detach)
+		child_detach(errfd);
+	child_stdio(c, p, errfd);
+	if (c->dir && chdir(c->dir) < 0)
+		child_fail(errfd, 2);
+	child_setenv(&c->env);
+	execvp(argv[0], argv);
+	child_fail(errfd, 3);
+}
+
+/* Fork and exec the child; in the parent, close the child's ends of p. */
+static pid_t spawn(struct child *c, struct pipes *p, char **argv)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		error_errno("cannot fork to run '%s'", argv[0]);
+		return -1;
+	}
+	if (!pid)
+		child_exec(c, p, argv);
+	close_fd(&p->status[1]);
+	close_fd(&p->in[0]);
+	close_fd(&p->out[1]);
+	close_fd(&p->err[1]);
+	/* A child that stops reading must not kill us as we write to it. */
+	signal(SIGPIPE, SIG_IGN);
+	return pid;
+}
+
+/* What child_fail wrote: a full record if the child could not start. */
+static ssize_t read_start(int fd, int failed[2])
+{
+	ssize_t got;
+
+	do {
+		got = read(fd, failed, 2 * sizeof(*failed));
+	} while (got < 0 && errno == EINTR);
+	return got;
+}
+
+/*
+ * Reap the child. With forward, a cleanup signal that interrupts the
+ * wait is passed on to it (once), as SIGTERM.
+ */
+static int wait_child(pid_t pid, int *status, int forward, const char *name)
+{
+	int forwarded = 0;
+
+	for (;;) {
+		pid_t w = waitpid(pid, status, 0);
+
+		if (w == pid)
+			return 0;
+		if (w < 0 && errno == EINTR) {
+			/* We were told to stop: pass it on, then wait. */
+			if (forward && cleanup_signalled() && !signals_held() && !forwarded++)
+				kill(pid, SIGTERM);
+			continue;
+		}
+		return error_errno("waitpid for '%s' failed", name);
+	}
+}
+
+/* The child's status in the shell's convention, from what wait and the status pipe said. */
+static int child_result(struct child *c, int status, const int failed[2], ssize_t got)
+{
+	const char *name = argv_vec(&c->args)[0];
+
+	if (got == (ssize_t)(2 * sizeof(*failed))) {
+		errno = failed[1];
+		c->exited = 1;
+		if (failed[0] == 3) {
+			c->code = errno == ENOENT ? 127 : 126;
+			error_errno("cannot run '%s'", name);
+		} else if (failed[0] == 2) {
+			c->code = 127;
+			error_errno("cannot change to '%s'", c->dir);
+		} else {
+			c->code = 127;
+			error_errno("cannot set up the standard streams of '%s'", name);
+		}
+		/* A program that could not start is still a status, as in sh. */
+		return c->code;
+	}
+	if (c->overflow) {
+		c->exited = !WIFSIGNALED(status);
+		c->code = c->exited ? WEXITSTATUS(status) : WTERMSIG(status);
+		return run_output_too_large(name, c->max_out ? c->max_out : run_max_output);
+	}
+	if (WIFEXITED(status)) {
+		c->exited = 1;
+		c->code = WEXITSTATUS(status);
+		return c->code;
+	}
+	if (WIFSIGNALED(status)) {
+		c->code = WTERMSIG(status);
+		return 128 + c->code;
+	}
+	BUG("waitpid returned a status that is neither exit nor signal");
+}
+
+static void child_begin(struct child *c)
+{
+	if (!argv_vec(&c->args)[0])
+		BUG("running a child with an empty argv");
+	c->exited = 0;
+	c->code = 0;
+	c->overflow = 0;
+	c->pid = 0;
+	c->in_pipe = -1;
+}
+
 int run_child(struct child *c)
 {
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int status_pipe[2] = { -1, -1 };
+	struct pipes p = PIPES_INIT;
 	struct sigaction ign, old_int, old_quit;
 	int failed[2] = { 0, 0 };
-	int status = 0, ret = -1, forwarded = 0;
+	int status = 0, ret = -1;
 	ssize_t got;
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
 
-	if (!argv[0])
-		BUG("run_child with an empty argv");
+	child_begin(c);
 	if (c->detach && (c->in || c->out || c->err || c->out_fd > 0 || c->foreground))
 		BUG("a detached child has no standard streams to capture or feed");
-	c->exited = 0;
-	c->code = 0;
-	c->overflow = 0;
-
-	if ((c->in && pipe_cloexec(in)) ||
-	    ((c->out || c->out_cb) && pipe_cloexec(out)) ||
-	    (c->err && c->err != c->out && pipe_cloexec(err)) ||
-	    pipe_cloexec(status_pipe)) {
-		error_errno("cannot create a pipe");
+	if (pipes_open(c, &p, c->in != NULL) < 0)
 		goto done;
-	}
-
 	if (c->foreground) {
 		memset(&ign, 0, sizeof(ign));
 		ign.sa_handler = SIG_IGN;
@@ -231,163 +468,88 @@ int run_child(struct child *c)
 		sigaction(SIGQUIT, &ign, &old_quit);
 	}
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		error_errno("cannot fork to run '%s'", argv[0]);
+	pid = spawn(c, &p, argv);
+	if (pid < 0)
 		goto restore;
-	}
-	if (!pid) {
-		int fd;
-		struct sigaction dfl;
+	if (p.in[1] >= 0)
+		fcntl(p.in[1], F_SETFL, fcntl(p.in[1], F_GETFL) | O_NONBLOCK);
+	pump(c, pid, p.in[1], p.out[0], p.err[0]);
+	p.in[1] = p.out[0] = p.err[0] = -1; /* pump closed them */
 
-		memset(&dfl, 0, sizeof(dfl));
-		dfl.sa_handler = SIG_DFL;
-		sigemptyset(&dfl.sa_mask);
-		for (int s = 1; s < NSIG; s++)
-			if (s != SIGKILL && s != SIGSTOP)
-				sigaction(s, &dfl, NULL);
-		/* A step that must finish: a terminal's ^C must not stop it. */
-		if (signals_held()) {
-			signal(SIGINT, SIG_IGN);
-			signal(SIGTERM, SIG_IGN);
-			signal(SIGHUP, SIG_IGN);
-		}
-
-		if (c->detach) {
-			/*
-			 * A grandchild in a session of its own: the parent reaps
-			 * this child at once, and the status pipe still says
-			 * whether the grandchild could exec.
-			 */
-			pid_t grandchild = fork();
-
-			if (grandchild < 0)
-				child_fail(status_pipe[1], 1);
-			if (grandchild > 0)
-				_exit(0);
-			setsid();
-			fd = open_null(O_RDWR);
-			if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-				child_fail(status_pipe[1], 1);
-		} else if (c->in) {
-			fd = in[0];
-		} else if (c->no_stdin) {
-			fd = open_null(O_RDONLY);
-		} else {
-			fd = 0;
-		}
-		if (fd < 0 || (fd != 0 && dup2(fd, 0) < 0))
-			child_fail(status_pipe[1], 1);
-		if ((c->out || c->out_cb) && dup2(out[1], 1) < 0)
-			child_fail(status_pipe[1], 1);
-		if (!c->out && !c->out_cb && c->out_fd > 0 && dup2(c->out_fd, 1) < 0)
-			child_fail(status_pipe[1], 1);
-		if (c->err) {
-			if (dup2(c->err == c->out ? out[1] : err[1], 2) < 0)
-				child_fail(status_pipe[1], 1);
-		} else if (c->silent_err) {
-			fd = open_null(O_WRONLY);
-			if (fd < 0 || dup2(fd, 2) < 0)
-				child_fail(status_pipe[1], 1);
-		}
-		if (c->dir && chdir(c->dir) < 0)
-			child_fail(status_pipe[1], 2);
-		child_setenv(&c->env);
-		execvp(argv[0], argv);
-		child_fail(status_pipe[1], 3);
-	}
-
-	close(status_pipe[1]);
-	status_pipe[1] = -1;
-	if (in[0] >= 0) {
-		close(in[0]);
-		in[0] = -1;
-	}
-	if (out[1] >= 0) {
-		close(out[1]);
-		out[1] = -1;
-	}
-	if (err[1] >= 0) {
-		close(err[1]);
-		err[1] = -1;
-	}
-	if (in[1] >= 0)
-		fcntl(in[1], F_SETFL, fcntl(in[1], F_GETFL) | O_NONBLOCK);
-	signal(SIGPIPE, SIG_IGN);
-
-	pump(c, pid, in[1], out[0], err[0]);
-	in[1] = out[0] = err[0] = -1;
-
-	do {
-		got = read(status_pipe[0], failed, sizeof(failed));
-	} while (got < 0 && errno == EINTR);
-
-	for (;;) {
-		pid_t w = waitpid(pid, &status, 0);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno == EINTR) {
-			/* We were told to stop: pass it on, then wait. */
-			if (cleanup_signalled() && !signals_held() && !forwarded++)
-				kill(pid, SIGTERM);
-			continue;
-		}
-		error_errno("waitpid for '%s' failed", argv[0]);
+	got = read_start(p.status[0], failed);
+	if (wait_child(pid, &status, 1, argv[0]) < 0)
 		goto restore;
-	}
-
-	if (got == (ssize_t)sizeof(failed)) {
-		errno = failed[1];
-		c->exited = 1;
-		if (failed[0] == 3) {
-			c->code = errno == ENOENT ? 127 : 126;
-			ret = error_errno("cannot run '%s'", argv[0]);
-		} else if (failed[0] == 2) {
-			c->code = 127;
-			ret = error_errno("cannot change to '%s'", c->dir);
-		} else {
-			c->code = 127;
-			ret = error_errno("cannot set up the standard streams of '%s'", argv[0]);
-		}
-		/* A program that could not start is still a status, as in sh. */
-		ret = c->code;
-		goto restore;
-	}
-
-	if (c->overflow) {
-		c->exited = !WIFSIGNALED(status);
-		c->code = c->exited ? WEXITSTATUS(status) : WTERMSIG(status);
-		ret = run_output_too_large(argv[0], c->max_out ? c->max_out : run_max_output);
-	} else if (WIFEXITED(status)) {
-		c->exited = 1;
-		c->code = WEXITSTATUS(status);
-		ret = c->code;
-	} else if (WIFSIGNALED(status)) {
-		c->code = WTERMSIG(status);
-		ret = 128 + c->code;
-	} else {
-		BUG("waitpid returned a status that is neither exit nor signal");
-	}
-
+	ret = child_result(c, status, failed, got);
 restore:
 	if (c->foreground) {
 		sigaction(SIGINT, &old_int, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
 	}
 done:
-	for (int i = 0; i < 2; i++) {
-		if (in[i] >= 0)
-			close(in[i]);
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-		if (status_pipe[i] >= 0)
-			close(status_pipe[i]);
-	}
+	pipes_close(&p);
 	return ret;
+}
+
+int child_start(struct child *c)
+{
+	struct pipes p = PIPES_INIT;
+	int failed[2] = { 0, 0 };
+	int status = 0, ret = -1;
+	pid_t pid;
+	char **argv = argv_vec(&c->args);
+
+	child_begin(c);
+	if (c->in || c->no_stdin || c->out || c->err || c->out_cb || c->detach || c->foreground)
+		BUG("child_start gives the child a pipe for stdin, and captures nothing");
+	if (pipes_open(c, &p, 1) < 0)
+		goto done;
+	pid = spawn(c, &p, argv);
+	if (pid < 0)
+		goto done;
+	/* It execs (EOF) or says why it could not. */
+	if (read_start(p.status[0], failed) == (ssize_t)sizeof(failed)) {
+		if (!wait_child(pid, &status, 0, argv[0]))
+			child_result(c, status, failed, sizeof(failed));
+		goto done;
+	}
+	c->pid = pid;
+	c->in_pipe = p.in[1];
+	p.in[1] = -1;
+	ret = 0;
+done:
+	pipes_close(&p);
+	return ret;
+}
+
+int child_finish(struct child *c)
+{
+	int status = 0, ret = -1;
+
+	if (c->pid <= 0)
+		BUG("child_finish without a started child");
+	close_fd(&c->in_pipe);
+	/*
+	 * What reads our output (a pager) is the user's to quit: a signal
+	 * that stops us is not passed on to it.
+	 */
+	if (!wait_child(c->pid, &status, 0, argv_vec(&c->args)[0]))
+		ret = child_result(c, status, NULL, 0);
+	c->pid = 0;
+	return ret;
+}
+
+int run_exec(struct child *c)
+{
+	char **argv = argv_vec(&c->args);
+
+	if (!argv[0])
+		BUG("run_exec with an empty argv");
+	if (c->dir && chdir(c->dir) < 0)
+		return -1;
+	fflush(NULL);
+	child_setenv(&c->env);
+	execvp(argv[0], argv);
+	return -1;
 }
 
 void child_describe(const struct child *c, struct strbuf *out)

@@ -1,6 +1,8 @@
 #ifndef RUN_H
 #define RUN_H
 
+#include <sys/types.h>
+
 #include "argv.h"
 #include "strbuf.h"
 
@@ -50,6 +52,10 @@ struct child {
 	 */
 	unsigned detach:1;
 
+	/* Set by child_start: the child, and the write end of its stdin. */
+	pid_t pid;
+	int in_pipe;
+
 	/* Results. */
 	int exited;		/* 1 if it exited, 0 if a signal ended it */
 	int code;		/* exit code, or the signal number */
@@ -69,6 +75,30 @@ int run_child(struct child *c);
 void child_clear(struct child *c);
 
 /*
+ * Start the child with a pipe to its stdin, and return without waiting:
+ * the caller writes to c->in_pipe, then calls child_finish, which closes
+ * it and waits. Its stdout (out_fd) and stderr (silent_err) are set as
+ * for run_child, but nothing is captured or fed: in, no_stdin, out, err,
+ * out_cb, detach and foreground are not for it. Returns 0 once the
+ * program runs, or -1 (with an error message) when it could not be
+ * started; then there is nothing to finish.
+ */
+int child_start(struct child *c);
+/*
+ * Close the child's stdin and wait for it; a signal that stops us is not
+ * passed on (a pager is the user's to quit). Returns as run_child does.
+ */
+int child_finish(struct child *c);
+
+/*
+ * Replace this process by the child's program, as exec does (with its
+ * env and dir; nothing else of struct child applies). Returns only when
+ * it could not, with errno set and no message: the caller says what it
+ * meant to run.
+ */
+int run_exec(struct child *c);
+
+/*
  * The default limit on what a child's captured output may hold: output
  * that is read whole comes from programs that print little (runtime
  * JSON, a sandbox's answers), and a sandbox must not make the host run
@@ -81,6 +111,13 @@ int run_output_too_large(const char *what, size_t limit);
 
 /* Describe how a finished child ended, e.g. "exited with status 3". */
 void child_describe(const struct child *c, struct strbuf *out);
+
+/*
+ * Start a child's argv with git, for running against the user's repository
+ * and our own mirrors only: hooks, fsmonitor and auto-gc off, and none of
+ * the caller's GIT_DIR-like environment.
+ */
+void hardened_git(struct child *c);
 
 /* Search PATH like execvp; returns 1 if found (and sets *out when given). */
 int find_in_path(const char *prog, struct strbuf *out);

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clone.h"
 #include "msg.h"
 #include "path.h"
 #include "run.h"

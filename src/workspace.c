@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "clone.h"
+#include "mirror.h"
 #include "compat.h"
+#include "copy.h"
 #include "msg.h"
 #include "path.h"
 #include "ssh-host.h"
@@ -33,7 +35,7 @@ static int local_mirror_refresh(const struct workspace *ws, git_repository *repo
 static void fill_clone_opts(struct clone_opts *co, const struct sandbox *sb,
 			    const struct populate_opts *o)
 {
-	co->host = o->repo;
+	co->repo = o->repo;
 	co->worktree = o->worktree;
 	co->gitdir = o->gitdir;
 	co->commondir = o->commondir;

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,115 @@ static int run(struct child *c, const char *const *args)
 {
 	argv_pushv(&c->args, args);
 	return run_child(c);
+}
+
+/* A file in the test's directory, read whole. */
+static void read_tmp(struct strbuf *out, const char *name)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/%s", unit_tmpdir(), name);
+	strbuf_reset(out);
+	strbuf_read_file(out, path.buf);
+	strbuf_release(&path);
+}
+
+/* child_start and child_finish: a child we write to. */
+static void test_start_finish(void)
+{
+	struct strbuf got = STRBUF_INIT;
+
+	{
+		struct child c = CHILD_INIT;
+		const char *msg = "to the child\n";
+
+		argv_pushl(&c.args, "sh", "-c", "cat >started.out; exit 5", NULL);
+		c.dir = unit_tmpdir();
+		check_int(child_start(&c), ==, 0, "child_start starts a child");
+		TEST(c.pid > 0 && c.in_pipe > 2, "and gives a pipe to its stdin");
+		TEST(fcntl(c.in_pipe, F_GETFD) & FD_CLOEXEC,
+		     "which no other child inherits (close-on-exec)");
+		check_int(write(c.in_pipe, msg, strlen(msg)), ==, strlen(msg), "we write to it");
+		check_int(child_finish(&c), ==, 5, "child_finish closes it, waits, returns the status");
+		TEST(c.exited && c.code == 5 && c.in_pipe < 0, "and reports the exit");
+		read_tmp(&got, "started.out");
+		check_str(got.buf, msg, "the child read what we wrote, then the end");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+
+		argv_pushl(&c.args, "sh", "-c", "kill -TERM $$", NULL);
+		check_int(child_start(&c), ==, 0, "a child that dies");
+		check_int(child_finish(&c), ==, 128 + SIGTERM, "is 128 + N from child_finish");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+		struct strbuf path = STRBUF_INIT;
+
+		strbuf_addf(&path, "%s/out_fd.out", unit_tmpdir());
+		c.out_fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		argv_pushl(&c.args, "cat", NULL);
+		check_int(child_start(&c), ==, 0, "a started child's stdout can be out_fd");
+		check_int(write(c.in_pipe, "x", 1), ==, 1, "fed");
+		check_int(child_finish(&c), ==, 0, "and finished");
+		close(c.out_fd);
+		read_tmp(&got, "out_fd.out");
+		check_str(got.buf, "x", "its output went to out_fd");
+		child_clear(&c);
+		strbuf_release(&path);
+	}
+	{
+		struct child c = CHILD_INIT;
+
+		argv_pushl(&c.args, "git-sand-no-such-program", NULL);
+		check_int(child_start(&c), ==, -1, "child_start fails when the program cannot start");
+		TEST(c.exited && c.code == 127 && c.in_pipe < 0, "with 127 and nothing to finish");
+		child_clear(&c);
+	}
+	strbuf_release(&got);
+}
+
+/*
+ * Standard streams closed when we started: pipes and /dev/null take
+ * their numbers, and must still become the child's streams.
+ */
+static void test_closed_stdfds(void)
+{
+	struct strbuf err = STRBUF_INIT;
+	int saved[3], status_err, status_null;
+
+	{
+		struct child c = CHILD_INIT;
+
+		fflush(NULL);
+		for (int i = 0; i < 3; i++)
+			saved[i] = fcntl(i, F_DUPFD_CLOEXEC, 10);
+		close(1);
+		close(2);
+		/* The stderr pipe gets 1 and 2: its write end is already 2. */
+		argv_pushl(&c.args, "sh", "-c", "echo e >&2", NULL);
+		c.err = &err;
+		status_err = run_child(&c);
+		child_clear(&c);
+
+		close(0);
+		/* The status pipe takes 0 and 1: /dev/null gets 2. */
+		c = (struct child)CHILD_INIT;
+		argv_pushl(&c.args, "sh", "-c", "echo e >&2", NULL);
+		c.silent_err = 1;
+		status_null = run_child(&c);
+		child_clear(&c);
+		for (int i = 0; i < 3; i++) {
+			dup2(saved[i], i);
+			close(saved[i]);
+		}
+	}
+	check_int(status_err, ==, 0, "with stdout and stderr closed, a captured stderr works");
+	check_str(err.buf, "e\n", "and holds what the child wrote");
+	check_int(status_null, ==, 0, "with all three closed, silent_err gives a stderr that works");
+	strbuf_release(&err);
 }
 
 int main(void)
@@ -175,6 +285,8 @@ int main(void)
 		check_int(run(&c, args), ==, 127, "a detached child that cannot start is still 127");
 		child_clear(&c);
 	}
+	test_start_finish();
+	test_closed_stdfds();
 	TEST(find_in_path("sh", NULL), "find_in_path finds sh");
 	TEST(!find_in_path("git-sand-no-such-program", NULL), "and not what is not there");
 
