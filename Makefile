@@ -87,7 +87,10 @@ LIB_OBJS = \
 	src/served.o \
 	src/settings.o \
 	src/ssh.o \
+	src/ssh-channel.o \
 	src/ssh-config.o \
+	src/ssh-known-hosts.o \
+	src/ssh-transport.o \
 	src/tar.o \
 	src/ssh-host.o \
 	src/store.o \

@@ -568,8 +568,8 @@ static int download_remote(git_repository *repo, const struct sandbox *sb,
 	ssh_target_url(&auth.t, 1, url);
 	strbuf_addbuf(url, &clone);
 
-	cb.credentials = (git_credential_acquire_cb)ssh_git_credentials;
-	cb.certificate_check = (git_transport_certificate_check_cb)ssh_git_certificate;
+	cb.credentials = ssh_git_credentials;
+	cb.certificate_check = ssh_git_certificate;
 	cb.payload = &auth;
 	fo.callbacks = cb;
 	fo.prune = GIT_FETCH_NO_PRUNE;

@@ -8,7 +8,10 @@
 
 /*
  * The SSH transport (libssh2): a connection to a host that runs the
- * sandboxes of git-sand, and commands run there. Commands are argument
+ * sandboxes of git-sand, and commands run there. Where to connect is
+ * ssh-config.c's, host keys ssh-known-hosts.c's, the connection and log-in
+ * ssh.c's, running commands ssh-channel.c's, libgit2's callbacks
+ * ssh-transport.c's. Commands are argument
  * vectors, quoted for the remote login shell by sq_quote_argv() and by
  * nothing else.
  *
@@ -100,17 +103,20 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd);
 
 /*
  * Callbacks for libgit2's own SSH transport (git fetch over ssh://), so
- * that it checks host keys and logs in as ssh_connect does. payload is a
- * struct ssh_git_auth.
+ * that it checks host keys and logs in as ssh_connect does: a
+ * git_credential_acquire_cb and a git_transport_certificate_check_cb,
+ * whose payload is a struct ssh_git_auth.
  */
+struct git_credential;
+struct git_cert;
 struct ssh_git_auth {
 	struct ssh_target t;	/* resolved */
 	const struct ssh_opts *o;
 	int tries;
 };
-int ssh_git_credentials(void *out, const char *url, const char *user, unsigned int allowed,
-			void *payload);
-int ssh_git_certificate(void *cert, int valid, const char *host, void *payload);
+int ssh_git_credentials(struct git_credential **out, const char *url, const char *user,
+			unsigned int allowed, void *payload);
+int ssh_git_certificate(struct git_cert *cert, int valid, const char *host, void *payload);
 
 /* Bytes that went through the connection's socket, each way. */
 void ssh_conn_bytes(const struct ssh_conn *c, uint64_t *sent, uint64_t *received);

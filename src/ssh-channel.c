@@ -1,0 +1,486 @@
+/*
+ * Running commands over the connection: an exec channel each, with a
+ * terminal when asked (raw mode here, window size changes passed on), and
+ * SIGINT, SIGTERM and SIGHUP passed on to the command there.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "argv.h"
+#include "compat.h"
+#include "msg.h"
+#include "run.h"
+#include "ssh-internal.h"
+
+/*
+ * The first line of the command's output is the pid the wrapper printed
+ * (see ssh_run); the rest is the command's own.
+ */
+struct pid_reader {
+	struct strbuf line;
+	long pid;
+	int done;
+};
+
+/* One command being run: its channel, and what is on its way. */
+struct run {
+	struct ssh_conn *c;
+	struct ssh_cmd *cmd;
+	LIBSSH2_CHANNEL *ch;
+	struct strbuf pending;	/* input not written yet, from off on */
+	size_t off;
+	int in_done;
+	struct pid_reader pr;
+	size_t max;		/* the most cmd->out or cmd->err may hold */
+	int forwarded;		/* the signal passed on, if one was */
+};
+
+/* The handlers ssh_run replaces while the command runs. */
+struct old_handlers {
+	struct sigaction winch, intr, term, hup;
+};
+
+static volatile sig_atomic_t got_winch, got_signal;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	got_winch = 1;
+}
+
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void handlers_install(struct old_handlers *old)
+{
+	struct sigaction sa = { 0 };
+
+	got_winch = got_signal = 0;
+	sa.sa_handler = on_winch;
+	sigaction(SIGWINCH, &sa, &old->winch);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old->intr);
+	sigaction(SIGTERM, &sa, &old->term);
+	sigaction(SIGHUP, &sa, &old->hup);
+}
+
+static void handlers_restore(const struct old_handlers *old)
+{
+	sigaction(SIGWINCH, &old->winch, NULL);
+	sigaction(SIGINT, &old->intr, NULL);
+	sigaction(SIGTERM, &old->term, NULL);
+	sigaction(SIGHUP, &old->hup, NULL);
+}
+
+static struct termios saved_termios;
+static int termios_saved;
+
+static void restore_terminal(void *data)
+{
+	(void)data;
+	if (termios_saved) {
+		tcsetattr(0, TCSADRAIN, &saved_termios);
+		termios_saved = 0;
+	}
+}
+
+static void window_size(int *cols, int *rows)
+{
+	struct winsize ws;
+
+	*cols = 80;
+	*rows = 24;
+	if (!ioctl(0, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	}
+}
+
+static const struct { const char *name; int sig; } signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+	{ "ABRT", SIGABRT }, { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
+	{ "USR2", SIGUSR2 },
+};
+
+static int signal_number(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (!strcmp(signals[i].name, name))
+			return signals[i].sig;
+	return SIGTERM;
+}
+
+static int ssh_failed(struct ssh_conn *c, const char *what)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(c->s, &msg, NULL, 0);
+	return error("connection to '%s' failed while %s: %s", c->t.hostname, what,
+		     msg && *msg ? msg : "connection lost");
+}
+
+/*
+ * A terminal there, of this one's size, and this one in raw mode (put
+ * back by ssh_run, or by the cleanup handlers when we die).
+ */
+static int tty_start(struct run *r)
+{
+	const char *term = getenv("TERM");
+	struct termios raw;
+	int cols, rows;
+
+	window_size(&cols, &rows);
+	if (libssh2_channel_request_pty_ex(r->ch, term ? term : "xterm",
+					   (unsigned)strlen(term ? term : "xterm"), NULL, 0,
+					   cols, rows, 0, 0))
+		return ssh_failed(r->c, "asking for a terminal");
+	if (isatty(0) && !tcgetattr(0, &saved_termios)) {
+		termios_saved = 1;
+		cleanup_push(restore_terminal, NULL);
+		raw = saved_termios;
+		cfmakeraw(&raw);
+		tcsetattr(0, TCSADRAIN, &raw);
+	}
+	return 0;
+}
+
+/*
+ * The next input for the command, into r->pending: 1 when some came, 0
+ * when none yet, -1 at its end, -2 when cmd->feed failed.
+ */
+static int read_input(struct run *r)
+{
+	struct ssh_cmd *cmd = r->cmd;
+
+	strbuf_reset(&r->pending);
+	r->off = 0;
+	if (cmd->feed) {
+		int more = cmd->feed(cmd->feed_data, &r->pending);
+
+		if (more < 0)
+			return -2;
+		return !more && !r->pending.len ? -1 : 1;
+	} else if (cmd->in) {
+		if (!cmd->in_len)
+			return -1;
+		strbuf_add(&r->pending, cmd->in, cmd->in_len);
+		cmd->in_len = 0;
+		return 1;
+	} else if (cmd->in_fd >= 0) {
+		struct pollfd pfd = { .fd = cmd->in_fd, .events = POLLIN };
+		char buf[16384];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 0) <= 0)
+			return 0;
+		n = read(cmd->in_fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		if (n <= 0)
+			return -1;
+		strbuf_add(&r->pending, buf, (size_t)n);
+		return 1;
+	}
+	return -1;
+}
+
+static int send_eof(struct run *r, int progress)
+{
+	if (libssh2_channel_send_eof(r->ch) == LIBSSH2_ERROR_EAGAIN)
+		return progress;
+	r->in_done = 1;
+	return 1;
+}
+
+/* Write what is pending on stdin: 1 if something was written, else 0; -1 on error. */
+static int pump_in(struct run *r)
+{
+	int progress = 0;
+
+	while (!r->in_done) {
+		ssize_t n;
+
+		if (r->off == r->pending.len) {
+			int got = read_input(r);
+
+			if (got == -2)
+				return -1;
+			if (got == -1)
+				return send_eof(r, progress);
+			if (!got)
+				return progress;
+		}
+		n = libssh2_channel_write(r->ch, r->pending.buf + r->off, r->pending.len - r->off);
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return progress;
+		if (n < 0)
+			return ssh_failed(r->c, "sending input");
+		r->off += (size_t)n;
+		progress = 1;
+	}
+	return progress;
+}
+
+static void deliver(struct strbuf *sb, int fd, const char *buf, size_t n)
+{
+	if (sb)
+		strbuf_add(sb, buf, n);
+	else if (n)
+		write_in_full(fd, buf, n);
+}
+
+/*
+ * Read what the channel has for one stream; 1 if something came, -1 on
+ * error, -2 when sb holds more than r->max. The first line of stdout
+ * (pr) is the wrapper's.
+ */
+static int pump_out(struct run *r, int stream, struct strbuf *sb, int fd,
+		    struct pid_reader *pr)
+{
+	char buf[32768];
+	int progress = 0;
+
+	for (;;) {
+		ssize_t n = libssh2_channel_read_ex(r->ch, stream, buf, sizeof(buf));
+		char *nl;
+
+		if (n == LIBSSH2_ERROR_EAGAIN || n == 0)
+			return progress;
+		if (n < 0)
+			return ssh_failed(r->c, "reading output");
+		if (sb && sb->len > r->max)
+			return -2;
+		progress = 1;
+		if (!pr || pr->done) {
+			deliver(sb, fd, buf, (size_t)n);
+			continue;
+		}
+		strbuf_add(&pr->line, buf, (size_t)n);
+		nl = memchr(pr->line.buf, '\n', pr->line.len);
+		if (!nl && pr->line.len < 64)
+			continue;
+		pr->done = 1;
+		if (nl && isdigit((unsigned char)pr->line.buf[0])) {
+			pr->pid = strtol(pr->line.buf, NULL, 10);
+			deliver(sb, fd, nl + 1, pr->line.len - (size_t)(nl + 1 - pr->line.buf));
+		} else {
+			deliver(sb, fd, pr->line.buf, pr->line.len); /* not ours after all */
+		}
+	}
+}
+
+/*
+ * libssh2 (1.10) cannot send a signal over a channel: send it with kill(1)
+ * there, on a channel of its own, to the pid the wrapper printed.
+ */
+static void remote_kill(struct ssh_conn *c, long pid, int sig)
+{
+	LIBSSH2_CHANNEL *ch;
+	struct strbuf line = STRBUF_INIT;
+	const char *name = "TERM";
+	char buf[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(signals); i++)
+		if (signals[i].sig == sig)
+			name = signals[i].name;
+	strbuf_addf(&line, "kill -s %s %ld", name, pid);
+	libssh2_session_set_blocking(c->s, 1);
+	libssh2_session_set_timeout(c->s, 5000);
+	if ((ch = libssh2_channel_open_session(c->s))) {
+		if (!libssh2_channel_exec(ch, line.buf))
+			while (libssh2_channel_read(ch, buf, sizeof(buf)) > 0)
+				;
+		libssh2_channel_close(ch);
+		libssh2_channel_wait_closed(ch);
+		libssh2_channel_free(ch);
+	}
+	libssh2_session_set_timeout(c->s, 0);
+	libssh2_session_set_blocking(c->s, 0);
+	strbuf_release(&line);
+}
+
+/* Both outputs: 1 if something came, else 0; -1 when the command is to stop. */
+static int pump_outputs(struct run *r)
+{
+	struct ssh_cmd *cmd = r->cmd;
+	int progress = 0, n;
+
+	n = pump_out(r, 0, cmd->out, cmd->out_fd, &r->pr);
+	if (n >= 0) {
+		progress = n;
+		n = pump_out(r, SSH_EXTENDED_DATA_STDERR, cmd->err, cmd->err_fd, NULL);
+	}
+	if (n == -2) {
+		/* Enough: it must not make us hold more. */
+		run_output_too_large(cmd->argv[0], r->max);
+		if (r->pr.pid > 0)
+			remote_kill(r->c, r->pr.pid, SIGKILL);
+	}
+	return n < 0 ? -1 : progress | n;
+}
+
+/*
+ * What happened here while the command runs: a new window size, passed
+ * on; a signal, passed on to the command there (with a terminal, ^C went
+ * as a byte already). Before its pid is known, ending the channel ends
+ * its input and output: -1, with the status to give.
+ */
+static int pass_on_events(struct run *r, int *status)
+{
+	int cols, rows, sig;
+
+	if (got_winch && r->cmd->tty) {
+		got_winch = 0;
+		window_size(&cols, &rows);
+		libssh2_channel_request_pty_size(r->ch, cols, rows);
+	}
+	if (!got_signal)
+		return 0;
+	sig = got_signal;
+	got_signal = 0;
+	if (r->pr.pid <= 0) {
+		*status = 128 + sig;
+		return -1;
+	}
+	remote_kill(r->c, r->pr.pid, sig);
+	r->forwarded = sig;
+	return 0;
+}
+
+static void wait_socket(struct run *r)
+{
+	struct ssh_cmd *cmd = r->cmd;
+	struct pollfd pfd[2];
+	int dir = libssh2_session_block_directions(r->c->s), nfds = 1, ignore;
+
+	pfd[0] = (struct pollfd){ .fd = r->c->fd, .events = 0 };
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
+		pfd[0].events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd[0].events |= POLLOUT;
+	if (!r->in_done && cmd->in_fd >= 0 && !cmd->feed && !cmd->in &&
+	    r->off == r->pending.len) {
+		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
+		nfds = 2;
+	}
+	if (poll(pfd, (nfds_t)nfds, 1000) == 0)
+		libssh2_keepalive_send(r->c->s, &ignore);
+}
+
+/*
+ * Move input and output until the command's output ends: 0, or -1 with
+ * the status to give (-1 after an error).
+ */
+static int exchange(struct run *r, int *status)
+{
+	libssh2_session_set_blocking(r->c->s, 0);
+	for (;;) {
+		int in, out;
+
+		if (pass_on_events(r, status) < 0)
+			return -1;
+		if ((in = pump_in(r)) < 0 || (out = pump_outputs(r)) < 0) {
+			*status = -1;
+			return -1;
+		}
+		if (libssh2_channel_eof(r->ch))
+			return 0;
+		if (!in && !out)
+			wait_socket(r);
+	}
+}
+
+/* Once its output ended: the command's exit status, as a shell gives it. */
+static int exit_status(struct run *r)
+{
+	LIBSSH2_SESSION *s = r->c->s;
+	char *signame = NULL;
+	int status;
+
+	libssh2_session_set_blocking(s, 1);
+	libssh2_session_set_timeout(s, 10000);
+	libssh2_channel_close(r->ch);
+	libssh2_channel_wait_closed(r->ch);
+	libssh2_session_set_timeout(s, 0);
+	libssh2_channel_get_exit_signal(r->ch, &signame, NULL, NULL, NULL, NULL, NULL);
+	if (signame) {
+		status = 128 + signal_number(signame);
+		libssh2_free(s, signame);
+	} else {
+		status = libssh2_channel_get_exit_status(r->ch);
+	}
+	/*
+	 * A runtime's exec may end quietly (status 0) on the signal it got:
+	 * it still ended because of it, as a shell would say.
+	 */
+	if (r->forwarded && !status)
+		status = 128 + r->forwarded;
+	return status;
+}
+
+static void channel_free(struct ssh_conn *c, LIBSSH2_CHANNEL *ch)
+{
+	libssh2_session_set_blocking(c->s, 1);
+	libssh2_session_set_timeout(c->s, 2000);
+	libssh2_channel_free(ch);
+	libssh2_session_set_timeout(c->s, 0);
+}
+
+int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	/*
+	 * The command runs under a wrapper that prints its pid first, so
+	 * that a signal can be passed on (see remote_kill).
+	 */
+	static const char *const wrapper[] = { "sh", "-c", "echo $$ && exec \"$@\"", "sh", NULL };
+	struct run r = { .c = c, .cmd = cmd, .pending = STRBUF_INIT,
+			 .pr = { .line = STRBUF_INIT },
+			 .max = cmd->max_out ? cmd->max_out : run_max_output };
+	struct strbuf line = STRBUF_INIT;
+	struct old_handlers old;
+	int status = -1, handlers = 0;
+
+	sq_quote_argv(&line, wrapper);
+	strbuf_addch(&line, ' ');
+	sq_quote_argv(&line, cmd->argv);
+	libssh2_session_set_blocking(c->s, 1);
+	if (!(r.ch = libssh2_channel_open_session(c->s))) {
+		ssh_failed(c, "opening a channel");
+		goto done;
+	}
+	if (cmd->tty && tty_start(&r) < 0)
+		goto done;
+	handlers_install(&old);
+	handlers = 1;
+	if (libssh2_channel_exec(r.ch, line.buf)) {
+		ssh_failed(c, "starting a command");
+		goto done;
+	}
+	if (!exchange(&r, &status))
+		status = exit_status(&r);
+done:
+	if (handlers)
+		handlers_restore(&old);
+	if (termios_saved) {
+		restore_terminal(NULL);
+		cleanup_pop();
+	}
+	if (r.ch)
+		channel_free(c, r.ch);
+	strbuf_release(&line);
+	strbuf_release(&r.pending);
+	strbuf_release(&r.pr.line);
+	return status;
+}

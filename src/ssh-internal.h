@@ -1,0 +1,56 @@
+#ifndef SSH_INTERNAL_H
+#define SSH_INTERNAL_H
+
+/*
+ * What the parts of the SSH transport share, and nothing else includes:
+ * the connection (ssh.c), the host keys (ssh-known-hosts.c), the channels
+ * (ssh-channel.c) and libgit2's callbacks (ssh-transport.c).
+ */
+#include <stdint.h>
+
+#include <libssh2.h>
+
+#include "ssh.h"
+
+struct string_list;
+
+struct ssh_conn {
+	int fd;
+	LIBSSH2_SESSION *s;
+	struct ssh_target t;
+	uint64_t sent, received;
+};
+
+/* ---- ssh-known-hosts.c ---- */
+
+/* The known keys, and those marked "@revoked". */
+struct ssh_known_hosts {
+	LIBSSH2_KNOWNHOSTS *kh, *revoked;
+};
+
+/*
+ * Read the user's known_hosts and sand.knownHostsFile for session s.
+ * Returns 0, or -1 with a message; kh is to be released either way.
+ */
+int ssh_known_hosts_load(struct ssh_known_hosts *kh, LIBSSH2_SESSION *s,
+			 const struct ssh_opts *o);
+void ssh_known_hosts_release(struct ssh_known_hosts *kh);
+/* ssh_hostkey_check(), against known hosts already read. */
+int ssh_known_hosts_check(const struct ssh_known_hosts *kh, const struct ssh_target *t,
+			  const struct ssh_opts *o, const char *key, size_t len, int type,
+			  const unsigned char *sha256);
+/* Ask session s first for the kinds of host key known for t, as ssh does. */
+void ssh_known_hosts_prefer(const struct ssh_known_hosts *kh, LIBSSH2_SESSION *s,
+			    const struct ssh_target *t);
+
+/* ---- ssh.c ---- */
+
+/*
+ * The key files to log in with, after the agent: the one named
+ * (sand.identityFile, else IdentityFile of ~/.ssh/config), else those of
+ * ssh's default keys that exist. *named says which it was.
+ */
+void ssh_key_files(const struct ssh_target *t, const struct ssh_opts *o,
+		   struct string_list *out, int *named);
+
+#endif
