@@ -88,6 +88,7 @@ LIB_OBJS = \
 	src/remote.o \
 	src/store.o \
 	src/strbuf.o \
+	src/string-list.o \
 	src/work.o
 
 CMD_OBJS = \

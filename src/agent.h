@@ -1,8 +1,8 @@
 #ifndef AGENT_H
 #define AGENT_H
 
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * What a sandbox carries from the host user's home, into a home of its own

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <fcntl.h>
 #include <sys/file.h>

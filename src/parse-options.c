@@ -8,21 +8,6 @@
 #include "parse-options.h"
 #include "strbuf.h"
 
-void string_list_append(struct string_list *l, const char *s)
-{
-	ALLOC_GROW(l->items, l->nr + 1, l->alloc);
-	l->items[l->nr++] = xstrdup(s);
-}
-
-void string_list_clear(struct string_list *l)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
 static int takes_arg(const struct option *o)
 {
 	return o->type == OPT_T_STRING || o->type == OPT_T_LIST || o->type == OPT_T_INT;

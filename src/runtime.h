@@ -4,8 +4,8 @@
 #include <stddef.h>
 
 #include "argv.h"
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * The container ops layer: a small table of operations per backend.

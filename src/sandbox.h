@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * A sandbox as the store records it. Strings are owned (NULL when unset).

@@ -25,7 +25,7 @@
 #include "argv.h"
 #include "compat.h"
 #include "msg.h"
-#include "parse-options.h"
+#include "string-list.h"
 #include "path.h"
 #include "run.h"
 #include "ssh.h"
