@@ -685,7 +685,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (!sandbox_branch || !sandbox_refs_find(&refs, sandbox_branch))
 		die("sandbox '%s' has no branch '%s'", sb.name,
 		    sanitized(sandbox_branch ? sandbox_branch : host));
-	strbuf_addf(&tracking, "refs/remotes/sand/%s/%s", sb.name, sandbox_branch);
+	sandbox_tracking_ref(&tracking, sb.name, sandbox_branch);
 	strbuf_addf(&ref, "refs/heads/%s", host);
 	exists = !git_reference_name_to_id(&oid, ctx->r.repo, ref.buf);
 	git_error_clear();
