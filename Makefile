@@ -66,6 +66,7 @@ LIB_OBJS = \
 	src/compat.o \
 	src/gitutil.o \
 	src/help.o \
+	src/home.o \
 	src/hooks.o \
 	src/hook-scripts.o \
 	src/msg.o \

@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "clone.h"
 #include "cmd.h"
+#include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"

@@ -12,6 +12,7 @@
 #include "clone.h"
 #include "compat.h"
 #include "gitutil.h"
+#include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
