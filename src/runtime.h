@@ -92,7 +92,7 @@ struct ssh_conn;
 
 struct runtime {
 	const struct runtime_ops *ops;
-	char *program;	/* the CLI to run: "podman", "docker", or a path */
+	char *program;	/* the CLI to run, from PATH: "podman", "docker", "container" */
 	/*
 	 * The transport: NULL runs the CLI here (fork and exec), else on the
 	 * host at the other end of this connection (owned by the runtime).
@@ -110,8 +110,9 @@ struct runtime {
 
 /*
  * Pick the runtime: the name given (from --runtime or sand.runtime), else
- * the first of podman and docker that is installed. The CLI may be
- * overridden by sand.<runtime>Program... (see the manual). Returns 0 or -1
+ * the first installed in the order of runtime_names (podman, docker, then
+ * Apple's container; on macOS, container first). Its CLI is the program
+ * of that name found in PATH; no setting names another. Returns 0 or -1
  * with a message naming what to install or set.
  */
 int runtime_select(struct runtime *rt, const char *name);
