@@ -83,7 +83,7 @@ static void unknown_command(const char *typed)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		names[i] = commands[i].name;
 	error("'%s' is not a git sand command. See 'git sand -h'", typed);
-	n = help_similar(typed, names, ARRAY_SIZE(commands), similar);
+	n = help_similar(similar, typed, names, ARRAY_SIZE(commands));
 	if (!n)
 		return;
 	fprintf(stderr, "\n%s\n", n == 1 ? "The most similar command is" :
@@ -169,7 +169,7 @@ static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
 		if (!help && (cmd->flags & NEEDS_WORKTREE) && !ctx->r.worktree)
 			die("this operation must be run in a work tree");
 	}
-	if (sand_state_root(ctx->r.config, &ctx->root) < 0)
+	if (sand_state_root(&ctx->root, ctx->r.config) < 0)
 		exit(EXIT_FATAL);
 	ctx_read_limits(ctx);
 }

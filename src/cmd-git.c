@@ -68,13 +68,13 @@ static int shown_feed(void *data, const char *buf, size_t len)
 {
 	struct shown *o = data;
 
-	sanitize_feed(&o->s, buf, len, &o->buf);
+	sanitize_feed(&o->buf, &o->s, buf, len);
 	return shown_write(o);
 }
 
 static void shown_finish(struct shown *o)
 {
-	sanitize_finish(&o->s, &o->buf);
+	sanitize_finish(&o->buf, &o->s);
 	shown_write(o);
 	strbuf_release(&o->buf);
 }

@@ -21,7 +21,7 @@
  */
 const char *const hooks_retired[] = { "reference-transaction", NULL };
 
-int hooks_dir(git_repository *repo, const char *worktree, struct strbuf *out)
+int hooks_dir(struct strbuf *out, git_repository *repo, const char *worktree)
 {
 	git_config *cfg = NULL;
 	int got, ret = -1;

@@ -36,7 +36,7 @@ static int make_absolute(struct strbuf *sb, const char *what)
 	return 0;
 }
 
-int sand_state_root(git_config *cfg, struct strbuf *out)
+int sand_state_root(struct strbuf *out, git_config *cfg)
 {
 	const char *env;
 	const char *what = "GIT_SAND_HOME";

@@ -135,12 +135,12 @@ void container_info_list_free(struct container_info *list, size_t nr);
  * output of "container inspect" (0, or -1 when it is not what was
  * expected) and of "ps" (podman: a JSON array; docker: an object a line).
  */
-int oci_parse_inspect(const char *json, struct container_info *out);
-int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr);
+int oci_parse_inspect(struct container_info *out, const char *json);
+int oci_parse_list(struct container_info **out, size_t *nr, const char *json, int docker);
 /* The same for Apple's container: snapshots; label_key filters (NULL: all). */
-int apple_parse_inspect(const char *json, struct container_info *out);
-int apple_parse_list(const char *json, const char *label_key, struct container_info **out,
-		     size_t *nr);
+int apple_parse_inspect(struct container_info *out, const char *json);
+int apple_parse_list(struct container_info **out, size_t *nr, const char *json,
+		     const char *label_key);
 
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"
