@@ -67,6 +67,7 @@ LIB_OBJS = \
 	src/compat.o \
 	src/gitutil.o \
 	src/help.o \
+	src/home.o \
 	src/hooks.o \
 	src/hook-scripts.o \
 	src/mirror.o \
@@ -95,6 +96,7 @@ LIB_OBJS = \
 	src/ssh-host.o \
 	src/store.o \
 	src/strbuf.o \
+	src/string-list.o \
 	src/work.o \
 	src/workspace.o
 

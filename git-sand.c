@@ -84,7 +84,7 @@ static void unknown_command(const char *typed)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		names[i] = commands[i].name;
 	error("'%s' is not a git sand command. See 'git sand -h'", typed);
-	n = help_similar(typed, names, ARRAY_SIZE(commands), similar);
+	n = help_similar(similar, typed, names, ARRAY_SIZE(commands));
 	if (!n)
 		return;
 	fprintf(stderr, "\n%s\n", n == 1 ? "The most similar command is" :
@@ -102,18 +102,15 @@ static __attribute__((noreturn)) void open_manual(void)
 	die_errno("cannot run 'git help sand'");
 }
 
-int main(int argc, const char **argv)
+/*
+ * The options before the command: -C <dir>, -h, --help and --version.
+ * Returns -1 to go on with the command in (*argv)[0], else the exit code.
+ */
+static int handle_global_options(int *argcp, const char ***argvp)
 {
-	const struct cmd_struct *cmd = NULL;
-	struct cmd_ctx ctx = { .root = STRBUF_INIT };
-	int ret;
+	int argc = *argcp;
+	const char **argv = *argvp;
 
-	/* A closed pipe (git sand ls | head) is a write error, not a death. */
-	signal(SIGPIPE, SIG_IGN);
-	sanitize_stdfds();
-
-	argv++;
-	argc--;
 	while (argc > 0 && argv[0][0] == '-') {
 		const char *a = argv[0];
 
@@ -141,44 +138,81 @@ int main(int argc, const char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc < 1) {
-		print_commands(stdout);
-		return EXIT_USAGE;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (!strcmp(argv[0], commands[i].name))
-			cmd = &commands[i];
-	if (!cmd) {
-		unknown_command(argv[0]);
-		return EXIT_USAGE;
-	}
+	*argcp = argc;
+	*argvp = argv;
+	return -1;
+}
 
+static const struct cmd_struct *find_command(const char *name)
+{
+	const struct cmd_struct *cmd = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			cmd = &commands[i];
+	return cmd;
+}
+
+/* libgit2, the repository around us as cmd needs it, the state root. */
+static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
+			  int argc, const char **argv)
+{
 	if (git_libgit2_init() < 0)
 		die("cannot initialise libgit2");
 	/* The host's own repositories are trusted; clones are never opened for their config. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
 
-	if (sand_repo_open(&ctx.r) < 0)
+	if (sand_repo_open(&ctx->r) < 0)
 		exit(EXIT_FATAL);
 	if (cmd->flags & (NEEDS_REPO | NEEDS_WORKTREE)) {
 		/* Let -h work anywhere, as git's commands do. */
 		int help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
 
-		if (!help && !ctx.r.repo)
+		if (!help && !ctx->r.repo)
 			die("not a git repository (or any of the parent directories): .git");
-		if (!help && (cmd->flags & NEEDS_WORKTREE) && !ctx.r.worktree)
+		if (!help && (cmd->flags & NEEDS_WORKTREE) && !ctx->r.worktree)
 			die("this operation must be run in a work tree");
 	}
-	if (sand_state_root(ctx.r.config, &ctx.root) < 0)
+	if (sand_state_root(&ctx->root, ctx->r.config) < 0)
 		exit(EXIT_FATAL);
-	ctx_read_limits(&ctx);
+	ctx_read_limits(ctx);
+}
 
-	ret = cmd->fn(argc, argv, &ctx);
-
-	store_close(ctx.store);
-	sand_repo_clear(&ctx.r);
-	strbuf_release(&ctx.root);
+static void teardown_context(struct cmd_ctx *ctx)
+{
+	store_close(ctx->store);
+	sand_repo_clear(&ctx->r);
+	strbuf_release(&ctx->root);
 	git_libgit2_shutdown();
+}
+
+int main(int argc, const char **argv)
+{
+	const struct cmd_struct *cmd;
+	struct cmd_ctx ctx = { .root = STRBUF_INIT };
+	int ret;
+
+	/* A closed pipe (git sand ls | head) is a write error, not a death. */
+	signal(SIGPIPE, SIG_IGN);
+	sanitize_stdfds();
+
+	argv++;
+	argc--;
+	if ((ret = handle_global_options(&argc, &argv)) >= 0)
+		return ret;
+	if (argc < 1) {
+		print_commands(stdout);
+		return EXIT_USAGE;
+	}
+	if (!(cmd = find_command(argv[0]))) {
+		unknown_command(argv[0]);
+		return EXIT_USAGE;
+	}
+
+	setup_context(&ctx, cmd, argc, argv);
+	ret = cmd->fn(argc, argv, &ctx);
+	teardown_context(&ctx);
+
 	/* As git does: output that could not be written is an error... */
 	errno = 0;
 	if ((fflush(stdout) || ferror(stdout)) && errno != EPIPE) {

@@ -67,13 +67,13 @@ static int shown_feed(void *data, const char *buf, size_t len)
 {
 	struct shown *o = data;
 
-	sanitize_feed(&o->s, buf, len, &o->buf);
+	sanitize_feed(&o->buf, &o->s, buf, len);
 	return shown_write(o);
 }
 
 static void shown_finish(struct shown *o)
 {
-	sanitize_finish(&o->s, &o->buf);
+	sanitize_finish(&o->buf, &o->s);
 	shown_write(o);
 	strbuf_release(&o->buf);
 }
@@ -703,7 +703,7 @@ int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (!sandbox_branch || !sandbox_refs_find(&refs, sandbox_branch))
 		die("sandbox '%s' has no branch '%s'", sb.name,
 		    sanitized(sandbox_branch ? sandbox_branch : host));
-	strbuf_addf(&tracking, "refs/remotes/sand/%s/%s", sb.name, sandbox_branch);
+	sandbox_tracking_ref(&tracking, sb.name, sandbox_branch);
 	strbuf_addf(&ref, "refs/heads/%s", host);
 	exists = !git_reference_name_to_id(&oid, ctx->r.repo, ref.buf);
 	git_error_clear();

@@ -67,7 +67,7 @@ static void target_dir(struct cmd_ctx *ctx, int global, struct strbuf *dir)
 	}
 	if (!ctx->r.repo)
 		die("not a git repository (or any of the parent directories): .git");
-	if (hooks_dir(ctx->r.repo, ctx->r.worktree, dir) < 0)
+	if (hooks_dir(dir, ctx->r.repo, ctx->r.worktree) < 0)
 		exit(EXIT_FATAL);
 }
 
@@ -356,7 +356,7 @@ static int hook_run(struct cmd_ctx *ctx, int argc, const char **argv)
 	if (!strcmp(name, "reference-transaction"))
 		strbuf_read_fd(&in, 0);
 
-	if (ctx->r.repo && !hooks_dir(ctx->r.repo, ctx->r.worktree, &dir)) {
+	if (ctx->r.repo && !hooks_dir(&dir, ctx->r.repo, ctx->r.worktree)) {
 		strbuf_addf(&chained, "%s/%s%s", dir.buf, name, HOOK_CHAINED_SUFFIX);
 		if (!access(chained.buf, X_OK)) {
 			struct child c = CHILD_INIT;

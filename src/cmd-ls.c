@@ -237,37 +237,16 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 	strbuf_release(&age);
 }
 
-int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
+/*
+ * One view per runtime and host in use, each listing its containers once.
+ * Returns 1 when a host could not be reached (said on stderr), else 0.
+ */
+static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
+			 struct runtime_view *views, size_t *nviews_out)
 {
-	int all = 0, lng = 0, porcelain = 0, json = 0, nul = 0;
-	const struct option options[] = {
-		OPT_BOOL('a', "all", &all, "sandboxes of every worktree"),
-		OPT_BOOL('l', "long", &lng, "also show the clone's path"),
-		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output (stable)"),
-		OPT_BOOL(0, "json", &json, "JSON output (stable)"),
-		OPT_BOOL('z', NULL, &nul, "with --porcelain, end lines with NUL"),
-		OPT_END(),
-	};
-	struct sandbox *list = NULL;
-	struct runtime_view *views;
-	struct row *rows;
-	size_t nr, nviews = 0;
+	size_t nviews = 0;
 	int ret = 0;
 
-	argc = parse_options_or_usage(argc, argv, options, ls_usage, 0);
-	if (argc)
-		usage_with_options(ls_usage, options);
-	if (porcelain && json)
-		die("options '--porcelain' and '--json' cannot be used together");
-	if (nul && !porcelain)
-		die("option '-z' needs '--porcelain'");
-	if (!all)
-		ctx_require_worktree(ctx);
-	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
-		die("cannot list sandboxes");
-	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), list, nr);
-
-	views = xcalloc(nr ? nr : 1, sizeof(*views));
 	for (size_t i = 0; i < nr; i++) {
 		if (view_of(&list[i], views, nviews))
 			continue;
@@ -292,8 +271,13 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		views[v].ok = rt.ops->list(&rt, LABEL_ID, &views[v].list, &views[v].nr) == 0;
 		runtime_clear(&rt);
 	}
+	*nviews_out = nviews;
+	return ret;
+}
 
-	rows = xcalloc(nr ? nr : 1, sizeof(*rows));
+static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *list, size_t nr,
+		      struct runtime_view *views, size_t nviews)
+{
 	for (size_t i = 0; i < nr; i++) {
 		struct strbuf clone = STRBUF_INIT;
 
@@ -306,12 +290,10 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
 		}
 	}
-	if (json)
-		print_json(rows, nr);
-	else if (porcelain)
-		print_porcelain(rows, nr, nul);
-	else
-		print_table(rows, nr, all, lng);
+}
+
+static void hint_broken(const struct row *rows, size_t nr)
+{
 	for (size_t i = 0; i < nr; i++)
 		if (!strcmp(rows[i].status, "broken")) {
 			fflush(stdout);
@@ -319,6 +301,49 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 			     "that was killed; 'git sand gc' removes it");
 			break;
 		}
+}
+
+int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	int all = 0, lng = 0, porcelain = 0, json = 0, nul = 0;
+	const struct option options[] = {
+		OPT_BOOL('a', "all", &all, "sandboxes of every worktree"),
+		OPT_BOOL('l', "long", &lng, "also show the clone's path"),
+		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output (stable)"),
+		OPT_BOOL(0, "json", &json, "JSON output (stable)"),
+		OPT_BOOL('z', NULL, &nul, "with --porcelain, end lines with NUL"),
+		OPT_END(),
+	};
+	struct sandbox *list = NULL;
+	struct runtime_view *views;
+	struct row *rows;
+	size_t nr, nviews = 0;
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, ls_usage, 0);
+	if (argc)
+		usage_with_options(ls_usage, options);
+	if (porcelain && json)
+		die("options '--porcelain' and '--json' cannot be used together");
+	if (nul && !porcelain)
+		die("option '-z' needs '--porcelain'");
+	if (!all)
+		ctx_require_worktree(ctx);
+	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
+		die("cannot list sandboxes");
+	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), list, nr);
+
+	views = xcalloc(nr ? nr : 1, sizeof(*views));
+	ret = collect_views(ctx, list, nr, views, &nviews);
+	rows = xcalloc(nr ? nr : 1, sizeof(*rows));
+	fill_rows(ctx, rows, list, nr, views, nviews);
+	if (json)
+		print_json(rows, nr);
+	else if (porcelain)
+		print_porcelain(rows, nr, nul);
+	else
+		print_table(rows, nr, all, lng);
+	hint_broken(rows, nr);
 
 	for (size_t i = 0; i < nr; i++) {
 		free(rows[i].clone);

@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"

@@ -75,7 +75,7 @@ int cmd_upload_pack(int argc, const char **argv, struct cmd_ctx *ctx)
 		die_lg2("cannot open '%s', the repository of sandbox '%s'", sb.gitdir, sb.name);
 	if (sandbox_fetch(repo, ctx->root.buf, &sb, &fo, &refs, &changed) < 0)
 		die("cannot fetch from sandbox '%s'", sb.name);
-	if (served_repo_write(repo, &sb, &refs, &served) < 0)
+	if (served_repo_write(&served, repo, &sb, &refs) < 0)
 		die("cannot serve sandbox '%s'", sb.name);
 
 	hardened_git(&c);

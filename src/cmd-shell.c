@@ -4,6 +4,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "sandbox-lock.h"

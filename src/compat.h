@@ -15,16 +15,6 @@
 /* Not in every macOS SDK. */
 #define strchrnul sand_strchrnul
 char *sand_strchrnul(const char *s, int c);
-/*
- * A stable identifier of this machine: /etc/machine-id on Linux, the
- * hardware UUID on macOS, else the host name. Appended to out.
- */
-struct strbuf;
-void machine_id(struct strbuf *out);
-
-/* write(2) all of buf, retrying after EINTR and short writes; 0 or -1. */
-int write_in_full(int fd, const void *buf, size_t len);
-
 #endif
 
 /* pipe2(fds, O_CLOEXEC): a pipe whose ends do not leak into children. */

@@ -5,7 +5,7 @@
 
 #include "gitutil.h"
 #include "msg.h"
-#include "parse-options.h"
+#include "string-list.h"
 #include <unistd.h>
 
 void strip_trailing_slashes(char *path)

@@ -48,7 +48,7 @@ size_t help_distance(const char *from, const char *to)
 	return ret;
 }
 
-size_t help_similar(const char *typed, const char *const *names, size_t nr, size_t *out)
+size_t help_similar(size_t *out, const char *typed, const char *const *names, size_t nr)
 {
 	size_t len = strlen(typed), best = (size_t)-1, found = 0;
 	size_t *dist;

@@ -20,6 +20,6 @@ size_t help_distance(const char *from, const char *to);
  * begins, else the closest, if close enough. Their indexes go to out
  * (room for nr), in the order of names; returns how many (0: none is).
  */
-size_t help_similar(const char *typed, const char *const *names, size_t nr, size_t *out);
+size_t help_similar(size_t *out, const char *typed, const char *const *names, size_t nr);
 
 #endif

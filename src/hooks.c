@@ -21,7 +21,7 @@
  */
 const char *const hooks_retired[] = { "reference-transaction", NULL };
 
-int hooks_dir(git_repository *repo, const char *worktree, struct strbuf *out)
+int hooks_dir(struct strbuf *out, git_repository *repo, const char *worktree)
 {
 	git_config *cfg = NULL;
 	int got, ret = -1;
@@ -253,13 +253,15 @@ int branch_from_sandbox(git_repository *repo, git_config *cfg, const char *branc
 	int ret;
 
 	strbuf_addf(&key, "branch.%s.remote", branch);
-	ret = config_get_str(cfg, key.buf, &remote) > 0 && starts_with(remote.buf, "sand/");
+	ret = config_get_str(cfg, key.buf, &remote) > 0 &&
+	      starts_with(remote.buf, SANDBOX_REMOTE_PREFIX);
 	if (!ret && !reflog_read_branch(&log, repo, branch) && (n = git_reflog_entrycount(log))) {
 		const char *msg = git_reflog_entry_message(git_reflog_entry_byindex(log, n - 1));
 		const char *from;
 
 		ret = msg && skip_prefix(msg, "branch: Created from ", &from) &&
-		      (starts_with(from, "sand/") || starts_with(from, "refs/remotes/sand/"));
+		      (starts_with(from, SANDBOX_REMOTE_PREFIX) ||
+		       starts_with(from, SANDBOX_TRACKING_PREFIX));
 	}
 	git_error_clear();
 	git_reflog_free(log);

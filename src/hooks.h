@@ -24,7 +24,7 @@ extern const struct hook_script hook_scripts[];	/* NULL-terminated */
 #define HOOK_CHAINED_SUFFIX ".sand-chained"
 
 /* Where git runs this repository's hooks: core.hooksPath, else <commondir>/hooks. */
-int hooks_dir(git_repository *repo, const char *worktree, struct strbuf *out);
+int hooks_dir(struct strbuf *out, git_repository *repo, const char *worktree);
 
 /*
  * Install each hook into dir; a hook already there that is not ours is

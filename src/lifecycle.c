@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -10,6 +11,7 @@
 #include "agent.h"
 #include "compat.h"
 #include "gitutil.h"
+#include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"

@@ -34,7 +34,11 @@ void cleanup_push(cleanup_fn fn, void *data);
 void cleanup_pop(void);
 /* Run the clean-up stack, then exit (after an error() and hint()). */
 __attribute__((noreturn)) void exit_after_cleanup(int code);
-/* Install handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that run them. */
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP: the handler only notes the signal (see
+ * cleanup_signalled()); the stack runs when the command then dies. SIGPIPE
+ * is not caught: main ignores it, so a closed pipe is a write error.
+ */
 void cleanup_install_signals(void);
 /* Nonzero once a fatal signal has been received (the clean-up then runs). */
 int cleanup_signalled(void);

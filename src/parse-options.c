@@ -8,21 +8,6 @@
 #include "parse-options.h"
 #include "strbuf.h"
 
-void string_list_append(struct string_list *l, const char *s)
-{
-	ALLOC_GROW(l->items, l->nr + 1, l->alloc);
-	l->items[l->nr++] = xstrdup(s);
-}
-
-void string_list_clear(struct string_list *l)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		free(l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
 static int takes_arg(const struct option *o)
 {
 	return o->type == OPT_T_STRING || o->type == OPT_T_LIST || o->type == OPT_T_INT;
@@ -123,9 +108,83 @@ static const struct option *find_long(const struct option *opts, const char *nam
 	return found;
 }
 
+/*
+ * "--name", "--name=value", "--name value", "--no-name" at argv[*i];
+ * *i moves past a value taken from the next argument. Returns 0,
+ * PARSE_OPT_HELP or PARSE_OPT_ERROR.
+ */
+static int parse_long_opt(int argc, const char **argv, int *i, const struct option *opts)
+{
+	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
+	size_t len = eq ? (size_t)(eq - name) : strlen(name);
+	int negated, ambiguous;
+	const struct option *o = find_long(opts, name, len, &negated, &ambiguous);
+
+	if (!o && len == 4 && !strncmp(name, "help", 4))
+		return PARSE_OPT_HELP;
+	if (ambiguous)
+		return error("ambiguous option: %.*s", (int)len, name);
+	if (!o)
+		return error("unknown option `%.*s'", (int)len, name);
+	if (takes_arg(o) && !negated) {
+		const char *val;
+
+		if (eq) {
+			val = eq + 1;
+		} else if (*i + 1 < argc) {
+			val = argv[++*i];
+		} else {
+			return error("option `%s' requires a value", o->long_name);
+		}
+		if (set_value(o, 0, 0, val))
+			return PARSE_OPT_ERROR;
+	} else {
+		if (eq)
+			return error("option `%s' takes no value", o->long_name);
+		if (set_value(o, 0, negated, NULL))
+			return PARSE_OPT_ERROR;
+	}
+	return 0;
+}
+
+/*
+ * A cluster of short options at argv[*i]: -abc, -ovalue, -o value; *i
+ * moves past a value taken from the next argument. Returns 0,
+ * PARSE_OPT_HELP or PARSE_OPT_ERROR.
+ */
+static int parse_short_opts(int argc, const char **argv, int *i, const struct option *opts)
+{
+	for (const char *p = argv[*i] + 1; *p; p++) {
+		const struct option *o = find_short(opts, (unsigned char)*p);
+
+		if (!o) {
+			if (*p == 'h')
+				return PARSE_OPT_HELP;
+			return error("unknown switch `%c'", *p);
+		}
+		if (takes_arg(o)) {
+			const char *val;
+
+			if (p[1]) {
+				val = p + 1;
+			} else if (*i + 1 < argc) {
+				val = argv[++*i];
+			} else {
+				return error("switch `%c' requires a value", *p);
+			}
+			if (set_value(o, 1, 0, val))
+				return PARSE_OPT_ERROR;
+			break;
+		}
+		if (set_value(o, 1, 0, NULL))
+			return PARSE_OPT_ERROR;
+	}
+	return 0;
+}
+
 int parse_options(int argc, const char **argv, const struct option *opts, int flags)
 {
-	int out = 0, i;
+	int out = 0, i, ret;
 
 	for (i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -141,64 +200,12 @@ int parse_options(int argc, const char **argv, const struct option *opts, int fl
 				i++;
 			break;
 		}
-		if (arg[1] == '-') {
-			const char *name = arg + 2, *eq = strchr(name, '=');
-			size_t len = eq ? (size_t)(eq - name) : strlen(name);
-			int negated, ambiguous;
-			const struct option *o = find_long(opts, name, len, &negated, &ambiguous);
-
-			if (!o && len == 4 && !strncmp(name, "help", 4))
-				return PARSE_OPT_HELP;
-			if (ambiguous)
-				return error("ambiguous option: %.*s", (int)len, name);
-			if (!o)
-				return error("unknown option `%.*s'", (int)len, name);
-			if (takes_arg(o) && !negated) {
-				const char *val;
-
-				if (eq) {
-					val = eq + 1;
-				} else if (i + 1 < argc) {
-					val = argv[++i];
-				} else {
-					return error("option `%s' requires a value", o->long_name);
-				}
-				if (set_value(o, 0, 0, val))
-					return PARSE_OPT_ERROR;
-			} else {
-				if (eq)
-					return error("option `%s' takes no value", o->long_name);
-				if (set_value(o, 0, negated, NULL))
-					return PARSE_OPT_ERROR;
-			}
-			continue;
-		}
-		/* A cluster of short options: -abc, -ovalue, -o value. */
-		for (const char *p = arg + 1; *p; p++) {
-			const struct option *o = find_short(opts, (unsigned char)*p);
-
-			if (!o) {
-				if (*p == 'h')
-					return PARSE_OPT_HELP;
-				return error("unknown switch `%c'", *p);
-			}
-			if (takes_arg(o)) {
-				const char *val;
-
-				if (p[1]) {
-					val = p + 1;
-				} else if (i + 1 < argc) {
-					val = argv[++i];
-				} else {
-					return error("switch `%c' requires a value", *p);
-				}
-				if (set_value(o, 1, 0, val))
-					return PARSE_OPT_ERROR;
-				break;
-			}
-			if (set_value(o, 1, 0, NULL))
-				return PARSE_OPT_ERROR;
-		}
+		if (arg[1] == '-')
+			ret = parse_long_opt(argc, argv, &i, opts);
+		else
+			ret = parse_short_opts(argc, argv, &i, opts);
+		if (ret)
+			return ret;
 	}
 	for (; i < argc; i++)
 		argv[out++] = argv[i];

@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "string-list.h"
+
 /*
  * A small option parser in the manner of git's parse-options: each command
  * declares a table of options and a NULL-terminated usage array, and the
@@ -19,14 +21,6 @@ enum opt_type {
 	OPT_T_INT,	/* int, decimal */
 	OPT_T_SET,	/* int: set to defval */
 };
-
-struct string_list {
-	char **items;
-	size_t nr, alloc;
-};
-#define STRING_LIST_INIT { NULL, 0, 0 }
-void string_list_append(struct string_list *l, const char *s);
-void string_list_clear(struct string_list *l);
 
 struct option {
 	enum opt_type type;

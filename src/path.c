@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,8 +12,8 @@
 #include "compat.h"
 #include "gitutil.h"
 #include "msg.h"
-#include "parse-options.h"
 #include "path.h"
+#include "string-list.h"
 
 static int make_absolute(struct strbuf *sb, const char *what)
 {
@@ -35,7 +36,7 @@ static int make_absolute(struct strbuf *sb, const char *what)
 	return 0;
 }
 
-int sand_state_root(git_config *cfg, struct strbuf *out)
+int sand_state_root(struct strbuf *out, git_config *cfg)
 {
 	const char *env;
 	const char *what = "GIT_SAND_HOME";

@@ -10,7 +10,7 @@
  * $XDG_STATE_HOME/git-sand, else ~/.local/state/git-sand.
  * Always absolute. Returns 0 or -1 with a message.
  */
-int sand_state_root(git_config *cfg, struct strbuf *out);
+int sand_state_root(struct strbuf *out, git_config *cfg);
 
 /* mkdir -p with mode 0700 for what it creates. Returns 0 or -1 (errno). */
 int mkdir_p(const char *path, mode_t mode);

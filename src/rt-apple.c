@@ -106,8 +106,8 @@ static int parse_snapshot(const cJSON *snap, struct container_info *ci)
 	return 0;
 }
 
-int apple_parse_list(const char *json, const char *label_key, struct container_info **out,
-		     size_t *nr)
+int apple_parse_list(struct container_info **out, size_t *nr, const char *json,
+		     const char *label_key)
 {
 	cJSON *root = cJSON_Parse(json), *it;
 	struct container_info *list = NULL;
@@ -137,7 +137,7 @@ int apple_parse_list(const char *json, const char *label_key, struct container_i
 	return 0;
 }
 
-int apple_parse_inspect(const char *json, struct container_info *out)
+int apple_parse_inspect(struct container_info *out, const char *json)
 {
 	cJSON *root = cJSON_Parse(json);
 	int ret = -1;
@@ -163,7 +163,7 @@ static int apple_inspect(struct runtime *rt, const char *ctr, struct container_i
 	rt_child_init(rt, &c, "inspect");
 	argv_push(&c.args, ctr);
 	ret = rt_run_output(rt, &c, "inspect", 1, &json);
-	if (!ret && (ret = apple_parse_inspect(json.buf, out)) < 0)
+	if (!ret && (ret = apple_parse_inspect(out, json.buf)) < 0)
 		error("container inspect printed unexpected output");
 	strbuf_release(&json);
 	return ret;
@@ -181,7 +181,7 @@ static int apple_list(struct runtime *rt, const char *label_key, struct containe
 	rt_child_init(rt, &c, "list");
 	argv_pushl(&c.args, "--all", "--format", "json", NULL);
 	ret = rt_run_output(rt, &c, "list", 0, &json);
-	if (!ret && apple_parse_list(json.buf, label_key, out, nr) < 0)
+	if (!ret && apple_parse_list(out, nr, json.buf, label_key) < 0)
 		ret = error("container list printed unexpected output");
 	strbuf_release(&json);
 	return ret;

@@ -91,7 +91,7 @@ static enum container_state parse_state(const char *s)
 	return CONTAINER_STOPPED;
 }
 
-int oci_parse_inspect(const char *json, struct container_info *out)
+int oci_parse_inspect(struct container_info *out, const char *json)
 {
 	cJSON *root = cJSON_Parse(json);
 	const cJSON *obj, *state, *config;
@@ -133,7 +133,7 @@ static int oci_inspect(struct runtime *rt, const char *ctr, struct container_inf
 	rt_child_init(rt, &c, "container");
 	argv_pushl(&c.args, "inspect", ctr, NULL);
 	ret = rt_run_output(rt, &c, "container inspect", 1, &json);
-	if (!ret && oci_parse_inspect(json.buf, out) < 0)
+	if (!ret && oci_parse_inspect(out, json.buf) < 0)
 		ret = error("%s container inspect printed unexpected output", rt->program);
 	strbuf_release(&json);
 	return ret;
@@ -163,7 +163,7 @@ static void add_listed(const cJSON *obj, struct container_info **list, size_t *n
 	ci->home = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_HOME);
 }
 
-int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr)
+int oci_parse_list(struct container_info **out, size_t *nr, const char *json, int docker)
 {
 	struct container_info *list = NULL;
 	size_t n = 0, alloc = 0;
@@ -215,7 +215,7 @@ static int oci_list(struct runtime *rt, const char *label_key,
 	argv_pushf(&c.args, "--filter=label=%s", label_key);
 	argv_push(&c.args, is_docker(rt) ? "--format={{json .}}" : "--format=json");
 	ret = rt_run_output(rt, &c, "ps", 0, &json);
-	if (!ret && oci_parse_list(json.buf, is_docker(rt), out, nr) < 0)
+	if (!ret && oci_parse_list(out, nr, json.buf, is_docker(rt)) < 0)
 		ret = error("%s ps printed unexpected output", rt->program);
 	strbuf_release(&json);
 	return ret;

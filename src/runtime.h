@@ -4,8 +4,8 @@
 #include <stddef.h>
 
 #include "argv.h"
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * The container ops layer: a small table of operations per backend.
@@ -92,7 +92,7 @@ struct ssh_conn;
 
 struct runtime {
 	const struct runtime_ops *ops;
-	char *program;	/* the CLI to run: "podman", "docker", or a path */
+	char *program;	/* the CLI to run, from PATH: "podman", "docker", "container" */
 	/*
 	 * The transport: NULL runs the CLI here (fork and exec), else on the
 	 * host at the other end of this connection (owned by the runtime).
@@ -110,8 +110,9 @@ struct runtime {
 
 /*
  * Pick the runtime: the name given (from --runtime or sand.runtime), else
- * the first of podman and docker that is installed. The CLI may be
- * overridden by sand.<runtime>Program... (see the manual). Returns 0 or -1
+ * the first installed in the order of runtime_names (podman, docker, then
+ * Apple's container; on macOS, container first). Its CLI is the program
+ * of that name found in PATH; no setting names another. Returns 0 or -1
  * with a message naming what to install or set.
  */
 int runtime_select(struct runtime *rt, const char *name);
@@ -134,12 +135,12 @@ void container_info_list_free(struct container_info *list, size_t nr);
  * output of "container inspect" (0, or -1 when it is not what was
  * expected) and of "ps" (podman: a JSON array; docker: an object a line).
  */
-int oci_parse_inspect(const char *json, struct container_info *out);
-int oci_parse_list(const char *json, int docker, struct container_info **out, size_t *nr);
+int oci_parse_inspect(struct container_info *out, const char *json);
+int oci_parse_list(struct container_info **out, size_t *nr, const char *json, int docker);
 /* The same for Apple's container: snapshots; label_key filters (NULL: all). */
-int apple_parse_inspect(const char *json, struct container_info *out);
-int apple_parse_list(const char *json, const char *label_key, struct container_info **out,
-		     size_t *nr);
+int apple_parse_inspect(struct container_info *out, const char *json);
+int apple_parse_list(struct container_info **out, size_t *nr, const char *json,
+		     const char *label_key);
 
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"

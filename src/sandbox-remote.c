@@ -12,7 +12,7 @@
 void sandbox_remote_name(const struct sandbox *sb, struct strbuf *out)
 {
 	strbuf_reset(out);
-	strbuf_addf(out, "sand/%s", sb->name);
+	strbuf_addf(out, SANDBOX_REMOTE_PREFIX "%s", sb->name);
 }
 
 enum remote_owner { REMOTE_ABSENT, REMOTE_OURS, REMOTE_FOREIGN };

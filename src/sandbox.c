@@ -80,6 +80,18 @@ void sandbox_container_name(const struct sandbox *sb, struct strbuf *out)
 	strbuf_addf(out, "sand-%s-%.8s", sb->name, sb->id);
 }
 
+void sandbox_tracking_prefix(struct strbuf *out, const char *name)
+{
+	strbuf_reset(out);
+	strbuf_addf(out, SANDBOX_TRACKING_PREFIX "%s/", name);
+}
+
+void sandbox_tracking_ref(struct strbuf *out, const char *name, const char *branch)
+{
+	sandbox_tracking_prefix(out, name);
+	strbuf_addstr(out, branch);
+}
+
 static void add_str(cJSON *obj, const char *key, const char *val)
 {
 	if (val)

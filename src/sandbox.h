@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * Its lifecycle: a row is written in state "creating" before anything
@@ -91,6 +91,19 @@ void sandbox_work_dir(const struct sandbox *sb, struct strbuf *out);
 void sandbox_clone_path(const struct sandbox *sb, struct strbuf *out);
 /* The container's name: "sand-<name>-<id prefix>". */
 void sandbox_container_name(const struct sandbox *sb, struct strbuf *out);
+
+/*
+ * Its names in the host repository: the remote "sand/<name>" (see
+ * sandbox_remote_name()) and the remote-tracking refs its branches are
+ * fetched to, "refs/remotes/sand/<name>/<branch>". Written here and
+ * nowhere else.
+ */
+#define SANDBOX_REMOTE_PREFIX "sand/"
+#define SANDBOX_TRACKING_PREFIX "refs/remotes/" SANDBOX_REMOTE_PREFIX
+/* "refs/remotes/sand/<name>/" */
+void sandbox_tracking_prefix(struct strbuf *out, const char *name);
+/* "refs/remotes/sand/<name>/<branch>" */
+void sandbox_tracking_ref(struct strbuf *out, const char *name, const char *branch);
 
 /*
  * The options as a JSON object, and back. The parser treats its input as

@@ -130,7 +130,7 @@ static size_t filter(unsigned flags, const char *buf, size_t len, int final, str
 	return i;
 }
 
-void sanitize_feed(struct sanitizer *s, const char *buf, size_t len, struct strbuf *out)
+void sanitize_feed(struct strbuf *out, struct sanitizer *s, const char *buf, size_t len)
 {
 	size_t used;
 
@@ -150,7 +150,7 @@ void sanitize_feed(struct sanitizer *s, const char *buf, size_t len, struct strb
 	}
 }
 
-void sanitize_finish(struct sanitizer *s, struct strbuf *out)
+void sanitize_finish(struct strbuf *out, struct sanitizer *s)
 {
 	filter(s->flags, s->held.buf, s->held.len, 1, out);
 	strbuf_release(&s->held);

@@ -34,9 +34,9 @@ struct sanitizer {
 };
 #define SANITIZER_INIT(flags) { (flags), STRBUF_INIT }
 
-void sanitize_feed(struct sanitizer *s, const char *buf, size_t len, struct strbuf *out);
+void sanitize_feed(struct strbuf *out, struct sanitizer *s, const char *buf, size_t len);
 /* The end of the stream: what was held back is shown as it is. */
-void sanitize_finish(struct sanitizer *s, struct strbuf *out);
+void sanitize_finish(struct strbuf *out, struct sanitizer *s);
 
 /* One string, whole: for names in messages. */
 void sanitize_str(struct strbuf *out, const char *s, unsigned flags);

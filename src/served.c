@@ -69,8 +69,8 @@ static int write_in(const char *dir, const char *name, const struct strbuf *text
 	return ret;
 }
 
-int served_repo_write(git_repository *repo, const struct sandbox *sb,
-		      const struct sandbox_refs *refs, struct strbuf *out)
+int served_repo_write(struct strbuf *out, git_repository *repo, const struct sandbox *sb,
+		      const struct sandbox_refs *refs)
 {
 	static const char config[] =
 		"[core]\n\trepositoryformatversion = 0\n\tbare = true\n";

@@ -23,8 +23,8 @@
  * Write it afresh for the refs read from the sandbox; tips repo does not
  * have as commits are left out. Its path goes to out. 0, or -1.
  */
-int served_repo_write(git_repository *repo, const struct sandbox *sb,
-		      const struct sandbox_refs *refs, struct strbuf *out);
+int served_repo_write(struct strbuf *out, git_repository *repo, const struct sandbox *sb,
+		      const struct sandbox_refs *refs);
 
 /* The command git runs for it, as remote.<name>.uploadpack. */
 #define SERVED_UPLOADPACK "git-sand upload-pack"

@@ -3,8 +3,8 @@
 
 #include <git2.h>
 
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * Settings for a new sandbox, from three places in this order: the

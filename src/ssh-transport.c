@@ -8,7 +8,7 @@
 #include <git2.h>
 
 #include "msg.h"
-#include "parse-options.h"
+#include "string-list.h"
 #include "ssh-internal.h"
 
 int ssh_git_credentials(git_credential **out, const char *url, const char *user,

@@ -18,7 +18,7 @@
 #include <libssh2.h>
 
 #include "msg.h"
-#include "parse-options.h"
+#include "string-list.h"
 #include "ssh-internal.h"
 
 #define CONNECT_TIMEOUT_MS 10000

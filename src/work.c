@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
 #include "sandbox-remote.h"
@@ -37,15 +36,14 @@ int sandbox_work_any(const struct sandbox_work *w)
  */
 static int host_tips(git_repository *repo, const struct sandbox *sb, git_oid **out, size_t *nr)
 {
-	struct strbuf own = STRBUF_INIT, name = STRBUF_INIT;
+	struct strbuf own = STRBUF_INIT;
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
 	git_oid *v = NULL;
 	size_t n = 0, alloc = 0;
 	int err, ret = -1;
 
-	sandbox_remote_name(sb, &name);
-	strbuf_addf(&own, "refs/remotes/%s/", name.buf);
+	sandbox_tracking_prefix(&own, sb->name);
 	if (git_reference_iterator_new(&it, repo) < 0)
 		goto lg2_failed;
 	while (!(err = git_reference_next(&ref, it))) {
@@ -81,7 +79,6 @@ done:
 	free(v);
 	git_reference_iterator_free(it);
 	strbuf_release(&own);
-	strbuf_release(&name);
 	return ret;
 }
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 
 #include "gitutil.h"
-#include "parse-options.h"
 #include "strbuf.h"
+#include "string-list.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

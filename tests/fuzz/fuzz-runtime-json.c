@@ -13,19 +13,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct container_info ci, *list;
 	size_t nr;
 
-	if (!oci_parse_inspect(s, &ci))
+	if (!oci_parse_inspect(&ci, s))
 		container_info_clear(&ci);
 	for (int docker = 0; docker < 2; docker++) {
-		if (!oci_parse_list(s, docker, &list, &nr)) {
+		if (!oci_parse_list(&list, &nr, s, docker)) {
 			for (size_t i = 0; i < nr; i++)
 				if (!list[i].id)
 					__builtin_trap();
 			container_info_list_free(list, nr);
 		}
 	}
-	if (!apple_parse_inspect(s, &ci))
+	if (!apple_parse_inspect(&ci, s))
 		container_info_clear(&ci);
-	if (!apple_parse_list(s, LABEL_ID, &list, &nr)) {
+	if (!apple_parse_list(&list, &nr, s, LABEL_ID)) {
 		for (size_t i = 0; i < nr; i++)
 			if (!list[i].id)
 				__builtin_trap();

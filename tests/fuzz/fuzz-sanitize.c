@@ -54,9 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size = strlen(str);
 	if (cut > size)
 		cut = size;
-	sanitize_feed(&s, str, cut, &parts);
-	sanitize_feed(&s, str + cut, size - cut, &parts);
-	sanitize_finish(&s, &parts);
+	sanitize_feed(&parts, &s, str, cut);
+	sanitize_feed(&parts, &s, str + cut, size - cut);
+	sanitize_finish(&parts, &s);
 	if (strcmp(whole.buf, parts.buf))
 		__builtin_trap();
 	free(str);

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "gitutil.h"
-#include "parse-options.h"
+#include "string-list.h"
 #include "unit.h"
 
 static void parses(const char *env, const char *k1, const char *v1, const char *k2,

@@ -29,19 +29,19 @@ static void test_similar(void)
 	};
 	size_t out[ARRAY_SIZE(names)], n;
 
-	n = help_similar("lsit", names, ARRAY_SIZE(names), out);
+	n = help_similar(out, "lsit", names, ARRAY_SIZE(names));
 	TEST(n == 1 && !strcmp(names[out[0]], "ls"), "lsit: ls");
-	n = help_similar("stauts", names, ARRAY_SIZE(names), out);
+	n = help_similar(out, "stauts", names, ARRAY_SIZE(names));
 	TEST(n == 1 && !strcmp(names[out[0]], "status"), "stauts: status");
-	n = help_similar("st", names, ARRAY_SIZE(names), out);
+	n = help_similar(out, "st", names, ARRAY_SIZE(names));
 	TEST(n == 3 && !strcmp(names[out[0]], "start") && !strcmp(names[out[1]], "status") &&
 	     !strcmp(names[out[2]], "stop"), "st: every command it begins, in order");
-	n = help_similar("synchost", names, ARRAY_SIZE(names), out);
+	n = help_similar(out, "synchost", names, ARRAY_SIZE(names));
 	TEST(n == 1 && !strcmp(names[out[0]], "sync-host"), "synchost: sync-host");
-	check_int(help_similar("bogus", names, ARRAY_SIZE(names), out), ==, 0, "bogus: nothing");
-	check_int(help_similar("rn", names, ARRAY_SIZE(names), out), ==, 0,
+	check_int(help_similar(out, "bogus", names, ARRAY_SIZE(names)), ==, 0, "bogus: nothing");
+	check_int(help_similar(out, "rn", names, ARRAY_SIZE(names)), ==, 0,
 		  "rn: nothing (too far for so short a word)");
-	check_int(help_similar("", names, ARRAY_SIZE(names), out), ==, 0, "the empty word: nothing");
+	check_int(help_similar(out, "", names, ARRAY_SIZE(names)), ==, 0, "the empty word: nothing");
 }
 
 int main(void)

@@ -28,11 +28,11 @@ static void check_cuts(const char *in, unsigned flags, const char *what)
 		struct sanitizer s = SANITIZER_INIT(flags);
 		struct strbuf out = STRBUF_INIT;
 
-		sanitize_feed(&s, in, cut, &out);
+		sanitize_feed(&out, &s, in, cut);
 		/* and byte by byte after the cut */
 		for (size_t i = cut; i < len; i++)
-			sanitize_feed(&s, in + i, 1, &out);
-		sanitize_finish(&s, &out);
+			sanitize_feed(&out, &s, in + i, 1);
+		sanitize_finish(&out, &s);
 		if (strcmp(out.buf, whole.buf))
 			same = 0;
 		strbuf_release(&out);
