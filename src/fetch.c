@@ -396,8 +396,8 @@ static int update_ref(git_repository *repo, const char *name, const struct updat
 	git_oid old_oid;
 	int had, ret = -1;
 
-	strbuf_addf(&ref, "refs/remotes/sand/%s/%s", name, u->branch);
-	strbuf_addf(&shortname, "sand/%s/%s", name, u->branch);
+	sandbox_tracking_ref(&ref, name, u->branch);
+	strbuf_addf(&shortname, SANDBOX_REMOTE_PREFIX "%s/%s", name, u->branch);
 	had = git_reference_lookup(&old, repo, ref.buf) == 0 &&
 	      git_reference_type(old) == GIT_REFERENCE_DIRECT;
 	git_error_clear();
@@ -446,7 +446,7 @@ static int prune(git_repository *repo, const char *name, const struct sandbox_re
 	struct strbuf glob = STRBUF_INIT, prefix = STRBUF_INIT;
 	int err, ret = 0;
 
-	strbuf_addf(&prefix, "refs/remotes/sand/%s/", name);
+	sandbox_tracking_prefix(&prefix, name);
 	strbuf_addf(&glob, "%s*", prefix.buf);
 	if (git_reference_iterator_glob_new(&it, repo, glob.buf) < 0) {
 		ret = error_lg2("cannot list '%s'", glob.buf);
@@ -458,7 +458,7 @@ static int prune(git_repository *repo, const char *name, const struct sandbox_re
 		if (strcmp(branch, "HEAD") && !sandbox_refs_find(refs, branch)) {
 			struct strbuf shortname = STRBUF_INIT;
 
-			strbuf_addf(&shortname, "sand/%s/%s", name, branch);
+			strbuf_addf(&shortname, SANDBOX_REMOTE_PREFIX "%s/%s", name, branch);
 			if (git_reference_delete(ref) < 0) {
 				ret = error_lg2("cannot delete '%s'", git_reference_name(ref));
 			} else {
@@ -487,8 +487,8 @@ static int update_head_symref(git_repository *repo, const char *name, const char
 	git_reference *old = NULL, *created = NULL;
 	int ret = 0;
 
-	strbuf_addf(&ref, "refs/remotes/sand/%s/HEAD", name);
-	strbuf_addf(&target, "refs/remotes/sand/%s/%s", name, branch);
+	sandbox_tracking_ref(&ref, name, "HEAD");
+	sandbox_tracking_ref(&target, name, branch);
 	if (!git_reference_lookup(&old, repo, ref.buf) &&
 	    git_reference_type(old) == GIT_REFERENCE_SYMBOLIC &&
 	    !strcmp(git_reference_symbolic_target(old), target.buf))
@@ -542,31 +542,235 @@ static int fetched(const struct update *u, size_t nr, const char *branch)
 }
 
 /*
- * A sandbox on another host: its refs as upload-pack there advertises
- * them (validated as those read from a clone here are), and their objects
- * downloaded into repo by libgit2's SSH transport, which checks the host
- * key and logs in as ssh_connect does. Nothing runs here.
+ * Where a sandbox's clone is read from. On this machine, by code of our
+ * own: its refs by hand, its loose objects through odb-safe.c, its packs
+ * from a snapshot made without following links, never its alternates. On
+ * an SSH host, by libgit2's transport from git's upload-pack there, which
+ * runs nothing here.
  */
-static int download_remote(git_repository *repo, const struct sandbox *sb,
-			   const struct fetch_opts *o, struct sandbox_refs *refs, struct strbuf *url)
+enum fetch_source_kind { FETCH_SOURCE_LOCAL, FETCH_SOURCE_SSH };
+
+struct fetch_source {
+	enum fetch_source_kind kind;
+	const struct sandbox *sb;
+	struct strbuf clone;	/* the clone's path, here or on the host */
+	struct strbuf url;	/* what stands for the clone in what is printed */
+	/* FETCH_SOURCE_LOCAL */
+	struct strbuf mirror;	/* the mirror's objects directory */
+	struct strbuf snap;	/* the snapshot of the clone's packs, while fetching */
+	/* FETCH_SOURCE_SSH */
+	const struct ssh_opts *ssh;
+};
+
+static int fetch_source_init(struct fetch_source *src, const char *root,
+			     const struct sandbox *sb, const struct fetch_opts *o)
 {
-	struct ssh_git_auth auth = { .o = o->ssh };
-	struct strbuf clone = STRBUF_INIT;
+	memset(src, 0, sizeof(*src));
+	strbuf_init(&src->clone, 0);
+	strbuf_init(&src->url, 0);
+	strbuf_init(&src->mirror, 0);
+	strbuf_init(&src->snap, 0);
+	src->sb = sb;
+	sandbox_clone_path(sb, &src->clone);
+	strbuf_addbuf(&src->url, &src->clone);
+	if (!sb->host) {
+		src->kind = FETCH_SOURCE_LOCAL;
+		sandbox_mirror_path(sb, root, &src->mirror);
+		strbuf_addstr(&src->mirror, "/objects");
+		return 0;
+	}
+	src->kind = FETCH_SOURCE_SSH;
+	src->ssh = o->ssh;
+	if (!src->ssh)
+		return error("sandbox '%s' is on '%s': no way to reach it", sb->name, sb->host);
+	return 0;
+}
+
+static void fetch_source_clear(struct fetch_source *src)
+{
+	if (src->snap.len)
+		remove_tree(src->snap.buf);
+	strbuf_release(&src->clone);
+	strbuf_release(&src->url);
+	strbuf_release(&src->mirror);
+	strbuf_release(&src->snap);
+}
+
+/*
+ * The directory of this fetch's own files, removed when it ends: a
+ * snapshot of the clone's packs.
+ */
+static int local_scratch(struct fetch_source *src)
+{
+	strbuf_addf(&src->snap, "%s/fetch.%d", src->sb->dir, (int)getpid());
+	if (remove_tree(src->snap.buf) < 0 || mkdir(src->snap.buf, 0700) < 0)
+		return error_errno("cannot create '%s'", src->snap.buf);
+	return 0;
+}
+
+/* The clone's packs, from a snapshot of their directory (packfd, consumed). */
+static int local_add_packs(struct fetch_source *src, git_odb *odb, int packfd)
+{
+	struct strbuf objects = STRBUF_INIT, packdir = STRBUF_INIT;
+	int ret = -1;
+
+	strbuf_addf(&objects, "%s/objects", src->snap.buf);
+	strbuf_addf(&packdir, "%s/pack", objects.buf);
+	if (mkdir(objects.buf, 0700) < 0) {
+		close(packfd);
+		error_errno("cannot create '%s'", objects.buf);
+		goto done;
+	}
+	if (snapshot_tree(packfd, packdir.buf) < 0 || add_packs(odb, objects.buf) < 0)
+		goto done;
+	ret = 0;
+done:
+	strbuf_release(&objects);
+	strbuf_release(&packdir);
+	return ret;
+}
+
+/*
+ * The sandbox's own objects, readable from odb: loose ones read in place
+ * through a directory descriptor that follows no link, packs from hard
+ * links (or copies) made without following any, and the mirror's. Never
+ * the clone's alternates.
+ */
+static int local_add_objects(struct fetch_source *src, git_odb *odb)
+{
+	git_odb_backend *loose = NULL;
+	int gitfd = -1, objfd = -1, packfd, ret = -1;
+
+	if (open_git_dir(src->clone.buf, &gitfd) < 0 || local_scratch(src) < 0)
+		goto done;
+	objfd = openat(gitfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (objfd < 0) {
+		error_errno("cannot open the objects of sandbox '%s'", src->sb->name);
+		goto done;
+	}
+	if (safe_loose_backend_new(&loose, objfd) < 0 || git_odb_add_alternate(odb, loose, 0) < 0) {
+		if (loose)
+			loose->free(loose);
+		error_lg2("cannot read the objects of sandbox '%s'", src->sb->name);
+		goto done;
+	}
+	packfd = openat(objfd, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (packfd >= 0 && local_add_packs(src, odb, packfd) < 0)
+		goto done;
+	if (!access(src->mirror.buf, F_OK) && add_object_dir(odb, src->mirror.buf) < 0)
+		goto done;
+	ret = 0;
+done:
+	if (objfd >= 0)
+		close(objfd);
+	if (gitfd >= 0)
+		close(gitfd);
+	return ret;
+}
+
+/* Write into repo, as one pack, what the tips need that the host lacks. */
+static int local_import(const struct fetch_source *src, git_repository *repo,
+			const struct update *tips, size_t nr)
+{
+	struct strbuf packdir = STRBUF_INIT;
+	git_revwalk *walk = NULL;
+	git_packbuilder *pb = NULL;
+	int ret = -1;
+
+	if (git_revwalk_new(&walk, repo) < 0)
+		goto done;
+	for (size_t i = 0; i < nr; i++)
+		if (git_revwalk_push(walk, tips[i].oid) < 0)
+			goto done;
+	if (nr && hide_host_refs(repo, walk) < 0)
+		goto done;
+	if (git_packbuilder_new(&pb, repo) < 0)
+		goto done;
+	if (nr && git_packbuilder_insert_walk(pb, walk) < 0)
+		goto done;
+	if (git_packbuilder_object_count(pb) > 0) {
+		strbuf_addf(&packdir, "%s/objects/pack", git_repository_commondir(repo));
+		if (git_packbuilder_write(pb, packdir.buf, 0, NULL, NULL) < 0)
+			goto done;
+	}
+	ret = 0;
+done:
+	if (ret < 0)
+		error_lg2("cannot fetch from sandbox '%s'", src->sb->name);
+	git_packbuilder_free(pb);
+	git_revwalk_free(walk);
+	strbuf_release(&packdir);
+	return ret;
+}
+
+/* One ref upload-pack advertised, validated as those read from a clone here are. */
+static int add_advertised(struct sandbox_refs *refs, const git_remote_head *h, size_t *invalid)
+{
+	const char *b;
+
+	if (!strcmp(h->name, "HEAD")) {
+		git_oid_cpy(&refs->head, &h->oid);
+		refs->head_valid = !git_oid_is_zero(&h->oid);
+		if (h->symref_target && skip_prefix(h->symref_target, "refs/heads/", &b) &&
+		    valid_branch_ref(h->symref_target))
+			refs->head_branch = xstrdup(b);
+		return 0;
+	}
+	if (!starts_with(h->name, "refs/heads/"))
+		return 0;
+	if (!valid_branch_ref(h->name)) {
+		(*invalid)++;
+		return 0;
+	}
+	if (refs->nr >= SANDBOX_MAX_REFS)
+		return error("the sandbox has more than %d branches", SANDBOX_MAX_REFS);
+	ALLOC_GROW(refs->v, refs->nr + 1, refs->alloc);
+	refs->v[refs->nr].name = xstrdup(h->name);
+	git_oid_cpy(&refs->v[refs->nr].oid, &h->oid);
+	refs->nr++;
+	return 0;
+}
+
+static int read_advertised(struct sandbox_refs *refs, git_remote *remote,
+			   const struct sandbox *sb)
+{
+	const git_remote_head **heads;
+	size_t n, invalid = 0;
+
+	if (git_remote_ls(&heads, &n, remote) < 0)
+		return error_lg2("cannot fetch from sandbox '%s' on '%s'", sb->name, sb->host);
+	for (size_t i = 0; i < n; i++)
+		if (add_advertised(refs, heads[i], &invalid) < 0)
+			return -1;
+	if (invalid)
+		warning("sandbox '%s': %zu branches with invalid names were skipped", sb->name,
+			invalid);
+	return 0;
+}
+
+/*
+ * A sandbox on another host: its refs as upload-pack there advertises
+ * them, and their objects downloaded into repo by libgit2's SSH transport,
+ * which checks the host key and logs in as ssh_connect does. Nothing runs
+ * here.
+ */
+static int download_remote(struct fetch_source *src, git_repository *repo,
+			   struct sandbox_refs *refs)
+{
+	const struct sandbox *sb = src->sb;
+	struct ssh_git_auth auth = { .o = src->ssh };
 	git_remote_callbacks cb = GIT_REMOTE_CALLBACKS_INIT;
 	git_fetch_options fo = GIT_FETCH_OPTIONS_INIT;
 	char *specs[] = { "refs/heads/*:refs/heads/*", "HEAD" };
 	git_strarray refspecs = { specs, 2 };
-	const git_remote_head **heads;
 	git_remote *remote = NULL;
-	size_t n, invalid = 0;
 	int ret = -1;
 
 	if (ssh_target_resolve(sb->host, &auth.t) < 0)
 		goto done;
-	sandbox_clone_path(sb, &clone);
-	strbuf_reset(url);
-	ssh_target_url(&auth.t, 1, url);
-	strbuf_addbuf(url, &clone);
+	strbuf_reset(&src->url);
+	ssh_target_url(&auth.t, 1, &src->url);
+	strbuf_addbuf(&src->url, &src->clone);
 
 	cb.credentials = ssh_git_credentials;
 	cb.certificate_check = ssh_git_certificate;
@@ -575,42 +779,11 @@ static int download_remote(git_repository *repo, const struct sandbox *sb,
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	if (git_remote_create_anonymous(&remote, repo, url->buf) < 0 ||
-	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0 ||
-	    git_remote_ls(&heads, &n, remote) < 0)
+	if (git_remote_create_anonymous(&remote, repo, src->url.buf) < 0 ||
+	    git_remote_connect(remote, GIT_DIRECTION_FETCH, &cb, NULL, NULL) < 0)
 		goto lg2_failed;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = heads[i]->name;
-
-		if (!strcmp(name, "HEAD")) {
-			const char *b;
-
-			git_oid_cpy(&refs->head, &heads[i]->oid);
-			refs->head_valid = !git_oid_is_zero(&heads[i]->oid);
-			if (heads[i]->symref_target &&
-			    skip_prefix(heads[i]->symref_target, "refs/heads/", &b) &&
-			    valid_branch_ref(heads[i]->symref_target))
-				refs->head_branch = xstrdup(b);
-			continue;
-		}
-		if (!starts_with(name, "refs/heads/"))
-			continue;
-		if (!valid_branch_ref(name)) {
-			invalid++;
-			continue;
-		}
-		if (refs->nr >= SANDBOX_MAX_REFS) {
-			error("the sandbox has more than %d branches", SANDBOX_MAX_REFS);
-			goto done;
-		}
-		ALLOC_GROW(refs->v, refs->nr + 1, refs->alloc);
-		refs->v[refs->nr].name = xstrdup(name);
-		git_oid_cpy(&refs->v[refs->nr].oid, &heads[i]->oid);
-		refs->nr++;
-	}
-	if (invalid)
-		warning("sandbox '%s': %zu branches with invalid names were skipped", sb->name,
-			invalid);
+	if (read_advertised(refs, remote, sb) < 0)
+		goto done;
 	/* A HEAD on a branch is fetched with the branch. */
 	if (refs->head_branch || !refs->head_valid)
 		refspecs.count = 1;
@@ -625,183 +798,155 @@ done:
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	ssh_target_clear(&auth.t);
-	strbuf_release(&clone);
 	return ret;
+}
+
+/* The sandbox's refs into refs, and their objects readable from repo. */
+static int source_read(struct fetch_source *src, git_repository *repo, struct sandbox_refs *refs)
+{
+	git_odb *odb = NULL;
+	int ret;
+
+	if (src->kind == FETCH_SOURCE_SSH)
+		return download_remote(src, repo, refs);
+	if (sandbox_refs_read(src->clone.buf, refs) < 0)
+		return -1;
+	if (git_repository_odb(&odb, repo) < 0)
+		return error_lg2("cannot open the repository");
+	ret = local_add_objects(src, odb);
+	git_odb_free(odb);
+	return ret;
+}
+
+/* Into repo, what the tips need; downloaded objects are there already. */
+static int source_import(struct fetch_source *src, git_repository *repo,
+			 const struct update *tips, size_t nr)
+{
+	if (src->kind == FETCH_SOURCE_SSH)
+		return 0;
+	return local_import(src, repo, tips, nr);
+}
+
+/* Whether a tip is a commit we can read; if not, say why it is skipped. */
+static int tip_is_commit(git_repository *repo, const char *name, const char *branch,
+			 const git_oid *oid)
+{
+	git_commit *commit = NULL;
+	const git_error *e;
+	char hex[GIT_OID_HEXSZ + 1];
+	int err = git_commit_lookup(&commit, repo, oid);
+
+	git_commit_free(commit);
+	if (!err)
+		return 1;
+	e = git_error_last();
+	git_oid_tostr(hex, sizeof(hex), oid);
+	if (err == GIT_ENOTFOUND || !e)
+		warning("sandbox '%s': '%s' points at %s, which is missing or not a commit; "
+			"skipped", name, sanitized(branch), hex);
+	else
+		warning("sandbox '%s': '%s' points at %s, which cannot be read: %s; skipped",
+			name, sanitized(branch), hex, e->message);
+	git_error_clear();
+	return 0;
+}
+
+/* The tips to fetch: every branch, and HEAD when it is detached. */
+static void choose_tips(git_repository *repo, const char *name,
+			const struct sandbox_refs *refs, struct update **out, size_t *nr)
+{
+	struct update *tips = xcalloc(refs->nr + 1, sizeof(*tips));
+
+	*nr = 0;
+	for (size_t i = 0; i <= refs->nr; i++) {
+		const git_oid *oid;
+		const char *branch;
+
+		if (i < refs->nr) {
+			oid = &refs->v[i].oid;
+			branch = refs->v[i].name + strlen("refs/heads/");
+		} else if (refs->head_valid && !refs->head_branch) {
+			oid = &refs->head;
+			branch = "HEAD";
+		} else {
+			break;
+		}
+		if (!tip_is_commit(repo, name, branch, oid))
+			continue;
+		tips[*nr].branch = branch;
+		tips[*nr].oid = oid;
+		(*nr)++;
+	}
+	*out = tips;
+}
+
+/*
+ * Collect the sandbox's tips: read its refs, make their objects readable
+ * from repo, keep the tips that are commits, and bring into repo what
+ * they need.
+ */
+static int collect_tips(struct fetch_source *src, git_repository *repo,
+			struct sandbox_refs *refs, struct update **tips, size_t *nr)
+{
+	if (source_read(src, repo, refs) < 0)
+		return -1;
+	choose_tips(repo, src->sb->name, refs, tips, nr);
+	return source_import(src, repo, *tips, *nr);
+}
+
+/* Update the host's refs (refs/remotes/sand/<name>/...), as git fetch would. */
+static int update_refs(git_repository *repo, const struct fetch_source *src,
+		       const struct sandbox_refs *refs, const struct update *tips, size_t nr,
+		       const struct fetch_opts *o, int *changed)
+{
+	const char *name = src->sb->name, *url = src->url.buf;
+	int header = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		if (update_ref(repo, name, &tips[i], url, &header, o->quiet, changed) < 0)
+			return -1;
+	if (refs->head_branch && fetched(tips, nr, refs->head_branch) &&
+	    update_head_symref(repo, name, refs->head_branch, changed) < 0)
+		return -1;
+	if (o->prune && prune(repo, name, refs, url, &header, o->quiet, changed) < 0)
+		return -1;
+	return 0;
 }
 
 int sandbox_fetch(git_repository *host, const char *root, const struct sandbox *sb,
 		  const struct fetch_opts *o, struct sandbox_refs *refs_out, int *changed)
 {
+	struct fetch_source src;
 	struct sandbox_refs refs = { 0 };
-	struct strbuf clone = STRBUF_INIT, snap = STRBUF_INIT, objects = STRBUF_INIT;
-	struct strbuf mirror = STRBUF_INIT, packdir = STRBUF_INIT;
+	struct update *tips = NULL;
+	size_t nr = 0;
 	git_repository *repo = NULL;
-	git_odb *odb = NULL;
-	git_revwalk *walk = NULL;
-	git_packbuilder *pb = NULL;
-	struct update *updates = NULL;
-	size_t nr_updates = 0;
-	git_odb_backend *loose = NULL;
-	int gitfd = -1, objfd, packfd, header = 0, ret = -1, err;
+	int ret = -1;
 
 	*changed = 0;
-	sandbox_clone_path(sb, &clone);
-	if (!sb->host && sandbox_refs_read(clone.buf, &refs) < 0)
+	if (fetch_source_init(&src, root, sb, o) < 0)
 		goto done;
-
 	/*
 	 * A repository object of our own for the host, so that the sandbox's
 	 * object directories added to its odb do not outlive this fetch.
 	 */
 	if (git_repository_open_ext(&repo, git_repository_path(host),
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
-	    git_repository_odb(&odb, repo) < 0) {
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		error_lg2("cannot open the repository");
 		goto done;
 	}
-	if (sb->host) {
-		if (!o->ssh) {
-			error("sandbox '%s' is on '%s': no way to reach it", sb->name, sb->host);
-			goto done;
-		}
-		/* The URL stands for the clone in what is printed. */
-		if (download_remote(repo, sb, o, &refs, &clone) < 0)
-			goto done;
-		goto tips;
-	}
-
-	/*
-	 * The sandbox's own objects: loose ones read in place through a
-	 * directory descriptor that follows no link, packs from hard links
-	 * (or copies) made without following any. Never its alternates.
-	 */
-	if (open_git_dir(clone.buf, &gitfd) < 0)
+	if (collect_tips(&src, repo, &refs, &tips, &nr) < 0)
 		goto done;
-	objfd = openat(gitfd, "objects", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (objfd < 0) {
-		error_errno("cannot open the objects of sandbox '%s'", sb->name);
-		goto done;
-	}
-	if (safe_loose_backend_new(&loose, objfd) < 0 || git_odb_add_alternate(odb, loose, 0) < 0) {
-		if (loose)
-			loose->free(loose);
-		close(objfd);
-		error_lg2("cannot read the objects of sandbox '%s'", sb->name);
-		goto done;
-	}
-	packfd = openat(objfd, "pack", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	close(objfd);
-	if (packfd >= 0) {
-		strbuf_addf(&snap, "%s/fetch.%d", sb->dir, (int)getpid());
-		strbuf_addf(&objects, "%s/objects", snap.buf);
-		strbuf_addf(&packdir, "%s/pack", objects.buf);
-		if (remove_tree(snap.buf) < 0 || mkdir(snap.buf, 0700) < 0 ||
-		    mkdir(objects.buf, 0700) < 0) {
-			close(packfd);
-			error_errno("cannot create '%s'", objects.buf);
-			goto done;
-		}
-		if (snapshot_tree(packfd, packdir.buf) < 0 || add_packs(odb, objects.buf) < 0)
-			goto done;
-		strbuf_reset(&packdir);
-	}
-	sandbox_mirror_path(sb, root, &mirror);
-	strbuf_addstr(&mirror, "/objects");
-	if (!access(mirror.buf, F_OK) && add_object_dir(odb, mirror.buf) < 0)
-		goto done;
-
-tips:
-	/* The tips to fetch: every branch, and HEAD when it is detached. */
-	updates = xcalloc(refs.nr + 1, sizeof(*updates));
-	for (size_t i = 0; i <= refs.nr; i++) {
-		const git_oid *oid;
-		const char *branch;
-		git_commit *commit = NULL;
-
-		if (i < refs.nr) {
-			oid = &refs.v[i].oid;
-			branch = refs.v[i].name + strlen("refs/heads/");
-		} else if (refs.head_valid && !refs.head_branch) {
-			oid = &refs.head;
-			branch = "HEAD";
-		} else {
-			break;
-		}
-		if ((err = git_commit_lookup(&commit, repo, oid)) < 0) {
-			const git_error *e = git_error_last();
-			char hex[GIT_OID_HEXSZ + 1];
-
-			git_oid_tostr(hex, sizeof(hex), oid);
-			if (err == GIT_ENOTFOUND || !e)
-				warning("sandbox '%s': '%s' points at %s, which is missing or not a "
-					"commit; skipped", sb->name, sanitized(branch), hex);
-			else
-				warning("sandbox '%s': '%s' points at %s, which cannot be read: %s; "
-					"skipped", sb->name, sanitized(branch), hex, e->message);
-			git_error_clear();
-			continue;
-		}
-		git_commit_free(commit);
-		updates[nr_updates].branch = branch;
-		updates[nr_updates].oid = oid;
-		nr_updates++;
-	}
-
-	if (sb->host)
-		goto update; /* the objects are here already */
-	if (git_revwalk_new(&walk, repo) < 0)
-		goto lg2_failed;
-	for (size_t i = 0; i < nr_updates; i++)
-		if (git_revwalk_push(walk, updates[i].oid) < 0)
-			goto lg2_failed;
-	if (nr_updates && hide_host_refs(repo, walk) < 0)
-		goto lg2_failed;
-	if (git_packbuilder_new(&pb, repo) < 0)
-		goto lg2_failed;
-	if (nr_updates && git_packbuilder_insert_walk(pb, walk) < 0)
-		goto lg2_failed;
-	if (git_packbuilder_object_count(pb) > 0) {
-		strbuf_addf(&packdir, "%s/objects/pack", git_repository_commondir(repo));
-		if (git_packbuilder_write(pb, packdir.buf, 0, NULL, NULL) < 0)
-			goto lg2_failed;
-	}
-
-update:
-	if (o->objects_only) {
-		ret = 0;
-		goto done;
-	}
-	for (size_t i = 0; i < nr_updates; i++)
-		if (update_ref(repo, sb->name, &updates[i], clone.buf, &header, o->quiet,
-			       changed) < 0)
-			goto done;
-	if (refs.head_branch && fetched(updates, nr_updates, refs.head_branch) &&
-	    update_head_symref(repo, sb->name, refs.head_branch, changed) < 0)
-		goto done;
-	if (o->prune && prune(repo, sb->name, &refs, clone.buf, &header, o->quiet, changed) < 0)
+	if (!o->objects_only && update_refs(repo, &src, &refs, tips, nr, o, changed) < 0)
 		goto done;
 	ret = 0;
-	goto done;
-lg2_failed:
-	error_lg2("cannot fetch from sandbox '%s'", sb->name);
 done:
-	if (gitfd >= 0)
-		close(gitfd);
-	if (snap.len)
-		remove_tree(snap.buf);
-	free(updates);
-	git_packbuilder_free(pb);
-	git_revwalk_free(walk);
-	git_odb_free(odb);
+	free(tips);
 	git_repository_free(repo);
+	fetch_source_clear(&src);
 	if (refs_out && !ret)
 		*refs_out = refs;
 	else
 		sandbox_refs_clear(&refs);
-	strbuf_release(&clone);
-	strbuf_release(&snap);
-	strbuf_release(&objects);
-	strbuf_release(&mirror);
-	strbuf_release(&packdir);
 	return ret;
 }
