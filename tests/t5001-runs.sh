@@ -35,7 +35,7 @@ test_expect_success PODMAN 'new --prompt: the agent gets the prompt verbatim, in
 	) &&
 	{
 		echo "[-p]" &&
-		printf "[" && cat prompt | sed "\$s/\$/]/" &&
+		printf "[" && cat prompt && echo "]" &&
 		echo "cwd /app" &&
 		echo "to stderr"
 	} >expect &&
@@ -66,17 +66,17 @@ test_expect_success PODMAN 'run -d returns at once; logs -f follows until the en
 	(
 		cd repo &&
 		git sand run -d one --prompt "hold exit=5" 2>../err &&
-		sandbox_field one state >../state &&
+		sandbox_field one state >../st &&
 		test_expect_code 124 git sand wait --timeout 1 one &&
 		{ git sand logs -f one >../follow & } &&
 		sleep 1 &&
 		in_sandbox one "touch /tmp/go" &&
 		test_expect_code 5 git sand wait one &&
 		wait &&
-		sandbox_field one state >>../state
+		sandbox_field one state >>../st
 	) &&
 	printf "running\nexited\n" >expect &&
-	test_cmp expect state &&
+	test_cmp expect st &&
 	test_grep "^Started run 3 of claude in sandbox .one." err &&
 	test_grep "^\[hold exit=5\]$" follow &&
 	test_grep "^to stderr$" follow
@@ -112,8 +112,8 @@ test_expect_success PODMAN 'bad prompts and options' '
 		test_expect_code 128 git sand wait --timeout soon one 2>../err7 &&
 		test_expect_code 128 git sand logs --setup one 2>../err8
 	) &&
-	test_grep "^fatal: the prompt is empty" err1 &&
-	test_grep "^fatal: the prompt starts with .-." err2 &&
+	test_grep "^error: the prompt is empty" err1 &&
+	test_grep "^error: the prompt starts with .-." err2 &&
 	test_grep "^usage: git sand run" err3 &&
 	test_grep "options .--prompt. and .--prompt-file. cannot be used together" err4 &&
 	test_grep "option .--count. needs .--prompt. or .--prompt-file." err5 &&
@@ -126,12 +126,12 @@ test_expect_success PODMAN 'a sandbox with no run: idle, and logs says so' '
 	(
 		cd repo &&
 		git -c sand.agent= sand new -d quiet &&
-		sandbox_field quiet state >../state &&
+		sandbox_field quiet state >../st &&
 		test_expect_code 128 git sand logs quiet 2>../err &&
 		test_expect_code 128 git sand run quiet --prompt x 2>../err2
 	) &&
 	echo idle >expect &&
-	test_cmp expect state &&
+	test_cmp expect st &&
 	test_grep "has had no run" err &&
 	test_grep "sandbox .quiet. has no agent" err2
 '
@@ -173,11 +173,11 @@ test_expect_success PODMAN 'a stopped sandbox: its run is lost' '
 		in_sandbox one "rm -f /tmp/go" &&
 		git sand run -d one --prompt "hold" 2>/dev/null &&
 		git sand stop one &&
-		sandbox_field one state >../state &&
+		sandbox_field one state >../st &&
 		test_expect_code 255 git sand wait --timeout 20 one
 	) &&
 	echo lost >expect &&
-	test_cmp expect state
+	test_cmp expect st
 '
 
 test_expect_success PODMAN 'logs follow no link and open no FIFO the sandbox made' '
@@ -204,6 +204,7 @@ test_expect_success PODMAN 'logs follow no link and open no FIFO the sandbox mad
 test_expect_success PODMAN 'a status the sandbox forged is refused, counted as 255' '
 	(
 		cd repo &&
+		in_sandbox evil "rm /home/sand/.git-sand/runs" &&
 		git sand run -d evil --prompt "hold" 2>/dev/null &&
 		in_sandbox evil "mkdir -p /home/sand/.git-sand/runs/2 && echo 999 >/home/sand/.git-sand/runs/2/status" &&
 		test_expect_code 255 git sand wait evil 2>../err &&
