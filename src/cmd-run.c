@@ -90,6 +90,9 @@ static int run_task(struct cmd_ctx *ctx, struct run_opts *o)
 	int ret;
 
 	ctx_prepare_running(ctx, o->name, &sb, &rt);
+	/* ^C stops the showing, not the run: said, then 130 (see ctx_run_task). */
+	if (!o->detach)
+		cleanup_install_signals();
 	ret = ctx_run_task(ctx, &rt, &sb, o->prompt.buf, o->detach);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
