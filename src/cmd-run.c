@@ -46,6 +46,9 @@ int ctx_run_task(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb, co
 	struct store *st = ctx_store(ctx);
 	int status;
 
+	if (sb->host)
+		die("sandbox '%s' is on '%s': runs are only supported on this machine", sb->name,
+		    sb->host);
 	if (!agent) {
 		error("sandbox '%s' has no agent", sb->name);
 		hint("'git sand agent --agent <agent> %s' gives it one (%s)", sb->name,
