@@ -610,7 +610,7 @@ static void create_sandbox(struct cmd_ctx *ctx, struct new_opts *o, struct runti
 	cleanup_push(undo_new, &undo);
 	claim_name(ctx, sb, name);
 	undo.have_row = 1;
-	if (o->branch && !name)
+	if (o->branch && !o->name)
 		check_host_branch(ctx, sb->name);
 	if (make_sandbox(ctx, o, rt, sb) < 0) {
 		if (cleanup_signalled())
