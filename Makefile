@@ -58,6 +58,7 @@ ALL_LDFLAGS = $(LDFLAGS)
 
 LIB_OBJS = \
 	src/agent.o \
+	src/agent-run.o \
 	src/argv.o \
 	src/cmd-common.o \
 	src/fetch.o \
@@ -109,6 +110,7 @@ CMD_OBJS = \
 	src/cmd-ls.o \
 	src/cmd-new.o \
 	src/cmd-rm.o \
+	src/cmd-run.o \
 	src/cmd-serve.o \
 	src/cmd-shell.o \
 	src/cmd-start.o \

@@ -29,9 +29,11 @@ static const struct cmd_struct commands[] = {
 	{ "gc", cmd_gc, 0, "Repair and remove what interrupted commands left behind" },
 	{ "hook", cmd_hook, 0, "Install, remove or inspect the per-branch sandbox hooks" },
 	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
+	{ "logs", cmd_logs, NEEDS_WORKTREE, "Show the output of a sandbox's latest run" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
+	{ "run", cmd_run, NEEDS_WORKTREE, "Give a sandbox's agent a task to run without you" },
 	{ "show", cmd_show, NEEDS_WORKTREE, "Show a sandbox: its options, what it carries" },
 	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },
 	{ "start", cmd_start, NEEDS_WORKTREE, "Start sandboxes" },
@@ -41,6 +43,7 @@ static const struct cmd_struct commands[] = {
 	{ "sync-host", cmd_sync_host, NEEDS_WORKTREE, "Refresh the mirror sandboxes pull host work from" },
 	{ "upload-pack", cmd_upload_pack, 0, "Serve a sandbox's branches to git fetch (git runs it)" },
 	{ "version", cmd_version, 0, "Print the version" },
+	{ "wait", cmd_wait, NEEDS_WORKTREE, "Wait for sandboxes' runs to end" },
 };
 
 static const char *const git_sand_usage[] = {

@@ -6,10 +6,13 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
+__git_sand_commands="new run shell agent show config exec ls logs wait stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key"
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
+__git_sand_opts_run="--detach --prompt= --prompt-file="
+__git_sand_opts_logs="--follow --setup"
+__git_sand_opts_wait="--any --timeout= --all"
 __git_sand_opts_agent="--agent="
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="
@@ -98,7 +101,8 @@ __git_sand_args ()
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
 		new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
-		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch)
+		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
+		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout)
 			((i++))
 			;;
 		*,-*)
@@ -140,7 +144,13 @@ _git_sand ()
 		__git_sand_complete_image "${cur#--image=}"
 		return
 		;;
-	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
+	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*|--prompt=*|--count=*|\
+	--timeout=*)
+		return
+		;;
+	--prompt-file=*)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "${cur#--prompt-file=}"))
 		return
 		;;
 	--branch=*|--sandbox-branch=*)
@@ -160,7 +170,7 @@ _git_sand ()
 		__git_sand_complete_image "$cur"
 		return
 		;;
-	new,-e|new,--env-file)
+	new,-e|new,--env-file|new,--prompt-file|run,--prompt-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -178,7 +188,8 @@ _git_sand ()
 		return
 		;;
 	new,-s|new,--shell|shell,-s|shell,--shell|new,--cpus|new,--memory|new,--mount|\
-	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir)
+	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir|\
+	new,--prompt|new,--count|run,--prompt|wait,--timeout)
 		return
 		;;
 	esac
@@ -239,11 +250,11 @@ _git_sand ()
 			__gitcomp_nl "$(__git_sand_names)"
 		fi
 		;;
-	shell|agent|show|status|diff|log)
+	shell|agent|show|status|diff|log|run|logs)
 		# One sandbox (then, for diff, paths after "--").
 		[ -z "$args" ] && __gitcomp_nl "$(__git_sand_names)"
 		;;
-	stop|start|rm|fetch|sync-host)
+	stop|start|rm|fetch|sync-host|wait)
 		__gitcomp_nl "$(__git_sand_names)"
 		;;
 	esac

@@ -34,11 +34,18 @@ static const struct agent_json gemini_json = { ".gemini/settings.json", NULL, ge
 
 static const char *const opencode_paths[] = { ".local/share/opencode/auth.json", NULL };
 
+/* Batch modes: the prompt is the last argument (see the manual's RUNS). */
+static const char *const claude_batch[] = { "-p", NULL };
+static const char *const codex_batch[] = { "exec", NULL };
+static const char *const gemini_batch[] = { "-p", NULL };
+static const char *const opencode_batch[] = { "run", NULL };
+
+/* Interactive command, batch arguments, files carried. */
 static const struct agent agents[] = {
-	{ "claude", "claude", claude_paths, &claude_json },
-	{ "codex", "codex", codex_paths, NULL },
-	{ "gemini", "gemini", gemini_paths, &gemini_json },
-	{ "opencode", "opencode", opencode_paths, NULL },
+	{ "claude", "claude", claude_batch, claude_paths, &claude_json },
+	{ "codex", "codex", codex_batch, codex_paths, NULL },
+	{ "gemini", "gemini", gemini_batch, gemini_paths, &gemini_json },
+	{ "opencode", "opencode", opencode_batch, opencode_paths, NULL },
 };
 
 const struct agent *agent_find(const char *name)

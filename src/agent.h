@@ -17,6 +17,11 @@ struct agent_json {
 struct agent {
 	const char *name;	/* as given to --agent */
 	const char *command;	/* what starts it in the sandbox */
+	/*
+	 * Its batch mode: the arguments between the command and the prompt
+	 * ("claude -p <prompt>"), for a run that needs no terminal.
+	 */
+	const char *const *batch;
 	const char *const *paths;	/* under $HOME: files or directories */
 	const struct agent_json *json;	/* or NULL */
 };

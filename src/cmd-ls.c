@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "agent-run.h"
 #include "cmd.h"
 #include "hooks.h"
 #include "lifecycle.h"
@@ -22,6 +23,9 @@ struct row {
 	const char *status;
 	char *display;	/* status as people see it, when it differs */
 	char *clone;
+	enum agent_run_state run_state;	/* of its latest run */
+	int run_status;
+	char *state;	/* "idle", "running", "exited <status>", "lost" */
 };
 
 /*
@@ -116,6 +120,11 @@ static void print_porcelain(struct row *rows, size_t nr, int nul)
 			printf("branch %s%c", sb->opts.host_branch, eol);
 		if (sb->opts.orphaned)
 			printf("orphaned%c", eol);
+		if (sb->opts.agent)
+			printf("agent %s%c", sb->opts.agent, eol);
+		printf("state %s%c", rows[i].state, eol);
+		if (sb->opts.run.n)
+			printf("run %d%c", sb->opts.run.n, eol);
 	}
 }
 
@@ -177,6 +186,19 @@ static void print_json(struct row *rows, size_t nr)
 		else
 			cJSON_AddNullToObject(o, "branch");
 		cJSON_AddBoolToObject(o, "orphaned", sb->opts.orphaned);
+		if (sb->opts.agent)
+			cJSON_AddStringToObject(o, "agent", sb->opts.agent);
+		else
+			cJSON_AddNullToObject(o, "agent");
+		cJSON_AddStringToObject(o, "state", agent_run_state_name(rows[i].run_state));
+		if (sb->opts.run.n)
+			cJSON_AddNumberToObject(o, "run", sb->opts.run.n);
+		else
+			cJSON_AddNullToObject(o, "run");
+		if (rows[i].run_state == RUN_EXITED || rows[i].run_state == RUN_LOST)
+			cJSON_AddNumberToObject(o, "exit_status", rows[i].run_status);
+		else
+			cJSON_AddNullToObject(o, "exit_status");
 		cJSON_AddItemToArray(arr, o);
 	}
 	s = cJSON_Print(arr);
@@ -187,10 +209,24 @@ static void print_json(struct row *rows, size_t nr)
 	cJSON_Delete(arr);
 }
 
+/* "AGENT  STATE  " and a row's, when some sandbox listed has an agent or a run. */
+static void agent_columns(struct strbuf *out, const struct row *row, size_t wagent,
+			  size_t wstate)
+{
+	if (!wagent)
+		return;
+	if (!row)
+		strbuf_addf(out, "%-*s  %-*s  ", (int)wagent, "AGENT", (int)wstate, "STATE");
+	else
+		strbuf_addf(out, "%-*s  %-*s  ", (int)wagent,
+			    row->sb->opts.agent ? row->sb->opts.agent : "-", (int)wstate,
+			    row->state);
+}
+
 static void print_table(struct row *rows, size_t nr, int all, int lng)
 {
-	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0;
-	struct strbuf age = STRBUF_INIT;
+	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0, wagent = 0, wstate = 5;
+	struct strbuf age = STRBUF_INIT, cols = STRBUF_INIT;
 
 	for (size_t i = 0; i < nr; i++)
 		if (!rows[i].display)
@@ -203,7 +239,16 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		wimage = m > wimage ? m : wimage;
 		if (rows[i].sb->host && strlen(rows[i].sb->host) > whost)
 			whost = strlen(rows[i].sb->host);
+		if (rows[i].sb->opts.agent || rows[i].sb->opts.run.n) {
+			const char *a = rows[i].sb->opts.agent ? rows[i].sb->opts.agent : "-";
+
+			wagent = strlen(a) > wagent ? strlen(a) : wagent;
+		}
+		if (strlen(rows[i].state) > wstate)
+			wstate = strlen(rows[i].state);
 	}
+	if (wagent && wagent < 5)
+		wagent = 5;
 	/* A HOST column only when some sandbox is on another machine. */
 	if (whost && whost < 4)
 		whost = 4;
@@ -217,15 +262,20 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 			print_path(sb->worktree);
 			fputs(":\n", stdout);
 		}
-		if (!i || new_group)
-			printf("%-*s  %-*s  %-*s  %s%s%-*s%s\n", (int)wname, "NAME", (int)wstatus,
-			       "STATUS", (int)wimage, "IMAGE", whost ? "AGE  " : "AGE",
+		if (!i || new_group) {
+			strbuf_reset(&cols);
+			agent_columns(&cols, NULL, wagent, wstate);
+			printf("%-*s  %-*s  %s%-*s  %s%s%-*s%s\n", (int)wname, "NAME", (int)wstatus,
+			       "STATUS", cols.buf, (int)wimage, "IMAGE", whost ? "AGE  " : "AGE",
 			       whost ? "  " : "", lng ? (int)whost : 0, whost ? "HOST" : "",
 			       lng ? "  CLONE" : "");
+		}
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
-		printf("%-*s  %-*s  %-*s  %s", (int)wname, sb->name, (int)wstatus,
-		       rows[i].display, (int)wimage, sb->image, whost ? "" : age.buf);
+		strbuf_reset(&cols);
+		agent_columns(&cols, &rows[i], wagent, wstate);
+		printf("%-*s  %-*s  %s%-*s  %s", (int)wname, sb->name, (int)wstatus,
+		       rows[i].display, cols.buf, (int)wimage, sb->image, whost ? "" : age.buf);
 		if (whost)
 			printf("%-5s  %-*s", age.buf, lng ? (int)whost : 0, sb->host ? sb->host : "-");
 		if (lng) {
@@ -235,6 +285,7 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		putchar('\n');
 	}
 	strbuf_release(&age);
+	strbuf_release(&cols);
 }
 
 /*
@@ -275,6 +326,22 @@ static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 	return ret;
 }
 
+/* The state of its latest run, the container's state as listed helping. */
+static void run_state(struct cmd_ctx *ctx, struct row *row)
+{
+	int running = -1;
+
+	if (!strcmp(row->status, "running"))
+		running = 1;
+	else if (!strcmp(row->status, "stopped") || !strcmp(row->status, "missing container"))
+		running = 0;
+	row->run_state = agent_run_state(ctx_store(ctx), row->sb, running, &row->run_status);
+	if (row->run_state == RUN_EXITED)
+		row->state = xstrfmt("exited %d", row->run_status);
+	else
+		row->state = xstrdup(agent_run_state_name(row->run_state));
+}
+
 static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *list, size_t nr,
 		      struct runtime_view *views, size_t nviews)
 {
@@ -289,6 +356,7 @@ static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *lis
 			/* People see it in the status; scripts get the orphaned flag. */
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
 		}
+		run_state(ctx, &rows[i]);
 	}
 }
 
@@ -348,6 +416,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (size_t i = 0; i < nr; i++) {
 		free(rows[i].clone);
 		free(rows[i].display);
+		free(rows[i].state);
 	}
 	free(rows);
 	for (size_t v = 0; v < nviews; v++)

@@ -25,7 +25,8 @@
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
 	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
-	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]"
+	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
+	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -229,7 +230,10 @@ struct new_opts {
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
+	const char *prompt_opt, *prompt_file;
+	int count;	/* --count: 0 when not given */
 	struct string_list mounts_opt, env_files_opt, env;
+	struct strbuf prompt;	/* empty: no run */
 
 	/* Merged with the settings. */
 	struct settings set;
@@ -238,7 +242,7 @@ struct new_opts {
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys;
 };
 
-#define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, \
+#define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
 	.env_files_opt = STRING_LIST_INIT, .env = STRING_LIST_INIT, \
 	.mounts = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, \
 	.dotfiles = STRING_LIST_INIT, .agent_paths = STRING_LIST_INIT, \
@@ -252,6 +256,7 @@ static void new_opts_clear(struct new_opts *o)
 	for (size_t i = 0; i < o->env.nr; i++)
 		explicit_bzero(o->env.items[i], strlen(o->env.items[i]));
 	string_list_clear(&o->env);
+	strbuf_release(&o->prompt);
 	settings_clear(&o->set);
 	free(o->image);
 	free(o->cpus);
@@ -292,6 +297,12 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
 		OPT_BOOL(0, "accept-new-host-key", &o->accept_new,
 			 "trust and record the host's key if it is not known yet"),
+		OPT_STRING(0, "prompt", &o->prompt_opt, "text",
+			   "run the agent without a terminal, on this task"),
+		OPT_STRING(0, "prompt-file", &o->prompt_file, "file",
+			   "the same, the task read from a file ('-': standard input)"),
+		OPT_INTEGER(0, "count", &o->count, "n",
+			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
 		OPT_END(),
 	};
 
@@ -299,6 +310,16 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 	if (argc > 1)
 		usage_with_options(new_usage, options);
 	o->name = argc == 1 ? argv[0] : NULL;
+	ctx_prompt(&o->prompt, o->prompt_opt, o->prompt_file);
+}
+
+/* The most sandboxes one new --count makes. */
+#define NEW_COUNT_MAX 64
+
+/* The name of the i-th of --count's sandboxes (the caller frees it). */
+static char *counted_name(const char *base, int i)
+{
+	return xstrfmt("%s-%d", base, i);
 }
 
 /* sand.dotfiles: .gitconfig when unset; an empty value carries nothing. */
@@ -361,10 +382,32 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 
 	if (o->detach && o->rm)
 		die("options '--detach' and '--rm' cannot be used together");
-	if (o->name && ctx_check_name(o->name) < 0)
+	if (o->prompt.len && !o->agent)
+		die("option '--prompt' needs an agent (--agent or sand.agent)");
+	if (o->count && !o->prompt.len)
+		die("option '--count' needs '--prompt' or '--prompt-file'");
+	if (o->count < 0 || o->count > NEW_COUNT_MAX)
+		die("option '--count' takes a number from 1 to %d", NEW_COUNT_MAX);
+	if (o->count && o->rm)
+		die("options '--count' and '--rm' cannot be used together");
+	if (o->prompt.len && o->host)
+		die("options '--prompt' and '--host' cannot be used together: runs are only "
+		    "supported on this machine");
+	if (o->name && o->count) {
+		for (int i = 1; i <= o->count; i++) {
+			char *name = counted_name(o->name, i);
+
+			if (ctx_check_name(name) < 0)
+				exit(EXIT_FATAL);
+			if (o->branch)
+				check_host_branch(ctx, name);
+			free(name);
+		}
+	} else if (o->name && ctx_check_name(o->name) < 0) {
 		exit(EXIT_FATAL);
-	if (o->branch && o->name)
+	} else if (o->branch && o->name) {
 		check_host_branch(ctx, o->name);
+	}
 	if (o->host) {
 		struct ssh_target t;
 
@@ -546,12 +589,76 @@ static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	return ret;
 }
 
+/*
+ * Make one sandbox named name (NULL: a name is made up), or die having
+ * removed what was made of it.
+ */
+static void create_sandbox(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
+			   const char *name, struct sandbox *sb)
+{
+	struct undo undo = { ctx, rt, sb, 0, -1 };
+
+	fill_record(ctx, o, rt, sb);
+	/*
+	 * The row comes first: from here on, whatever exists is known, and a
+	 * failure, a signal or a kill leaves something rm or gc can finish.
+	 */
+	cleanup_install_signals();
+	/* Held until the sandbox is made: gc leaves a locked one alone. */
+	if (sandbox_lock(sb, &undo.lock) != 0)
+		die("cannot lock the new sandbox");
+	cleanup_push(undo_new, &undo);
+	claim_name(ctx, sb, name);
+	undo.have_row = 1;
+	if (o->branch && !o->name)
+		check_host_branch(ctx, sb->name);
+	if (make_sandbox(ctx, o, rt, sb) < 0) {
+		if (cleanup_signalled())
+			die("interrupted");
+		die("cannot create sandbox '%s'", sb->name);
+	}
+	cleanup_pop();
+	sandbox_unlock(sb, undo.lock, 1);
+}
+
+/*
+ * new --count: n sandboxes <name>-1..n, each given the task, detached;
+ * without --detach, then wait for them all.
+ */
+static int create_counted(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt)
+{
+	struct sandbox *list = xcalloc((size_t)o->count, sizeof(*list));
+	struct strbuf base = STRBUF_INIT;
+	int ret = 0;
+
+	if (o->name)
+		strbuf_addstr(&base, o->name);
+	else
+		sandbox_name_generate(&base);
+	for (int i = 1; i <= o->count; i++) {
+		char *name = counted_name(base.buf, i);
+
+		create_sandbox(ctx, o, rt, name, &list[i - 1]);
+		free(name);
+		printf("%s\n", list[i - 1].name);
+		fflush(stdout);
+		ctx_run_task(ctx, rt, &list[i - 1], o->prompt.buf, 1);
+	}
+	if (!o->detach) {
+		fprintf(stderr, "Waiting for the %d runs to end ('git sand wait' does the same; "
+			"^C stops waiting, not the runs)...\n", o->count);
+		ret = ctx_wait_runs(ctx, list, (size_t)o->count, 0, -1);
+	}
+	store_free_list(list, (size_t)o->count);
+	strbuf_release(&base);
+	return ret;
+}
+
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	struct new_opts o = NEW_OPTS_INIT;
 	struct sandbox sb = { 0 };
 	struct runtime rt;
-	struct undo undo = { ctx, &rt, &sb, 0, -1 };
 	int ret = 0;
 
 	parse_new(argc, argv, &o);
@@ -560,35 +667,25 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
 	check_image(&rt, o.image);
-	fill_record(ctx, &o, &rt, &sb);
 
-	/*
-	 * The row comes first: from here on, whatever exists is known, and a
-	 * failure, a signal or a kill leaves something rm or gc can finish.
-	 */
-	cleanup_install_signals();
-	/* Held until the sandbox is made: gc leaves a locked one alone. */
-	if (sandbox_lock(&sb, &undo.lock) != 0)
-		die("cannot lock the new sandbox");
-	cleanup_push(undo_new, &undo);
-	claim_name(ctx, &sb, o.name);
-	undo.have_row = 1;
-	if (o.branch && !o.name)
-		check_host_branch(ctx, sb.name);
-	if (make_sandbox(ctx, &o, &rt, &sb) < 0) {
-		if (cleanup_signalled())
-			die("interrupted");
-		die("cannot create sandbox '%s'", sb.name);
+	if (o.count) {
+		free(sb.host_root);
+		ret = create_counted(ctx, &o, &rt);
+		goto done;
 	}
-	cleanup_pop();
-	undo.have_row = 0;
-	sandbox_unlock(&sb, undo.lock, 1);
-
+	create_sandbox(ctx, &o, &rt, o.name, &sb);
 	if (o.detach)
 		printf("%s\n", sb.name);
-	else
+	if (o.prompt.len) {
+		fflush(stdout);
+		ret = ctx_run_task(ctx, &rt, &sb, o.prompt.buf, o.detach);
+		if (o.rm && rm_on_exit(ctx, &rt, &sb) < 0)
+			ret = ret ? ret : 1;
+	} else if (!o.detach) {
 		ret = open_session(ctx, &o, &rt, &sb);
+	}
 	sandbox_clear(&sb);
+done:
 	runtime_clear(&rt);
 	new_opts_clear(&o);
 	return ret;

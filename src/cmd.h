@@ -39,10 +39,12 @@ int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_hook(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_run(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -50,6 +52,7 @@ int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_sync(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_sync_host(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_upload_pack(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_wait(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx);
 
 extern const char git_sand_version[];
@@ -164,5 +167,27 @@ char *ctx_config(struct cmd_ctx *ctx, const char *key);
  * sand.maxObjectSize (one object read from the sandbox).
  */
 void ctx_read_limits(struct cmd_ctx *ctx);
+
+/*
+ * The prompt of --prompt text or --prompt-file file (not both), checked
+ * (see agent_prompt_check), into out; or die. Neither leaves out empty.
+ */
+void ctx_prompt(struct strbuf *out, const char *text, const char *file);
+/*
+ * Give the running sandbox sb's agent the task prompt (a run, see
+ * agent-run.h); or die. With detach, return 0 once it is started; else
+ * show its output until it ends and return its exit status.
+ */
+int ctx_run_task(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb, const char *prompt,
+		 int detach);
+/*
+ * Wait for the latest runs of the sandboxes to end (with any: for one,
+ * printing its name), polling; give up after timeout seconds (-1: never).
+ * Returns the exit status to exit with: the first non-zero status of
+ * those runs (with any, that of the one that ended), a lost run counting
+ * as AGENT_RUN_LOST_STATUS; AGENT_RUN_TIMEOUT_STATUS on timeout; 130
+ * when interrupted (after cleanup_install_signals).
+ */
+int ctx_wait_runs(struct cmd_ctx *ctx, struct sandbox *list, size_t nr, int any, long timeout);
 
 #endif

@@ -166,7 +166,7 @@ done:
  * The start time of a process (field 22 of /proc/<pid>/stat), or 0 where
  * there is no /proc (macOS, whose containers run in VMs anyway).
  */
-static unsigned long long process_start(long pid)
+unsigned long long sandbox_pid_start(long pid)
 {
 	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
 	unsigned long long start = 0;
@@ -194,12 +194,12 @@ static unsigned long long process_start(long pid)
 static int seen_running(const struct sandbox *sb)
 {
 	return sb->opts.pid > 0 && sb->opts.pid_start &&
-	       process_start(sb->opts.pid) == sb->opts.pid_start;
+	       sandbox_pid_start(sb->opts.pid) == sb->opts.pid_start;
 }
 
 static void remember_pid(struct store *st, struct sandbox *sb, long pid)
 {
-	unsigned long long start = pid > 0 ? process_start(pid) : 0;
+	unsigned long long start = pid > 0 ? sandbox_pid_start(pid) : 0;
 
 	if (!start || (pid == sb->opts.pid && start == sb->opts.pid_start))
 		return;

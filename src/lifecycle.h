@@ -25,6 +25,12 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
 			   struct sandbox *sb, int *started);
 
+/*
+ * The start time of a process of this machine (from /proc), or 0 where it
+ * cannot be told: with its pid, it names the container's PID 1 for good.
+ */
+unsigned long long sandbox_pid_start(long pid);
+
 /* The shell to use: the stored one, else the first of zsh, bash, sh. */
 int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *sb,
 			  struct strbuf *out);

@@ -155,6 +155,8 @@ static void exec_argv(struct runtime *rt, struct child *c, const char *ctr,
 		argv_push(&c->args, "--interactive");
 	if (o && o->tty)
 		argv_push(&c->args, "--tty");
+	if (o && o->detach)
+		argv_push(&c->args, "--detach");
 	if (o && o->workdir)
 		argv_pushl(&c->args, "--workdir", o->workdir, NULL);
 	if (o && o->user)
@@ -172,6 +174,14 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	int status;
 
 	exec_argv(rt, &c, ctr, o, cmd);
+	if (o && o->detach) {
+		/* podman prints the exec session's id: not ours to show. */
+		struct strbuf out = STRBUF_INIT;
+
+		status = rt_run_output(rt, &c, "exec --detach", 0, &out);
+		strbuf_release(&out);
+		return status;
+	}
 	c.foreground = 1;
 	if (!o || !o->interactive)
 		c.no_stdin = 1;

@@ -52,6 +52,11 @@ struct exec_opts {
 	const char *user;		/* "uid:gid", or NULL for the image's */
 	unsigned interactive:1;		/* -i: keep stdin open */
 	unsigned tty:1;			/* -t: allocate a terminal */
+	/*
+	 * -d: start it in the container and return at once, its output
+	 * dropped (it must write to a file); 0 once started, or -1.
+	 */
+	unsigned detach:1;
 	const struct string_list *env;	/* KEY=VALUE */
 };
 

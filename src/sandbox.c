@@ -15,6 +15,7 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	free(o->host_branch);
 	free(o->agent);
 	free(o->profile);
+	free(o->run.agent);
 	string_list_clear(&o->env_keys);
 	string_list_clear(&o->carried);
 	string_list_clear(&o->mounts);
@@ -109,10 +110,44 @@ static void add_list(cJSON *obj, const char *key, const struct string_list *l)
 		cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
 }
 
+static cJSON *run_object(const struct sandbox_run *r)
+{
+	cJSON *obj = cJSON_CreateObject();
+
+	if (!obj)
+		die("out of memory");
+	cJSON_AddNumberToObject(obj, "n", r->n);
+	cJSON_AddNumberToObject(obj, "started", (double)r->started);
+	add_str(obj, "agent", r->agent);
+	if (r->status >= 0)
+		cJSON_AddNumberToObject(obj, "status", r->status);
+	if (r->pid1 > 0) {
+		cJSON_AddNumberToObject(obj, "pid1", (double)r->pid1);
+		cJSON_AddNumberToObject(obj, "pid1_start", (double)r->pid1_start);
+	}
+	return obj;
+}
+
+static char *print_json(cJSON *obj)
+{
+	char *s = cJSON_PrintUnformatted(obj), *res;
+
+	cJSON_Delete(obj);
+	if (!s)
+		die("out of memory");
+	res = xstrdup(s);
+	cJSON_free(s);
+	return res;
+}
+
+char *sandbox_run_to_json(const struct sandbox_run *r)
+{
+	return print_json(run_object(r));
+}
+
 char *sandbox_opts_to_json(const struct sandbox_opts *o)
 {
 	cJSON *obj = cJSON_CreateObject();
-	char *s, *res;
 
 	if (!obj)
 		die("out of memory");
@@ -141,13 +176,9 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 		cJSON_AddNumberToObject(obj, "pid", (double)o->pid);
 		cJSON_AddNumberToObject(obj, "pid_start", (double)o->pid_start);
 	}
-	s = cJSON_PrintUnformatted(obj);
-	cJSON_Delete(obj);
-	if (!s)
-		die("out of memory");
-	res = xstrdup(s);
-	cJSON_free(s);
-	return res;
+	if (o->run.n > 0)
+		cJSON_AddItemToObject(obj, "run", run_object(&o->run));
+	return print_json(obj);
 }
 
 static int get_str(const cJSON *obj, const char *key, char **out)
@@ -179,6 +210,40 @@ static int get_list(const cJSON *obj, const char *key, struct string_list *out)
 	return 0;
 }
 
+static int get_number(const cJSON *obj, const char *key, double max, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max)
+		return error("sandbox options: '%s' is not a number in range", key);
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int get_run(const cJSON *obj, struct sandbox_run *r)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "run");
+	double n = 0, started = 0, status = -1, pid1 = 0, pid1_start = 0;
+
+	r->status = -1;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsObject(v))
+		return error("sandbox options: 'run' is not an object");
+	if (get_number(v, "n", 1e9, &n) || get_number(v, "started", 1e15, &started) ||
+	    get_number(v, "status", 255, &status) || get_number(v, "pid1", 1e9, &pid1) ||
+	    get_number(v, "pid1_start", 1e18, &pid1_start) || get_str(v, "agent", &r->agent))
+		return -1;
+	r->n = (int)n;
+	r->started = (int64_t)started;
+	r->status = (int)status;
+	r->pid1 = (long)pid1;
+	r->pid1_start = (unsigned long long)pid1_start;
+	return 0;
+}
+
 int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 {
 	cJSON *obj = cJSON_Parse(json);
@@ -194,7 +259,8 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	    get_str(obj, "host_branch", &o->host_branch) ||
 	    get_str(obj, "agent", &o->agent) || get_str(obj, "profile", &o->profile) ||
 	    get_list(obj, "env_keys", &o->env_keys) || get_list(obj, "carried", &o->carried) ||
-	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files))
+	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files) ||
+	    get_run(obj, &o->run))
 		goto done;
 	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");
 	o->branch = cJSON_IsTrue(b);

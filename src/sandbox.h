@@ -75,6 +75,20 @@ struct sandbox {
 		 * sandboxes' clones name, and so still get mounted).
 		 */
 		int neutral_mirror;
+		/*
+		 * Its latest run (git sand run, new --prompt): number (0:
+		 * none yet), start, agent, exit status once known (-1 until
+		 * then), and the container's PID 1 when it started (a run
+		 * whose PID 1 is gone without a status is lost).
+		 */
+		struct sandbox_run {
+			int n;
+			int64_t started;
+			char *agent;
+			int status;
+			long pid1;
+			unsigned long long pid1_start;
+		} run;
 	} opts;
 	int64_t created;	/* seconds since the epoch */
 	int64_t updated;
@@ -112,6 +126,8 @@ void sandbox_tracking_ref(struct strbuf *out, const char *name, const char *bran
 char *sandbox_opts_to_json(const struct sandbox_opts *o);
 int sandbox_opts_from_json(struct sandbox_opts *o, const char *json);
 void sandbox_opts_clear(struct sandbox_opts *o);
+/* A run as the JSON object stored under "run" (the caller frees it). */
+char *sandbox_run_to_json(const struct sandbox_run *r);
 
 /* 16 random hex digits. Returns 0 or -1 with a message. */
 int sandbox_new_id(struct strbuf *out);

@@ -398,6 +398,49 @@ int store_mark_orphaned(struct store *st, const char *id)
 	return ret;
 }
 
+int store_run_begin(struct store *st, const char *id, const struct sandbox_run *run)
+{
+	sqlite3_stmt *stmt = NULL;
+	char *json = sandbox_run_to_json(run);
+	int ret = -1;
+
+	if (prepare(st, "UPDATE sandboxes SET options = json_set(options, '$.run', json(?2)), "
+			"updated = ?3 WHERE id = ?1 AND "
+			"coalesce(json_extract(options, '$.run.n'), 0) = ?4", &stmt) < 0)
+		goto done;
+	bind_text(stmt, 1, id);
+	bind_text(stmt, 2, json);
+	sqlite3_bind_int64(stmt, 3, (int64_t)time(NULL));
+	sqlite3_bind_int(stmt, 4, run->n - 1);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		db_error(st, "cannot record the run");
+	else
+		ret = sqlite3_changes(st->db) ? 0 : STORE_EXISTS;
+done:
+	sqlite3_finalize(stmt);
+	free(json);
+	return ret;
+}
+
+int store_run_status(struct store *st, const char *id, int n, int status)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ret = -1;
+
+	if (prepare(st, "UPDATE sandboxes SET options = json_set(options, '$.run.status', ?2) "
+			"WHERE id = ?1 AND json_extract(options, '$.run.n') = ?3", &stmt) < 0)
+		return -1;
+	bind_text(stmt, 1, id);
+	sqlite3_bind_int(stmt, 2, status);
+	sqlite3_bind_int(stmt, 3, n);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		db_error(st, "cannot record the run's status");
+	else
+		ret = 0;
+	sqlite3_finalize(stmt);
+	return ret;
+}
+
 int store_delete(struct store *st, const char *id)
 {
 	sqlite3_stmt *stmt = NULL;

@@ -50,4 +50,13 @@ int store_delete(struct store *st, const char *id);
  */
 int store_mark_orphaned(struct store *st, const char *id);
 
+/*
+ * Record run->n as the sandbox's latest run, touching nothing else of its
+ * row: 0, or STORE_EXISTS when its latest run is no longer run->n - 1
+ * (another command started one meanwhile), or -1.
+ */
+int store_run_begin(struct store *st, const char *id, const struct sandbox_run *run);
+/* Record the exit status of run n, if it is still the latest. 0 or -1. */
+int store_run_status(struct store *st, const char *id, int n, int status);
+
 #endif

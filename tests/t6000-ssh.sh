@@ -302,6 +302,18 @@ test_expect_success SSHD 'sand.host (in a profile) chooses the host; ls shows it
 	test_grep "\"host\":.*\"$SSHD_URL\"" json
 '
 
+test_expect_success SSHD 'runs are refused for a sandbox on another host, saying so' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand run gamma --prompt "do it" 2>../err &&
+		test_expect_code 128 git sand new -d --host "$SSHD_URL" --agent claude --prompt x far2 2>../err2 &&
+		git sand ls --porcelain >../rows
+	) &&
+	test_grep "^fatal: sandbox .gamma. is on .*: runs are only supported on this machine" err &&
+	test_grep "options .--prompt. and .--host. cannot be used together" err2 &&
+	! grep "^sandbox far2$" rows
+'
+
 test_expect_success SSHD 'stop and start reach the container there' '
 	(cd repo && git sand stop gamma && sandbox_field gamma status >../st1 &&
 		git sand start gamma && sandbox_field gamma status >../st2) &&

@@ -89,6 +89,48 @@ static void test_basic(const char *root)
 	store_close(st);
 }
 
+/* A run is recorded once per number, its status beside it, nothing else touched. */
+static void test_runs(const char *root)
+{
+	struct store *st;
+	struct sandbox sb, got;
+	struct sandbox_run run = { .n = 1, .started = 1700000000, .agent = "claude",
+				   .status = -1, .pid1 = 42, .pid1_start = 123456 };
+
+	check_int(store_open(&st, root), ==, 0, "open");
+	fill(&sb, "00000000000000r1", "runner", "/wt/runs");
+	check_int(store_insert(st, &sb), ==, 0, "a sandbox to run in");
+	check_int(store_run_begin(st, sb.id, &run), ==, 0, "run 1 is recorded");
+	check_int(store_run_begin(st, sb.id, &run), ==, STORE_EXISTS, "only once");
+	check_int(store_get(st, "/wt/runs", "runner", &got), ==, 0, "read back");
+	check_int(got.opts.run.n, ==, 1, "its number");
+	check_int(got.opts.run.status, ==, -1, "no status yet");
+	check_str(got.opts.run.agent, "claude", "its agent");
+	check_int(got.opts.run.pid1, ==, 42, "the container's PID 1");
+	check_str(got.opts.cpus, "2", "the other options are kept");
+	sandbox_clear(&got);
+	check_int(store_run_status(st, sb.id, 2, 9), ==, 0, "the status of another run...");
+	check_int(store_get(st, "/wt/runs", "runner", &got), ==, 0, "read back");
+	check_int(got.opts.run.status, ==, -1, "...is not recorded");
+	sandbox_clear(&got);
+	check_int(store_run_status(st, sb.id, 1, 3), ==, 0, "the status of run 1");
+	check_int(store_get(st, "/wt/runs", "runner", &got), ==, 0, "read back");
+	check_int(got.opts.run.status, ==, 3, "is recorded");
+	sandbox_clear(&got);
+	run.n = 2;
+	check_int(store_run_begin(st, sb.id, &run), ==, 0, "run 2 follows");
+	check_int(store_get(st, "/wt/runs", "runner", &got), ==, 0, "read back");
+	check_int(got.opts.run.n, ==, 2, "the latest run");
+	check_int(got.opts.run.status, ==, -1, "without the old status");
+	check_int(sandbox_opts_from_json(&got.opts, "{\"run\":{\"n\":1,\"status\":256}}"), ==, -1,
+		  "a status out of range is refused");
+	check_int(sandbox_opts_from_json(&got.opts, "{\"run\":[1]}"), ==, -1,
+		  "a run that is not an object is refused");
+	sandbox_clear(&got);
+	sandbox_clear(&sb);
+	store_close(st);
+}
+
 /* Many processes race to insert the same name: exactly one wins. */
 static void test_race(const char *root)
 {
@@ -213,6 +255,7 @@ int main(void)
 	strbuf_addf(&root, "%s/state", tmp);
 	test_basic(root.buf);
 	test_race(root.buf);
+	test_runs(root.buf);
 	test_garbage(tmp);
 	test_newer(tmp);
 	test_readonly(tmp);
