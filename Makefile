@@ -76,6 +76,7 @@ LIB_OBJS = \
 	src/odb-safe.o \
 	src/parse-options.o \
 	src/path.o \
+	src/ports.o \
 	src/run.o \
 	src/sanitize.o \
 	src/runtime.o \
