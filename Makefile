@@ -109,6 +109,7 @@ CMD_OBJS = \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
+	src/cmd-port.o \
 	src/cmd-rm.o \
 	src/cmd-serve.o \
 	src/cmd-shell.o \

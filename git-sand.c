@@ -31,6 +31,7 @@ static const struct cmd_struct commands[] = {
 	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
+	{ "port", cmd_port, NEEDS_WORKTREE, "List, publish or withdraw a sandbox's ports" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
 	{ "show", cmd_show, NEEDS_WORKTREE, "Show a sandbox: its options, what it carries" },
 	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },

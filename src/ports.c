@@ -177,6 +177,23 @@ void port_map_describe(struct strbuf *out, const struct port_map *m)
 	port_map_address(out, m);
 }
 
+void ports_describe_list(struct strbuf *out, const struct string_list *stored, const char *sep)
+{
+	struct strbuf why = STRBUF_INIT;
+	size_t start = out->len;
+
+	for (size_t i = 0; i < stored->nr; i++) {
+		struct port_map m;
+
+		if (port_spec_parse(&m, stored->items[i], &why) < 0)
+			continue;
+		if (out->len > start)
+			strbuf_addstr(out, sep);
+		port_map_describe(out, &m);
+	}
+	strbuf_release(&why);
+}
+
 static int is_wildcard(const char *ip)
 {
 	return !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "strbuf.h"
+#include "string-list.h"
 
 /*
  * Published ports: a port of the container reached at an address and
@@ -41,6 +42,8 @@ int port_spec_parse(struct port_map *out, const char *spec, struct strbuf *why);
 void port_map_format(struct strbuf *out, const struct port_map *m);
 /* For people: "80/tcp -> 127.0.0.1:8080". */
 void port_map_describe(struct strbuf *out, const struct port_map *m);
+/* The stored mappings, each described, separated by sep (those that do not parse left out). */
+void ports_describe_list(struct strbuf *out, const struct string_list *stored, const char *sep);
 /* "127.0.0.1:8080", "[::1]:8080": the host's end. */
 void port_map_address(struct strbuf *out, const struct port_map *m);
 
