@@ -323,8 +323,8 @@ static int recreate_container(struct cmd_ctx *ctx, struct runtime *rt, struct sa
 		goto done;
 	running = !found && ci.state == CONTAINER_RUNNING;
 	if (running)
-		warning("sandbox '%s' is made again to change its ports: "
-			"the processes running in it are stopped", sb->name);
+		warning("the container of sandbox '%s' is made again to change its ports: "
+			"the processes running in it stop, its files stay", sb->name);
 	signals_hold(1);
 	if (!found && rt->ops->remove(rt, sb->container) < 0) {
 		signals_hold(0);
