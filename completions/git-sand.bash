@@ -6,16 +6,17 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
+__git_sand_commands="new shell agent show config exec ls port stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key"
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key"
 __git_sand_opts_agent="--agent="
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="
 __git_sand_opts_shell="--shell="
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
+__git_sand_opts_port="--json"
 __git_sand_opts_stop="--all"
 __git_sand_opts_start="--all"
 __git_sand_opts_rm="--all --force --forget"
@@ -97,7 +98,7 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,-p|new,--publish|new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch)
 			((i++))
 			;;
@@ -140,7 +141,7 @@ _git_sand ()
 		__git_sand_complete_image "${cur#--image=}"
 		return
 		;;
-	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*)
+	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*|--publish=*)
 		return
 		;;
 	--branch=*|--sandbox-branch=*)
@@ -178,7 +179,8 @@ _git_sand ()
 		return
 		;;
 	new,-s|new,--shell|shell,-s|shell,--shell|new,--cpus|new,--memory|new,--mount|\
-	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir)
+	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir|\
+	new,-p|new,--publish)
 		return
 		;;
 	esac
@@ -230,6 +232,14 @@ _git_sand ()
 	case "$subcommand" in
 	hook)
 		[ -z "$args" ] && __gitcomp "install uninstall status"
+		;;
+	port)
+		# A sandbox, then add or rm; what follows is a port spec.
+		case "$args" in
+		"") __gitcomp_nl "$(__git_sand_names)" ;;
+		*$'\n'*) ;;
+		*) __gitcomp "add rm" ;;
+		esac
 		;;
 	sync)
 		# A sandbox, then a host branch.
