@@ -77,6 +77,7 @@ LIB_OBJS = \
 	src/odb-safe.o \
 	src/parse-options.o \
 	src/path.o \
+	src/ports.o \
 	src/run.o \
 	src/sanitize.o \
 	src/runtime.o \
@@ -109,6 +110,7 @@ CMD_OBJS = \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
+	src/cmd-port.o \
 	src/cmd-rm.o \
 	src/cmd-run.o \
 	src/cmd-serve.o \

@@ -32,6 +32,7 @@ static const struct cmd_struct commands[] = {
 	{ "logs", cmd_logs, NEEDS_WORKTREE, "Show the output of a sandbox's latest run" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
+	{ "port", cmd_port, NEEDS_WORKTREE, "List, publish or withdraw a sandbox's ports" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },
 	{ "run", cmd_run, NEEDS_WORKTREE, "Give a sandbox's agent a task to run without you" },
 	{ "show", cmd_show, NEEDS_WORKTREE, "Show a sandbox: its options, what it carries" },

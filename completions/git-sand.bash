@@ -6,10 +6,10 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent show config exec ls logs wait stop start rm fetch status diff log sync sync-host gc hook version"
+__git_sand_commands="new run shell agent show config exec ls logs wait port stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
@@ -19,6 +19,7 @@ __git_sand_opts_config="--profile="
 __git_sand_opts_shell="--shell="
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
+__git_sand_opts_port="--json"
 __git_sand_opts_stop="--all"
 __git_sand_opts_start="--all"
 __git_sand_opts_rm="--all --force --forget"
@@ -100,7 +101,7 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,-p|new,--publish|new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
 		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout)
 			((i++))
@@ -145,7 +146,7 @@ _git_sand ()
 		return
 		;;
 	--env-file=*|--mount=*|--shell=*|--cpus=*|--memory=*|--workdir=*|--prompt=*|--count=*|\
-	--timeout=*)
+	--timeout=*|--publish=*)
 		return
 		;;
 	--prompt-file=*)
@@ -189,7 +190,8 @@ _git_sand ()
 		;;
 	new,-s|new,--shell|shell,-s|shell,--shell|new,--cpus|new,--memory|new,--mount|\
 	new,--env|new,--profile|new,--host|config,--profile|exec,-w|exec,--workdir|\
-	new,--prompt|new,--count|run,--prompt|wait,--timeout)
+	new,--prompt|new,--count|run,--prompt|wait,--timeout|\
+	new,-p|new,--publish)
 		return
 		;;
 	esac
@@ -241,6 +243,14 @@ _git_sand ()
 	case "$subcommand" in
 	hook)
 		[ -z "$args" ] && __gitcomp "install uninstall status"
+		;;
+	port)
+		# A sandbox, then add or rm; what follows is a port spec.
+		case "$args" in
+		"") __gitcomp_nl "$(__git_sand_names)" ;;
+		*$'\n'*) ;;
+		*) __gitcomp "add rm" ;;
+		esac
 		;;
 	sync)
 		# A sandbox, then a host branch.

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "hooks.h"
 #include "msg.h"
+#include "ports.h"
 #include "settings.h"
 
 #define SHOW_USAGE "git sand show <name>"
@@ -28,6 +29,18 @@ static void list_line(const char *key, const struct string_list *l)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", l->items[i]);
 	line(key, sb.buf);
 	strbuf_release(&sb);
+}
+
+/* "80/tcp -> 127.0.0.1:8080, ...", and where those addresses are. */
+static void ports_line(const struct sandbox *sb)
+{
+	struct strbuf sb_line = STRBUF_INIT;
+
+	ports_describe_list(&sb_line, &sb->opts.ports, ", ");
+	if (sb_line.len && sb->host)
+		strbuf_addf(&sb_line, " (on %s)", sb->host);
+	line("ports", sb_line.buf);
+	strbuf_release(&sb_line);
 }
 
 int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
@@ -58,6 +71,7 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	line("memory", sb.opts.memory);
 	line("network", sb.opts.network);
 	list_line("mounts", &sb.opts.mounts);
+	ports_line(&sb);
 	list_line("env files", &sb.opts.env_files);
 	/* Names only: values are never stored, and so never shown. */
 	list_line("env", &sb.opts.env_keys);
@@ -88,7 +102,8 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 		printf("%-10s %-32s %s\n", "profile", set.profile, profile ? "command line" : "sand.profile");
 	for (const char *const *k = settings_keys; *k; k++) {
 		strbuf_reset(&value);
-		if (!strcmp(*k, "mount") || !strcmp(*k, "envFile") || !strcmp(*k, "dotfiles")) {
+		if (!strcmp(*k, "mount") || !strcmp(*k, "envFile") || !strcmp(*k, "dotfiles") ||
+		    !strcmp(*k, "publish")) {
 			struct string_list l = STRING_LIST_INIT;
 
 			settings_get_list(&set, *k, NULL, &l, &origin);

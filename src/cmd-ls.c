@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "ports.h"
 #include "sandbox-lock.h"
 #include "workspace.h"
 
@@ -156,6 +157,28 @@ static void print_path(const char *path)
 	putchar('"');
 }
 
+/* "ports": its published ports, as "port" shows them. */
+static void add_ports_json(cJSON *o, const struct sandbox *sb)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "ports");
+	struct strbuf why = STRBUF_INIT;
+
+	for (size_t i = 0; i < sb->opts.ports.nr; i++) {
+		struct port_map m;
+		cJSON *p;
+
+		if (port_spec_parse(&m, sb->opts.ports.items[i], &why) < 0)
+			continue;
+		p = cJSON_CreateObject();
+		cJSON_AddNumberToObject(p, "port", m.container_port);
+		cJSON_AddStringToObject(p, "protocol", port_proto_name(m.proto));
+		cJSON_AddStringToObject(p, "host_ip", m.ip);
+		cJSON_AddNumberToObject(p, "host_port", m.host_port);
+		cJSON_AddItemToArray(arr, p);
+	}
+	strbuf_release(&why);
+}
+
 static void print_json(struct row *rows, size_t nr)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -199,6 +222,7 @@ static void print_json(struct row *rows, size_t nr)
 			cJSON_AddNumberToObject(o, "exit_status", rows[i].run_status);
 		else
 			cJSON_AddNullToObject(o, "exit_status");
+		add_ports_json(o, sb);
 		cJSON_AddItemToArray(arr, o);
 	}
 	s = cJSON_Print(arr);
@@ -225,8 +249,9 @@ static void agent_columns(struct strbuf *out, const struct row *row, size_t wage
 
 static void print_table(struct row *rows, size_t nr, int all, int lng)
 {
-	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0, wagent = 0, wstate = 5;
-	struct strbuf age = STRBUF_INIT, cols = STRBUF_INIT;
+	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0, wagent = 0, wstate = 5, wclone = 5;
+	struct strbuf age = STRBUF_INIT, cols = STRBUF_INIT, ports = STRBUF_INIT;
+	int any_ports = 0;
 
 	for (size_t i = 0; i < nr; i++)
 		if (!rows[i].display)
@@ -246,7 +271,12 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		}
 		if (strlen(rows[i].state) > wstate)
 			wstate = strlen(rows[i].state);
+		if (strlen(rows[i].clone) > wclone)
+			wclone = strlen(rows[i].clone);
+		any_ports |= rows[i].sb->opts.ports.nr > 0;
 	}
+	/* A PORTS column, last, only in the long format and when some sandbox publishes any. */
+	any_ports &= lng;
 	if (wagent && wagent < 5)
 		wagent = 5;
 	/* A HOST column only when some sandbox is on another machine. */
@@ -265,10 +295,11 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 		if (!i || new_group) {
 			strbuf_reset(&cols);
 			agent_columns(&cols, NULL, wagent, wstate);
-			printf("%-*s  %-*s  %s%-*s  %s%s%-*s%s\n", (int)wname, "NAME", (int)wstatus,
-			       "STATUS", cols.buf, (int)wimage, "IMAGE", whost ? "AGE  " : "AGE",
-			       whost ? "  " : "", lng ? (int)whost : 0, whost ? "HOST" : "",
-			       lng ? "  CLONE" : "");
+			printf("%-*s  %-*s  %s%-*s  %s%s%-*s%s%*s%s\n", (int)wname, "NAME",
+			       (int)wstatus, "STATUS", cols.buf, (int)wimage, "IMAGE",
+			       whost ? "AGE  " : "AGE", whost ? "  " : "", lng ? (int)whost : 0,
+			       whost ? "HOST" : "", lng ? "  CLONE" : "",
+			       any_ports ? (int)wclone - 5 : 0, "", any_ports ? "  PORTS" : "");
 		}
 		strbuf_reset(&age);
 		format_age(&age, sb->created);
@@ -282,10 +313,17 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 			fputs("  ", stdout);
 			print_path(rows[i].clone);
 		}
+		if (any_ports) {
+			strbuf_reset(&ports);
+			ports_describe_list(&ports, &sb->opts.ports, ", ");
+			printf("%*s  %s", (int)(wclone - strlen(rows[i].clone)), "",
+			       ports.len ? ports.buf : "-");
+		}
 		putchar('\n');
 	}
 	strbuf_release(&age);
 	strbuf_release(&cols);
+	strbuf_release(&ports);
 }
 
 /*

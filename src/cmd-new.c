@@ -12,6 +12,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "ports.h"
 #include "sandbox-lock.h"
 #include "sandbox-remote.h"
 #include "settings.h"
@@ -25,6 +26,7 @@
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
 	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
+	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
 	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]"
 
@@ -232,25 +234,28 @@ struct new_opts {
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
 	const char *prompt_opt, *prompt_file;
 	int count;	/* --count: 0 when not given */
-	struct string_list mounts_opt, env_files_opt, env;
+	struct string_list mounts_opt, env_files_opt, env, publish_opt;
 	struct strbuf prompt;	/* empty: no run */
 
 	/* Merged with the settings. */
 	struct settings set;
 	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
 	const struct agent *agent;
-	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys;
+	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
 	.env_files_opt = STRING_LIST_INIT, .env = STRING_LIST_INIT, \
 	.mounts = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, \
 	.dotfiles = STRING_LIST_INIT, .agent_paths = STRING_LIST_INIT, \
-	.agent_keys = STRING_LIST_INIT }
+	.agent_keys = STRING_LIST_INIT, .publish_opt = STRING_LIST_INIT, \
+	.publish = STRING_LIST_INIT }
 
 static void new_opts_clear(struct new_opts *o)
 {
 	string_list_clear(&o->mounts_opt);
+	string_list_clear(&o->publish_opt);
+	string_list_clear(&o->publish);
 	string_list_clear(&o->env_files_opt);
 	/* --env values: do not leave them in freed memory. */
 	for (size_t i = 0; i < o->env.nr; i++)
@@ -292,6 +297,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 		OPT_LIST('e', "env-file", &o->env_files_opt, "file",
 			 "read environment variables from a file (sand.envFile)"),
 		OPT_LIST(0, "env", &o->env, "key=value", "set an environment variable (never stored)"),
+		OPT_LIST('p', "publish", &o->publish_opt, "[ip:][host-port:]port[/proto]",
+			 "publish a port, on 127.0.0.1 unless an address is given (sand.publish)"),
 		OPT_SET_INT(0, "ssh-agent", &o->ssh_agent, "forward your ssh-agent (sand.sshAgent)", 1),
 		OPT_STRING(0, "host", &o->host_opt, "ssh-url",
 			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
@@ -347,6 +354,7 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 		return -1;
 	settings_get_list(set, "mount", &o->mounts_opt, &o->mounts, NULL);
 	settings_get_list(set, "envFile", &o->env_files_opt, &o->env_files, NULL);
+	settings_get_list(set, "publish", &o->publish_opt, &o->publish, NULL);
 	resolve_dotfiles(o);
 	o->agent_name = settings_get(set, "agent", o->agent_opt, NULL);
 	if (o->agent_name && *o->agent_name && !(o->agent = agent_find(o->agent_name)))
@@ -419,6 +427,13 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	}
 	for (size_t i = 0; i < o->mounts.nr; i++)
 		check_mount(o->mounts.items[i], o->host != NULL);
+	/* Their form now; whether they are free once the runtime is known. */
+	for (size_t i = 0; i < o->publish.nr; i++) {
+		struct port_map m;
+
+		if (port_spec_parse(&m, o->publish.items[i], &why) < 0)
+			die("invalid port '%s': %s", o->publish.items[i], why.buf);
+	}
 	if (o->ssh_agent > 0 && (!sock || access(sock, F_OK)))
 		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
 	if (env_check(&o->env) < 0)
@@ -512,6 +527,10 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 		check_env_file(o->env_files.items[i], &sb->opts.env_files);
 	for (size_t i = 0; i < o->mounts.nr; i++)
 		string_list_append(&sb->opts.mounts, o->mounts.items[i]);
+	/* Checked, and host ports chosen, before anything is made. */
+	if (ctx_ports_prepare(ctx, sb, o->network, &o->publish,
+			      &sb->opts.ports) < 0)
+		exit(EXIT_FATAL);
 }
 
 /* Its home (dotfiles and the agent's files, copied) and its --env file. */

@@ -42,6 +42,7 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_port(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -149,6 +150,16 @@ int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *
 struct sandbox_work;
 int ctx_sandbox_work(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt, int save,
 		     struct sandbox_work *out);
+/*
+ * New published ports (specs as given) for sandbox sb, which has those
+ * of sb->opts.ports: each parsed; none with a network that publishes
+ * nothing; none another sandbox on the same host has recorded; on this
+ * machine, each free, and chosen where none is given (on an SSH host, a
+ * host port must be given). Appends them, whole, to out. 0, or -1 with
+ * a message quoting the spec.
+ */
+int ctx_ports_prepare(struct cmd_ctx *ctx, const struct sandbox *sb, const char *network,
+		      const struct string_list *specs, struct string_list *out);
 void ctx_ssh_opts(struct cmd_ctx *ctx, struct ssh_opts *o);
 int ctx_ssh_connect(struct cmd_ctx *ctx, const char *host, int accept_new,
 		    struct ssh_conn **out);

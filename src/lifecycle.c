@@ -15,6 +15,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
+#include "ports.h"
 #include "sandbox-remote.h"
 #include "ssh.h"
 #include "workspace.h"
@@ -28,6 +29,7 @@ struct container_parts {
 	struct strbuf name, clone, mirror, home, envfile;
 	struct mount_spec *mounts;
 	size_t nr_mounts;
+	struct port_map *ports;
 	struct string_list env, env_files;
 };
 
@@ -40,6 +42,7 @@ static void container_parts_clear(struct container_parts *p)
 	for (size_t i = 0; i < p->nr_mounts; i++)
 		mount_spec_clear(&p->mounts[i]);
 	free(p->mounts);
+	free(p->ports);
 	free(p->spec.binds);
 	string_list_clear(&p->env);
 	string_list_clear(&p->env_files);
@@ -73,6 +76,28 @@ static int add_user_mounts(struct container_parts *p, const struct sandbox *sb)
 		p->nr_mounts++;
 		add_bind(p, m->src, m->dst, m->readonly);
 	}
+	strbuf_release(&why);
+	return ret;
+}
+
+/* Its published ports, checked again: the row is input too. */
+static int add_ports(struct container_parts *p, const struct sandbox *sb)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret = 0;
+
+	p->ports = xcalloc(sb->opts.ports.nr + 1, sizeof(*p->ports));
+	for (size_t i = 0; i < sb->opts.ports.nr; i++) {
+		struct port_map *m = &p->ports[p->spec.nr_ports];
+
+		if (port_spec_parse(m, sb->opts.ports.items[i], &why) < 0 || !m->host_port) {
+			ret = error("invalid published port '%s': %s", sb->opts.ports.items[i],
+				    why.len ? why.buf : "no host port");
+			break;
+		}
+		p->spec.nr_ports++;
+	}
+	p->spec.ports = p->ports;
 	strbuf_release(&why);
 	return ret;
 }
@@ -142,7 +167,7 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	add_bind(&p, p.mirror.buf, WORKSPACE_ORIGIN, 1);
 	if (!sb->opts.neutral_mirror)
 		add_bind(&p, p.mirror.buf, p.mirror.buf, 1);
-	if (add_user_mounts(&p, sb) < 0 || add_home_and_env(&p, &ws) < 0)
+	if (add_user_mounts(&p, sb) < 0 || add_home_and_env(&p, &ws) < 0 || add_ports(&p, sb) < 0)
 		goto done;
 	spec->cpus = sb->opts.cpus;
 	spec->memory = sb->opts.memory;

@@ -5,6 +5,7 @@
  *
  *   container create --name N --label k=v --mount type=bind,source=S,target=D[,readonly]
  *                    --workdir D [--cpus N] [--memory M] [--network N]
+ *                    [--publish [IP:]HOST-PORT:PORT[/PROTO]]
  *                    [--env-file F] [--user U] IMAGE CMD...   prints the id (= N)
  *   container start ID; container stop --time 3 ID; container delete --force ID
  *   container exec [--interactive] [--tty] [--workdir D] [--user U] [--env K=V] ID CMD...
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "msg.h"
+#include "ports.h"
 #include "rt-cli.h"
 
 static int system_down(const struct strbuf *err)
@@ -58,6 +60,13 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 		argv_pushl(&c.args, "--memory", s->memory, NULL);
 	if (s->network)
 		argv_pushl(&c.args, "--network", s->network, NULL);
+	for (size_t i = 0; i < s->nr_ports; i++) {
+		struct strbuf spec = STRBUF_INIT;
+
+		port_map_format(&spec, &s->ports[i]);
+		argv_pushl(&c.args, "--publish", spec.buf, NULL);
+		strbuf_release(&spec);
+	}
 	for (size_t i = 0; s->env_files && i < s->env_files->nr; i++)
 		argv_pushl(&c.args, "--env-file", s->env_files->items[i], NULL);
 	for (size_t i = 0; s->env && i < s->env->nr; i++)

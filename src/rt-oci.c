@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "msg.h"
+#include "ports.h"
 #include "run.h"
 #include "rt-cli.h"
 #include "runtime.h"
@@ -52,6 +53,13 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		argv_pushf(&c.args, "--memory=%s", s->memory);
 	if (s->network)
 		argv_pushf(&c.args, "--network=%s", s->network);
+	for (size_t i = 0; i < s->nr_ports; i++) {
+		struct strbuf spec = STRBUF_INIT;
+
+		port_map_format(&spec, &s->ports[i]);
+		argv_pushf(&c.args, "--publish=%s", spec.buf);
+		strbuf_release(&spec);
+	}
 	for (size_t i = 0; s->env_files && i < s->env_files->nr; i++)
 		argv_pushf(&c.args, "--env-file=%s", s->env_files->items[i]);
 	for (size_t i = 0; s->env && i < s->env->nr; i++)

@@ -13,6 +13,8 @@
  * (as untrusted input); it never goes through a shell.
  */
 
+struct port_map;
+
 struct container_spec {
 	const char *name;	/* the container's name */
 	const char *hostname;
@@ -23,6 +25,8 @@ struct container_spec {
 	struct bind { const char *src, *dst; int readonly; } *binds;
 	size_t nr_binds;
 	const char *cpus, *memory, *network;
+	const struct port_map *ports;	/* published, each with its host port */
+	size_t nr_ports;
 	const struct string_list *env_files;
 	const struct string_list *env;	/* KEY=VALUE, not secret (HOME ...) */
 	const char *const *command;	/* PID 1's command, NULL-terminated */

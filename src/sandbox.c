@@ -19,6 +19,7 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	string_list_clear(&o->env_keys);
 	string_list_clear(&o->carried);
 	string_list_clear(&o->mounts);
+	string_list_clear(&o->ports);
 	string_list_clear(&o->env_files);
 	memset(o, 0, sizeof(*o));
 }
@@ -159,6 +160,7 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 	if (o->orphaned)
 		cJSON_AddBoolToObject(obj, "orphaned", 1);
 	add_list(obj, "mounts", &o->mounts);
+	add_list(obj, "ports", &o->ports);
 	add_list(obj, "env_files", &o->env_files);
 	add_str(obj, "agent", o->agent);
 	add_str(obj, "profile", o->profile);
@@ -259,7 +261,7 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	    get_str(obj, "host_branch", &o->host_branch) ||
 	    get_str(obj, "agent", &o->agent) || get_str(obj, "profile", &o->profile) ||
 	    get_list(obj, "env_keys", &o->env_keys) || get_list(obj, "carried", &o->carried) ||
-	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "env_files", &o->env_files) ||
+	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "ports", &o->ports) || get_list(obj, "env_files", &o->env_files) ||
 	    get_run(obj, &o->run))
 		goto done;
 	b = cJSON_GetObjectItemCaseSensitive(obj, "branch");

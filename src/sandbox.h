@@ -52,6 +52,11 @@ struct sandbox {
 		char *network;
 		char *shell;	/* the shell found in the image, once known */
 		struct string_list mounts;	/* SRC:DST[:ro] as given */
+		/*
+		 * Published ports, whole: "<ip>:<host-port>:<port>/<proto>"
+		 * (see ports.h), the host port chosen when none was given.
+		 */
+		struct string_list ports;
 		struct string_list env_files;	/* absolute paths */
 		int branch;	/* -b: a branch named after the sandbox */
 		/*

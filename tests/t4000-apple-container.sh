@@ -176,4 +176,30 @@ test_expect_success 'a sandbox made with the fake CLI works with git: fetch back
 	test_cmp expect actual
 '
 
+test_expect_success 'new --publish: each mapping whole, as --publish; port add makes it again' '
+	(
+		cd repo &&
+		: >"$calls" &&
+		git sand new -d --network default -p 127.0.0.1:18080:80 -p 53/udp pub &&
+		grep "^create" "$calls" >../create &&
+		ctr=$(sandbox_field pub container) &&
+		git sand port pub >../ports &&
+		: >"$calls" &&
+		git sand port pub add 127.0.0.1:18443:443 2>../err &&
+		sed "s/ .*//" "$calls" >../verbs &&
+		cat "$FAKE_CONTAINER_STATE/containers/$ctr.ports" >../recorded &&
+		git sand port pub rm 53/udp 2>/dev/null &&
+		cat "$FAKE_CONTAINER_STATE/containers/$ctr.ports" >../after-rm &&
+		git sand rm -f pub
+	) &&
+	test_grep -- "--network default --publish 127\.0\.0\.1:18080:80/tcp --publish 127\.0\.0\.1:[0-9]*:53/udp --env" create &&
+	test_grep "^80/tcp -> 127\.0\.0\.1:18080\$" ports &&
+	test_grep "^53/udp -> 127\.0\.0\.1:[0-9]*\$" ports &&
+	printf "%s\n" inspect delete create inspect start inspect >expect &&
+	test_cmp expect verbs &&
+	test_grep "^warning: the container of sandbox .pub. is made again" err &&
+	test_grep "^127\.0\.0\.1:18080:80/tcp 127\.0\.0\.1:[0-9]*:53/udp 127\.0\.0\.1:18443:443/tcp\$" recorded &&
+	test_grep "^127\.0\.0\.1:18080:80/tcp 127\.0\.0\.1:18443:443/tcp\$" after-rm
+'
+
 test_done

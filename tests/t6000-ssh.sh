@@ -393,6 +393,37 @@ test_expect_success SSHD 'rm --forget a sandbox whose host is gone: only what is
 	podman rm -f "$(podman ps -aq --filter label=io.git-sand.id=$id)" >/dev/null
 '
 
+test_expect_success SSHD 'a port published there needs its host port given; nothing is made' '
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" --network bridge -p 8080 zeta 2>../err) &&
+	test_grep "^error: cannot publish .8080.: a sandbox on .$SSHD_URL. needs its host port given" err &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	! test_grep "^sandbox zeta$" ls
+'
+
+test_expect_success SSHD 'a port published there: made there, and port says where' '
+	(
+		cd repo &&
+		git sand new -d --host "$SSHD_URL" --network bridge -p 127.0.0.1:47812:8080 zeta &&
+		git sand port zeta >../ports 2>../err &&
+		git sand port zeta --json >../json &&
+		git sand exec zeta sh -c "mkdir -p /tmp/www && echo there >/tmp/www/index.html && httpd -p 8080 -h /tmp/www" &&
+		# That host is this machine here: its 127.0.0.1 is ours.
+		for i in 1 2 3 4 5 6 7 8 9 10
+		do
+			timeout 5 busybox wget -q -O - http://127.0.0.1:47812/ >../page 2>/dev/null && break
+			sleep 0.5
+		done &&
+		git sand rm -f zeta
+	) &&
+	echo "8080/tcp -> 127.0.0.1:47812 on $SSHD_URL" >expect &&
+	test_cmp expect ports &&
+	test_grep "^hint: these addresses are on .$SSHD_URL., not on this machine" err &&
+	tr -d " \t\n" <json >flat &&
+	test_grep "\"host\":\"$SSHD_URL\"" flat &&
+	echo there >expect &&
+	test_cmp expect page
+'
+
 test_expect_success SSHD 'rm --all leaves nothing there' '
 	(cd repo && git sand rm -f --all) &&
 	ls "$remote_root/sandboxes" >left &&
