@@ -3,6 +3,9 @@
 #   make                  build git-sand
 #   make test             build, then run the unit and shell tests with prove
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan
+#   make image            build the default sandbox image (podman)
+#   make image AGENTS="claude codex gemini opencode"
+#                         build the agents image on it
 #   make install prefix=/usr/local DESTDIR=
 #   make uninstall        remove what install put there
 #   make doc              build Documentation/git-sand.1 (needs asciidoctor)
@@ -168,11 +171,17 @@ test-lint:
 	@tests/lint.sh
 
 RUNTIME ?= podman
-IMAGE ?= localhost/git-sand-default:latest
+# Empty: localhost/git-sand-default:latest, or with AGENTS
+# localhost/git-sand-agents:latest.
+IMAGE ?=
+# Agents to add, e.g. AGENTS="claude codex gemini opencode" (the npm
+# versions are pinned in images/default/agents).
+AGENTS ?=
 
-# The default sandbox image (see images/default/build.sh).
+# The default sandbox image, or with AGENTS the agents image on it (see
+# images/default/build.sh).
 image:
-	images/default/build.sh $(RUNTIME) $(IMAGE)
+	images/default/build.sh $(AGENTS:%=--agent %) $(RUNTIME) $(IMAGE)
 
 doc: Documentation/git-sand.1
 
