@@ -32,6 +32,10 @@ default_image=localhost/git-sand-default:latest
 agents_image=localhost/git-sand-agents:latest
 base=localhost/git-sand-base:bookworm
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# Debian 12's Node.js is 18: gemini needs 20 (and claude asks for 22), so
+# the agents run on Node.js 22 from the npm registry's "node" package,
+# installed with Debian's npm; Debian's node stays for npm itself.
+node_package=node@22.23.3
 
 # The npm package (name@version) of an agent, from the file "agents".
 agent_package () {
@@ -99,7 +103,20 @@ else
 	image=${2:-$default_image}
 fi
 
-# The agents image's Containerfile: one layer for Node.js, then one per
+# One npm install step: the CA bundle is a secret mount, present for this
+# step only. npm installs every native build of the platform, the musl
+# ones too, which Debian (glibc) never runs: they go.
+npm_install () {
+	cat <<-EOF
+	RUN --mount=type=secret,id=hostca \\
+	    if test -s /run/secrets/hostca; then export NODE_EXTRA_CA_CERTS=/run/secrets/hostca; fi \\
+	 && npm install --global --no-fund --no-audit --no-update-notifier $1 \\
+	 && find /usr/local/lib/node_modules -depth -type d -name '*-linux-*-musl' -exec rm -rf {} + \\
+	 && npm cache clean --force
+	EOF
+}
+
+# The agents image's Containerfile: a layer for Node.js, then one per
 # agent, in the order given, so that adding an agent at the end reuses the
 # layers of those before it.
 agents_containerfile () {
@@ -111,16 +128,10 @@ agents_containerfile () {
 	 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm \\
 	 && rm -rf /var/lib/apt/lists/*
 	EOF
+	npm_install "$node_package"
 	for agent in $agents
 	do
-		package=$(agent_package "$agent")
-		# The CA bundle is a secret mount: present for this step only.
-		cat <<-EOF
-		RUN --mount=type=secret,id=hostca \\
-		    if test -s /run/secrets/hostca; then export NODE_EXTRA_CA_CERTS=/run/secrets/hostca; fi \\
-		 && npm install --global --no-fund --no-audit --no-update-notifier $package \\
-		 && npm cache clean --force
-		EOF
+		npm_install "$(agent_package "$agent")"
 	done
 	cat <<-EOF
 	LABEL io.git-sand.agents="$agents"
