@@ -3,6 +3,9 @@
 #   make                  build git-sand
 #   make test             build, then run the unit and shell tests with prove
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan
+#   make image            build the default sandbox image (podman)
+#   make image AGENTS="claude codex gemini opencode"
+#                         build the agents image on it
 #   make install prefix=/usr/local DESTDIR=
 #   make uninstall        remove what install put there
 #   make doc              build Documentation/git-sand.1 (needs asciidoctor)
@@ -17,6 +20,8 @@ datadir ?= $(prefix)/share
 bashcompdir ?= $(datadir)/bash-completion/completions
 zshcompdir ?= $(datadir)/zsh/site-functions
 fishcompdir ?= $(datadir)/fish/vendor_completions.d
+# The image build files, for "git sand image build" (compiled in).
+imagesdir ?= $(datadir)/git-sand/images
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -70,6 +75,7 @@ LIB_OBJS = \
 	src/help.o \
 	src/home.o \
 	src/hooks.o \
+	src/image.o \
 	src/hook-scripts.o \
 	src/mirror.o \
 	src/msg.o \
@@ -106,6 +112,7 @@ CMD_OBJS = \
 	src/cmd-fetch.o \
 	src/cmd-gc.o \
 	src/cmd-hook.o \
+	src/cmd-image.o \
 	src/cmd-info.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
@@ -140,9 +147,12 @@ git-sand: $(OBJS) src/version.o
 %.o: %.c .build-flags
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+src/image.o: src/image.c .build-flags
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -DGIT_SAND_IMAGES_DIR='"$(imagesdir)"' -c -o $@ $<
+
 # Rebuild everything when the flags change (e.g. SANITIZE=1 and back).
 .build-flags: FORCE
-	@f='$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)'; \
+	@f='$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(imagesdir)'; \
 	if test "$$(cat $@ 2>/dev/null)" != "$$f"; then echo "$$f" >$@; fi
 
 # The version is recomputed on every build but only rewritten when it changes.
@@ -171,12 +181,20 @@ test-valgrind: $(UNIT_TESTS)
 test-lint:
 	@tests/lint.sh
 
-RUNTIME ?= podman
-IMAGE ?= localhost/git-sand-default:latest
+IMAGE_FILES = build.sh Containerfile agents
 
-# The default sandbox image (see images/default/build.sh).
+RUNTIME ?= podman
+# Empty: localhost/git-sand-default:latest, or with AGENTS
+# localhost/git-sand-agents:latest.
+IMAGE ?=
+# Agents to add, e.g. AGENTS="claude codex gemini opencode" (the npm
+# versions are pinned in images/default/agents).
+AGENTS ?=
+
+# The default sandbox image, or with AGENTS the agents image on it (see
+# images/default/build.sh).
 image:
-	images/default/build.sh $(RUNTIME) $(IMAGE)
+	images/default/build.sh $(AGENTS:%=--agent %) $(RUNTIME) $(IMAGE)
 
 doc: Documentation/git-sand.1
 
@@ -213,6 +231,10 @@ install: all
 	$(INSTALL) -m 644 completions/git-sand.bash '$(DESTDIR)$(bashcompdir)/git-sand'
 	$(INSTALL) -m 644 completions/_git-sand '$(DESTDIR)$(zshcompdir)/_git-sand'
 	$(INSTALL) -m 644 completions/git-sand.fish '$(DESTDIR)$(fishcompdir)/git-sand.fish'
+	$(INSTALL) -d -m 755 '$(DESTDIR)$(imagesdir)/default'
+	$(INSTALL) -m 755 images/default/build.sh '$(DESTDIR)$(imagesdir)/default/build.sh'
+	$(INSTALL) -m 644 images/default/Containerfile images/default/agents \
+		'$(DESTDIR)$(imagesdir)/default/'
 	@if test -f Documentation/git-sand.1 || $(MAKE) doc && test -f Documentation/git-sand.1; then \
 		$(INSTALL) -d -m 755 '$(DESTDIR)$(mandir)/man1' && \
 		$(INSTALL) -m 644 Documentation/git-sand.1 '$(DESTDIR)$(mandir)/man1/git-sand.1'; \
@@ -221,7 +243,10 @@ install: all
 uninstall:
 	$(RM) '$(DESTDIR)$(bindir)/git-sand' '$(DESTDIR)$(bashcompdir)/git-sand' \
 		'$(DESTDIR)$(zshcompdir)/_git-sand' '$(DESTDIR)$(fishcompdir)/git-sand.fish' \
-		'$(DESTDIR)$(mandir)/man1/git-sand.1'
+		'$(DESTDIR)$(mandir)/man1/git-sand.1' \
+		$(IMAGE_FILES:%='$(DESTDIR)$(imagesdir)/default/%')
+	-rmdir '$(DESTDIR)$(imagesdir)/default' '$(DESTDIR)$(imagesdir)' \
+		'$(DESTDIR)$(datadir)/git-sand' 2>/dev/null
 
 clean:
 	$(RM) git-sand $(OBJS) src/version.o src/version.c src/hook-scripts.c $(DEPS) \

@@ -28,6 +28,7 @@ static const struct cmd_struct commands[] = {
 	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
 	{ "gc", cmd_gc, 0, "Repair and remove what interrupted commands left behind" },
 	{ "hook", cmd_hook, 0, "Install, remove or inspect the per-branch sandbox hooks" },
+	{ "image", cmd_image, 0, "Build the default image, or one with coding agents" },
 	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
 	{ "logs", cmd_logs, NEEDS_WORKTREE, "Show the output of a sandbox's latest run" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },

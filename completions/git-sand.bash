@@ -6,7 +6,7 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent show config exec ls logs wait port stop start rm fetch status diff log sync sync-host gc hook version"
+__git_sand_commands="new run shell agent show config exec ls logs wait port stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
@@ -31,6 +31,7 @@ __git_sand_opts_sync="--force --sandbox-branch="
 __git_sand_opts_sync_host="--all"
 __git_sand_opts_gc="--dry-run --all"
 __git_sand_opts_hook="--global"
+__git_sand_opts_image="--agent= --runtime="
 __git_sand_opts_version="--build-options"
 
 
@@ -103,7 +104,8 @@ __git_sand_args ()
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
 		new,-p|new,--publish|new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
-		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout)
+		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout|\
+		image,--agent|image,--runtime)
 			((i++))
 			;;
 		*,-*)
@@ -163,7 +165,7 @@ _git_sand ()
 	# An option's value in the next word. Which options take one depends
 	# on the command: -i is --image for new, --interactive for exec.
 	case "$subcommand,$prev" in
-	new,-a|new,--agent|agent,-a|agent,--agent)
+	new,-a|new,--agent|agent,-a|agent,--agent|image,--agent)
 		__gitcomp "$__git_sand_agents"
 		return
 		;;
@@ -178,6 +180,10 @@ _git_sand ()
 		;;
 	new,--runtime)
 		__gitcomp "podman docker container"
+		return
+		;;
+	image,--runtime)
+		__gitcomp "podman docker"
 		return
 		;;
 	new,--network)
@@ -251,6 +257,9 @@ _git_sand ()
 		*$'\n'*) ;;
 		*) __gitcomp "add rm" ;;
 		esac
+		;;
+	image)
+		[ -z "$args" ] && __gitcomp "build"
 		;;
 	sync)
 		# A sandbox, then a host branch.

@@ -60,6 +60,10 @@ complete -c git -n __git_sand_needs_command -f -a gc -d 'Repair what interrupted
 complete -c git -n __git_sand_needs_command -f -a hook -d 'Per-branch sandbox hooks'
 complete -c git -n '__git_sand_using hook' -f -a 'install uninstall status'
 complete -c git -n '__git_sand_using hook' -l global -d 'Use the global core.hooksPath'
+complete -c git -n __git_sand_needs_command -f -a image -d 'Build the default or the agents image'
+complete -c git -n '__git_sand_using image' -f -a build
+complete -c git -n '__git_sand_using image' -l agent -x -a 'claude codex gemini opencode' -d 'Add this coding agent'
+complete -c git -n '__git_sand_using image' -l runtime -x -a 'podman docker' -d 'Container runtime'
 complete -c git -n __git_sand_needs_command -f -a version -d 'Print the version'
 complete -c git -n '__git_sand_using gc' -s n -l dry-run -d 'Only say what would be removed'
 complete -c git -n '__git_sand_using gc' -s a -l all -d 'Every repository'

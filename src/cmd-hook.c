@@ -169,18 +169,10 @@ static void log_lines(struct cmd_ctx *ctx, const char *text)
 /* This program, to run again: its own file, else git-sand on PATH. */
 static void self_path(struct strbuf *out)
 {
-	strbuf_reset(out);
-	strbuf_grow(out, 4096);
-	{
-		ssize_t n = readlink("/proc/self/exe", out->buf, out->alloc - 1);
-
-		if (n > 0 && (size_t)n < out->alloc - 1) {
-			out->buf[n] = '\0';
-			out->len = (size_t)n;
-			return;
-		}
+	if (path_self_exe(out) < 0) {
+		strbuf_reset(out);
+		strbuf_addstr(out, "git-sand");
 	}
-	strbuf_addstr(out, "git-sand");
 }
 
 /* Whether this repository is a sandbox's clone: hooks do nothing there. */

@@ -12,6 +12,7 @@
 #include "compat.h"
 #include "gitutil.h"
 #include "home.h"
+#include "image.h"
 #include "lifecycle.h"
 #include "msg.h"
 #include "path.h"
@@ -331,8 +332,9 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 				fprintf(stderr, "Starting %s in sandbox '%s'...\n",
 					agent->command, sb->name);
 		} else {
-			fprintf(stderr, "The image has no '%s' command: opening a shell instead.\n",
-				agent->command);
+			fprintf(stderr, "The image '%s' has no '%s' command: opening a shell "
+				"instead.\n", sb->image ? sb->image : "", agent->command);
+			image_hint_agent(sb->image, agent->name);
 			agent = NULL;
 		}
 	}

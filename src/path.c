@@ -399,3 +399,20 @@ int path_valid_in_tree(const char *path)
 	}
 	return 1;
 }
+
+int path_self_exe(struct strbuf *out)
+{
+	strbuf_reset(out);
+	for (size_t size = 256;; size *= 2) {
+		ssize_t n;
+
+		strbuf_grow(out, size);
+		n = readlink("/proc/self/exe", out->buf, out->alloc - 1);
+		if (n <= 0)
+			return -1;
+		if ((size_t)n < out->alloc - 1) {
+			strbuf_setlen(out, (size_t)n);
+			return 0;
+		}
+	}
+}

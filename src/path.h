@@ -29,6 +29,12 @@ int remove_tree(const char *path);
  */
 int write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);
 
+/*
+ * This program's own file (/proc/self/exe), absolute. 0, or -1 where it
+ * cannot be told (no message: callers have a fallback).
+ */
+int path_self_exe(struct strbuf *out);
+
 /* Join "dir/name" into out (reset first). */
 void path_join(struct strbuf *out, const char *dir, const char *name);
 

@@ -5,7 +5,7 @@ test_require_podman --optional
 
 adoc="$SRC_DIRECTORY/Documentation/git-sand.adoc"
 bash_completion="$SRC_DIRECTORY/completions/git-sand.bash"
-commands="new run shell agent show config exec ls logs wait port stop start rm fetch status diff log sync sync-host gc hook version"
+commands="new run shell agent show config exec ls logs wait port stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # The SYNOPSIS of the manual, without its markup, one trimmed line each.
 sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$adoc" | sed -e "s/'//g" -e 's/^ *//' >synopsis
@@ -120,8 +120,9 @@ test_expect_success 'the agents the code knows are those of the completions and 
 	test_line_count = 2 lines &&
 	sed -n "s/.*:agent:(\(.*\))[^)]*\$/\1/p" lines | tr " " "\n" | sort -u >actual &&
 	test_cmp expect actual &&
+	# new --agent, agent --agent and image build --agent.
 	sed -n "s/.*-l agent -x -a .\([a-z ]*\). .*/\1/p" "$SRC_DIRECTORY/completions/git-sand.fish" >lines &&
-	test_line_count = 2 lines &&
+	test_line_count = 3 lines &&
 	tr " " "\n" <lines | sort -u >actual &&
 	test_cmp expect actual &&
 	manual=$(sed -n "/^--agent <agent>::\$/,/^\$/p" "$adoc" | tr -d "\n\t") &&
@@ -147,6 +148,20 @@ test_expect_success BASH_COMPLETION 'bash completes the agents after -a and --ag
 	complete git sand agent -a co &&
 	echo "codex " >expect &&
 	test_cmp expect actual
+'
+
+test_expect_success BASH_COMPLETION 'bash completes image build, its agents and runtimes' '
+	complete git sand image "" &&
+	echo "build " >expect &&
+	test_cmp expect actual &&
+	complete git sand image build --agent c &&
+	printf "claude \ncodex \n" >expect &&
+	test_cmp expect actual &&
+	complete git sand image build --agent claude --runtime "" &&
+	printf "podman \ndocker \n" >expect &&
+	test_cmp expect actual &&
+	complete git sand image build --agent claude "" &&
+	test_line_count = 0 actual
 '
 
 test_expect_success BASH_COMPLETION 'bash completes git log'"'"'s options after log' '

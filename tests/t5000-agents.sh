@@ -118,6 +118,14 @@ test_expect_success PODMAN 'the agent starts instead of a shell, or a shell when
 	test_grep "fake claude in /app, home /home/sand" agent-out
 '
 
+test_expect_success PODMAN 'an image without the agent: which image has it, how to build it' '
+	test_grep "^The image .$TEST_IMAGE. has no .claude. command" err &&
+	test_grep "^hint: .localhost/git-sand-agents:latest. has it, once built with .git sand image build --agent claude.;\$" err &&
+	test_grep "^hint: use it with .git sand new -i localhost/git-sand-agents:latest., or for every new sandbox\$" err &&
+	test_grep "^hint: with .git config --global sand.image localhost/git-sand-agents:latest.\$" err &&
+	test $(grep -c "^hint: " err) = 6
+'
+
 if command -v script >/dev/null 2>&1
 then
 	test_set_prereq SCRIPT
