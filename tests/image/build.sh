@@ -14,6 +14,8 @@ gitcore=$(git --exec-path)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# mktemp's 0700 would be the image's /, which no user but root may enter.
+chmod 755 "$root"
 
 mkdir -p "$root/bin" "$root/usr/bin" "$root/etc" "$root/tmp" "$root/root" \
 	"$root/app" "$root/run" "$root/usr/share" "$root/proc" "$root/sys" "$root/dev"
