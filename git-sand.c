@@ -164,15 +164,10 @@ static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
 
 	if (sand_repo_open(&ctx->r) < 0)
 		exit(EXIT_FATAL);
-	if (cmd->flags & (NEEDS_REPO | NEEDS_WORKTREE)) {
-		/* Let -h work anywhere, as git's commands do. */
-		int help = argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
-
-		if (!help && !ctx->r.repo)
-			die("not a git repository (or any of the parent directories): .git");
-		if (!help && (cmd->flags & NEEDS_WORKTREE) && !ctx->r.worktree)
-			die("this operation must be run in a work tree");
-	}
+	/* Let -h work anywhere, as git's commands do. */
+	if ((cmd->flags & NEEDS_WORKTREE) &&
+	    !(argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))))
+		ctx_require_worktree(ctx);
 	if (sand_state_root(&ctx->root, ctx->r.config) < 0)
 		exit(EXIT_FATAL);
 	ctx_read_limits(ctx);

@@ -35,10 +35,15 @@ int parse_options_or_usage(int argc, const char **argv, const struct option *opt
 	return n;
 }
 
-void ctx_require_worktree(struct cmd_ctx *ctx)
+void ctx_require_repo(struct cmd_ctx *ctx)
 {
 	if (!ctx->r.repo)
 		die("not a git repository (or any of the parent directories): .git");
+}
+
+void ctx_require_worktree(struct cmd_ctx *ctx)
+{
+	ctx_require_repo(ctx);
 	if (!ctx->r.worktree)
 		die("this operation must be run in a work tree");
 }

@@ -356,8 +356,8 @@ int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, gc_usage, 0);
 	if (argc)
 		usage_with_options(gc_usage, options);
-	if (!all && !ctx->r.repo)
-		die("not a git repository (or any of the parent directories): .git");
+	if (!all)
+		ctx_require_repo(ctx);
 	gc.dry_run = dry_run;
 	gc_rows(&gc, all);
 	gc_containers(&gc);

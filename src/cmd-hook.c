@@ -65,8 +65,7 @@ static void target_dir(struct cmd_ctx *ctx, int global, struct strbuf *dir)
 		}
 		return;
 	}
-	if (!ctx->r.repo)
-		die("not a git repository (or any of the parent directories): .git");
+	ctx_require_repo(ctx);
 	if (hooks_dir(dir, ctx->r.repo, ctx->r.worktree) < 0)
 		exit(EXIT_FATAL);
 }

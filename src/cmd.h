@@ -19,8 +19,8 @@ struct cmd_ctx {
 	struct store *store;
 };
 
-#define NEEDS_REPO (1 << 0)
-#define NEEDS_WORKTREE (1 << 1)
+/* The command runs only inside a git work tree (checked before it starts). */
+#define NEEDS_WORKTREE (1 << 0)
 
 typedef int (*cmd_fn)(int argc, const char **argv, struct cmd_ctx *ctx);
 
@@ -64,6 +64,7 @@ __attribute__((noreturn))
 void usage_with_options(const char *const *usage, const struct option *opts);
 
 /* Die unless the command runs inside a repository with a working tree. */
+void ctx_require_repo(struct cmd_ctx *ctx);
 void ctx_require_worktree(struct cmd_ctx *ctx);
 struct store *ctx_store(struct cmd_ctx *ctx);
 /*

@@ -565,6 +565,8 @@ struct fetch_source {
 static int fetch_source_init(struct fetch_source *src, const char *root,
 			     const struct sandbox *sb, const struct fetch_opts *o)
 {
+	struct workspace ws;
+
 	memset(src, 0, sizeof(*src));
 	strbuf_init(&src->clone, 0);
 	strbuf_init(&src->url, 0);
@@ -573,9 +575,11 @@ static int fetch_source_init(struct fetch_source *src, const char *root,
 	src->sb = sb;
 	sandbox_clone_path(sb, &src->clone);
 	strbuf_addbuf(&src->url, &src->clone);
-	if (!sb->host) {
+	/* Read here with code of our own, or there by libgit2 over SSH. */
+	workspace_of(&ws, sb, root, NULL);
+	if (ws.ops->local) {
 		src->kind = FETCH_SOURCE_LOCAL;
-		sandbox_mirror_path(sb, root, &src->mirror);
+		ws.ops->mirror_path(&ws, &src->mirror);
 		strbuf_addstr(&src->mirror, "/objects");
 		return 0;
 	}
