@@ -97,6 +97,7 @@ LIB_OBJS = \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-channel.o \
+	src/ssh-forward.o \
 	src/ssh-config.o \
 	src/ssh-known-hosts.o \
 	src/ssh-transport.o \
@@ -117,6 +118,7 @@ CMD_OBJS = \
 	src/cmd-git.o \
 	src/cmd-ls.o \
 	src/cmd-new.o \
+	src/cmd-forward.o \
 	src/cmd-port.o \
 	src/cmd-rm.o \
 	src/cmd-run.o \

@@ -26,6 +26,7 @@ static const struct cmd_struct commands[] = {
 	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
 	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
+	{ "forward", cmd_forward, NEEDS_WORKTREE, "Reach a port a sandbox on another host publishes" },
 	{ "gc", cmd_gc, 0, "Repair and remove what interrupted commands left behind" },
 	{ "hook", cmd_hook, 0, "Install, remove or inspect the per-branch sandbox hooks" },
 	{ "image", cmd_image, 0, "Build the default image, or one with coding agents" },

@@ -270,7 +270,7 @@ static void print_ports(const struct sandbox *sb, int json)
 	} else if (sb->host && sb->opts.ports.nr) {
 		fflush(stdout);
 		hint("these addresses are on '%s', not on this machine: reach them there, "
-		     "or forward one with 'ssh -L'", sb->host);
+		     "or from here with 'git sand forward %s <port>'", sb->host, sb->name);
 	}
 	strbuf_release(&line);
 	strbuf_release(&why);

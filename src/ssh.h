@@ -102,6 +102,15 @@ struct ssh_cmd {
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd);
 
 /*
+ * Forward each connection made to listen_fd (a listening TCP socket here)
+ * to host:port as the SSH host sees it, through a channel of c, as
+ * 'ssh -L' does, until stop() returns nonzero. A connection the host
+ * cannot make is closed with a warning. Returns 0, or -1 with a message.
+ */
+int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned port,
+		int (*stop)(void));
+
+/*
  * Callbacks for libgit2's own SSH transport (git fetch over ssh://), so
  * that it checks host keys and logs in as ssh_connect does: a
  * git_credential_acquire_cb and a git_transport_certificate_check_cb,

@@ -193,6 +193,27 @@ test_expect_success PODMAN 'port rm of a port it does not publish: an error' '
 	test_grep "^error: sandbox .web. publishes no port that matches .9999." err
 '
 
+test_expect_success PODMAN 'forward: a sandbox here needs none, and says where its port is' '
+	(cd repo && test_expect_code 128 git sand forward web 8080 2>../err && host_port web 8080 >../port) &&
+	test_grep "^error: sandbox .web. is on this machine: its port 8080/tcp is reached at 127\.0\.0\.1:$(cat port)\$" err &&
+	test_grep "^fatal: cannot forward port .8080. of sandbox .web." err
+'
+
+test_expect_success PODMAN 'forward: a port not published, a UDP port, a bad spec' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand forward web 9999 2>../err-none &&
+		test_expect_code 128 git sand forward web 8080/udp 2>../err-udp &&
+		test_expect_code 128 git sand forward web 80-90 2>../err-bad &&
+		test_expect_code 129 git sand forward web 2>../err-usage
+	) &&
+	test_grep "^error: sandbox .web. publishes no port 9999/tcp" err-none &&
+	test_grep "^hint: publish it with .git sand port web add 9999." err-none &&
+	test_grep "^fatal: cannot forward .8080/udp.: SSH forwards TCP ports only" err-udp &&
+	test_grep "^fatal: invalid port .80-90.: " err-bad &&
+	test_grep "^usage: git sand forward" err-usage
+'
+
 test_expect_success PODMAN 'a stopped sandbox keeps its ports when started again' '
 	(
 		cd repo &&

@@ -424,6 +424,34 @@ test_expect_success SSHD 'a port published there: made there, and port says wher
 	test_cmp expect page
 '
 
+test_expect_success SSHD 'forward: a port published there is reached here, until stopped' '
+	(
+		cd repo &&
+		git sand new -d --host "$SSHD_URL" --network bridge -p 127.0.0.1:47813:8080 eta &&
+		git sand exec eta sh -c "mkdir -p /tmp/www && echo far >/tmp/www/index.html && httpd -p 8080 -h /tmp/www" &&
+		{ git sand forward eta 47901:8080 2>../fwd-err & } &&
+		pid=$! &&
+		# Several connections, one after another, through one forward.
+		for n in 1 2 3
+		do
+			for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+			do
+				timeout 5 busybox wget -q -O - http://127.0.0.1:47901/ >../page$n 2>/dev/null && break
+				sleep 0.5
+			done
+		done &&
+		kill -TERM $pid &&
+		# git, told to stop, passes it on, waits, and dies of it itself.
+		{ wait $pid; test $? = 143; } &&
+		git sand rm -f eta
+	) &&
+	echo far >expect &&
+	test_cmp expect page1 &&
+	test_cmp expect page2 &&
+	test_cmp expect page3 &&
+	test_grep "^Forwarding 127.0.0.1:47901 to port 8080/tcp of sandbox .eta. (127.0.0.1:47813 on $SSHD_URL)" fwd-err
+'
+
 test_expect_success SSHD 'rm --all leaves nothing there' '
 	(cd repo && git sand rm -f --all) &&
 	ls "$remote_root/sandboxes" >left &&

@@ -1,0 +1,252 @@
+/*
+ * Forward connections made to a listening socket here to an address of
+ * the SSH host, each through a "direct-tcpip" channel of the connection
+ * already open (as 'ssh -L' does), until told to stop. One process, one
+ * poll loop: the session is non-blocking, every connection keeps what
+ * the other side could not take yet.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "msg.h"
+#include "ssh-internal.h"
+
+#define FORWARD_CHUNK 32768
+
+struct fwd_conn {
+	int fd;
+	LIBSSH2_CHANNEL *ch;
+	struct strbuf to_ch, to_fd;	/* read, not written yet */
+	size_t to_ch_off, to_fd_off;
+	unsigned fd_eof:1, ch_eof:1, eof_sent:1, failed:1;
+};
+
+struct forward {
+	struct ssh_conn *c;
+	const char *host;
+	unsigned port;
+	struct fwd_conn *conns;
+	size_t nr, alloc;
+};
+
+static void conn_free(struct forward *f, struct fwd_conn *fc)
+{
+	if (fc->ch) {
+		libssh2_session_set_blocking(f->c->s, 1);
+		libssh2_channel_close(fc->ch);
+		libssh2_channel_free(fc->ch);
+		libssh2_session_set_blocking(f->c->s, 0);
+	}
+	close(fc->fd);
+	strbuf_release(&fc->to_ch);
+	strbuf_release(&fc->to_fd);
+}
+
+/* A new connection: its channel opened there, or it is closed at once. */
+static void conn_accept(struct forward *f, int lfd)
+{
+	struct fwd_conn *fc;
+	LIBSSH2_CHANNEL *ch;
+	int fd = accept(lfd, NULL, NULL);
+	char *msg = NULL;
+
+	if (fd < 0)
+		return;
+	libssh2_session_set_blocking(f->c->s, 1);
+	ch = libssh2_channel_direct_tcpip_ex(f->c->s, f->host, (int)f->port, "127.0.0.1", 0);
+	if (!ch)
+		libssh2_session_last_error(f->c->s, &msg, NULL, 0);
+	libssh2_session_set_blocking(f->c->s, 0);
+	if (!ch) {
+		warning("'%s' did not connect to %s port %u: %s", f->c->t.host, f->host, f->port,
+			msg && *msg ? msg : "refused");
+		close(fd);
+		return;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		libssh2_session_set_blocking(f->c->s, 1);
+		libssh2_channel_free(ch);
+		libssh2_session_set_blocking(f->c->s, 0);
+		close(fd);
+		return;
+	}
+	ALLOC_GROW(f->conns, f->nr + 1, f->alloc);
+	fc = &f->conns[f->nr++];
+	memset(fc, 0, sizeof(*fc));
+	fc->fd = fd;
+	fc->ch = ch;
+	strbuf_init(&fc->to_ch, 0);
+	strbuf_init(&fc->to_fd, 0);
+}
+
+/* Write what is pending for the socket: 1 when all is out, 0 when it must wait, -1. */
+static int flush_fd(struct fwd_conn *fc)
+{
+	while (fc->to_fd_off < fc->to_fd.len) {
+		ssize_t n = write(fc->fd, fc->to_fd.buf + fc->to_fd_off,
+				  fc->to_fd.len - fc->to_fd_off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		fc->to_fd_off += (size_t)n;
+	}
+	strbuf_reset(&fc->to_fd);
+	fc->to_fd_off = 0;
+	return 1;
+}
+
+/* The same, for the channel. */
+static int flush_ch(struct fwd_conn *fc)
+{
+	while (fc->to_ch_off < fc->to_ch.len) {
+		ssize_t n = libssh2_channel_write(fc->ch, fc->to_ch.buf + fc->to_ch_off,
+						  fc->to_ch.len - fc->to_ch_off);
+
+		if (n == LIBSSH2_ERROR_EAGAIN)
+			return 0;
+		if (n < 0)
+			return -1;
+		fc->to_ch_off += (size_t)n;
+	}
+	strbuf_reset(&fc->to_ch);
+	fc->to_ch_off = 0;
+	return 1;
+}
+
+/*
+ * Move what can be moved now, each way. Returns 1 when something moved,
+ * 0 when nothing could, -1 when the connection is over (closed or failed).
+ */
+static int conn_pump(struct fwd_conn *fc)
+{
+	int moved = 0, r;
+
+	/* Here to there: only once what was read before has gone. */
+	if ((r = flush_ch(fc)) < 0)
+		return -1;
+	if (r && !fc->fd_eof) {
+		ssize_t n;
+
+		strbuf_grow(&fc->to_ch, FORWARD_CHUNK);
+		n = read(fc->fd, fc->to_ch.buf, FORWARD_CHUNK);
+		if (n > 0) {
+			strbuf_setlen(&fc->to_ch, (size_t)n);
+			moved = 1;
+			if (flush_ch(fc) < 0)
+				return -1;
+		} else if (!n) {
+			fc->fd_eof = 1;
+			moved = 1;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			return -1;
+		}
+	}
+	if (fc->fd_eof && !fc->eof_sent && fc->to_ch_off == fc->to_ch.len) {
+		r = libssh2_channel_send_eof(fc->ch);
+		if (r < 0 && r != LIBSSH2_ERROR_EAGAIN)
+			return -1;
+		fc->eof_sent = !r;
+	}
+
+	/* There to here. */
+	if ((r = flush_fd(fc)) < 0)
+		return -1;
+	if (r && !fc->ch_eof) {
+		ssize_t n;
+
+		strbuf_grow(&fc->to_fd, FORWARD_CHUNK);
+		n = libssh2_channel_read(fc->ch, fc->to_fd.buf, FORWARD_CHUNK);
+		if (n > 0) {
+			strbuf_setlen(&fc->to_fd, (size_t)n);
+			moved = 1;
+			if (flush_fd(fc) < 0)
+				return -1;
+		} else if (n == LIBSSH2_ERROR_EAGAIN) {
+			if (libssh2_channel_eof(fc->ch))
+				fc->ch_eof = 1;
+		} else if (!n || libssh2_channel_eof(fc->ch)) {
+			fc->ch_eof = 1;
+		} else {
+			return -1;
+		}
+		if (fc->ch_eof) {
+			moved = 1;
+			shutdown(fc->fd, SHUT_WR);
+		}
+	}
+	if (fc->ch_eof && (fc->eof_sent || fc->fd_eof) && fc->to_fd_off == fc->to_fd.len)
+		return -1;
+	return moved;
+}
+
+/* Wait for the listening socket, the connections or the session. */
+static void wait_any(struct forward *f, int lfd, struct pollfd **pfd, size_t *alloc)
+{
+	int dir = libssh2_session_block_directions(f->c->s), ignore;
+	size_t n = 0;
+
+	ALLOC_GROW(*pfd, f->nr + 2, *alloc);
+	(*pfd)[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	(*pfd)[n] = (struct pollfd){ .fd = f->c->fd, .events = POLLIN };
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		(*pfd)[n].events |= POLLOUT;
+	n++;
+	for (size_t i = 0; i < f->nr; i++) {
+		struct fwd_conn *fc = &f->conns[i];
+		short ev = 0;
+
+		if (!fc->fd_eof && fc->to_ch_off == fc->to_ch.len)
+			ev |= POLLIN;
+		if (fc->to_fd_off < fc->to_fd.len)
+			ev |= POLLOUT;
+		/* Nothing to wait for there: a closed socket would wake us at once. */
+		(*pfd)[n++] = (struct pollfd){ .fd = ev ? fc->fd : -1, .events = ev };
+	}
+	if (poll(*pfd, (nfds_t)n, 1000) == 0)
+		libssh2_keepalive_send(f->c->s, &ignore);
+}
+
+int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned port,
+		int (*stop)(void))
+{
+	struct forward f = { .c = c, .host = host, .port = port };
+	struct pollfd *pfd = NULL;
+	size_t pfd_alloc = 0;
+	int flags = fcntl(listen_fd, F_GETFL);
+
+	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return error_errno("cannot listen for connections to forward");
+	libssh2_keepalive_config(c->s, 1, 30);
+	libssh2_session_set_blocking(c->s, 0);
+	while (!stop()) {
+		int moved = 0;
+
+		conn_accept(&f, listen_fd);
+		for (size_t i = 0; i < f.nr; i++) {
+			int r = conn_pump(&f.conns[i]);
+
+			if (r < 0) {
+				conn_free(&f, &f.conns[i]);
+				f.conns[i--] = f.conns[--f.nr];
+				moved = 1;
+			} else {
+				moved |= r;
+			}
+		}
+		if (!moved)
+			wait_any(&f, listen_fd, &pfd, &pfd_alloc);
+	}
+	for (size_t i = 0; i < f.nr; i++)
+		conn_free(&f, &f.conns[i]);
+	libssh2_session_set_blocking(c->s, 1);
+	free(f.conns);
+	free(pfd);
+	return 0;
+}
