@@ -352,3 +352,270 @@ int safe_limit_backend_new(git_odb_backend **out, git_odb_backend *inner)
 	*out = &b->parent;
 	return 0;
 }
+
+/*
+ * A pack as it arrives, followed entry by entry, only as far as needed
+ * to check each object's size: its entry header (the size of the object,
+ * or of the delta), and for a delta the size it declares for its result,
+ * in the first bytes of its data. The data is inflated into a small
+ * buffer and thrown away: git's packs say where an entry ends only by
+ * the end of its zlib stream.
+ */
+enum pack_state { PACK_HEADER, PACK_ENTRY, PACK_BASE, PACK_DATA, PACK_TRAILER };
+
+#define PACK_OBJ_OFS_DELTA 6
+#define PACK_OBJ_REF_DELTA 7
+
+struct pack_check {
+	enum pack_state state;
+	unsigned char head[20];	/* the pack's header, or a delta's two sizes */
+	size_t headlen;
+	uint32_t entries;	/* entries not yet read */
+	int type, shift;
+	size_t size;		/* of the entry's data, as its header says */
+	size_t inflated;
+	size_t base_left;	/* bytes of a REF_DELTA's base still to skip */
+	int delta_checked;
+	z_stream z;
+	int zinit;
+};
+
+static int pack_corrupt(void)
+{
+	git_error_set(GIT_ERROR_ODB, "corrupt pack from the sandbox");
+	return -1;
+}
+
+/* A delta's result size, once the first bytes of its data are in. 1 when known. */
+static int delta_result_size(const unsigned char *p, size_t len, size_t *out)
+{
+	size_t i = 0, n;
+
+	for (int which = 0; which < 2; which++) {
+		int shift = 0;
+
+		n = 0;
+		do {
+			if (i >= len)
+				return 0;
+			if (shift > 56)
+				return -1;
+			n |= (size_t)(p[i] & 0x7f) << shift;
+			shift += 7;
+		} while (p[i++] & 0x80);
+	}
+	*out = n;
+	return 1;
+}
+
+static int pack_entry_done(struct pack_check *c)
+{
+	inflateEnd(&c->z);
+	c->zinit = 0;
+	c->state = --c->entries ? PACK_ENTRY : PACK_TRAILER;
+	c->headlen = 0;
+	return 0;
+}
+
+/* Inflate what there is of the entry's data; *used is what it took. */
+static int pack_data(struct pack_check *c, const unsigned char *p, size_t len, size_t *used)
+{
+	unsigned char out[16384];
+	int zret;
+
+	c->z.next_in = (unsigned char *)p;
+	c->z.avail_in = (uInt)(len > UINT32_MAX ? UINT32_MAX : len);
+	do {
+		size_t got;
+
+		c->z.next_out = out;
+		c->z.avail_out = sizeof(out);
+		zret = inflate(&c->z, Z_NO_FLUSH);
+		if (zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR)
+			return pack_corrupt();
+		got = sizeof(out) - c->z.avail_out;
+		c->inflated += got;
+		if (c->inflated > c->size)
+			return pack_corrupt();
+		if (c->type >= PACK_OBJ_OFS_DELTA && !c->delta_checked) {
+			size_t result, take = sizeof(c->head) - c->headlen;
+			int known;
+
+			memcpy(c->head + c->headlen, out, got < take ? got : take);
+			c->headlen += got < take ? got : take;
+			known = delta_result_size(c->head, c->headlen, &result);
+			if (known < 0 || (!known && c->headlen == sizeof(c->head)))
+				return pack_corrupt();
+			if (known && result > safe_object_max)
+				return too_large(NULL);
+			c->delta_checked = known;
+		}
+	} while (zret != Z_STREAM_END && c->z.avail_in && zret != Z_BUF_ERROR);
+	*used = (size_t)(c->z.next_in - p);
+	if (zret != Z_STREAM_END)
+		return 0;
+	if (c->type >= PACK_OBJ_OFS_DELTA && !c->delta_checked)
+		return pack_corrupt();
+	return pack_entry_done(c);
+}
+
+/* One byte of an entry's header. */
+static int pack_entry_byte(struct pack_check *c, unsigned char b)
+{
+	if (!c->headlen++) {
+		c->type = (b >> 4) & 7;
+		c->size = b & 15;
+		c->shift = 4;
+	} else {
+		/* No bit may fall off the top: the size only grows as it is read. */
+		if (c->shift > 57)
+			return pack_corrupt();
+		c->size |= (size_t)(b & 0x7f) << c->shift;
+		c->shift += 7;
+	}
+	if (c->size > safe_object_max)
+		return too_large(NULL);
+	if (b & 0x80)
+		return 0;
+	if (c->type == 0 || c->type == 5)
+		return pack_corrupt();
+	c->state = c->type >= PACK_OBJ_OFS_DELTA ? PACK_BASE : PACK_DATA;
+	c->base_left = c->type == PACK_OBJ_REF_DELTA ? GIT_OID_RAWSZ : 0;
+	c->headlen = 0;
+	c->inflated = 0;
+	c->delta_checked = 0;
+	memset(&c->z, 0, sizeof(c->z));
+	if (inflateInit(&c->z) != Z_OK)
+		return pack_corrupt();
+	c->zinit = 1;
+	return 0;
+}
+
+/* One byte of a delta's base: a REF_DELTA's object name, an OFS_DELTA's offset. */
+static void pack_base_byte(struct pack_check *c, unsigned char b)
+{
+	if (c->type == PACK_OBJ_REF_DELTA ? !--c->base_left : !(b & 0x80))
+		c->state = PACK_DATA;
+}
+
+static int pack_check_feed(struct pack_check *c, const unsigned char *p, size_t len)
+{
+	while (len) {
+		size_t used = 1;
+		int ret = 0;
+
+		switch (c->state) {
+		case PACK_HEADER:
+			c->head[c->headlen++] = *p;
+			if (c->headlen < 12)
+				break;
+			if (memcmp(c->head, "PACK", 4))
+				return pack_corrupt();
+			c->entries = (uint32_t)c->head[8] << 24 | (uint32_t)c->head[9] << 16 |
+				     (uint32_t)c->head[10] << 8 | c->head[11];
+			c->state = c->entries ? PACK_ENTRY : PACK_TRAILER;
+			c->headlen = 0;
+			break;
+		case PACK_ENTRY:
+			ret = pack_entry_byte(c, *p);
+			break;
+		case PACK_BASE:
+			pack_base_byte(c, *p);
+			break;
+		case PACK_DATA:
+			ret = pack_data(c, p, len, &used);
+			break;
+		case PACK_TRAILER:
+			return 0;
+		}
+		if (ret < 0)
+			return ret;
+		if (!used && c->state == PACK_DATA)
+			return pack_corrupt(); /* zlib can go no further */
+		p += used;
+		len -= used;
+	}
+	return 0;
+}
+
+struct checked_writepack {
+	git_odb_writepack parent;
+	git_odb_writepack *inner;
+	struct pack_check check;
+};
+
+static int checked_append(git_odb_writepack *wp, const void *data, size_t size,
+			  git_indexer_progress *stats)
+{
+	struct checked_writepack *w = (struct checked_writepack *)wp;
+
+	if (pack_check_feed(&w->check, data, size) < 0)
+		return -1;
+	return w->inner->append(w->inner, data, size, stats);
+}
+
+static int checked_commit(git_odb_writepack *wp, git_indexer_progress *stats)
+{
+	struct checked_writepack *w = (struct checked_writepack *)wp;
+
+	if (w->check.state != PACK_TRAILER)
+		return pack_corrupt();
+	return w->inner->commit(w->inner, stats);
+}
+
+static void checked_writepack_free(git_odb_writepack *wp)
+{
+	struct checked_writepack *w = (struct checked_writepack *)wp;
+
+	if (w->check.zinit)
+		inflateEnd(&w->check.z);
+	w->inner->free(w->inner);
+	free(w);
+}
+
+struct safe_pack_writer {
+	git_odb_backend parent;
+	git_odb_backend *inner;
+};
+
+static int writer_writepack(git_odb_writepack **out, git_odb_backend *be, git_odb *odb,
+			    git_indexer_progress_cb progress_cb, void *payload)
+{
+	git_odb_backend *in = ((struct safe_pack_writer *)be)->inner;
+	struct checked_writepack *w = xcalloc(1, sizeof(*w));
+
+	if (in->writepack(&w->inner, in, odb, progress_cb, payload) < 0) {
+		free(w);
+		return -1;
+	}
+	w->parent.backend = be;
+	w->parent.append = checked_append;
+	w->parent.commit = checked_commit;
+	w->parent.free = checked_writepack_free;
+	*out = &w->parent;
+	return 0;
+}
+
+static void writer_free(git_odb_backend *be)
+{
+	struct safe_pack_writer *b = (struct safe_pack_writer *)be;
+
+	b->inner->free(b->inner);
+	free(b);
+}
+
+int safe_pack_writer_new(git_odb_backend **out, git_odb_backend *inner)
+{
+	struct safe_pack_writer *b = xcalloc(1, sizeof(*b));
+
+	if (!inner->writepack || git_odb_init_backend(&b->parent, GIT_ODB_BACKEND_VERSION) < 0) {
+		free(b);
+		git_error_set(GIT_ERROR_ODB, "cannot check the packs of this object backend");
+		return -1;
+	}
+	b->inner = inner;
+	b->parent.writepack = writer_writepack;
+	b->parent.free = writer_free;
+	*out = &b->parent;
+	return 0;
+}
