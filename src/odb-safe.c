@@ -74,52 +74,121 @@ static int parse_type(const char *s, size_t len, git_object_t *type)
 }
 
 /*
- * Inflate a loose object. With header_only, stop after "<type> <size>\0".
- * Returns 0, or -1 with a libgit2 error set.
+ * Where a loose object's bytes come from: all in memory (raw), or read
+ * from fd a chunk at a time, so that reading an object never holds its
+ * compressed bytes beside the inflated ones. At most max bytes are taken.
  */
-int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawlen,
-		     int header_only, void **data, size_t *len_out, git_object_t *type_out)
+struct loose_src {
+	const unsigned char *raw;
+	size_t rawlen;
+	int fd;
+	struct strbuf buf;
+	size_t total, max;
+};
+
+#define LOOSE_CHUNK 65536
+
+/*
+ * More input for z. 1 when there is some, 0 at the end of the source (or
+ * past max bytes: *over is then set), -1 on a read error (with a libgit2
+ * error).
+ */
+static int more_input(struct loose_src *s, z_stream *z, int *over)
+{
+	size_t want;
+	ssize_t n;
+
+	if (s->raw) {
+		if (s->total)
+			return 0;
+		s->total = s->rawlen;
+		z->next_in = (unsigned char *)s->raw;
+		z->avail_in = (uInt)s->rawlen;
+		return s->rawlen > 0;
+	}
+	if (s->total >= s->max) {
+		*over = 1;
+		return 0;
+	}
+	want = s->max - s->total < LOOSE_CHUNK ? s->max - s->total : LOOSE_CHUNK;
+	strbuf_grow(&s->buf, want);
+	do
+		n = read(s->fd, s->buf.buf, want);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		git_error_set(GIT_ERROR_ODB, "cannot read a sandbox object: %s", strerror(errno));
+		return -1;
+	}
+	s->total += (size_t)n;
+	z->next_in = (unsigned char *)s->buf.buf;
+	z->avail_in = (uInt)n;
+	return n > 0;
+}
+
+/* "<type> <size>\0" at the start of head; *end is past its NUL. 0, -1 corrupt, -2 too large. */
+static int parse_header(const unsigned char *head, size_t hlen, git_object_t *type,
+			size_t *size, size_t *hdrlen)
+{
+	const char *h = (const char *)head, *end = memchr(h, '\0', hlen), *sp = memchr(h, ' ', hlen);
+
+	*size = 0;
+	if (!end || !sp || sp > end || parse_type(h, (size_t)(sp - h), type) || end == sp + 1)
+		return -1;
+	for (const char *p = sp + 1; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (*size > safe_object_max / 10 + 1)
+			return -2;
+		*size = *size * 10 + (size_t)(*p - '0');
+	}
+	if (*size > safe_object_max)
+		return -2;
+	*hdrlen = (size_t)(end + 1 - h);
+	return 0;
+}
+
+/*
+ * Inflate a loose object from s. With header_only, stop after
+ * "<type> <size>\0". *over is set when the source had more than its
+ * max bytes. Returns 0, or -1 with a libgit2 error set.
+ */
+static int inflate_loose(git_odb_backend *be, struct loose_src *s, int header_only,
+			 void **data, size_t *len_out, git_object_t *type_out, int *over)
 {
 	unsigned char head[64];
-	unsigned char *out = NULL;
+	unsigned char *out = NULL, *pos;
 	z_stream z;
-	size_t size = 0, hlen;
+	size_t size = 0, hlen = 0, hdrlen, left;
 	git_object_t type;
-	int zret, ret = -1, zinit = 0;
-	char *sp, *end;
+	int zret = Z_OK, ret = -1, zinit = 0, got;
 
-	if (rawlen > (size_t)UINT32_MAX)
-		goto corrupt;
+	*over = 0;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit(&z) != Z_OK)
 		goto corrupt;
 	zinit = 1;
-	z.next_in = (unsigned char *)raw;
-	z.avail_in = (uInt)rawlen;
+	/* The header, in the first bytes of the inflated stream. */
 	z.next_out = head;
 	z.avail_out = sizeof(head);
-	zret = inflate(&z, Z_SYNC_FLUSH);
-	if (zret != Z_OK && zret != Z_STREAM_END)
-		goto corrupt;
-	hlen = sizeof(head) - z.avail_out;
-	end = memchr(head, '\0', hlen);
-	sp = memchr(head, ' ', hlen);
-	if (!end || !sp || sp > end || parse_type((char *)head, (size_t)(sp - (char *)head), &type))
-		goto corrupt;
-	for (char *p = sp + 1; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			goto corrupt;
-		if (size > safe_object_max / 10 + 1) {
-			ret = too_large(NULL);
-			goto done;
+	while (!memchr(head, '\0', hlen) && z.avail_out && zret != Z_STREAM_END) {
+		if (!z.avail_in) {
+			if ((got = more_input(s, &z, over)) < 0)
+				goto done;
+			if (!got)
+				break;
 		}
-		size = size * 10 + (size_t)(*p - '0');
+		zret = inflate(&z, Z_SYNC_FLUSH);
+		if ((zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR) ||
+		    (zret == Z_BUF_ERROR && z.avail_in))
+			goto corrupt;
+		hlen = sizeof(head) - z.avail_out;
 	}
-	if (end == sp + 1)
-		goto corrupt;
-	if (size > safe_object_max) {
+	switch (parse_header(head, hlen, &type, &size, &hdrlen)) {
+	case -2:
 		ret = too_large(NULL);
 		goto done;
+	case -1:
+		goto corrupt;
 	}
 	*type_out = type;
 	*len_out = size;
@@ -131,24 +200,39 @@ int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawle
 	out = git_odb_backend_data_alloc(be, size + 1);
 	if (!out)
 		goto done;
-	{
-		size_t have = hlen - (size_t)(end + 1 - (char *)head);
+	if (hlen - hdrlen > size)
+		goto corrupt;
+	memcpy(out, head + hdrlen, hlen - hdrlen);
+	pos = out + (hlen - hdrlen);
+	left = size - (hlen - hdrlen);
+	z.avail_out = 0;
+	/*
+	 * The rest; once the object is all out, inflate may still have to
+	 * read the end of the stream, with no room for output.
+	 */
+	while (zret != Z_STREAM_END) {
+		if (!z.avail_out && left) {
+			uInt n = left > UINT32_MAX ? UINT32_MAX : (uInt)left;
 
-		if (have > size)
-			goto corrupt;
-		memcpy(out, end + 1, have);
-		z.next_out = out + have;
-		z.avail_out = (uInt)(size - have);
-		while (zret != Z_STREAM_END && z.avail_out) {
-			zret = inflate(&z, Z_FINISH);
-			if (zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR)
-				goto corrupt;
-			if (zret == Z_BUF_ERROR && !z.avail_in)
+			z.next_out = pos;
+			z.avail_out = n;
+			pos += n;
+			left -= n;
+		}
+		if (!z.avail_in) {
+			if ((got = more_input(s, &z, over)) < 0)
+				goto done;
+			if (!got)
 				goto corrupt;
 		}
-		if (z.avail_out || (zret != Z_STREAM_END && inflate(&z, Z_FINISH) != Z_STREAM_END))
+		zret = inflate(&z, Z_NO_FLUSH);
+		if (zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR)
 			goto corrupt;
+		if (zret == Z_BUF_ERROR && z.avail_in)
+			goto corrupt; /* more output than the header said */
 	}
+	if (z.avail_out || left)
+		goto corrupt;
 	out[size] = '\0';
 	*data = out;
 	out = NULL;
@@ -165,65 +249,48 @@ done:
 	return ret;
 }
 
-/* Read at most max bytes of fd. */
-static int read_at_most(struct strbuf *sb, int fd, size_t max)
+int safe_loose_parse(git_odb_backend *be, const unsigned char *raw, size_t rawlen,
+		     int header_only, void **data, size_t *len_out, git_object_t *type_out)
 {
-	while (sb->len < max) {
-		ssize_t n;
+	struct loose_src s = { .raw = raw, .rawlen = rawlen, .fd = -1 };
+	int over;
 
-		strbuf_grow(sb, max - sb->len < 65536 ? max - sb->len : 65536);
-		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1 < max - sb->len ?
-						sb->alloc - sb->len - 1 : max - sb->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (!n)
-			break;
-		sb->len += (size_t)n;
-		sb->buf[sb->len] = '\0';
+	if (rawlen > (size_t)UINT32_MAX) {
+		git_error_set(GIT_ERROR_ODB, "corrupt loose object in the sandbox");
+		return -1;
 	}
-	return 0;
+	return inflate_loose(be, &s, header_only, data, len_out, type_out, &over);
 }
 
 static int read_loose(struct safe_loose *b, const git_oid *oid, int header_only,
 		      void **data, size_t *len_out, git_object_t *type_out)
 {
-	struct strbuf raw = STRBUF_INIT;
-	struct stat st;
 	/* The header is in the first bytes; a file may grow while read. */
-	size_t max = header_only ? 4096 : loose_file_max() + 1;
-	int fd, ret;
+	struct loose_src s = { .fd = -1, .buf = STRBUF_INIT,
+			       .max = header_only ? 4096 : loose_file_max() };
+	struct stat st;
+	int over, ret;
 
-	fd = open_object(b, oid);
-	if (fd < 0) {
+	s.fd = open_object(b, oid);
+	if (s.fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
 			return GIT_ENOTFOUND;
 		git_error_set(GIT_ERROR_ODB, "cannot open a sandbox object: %s", strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(s.fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(s.fd);
 		return GIT_ENOTFOUND;
 	}
 	if ((size_t)st.st_size > loose_file_max()) {
-		close(fd);
+		close(s.fd);
 		return too_large(oid);
 	}
-	if (read_at_most(&raw, fd, max) < 0) {
-		close(fd);
-		strbuf_release(&raw);
-		git_error_set(GIT_ERROR_ODB, "cannot read a sandbox object: %s", strerror(errno));
-		return -1;
-	}
-	close(fd);
-	if (raw.len > loose_file_max()) {
-		strbuf_release(&raw);
-		return too_large(oid);
-	}
-	ret = safe_loose_parse(&b->parent, (const unsigned char *)raw.buf, raw.len, header_only,
-			       data, len_out, type_out);
-	strbuf_release(&raw);
+	ret = inflate_loose(&b->parent, &s, header_only, data, len_out, type_out, &over);
+	if (ret < 0 && over && !header_only)
+		ret = too_large(oid);
+	close(s.fd);
+	strbuf_release(&s.buf);
 	return ret;
 }
 

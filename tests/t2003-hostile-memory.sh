@@ -55,6 +55,23 @@ test_expect_success PODMAN 'fetch writes 360 MB of loose objects in bounded memo
 	under_256m loose.time
 '
 
+test_expect_success PODMAN 'plain git fetch of 360 MB more stays under 256 MiB, in every process' '
+	(
+		cd repo &&
+		before=$(git rev-parse sand/box/main) &&
+		git sand exec box sh -c "for i in 1 2 3 4 5 6; do
+			head -c 60000000 /dev/urandom >large\$i.t || exit; done &&
+			git add large*.t && git commit -q -m larger" &&
+		measure ../plain git fetch -q sand/box &&
+		for i in 1 2 3 4 5 6
+		do
+			git cat-file -e sand/box/main:large$i.t || return 1
+		done &&
+		test "$(git rev-parse sand/box/main^)" = "$before"
+	) &&
+	under_256m plain.time
+'
+
 test_expect_success SSHD 'setup: a sandbox on an SSH host' '
 	start_sshd &&
 	sshd_trust_host_key &&
@@ -79,6 +96,21 @@ test_expect_success SSHD 'fetch over SSH refuses an object over sand.maxObjectSi
 	) &&
 	test_grep "larger than 102400 bytes (sand.maxObjectSize)" err &&
 	test_grep "git config sand.maxObjectSize" err
+'
+
+test_expect_success SSHD 'fetch over SSH refuses a small delta whose result is over the limit' '
+	(
+		cd repo &&
+		before=$(git rev-parse sand/far/main) &&
+		# mid.t, which the host has, and 20 bytes more: a thin delta of it
+		git sand exec far sh -c "cp mid.t mid2.t && echo 0123456789abcdefghi >>mid2.t &&
+			git add mid2.t && git commit -q -m mid2 && git repack -adq" &&
+		test_must_fail git -c sand.maxObjectSize=200k sand fetch far 2>../err &&
+		test "$(git rev-parse sand/far/main)" = "$before" &&
+		git sand fetch far &&
+		git cat-file -e sand/far/main:mid2.t
+	) &&
+	test_grep "larger than 204800 bytes (sand.maxObjectSize)" err
 '
 
 test_expect_success SSHD 'fetch over SSH of many large objects stays under 256 MiB' '
