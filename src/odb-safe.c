@@ -148,6 +148,42 @@ static int parse_header(const unsigned char *head, size_t hlen, git_object_t *ty
 }
 
 /*
+ * Inflate the rest of a loose object into the left bytes at pos. Once
+ * the object is all out, inflate may still have to read the end of the
+ * stream, with no room for output. zret: what inflate returned last. 0, -1 when corrupt, -2 on a read
+ * error (with a libgit2 error set).
+ */
+static int inflate_rest(z_stream *z, int zret, struct loose_src *s, unsigned char *pos,
+			size_t left, int *over)
+{
+	int got;
+
+	z->avail_out = 0;
+	while (zret != Z_STREAM_END) {
+		if (!z->avail_out && left) {
+			uInt n = left > UINT32_MAX ? UINT32_MAX : (uInt)left;
+
+			z->next_out = pos;
+			z->avail_out = n;
+			pos += n;
+			left -= n;
+		}
+		if (!z->avail_in) {
+			if ((got = more_input(s, z, over)) < 0)
+				return -2;
+			if (!got)
+				return -1;
+		}
+		zret = inflate(z, Z_NO_FLUSH);
+		if (zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR)
+			return -1;
+		if (zret == Z_BUF_ERROR && z->avail_in)
+			return -1; /* more output than the header said */
+	}
+	return z->avail_out || left ? -1 : 0;
+}
+
+/*
  * Inflate a loose object from s. With header_only, stop after
  * "<type> <size>\0". *over is set when the source had more than its
  * max bytes. Returns 0, or -1 with a libgit2 error set.
@@ -205,34 +241,12 @@ static int inflate_loose(git_odb_backend *be, struct loose_src *s, int header_on
 	memcpy(out, head + hdrlen, hlen - hdrlen);
 	pos = out + (hlen - hdrlen);
 	left = size - (hlen - hdrlen);
-	z.avail_out = 0;
-	/*
-	 * The rest; once the object is all out, inflate may still have to
-	 * read the end of the stream, with no room for output.
-	 */
-	while (zret != Z_STREAM_END) {
-		if (!z.avail_out && left) {
-			uInt n = left > UINT32_MAX ? UINT32_MAX : (uInt)left;
-
-			z.next_out = pos;
-			z.avail_out = n;
-			pos += n;
-			left -= n;
-		}
-		if (!z.avail_in) {
-			if ((got = more_input(s, &z, over)) < 0)
-				goto done;
-			if (!got)
-				goto corrupt;
-		}
-		zret = inflate(&z, Z_NO_FLUSH);
-		if (zret != Z_OK && zret != Z_STREAM_END && zret != Z_BUF_ERROR)
-			goto corrupt;
-		if (zret == Z_BUF_ERROR && z.avail_in)
-			goto corrupt; /* more output than the header said */
-	}
-	if (z.avail_out || left)
+	switch (inflate_rest(&z, zret, s, pos, left, over)) {
+	case -2:
+		goto done;
+	case -1:
 		goto corrupt;
+	}
 	out[size] = '\0';
 	*data = out;
 	out = NULL;
