@@ -167,6 +167,14 @@ static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
 		die("cannot initialise libgit2");
 	/* The host's own repositories are trusted; clones are never opened for their config. */
 	git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
+	/*
+	 * libgit2 reads packs through mappings of up to 1 GiB each, 8 GiB in
+	 * all, and what it has read of them counts in our memory until they
+	 * are unmapped: indexing the pack of a fetch, it would hold all of it.
+	 * Smaller windows, and few at once: no command here needs more.
+	 */
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)16 << 20);
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 << 20);
 
 	if (sand_repo_open(&ctx->r) < 0)
 		exit(EXIT_FATAL);

@@ -602,7 +602,7 @@ static void fetch_source_clear(struct fetch_source *src)
 
 /*
  * The directory of this fetch's own files, removed when it ends: a
- * snapshot of the clone's packs.
+ * snapshot of the clone's packs, and the settings of the pack builder.
  */
 static int local_scratch(struct fetch_source *src)
 {
@@ -672,6 +672,45 @@ done:
 	return ret;
 }
 
+/*
+ * What libgit2's pack builder may hold at once. By default it keeps a
+ * window of ten objects of up to 512 MiB each, whole, to find deltas
+ * among them, with no limit on their total, and up to 256 MiB of deltas:
+ * a sandbox of many objects, each under sand.maxObjectSize, would have it
+ * hold them all. It reads these settings from the repository's
+ * configuration: they are layered, above the user's, on our own
+ * repository object for this fetch. (libgit2 1.5 reads its
+ * core.bigFileThreshold, past which an object is stored whole, from
+ * pack.deltaCacheSize.)
+ */
+static const char pack_settings[] =
+	"[pack]\n"
+	"\twindowMemory = 32m\n"
+	"\tdeltaCacheSize = 16m\n"
+	"[core]\n"
+	"\tbigFileThreshold = 16m\n";
+
+static int limit_pack_builder(const struct fetch_source *src, git_repository *repo)
+{
+	struct strbuf path = STRBUF_INIT;
+	git_config *cfg = NULL;
+	int ret = -1;
+
+	strbuf_addf(&path, "%s/pack-settings", src->snap.buf);
+	if (write_file_atomic(path.buf, pack_settings, strlen(pack_settings), 0600) < 0)
+		goto done;
+	if (git_repository_config(&cfg, repo) < 0 ||
+	    git_config_add_file_ondisk(cfg, path.buf, GIT_CONFIG_LEVEL_APP, repo, 1) < 0) {
+		error_lg2("cannot set up the pack builder");
+		goto done;
+	}
+	ret = 0;
+done:
+	git_config_free(cfg);
+	strbuf_release(&path);
+	return ret;
+}
+
 /* Write into repo, as one pack, what the tips need that the host lacks. */
 static int local_import(const struct fetch_source *src, git_repository *repo,
 			const struct update *tips, size_t nr)
@@ -681,6 +720,8 @@ static int local_import(const struct fetch_source *src, git_repository *repo,
 	git_packbuilder *pb = NULL;
 	int ret = -1;
 
+	if (limit_pack_builder(src, repo) < 0)
+		return -1;
 	if (git_revwalk_new(&walk, repo) < 0)
 		goto done;
 	for (size_t i = 0; i < nr; i++)
@@ -753,6 +794,38 @@ static int read_advertised(struct sandbox_refs *refs, git_remote *remote,
 }
 
 /*
+ * The packs the download writes into repo go through a check of every
+ * object's size (sand.maxObjectSize) as they arrive, before libgit2's
+ * indexer holds any of them: a writer of our own above repo's backends.
+ */
+static int check_downloaded_objects(git_repository *repo)
+{
+	struct strbuf dir = STRBUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_backend *pack = NULL, *writer = NULL;
+	int ret = -1;
+
+	strbuf_addf(&dir, "%sobjects", git_repository_commondir(repo));
+	if (git_repository_odb(&odb, repo) < 0 || git_odb_backend_pack(&pack, dir.buf) < 0)
+		goto done;
+	if (safe_pack_writer_new(&writer, pack) < 0) {
+		pack->free(pack);
+		goto done;
+	}
+	if (git_odb_add_backend(odb, writer, 100) < 0) {
+		writer->free(writer);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (ret < 0)
+		error_lg2("cannot write objects into '%s'", dir.buf);
+	git_odb_free(odb);
+	strbuf_release(&dir);
+	return ret;
+}
+
+/*
  * A sandbox on another host: its refs as upload-pack there advertises
  * them, and their objects downloaded into repo by libgit2's SSH transport,
  * which checks the host key and logs in as ssh_connect does. Nothing runs
@@ -770,7 +843,7 @@ static int download_remote(struct fetch_source *src, git_repository *repo,
 	git_remote *remote = NULL;
 	int ret = -1;
 
-	if (ssh_target_resolve(sb->host, &auth.t) < 0)
+	if (ssh_target_resolve(sb->host, &auth.t) < 0 || check_downloaded_objects(repo) < 0)
 		goto done;
 	strbuf_reset(&src->url);
 	ssh_target_url(&auth.t, 1, &src->url);

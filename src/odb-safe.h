@@ -41,4 +41,14 @@ extern size_t safe_object_max;
  */
 int safe_limit_backend_new(git_odb_backend **out, git_odb_backend *inner);
 
+/*
+ * A backend that only writes packs, through inner's writepack (the host's
+ * packs), checking each object of a pack as it arrives: no entry larger
+ * than safe_object_max, and no delta whose result would be, from their
+ * headers, before libgit2's indexer holds any of it. For the packs a
+ * sandbox on an SSH host sends; add it above the repository's own
+ * backends. It takes over inner.
+ */
+int safe_pack_writer_new(git_odb_backend **out, git_odb_backend *inner);
+
 #endif

@@ -72,8 +72,16 @@ static int write_in(const char *dir, const char *name, const struct strbuf *text
 int served_repo_write(struct strbuf *out, git_repository *repo, const struct sandbox *sb,
 		      const struct sandbox_refs *refs)
 {
+	/*
+	 * git's pack-objects, run by upload-pack there, would hold ten
+	 * objects of up to 512 MiB each at once to find deltas among them:
+	 * as our own fetch does (fetch.c), it looks for deltas only among
+	 * objects of at most 16 MiB, in at most 32 MiB of them at once.
+	 */
 	static const char config[] =
-		"[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
+		"[core]\n\trepositoryformatversion = 0\n\tbare = true\n"
+		"\tbigFileThreshold = 16m\n"
+		"[pack]\n\twindowMemory = 32m\n\tdeltaCacheSize = 16m\n";
 	struct strbuf text = STRBUF_INIT, dir = STRBUF_INIT;
 	const char *const subdirs[] = { "", "/objects", "/objects/info", "/refs", "/refs/heads",
 					"/refs/tags" };
