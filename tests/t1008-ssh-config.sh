@@ -5,7 +5,7 @@ test_require_podman
 
 # An image with sshd and sftp-server in it (the tests' image, built again
 # with them where this machine has OpenSSH's server).
-SSH_IMAGE=localhost/git-sand-test-sshd:latest
+SSH_IMAGE=localhost/sshd-git-sand-test:latest
 if command -v ssh >/dev/null && test -x /usr/sbin/sshd &&
 	(flock 9 && { podman image exists "$SSH_IMAGE" ||
 		"$TEST_DIRECTORY/image/build.sh" podman "$SSH_IMAGE"; }) \
