@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -248,21 +249,36 @@ static void sshd_config(struct strbuf *out, const struct sandbox *sb)
 
 /*
  * A fixed script: what it writes comes as its arguments (the public key,
- * sshd's configuration) and on stdin (the host key, which must not show
- * in the host's process list). It adds sftp's server where the image has
- * one, and the directory sshd wants when it runs as root.
+ * sshd's configuration, a stamp naming them) and on stdin (the host key,
+ * which must not show in the host's process list). Where the stamp says
+ * the files are those already, it writes nothing: connections made at
+ * once (an editor makes several) must not see each other's files half
+ * written. It adds sftp's server where the image has one, and the
+ * directory sshd wants when it runs as root.
  */
 static const char install_script[] =
-	"set -e; umask 077; d=$1; rm -rf \"$d\"; mkdir -p \"$d\"; "
-	"cat >\"$d/" HOST_KEY "\"; "
-	"printf '%s\\n' \"$2\" >\"$d/authorized_keys\"; "
-	"printf '%s' \"$3\" >\"$d/sshd_config\"; "
+	"if [ \"$(id -u)\" = 0 ]; then mkdir -p /run/sshd 2>/dev/null || :; "
+	"chmod 755 /run/sshd 2>/dev/null || :; fi; "
+	"d=$1; if [ -f \"$d/stamp\" ] && [ \"$(cat \"$d/stamp\")\" = \"$4\" ]; then "
+	"cat >/dev/null; exit 0; fi; "
+	"set -e; umask 077; t=$d.new.$$; rm -rf \"$t\"; mkdir -p \"$t\"; "
+	"cat >\"$t/" HOST_KEY "\"; "
+	"printf '%s\\n' \"$2\" >\"$t/authorized_keys\"; "
+	"printf '%s' \"$3\" >\"$t/sshd_config\"; "
 	"for s in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server "
 	"/usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do "
-	"if [ -x \"$s\" ]; then printf 'Subsystem sftp %s\\n' \"$s\" >>\"$d/sshd_config\"; "
+	"if [ -x \"$s\" ]; then printf 'Subsystem sftp %s\\n' \"$s\" >>\"$t/sshd_config\"; "
 	"break; fi; done; "
-	"if [ \"$(id -u)\" = 0 ]; then mkdir -p /run/sshd 2>/dev/null || :; "
-	"chmod 755 /run/sshd 2>/dev/null || :; fi";
+	"printf '%s\\n' \"$4\" >\"$t/stamp\"; rm -rf \"$d\"; mv \"$t\" \"$d\"";
+
+/* FNV-1a, 64 bits: names the files' contents, for the stamp. */
+static void stamp_add(uint64_t *h, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		*h ^= (unsigned char)s[i];
+		*h *= 0x100000001b3ULL;
+	}
+}
 
 int sandbox_ssh_serve(struct runtime *rt, const struct sandbox *sb)
 {
@@ -271,10 +287,12 @@ int sandbox_ssh_serve(struct runtime *rt, const struct sandbox *sb)
 	struct exec_opts install = { .interactive = 1 };
 	struct exec_opts serve = { .workdir = "/app", .interactive = 1 };
 	const char *install_argv[] = { "sh", "-c", install_script, "sh", SANDBOX_SSHD_DIR,
-				       NULL, NULL, NULL };
+				       NULL, NULL, NULL, NULL };
 	static const char *const sshd_argv[] = {
 		"/usr/sbin/sshd", "-i", "-f", SANDBOX_SSHD_DIR "/sshd_config", NULL
 	};
+	struct strbuf stamp = STRBUF_INIT;
+	uint64_t h = 0xcbf29ce484222325ULL;
 	int ret = -1, status;
 
 	sandbox_ssh_path(&path, sb, HOST_KEY);
@@ -286,8 +304,13 @@ int sandbox_ssh_serve(struct runtime *rt, const struct sandbox *sb)
 	if (read_public(&pub, sb, USER_KEY) < 0)
 		goto done;
 	sshd_config(&cfg, sb);
+	stamp_add(&h, key.buf, key.len);
+	stamp_add(&h, pub.buf, pub.len);
+	stamp_add(&h, cfg.buf, cfg.len);
+	strbuf_addf(&stamp, "%016llx", (unsigned long long)h);
 	install_argv[5] = pub.buf;
 	install_argv[6] = cfg.buf;
+	install_argv[7] = stamp.buf;
 	install.in = key.buf;
 	install.in_len = key.len;
 	status = rt->ops->exec(rt, sb->container, &install, install_argv);
@@ -309,5 +332,6 @@ done:
 	strbuf_release(&pub);
 	strbuf_release(&cfg);
 	strbuf_release(&path);
+	strbuf_release(&stamp);
 	return ret;
 }

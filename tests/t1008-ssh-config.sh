@@ -42,6 +42,19 @@ test_expect_success SSHD 'ssh -F: a command runs in /app, asking nothing' '
 	test_cmp expect out
 '
 
+test_expect_success SSHD 'connections made at once each get a whole sshd' '
+	for i in 1 2 3 4
+	do
+		ssh -F config -o BatchMode=yes box.repo.sand pwd </dev/null >out$i 2>&1 &
+	done &&
+	wait &&
+	echo /app >expect &&
+	for i in 1 2 3 4
+	do
+		test_cmp expect out$i || return 1
+	done
+'
+
 test_expect_success SSHD 'the user key never enters the sandbox' '
 	(cd repo && git sand exec box sh -c "grep -rl PRIVATE /home/sand/.git-sand || :") >found &&
 	test_grep "ssh_host_ed25519_key" found &&
