@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='ssh-config, ssh-proxy and code: the real OpenSSH client into real sandboxes'
 . ./test-lib.sh
+. "$TEST_DIRECTORY/lib-sshd.sh"
 test_require_podman
 
 # An image with sshd and sftp-server in it (the tests' image, built again
@@ -134,6 +135,20 @@ test_expect_success SSHD 'the keys go with the sandbox' '
 	test_path_is_dir "$dir/ssh" &&
 	(cd repo && git sand rm -f box) &&
 	test_path_is_missing "$dir/ssh"
+'
+
+test_expect_success SSHD 'a sandbox on an SSH host is reached the same way' '
+	start_sshd &&
+	(cd repo && git sand new -d --accept-new-host-key --host "$SSHD_URL" far) &&
+	(cd repo && git sand ssh-config far >../far-config) &&
+	test_grep "^Host far\.repo\.sand\$" far-config &&
+	ssh -F far-config -o BatchMode=yes far.repo.sand "pwd; echo from-far >marker" </dev/null >out &&
+	echo /app >expect &&
+	test_cmp expect out &&
+	(cd repo && git sand exec far cat /app/marker) >marker &&
+	echo from-far >expect &&
+	test_cmp expect marker &&
+	(cd repo && git sand rm -f far)
 '
 
 test_done
