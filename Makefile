@@ -93,6 +93,7 @@ LIB_OBJS = \
 	src/sandbox.o \
 	src/sandbox-lock.o \
 	src/sandbox-remote.o \
+	src/sandbox-ssh.o \
 	src/served.o \
 	src/settings.o \
 	src/ssh.o \
@@ -124,6 +125,7 @@ CMD_OBJS = \
 	src/cmd-run.o \
 	src/cmd-serve.o \
 	src/cmd-shell.o \
+	src/cmd-ssh.o \
 	src/cmd-start.o \
 	src/cmd-version.o
 

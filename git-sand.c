@@ -22,6 +22,7 @@
 
 static const struct cmd_struct commands[] = {
 	{ "agent", cmd_agent, NEEDS_WORKTREE, "Start a sandbox's coding agent again" },
+	{ "code", cmd_code, NEEDS_WORKTREE, "Open VS Code on a sandbox, over SSH" },
 	{ "config", cmd_config, 0, "Show the settings a new sandbox would get, and where from" },
 	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
@@ -39,6 +40,8 @@ static const struct cmd_struct commands[] = {
 	{ "run", cmd_run, NEEDS_WORKTREE, "Give a sandbox's agent a task to run without you" },
 	{ "show", cmd_show, NEEDS_WORKTREE, "Show a sandbox: its options, what it carries" },
 	{ "shell", cmd_shell, NEEDS_WORKTREE, "Open an interactive shell in a sandbox" },
+	{ "ssh-config", cmd_ssh_config, 0, "Print or install ssh_config blocks for sandboxes" },
+	{ "ssh-proxy", cmd_ssh_proxy, 0, "Run a sandbox's sshd over exec (ssh runs it)" },
 	{ "start", cmd_start, NEEDS_WORKTREE, "Start sandboxes" },
 	{ "status", cmd_status, NEEDS_WORKTREE, "Show the status of a sandbox's worktree" },
 	{ "stop", cmd_stop, NEEDS_WORKTREE, "Stop sandboxes" },
@@ -59,7 +62,7 @@ static void print_commands(FILE *fp)
 	print_usage(fp, git_sand_usage, NULL);
 	fprintf(fp, "These are the git sand commands:\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-11s%s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "   %-12s%s\n", commands[i].name, commands[i].help);
 	fprintf(fp, "\n'git sand <command> -h' shows a command's options; "
 		"'git help sand' shows the manual.\n");
 }

@@ -6,7 +6,7 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent show config exec ls logs wait port forward stop start rm fetch status diff log sync sync-host gc hook image version"
+__git_sand_commands="new run shell agent show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
@@ -21,6 +21,8 @@ __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_port="--json"
 __git_sand_opts_forward=""
+__git_sand_opts_ssh_config="--install --uninstall"
+__git_sand_opts_code="--print"
 __git_sand_opts_stop="--all"
 __git_sand_opts_start="--all"
 __git_sand_opts_rm="--all --force --forget"
@@ -274,7 +276,11 @@ _git_sand ()
 		# A sandbox, then a port spec.
 		[ -z "$args" ] && __gitcomp_nl "$(__git_sand_names)"
 		;;
-	shell|agent|show|status|diff|log|run|logs)
+	ssh-config)
+		# Any number of sandboxes.
+		__gitcomp_nl "$(__git_sand_names)"
+		;;
+	shell|agent|show|status|diff|log|run|logs|code)
 		# One sandbox (then, for diff, paths after "--").
 		[ -z "$args" ] && __gitcomp_nl "$(__git_sand_names)"
 		;;

@@ -32,6 +32,7 @@ struct cmd_struct {
 };
 
 int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_code(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -49,6 +50,8 @@ int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_run(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_ssh_config(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_ssh_proxy(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_start(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_stop(int argc, const char **argv, struct cmd_ctx *ctx);

@@ -32,7 +32,9 @@ static int transport_run(struct runtime *rt, struct child *c, int tty, int inter
 	cmd.err = c->err;
 	cmd.max_out = c->max_out;
 	cmd.tty = tty;
-	cmd.in_fd = interactive ? 0 : -1;
+	cmd.in_fd = interactive && !c->in ? 0 : -1;
+	cmd.in = c->in;
+	cmd.in_len = c->in_len;
 	return ssh_run(rt->ssh, &cmd);
 }
 
@@ -183,8 +185,12 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 		return status;
 	}
 	c.foreground = 1;
-	if (!o || !o->interactive)
+	if (o && o->in) {
+		c.in = o->in;
+		c.in_len = o->in_len;
+	} else if (!o || !o->interactive) {
 		c.no_stdin = 1;
+	}
 	status = transport_run(rt, &c, o && o->tty, o && o->interactive);
 	child_clear(&c);
 	return status;

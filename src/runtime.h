@@ -62,6 +62,9 @@ struct exec_opts {
 	 */
 	unsigned detach:1;
 	const struct string_list *env;	/* KEY=VALUE */
+	/* Fed to the command's stdin instead of ours, when set. */
+	const char *in;
+	size_t in_len;
 };
 
 struct runtime;

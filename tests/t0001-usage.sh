@@ -65,7 +65,7 @@ test_expect_success 'an unknown global option is named, exit 129' '
 	test_grep "^usage: " err
 '
 
-for cmd in new run shell agent show config exec ls logs wait port forward stop start rm fetch status diff log sync sync-host gc hook image version
+for cmd in new run shell agent show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version
 do
 	test_expect_success "$cmd -h prints its usage on stdout and exits 129" '
 		(cd repo && test_expect_code 129 git sand $cmd -h >../out 2>../err) &&
@@ -73,6 +73,27 @@ do
 		test_line_count = 0 err
 	'
 done
+
+test_expect_success 'ssh-config: --install and --uninstall together, or with names' '
+	(cd repo && test_expect_code 128 git sand ssh-config --install --uninstall 2>../err) &&
+	test_grep "options .--install. and .--uninstall. cannot be used together" err &&
+	(cd repo && test_expect_code 129 git sand ssh-config --install box 2>../err) &&
+	test_grep "^usage: git sand ssh-config" err
+'
+
+test_expect_success 'ssh-proxy wants an absolute state directory and an id; code one name' '
+	test_expect_code 129 git sand ssh-proxy 2>err &&
+	test_grep "^usage: git sand ssh-proxy" err &&
+	test_expect_code 129 git sand ssh-proxy state 0123456789abcdef 2>err &&
+	test_grep "^usage: git sand ssh-proxy" err &&
+	(cd repo && test_expect_code 129 git sand code a b 2>../err) &&
+	test_grep "^usage: git sand code" err
+'
+
+test_expect_success 'ssh-proxy names an id it does not know' '
+	test_expect_code 128 git sand ssh-proxy "$GIT_SAND_HOME" 0123456789abcdef 2>err &&
+	test_grep "^fatal: no sandbox with id .0123456789abcdef." err
+'
 
 test_expect_success '-h works outside a repository too' '
 	test_expect_code 129 git sand new -h >out &&

@@ -30,8 +30,23 @@ mkdir -p "$root$gitcore"
 tar -C / -cf - "${gitcore#/}" | tar -C "$root" -xf -
 [ -d /usr/share/git-core ] && cp -a /usr/share/git-core "$root/usr/share/"
 
-# The shared libraries git and its helpers need, with the loader.
-for bin in "$git" "$gitcore"/git-remote-http "$gitcore"/git-http-fetch; do
+# OpenSSH's server and sftp's, where this machine has them: git sand
+# ssh-proxy runs "sshd -i" in the sandbox (root's needs /run/sshd and the
+# privilege separation user).
+sshd=; sftp=
+if [ -x /usr/sbin/sshd ]; then
+	sshd=/usr/sbin/sshd
+	mkdir -p "$root/usr/sbin" "$root/run/sshd"
+	cp /usr/sbin/sshd "$root/usr/sbin/sshd"
+	if [ -x /usr/lib/openssh/sftp-server ]; then
+		sftp=/usr/lib/openssh/sftp-server
+		mkdir -p "$root/usr/lib/openssh"
+		cp "$sftp" "$root$sftp"
+	fi
+fi
+
+# The shared libraries git, its helpers and sshd need, with the loader.
+for bin in "$git" "$gitcore"/git-remote-http "$gitcore"/git-http-fetch $sshd $sftp; do
 	[ -x "$bin" ] || continue
 	ldd "$bin" 2>/dev/null | awk '/=>/ { print $3 } !/=>/ && /^\t\// { print $1 }'
 done | sort -u | while read -r lib; do
@@ -48,6 +63,7 @@ fi
 cat >"$root/etc/passwd" <<'PASSWD'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+sshd:x:101:65534::/run/sshd:/bin/false
 PASSWD
 cat >"$root/etc/group" <<'GROUP'
 root:x:0:
