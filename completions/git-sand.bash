@@ -9,7 +9,7 @@
 __git_sand_commands="new shell agent show config exec ls stop start rm fetch status diff log sync sync-host gc hook version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key"
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --ssh-agent --host= --accept-new-host-key --pull="
 __git_sand_opts_agent="--agent="
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="
@@ -17,7 +17,7 @@ __git_sand_opts_shell="--shell="
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_stop="--all"
-__git_sand_opts_start="--all"
+__git_sand_opts_start="--all --pull="
 __git_sand_opts_rm="--all --force --forget"
 __git_sand_opts_fetch="--all --prune --quiet"
 __git_sand_opts_status="--porcelain"
@@ -97,7 +97,7 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,--profile|new,--host|new,--pull|start,--pull|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch)
 			((i++))
 			;;
@@ -130,6 +130,10 @@ _git_sand ()
 		;;
 	--network=*)
 		__gitcomp "none host" "" "${cur#--network=}"
+		return
+		;;
+	--pull=*)
+		__gitcomp "missing always never" "" "${cur#--pull=}"
 		return
 		;;
 	--agent=*)
@@ -171,6 +175,10 @@ _git_sand ()
 		;;
 	new,--network)
 		__gitcomp "none host"
+		return
+		;;
+	new,--pull|start,--pull)
+		__gitcomp "missing always never"
 		return
 		;;
 	diff,-b|diff,--branch|sync,--sandbox-branch)

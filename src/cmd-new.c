@@ -25,11 +25,10 @@
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
 	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
-	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]"
+	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
+	"                    [--pull <when>]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
-
-#define DEFAULT_IMAGE "localhost/git-sand-default:latest"
 
 /* What a failing or interrupted new must take apart again. */
 struct undo {
@@ -228,13 +227,15 @@ struct new_opts {
 	int detach, rm, branch, ssh_agent, accept_new;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
-	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
+	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
 	struct string_list mounts_opt, env_files_opt, env;
 
 	/* Merged with the settings. */
 	struct settings set;
 	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
 	const struct agent *agent;
+	char *pull_name;
+	enum pull_policy pull;
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys;
 };
 
@@ -261,6 +262,7 @@ static void new_opts_clear(struct new_opts *o)
 	free(o->host);
 	free(o->setup);
 	free(o->agent_name);
+	free(o->pull_name);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	string_list_clear(&o->dotfiles);
@@ -292,6 +294,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "make it on another machine, ssh://[user@]host[:port] (sand.host)"),
 		OPT_BOOL(0, "accept-new-host-key", &o->accept_new,
 			 "trust and record the host's key if it is not known yet"),
+		OPT_STRING(0, "pull", &o->pull_opt, "when",
+			   "pull the image: missing, always or never (sand.pull)"),
 		OPT_END(),
 	};
 
@@ -346,7 +350,8 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->runtime = settings_get(set, "runtime", o->runtime_opt, NULL);
 	o->image = settings_get(set, "image", o->image_opt, NULL);
 	if (!o->image)
-		o->image = xstrdup(DEFAULT_IMAGE);
+		o->image = xstrdup(RUNTIME_DEFAULT_IMAGE);
+	o->pull_name = settings_get(set, "pull", o->pull_opt, NULL);
 	o->cpus = settings_get(set, "cpus", o->cpus_opt, NULL);
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
@@ -361,6 +366,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 
 	if (o->detach && o->rm)
 		die("options '--detach' and '--rm' cannot be used together");
+	if (o->pull_name && pull_policy_parse(&o->pull, o->pull_name) < 0)
+		die("invalid pull policy '%s' (known: %s)", o->pull_name, PULL_POLICIES);
 	if (o->name && ctx_check_name(o->name) < 0)
 		exit(EXIT_FATAL);
 	if (o->branch && o->name)
@@ -410,18 +417,11 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 	free(root);
 }
 
-static void check_image(struct runtime *rt, const char *image)
+/* The image is there, or pulled now as --pull or sand.pull says. */
+static void check_image(struct runtime *rt, const struct new_opts *o)
 {
-	int ret = rt->ops->image_exists(rt, image);
-
-	if (ret < 0)
-		exit(EXIT_FATAL);
-	if (!ret) {
-		error("image '%s' is not available to %s", image, rt->program);
-		if (!strcmp(image, DEFAULT_IMAGE))
-			hint("build it with 'make image', or choose one with --image or sand.image");
-		exit(EXIT_FATAL);
-	}
+	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
+		die("cannot make a sandbox from image '%s'", o->image);
 }
 
 /* The host branch it is made from: when it is deleted, the sandbox is orphaned. */
@@ -559,7 +559,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		exit(EXIT_FATAL);
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
-	check_image(&rt, o.image);
+	check_image(&rt, &o);
 	fill_record(ctx, &o, &rt, &sb);
 
 	/*
