@@ -162,8 +162,16 @@ static void read_limit(struct cmd_ctx *ctx, const char *key, size_t *out)
 
 void ctx_read_limits(struct cmd_ctx *ctx)
 {
+	char *pull;
+
 	read_limit(ctx, "sand.maxOutput", &run_max_output);
 	read_limit(ctx, "sand.maxObjectSize", &safe_object_max);
+	if (!ctx->r.config)
+		return;
+	pull = ctx_config(ctx, "sand.pull");
+	if (pull && pull_policy_parse(&runtime_pull_policy, pull) < 0)
+		die("invalid pull policy '%s' in sand.pull (known: %s)", pull, PULL_POLICIES);
+	free(pull);
 }
 
 void ctx_runtime(struct runtime *rt, const char *name)

@@ -28,11 +28,10 @@
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
-	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]"
+	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]\n" \
+	"                    [--pull <when>]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
-
-#define DEFAULT_IMAGE "localhost/git-sand-default:latest"
 
 /* What a failing or interrupted new must take apart again. */
 struct undo {
@@ -231,7 +230,7 @@ struct new_opts {
 	int detach, rm, branch, ssh_agent, accept_new;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
-	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
+	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
 	const char *prompt_opt, *prompt_file;
 	int count;	/* --count: 0 when not given */
 	struct string_list mounts_opt, env_files_opt, env, publish_opt;
@@ -241,6 +240,8 @@ struct new_opts {
 	struct settings set;
 	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
 	const struct agent *agent;
+	char *pull_name;
+	enum pull_policy pull;
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
 };
 
@@ -271,6 +272,7 @@ static void new_opts_clear(struct new_opts *o)
 	free(o->host);
 	free(o->setup);
 	free(o->agent_name);
+	free(o->pull_name);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	string_list_clear(&o->dotfiles);
@@ -310,6 +312,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "the same, the task read from a file ('-': standard input)"),
 		OPT_INTEGER(0, "count", &o->count, "n",
 			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
+		OPT_STRING(0, "pull", &o->pull_opt, "when",
+			   "pull the image: missing, always or never (sand.pull)"),
 		OPT_END(),
 	};
 
@@ -375,7 +379,8 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->runtime = settings_get(set, "runtime", o->runtime_opt, NULL);
 	o->image = settings_get(set, "image", o->image_opt, NULL);
 	if (!o->image)
-		o->image = xstrdup(DEFAULT_IMAGE);
+		o->image = xstrdup(RUNTIME_DEFAULT_IMAGE);
+	o->pull_name = settings_get(set, "pull", o->pull_opt, NULL);
 	o->cpus = settings_get(set, "cpus", o->cpus_opt, NULL);
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
@@ -390,6 +395,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 
 	if (o->detach && o->rm)
 		die("options '--detach' and '--rm' cannot be used together");
+	if (o->pull_name && pull_policy_parse(&o->pull, o->pull_name) < 0)
+		die("invalid pull policy '%s' (known: %s)", o->pull_name, PULL_POLICIES);
 	if (o->prompt.len && !o->agent)
 		die("option '--prompt' needs an agent (--agent or sand.agent)");
 	if (o->count && !o->prompt.len)
@@ -468,18 +475,11 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 	free(root);
 }
 
-static void check_image(struct runtime *rt, const char *image)
+/* The image is there, or pulled now as --pull or sand.pull says. */
+static void check_image(struct runtime *rt, const struct new_opts *o)
 {
-	int ret = rt->ops->image_exists(rt, image);
-
-	if (ret < 0)
-		exit(EXIT_FATAL);
-	if (!ret) {
-		error("image '%s' is not available to %s", image, rt->program);
-		if (!strcmp(image, DEFAULT_IMAGE))
-			hint("build it with 'make image', or choose one with --image or sand.image");
-		exit(EXIT_FATAL);
-	}
+	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
+		die("cannot make a sandbox from image '%s'", o->image);
 }
 
 /* The host branch it is made from: when it is deleted, the sandbox is orphaned. */
@@ -685,7 +685,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		exit(EXIT_FATAL);
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
-	check_image(&rt, o.image);
+	check_image(&rt, &o);
 
 	if (o.count) {
 		free(sb.host_root);

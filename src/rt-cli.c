@@ -82,6 +82,35 @@ int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int mis
 	return ret;
 }
 
+int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, const char *image,
+	    int progress, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int status;
+
+	argv_push(&c.args, rt->program);
+	argv_pushv(&c.args, verb);
+	if (!progress && quiet)
+		argv_push(&c.args, quiet);
+	argv_push(&c.args, image);
+	if (progress && !rt->ssh) {
+		/*
+		 * The CLI draws its progress on the terminal itself; docker
+		 * draws it on stdout, which is not ours to write on (new -d
+		 * prints the name there): both to our stderr.
+		 */
+		c.no_stdin = 1;
+		c.out_fd = 2;
+		status = run_child(&c);
+	} else {
+		status = rt_run(rt, &c, &out, err);
+	}
+	strbuf_release(&out);
+	child_clear(&c);
+	return status;
+}
+
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
 {
 	struct child c = CHILD_INIT;

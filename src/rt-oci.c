@@ -246,6 +246,12 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	return status == 0;
 }
 
+static int oci_pull(struct runtime *rt, const char *image, int progress, struct strbuf *err)
+{
+	static const char *const verb[] = { "pull", NULL };
+	return rt_pull(rt, verb, "--quiet", image, progress, err);
+}
+
 #define OCI_OPS(n) { \
 	.name = n, \
 	.create = oci_create, \
@@ -259,6 +265,7 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	.inspect = oci_inspect, \
 	.list = oci_list, \
 	.image_exists = oci_image_exists, \
+	.pull = oci_pull, \
 }
 
 const struct runtime_ops podman_ops = OCI_OPS("podman");
