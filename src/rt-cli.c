@@ -55,6 +55,7 @@ int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
 	} else if (c->err && c->err->len) {
 		strbuf_trim(c->err);
 		ret = error("%s %s failed: %s", rt->program, verb, c->err->buf);
+		runtime_hint(rt, c->err->buf);
 	} else {
 		if (status >= 0)
 			child_describe(c, &how);

@@ -238,6 +238,10 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	rt_child_init(rt, &c, "image");
 	argv_pushl(&c.args, "inspect", "--format", "{{.Id}}", image, NULL);
 	status = rt_run(rt, &c, &out, &err);
+	/* Anything but "no such image" (a daemon down) is the runtime's failure. */
+	if (status > 0 && !strcasestr(err.buf, "image not known") &&
+	    !strcasestr(err.buf, "no such image") && !strcasestr(err.buf, "no such object"))
+		status = rt_failed(rt, &c, "image inspect", status);
 	strbuf_release(&out);
 	strbuf_release(&err);
 	child_clear(&c);

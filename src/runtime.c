@@ -248,10 +248,78 @@ int runtime_ensure_image(struct runtime *rt, const char *image, enum pull_policy
 			strbuf_addf(&why, "%s pull exited with status %d%s", rt->program, status,
 				    progress ? " (its reason is above)" : "");
 		ret = error("cannot pull image '%s' with %s: %s", image, rt->program, why.buf);
+		runtime_hint(rt, err.buf);
 	} else if (status < 0) {
 		ret = error("cannot pull image '%s' with %s", image, rt->program);
 	}
 	strbuf_release(&err);
 	strbuf_release(&why);
 	return ret;
+}
+
+/*
+ * The failures a runtime reports in its own words that we know how to
+ * fix. Every string of match must occur (in any case); the first entry
+ * that matches gives the hint.
+ */
+#define README_RESTRICTED "see \"podman on restricted machines\" in git-sand's README.md"
+#define SUBUID_FIX "'usermod --add-subuids 100000-165535 --add-subgids 100000-165535 <user>' " \
+	"as root (apt-get install uidmap), then 'podman system migrate'"
+static const struct known_failure {
+	const char *runtime;	/* NULL: any */
+	const char *match[2];
+	const char *hint;
+} known_failures[] = {
+	{ "docker", { "rlimit", NULL },
+	  "docker may not raise the container's ulimits here: set \"default-ulimits\" at or "
+	  "below your hard limits ('ulimit -Hn', 'ulimit -Hu') in /etc/docker/daemon.json, "
+	  "then restart dockerd" },
+	{ NULL, { "rlimit", NULL },
+	  "the runtime may not raise the container's ulimits here: set default_ulimits at or "
+	  "below your hard limits ('ulimit -Hn', 'ulimit -Hu') in containers.conf, as "
+	  "tests/containers.conf does; " README_RESTRICTED },
+	{ NULL, { "crun", "cgroup" },
+	  "crun cannot use this machine's cgroups: set runtime = \"runc\" under [engine] in "
+	  "containers.conf (apt-get install runc); " README_RESTRICTED },
+	{ "podman", { "subuid", NULL },
+	  "rootless podman needs subordinate ids for your user: " SUBUID_FIX },
+	{ "podman", { "insufficient uids or gids", NULL },
+	  "rootless podman needs more subordinate ids for your user: " SUBUID_FIX },
+	{ "podman", { "not enough ids", NULL },
+	  "rootless podman needs more subordinate ids for your user: " SUBUID_FIX },
+	{ "podman", { "newuidmap", NULL },
+	  "rootless podman needs newuidmap and subordinate ids for your user: " SUBUID_FIX },
+	{ "docker", { "permission denied while trying to connect to the docker", NULL },
+	  "your user may not use docker's socket: add it to the docker group ('usermod "
+	  "-aG docker <user>' as root, then log in again), or use podman (--runtime podman)" },
+	{ "docker", { "is the docker daemon running", NULL },
+	  "start docker's daemon ('systemctl start docker' as root), set DOCKER_HOST to where "
+	  "it listens, or use podman (--runtime podman)" },
+	{ "container", { "container system start", NULL },
+	  "start it with 'container system start'" },
+	{ "container", { "XPC connection", NULL },
+	  "start it with 'container system start'" },
+};
+
+const char *runtime_known_failure(const char *runtime, const char *err)
+{
+	for (size_t i = 0; err && i < ARRAY_SIZE(known_failures); i++) {
+		const struct known_failure *f = &known_failures[i];
+
+		if (f->runtime && (!runtime || strcmp(f->runtime, runtime)))
+			continue;
+		if (!strcasestr(err, f->match[0]) ||
+		    (f->match[1] && !strcasestr(err, f->match[1])))
+			continue;
+		return f->hint;
+	}
+	return NULL;
+}
+
+void runtime_hint(const struct runtime *rt, const char *err)
+{
+	const char *h = runtime_known_failure(rt->ops ? rt->ops->name : NULL, err);
+
+	if (h)
+		hint("%s", h);
 }

@@ -193,6 +193,15 @@ int image_names_registry(const char *image);
 int runtime_ensure_image(struct runtime *rt, const char *image, enum pull_policy policy,
 			 int progress);
 
+/*
+ * After a runtime's own error message: a hint for the failures we know
+ * (rlimits, crun and cgroups, missing subuids, docker's daemon or socket,
+ * Apple's system service). Prints nothing for any other message.
+ */
+void runtime_hint(const struct runtime *rt, const char *err);
+/* The hint for the runtime (by its name; NULL: any) and message, or NULL. */
+const char *runtime_known_failure(const char *runtime, const char *err);
+
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"
 #define LABEL_WORKTREE "io.git-sand.worktree"

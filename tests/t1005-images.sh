@@ -230,4 +230,90 @@ test_expect_success REGISTRY 'stop the registry' '
 	rm_images
 '
 
+# fake_runtime <name> <verb> <message>: bin-fake/<name> says <message> on
+# stderr and fails at <verb> (any verb for "*"), and runs the real one
+# (when installed) for every other.
+fake_runtime () {
+	mkdir -p bin-fake &&
+	real=$(PATH=$(echo "$PATH" | sed "s|$TRASH_DIRECTORY/bin-fake:||") command -v "$1" || echo false) &&
+	printf "%s\n" "$3" >"bin-fake/$1.msg" &&
+	cat >"bin-fake/$1" <<-EOS &&
+	#!/bin/sh
+	case "\$1" in
+	$2) cat >&2 "$TRASH_DIRECTORY/bin-fake/$1.msg"; exit 125 ;;
+	esac
+	exec "$real" "\$@"
+	EOS
+	chmod +x "bin-fake/$1"
+}
+
+# Known failures, each as its runtime words it: the hint comes after it.
+test_expect_success 'rlimits podman may not set: a hint at the README and containers.conf' '
+	fake_runtime podman start "Error: unable to start container \"3f2a\": error setting rlimit type 7: operation not permitted: OCI permission denied" &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d rl 2>../err
+	) &&
+	test_grep "^error: podman start failed: .*error setting rlimit type 7" err &&
+	test_grep "^hint: .*default_ulimits.*containers.conf.*podman on restricted machines.*README.md" err &&
+	test_grep "^fatal: cannot create sandbox .rl.\$" err &&
+	test "$(grep -n "^error: podman start" err | cut -d: -f1)" -lt "$(grep -n "^hint: " err | cut -d: -f1)"
+'
+
+test_expect_success 'crun and cgroups: a hint at runc' '
+	fake_runtime podman create "Error: crun: creating cgroup directory \`/sys/fs/cgroup/machine.slice/libpod-3f2a.scope\`: No such file or directory: OCI runtime attempted to invoke a command that was not found" &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d cg 2>../err
+	) &&
+	test_grep "^error: podman create failed: Error: crun" err &&
+	test_grep "^hint: crun cannot use this machine.s cgroups: set runtime = \"runc\"" err &&
+	test_grep "^fatal: " err
+'
+
+test_expect_success 'rootless podman without subuids: a hint at usermod' '
+	fake_runtime podman create "Error: cannot find UID/GID for user u: no subuid ranges found for user \"u\" in /etc/subuid - check rootless mode in man pages." &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d su 2>../err
+	) &&
+	test_grep "^hint: rootless podman needs subordinate ids.*--add-subuids" err &&
+	test_grep "^fatal: " err
+'
+
+test_expect_success 'docker without its daemon: not "no image", but the daemon, and how to start it' '
+	fake_runtime docker "*" "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d --runtime docker dd 2>../err
+	) &&
+	! grep "is not available" err &&
+	test_grep "^error: docker image inspect failed: Cannot connect to the Docker daemon" err &&
+	test_grep "^hint: start docker.s daemon" err &&
+	test_grep "^fatal: " err
+'
+
+test_expect_success 'docker socket permission denied: a hint at the docker group' '
+	fake_runtime docker "*" "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: Get \"http://%2Fvar%2Frun%2Fdocker.sock/v1.24/images/json\": dial unix /var/run/docker.sock: connect: permission denied" &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d --runtime docker dp 2>../err
+	) &&
+	test_grep "^hint: your user may not use docker.s socket: add it to the docker group" err &&
+	! grep "^hint: start docker" err &&
+	test_grep "^fatal: " err
+'
+
+test_expect_success 'Apple container without its system service: a hint at container system start' '
+	fake_runtime container "*" "Error: XPC connection error: Connection invalid. Ensure container services are running with \`container system start\`" &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" test_expect_code 128 git sand new -d --runtime container ap 2>../err
+	) &&
+	test_grep "^error: the container system service is not running" err &&
+	test_grep "^hint: start it with .container system start.\$" err &&
+	test "$(grep -c "^hint: " err)" = 1 &&
+	test_grep "^fatal: " err
+'
+
 test_done
