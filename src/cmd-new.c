@@ -169,7 +169,7 @@ static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *give
 		if (given) {
 			error("sandbox '%s' already exists in this worktree", given);
 			hint("use 'git sand shell %s' to open a shell in it", given);
-			exit_after_cleanup(EXIT_FATAL);
+			die("cannot create sandbox '%s'", given);
 		}
 		if (tries > 64)
 			die("cannot find a free sandbox name: give one");
@@ -413,13 +413,13 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 			char *name = counted_name(o->name, i);
 
 			if (ctx_check_name(name) < 0)
-				exit(EXIT_FATAL);
+				die("cannot create sandbox '%s'", name);
 			if (o->branch)
 				check_host_branch(ctx, name);
 			free(name);
 		}
 	} else if (o->name && ctx_check_name(o->name) < 0) {
-		exit(EXIT_FATAL);
+		die("cannot create sandbox '%s'", o->name);
 	} else if (o->branch && o->name) {
 		check_host_branch(ctx, o->name);
 	}
@@ -444,7 +444,7 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	if (o->ssh_agent > 0 && (!sock || access(sock, F_OK)))
 		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
 	if (env_check(&o->env) < 0)
-		exit(EXIT_FATAL);
+		die("cannot create a sandbox with this --env");
 	for (size_t i = 0; i < o->dotfiles.nr; i++)
 		if (!dotfile_path_ok(o->dotfiles.items[i]))
 			die("dotfile '%s' is not a path inside your home directory",
@@ -470,7 +470,7 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 		die("cannot connect to '%s'", o->host);
 	if (runtime_select_remote(rt, o->runtime, conn) < 0 ||
 	    ssh_host_root_resolve(rt->ssh, root, &path) < 0)
-		exit(EXIT_FATAL);
+		die("cannot make sandboxes on '%s'", o->host);
 	*host_root = strbuf_detach(&path, NULL);
 	free(root);
 }
@@ -505,7 +505,7 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 	struct strbuf id = STRBUF_INIT;
 
 	if (sandbox_new_id(&id) < 0)
-		exit(EXIT_FATAL);
+		die("cannot make an id for the new sandbox");
 	sb->id = strbuf_detach(&id, NULL);
 	sb->worktree = xstrdup(ctx->r.worktree);
 	sb->gitdir = xstrdup(ctx->r.commondir);
@@ -530,7 +530,7 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 	/* Checked, and host ports chosen, before anything is made. */
 	if (ctx_ports_prepare(ctx, sb, o->network, &o->publish,
 			      &sb->opts.ports) < 0)
-		exit(EXIT_FATAL);
+		die("cannot publish the new sandbox's ports");
 }
 
 /* Its home (dotfiles and the agent's files, copied) and its --env file. */
@@ -682,7 +682,7 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 
 	parse_new(argc, argv, &o);
 	if (resolve_new(ctx, &o) < 0)
-		exit(EXIT_FATAL);
+		die("cannot use these settings for a new sandbox");
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
 	check_image(&rt, &o);
