@@ -3,6 +3,7 @@
 #   make                  build git-sand
 #   make test             build, then run the unit and shell tests with prove
 #   make SANITIZE=1 test  the same under AddressSanitizer + UBSan
+#   make test-docker      the container tests against a dockerd of their own (root)
 #   make image            build the default sandbox image (podman)
 #   make image AGENTS="claude codex gemini opencode"
 #                         build the agents image on it
@@ -173,6 +174,12 @@ tests/unit/%: tests/unit/%.o tests/unit/unit.o $(LIB_OBJS)
 test: all $(UNIT_TESTS) $(FUZZ_REPLAY) test-lint
 	cd tests && $(PROVE) $(PROVE_OPTS) $(UNIT_TESTS:tests/%=./%) ./t[0-9]*.sh
 
+# The lifecycle, git-wiring, hostile-sandbox and agent tests against
+# docker, with a dockerd of their own (as root; see tests/run-docker.sh).
+DOCKER_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t2001-hostile.sh t5000-agents.sh
+test-docker: all
+	cd tests && ./run-docker.sh $(DOCKER_TESTS)
+
 # The C unit tests under valgrind: no invalid access, no leak.
 test-valgrind: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do \
@@ -259,7 +266,7 @@ clean:
 		tests/fuzz/replay.o $(UNIT_TESTS:=.valgrind)
 	$(RM) -r tests/trash* .build-flags tests/fuzz/work
 
-.PHONY: all test test-lint test-valgrind doc image fuzz install uninstall clean FORCE
+.PHONY: all test test-docker test-lint test-valgrind doc image fuzz install uninstall clean FORCE
 .SECONDARY:
 
 -include $(DEPS)

@@ -180,13 +180,13 @@ static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
 	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 << 20);
 
 	if (sand_repo_open(&ctx->r) < 0)
-		exit(EXIT_FATAL);
+		die("cannot open the repository");
 	/* Let -h work anywhere, as git's commands do. */
 	if ((cmd->flags & NEEDS_WORKTREE) &&
 	    !(argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))))
 		ctx_require_worktree(ctx);
 	if (sand_state_root(&ctx->root, ctx->r.config) < 0)
-		exit(EXIT_FATAL);
+		die("cannot use git-sand's state directory");
 	ctx_read_limits(ctx);
 }
 

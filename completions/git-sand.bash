@@ -9,7 +9,7 @@
 __git_sand_commands="new run shell agent show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count= --pull="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
@@ -24,7 +24,7 @@ __git_sand_opts_forward=""
 __git_sand_opts_ssh_config="--install --uninstall"
 __git_sand_opts_code="--print"
 __git_sand_opts_stop="--all"
-__git_sand_opts_start="--all"
+__git_sand_opts_start="--all --pull="
 __git_sand_opts_rm="--all --force --forget"
 __git_sand_opts_fetch="--all --prune --quiet"
 __git_sand_opts_status="--porcelain"
@@ -105,7 +105,7 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,-p|new,--publish|new,--profile|new,--host|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,-p|new,--publish|new,--profile|new,--host|new,--pull|start,--pull|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
 		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout|\
 		image,--agent|image,--runtime)
@@ -140,6 +140,10 @@ _git_sand ()
 		;;
 	--network=*)
 		__gitcomp "none host" "" "${cur#--network=}"
+		return
+		;;
+	--pull=*)
+		__gitcomp "missing always never" "" "${cur#--pull=}"
 		return
 		;;
 	--agent=*)
@@ -191,6 +195,10 @@ _git_sand ()
 		;;
 	new,--network)
 		__gitcomp "none host"
+		return
+		;;
+	new,--pull|start,--pull)
+		__gitcomp "missing always never"
 		return
 		;;
 	diff,-b|diff,--branch|sync,--sandbox-branch)

@@ -119,7 +119,7 @@ static void lookup_only(struct cmd_ctx *ctx, struct sandbox *out)
 		hint_sandboxes(list, nr);
 	}
 	store_free_list(list, nr);
-	exit(EXIT_FATAL);
+	die("no sandbox to act on");
 }
 
 void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out)
@@ -131,7 +131,7 @@ void ctx_lookup(struct cmd_ctx *ctx, const char *name, struct sandbox *out)
 		return;
 	}
 	if (ctx_check_name(name) < 0)
-		exit(EXIT_FATAL);
+		die("no sandbox to act on");
 	ret = store_get(ctx_store(ctx), ctx->r.worktree, name, out);
 	if (ret < 0)
 		die("cannot look up sandbox '%s'", name);
@@ -162,14 +162,22 @@ static void read_limit(struct cmd_ctx *ctx, const char *key, size_t *out)
 
 void ctx_read_limits(struct cmd_ctx *ctx)
 {
+	char *pull;
+
 	read_limit(ctx, "sand.maxOutput", &run_max_output);
 	read_limit(ctx, "sand.maxObjectSize", &safe_object_max);
+	if (!ctx->r.config)
+		return;
+	pull = ctx_config(ctx, "sand.pull");
+	if (pull && pull_policy_parse(&runtime_pull_policy, pull) < 0)
+		die("invalid pull policy '%s' in sand.pull (known: %s)", pull, PULL_POLICIES);
+	free(pull);
 }
 
 void ctx_runtime(struct runtime *rt, const char *name)
 {
 	if (runtime_select(rt, name) < 0)
-		exit(EXIT_FATAL);
+		die("no container runtime to run sandboxes with");
 }
 
 char *ctx_config(struct cmd_ctx *ctx, const char *key)
@@ -387,7 +395,7 @@ static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbo
 	ctx_lookup(ctx, name, sb);
 	ctx_require_ready(ctx, sb);
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
-		exit(EXIT_FATAL);
+		die("cannot reach the runtime of sandbox '%s'", sb->name);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)
 		die("cannot start sandbox '%s'", sb->name);
 }

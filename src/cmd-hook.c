@@ -61,13 +61,13 @@ static void target_dir(struct cmd_ctx *ctx, int global, struct strbuf *dir)
 			error("no core.hooksPath in your global git configuration");
 			hint("set one with 'git config --global core.hooksPath <dir>'; note that it "
 			     "then replaces every repository's own .git/hooks");
-			exit(EXIT_FATAL);
+			die("no directory to install the hook into");
 		}
 		return;
 	}
 	ctx_require_repo(ctx);
 	if (hooks_dir(dir, ctx->r.repo, ctx->r.worktree) < 0)
-		exit(EXIT_FATAL);
+		die("no directory to install the hook into");
 }
 
 static int hook_status(struct cmd_ctx *ctx)

@@ -37,14 +37,14 @@ static int image_build(struct cmd_ctx *ctx, const struct build_opts *o)
 	if (strcmp(rt.ops->name, "podman") && strcmp(rt.ops->name, "docker"))
 		die("'git sand image build' builds with podman or docker, not '%s'", rt.ops->name);
 	if (image_files_dir(&dir) < 0)
-		exit(EXIT_FATAL);
+		die("cannot find the image's build files");
 
 	image_build_args(&c.args, dir.buf, rt.program, &o->agents);
 	/* The build's output is the user's to read, and so is ^C. */
 	c.foreground = 1;
 	status = run_child(&c);
 	if (status < 0)
-		exit(EXIT_FATAL);
+		die("cannot build '%s'", image);
 	if (status) {
 		child_describe(&c, &how);
 		die("the build of '%s' failed: '%s' %s", image, c.args.v[0], how.buf);

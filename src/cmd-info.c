@@ -97,7 +97,7 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (argc)
 		usage_with_options(config_usage, options);
 	if (settings_init(&set, ctx->r.config, profile) < 0)
-		exit(EXIT_FATAL);
+		die("cannot read the settings");
 	if (set.profile)
 		printf("%-10s %-32s %s\n", "profile", set.profile, profile ? "command line" : "sand.profile");
 	for (const char *const *k = settings_keys; *k; k++) {
@@ -118,7 +118,9 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 			if (v)
 				strbuf_addstr(&value, v);
 			else if (!strcmp(*k, "image"))
-				strbuf_addstr(&value, "localhost/git-sand-default:latest");
+				strbuf_addstr(&value, RUNTIME_DEFAULT_IMAGE);
+			else if (!strcmp(*k, "pull"))
+				strbuf_addstr(&value, "missing");
 			free(v);
 		}
 		printf("%-10s %-32s %s\n", *k, value.len ? value.buf : "-", origin.buf);

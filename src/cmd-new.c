@@ -28,11 +28,10 @@
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
-	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]"
+	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]\n" \
+	"                    [--pull <when>]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
-
-#define DEFAULT_IMAGE "localhost/git-sand-default:latest"
 
 /* What a failing or interrupted new must take apart again. */
 struct undo {
@@ -170,7 +169,7 @@ static void claim_name(struct cmd_ctx *ctx, struct sandbox *sb, const char *give
 		if (given) {
 			error("sandbox '%s' already exists in this worktree", given);
 			hint("use 'git sand shell %s' to open a shell in it", given);
-			exit_after_cleanup(EXIT_FATAL);
+			die("cannot create sandbox '%s'", given);
 		}
 		if (tries > 64)
 			die("cannot find a free sandbox name: give one");
@@ -231,7 +230,7 @@ struct new_opts {
 	int detach, rm, branch, ssh_agent, accept_new;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
-	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
+	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
 	const char *prompt_opt, *prompt_file;
 	int count;	/* --count: 0 when not given */
 	struct string_list mounts_opt, env_files_opt, env, publish_opt;
@@ -241,6 +240,8 @@ struct new_opts {
 	struct settings set;
 	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
 	const struct agent *agent;
+	char *pull_name;
+	enum pull_policy pull;
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
 };
 
@@ -271,6 +272,7 @@ static void new_opts_clear(struct new_opts *o)
 	free(o->host);
 	free(o->setup);
 	free(o->agent_name);
+	free(o->pull_name);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	string_list_clear(&o->dotfiles);
@@ -310,6 +312,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "the same, the task read from a file ('-': standard input)"),
 		OPT_INTEGER(0, "count", &o->count, "n",
 			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
+		OPT_STRING(0, "pull", &o->pull_opt, "when",
+			   "pull the image: missing, always or never (sand.pull)"),
 		OPT_END(),
 	};
 
@@ -375,7 +379,8 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->runtime = settings_get(set, "runtime", o->runtime_opt, NULL);
 	o->image = settings_get(set, "image", o->image_opt, NULL);
 	if (!o->image)
-		o->image = xstrdup(DEFAULT_IMAGE);
+		o->image = xstrdup(RUNTIME_DEFAULT_IMAGE);
+	o->pull_name = settings_get(set, "pull", o->pull_opt, NULL);
 	o->cpus = settings_get(set, "cpus", o->cpus_opt, NULL);
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
@@ -390,6 +395,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 
 	if (o->detach && o->rm)
 		die("options '--detach' and '--rm' cannot be used together");
+	if (o->pull_name && pull_policy_parse(&o->pull, o->pull_name) < 0)
+		die("invalid pull policy '%s' (known: %s)", o->pull_name, PULL_POLICIES);
 	if (o->prompt.len && !o->agent)
 		die("option '--prompt' needs an agent (--agent or sand.agent)");
 	if (o->count && !o->prompt.len)
@@ -406,13 +413,13 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 			char *name = counted_name(o->name, i);
 
 			if (ctx_check_name(name) < 0)
-				exit(EXIT_FATAL);
+				die("cannot create sandbox '%s'", name);
 			if (o->branch)
 				check_host_branch(ctx, name);
 			free(name);
 		}
 	} else if (o->name && ctx_check_name(o->name) < 0) {
-		exit(EXIT_FATAL);
+		die("cannot create sandbox '%s'", o->name);
 	} else if (o->branch && o->name) {
 		check_host_branch(ctx, o->name);
 	}
@@ -437,7 +444,7 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	if (o->ssh_agent > 0 && (!sock || access(sock, F_OK)))
 		die("--ssh-agent: no ssh-agent socket to forward (SSH_AUTH_SOCK is not set or gone)");
 	if (env_check(&o->env) < 0)
-		exit(EXIT_FATAL);
+		die("cannot create a sandbox with this --env");
 	for (size_t i = 0; i < o->dotfiles.nr; i++)
 		if (!dotfile_path_ok(o->dotfiles.items[i]))
 			die("dotfile '%s' is not a path inside your home directory",
@@ -463,23 +470,16 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 		die("cannot connect to '%s'", o->host);
 	if (runtime_select_remote(rt, o->runtime, conn) < 0 ||
 	    ssh_host_root_resolve(rt->ssh, root, &path) < 0)
-		exit(EXIT_FATAL);
+		die("cannot make sandboxes on '%s'", o->host);
 	*host_root = strbuf_detach(&path, NULL);
 	free(root);
 }
 
-static void check_image(struct runtime *rt, const char *image)
+/* The image is there, or pulled now as --pull or sand.pull says. */
+static void check_image(struct runtime *rt, const struct new_opts *o)
 {
-	int ret = rt->ops->image_exists(rt, image);
-
-	if (ret < 0)
-		exit(EXIT_FATAL);
-	if (!ret) {
-		error("image '%s' is not available to %s", image, rt->program);
-		if (!strcmp(image, DEFAULT_IMAGE))
-			hint("build it with 'make image', or choose one with --image or sand.image");
-		exit(EXIT_FATAL);
-	}
+	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
+		die("cannot make a sandbox from image '%s'", o->image);
 }
 
 /* The host branch it is made from: when it is deleted, the sandbox is orphaned. */
@@ -505,7 +505,7 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 	struct strbuf id = STRBUF_INIT;
 
 	if (sandbox_new_id(&id) < 0)
-		exit(EXIT_FATAL);
+		die("cannot make an id for the new sandbox");
 	sb->id = strbuf_detach(&id, NULL);
 	sb->worktree = xstrdup(ctx->r.worktree);
 	sb->gitdir = xstrdup(ctx->r.commondir);
@@ -530,7 +530,7 @@ static void fill_record(struct cmd_ctx *ctx, struct new_opts *o, const struct ru
 	/* Checked, and host ports chosen, before anything is made. */
 	if (ctx_ports_prepare(ctx, sb, o->network, &o->publish,
 			      &sb->opts.ports) < 0)
-		exit(EXIT_FATAL);
+		die("cannot publish the new sandbox's ports");
 }
 
 /* Its home (dotfiles and the agent's files, copied) and its --env file. */
@@ -682,10 +682,10 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 
 	parse_new(argc, argv, &o);
 	if (resolve_new(ctx, &o) < 0)
-		exit(EXIT_FATAL);
+		die("cannot use these settings for a new sandbox");
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
-	check_image(&rt, o.image);
+	check_image(&rt, &o);
 
 	if (o.count) {
 		free(sb.host_root);

@@ -31,11 +31,11 @@ void ctx_prompt(struct strbuf *out, const char *text, const char *file)
 	strbuf_reset(out);
 	if (file) {
 		if (agent_prompt_read(out, file) < 0)
-			exit(EXIT_FATAL);
+			die("no task to run");
 	} else if (text) {
 		strbuf_addstr(out, text);
 		if (agent_prompt_check(out->buf, out->len) < 0)
-			exit(EXIT_FATAL);
+			die("no task to run");
 	}
 }
 
@@ -53,10 +53,10 @@ int ctx_run_task(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *sb, co
 		error("sandbox '%s' has no agent", sb->name);
 		hint("'git sand agent --agent <agent> %s' gives it one (%s)", sb->name,
 		     agent_names());
-		exit(EXIT_FATAL);
+		die("no agent to run");
 	}
 	if (agent_run_start(rt, st, sb, agent, prompt) < 0)
-		exit(EXIT_FATAL);
+		die("cannot start a run in sandbox '%s'", sb->name);
 	if (detach) {
 		fprintf(stderr, "Started run %d of %s in sandbox '%s'; "
 			"'git sand logs -f %s' follows it.\n", sb->opts.run.n, agent->command,
@@ -242,7 +242,7 @@ int cmd_wait(int argc, const char **argv, struct cmd_ctx *ctx)
 	/* No names: every run of this worktree. */
 	ctx_select(ctx, argc, argv, o.all || !argc, &list, &nr, &failed);
 	if (failed)
-		exit(EXIT_FATAL);
+		die("no sandbox to wait for");
 	for (size_t i = 0; i < nr; i++) {
 		if (!list[i].opts.run.n) {
 			if (argc)

@@ -87,5 +87,7 @@ int cmd_upload_pack(int argc, const char **argv, struct cmd_ctx *ctx)
 	sandbox_refs_clear(&refs);
 	git_repository_free(repo);
 	sandbox_clear(&sb);
-	return ret < 0 ? EXIT_FATAL : ret;
+	if (ret < 0)
+		die("cannot serve the sandbox's repository");
+	return ret;
 }

@@ -59,15 +59,15 @@ static void give_agent(struct cmd_ctx *ctx, struct sandbox *sb, const struct age
 		    "('git sand new --agent')", sb->name, sb->host);
 	/* The settings it was made with: its profile's carry lists first. */
 	if (settings_init(&set, ctx->r.config, sb->opts.profile) < 0)
-		exit(EXIT_FATAL);
+		die("cannot read the settings of sandbox '%s'", sb->name);
 	agent_extras(&set, agent, &paths, &keys);
 	if (agent_carry_check(agent, &paths) < 0)
-		exit(EXIT_FATAL);
+		die("cannot give sandbox '%s' the agent '%s'", sb->name, agent->name);
 	lock = sandbox_lock(sb, &fd);
 	if (lock == SANDBOX_BUSY)
 		die("sandbox '%s' is being created or removed by another command", sb->name);
 	if (lock < 0)
-		exit(EXIT_FATAL);
+		die("cannot lock sandbox '%s'", sb->name);
 	{
 		struct home_opts ho = { getenv("HOME"), sb->worktree, agent, NULL, &paths, &keys };
 
@@ -109,7 +109,7 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 		error("sandbox '%s' has no agent", sb.name);
 		hint("'git sand agent --agent <agent> %s' gives it one (%s)", sb.name,
 		     agent_names());
-		exit(EXIT_FATAL);
+		die("no agent to start");
 	}
 	/* The same agent again keeps the files it has (and may have changed). */
 	if (agent && (!sb.opts.agent || strcmp(sb.opts.agent, agent->name)))

@@ -6,7 +6,7 @@
 #include "lifecycle.h"
 #include "msg.h"
 
-#define START_USAGE "git sand start (<name>... | --all)"
+#define START_USAGE "git sand start [--pull <when>] (<name>... | --all)"
 #define STOP_USAGE "git sand stop (<name>... | --all)"
 
 static const char *const start_usage[] = { START_USAGE, NULL };
@@ -15,7 +15,16 @@ static const char *const stop_usage[] = { STOP_USAGE, NULL };
 static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int start)
 {
 	int all = 0, failed = 0;
-	const struct option options[] = {
+	const char *pull = NULL;
+	const struct option start_options[] = {
+		OPT_BOOL('a', "all", &all, "every sandbox of this worktree"),
+		OPT_STRING(0, "pull", &pull, "when",
+			   "pull the image of a container made again: missing, always or never "
+			   "(sand.pull)"),
+		OPT_END(),
+	};
+	const struct option *options = start_options;
+	const struct option stop_options[] = {
 		OPT_BOOL('a', "all", &all, "every sandbox of this worktree"),
 		OPT_END(),
 	};
@@ -24,9 +33,13 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 	struct sandbox *list;
 	size_t nr;
 
+	if (!start)
+		options = stop_options;
 	argc = parse_options_or_usage(argc, argv, options, usage, 0);
 	if ((!argc && !all) || (argc && all))
 		usage_with_options(usage, options);
+	if (pull && pull_policy_parse(&runtime_pull_policy, pull) < 0)
+		die("invalid pull policy '%s' (known: %s)", pull, PULL_POLICIES);
 	ctx_select(ctx, argc, argv, all, &list, &nr, &failed);
 	cleanup_install_signals();
 	for (size_t i = 0; i < nr && !cleanup_signalled(); i++) {

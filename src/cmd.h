@@ -180,7 +180,8 @@ char *ctx_config(struct cmd_ctx *ctx, const char *key);
 /*
  * The limits on what a sandbox may make a host-side command hold in
  * memory: sand.maxOutput (captured output of a command) and
- * sand.maxObjectSize (one object read from the sandbox).
+ * sand.maxObjectSize (one object read from the sandbox). Also sand.pull,
+ * for containers made again (runtime_pull_policy).
  */
 void ctx_read_limits(struct cmd_ctx *ctx);
 

@@ -260,7 +260,9 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 		sandbox_container_name(sb, &name);
 		found = rt->ops->remove(rt, name.buf);
 		strbuf_release(&name);
-		if (found < 0 || sandbox_create_container(rt, root, sb) < 0 ||
+		if (found < 0 ||
+		    runtime_ensure_image(rt, sb->image, runtime_pull_policy, isatty(2)) < 0 ||
+		    sandbox_create_container(rt, root, sb) < 0 ||
 		    store_update(st, sb) < 0)
 			goto done;
 		ci.state = CONTAINER_CREATED;

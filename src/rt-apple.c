@@ -235,6 +235,12 @@ done:
 	return ret;
 }
 
+static int apple_pull(struct runtime *rt, const char *image, int progress, struct strbuf *err)
+{
+	static const char *const verb[] = { "image", "pull", NULL };
+	return rt_pull(rt, verb, NULL, image, progress, err);
+}
+
 const struct runtime_ops apple_container_ops = {
 	.name = "container",
 	.create = apple_create,
@@ -248,4 +254,5 @@ const struct runtime_ops apple_container_ops = {
 	.inspect = apple_inspect,
 	.list = apple_list,
 	.image_exists = apple_image_exists,
+	.pull = apple_pull,
 };

@@ -57,6 +57,7 @@ int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
 	} else if (c->err && c->err->len) {
 		strbuf_trim(c->err);
 		ret = error("%s %s failed: %s", rt->program, verb, c->err->buf);
+		runtime_hint(rt, c->err->buf);
 	} else {
 		if (status >= 0)
 			child_describe(c, &how);
@@ -82,6 +83,35 @@ int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int mis
 	strbuf_release(&err);
 	child_clear(c);
 	return ret;
+}
+
+int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, const char *image,
+	    int progress, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int status;
+
+	argv_push(&c.args, rt->program);
+	argv_pushv(&c.args, verb);
+	if (!progress && quiet)
+		argv_push(&c.args, quiet);
+	argv_push(&c.args, image);
+	if (progress && !rt->ssh) {
+		/*
+		 * The CLI draws its progress on the terminal itself; docker
+		 * draws it on stdout, which is not ours to write on (new -d
+		 * prints the name there): both to our stderr.
+		 */
+		c.no_stdin = 1;
+		c.out_fd = 2;
+		status = run_child(&c);
+	} else {
+		status = rt_run(rt, &c, &out, err);
+	}
+	strbuf_release(&out);
+	child_clear(&c);
+	return status;
 }
 
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)

@@ -20,6 +20,13 @@ int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbu
  * backend can tell its service is down, how to start it); returns -1.
  */
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status);
+/*
+ * "<program> <verb...> [<quiet>] <image>": with progress, on the terminal
+ * (its stdout and stderr both on our stderr); else quiet, its stderr in
+ * err. Its status, or -1.
+ */
+int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, const char *image,
+	    int progress, struct strbuf *err);
 /* "<program> <verb> <args>", a missing container being success when missing_ok. */
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok);
 /*

@@ -238,12 +238,22 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	rt_child_init(rt, &c, "image");
 	argv_pushl(&c.args, "inspect", "--format", "{{.Id}}", image, NULL);
 	status = rt_run(rt, &c, &out, &err);
+	/* Anything but "no such image" (a daemon down) is the runtime's failure. */
+	if (status > 0 && !strcasestr(err.buf, "image not known") &&
+	    !strcasestr(err.buf, "no such image") && !strcasestr(err.buf, "no such object"))
+		status = rt_failed(rt, &c, "image inspect", status);
 	strbuf_release(&out);
 	strbuf_release(&err);
 	child_clear(&c);
 	if (status < 0)
 		return -1;
 	return status == 0;
+}
+
+static int oci_pull(struct runtime *rt, const char *image, int progress, struct strbuf *err)
+{
+	static const char *const verb[] = { "pull", NULL };
+	return rt_pull(rt, verb, "--quiet", image, progress, err);
 }
 
 #define OCI_OPS(n) { \
@@ -259,6 +269,7 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	.inspect = oci_inspect, \
 	.list = oci_list, \
 	.image_exists = oci_image_exists, \
+	.pull = oci_pull, \
 }
 
 const struct runtime_ops podman_ops = OCI_OPS("podman");

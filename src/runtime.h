@@ -93,6 +93,12 @@ struct runtime_ops {
 		    struct container_info **out, size_t *nr);
 	/* 1 if present locally, 0 if not, -1 on error. */
 	int (*image_exists)(struct runtime *rt, const char *image);
+	/*
+	 * Pull an image from its registry. With progress, the CLI draws its
+	 * own on our stderr (its stdout too goes there); without, its stderr
+	 * goes to err. Returns the CLI's status, or -1 when it could not run.
+	 */
+	int (*pull)(struct runtime *rt, const char *image, int progress, struct strbuf *err);
 
 	/* How to read the CLI's errors: "no such container", "not running". */
 	int (*not_found)(const struct strbuf *err);
@@ -153,6 +159,51 @@ int oci_parse_list(struct container_info **out, size_t *nr, const char *json, in
 int apple_parse_inspect(struct container_info *out, const char *json);
 int apple_parse_list(struct container_info **out, size_t *nr, const char *json,
 		     const char *label_key);
+
+/*
+ * The image a sandbox runs when none is chosen: built here by "make image"
+ * or "git sand image build" (images/default/), never pulled.
+ */
+#define RUNTIME_DEFAULT_IMAGE "localhost/git-sand-default:latest"
+
+/* When to pull an image from its registry (--pull, sand.pull). */
+#define PULL_POLICY_LIST(X) \
+	X(MISSING, "missing")	/* only when it is not here: the default */ \
+	X(ALWAYS, "always")	/* every time a container is made from it */ \
+	X(NEVER, "never")	/* never: a missing image is an error */
+#define PULL_ENUM_(e, n) PULL_##e,
+enum pull_policy { PULL_POLICY_LIST(PULL_ENUM_) };
+#undef PULL_ENUM_
+/* The names, for messages and completion: "missing, always, never". */
+#define PULL_POLICIES "missing, always, never"
+/* A name into out: 0, or -1 (no message). */
+int pull_policy_parse(enum pull_policy *out, const char *s);
+/*
+ * The policy for containers made again from a sandbox's image (start,
+ * and any command that finds its container gone): sand.pull, or start's
+ * --pull. new has its own (--pull, the profile's sand.pull).
+ */
+extern enum pull_policy runtime_pull_policy;
+/* Whether the image names a registry it can be pulled from ("host.x/..."). */
+int image_names_registry(const char *image);
+/*
+ * Make sure the image is there before a container is made from it:
+ * pulled by the runtime as the policy says (its progress shown when
+ * progress is set). 0, or -1 having said why in one line (the runtime's
+ * reason in it), with a hint on how to get it (the default image: build
+ * it).
+ */
+int runtime_ensure_image(struct runtime *rt, const char *image, enum pull_policy policy,
+			 int progress);
+
+/*
+ * After a runtime's own error message: a hint for the failures we know
+ * (rlimits, crun and cgroups, missing subuids, docker's daemon or socket,
+ * Apple's system service). Prints nothing for any other message.
+ */
+void runtime_hint(const struct runtime *rt, const char *err);
+/* The hint for the runtime (by its name; NULL: any) and message, or NULL. */
+const char *runtime_known_failure(const char *runtime, const char *err);
 
 /* The label keys git-sand puts on its containers. */
 #define LABEL_ID "io.git-sand.id"

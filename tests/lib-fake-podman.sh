@@ -7,7 +7,7 @@
 # done-then-hang: the real podman, then a hang before it answers).
 make_fake_podman () {
 	mkdir -p bin-fake &&
-	real=$(command -v podman) &&
+	real=$(command -v "$TEST_RUNTIME") &&
 	if test "$2" = hang
 	then
 		action="echo \$\$ >\"$TRASH_DIRECTORY/fake-reached\"; exec sleep 30"
@@ -29,7 +29,8 @@ make_fake_podman () {
 	fi
 	exec "$real" "\$@"
 	EOS
-	chmod +x bin-fake/podman
+	chmod +x bin-fake/podman &&
+	{ test "$TEST_RUNTIME" = podman || cp bin-fake/podman "bin-fake/$TEST_RUNTIME"; }
 }
 
 # start_hung <verb> <hang | slow | done-then-hang> <args>...: run
@@ -86,6 +87,6 @@ nothing_left () {
 	test_line_count = 0 remotes &&
 	ls "$GIT_SAND_HOME/sandboxes" >dirs &&
 	test_line_count = 0 dirs &&
-	podman ps -a -q --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
+	"$TEST_RUNTIME" ps -a -q --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
 	test_line_count = 0 ctrs
 }

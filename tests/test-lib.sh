@@ -51,6 +51,16 @@ export LSAN_OPTIONS
 export CONTAINERS_CONF
 TEST_IMAGE=localhost/git-sand-test:latest
 export TEST_IMAGE
+# The runtime the sandboxes run on: podman, or docker with
+# GIT_SAND_TEST_RUNTIME=docker (and DOCKER_HOST pointing at a dockerd, as
+# tests/run-docker.sh sets up). Scripts that talk to it themselves run
+# "$TEST_RUNTIME ..." with the verbs both CLIs share.
+TEST_RUNTIME=${GIT_SAND_TEST_RUNTIME:-podman}
+case "$TEST_RUNTIME" in
+podman|docker) ;;
+*) echo "Bail out! GIT_SAND_TEST_RUNTIME must be podman or docker"; exit 1 ;;
+esac
+export TEST_RUNTIME
 
 rm -rf "$TRASH_DIRECTORY" || exit 1
 mkdir -p "$TRASH_DIRECTORY/home" || exit 1
@@ -60,6 +70,7 @@ export HOME GIT_SAND_HOME
 git config --global init.defaultBranch main
 git config --global sand.image "$TEST_IMAGE"
 git config --global sand.network none
+test "$TEST_RUNTIME" = podman || git config --global sand.runtime "$TEST_RUNTIME"
 cd "$TRASH_DIRECTORY" || exit 1
 
 if test -n "$verbose"
@@ -232,14 +243,25 @@ test_commit () {
 # Remove the containers this script's sandboxes made, whatever state they
 # were left in.
 test_cleanup_containers_ () {
-	command -v podman >/dev/null 2>&1 || return 0
-	ids=$(podman ps -aq --filter "label=io.git-sand.worktree" \
-		--format '{{.ID}} {{index .Labels "io.git-sand.worktree"}}' 2>/dev/null |
+	command -v "$TEST_RUNTIME" >/dev/null 2>&1 || return 0
+	if test "$TEST_RUNTIME" = docker
+	then
+		format='{{.ID}} {{.Label "io.git-sand.worktree"}}'
+	else
+		format='{{.ID}} {{index .Labels "io.git-sand.worktree"}}'
+	fi
+	ids=$("$TEST_RUNTIME" ps -aq --filter "label=io.git-sand.worktree" \
+		--format "$format" 2>/dev/null |
 		while read -r id wt
 		do
 			case "$wt" in "$TRASH_DIRECTORY"*) echo "$id" ;; esac
 		done)
-	test -z "$ids" || podman rm -f $ids >/dev/null 2>&1
+	test -z "$ids" || "$TEST_RUNTIME" rm -f $ids >/dev/null 2>&1
+}
+
+# test_container_exists <container>: whether the runtime has it.
+test_container_exists () {
+	"$TEST_RUNTIME" container inspect "$1" >/dev/null 2>&1
 }
 
 test_done () {
@@ -255,21 +277,26 @@ test_done () {
 	test_exit_ 0
 }
 
-# Containers. PODMAN is set only when podman really runs a container here,
-# from an image the tests build locally. Where CI is set, a machine that
-# cannot is a failure, not a skip: a green run must mean containers ran.
+# Containers. PODMAN is set only when the runtime under test (podman, or
+# $GIT_SAND_TEST_RUNTIME) really runs a container here, from an image the
+# tests build locally. Where CI is set, a machine that cannot is a
+# failure, not a skip: a green run must mean containers ran.
 test_require_podman () {
-	if ! command -v podman >/dev/null 2>&1
+	rt=$TEST_RUNTIME
+	if ! command -v "$rt" >/dev/null 2>&1
 	then
-		reason="podman is not installed"
-	elif ! (flock 9 && { podman image exists "$TEST_IMAGE" ||
-		"$TEST_DIRECTORY/image/build.sh" podman "$TEST_IMAGE"; }) \
+		reason="$rt is not installed"
+	elif test "$rt" = docker && ! docker info >&4 2>&4
+	then
+		reason="no docker daemon answers (tests/run-docker.sh starts one)"
+	elif ! (flock 9 && { "$rt" image inspect "$TEST_IMAGE" >/dev/null 2>&1 ||
+		"$TEST_DIRECTORY/image/build.sh" "$rt" "$TEST_IMAGE"; }) \
 		9>"$TEST_DIRECTORY/.image.lock" >&4 2>&4
 	then
 		reason="cannot build the test image"
-	elif ! podman run --rm --network none "$TEST_IMAGE" true >&4 2>&4
+	elif ! "$rt" run --rm --network none "$TEST_IMAGE" true >&4 2>&4
 	then
-		reason="podman cannot run a container here (see tests/containers.conf)"
+		reason="$rt cannot run a container here (see tests/containers.conf)"
 	else
 		test_set_prereq PODMAN
 		return 0
