@@ -94,6 +94,7 @@ LIB_OBJS = \
 	src/sandbox-lock.o \
 	src/sandbox-remote.o \
 	src/served.o \
+	src/session.o \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-channel.o \

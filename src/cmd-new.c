@@ -28,7 +28,7 @@
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
-	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]"
+	"                    [--prompt <text> | --prompt-file <file>] [--count <n>] [--no-session]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -228,7 +228,7 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
  */
 struct new_opts {
 	/* The command line. */
-	int detach, rm, branch, ssh_agent, accept_new;
+	int detach, rm, branch, ssh_agent, accept_new, no_session;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
@@ -308,6 +308,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "run the agent without a terminal, on this task"),
 		OPT_STRING(0, "prompt-file", &o->prompt_file, "file",
 			   "the same, the task read from a file ('-': standard input)"),
+		OPT_BOOL(0, "no-session", &o->no_session,
+			 "open the shell in no session to come back to (sand.session)"),
 		OPT_INTEGER(0, "count", &o->count, "n",
 			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
 		OPT_END(),
@@ -602,7 +604,9 @@ static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	else
 		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
 			sb->name, sb->name);
-	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1);
+	/* With --rm, leaving is the end of it: there is nothing to come back to. */
+	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1,
+			      !o->rm && ctx_use_session(ctx, o->no_session));
 	if (o->rm && rm_on_exit(ctx, rt, sb) < 0)
 		ret = ret ? ret : 1;
 	return ret;
