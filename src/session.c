@@ -60,13 +60,19 @@ static int attached(struct runtime *rt, const struct sandbox *sb, struct argv *a
 	return ret;
 }
 
+/*
+ * -D and -d detach the clients already there: a terminal that went away
+ * without a word (a lost SSH connection, a killed podman exec) leaves its
+ * tmux client in the container attached, and its size would stay the
+ * session's.
+ */
 int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind kind,
 		 const char *const *cmd)
 {
 	struct argv args = ARGV_INIT;
 
 	tmux_argv(&args);
-	argv_pushl(&args, "new-session", "-A", "-s", session_kind_name(kind), "-c", "/app",
+	argv_pushl(&args, "new-session", "-A", "-D", "-s", session_kind_name(kind), "-c", "/app",
 		   "--", NULL);
 	argv_pushv(&args, cmd);
 	return attached(rt, sb, &args);
@@ -77,7 +83,7 @@ int session_attach(struct runtime *rt, const struct sandbox *sb)
 	struct argv args = ARGV_INIT;
 
 	tmux_argv(&args);
-	argv_push(&args, "attach-session");
+	argv_pushl(&args, "attach-session", "-d", NULL);
 	return attached(rt, sb, &args);
 }
 

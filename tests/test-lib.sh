@@ -258,11 +258,19 @@ test_done () {
 # Containers. PODMAN is set only when podman really runs a container here,
 # from an image the tests build locally. Where CI is set, a machine that
 # cannot is a failure, not a skip: a green run must mean containers ran.
+# The image exists and is of the version build.sh makes.
+test_image_current () {
+	want=$(sed -n 's/^version=//p' "$TEST_DIRECTORY/image/build.sh") &&
+	have=$(podman image inspect --format \
+		'{{index .Labels "io.git-sand.test-image"}}' "$TEST_IMAGE" 2>/dev/null) &&
+	test "$have" = "$want"
+}
+
 test_require_podman () {
 	if ! command -v podman >/dev/null 2>&1
 	then
 		reason="podman is not installed"
-	elif ! (flock 9 && { podman image exists "$TEST_IMAGE" ||
+	elif ! (flock 9 && { test_image_current ||
 		"$TEST_DIRECTORY/image/build.sh" podman "$TEST_IMAGE"; }) \
 		9>"$TEST_DIRECTORY/.image.lock" >&4 2>&4
 	then
