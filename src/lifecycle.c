@@ -320,7 +320,7 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 static int in_session(struct runtime *rt, struct sandbox *sb, enum session_kind kind,
 		      const char *const *cmd)
 {
-	int ret = session_available(rt, sb);
+	int ret = session_available(rt, sb), detached;
 
 	if (ret < 0)
 		return -2;
@@ -334,8 +334,8 @@ static int in_session(struct runtime *rt, struct sandbox *sb, enum session_kind 
 		fprintf(stderr, "In session '%s' of sandbox '%s': %s detaches, "
 			"'git sand attach %s' comes back.\n", session_kind_name(kind), sb->name,
 			SESSION_DETACH_KEY_SHOWN, sb->name);
-	ret = session_open(rt, sb, kind, cmd);
-	if (!ret && session_exists(rt, sb) && isatty(2))
+	ret = session_open(rt, sb, kind, cmd, &detached);
+	if (detached && isatty(2))
 		fprintf(stderr, "Detached; 'git sand attach %s' returns to it.\n", sb->name);
 	return ret;
 }

@@ -66,16 +66,62 @@ static int attached(struct runtime *rt, const struct sandbox *sb, struct argv *a
  * tmux client in the container attached, and its size would stay the
  * session's.
  */
-int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind kind,
-		 const char *const *cmd)
-{
-	struct argv args = ARGV_INIT;
+/*
+ * Fixed scripts: the kind is their first argument. The first runs the
+ * command and leaves its exit status where the second finds it once the
+ * client is back: "detached" while the session goes on.
+ */
+static const char wrapper[] =
+	"k=$1; shift; f=/tmp/git-sand-session-$k.status; rm -f \"$f\"; "
+	"\"$@\"; s=$?; echo \"$s\" >\"$f\"; exit \"$s\"";
+static const char outcome[] =
+	SESSION_PROGRAM " -u -L git-sand has-session -t \"$1\" 2>/dev/null && "
+	"{ echo detached; exit 0; }; cat \"/tmp/git-sand-session-$1.status\"";
 
+/* The exit status the wrapper left: 0 to 255, or -1. */
+static int parse_status(const struct strbuf *out)
+{
+	int v = 0;
+	size_t len = out->len;
+
+	if (len && out->buf[len - 1] == '\n')
+		len--;
+	if (len < 1 || len > 3)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (out->buf[i] < '0' || out->buf[i] > '9')
+			return -1;
+		v = v * 10 + (out->buf[i] - '0');
+	}
+	return v > 255 ? -1 : v;
+}
+
+int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind kind,
+		 const char *const *cmd, int *detached)
+{
+	const char *check[] = { "sh", "-c", outcome, "sh", session_kind_name(kind), NULL };
+	struct strbuf out = STRBUF_INIT;
+	struct argv args = ARGV_INIT;
+	int ret, status;
+
+	*detached = 0;
 	tmux_argv(&args);
 	argv_pushl(&args, "new-session", "-A", "-D", "-s", session_kind_name(kind), "-c", "/app",
-		   "--", NULL);
+		   "--", "sh", "-c", wrapper, "sand-session", session_kind_name(kind), NULL);
 	argv_pushv(&args, cmd);
-	return attached(rt, sb, &args);
+	ret = attached(rt, sb, &args);
+	if (ret < 0)
+		goto done;
+	/* The sandbox's own answer: only the status is taken from it. */
+	if (rt->ops->exec_capture(rt, sb->container, check, &out) < 0)
+		goto done;
+	if (!strcmp(out.buf, "detached\n"))
+		*detached = 1;
+	else if ((status = parse_status(&out)) >= 0)
+		ret = status;
+done:
+	strbuf_release(&out);
+	return ret;
 }
 
 int session_attach(struct runtime *rt, const struct sandbox *sb)

@@ -46,11 +46,11 @@ int session_available(struct runtime *rt, const struct sandbox *sb);
 /*
  * Run cmd (NULL-terminated) in the sandbox's session of that kind,
  * attached to the terminal: the session made, or joined when it exists
- * (then cmd is not run again). Returns what the client returned (0 on
- * detach), or -1.
+ * (then cmd is not run again). Returns the command's exit status once
+ * it has ended, 0 with *detached set when the session goes on, or -1.
  */
 int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind kind,
-		 const char *const *cmd);
+		 const char *const *cmd, int *detached);
 
 /* Attach to the session used last: as session_open. */
 int session_attach(struct runtime *rt, const struct sandbox *sb);

@@ -43,6 +43,7 @@ ctr_tmux () {
 }
 
 test_expect_success PODMAN 'setup' '
+	git config --global sand.session auto &&
 	test_create_repo repo &&
 	mkdir empty &&
 	(cd repo && git sand new -d one && git sand new -d bare --mount "$TRASH_DIRECTORY/empty:/usr/local/bin:ro")
@@ -100,6 +101,17 @@ test_expect_success PODMAN 'attach without a session says so' '
 	test_cmp expect t4.status &&
 	test_grep "^error: sandbox .one. has no session$" err &&
 	test_grep "^hint: .git sand shell one. opens a shell" err
+'
+
+test_expect_success PODMAN 'a shell that ends in its session: its exit status is ours' '
+	rm -f t9.status &&
+	term t9 "git sand shell one" &&
+	until_ok "ctr_tmux has-session -t shell 2>/dev/null" &&
+	until_ok "screen_has t9 \"#\\|\\\$\"" &&
+	$DRV send-keys -t t9 "exit 6" Enter &&
+	until_ok "test -f t9.status" &&
+	echo 6 >expect &&
+	test_cmp expect t9.status
 '
 
 test_expect_success PODMAN 'attach needs a terminal' '
