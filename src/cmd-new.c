@@ -228,7 +228,7 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
  */
 struct new_opts {
 	/* The command line. */
-	int detach, rm, branch, ssh_agent, accept_new, no_session;
+	int detach, rm, branch, ssh_agent, accept_new, no_session, use_session;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt;
@@ -392,6 +392,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 
 	if (o->detach && o->rm)
 		die("options '--detach' and '--rm' cannot be used together");
+	/* With --rm, leaving is the end of it: there is nothing to come back to. */
+	o->use_session = !o->rm && ctx_use_session(ctx, o->no_session);
 	if (o->prompt.len && !o->agent)
 		die("option '--prompt' needs an agent (--agent or sand.agent)");
 	if (o->count && !o->prompt.len)
@@ -604,9 +606,7 @@ static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	else
 		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
 			sb->name, sb->name);
-	/* With --rm, leaving is the end of it: there is nothing to come back to. */
-	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1,
-			      !o->rm && ctx_use_session(ctx, o->no_session));
+	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1, o->use_session);
 	if (o->rm && rm_on_exit(ctx, rt, sb) < 0)
 		ret = ret ? ret : 1;
 	return ret;

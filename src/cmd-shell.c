@@ -27,7 +27,7 @@ static const char *const exec_usage[] = { EXEC_USAGE, EXEC_USAGE_ONLY, NULL };
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *shell = NULL;
-	int no_session = 0;
+	int no_session = 0, use_session;
 	const struct option options[] = {
 		OPT_STRING('s', "shell", &shell, "cmd", "the shell to run (default: zsh, bash or sh)"),
 		OPT_BOOL(0, "no-session", &no_session,
@@ -41,8 +41,9 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
 	if (argc > 1)
 		usage_with_options(shell_usage, options);
+	use_session = ctx_use_session(ctx, no_session);
 	ctx_prepare_running(ctx, argc ? argv[0] : NULL, &sb, &rt);
-	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0, ctx_use_session(ctx, no_session));
+	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0, use_session);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret;
@@ -94,7 +95,7 @@ static void give_agent(struct cmd_ctx *ctx, struct sandbox *sb, const struct age
 int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *agent_opt = NULL;
-	int no_session = 0;
+	int no_session = 0, use_session;
 	const struct option options[] = {
 		OPT_STRING('a', "agent", &agent_opt, "agent",
 			   "give it this agent first (its files carried, as with new --agent)"),
@@ -113,6 +114,7 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(agent_usage, options);
 	if (agent_opt && !(agent = agent_find(agent_opt)))
 		die("unknown agent '%s' (known: %s)", agent_opt, agent_names());
+	use_session = ctx_use_session(ctx, no_session);
 	ctx_lookup(ctx, argc ? argv[0] : NULL, &sb);
 	if (!agent && !sb.opts.agent) {
 		error("sandbox '%s' has no agent", sb.name);
@@ -127,7 +129,7 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 	sandbox_clear(&sb);
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	free(name);
-	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1, ctx_use_session(ctx, no_session));
+	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1, use_session);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret;

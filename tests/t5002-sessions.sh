@@ -14,8 +14,8 @@ fi
 # (the driver): keys are typed with send-keys, the screen read with
 # capture-pane. Its windows run in repo.
 DRV="tmux -L t5002-$$"
-test_when_finished_all () { $DRV kill-server 2>/dev/null; }
-trap 'test_when_finished_all' EXIT
+# The driver goes at the end, whatever way it comes (then test-lib's check).
+trap 'code_=$?; $DRV kill-server 2>/dev/null; (exit $code_); test_at_exit_' EXIT
 
 # term <window> <command>: open a terminal running the command.
 term () {
