@@ -44,6 +44,8 @@ ctr_tmux () {
 
 test_expect_success PODMAN 'setup' '
 	git config --global sand.session auto &&
+	# The driver stays up between its terminals (none racing its exit).
+	$DRV start-server \; set-option -s exit-empty off &&
 	test_create_repo repo &&
 	mkdir empty &&
 	(cd repo && git sand new -d one && git sand new -d bare --mount "$TRASH_DIRECTORY/empty:/usr/local/bin:ro")
@@ -158,8 +160,33 @@ test_expect_success PODMAN 'an image without tmux: the shell as before, with a n
 	test_grep "^hint: " err
 '
 
+test_expect_success PODMAN 'the agent runs in a session of its own' '
+	mkdir fakebin &&
+	cat >fakebin/claude <<-\EOF &&
+	#!/bin/sh
+	echo "agent-ready-$((2*21))"
+	read -r line
+	echo "agent-got-$line"
+	exit 9
+	EOF
+	chmod +x fakebin/claude &&
+	(cd repo && git sand new -d --agent claude \
+		--mount "$TRASH_DIRECTORY/fakebin/claude:/usr/bin/claude:ro" ag) &&
+	rm -f a1.status a2.status &&
+	term a1 "git sand agent ag" &&
+	until_ok "screen_has a1 agent-ready-42" &&
+	$DRV send-keys -t a1 "C-\\" &&
+	until_ok "test -f a1.status" &&
+	(cd repo && git sand exec ag tmux -u -L git-sand has-session -t agent) &&
+	term a2 "git sand attach ag" &&
+	until_ok "screen_has a2 agent-ready-42" &&
+	$DRV send-keys -t a2 "hello" Enter &&
+	until_ok "test -f a2.status" &&
+	test_must_fail git -C repo sand exec ag tmux -u -L git-sand has-session -t agent
+'
+
 test_expect_success PODMAN 'cleanup' '
-	(cd repo && git sand rm -f one bare)
+	(cd repo && git sand rm -f one bare ag)
 '
 
 test_done
