@@ -61,12 +61,6 @@ static int attached(struct runtime *rt, const struct sandbox *sb, struct argv *a
 }
 
 /*
- * -D and -d detach the clients already there: a terminal that went away
- * without a word (a lost SSH connection, a killed podman exec) leaves its
- * tmux client in the container attached, and its size would stay the
- * session's.
- */
-/*
  * Fixed scripts: the kind is their first argument. The first runs the
  * command and leaves its exit status where the second finds it once the
  * client is back: "detached" while the session goes on.
@@ -105,6 +99,12 @@ int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind
 	int ret, status;
 
 	*detached = 0;
+	/*
+	 * -D (and attach's -d) detaches the clients already there: a
+	 * terminal that went away without a word (a lost SSH connection, a
+	 * killed podman exec) leaves its tmux client in the container
+	 * attached, and its size would stay the session's.
+	 */
 	tmux_argv(&args);
 	argv_pushl(&args, "new-session", "-A", "-D", "-s", session_kind_name(kind), "-c", "/app",
 		   "--", "sh", "-c", wrapper, "sand-session", session_kind_name(kind), NULL);
@@ -135,7 +135,7 @@ int session_attach(struct runtime *rt, const struct sandbox *sb)
 
 int session_exists(struct runtime *rt, const struct sandbox *sb)
 {
-	const char *const cmd[] = { SESSION_PROGRAM, "-L", "git-sand", "list-sessions", NULL };
+	const char *const cmd[] = { SESSION_PROGRAM, "-u", "-L", "git-sand", "list-sessions", NULL };
 	struct strbuf out = STRBUF_INIT;
 	int status = rt->ops->exec_capture(rt, sb->container, cmd, &out);
 
