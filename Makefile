@@ -96,6 +96,7 @@ LIB_OBJS = \
 	src/sandbox-remote.o \
 	src/sandbox-ssh.o \
 	src/served.o \
+	src/session.o \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-channel.o \

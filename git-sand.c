@@ -22,6 +22,7 @@
 
 static const struct cmd_struct commands[] = {
 	{ "agent", cmd_agent, NEEDS_WORKTREE, "Start a sandbox's coding agent again" },
+	{ "attach", cmd_attach, NEEDS_WORKTREE, "Reattach to a sandbox's session" },
 	{ "code", cmd_code, NEEDS_WORKTREE, "Open VS Code on a sandbox, over SSH" },
 	{ "config", cmd_config, 0, "Show the settings a new sandbox would get, and where from" },
 	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },

@@ -6,17 +6,18 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
+__git_sand_commands="new run shell agent attach show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --count= --pull="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
-__git_sand_opts_agent="--agent="
+__git_sand_opts_agent="--agent= --no-session"
+__git_sand_opts_attach=""
 __git_sand_opts_show=""
 __git_sand_opts_config="--profile="
-__git_sand_opts_shell="--shell="
+__git_sand_opts_shell="--shell= --no-session"
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_port="--json"
@@ -288,7 +289,7 @@ _git_sand ()
 		# Any number of sandboxes.
 		__gitcomp_nl "$(__git_sand_names)"
 		;;
-	shell|agent|show|status|diff|log|run|logs|code)
+	shell|agent|attach|show|status|diff|log|run|logs|code)
 		# One sandbox (then, for diff, paths after "--").
 		[ -z "$args" ] && __gitcomp_nl "$(__git_sand_names)"
 		;;

@@ -11,6 +11,7 @@
 #include "odb-safe.h"
 #include "run.h"
 #include "sandbox-lock.h"
+#include "session.h"
 #include "ssh.h"
 #include "work.h"
 #include "workspace.h"
@@ -192,6 +193,17 @@ char *ctx_config(struct cmd_ctx *ctx, const char *key)
 		return NULL;
 	}
 	return strbuf_detach(&sb, NULL);
+}
+
+int ctx_use_session(struct cmd_ctx *ctx, int no_session)
+{
+	char *value = no_session ? NULL : ctx_config(ctx, "sand.session");
+	enum session_mode mode = SESSION_AUTO;
+
+	if (value && session_mode_parse(value, &mode) < 0)
+		exit(EXIT_FATAL);
+	free(value);
+	return !no_session && mode == SESSION_AUTO;
 }
 
 /*

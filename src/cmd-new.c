@@ -29,7 +29,7 @@
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
 	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]\n" \
-	"                    [--pull <when>]"
+	"                    [--pull <when>] [--no-session]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -227,7 +227,7 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
  */
 struct new_opts {
 	/* The command line. */
-	int detach, rm, branch, ssh_agent, accept_new;
+	int detach, rm, branch, ssh_agent, accept_new, no_session, use_session;
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
@@ -310,6 +310,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "run the agent without a terminal, on this task"),
 		OPT_STRING(0, "prompt-file", &o->prompt_file, "file",
 			   "the same, the task read from a file ('-': standard input)"),
+		OPT_BOOL(0, "no-session", &o->no_session,
+			 "open the shell in no session to come back to (sand.session)"),
 		OPT_INTEGER(0, "count", &o->count, "n",
 			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
 		OPT_STRING(0, "pull", &o->pull_opt, "when",
@@ -397,6 +399,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 		die("options '--detach' and '--rm' cannot be used together");
 	if (o->pull_name && pull_policy_parse(&o->pull, o->pull_name) < 0)
 		die("invalid pull policy '%s' (known: %s)", o->pull_name, PULL_POLICIES);
+	/* With --rm, leaving is the end of it: there is nothing to come back to. */
+	o->use_session = !o->rm && ctx_use_session(ctx, o->no_session);
 	if (o->prompt.len && !o->agent)
 		die("option '--prompt' needs an agent (--agent or sand.agent)");
 	if (o->count && !o->prompt.len)
@@ -602,7 +606,7 @@ static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	else
 		fprintf(stderr, "Created sandbox '%s'; 'git sand shell %s' returns to it.\n",
 			sb->name, sb->name);
-	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1);
+	ret = sandbox_session(rt, ctx->store, sb, o->shell, 1, o->use_session);
 	if (o->rm && rm_on_exit(ctx, rt, sb) < 0)
 		ret = ret ? ret : 1;
 	return ret;

@@ -8,24 +8,30 @@
 #include "lifecycle.h"
 #include "msg.h"
 #include "sandbox-lock.h"
+#include "session.h"
 #include "settings.h"
 
-#define SHELL_USAGE "git sand shell [-s | --shell <cmd>] [<name>]"
+#define SHELL_USAGE "git sand shell [-s | --shell <cmd>] [--no-session] [<name>]"
 #define EXEC_OPTS "[-i | --interactive] [-t | --tty] [-w | --workdir <dir>]"
 #define EXEC_USAGE "git sand exec " EXEC_OPTS " <name> [--] <command> [<args>...]"
 #define EXEC_USAGE_ONLY "git sand exec " EXEC_OPTS " -- <command> [<args>...]"
 
-#define AGENT_USAGE "git sand agent [-a | --agent <agent>] [<name>]"
+#define AGENT_USAGE "git sand agent [-a | --agent <agent>] [--no-session] [<name>]"
+#define ATTACH_USAGE "git sand attach [<name>]"
 
 static const char *const shell_usage[] = { SHELL_USAGE, NULL };
 static const char *const agent_usage[] = { AGENT_USAGE, NULL };
+static const char *const attach_usage[] = { ATTACH_USAGE, NULL };
 static const char *const exec_usage[] = { EXEC_USAGE, EXEC_USAGE_ONLY, NULL };
 
 int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *shell = NULL;
+	int no_session = 0, use_session;
 	const struct option options[] = {
 		OPT_STRING('s', "shell", &shell, "cmd", "the shell to run (default: zsh, bash or sh)"),
+		OPT_BOOL(0, "no-session", &no_session,
+			 "not in a session to come back to (sand.session)"),
 		OPT_END(),
 	};
 	struct sandbox sb = { 0 };
@@ -35,8 +41,9 @@ int cmd_shell(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, shell_usage, 0);
 	if (argc > 1)
 		usage_with_options(shell_usage, options);
+	use_session = ctx_use_session(ctx, no_session);
 	ctx_prepare_running(ctx, argc ? argv[0] : NULL, &sb, &rt);
-	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0);
+	ret = sandbox_session(&rt, ctx->store, &sb, shell, 0, use_session);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret;
@@ -88,9 +95,12 @@ static void give_agent(struct cmd_ctx *ctx, struct sandbox *sb, const struct age
 int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	const char *agent_opt = NULL;
+	int no_session = 0, use_session;
 	const struct option options[] = {
 		OPT_STRING('a', "agent", &agent_opt, "agent",
 			   "give it this agent first (its files carried, as with new --agent)"),
+		OPT_BOOL(0, "no-session", &no_session,
+			 "not in a session to come back to (sand.session)"),
 		OPT_END(),
 	};
 	const struct agent *agent = NULL;
@@ -104,6 +114,7 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(agent_usage, options);
 	if (agent_opt && !(agent = agent_find(agent_opt)))
 		die("unknown agent '%s' (known: %s)", agent_opt, agent_names());
+	use_session = ctx_use_session(ctx, no_session);
 	ctx_lookup(ctx, argc ? argv[0] : NULL, &sb);
 	if (!agent && !sb.opts.agent) {
 		error("sandbox '%s' has no agent", sb.name);
@@ -118,10 +129,48 @@ int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx)
 	sandbox_clear(&sb);
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	free(name);
-	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1);
+	ret = sandbox_session(&rt, ctx->store, &sb, NULL, 1, use_session);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret;
+}
+
+int cmd_attach(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	const struct option options[] = {
+		OPT_END(),
+	};
+	struct sandbox sb = { 0 };
+	struct runtime rt;
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, attach_usage, 0);
+	if (argc > 1)
+		usage_with_options(attach_usage, options);
+	if (!isatty(0) || !isatty(1))
+		die("attach needs a terminal");
+	ctx_prepare_running(ctx, argc ? argv[0] : NULL, &sb, &rt);
+	ret = session_available(&rt, &sb);
+	if (ret < 0)
+		exit(EXIT_FATAL);
+	if (!ret || !session_exists(&rt, &sb)) {
+		if (!ret)
+			error("sandbox '%s' has no session: its image has no %s", sb.name,
+			      SESSION_PROGRAM);
+		else
+			error("sandbox '%s' has no session", sb.name);
+		hint("'git sand shell %s' opens a shell, 'git sand agent %s' its agent%s",
+		     sb.name, sb.name, ret ? "" : "; an image with " SESSION_PROGRAM
+		     " keeps them when the terminal goes");
+		exit(EXIT_FATAL);
+	}
+	if (isatty(2))
+		fprintf(stderr, "%s detaches from sandbox '%s' again.\n",
+			SESSION_DETACH_KEY_SHOWN, sb.name);
+	ret = session_attach(&rt, &sb);
+	sandbox_clear(&sb);
+	runtime_clear(&rt);
+	return ret < 0 ? 1 : ret;
 }
 
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)

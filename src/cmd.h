@@ -33,6 +33,7 @@ struct cmd_struct {
 
 int cmd_agent(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_code(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_attach(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -101,6 +102,11 @@ void ctx_select(struct cmd_ctx *ctx, int argc, const char **argv, int all,
 int ctx_check_ready(struct cmd_ctx *ctx, struct sandbox *sb);
 /* The same, or die. */
 void ctx_require_ready(struct cmd_ctx *ctx, struct sandbox *sb);
+/*
+ * Whether new, shell and agent open their session in tmux: not with
+ * --no-session (no_session) nor sand.session=never. Dies on a bad value.
+ */
+int ctx_use_session(struct cmd_ctx *ctx, int no_session);
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);

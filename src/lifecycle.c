@@ -18,6 +18,7 @@
 #include "path.h"
 #include "ports.h"
 #include "sandbox-remote.h"
+#include "session.h"
 #include "ssh.h"
 #include "workspace.h"
 
@@ -314,14 +315,41 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 	return 0;
 }
 
+/*
+ * Open the session in tmux when asked for and the image has it; say so
+ * when it has not. -2 when it is not to be (the caller runs cmd itself).
+ */
+static int in_session(struct runtime *rt, struct sandbox *sb, enum session_kind kind,
+		      const char *const *cmd)
+{
+	int ret = session_available(rt, sb), detached;
+
+	if (ret < 0)
+		return -2;
+	if (!ret) {
+		fprintf(stderr, "The image '%s' has no %s: the %s ends with this terminal "
+			"(sand.session).\n", sb->image ? sb->image : "", SESSION_PROGRAM,
+			session_kind_name(kind));
+		return -2;
+	}
+	if (isatty(2))
+		fprintf(stderr, "In session '%s' of sandbox '%s': %s detaches, "
+			"'git sand attach %s' comes back.\n", session_kind_name(kind), sb->name,
+			SESSION_DETACH_KEY_SHOWN, sb->name);
+	ret = session_open(rt, sb, kind, cmd, &detached);
+	if (detached && isatty(2))
+		fprintf(stderr, "Detached; 'git sand attach %s' returns to it.\n", sb->name);
+	return ret;
+}
+
 int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, const char *shell,
-		    int want_agent)
+		    int want_agent, int use_session)
 {
 	struct exec_opts eo = { .workdir = "/app", .interactive = 1, .tty = isatty(0) };
 	const struct agent *agent = want_agent && sb->opts.agent ? agent_find(sb->opts.agent) : NULL;
 	struct strbuf cmd = STRBUF_INIT, found = STRBUF_INIT;
 	const char *argv[] = { NULL, NULL };
-	int ret;
+	int ret = -2;
 
 	if (agent) {
 		/* A fixed script; the agent's name is its argument. */
@@ -347,7 +375,11 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 			sandbox_default_shell(rt, st, sb, &cmd);
 	}
 	argv[0] = cmd.buf;
-	ret = rt->ops->exec(rt, sb->container, &eo, argv);
+	/* A session needs a terminal to attach to; without one, as ever. */
+	if (use_session && isatty(0) && isatty(1))
+		ret = in_session(rt, sb, agent ? SESSION_AGENT : SESSION_SHELL, argv);
+	if (ret == -2)
+		ret = rt->ops->exec(rt, sb->container, &eo, argv);
 	strbuf_release(&cmd);
 	strbuf_release(&found);
 	return ret < 0 ? 1 : ret;

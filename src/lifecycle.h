@@ -38,10 +38,12 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 /*
  * The interactive session in /app: the sandbox's agent (when want_agent and
  * it has one the image can run; else a shell, saying so), or the shell
- * given, or the default shell. Returns its exit status.
+ * given, or the default shell. Returns its exit status. With use_session
+ * and a terminal, it runs in a tmux session in the container (see
+ * session.h), when the image has tmux: then 0 once detached.
  */
 int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, const char *shell,
-		    int want_agent);
+		    int want_agent, int use_session);
 
 /*
  * Remove everything: container, directory, remote, row. Tolerates any of

@@ -71,6 +71,10 @@ git config --global init.defaultBranch main
 git config --global sand.image "$TEST_IMAGE"
 git config --global sand.network none
 test "$TEST_RUNTIME" = podman || git config --global sand.runtime "$TEST_RUNTIME"
+# Sessions (tmux, which the image has) where a test asks for them
+# (t5002): the others type into a shell on a terminal and read its exit
+# status, which a session does not pass on.
+git config --global sand.session never
 cd "$TRASH_DIRECTORY" || exit 1
 
 if test -n "$verbose"
@@ -281,6 +285,14 @@ test_done () {
 # $GIT_SAND_TEST_RUNTIME) really runs a container here, from an image the
 # tests build locally. Where CI is set, a machine that cannot is a
 # failure, not a skip: a green run must mean containers ran.
+# The image exists and is of the version build.sh makes.
+test_image_current () {
+	want=$(sed -n 's/^version=//p' "$TEST_DIRECTORY/image/build.sh") &&
+	have=$("$TEST_RUNTIME" image inspect --format \
+		'{{index .Config.Labels "io.git-sand.test-image"}}' "$TEST_IMAGE" 2>/dev/null) &&
+	test "$have" = "$want"
+}
+
 test_require_podman () {
 	rt=$TEST_RUNTIME
 	if ! command -v "$rt" >/dev/null 2>&1
@@ -289,7 +301,7 @@ test_require_podman () {
 	elif test "$rt" = docker && ! docker info >&4 2>&4
 	then
 		reason="no docker daemon answers (tests/run-docker.sh starts one)"
-	elif ! (flock 9 && { "$rt" image inspect "$TEST_IMAGE" >/dev/null 2>&1 ||
+	elif ! (flock 9 && { test_image_current ||
 		"$TEST_DIRECTORY/image/build.sh" "$rt" "$TEST_IMAGE"; }) \
 		9>"$TEST_DIRECTORY/.image.lock" >&4 2>&4
 	then

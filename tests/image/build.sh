@@ -1,10 +1,15 @@
 #!/bin/sh
 # Build the small image the tests run sandboxes in, from this machine's own
 # busybox and git (no registry needed): busybox for a shell and coreutils,
-# git with its helpers and the libraries they link.
+# git with its helpers and the libraries they link, and tmux (for the
+# sessions of shell and agent) with its terminfo, when this machine has it.
+# tmux goes alone in /usr/local/bin, so that a test can hide it.
 #
 # usage: tests/image/build.sh <runtime> <image-name>
 set -eu
+# What the image holds: test-lib.sh builds it again when this changes.
+# 2: tmux.
+version=3
 runtime=${1:-podman}
 image=${2:-localhost/git-sand-test:latest}
 
@@ -45,8 +50,28 @@ if [ -x /usr/sbin/sshd ]; then
 	fi
 fi
 
-# The shared libraries git, its helpers and sshd need, with the loader.
-for bin in "$git" "$gitcore"/git-remote-http "$gitcore"/git-http-fetch $sshd $sftp; do
+tmux=$(command -v tmux || :)
+if [ -n "$tmux" ]; then
+	mkdir -p "$root/usr/local/bin" "$root/usr/share/terminfo"
+	cp "$tmux" "$root/usr/local/bin/tmux"
+	for t in x/xterm x/xterm-256color s/screen s/screen-256color t/tmux t/tmux-256color \
+		d/dumb v/vt100 l/linux; do
+		for dir in /lib/terminfo /usr/share/terminfo; do
+			[ -f "$dir/$t" ] || continue
+			mkdir -p "$root/usr/share/terminfo/${t%/*}"
+			cp -L "$dir/$t" "$root/usr/share/terminfo/$t"
+			break
+		done
+	done
+	# tmux wants a UTF-8 locale to exist (glibc's C.UTF-8 is a file).
+	if [ -d /usr/lib/locale/C.utf8 ]; then
+		mkdir -p "$root/usr/lib/locale"
+		cp -a /usr/lib/locale/C.utf8 "$root/usr/lib/locale/"
+	fi
+fi
+
+# The shared libraries git, its helpers, sshd and tmux need, with the loader.
+for bin in "$git" "$gitcore"/git-remote-http "$gitcore"/git-http-fetch $sshd $sftp $tmux; do
 	[ -x "$bin" ] || continue
 	ldd "$bin" 2>/dev/null | awk '/=>/ { print $3 } !/=>/ && /^\t\// { print $1 }'
 done | sort -u | while read -r lib; do
@@ -72,5 +97,5 @@ GROUP
 
 q=; [ "$runtime" = podman ] && q=--quiet
 tar -C "$root" -cf - . | "$runtime" import $q \
-	--change 'CMD ["/bin/sh"]' --change 'ENV PATH=/usr/bin:/bin' \
+	--change 'CMD ["/bin/sh"]' --change "LABEL io.git-sand.test-image=$version" --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
 	- "$image" >/dev/null
