@@ -34,6 +34,20 @@ struct forward {
 	size_t nr, alloc;
 };
 
+/* A socket error: the connection to the host is gone. */
+static int lost(struct forward *f, int err)
+{
+	switch (err) {
+	case LIBSSH2_ERROR_SOCKET_SEND:
+	case LIBSSH2_ERROR_SOCKET_RECV:
+	case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+	case LIBSSH2_ERROR_SOCKET_TIMEOUT:
+	case LIBSSH2_ERROR_TIMEOUT:
+		return error("lost the connection to '%s'", f->c->t.host);
+	}
+	return 0;
+}
+
 static void conn_free(struct forward *f, struct fwd_conn *fc)
 {
 	if (fc->ch) {
@@ -47,33 +61,39 @@ static void conn_free(struct forward *f, struct fwd_conn *fc)
 	strbuf_release(&fc->to_fd);
 }
 
-/* A new connection: its channel opened there, or it is closed at once. */
-static void conn_accept(struct forward *f, int lfd)
+/*
+ * A new connection: its channel opened there, or it is closed at once.
+ * -1 when the connection to the host is gone.
+ */
+static int conn_accept(struct forward *f, int lfd)
 {
 	struct fwd_conn *fc;
 	LIBSSH2_CHANNEL *ch;
 	int fd = accept(lfd, NULL, NULL);
 	char *msg = NULL;
+	int err = 0;
 
 	if (fd < 0)
-		return;
+		return 0;
 	libssh2_session_set_blocking(f->c->s, 1);
 	ch = libssh2_channel_direct_tcpip_ex(f->c->s, f->host, (int)f->port, "127.0.0.1", 0);
 	if (!ch)
-		libssh2_session_last_error(f->c->s, &msg, NULL, 0);
+		err = libssh2_session_last_error(f->c->s, &msg, NULL, 0);
 	libssh2_session_set_blocking(f->c->s, 0);
 	if (!ch) {
+		close(fd);
+		if (lost(f, err))
+			return -1;
 		warning("'%s' did not connect to %s port %u: %s", f->c->t.host, f->host, f->port,
 			msg && *msg ? msg : "refused");
-		close(fd);
-		return;
+		return 0;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		libssh2_session_set_blocking(f->c->s, 1);
 		libssh2_channel_free(ch);
 		libssh2_session_set_blocking(f->c->s, 0);
 		close(fd);
-		return;
+		return 0;
 	}
 	ALLOC_GROW(f->conns, f->nr + 1, f->alloc);
 	fc = &f->conns[f->nr++];
@@ -82,6 +102,7 @@ static void conn_accept(struct forward *f, int lfd)
 	fc->ch = ch;
 	strbuf_init(&fc->to_ch, 0);
 	strbuf_init(&fc->to_fd, 0);
+	return 0;
 }
 
 /* Write what is pending for the socket: 1 when all is out, 0 when it must wait, -1. */
@@ -186,18 +207,25 @@ static int conn_pump(struct fwd_conn *fc)
 	return moved;
 }
 
-/* Wait for the listening socket, the connections or the session. */
-static void wait_any(struct forward *f, int lfd, struct pollfd **pfd, size_t *alloc)
+/*
+ * Wait for the listening socket, the connections or the session (only
+ * while a channel reads from it: libssh2 reads the session for channels
+ * alone). A second without any sends a keepalive, which also tells when
+ * the host has gone. 0, or -1 when it has.
+ */
+static int wait_any(struct forward *f, int lfd, struct pollfd **pfd, size_t *alloc)
 {
-	int dir = libssh2_session_block_directions(f->c->s), ignore;
+	int dir = libssh2_session_block_directions(f->c->s), next, r;
 	size_t n = 0;
 
 	ALLOC_GROW(*pfd, f->nr + 2, *alloc);
 	(*pfd)[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-	(*pfd)[n] = (struct pollfd){ .fd = f->c->fd, .events = POLLIN };
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-		(*pfd)[n].events |= POLLOUT;
-	n++;
+	if (f->nr) {
+		(*pfd)[n] = (struct pollfd){ .fd = f->c->fd, .events = POLLIN };
+		if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+			(*pfd)[n].events |= POLLOUT;
+		n++;
+	}
 	for (size_t i = 0; i < f->nr; i++) {
 		struct fwd_conn *fc = &f->conns[i];
 		short ev = 0;
@@ -209,8 +237,10 @@ static void wait_any(struct forward *f, int lfd, struct pollfd **pfd, size_t *al
 		/* Nothing to wait for there: a closed socket would wake us at once. */
 		(*pfd)[n++] = (struct pollfd){ .fd = ev ? fc->fd : -1, .events = ev };
 	}
-	if (poll(*pfd, (nfds_t)n, 1000) == 0)
-		libssh2_keepalive_send(f->c->s, &ignore);
+	if (poll(*pfd, (nfds_t)n, 1000) == 0 &&
+	    (r = libssh2_keepalive_send(f->c->s, &next)) < 0 && r != LIBSSH2_ERROR_EAGAIN)
+		return lost(f, r) ? -1 : 0;
+	return 0;
 }
 
 int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned port,
@@ -219,7 +249,7 @@ int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned po
 	struct forward f = { .c = c, .host = host, .port = port };
 	struct pollfd *pfd = NULL;
 	size_t pfd_alloc = 0;
-	int flags = fcntl(listen_fd, F_GETFL);
+	int flags = fcntl(listen_fd, F_GETFL), ret = 0;
 
 	if (flags < 0 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0)
 		return error_errno("cannot listen for connections to forward");
@@ -228,7 +258,10 @@ int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned po
 	while (!stop()) {
 		int moved = 0;
 
-		conn_accept(&f, listen_fd);
+		if (conn_accept(&f, listen_fd) < 0) {
+			ret = -1;
+			break;
+		}
 		for (size_t i = 0; i < f.nr; i++) {
 			int r = conn_pump(&f.conns[i]);
 
@@ -240,13 +273,15 @@ int ssh_forward(struct ssh_conn *c, int listen_fd, const char *host, unsigned po
 				moved |= r;
 			}
 		}
-		if (!moved)
-			wait_any(&f, listen_fd, &pfd, &pfd_alloc);
+		if (!moved && wait_any(&f, listen_fd, &pfd, &pfd_alloc) < 0) {
+			ret = -1;
+			break;
+		}
 	}
 	for (size_t i = 0; i < f.nr; i++)
 		conn_free(&f, &f.conns[i]);
 	libssh2_session_set_blocking(c->s, 1);
 	free(f.conns);
 	free(pfd);
-	return 0;
+	return ret;
 }
