@@ -97,6 +97,7 @@ LIB_OBJS = \
 	src/sandbox-ssh.o \
 	src/served.o \
 	src/session.o \
+	src/transcript.o \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-channel.o \

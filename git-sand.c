@@ -27,6 +27,7 @@ static const struct cmd_struct commands[] = {
 	{ "config", cmd_config, 0, "Show the settings a new sandbox would get, and where from" },
 	{ "diff", cmd_diff, NEEDS_WORKTREE, "Show changes between a host branch and a sandbox" },
 	{ "exec", cmd_exec, NEEDS_WORKTREE, "Run a command in a sandbox" },
+	{ "export-session", cmd_export_session, NEEDS_WORKTREE, "Copy out a sandbox agent's transcripts" },
 	{ "fetch", cmd_fetch, NEEDS_WORKTREE, "Fetch a sandbox's branches into sand/<name>/*" },
 	{ "forward", cmd_forward, NEEDS_WORKTREE, "Reach a port a sandbox on another host publishes" },
 	{ "gc", cmd_gc, 0, "Repair and remove what interrupted commands left behind" },
@@ -60,10 +61,15 @@ static const char *const git_sand_usage[] = {
 
 static void print_commands(FILE *fp)
 {
+	size_t width = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strlen(commands[i].name) > width)
+			width = strlen(commands[i].name);
 	print_usage(fp, git_sand_usage, NULL);
 	fprintf(fp, "These are the git sand commands:\n\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(fp, "   %-12s%s\n", commands[i].name, commands[i].help);
+		fprintf(fp, "   %-*s  %s\n", (int)width, commands[i].name, commands[i].help);
 	fprintf(fp, "\n'git sand <command> -h' shows a command's options; "
 		"'git help sand' shows the manual.\n");
 }

@@ -6,7 +6,7 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent attach show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
+__git_sand_commands="new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
 __git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull="
@@ -22,6 +22,7 @@ __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_port="--json"
 __git_sand_opts_forward=""
+__git_sand_opts_export_session=""
 __git_sand_opts_ssh_config="--install --uninstall"
 __git_sand_opts_code="--print"
 __git_sand_opts_stop="--all"
@@ -279,6 +280,15 @@ _git_sand ()
 			__git_complete_refs
 		else
 			__gitcomp_nl "$(__git_sand_names)"
+		fi
+		;;
+	export-session)
+		# A sandbox, then a new directory.
+		if [ -z "$args" ]; then
+			__gitcomp_nl "$(__git_sand_names)"
+		else
+			compopt -o dirnames 2>/dev/null
+			COMPREPLY=($(compgen -d -- "$cur"))
 		fi
 		;;
 	forward)

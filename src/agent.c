@@ -40,12 +40,13 @@ static const char *const codex_batch[] = { "exec", NULL };
 static const char *const gemini_batch[] = { "-p", NULL };
 static const char *const opencode_batch[] = { "run", NULL };
 
-/* Interactive command, batch arguments, files carried. */
+/* Interactive command, batch arguments, files carried, transcripts. */
 static const struct agent agents[] = {
-	{ "claude", "claude", claude_batch, claude_paths, &claude_json },
-	{ "codex", "codex", codex_batch, codex_paths, NULL },
-	{ "gemini", "gemini", gemini_batch, gemini_paths, &gemini_json },
-	{ "opencode", "opencode", opencode_batch, opencode_paths, NULL },
+	{ "claude", "claude", claude_batch, claude_paths, ".claude/projects", &claude_json },
+	{ "codex", "codex", codex_batch, codex_paths, ".codex/sessions", NULL },
+	{ "gemini", "gemini", gemini_batch, gemini_paths, ".gemini/tmp", &gemini_json },
+	{ "opencode", "opencode", opencode_batch, opencode_paths, ".local/share/opencode/storage",
+	  NULL },
 };
 
 const struct agent *agent_find(const char *name)

@@ -23,6 +23,7 @@ struct agent {
 	 */
 	const char *const *batch;
 	const char *const *paths;	/* under $HOME: files or directories */
+	const char *transcripts;	/* under $HOME: the directory of its session files */
 	const struct agent_json *json;	/* or NULL */
 };
 

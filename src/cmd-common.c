@@ -8,6 +8,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "transcript.h"
 #include "odb-safe.h"
 #include "run.h"
 #include "sandbox-lock.h"
@@ -505,4 +506,18 @@ int ctx_refresh_mirrors(struct cmd_ctx *ctx, const struct sandbox *list, size_t 
 	}
 	string_list_clear(&done);
 	return failed ? -1 : 0;
+}
+
+void ctx_keep_transcripts(struct cmd_ctx *ctx, const struct sandbox *sb)
+{
+	struct strbuf kept = STRBUF_INIT;
+	int ret = transcript_keep(ctx->root.buf, sb, &kept);
+
+	if (ret > 0) {
+		fprintf(stderr, "Kept the agent's transcripts of sandbox '%s' in '%s'\n", sb->name,
+			kept.buf);
+	} else if (ret < 0) {
+		warning("the agent's transcripts of sandbox '%s' were not kept", sb->name);
+	}
+	strbuf_release(&kept);
 }

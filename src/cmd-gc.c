@@ -82,6 +82,7 @@ static void destroy(struct gc *gc, struct sandbox *sb, const char *why, int chec
 	}
 	act(gc, xstrfmt("sandbox '%s' of '%s' (%s)", sb->name, sb->worktree, why));
 	signals_hold(1);
+	ctx_keep_transcripts(gc->ctx, sb);
 	if (sandbox_destroy(&rt, gc->ctx->store, NULL, sb) < 0)
 		gc->failed++;
 	signals_hold(0);

@@ -83,6 +83,7 @@ static int rm_on_exit(struct cmd_ctx *ctx, struct runtime *rt, struct sandbox *s
 		goto done;
 	}
 	signals_hold(1);
+	ctx_keep_transcripts(ctx, sb);
 	if (sandbox_destroy(rt, ctx->store, ctx->r.repo, sb) < 0)
 		ret = error("could not remove sandbox '%s' completely", sb->name);
 	else

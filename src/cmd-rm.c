@@ -140,6 +140,8 @@ static int rm_one(struct cmd_ctx *ctx, struct sandbox *sb, const struct rm_opts 
 	}
 	/* Once begun, removal finishes: a signal now stops the next one. */
 	signals_hold(1);
+	if (!o->forget)
+		ctx_keep_transcripts(ctx, sb);
 	ret = sandbox_destroy(o->forget ? NULL : &rt, ctx->store, ctx->r.repo, sb);
 	signals_hold(0);
 	if (ret < 0)

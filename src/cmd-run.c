@@ -1,6 +1,7 @@
 /*
  * Headless runs of a sandbox's agent: run (another task for a sandbox),
- * logs (its output, or the setup command's) and wait (until runs end).
+ * logs (its output, or the setup command's), wait (until runs end) and
+ * export-session (the agent's transcripts).
  * new --prompt starts its run through ctx_run_task too. No daemon: the
  * run goes on inside the container, and each of these commands looks at
  * what it left (see agent-run.h).
@@ -15,14 +16,17 @@
 #include "agent-run.h"
 #include "cmd.h"
 #include "msg.h"
+#include "transcript.h"
 
 #define RUN_USAGE "git sand run [-d | --detach] (--prompt <text> | --prompt-file <file>) [<name>]"
 #define LOGS_USAGE "git sand logs [-f | --follow] [--setup] [<name>]"
+#define EXPORT_USAGE "git sand export-session <name> <directory>"
 #define WAIT_USAGE "git sand wait [--any] [--timeout <seconds>] [<name>... | --all]"
 
 static const char *const run_usage[] = { RUN_USAGE, NULL };
 static const char *const logs_usage[] = { LOGS_USAGE, NULL };
 static const char *const wait_usage[] = { WAIT_USAGE, NULL };
+static const char *const export_usage[] = { EXPORT_USAGE, NULL };
 
 void ctx_prompt(struct strbuf *out, const char *text, const char *file)
 {
@@ -152,6 +156,23 @@ int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx)
 	}
 	sandbox_clear(&sb);
 	return ret < 0 ? 1 : 0;
+}
+
+int cmd_export_session(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	const struct option options[] = { OPT_END() };
+	struct sandbox sb = { 0 };
+	int ret;
+
+	argc = parse_options_or_usage(argc, argv, options, export_usage, 0);
+	if (argc != 2)
+		usage_with_options(export_usage, options);
+	ctx_lookup(ctx, argv[0], &sb);
+	ret = transcript_export(&sb, argv[1]);
+	sandbox_clear(&sb);
+	if (ret < 0)
+		die("cannot export the transcripts of sandbox '%s'", argv[0]);
+	return 0;
 }
 
 struct wait_opts {

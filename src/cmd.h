@@ -37,6 +37,7 @@ int cmd_attach(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_export_session(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_fetch(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_hook(int argc, const char **argv, struct cmd_ctx *ctx);
@@ -150,6 +151,12 @@ struct sandbox_refs;
 /* sandbox_fetch, with what it needs to reach a sandbox on another host. */
 int ctx_fetch(struct cmd_ctx *ctx, const struct sandbox *sb, struct fetch_opts *fo,
 	      struct sandbox_refs *refs, int *changed);
+/*
+ * Before a sandbox is removed: keep its agent's transcripts (see
+ * transcript.h), saying where on stderr. A failure is a warning: the
+ * removal goes on.
+ */
+void ctx_keep_transcripts(struct cmd_ctx *ctx, const struct sandbox *sb);
 /*
  * The work sandbox sb holds that its repository lacks (see work.h), its
  * commits fetched on the way, so that they are in the repository's

@@ -336,9 +336,9 @@ int copy_directory(const char *src, const char *dst)
 	return copy_tree(src, dst, 0);
 }
 
-int snapshot_tree(int sfd, const char *dst)
+int snapshot_tree(int sfd, const char *dst, unsigned flags)
 {
-	struct copier cp = { .snapshot = 1, .link = 1 };
+	struct copier cp = { .snapshot = 1, .link = !!(flags & SNAPSHOT_LINK) };
 
 	if (mkdir(dst, 0700) < 0) {
 		close(sfd);

@@ -39,10 +39,12 @@ int copy_directory(const char *src, const char *dst);
  * Copy the directory open at sfd (which this consumes) into dst, which it
  * creates: regular files and directories only, never following or copying
  * a symbolic link, so what is read from a sandbox cannot lead outside it.
- * Files are hard-linked where the filesystem allows (same inode, so the
- * copy costs nothing), else copied.
+ * With SNAPSHOT_LINK, files are hard-linked where the filesystem allows
+ * (same inode, so the copy costs nothing; only for what nobody writes to
+ * any more), else copied.
  */
-int snapshot_tree(int sfd, const char *dst);
+#define SNAPSHOT_LINK (1 << 0)
+int snapshot_tree(int sfd, const char *dst, unsigned flags);
 
 /* Copy one regular file: FICLONE, else copy_file_range, else read/write. */
 int copy_file_fd(int src, int dst, off_t size);

@@ -625,7 +625,7 @@ static int local_add_packs(struct fetch_source *src, git_odb *odb, int packfd)
 		error_errno("cannot create '%s'", objects.buf);
 		goto done;
 	}
-	if (snapshot_tree(packfd, packdir.buf) < 0 || add_packs(odb, objects.buf) < 0)
+	if (snapshot_tree(packfd, packdir.buf, SNAPSHOT_LINK) < 0 || add_packs(odb, objects.buf) < 0)
 		goto done;
 	ret = 0;
 done:

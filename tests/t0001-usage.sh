@@ -65,7 +65,7 @@ test_expect_success 'an unknown global option is named, exit 129' '
 	test_grep "^usage: " err
 '
 
-for cmd in new run shell agent attach show config exec ls logs wait port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version
+for cmd in new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version
 do
 	test_expect_success "$cmd -h prints its usage on stdout and exits 129" '
 		(cd repo && test_expect_code 129 git sand $cmd -h >../out 2>../err) &&

@@ -1,0 +1,101 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "copy.h"
+#include "msg.h"
+#include "path.h"
+#include "transcript.h"
+
+/*
+ * The agent's transcript directory of the sandbox, opened without
+ * following any link: a descriptor, -2 when there is none (not written,
+ * or not a directory), -1 with a message.
+ */
+static int transcript_open(const struct sandbox *sb, const struct agent *agent)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *p = agent->transcripts, *slash;
+	int fd, next;
+
+	strbuf_addf(&path, "%s/home", sb->dir);
+	fd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	for (; fd >= 0 && *p; p = *slash ? slash + 1 : slash) {
+		slash = strchrnul(p, '/');
+		strbuf_reset(&path);
+		strbuf_add(&path, p, (size_t)(slash - p));
+		next = openat(fd, path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+		fd = error_errno("cannot open the transcripts of sandbox '%s'", sb->name);
+	else if (fd < 0)
+		fd = -2;
+	strbuf_release(&path);
+	return fd;
+}
+
+/* The sandbox's agent, if it has one whose transcripts we know. */
+static const struct agent *transcript_agent(const struct sandbox *sb)
+{
+	const struct agent *agent = sb->opts.agent ? agent_find(sb->opts.agent) : NULL;
+
+	return agent && agent->transcripts ? agent : NULL;
+}
+
+int transcript_keep(const char *root, const struct sandbox *sb, struct strbuf *kept)
+{
+	const struct agent *agent = transcript_agent(sb);
+	int fd;
+
+	strbuf_reset(kept);
+	if (sb->host || !agent)
+		return 0;
+	fd = transcript_open(sb, agent);
+	if (fd < 0)
+		return fd == -2 ? 0 : -1;
+	strbuf_addf(kept, "%s/transcripts", root);
+	if (mkdir(kept->buf, 0700) < 0 && errno != EEXIST) {
+		close(fd);
+		return error_errno("cannot create '%s'", kept->buf);
+	}
+	strbuf_addf(kept, "/%s.%s", sb->name, sb->id);
+	/* What an interrupted removal kept before is kept again, whole. */
+	if (remove_tree(kept->buf) < 0) {
+		close(fd);
+		return -1;
+	}
+	if (snapshot_tree(fd, kept->buf, SNAPSHOT_LINK) < 0) {
+		remove_tree(kept->buf);
+		return error("cannot keep the transcripts of sandbox '%s'", sb->name);
+	}
+	return 1;
+}
+
+int transcript_export(const struct sandbox *sb, const char *dst)
+{
+	const struct agent *agent = transcript_agent(sb);
+	struct stat st;
+	int fd;
+
+	if (!lstat(dst, &st) || errno != ENOENT)
+		return error("'%s' already exists", dst);
+	if (sb->host)
+		return error("the transcripts of sandbox '%s' are on '%s'", sb->name, sb->host);
+	if (!agent)
+		return error("sandbox '%s' has no agent", sb->name);
+	fd = transcript_open(sb, agent);
+	if (fd == -2)
+		return error("the agent of sandbox '%s' has written no transcripts (~/%s)",
+			     sb->name, agent->transcripts);
+	if (fd < 0)
+		return -1;
+	/* What was copied before a failure stays, for the user to look at. */
+	if (snapshot_tree(fd, dst, 0) < 0)
+		return error("cannot export all the transcripts of sandbox '%s'", sb->name);
+	return 0;
+}
