@@ -93,27 +93,19 @@ static void clash_error(const struct port_map *m, const char *spec, const char *
 	strbuf_release(&addr);
 }
 
-int ctx_ports_prepare(struct cmd_ctx *ctx, const struct sandbox *sb, const char *network,
-		      const struct string_list *specs, struct string_list *out)
+/* Parse the specs into maps; refuse what the sandbox cannot publish. */
+static int parse_specs(const struct sandbox *sb, const char *network,
+		       const struct string_list *specs, struct port_map *maps)
 {
-	struct port_map *maps = xcalloc(specs->nr + sb->opts.ports.nr + 1, sizeof(*maps));
-	struct port_map *theirs = NULL;
-	char **owners = NULL;
-	int *given = xcalloc(specs->nr + 1, sizeof(*given));
-	struct strbuf why = STRBUF_INIT, spec = STRBUF_INIT;
-	size_t nr_theirs = 0, nr = specs->nr, all;
+	struct strbuf why = STRBUF_INIT;
 	int ret = -1;
 
-	if (!specs->nr) {
-		ret = 0;
-		goto done;
-	}
 	if (network && (!strcmp(network, "none") || !strcmp(network, "host"))) {
 		error("cannot publish ports with network '%s'", network);
 		hint("give the sandbox a network of its own, e.g. '--network=bridge' with podman");
 		goto done;
 	}
-	for (size_t i = 0; i < nr; i++) {
+	for (size_t i = 0; i < specs->nr; i++) {
 		if (port_spec_parse(&maps[i], specs->items[i], &why) < 0) {
 			error("invalid port '%s': %s", specs->items[i], why.buf);
 			goto done;
@@ -126,6 +118,70 @@ int ctx_ports_prepare(struct cmd_ctx *ctx, const struct sandbox *sb, const char 
 			goto done;
 		}
 	}
+	ret = 0;
+done:
+	strbuf_release(&why);
+	return ret;
+}
+
+/*
+ * On this machine: check that the host ports given are free, and choose
+ * those not given (the first nr of maps; all of them are the sandbox's,
+ * theirs the other sandboxes'). A stopped sandbox holds no port but has
+ * one recorded: a chosen port that clashes with one is chosen again.
+ */
+static int choose_ports(struct port_map *maps, size_t nr, size_t all,
+			const struct port_map *theirs, size_t nr_theirs,
+			const struct string_list *specs)
+{
+	struct strbuf why = STRBUF_INIT;
+	int *given = xcalloc(nr + 1, sizeof(*given)), ret = -1;
+
+	for (size_t i = 0; i < nr; i++)
+		given[i] = maps[i].host_port != 0;
+	if (ports_bind_check(maps, nr, &why) < 0) {
+		error("cannot publish: %s", why.buf);
+		goto done;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		int tries = 0;
+
+		while (!given[i] && (find_clash(&maps[i], theirs, nr_theirs, NULL) >= 0 ||
+				     find_clash(&maps[i], maps, all, &maps[i]) >= 0)) {
+			maps[i].host_port = 0;
+			if (++tries > PORT_CHOOSE_TRIES) {
+				error("cannot publish '%s': no free host port found", specs->items[i]);
+				goto done;
+			}
+			if (ports_bind_check(&maps[i], 1, &why) < 0) {
+				error("cannot publish '%s': %s", specs->items[i], why.buf);
+				goto done;
+			}
+		}
+	}
+	ret = 0;
+done:
+	free(given);
+	strbuf_release(&why);
+	return ret;
+}
+
+int ctx_ports_prepare(struct cmd_ctx *ctx, const struct sandbox *sb, const char *network,
+		      const struct string_list *specs, struct string_list *out)
+{
+	struct port_map *maps = xcalloc(specs->nr + sb->opts.ports.nr + 1, sizeof(*maps));
+	struct port_map *theirs = NULL;
+	char **owners = NULL;
+	struct strbuf why = STRBUF_INIT, spec = STRBUF_INIT;
+	size_t nr_theirs = 0, nr = specs->nr, all;
+	int ret = -1;
+
+	if (!specs->nr) {
+		ret = 0;
+		goto done;
+	}
+	if (parse_specs(sb, network, specs, maps) < 0)
+		goto done;
 	/* Its own, after the new ones: those are checked against them too. */
 	all = nr;
 	for (size_t i = 0; i < sb->opts.ports.nr; i++)
@@ -149,27 +205,8 @@ int ctx_ports_prepare(struct cmd_ctx *ctx, const struct sandbox *sb, const char 
 		}
 	}
 	/* On this machine: free, and chosen where none is given. */
-	if (!sb->host) {
-		for (size_t i = 0; i < nr; i++)
-			given[i] = maps[i].host_port != 0;
-		if (ports_bind_check(maps, nr, &why) < 0) {
-			error("cannot publish: %s", why.buf);
-			goto done;
-		}
-		/* A stopped sandbox holds no port but has one recorded: choose again. */
-		for (size_t i = 0; i < nr; i++) {
-			for (int tries = 0; !given[i] && tries < PORT_CHOOSE_TRIES; tries++) {
-				if (find_clash(&maps[i], theirs, nr_theirs, NULL) < 0 &&
-				    find_clash(&maps[i], maps, all, &maps[i]) < 0)
-					break;
-				maps[i].host_port = 0;
-				if (ports_bind_check(&maps[i], 1, &why) < 0) {
-					error("cannot publish '%s': %s", specs->items[i], why.buf);
-					goto done;
-				}
-			}
-		}
-	}
+	if (!sb->host && choose_ports(maps, nr, all, theirs, nr_theirs, specs) < 0)
+		goto done;
 	for (size_t i = 0; i < nr; i++) {
 		strbuf_reset(&spec);
 		port_map_format(&spec, &maps[i]);
@@ -182,7 +219,6 @@ done:
 	free(owners);
 	free(theirs);
 	free(maps);
-	free(given);
 	strbuf_release(&why);
 	strbuf_release(&spec);
 	return ret;
