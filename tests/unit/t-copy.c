@@ -139,10 +139,16 @@ static void test_snapshot(void)
 	struct stat a, b;
 	int sfd = open(at(&p, "src"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-	check_int(snapshot_tree(sfd, at(&q, "snap")), ==, 0, "snapshot_tree");
+	check_int(snapshot_tree(sfd, at(&q, "snap"), SNAPSHOT_LINK), ==, 0, "snapshot_tree");
 	TEST(!stat(at(&p, "src/sub/file"), &a) && !stat(at(&q, "snap/sub/file"), &b) &&
 	     a.st_ino == b.st_ino, "hard-links regular files");
 	TEST(!exists("snap/link"), "and leaves out symbolic links");
+
+	sfd = open(at(&p, "src"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	check_int(snapshot_tree(sfd, at(&q, "snap-copy"), 0), ==, 0, "snapshot_tree, copying");
+	TEST(!stat(at(&p, "src/sub/file"), &a) && !stat(at(&q, "snap-copy/sub/file"), &b) &&
+	     a.st_ino != b.st_ino && a.st_size == b.st_size, "without SNAPSHOT_LINK, copies");
+	TEST(!exists("snap-copy/link"), "and leaves out symbolic links too");
 	strbuf_release(&p);
 	strbuf_release(&q);
 }
