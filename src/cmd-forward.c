@@ -118,12 +118,13 @@ static int forward(struct cmd_ctx *ctx, const struct sandbox *sb, struct forward
 	/* What the host connects to: its own end of the mapping. */
 	target = !strcmp(there.ip, "0.0.0.0") ? "127.0.0.1" : !strcmp(there.ip, "::") ? "::1" :
 		 there.ip;
+	/* The port here first: it is quicker to find taken than a host to reach. */
+	if ((fd = listen_on(&o->local)) < 0)
+		goto done;
 	if (ctx_ssh_connect(ctx, sb->host, 0, &conn) < 0) {
 		error("cannot reach '%s', the host of sandbox '%s'", sb->host, sb->name);
 		goto done;
 	}
-	if ((fd = listen_on(&o->local)) < 0)
-		goto done;
 	port_map_address(&here, &o->local);
 	fprintf(stderr, "Forwarding %s to port %u/tcp of sandbox '%s' (%s on %s); ^C stops\n",
 		here.buf, there.container_port, sb->name, far.buf, sb->host);

@@ -80,6 +80,18 @@ struct copier {
 	struct timespec last;
 };
 
+/*
+ * The mode a copy gets: the source's, but in a snapshot of what a sandbox
+ * made, no set-id or sticky bit, and directories that we may enter and
+ * change (so that the copy can be removed).
+ */
+static mode_t snapshot_mode(const struct copier *cp, mode_t mode, int dir)
+{
+	if (!cp->snapshot)
+		return mode & 07777;
+	return dir ? 0700 | (mode & 0755) : mode & 0777;
+}
+
 static void show_progress(struct copier *cp, int done)
 {
 	struct timespec now;
@@ -212,7 +224,7 @@ static int copy_regular(struct copier *cp, const struct entry *e)
 		error_errno("cannot copy '%s'", e->path);
 		goto done;
 	}
-	if (fchmod(dfd, e->st->st_mode & 07777) < 0 || futimens(dfd, times) < 0) {
+	if (fchmod(dfd, snapshot_mode(cp, e->st->st_mode, 0)) < 0 || futimens(dfd, times) < 0) {
 		error_errno("cannot set the mode or times of '%s'", e->path);
 		goto done;
 	}
@@ -269,7 +281,7 @@ static int copy_subdir(struct copier *cp, const struct entry *e)
 	}
 	if (copy_dir(cp, sfd, dfd, e->path, 0) < 0)
 		goto done; /* copy_dir owns sfd */
-	if (fchmod(dfd, e->st->st_mode & 07777) < 0 || futimens(dfd, times) < 0) {
+	if (fchmod(dfd, snapshot_mode(cp, e->st->st_mode, 1)) < 0 || futimens(dfd, times) < 0) {
 		error_errno("cannot set the mode or times of '%s'", e->path);
 		goto done;
 	}

@@ -19,7 +19,7 @@ static int transcript_open(const struct sandbox *sb, const struct agent *agent)
 {
 	struct strbuf path = STRBUF_INIT;
 	const char *p = agent->transcripts, *slash;
-	int fd, next;
+	int fd, next, saved;
 
 	strbuf_addf(&path, "%s/home", sb->dir);
 	fd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -28,8 +28,10 @@ static int transcript_open(const struct sandbox *sb, const struct agent *agent)
 		strbuf_reset(&path);
 		strbuf_add(&path, p, (size_t)(slash - p));
 		next = openat(fd, path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		saved = errno;
 		close(fd);
 		fd = next;
+		errno = saved;
 	}
 	if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
 		fd = error_errno("cannot open the transcripts of sandbox '%s'", sb->name);
@@ -50,6 +52,7 @@ static const struct agent *transcript_agent(const struct sandbox *sb)
 int transcript_keep(const char *root, const struct sandbox *sb, struct strbuf *kept)
 {
 	const struct agent *agent = transcript_agent(sb);
+	struct stat st;
 	int fd;
 
 	strbuf_reset(kept);
@@ -64,15 +67,18 @@ int transcript_keep(const char *root, const struct sandbox *sb, struct strbuf *k
 		return error_errno("cannot create '%s'", kept->buf);
 	}
 	strbuf_addf(kept, "/%s.%s", sb->name, sb->id);
-	/* What an interrupted removal kept before is kept again, whole. */
-	if (remove_tree(kept->buf) < 0) {
+	/*
+	 * An interrupted removal kept them before it took anything apart:
+	 * what is left now could only be less.
+	 */
+	if (!lstat(kept->buf, &st)) {
 		close(fd);
-		return -1;
+		return 1;
 	}
-	if (snapshot_tree(fd, kept->buf, SNAPSHOT_LINK) < 0) {
-		remove_tree(kept->buf);
-		return error("cannot keep the transcripts of sandbox '%s'", sb->name);
-	}
+	/* What was kept before a failure stays: it is all there is. */
+	if (snapshot_tree(fd, kept->buf, SNAPSHOT_LINK) < 0)
+		return error("cannot keep all the transcripts of sandbox '%s' (what was "
+			     "kept is in '%s')", sb->name, kept->buf);
 	return 1;
 }
 
@@ -82,8 +88,10 @@ int transcript_export(const struct sandbox *sb, const char *dst)
 	struct stat st;
 	int fd;
 
-	if (!lstat(dst, &st) || errno != ENOENT)
+	if (!lstat(dst, &st))
 		return error("'%s' already exists", dst);
+	if (errno != ENOENT)
+		return error_errno("cannot use '%s'", dst);
 	if (sb->host)
 		return error("the transcripts of sandbox '%s' are on '%s'", sb->name, sb->host);
 	if (!agent)
