@@ -3,9 +3,7 @@
  * from this machine, through the SSH connection git-sand already makes
  * (as 'ssh -L' would), until ^C.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,39 +57,22 @@ static int find_mapping(const struct sandbox *sb, const struct port_map *want, s
 /* A socket listening on ip:port here; -1 with a message. */
 static int listen_on(const struct port_map *local)
 {
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	struct strbuf addr = STRBUF_INIT;
-	socklen_t len;
-	int fd = -1, one = 1;
+	unsigned port;
+	int fd = port_map_bind(local, &port), e;
 
-	if (inet_pton(AF_INET, local->ip, &in4->sin_addr) == 1) {
-		in4->sin_family = AF_INET;
-		in4->sin_port = htons((uint16_t)local->host_port);
-		len = sizeof(*in4);
-	} else if (inet_pton(AF_INET6, local->ip, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)local->host_port);
-		len = sizeof(*in6);
-	} else {
-		return error("invalid address '%s'", local->ip);
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 16) < 0) {
-		int e = errno;
-
-		port_map_address(&addr, local);
-		if (fd >= 0)
-			close(fd);
-		fd = error("cannot listen on %s: %s", addr.buf, strerror(e));
-		if (e == EADDRINUSE)
-			hint("give another port of this machine: 'git sand forward <name> "
-			     "<local-port>:%u'", local->container_port);
-	}
+	if (fd >= 0 && !listen(fd, 16))
+		return fd;
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	port_map_address(&addr, local);
+	error("cannot listen on %s: %s", addr.buf, strerror(e));
+	if (e == EADDRINUSE)
+		hint("give another port of this machine: 'git sand forward <name> "
+		     "<local-port>:%u'", local->container_port);
 	strbuf_release(&addr);
-	return fd;
+	return -1;
 }
 
 static int forward(struct cmd_ctx *ctx, const struct sandbox *sb, struct forward_opts *o)

@@ -213,8 +213,7 @@ int port_map_matches(const struct port_map *m, const struct port_map *spec)
 	       (!spec->ip_given || !strcmp(m->ip, spec->ip));
 }
 
-/* Bind the mapping's address and port (0: any); returns the socket, or -1 with errno. */
-static int bind_one(const struct port_map *m, unsigned *port_out)
+int port_map_bind(const struct port_map *m, unsigned *port_out)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t len;
@@ -266,7 +265,7 @@ int ports_bind_check(struct port_map *maps, size_t nr, struct strbuf *why)
 	strbuf_reset(why);
 	for (size_t i = 0; i < nr; i++) {
 		unsigned port = 0;
-		int fd = bind_one(&maps[i], &port);
+		int fd = port_map_bind(&maps[i], &port);
 
 		if (fd < 0) {
 			struct strbuf addr = STRBUF_INIT;

@@ -57,6 +57,12 @@ int port_map_clash(const struct port_map *a, const struct port_map *b);
 int port_map_matches(const struct port_map *m, const struct port_map *spec);
 
 /*
+ * Bind a socket to the mapping's address and host port (0: any), on this
+ * machine; the port it got in *port_out. The socket, or -1 with errno.
+ */
+int port_map_bind(const struct port_map *m, unsigned *port_out);
+
+/*
  * On this machine: choose a free host port for every mapping that has
  * none, by binding its address with port 0 and reading back the port the
  * system gave (all of them held until every one is chosen, so that no
