@@ -11,6 +11,7 @@
 #include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "path.h"
 #include "run.h"
 #include "sanitize.h"
 
@@ -83,21 +84,19 @@ done:
  */
 static int open_run_file(const struct sandbox *sb, int n, const char *name, int *fd_out)
 {
-	const char *dirs[] = { ".git-sand", "runs", NULL, NULL };
-	struct strbuf path = STRBUF_INIT, num = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
 	struct stat st;
-	int dir, fd, ret = -1;
+	int dir, top, fd, ret = -1;
 
 	*fd_out = -1;
-	strbuf_addf(&path, "%s/home", sb->dir);
-	strbuf_addf(&num, "%d", n);
-	dirs[2] = num.buf;
-	dir = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	for (size_t i = 0; dir >= 0 && dirs[i]; i++) {
-		int sub = openat(dir, dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	strbuf_addf(&path, "home/.git-sand/runs/%d", n);
+	top = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir = top < 0 ? -1 : open_dir_beneath(top, path.buf, path.len);
+	if (top >= 0) {
+		int e = errno;
 
-		close(dir);
-		dir = sub;
+		close(top);
+		errno = e;
 	}
 	fd = dir < 0 ? -1 : openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
 				   O_NOCTTY);
@@ -120,7 +119,6 @@ done:
 		errno = e;
 	}
 	strbuf_release(&path);
-	strbuf_release(&num);
 	return ret;
 }
 

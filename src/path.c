@@ -381,6 +381,33 @@ done:
 	return ret;
 }
 
+int open_dir_beneath(int dir, const char *rel, size_t len)
+{
+	struct strbuf part = STRBUF_INIT;
+	const char *end = rel + len;
+	int fd = dup(dir), saved;
+
+	while (fd >= 0 && rel < end) {
+		size_t n = strcspn(rel, "/");
+		int next;
+
+		if (n > (size_t)(end - rel))
+			n = (size_t)(end - rel);
+		strbuf_reset(&part);
+		strbuf_add(&part, rel, n);
+		next = n ? openat(fd, part.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : fd;
+		if (next != fd) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+		}
+		fd = next;
+		rel += n + (rel + n < end);
+	}
+	strbuf_release(&part);
+	return fd;
+}
+
 int path_valid_in_tree(const char *path)
 {
 	const char *p = path;

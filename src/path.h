@@ -23,6 +23,15 @@ int mkdir_p(const char *path, mode_t mode);
 int remove_tree(const char *path);
 
 /*
+ * Open the directory dir/rel, going down rel one component ("a/b/c") at a
+ * time and following no symbolic link on the way, nor at its end: for
+ * what a sandbox can change under us. len: how much of rel to take. A
+ * descriptor, or -1 with errno (ELOOP or ENOTDIR where a link or a file
+ * is met). dir itself is left open.
+ */
+int open_dir_beneath(int dir, const char *rel, size_t len);
+
+/*
  * Replace path with a file holding data, of exactly that mode: written
  * beside it, then renamed over it, so that a reader sees the old file or
  * the new, whole. 0, or -1 with a message.

@@ -17,28 +17,22 @@
  */
 static int transcript_open(const struct sandbox *sb, const struct agent *agent)
 {
-	struct strbuf path = STRBUF_INIT;
-	const char *p = agent->transcripts, *slash;
-	int fd, next, saved;
+	struct strbuf rel = STRBUF_INIT;
+	int top, fd, e;
 
-	strbuf_addf(&path, "%s/home", sb->dir);
-	fd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	for (; fd >= 0 && *p; p = *slash ? slash + 1 : slash) {
-		slash = strchrnul(p, '/');
-		strbuf_reset(&path);
-		strbuf_add(&path, p, (size_t)(slash - p));
-		next = openat(fd, path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		saved = errno;
-		close(fd);
-		fd = next;
-		errno = saved;
-	}
-	if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
-		fd = error_errno("cannot open the transcripts of sandbox '%s'", sb->name);
-	else if (fd < 0)
-		fd = -2;
-	strbuf_release(&path);
-	return fd;
+	strbuf_addf(&rel, "home/%s", agent->transcripts);
+	top = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = top < 0 ? -1 : open_dir_beneath(top, rel.buf, rel.len);
+	e = errno;
+	if (top >= 0)
+		close(top);
+	strbuf_release(&rel);
+	if (fd >= 0)
+		return fd;
+	if (e == ENOENT || e == ENOTDIR || e == ELOOP)
+		return -2;
+	errno = e;
+	return error_errno("cannot open the transcripts of sandbox '%s'", sb->name);
 }
 
 /* The sandbox's agent, if it has one whose transcripts we know. */

@@ -184,20 +184,10 @@ static const char save_script[] =
 /* The directory holding path's last component under root; no link followed. */
 static int open_parent(int root, const char *path, const char **base)
 {
-	int fd = dup(root);
-	const char *slash;
+	const char *slash = strrchr(path, '/');
 
-	while (fd >= 0 && (slash = strchr(path, '/'))) {
-		char *dir = xstrndup(path, (size_t)(slash - path));
-		int next = openat(fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-		free(dir);
-		close(fd);
-		fd = next;
-		path = slash + 1;
-	}
-	*base = path;
-	return fd;
+	*base = slash ? slash + 1 : path;
+	return open_dir_beneath(root, path, (size_t)(*base - path));
 }
 
 static int hash_fd(int fd, size_t size, git_oid *out)
