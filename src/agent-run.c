@@ -77,19 +77,20 @@ done:
 }
 
 /*
- * Open a file of run n below the sandbox's home, from the home down,
- * following no link: 1 (a regular file, in *fd_out), 0 when it or a
- * directory above it does not exist, -1 (errno set) when something
- * there is not what a run leaves (a link, a FIFO, a directory).
+ * Open <home>/<rel>/<name> of the sandbox, from its home down, following
+ * no link: 1 (a regular file, in *fd_out), 0 when it or a directory above
+ * it does not exist, -1 (errno set) when something there is not what the
+ * sandbox was to leave (a link, a FIFO, a directory).
  */
-static int open_run_file(const struct sandbox *sb, int n, const char *name, int *fd_out)
+static int open_home_file(const struct sandbox *sb, const char *rel, const char *name,
+			  int *fd_out)
 {
 	struct strbuf path = STRBUF_INIT;
 	struct stat st;
 	int dir, top, fd, ret = -1;
 
 	*fd_out = -1;
-	strbuf_addf(&path, "home/.git-sand/runs/%d", n);
+	strbuf_addf(&path, "home/%s", rel);
 	top = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir = top < 0 ? -1 : open_dir_beneath(top, path.buf, path.len);
 	if (top >= 0) {
@@ -120,6 +121,71 @@ done:
 	}
 	strbuf_release(&path);
 	return ret;
+}
+
+static int open_run_file(const struct sandbox *sb, int n, const char *name, int *fd_out)
+{
+	struct strbuf rel = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&rel, ".git-sand/runs/%d", n);
+	ret = open_home_file(sb, rel.buf, name, fd_out);
+	strbuf_release(&rel);
+	return ret;
+}
+
+enum agent_report agent_report_read(const struct sandbox *sb)
+{
+	char buf[16];
+	ssize_t len;
+	int fd;
+
+	if (sb->host || open_home_file(sb, AGENT_REPORT_DIR, AGENT_REPORT_FILE, &fd) <= 0)
+		return REPORT_NONE;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len == 7 && !memcmp(buf, "waiting", 7))
+		return REPORT_WAITING;
+	if (len == 7 && !memcmp(buf, "working", 7))
+		return REPORT_WORKING;
+	return REPORT_NONE;
+}
+
+int agent_report_clear(const struct sandbox *sb)
+{
+	struct strbuf path = STRBUF_INIT;
+	int top, dir = -1, ret = 0;
+
+	if (sb->host)
+		return 0;
+	strbuf_addstr(&path, "home/" AGENT_REPORT_DIR);
+	top = open(sb->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (top >= 0)
+		dir = open_dir_beneath(top, path.buf, path.len);
+	if (dir >= 0 && unlinkat(dir, AGENT_REPORT_FILE, 0) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '~/%s/%s' of sandbox '%s'", AGENT_REPORT_DIR,
+				  AGENT_REPORT_FILE, sb->name);
+	if (dir >= 0)
+		close(dir);
+	if (top >= 0)
+		close(top);
+	strbuf_release(&path);
+	return ret;
+}
+
+enum agent_run_state agent_shown_state(const struct sandbox *sb, enum agent_run_state state,
+				       int container_running)
+{
+	enum agent_report report;
+
+	if (container_running != 1 || (state != RUN_IDLE && state != RUN_RUNNING))
+		return state;
+	report = agent_report_read(sb);
+	if (report == REPORT_WAITING)
+		return RUN_WAITING;
+	return report == REPORT_WORKING ? RUN_RUNNING : state;
 }
 
 /*

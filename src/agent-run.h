@@ -32,6 +32,7 @@
 #define AGENT_RUN_STATES(_) \
 	_(RUN_IDLE, "idle") \
 	_(RUN_RUNNING, "running") \
+	_(RUN_WAITING, "waiting") \
 	_(RUN_EXITED, "exited") \
 	_(RUN_LOST, "lost")
 
@@ -64,6 +65,31 @@ int agent_run_start(struct runtime *rt, struct store *st, struct sandbox *sb,
  */
 enum agent_run_state agent_run_state(struct store *st, struct sandbox *sb,
 				     int container_running, int *status);
+
+/*
+ * What the agent says it is doing: one word, "waiting" (for its user) or
+ * "working", in ~/.git-sand/agent-state inside the sandbox. The hooks
+ * git-sand gives Claude Code write it (see home.c); anything else in the
+ * sandbox may. It is the sandbox's word, so it only ever colours what
+ * the host shows: no run is taken to have ended because of it.
+ */
+#define AGENT_REPORT_DIR ".git-sand"
+#define AGENT_REPORT_FILE "agent-state"
+
+enum agent_report { REPORT_NONE, REPORT_WAITING, REPORT_WORKING };
+
+/* What the file says; REPORT_NONE for no file, another host, or anything else. */
+enum agent_report agent_report_read(const struct sandbox *sb);
+/* Remove the file, before the container starts (it may tell of an earlier one). 0 or -1. */
+int agent_report_clear(const struct sandbox *sb);
+/*
+ * The state to show for sb, whose latest run is in state: RUN_WAITING
+ * when the agent says it waits for input, RUN_RUNNING when it says it
+ * works, both only while the container runs (container_running 1) and
+ * no run has ended.
+ */
+enum agent_run_state agent_shown_state(const struct sandbox *sb, enum agent_run_state state,
+				       int container_running);
 
 /*
  * Print the log of sb's latest run on stdout through the sanitizer (the

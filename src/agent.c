@@ -42,7 +42,8 @@ static const char *const opencode_batch[] = { "run", NULL };
 
 /* Interactive command, batch arguments, files carried, transcripts. */
 static const struct agent agents[] = {
-	{ "claude", "claude", claude_batch, claude_paths, ".claude/projects", &claude_json },
+	{ "claude", "claude", claude_batch, claude_paths, ".claude/projects", &claude_json,
+	  ".claude/settings.json" },
 	{ "codex", "codex", codex_batch, codex_paths, ".codex/sessions", NULL },
 	{ "gemini", "gemini", gemini_batch, gemini_paths, ".gemini/tmp", &gemini_json },
 	{ "opencode", "opencode", opencode_batch, opencode_paths, ".local/share/opencode/storage",

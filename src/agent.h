@@ -25,6 +25,12 @@ struct agent {
 	const char *const *paths;	/* under $HOME: files or directories */
 	const char *transcripts;	/* under $HOME: the directory of its session files */
 	const struct agent_json *json;	/* or NULL */
+	/*
+	 * Under $HOME: its settings file that takes Claude Code's "hooks",
+	 * which git-sand gives the hooks that tell the host whether the
+	 * agent waits for its user (see agent_report_read); or NULL.
+	 */
+	const char *hooks_settings;
 };
 
 /* The agent of that name, or NULL. */

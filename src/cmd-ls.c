@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "agent-run.h"
 #include "cmd.h"
+#include "fetch.h"
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -26,7 +28,10 @@ struct row {
 	char *clone;
 	enum agent_run_state run_state;	/* of its latest run */
 	int run_status;
-	char *state;	/* "idle", "running", "exited <status>", "lost" */
+	char *state;	/* "idle", "running", "waiting", "exited <status>", "lost" */
+	int ahead;	/* commits its branch is ahead of the host's, as fetched; -1: not known */
+	int unfetched;	/* its branch has moved since the host fetched it */
+	char *branch;	/* "main +3", as the table shows it */
 };
 
 /*
@@ -119,6 +124,10 @@ static void print_porcelain(struct row *rows, size_t nr, int nul)
 		printf("created %lld%c", (long long)sb->created, eol);
 		if (sb->opts.host_branch)
 			printf("branch %s%c", sb->opts.host_branch, eol);
+		if (rows[i].ahead >= 0)
+			printf("ahead %d%c", rows[i].ahead, eol);
+		if (rows[i].unfetched)
+			printf("unfetched%c", eol);
 		if (sb->opts.orphaned)
 			printf("orphaned%c", eol);
 		if (sb->opts.agent)
@@ -208,6 +217,11 @@ static void print_json(struct row *rows, size_t nr)
 			cJSON_AddStringToObject(o, "branch", sb->opts.host_branch);
 		else
 			cJSON_AddNullToObject(o, "branch");
+		if (rows[i].ahead >= 0)
+			cJSON_AddNumberToObject(o, "ahead", rows[i].ahead);
+		else
+			cJSON_AddNullToObject(o, "ahead");
+		cJSON_AddBoolToObject(o, "unfetched", rows[i].unfetched);
 		cJSON_AddBoolToObject(o, "orphaned", sb->opts.orphaned);
 		if (sb->opts.agent)
 			cJSON_AddStringToObject(o, "agent", sb->opts.agent);
@@ -233,97 +247,125 @@ static void print_json(struct row *rows, size_t nr)
 	cJSON_Delete(arr);
 }
 
-/* "AGENT  STATE  " and a row's, when some sandbox listed has an agent or a run. */
-static void agent_columns(struct strbuf *out, const struct row *row, size_t wagent,
-			  size_t wstate)
+/* The table's column widths; 0 for a column not shown. */
+struct widths {
+	size_t name, status, image, host, agent, state, clone, branch;
+	int ports;	/* a PORTS column */
+};
+
+static void grow(size_t *w, const char *s)
 {
-	if (!wagent)
-		return;
-	if (!row)
-		strbuf_addf(out, "%-*s  %-*s  ", (int)wagent, "AGENT", (int)wstate, "STATE");
-	else
-		strbuf_addf(out, "%-*s  %-*s  ", (int)wagent,
-			    row->sb->opts.agent ? row->sb->opts.agent : "-", (int)wstate,
+	size_t n = strlen(s);
+
+	*w = n > *w ? n : *w;
+}
+
+static void table_widths(struct widths *w, struct row *rows, size_t nr, int lng)
+{
+	*w = (struct widths){ .name = 4, .status = 6, .image = 5, .state = 5, .clone = 5,
+			      .branch = 6 };
+	for (size_t i = 0; i < nr; i++) {
+		const struct sandbox *sb = rows[i].sb;
+
+		if (!rows[i].display)
+			rows[i].display = xstrdup(rows[i].status);
+		grow(&w->name, sb->name);
+		grow(&w->status, rows[i].display);
+		grow(&w->image, sb->image);
+		if (sb->host)
+			grow(&w->host, sb->host);
+		if (sb->opts.agent || sb->opts.run.n || rows[i].run_state != RUN_IDLE)
+			grow(&w->agent, sb->opts.agent ? sb->opts.agent : "-");
+		grow(&w->state, rows[i].state);
+		grow(&w->clone, rows[i].clone);
+		grow(&w->branch, rows[i].branch);
+		w->ports |= sb->opts.ports.nr > 0;
+	}
+	/* A PORTS column, last, only in the long format and when some sandbox publishes any. */
+	w->ports &= lng;
+	if (w->agent && w->agent < 5)
+		w->agent = 5;
+	/* BRANCH goes with the agents' columns, and in the long format. */
+	if (!w->agent && !lng)
+		w->branch = 0;
+	/* A HOST column only when some sandbox is on another machine. */
+	if (w->host && w->host < 4)
+		w->host = 4;
+}
+
+/*
+ * "AGENT  STATE  BRANCH  " and a row's, when some sandbox listed has an
+ * agent or a run; "BRANCH  " alone in the long format.
+ */
+static void agent_columns(struct strbuf *out, const struct row *row, const struct widths *w)
+{
+	if (w->agent && !row)
+		strbuf_addf(out, "%-*s  %-*s  ", (int)w->agent, "AGENT", (int)w->state, "STATE");
+	else if (w->agent)
+		strbuf_addf(out, "%-*s  %-*s  ", (int)w->agent,
+			    row->sb->opts.agent ? row->sb->opts.agent : "-", (int)w->state,
 			    row->state);
+	if (w->branch)
+		strbuf_addf(out, "%-*s  ", (int)w->branch, row ? row->branch : "BRANCH");
+}
+
+static void print_header(const struct widths *w, int lng)
+{
+	struct strbuf cols = STRBUF_INIT;
+
+	agent_columns(&cols, NULL, w);
+	printf("%-*s  %-*s  %s%-*s  %s%s%-*s%s%*s%s\n", (int)w->name, "NAME", (int)w->status,
+	       "STATUS", cols.buf, (int)w->image, "IMAGE", w->host ? "AGE  " : "AGE",
+	       w->host ? "  " : "", lng ? (int)w->host : 0, w->host ? "HOST" : "",
+	       lng ? "  CLONE" : "", w->ports ? (int)w->clone - 5 : 0, "",
+	       w->ports ? "  PORTS" : "");
+	strbuf_release(&cols);
+}
+
+static void print_row(const struct row *row, const struct widths *w, int lng)
+{
+	const struct sandbox *sb = row->sb;
+	struct strbuf age = STRBUF_INIT, cols = STRBUF_INIT, ports = STRBUF_INIT;
+
+	format_age(&age, sb->created);
+	agent_columns(&cols, row, w);
+	printf("%-*s  %-*s  %s%-*s  %s", (int)w->name, sb->name, (int)w->status, row->display,
+	       cols.buf, (int)w->image, sb->image, w->host ? "" : age.buf);
+	if (w->host)
+		printf("%-5s  %-*s", age.buf, lng ? (int)w->host : 0, sb->host ? sb->host : "-");
+	if (lng) {
+		fputs("  ", stdout);
+		print_path(row->clone);
+	}
+	if (w->ports) {
+		ports_describe_list(&ports, &sb->opts.ports, ", ");
+		printf("%*s  %s", (int)(w->clone - strlen(row->clone)), "",
+		       ports.len ? ports.buf : "-");
+	}
+	putchar('\n');
+	strbuf_release(&age);
+	strbuf_release(&cols);
+	strbuf_release(&ports);
 }
 
 static void print_table(struct row *rows, size_t nr, int all, int lng)
 {
-	size_t wname = 4, wstatus = 6, wimage = 5, whost = 0, wagent = 0, wstate = 5, wclone = 5;
-	struct strbuf age = STRBUF_INIT, cols = STRBUF_INIT, ports = STRBUF_INIT;
-	int any_ports = 0;
+	struct widths w;
 
-	for (size_t i = 0; i < nr; i++)
-		if (!rows[i].display)
-			rows[i].display = xstrdup(rows[i].status);
+	table_widths(&w, rows, nr, lng);
 	for (size_t i = 0; i < nr; i++) {
-		size_t n = strlen(rows[i].sb->name), s = strlen(rows[i].display),
-		       m = strlen(rows[i].sb->image);
-		wname = n > wname ? n : wname;
-		wstatus = s > wstatus ? s : wstatus;
-		wimage = m > wimage ? m : wimage;
-		if (rows[i].sb->host && strlen(rows[i].sb->host) > whost)
-			whost = strlen(rows[i].sb->host);
-		if (rows[i].sb->opts.agent || rows[i].sb->opts.run.n) {
-			const char *a = rows[i].sb->opts.agent ? rows[i].sb->opts.agent : "-";
-
-			wagent = strlen(a) > wagent ? strlen(a) : wagent;
-		}
-		if (strlen(rows[i].state) > wstate)
-			wstate = strlen(rows[i].state);
-		if (strlen(rows[i].clone) > wclone)
-			wclone = strlen(rows[i].clone);
-		any_ports |= rows[i].sb->opts.ports.nr > 0;
-	}
-	/* A PORTS column, last, only in the long format and when some sandbox publishes any. */
-	any_ports &= lng;
-	if (wagent && wagent < 5)
-		wagent = 5;
-	/* A HOST column only when some sandbox is on another machine. */
-	if (whost && whost < 4)
-		whost = 4;
-	for (size_t i = 0; i < nr; i++) {
-		struct sandbox *sb = rows[i].sb;
-
-		int new_group = all && (!i || strcmp(rows[i - 1].sb->worktree, sb->worktree));
+		const char *worktree = rows[i].sb->worktree;
+		int new_group = all && (!i || strcmp(rows[i - 1].sb->worktree, worktree));
 
 		if (new_group) {
 			fputs(i ? "\n" : "", stdout);
-			print_path(sb->worktree);
+			print_path(worktree);
 			fputs(":\n", stdout);
 		}
-		if (!i || new_group) {
-			strbuf_reset(&cols);
-			agent_columns(&cols, NULL, wagent, wstate);
-			printf("%-*s  %-*s  %s%-*s  %s%s%-*s%s%*s%s\n", (int)wname, "NAME",
-			       (int)wstatus, "STATUS", cols.buf, (int)wimage, "IMAGE",
-			       whost ? "AGE  " : "AGE", whost ? "  " : "", lng ? (int)whost : 0,
-			       whost ? "HOST" : "", lng ? "  CLONE" : "",
-			       any_ports ? (int)wclone - 5 : 0, "", any_ports ? "  PORTS" : "");
-		}
-		strbuf_reset(&age);
-		format_age(&age, sb->created);
-		strbuf_reset(&cols);
-		agent_columns(&cols, &rows[i], wagent, wstate);
-		printf("%-*s  %-*s  %s%-*s  %s", (int)wname, sb->name, (int)wstatus,
-		       rows[i].display, cols.buf, (int)wimage, sb->image, whost ? "" : age.buf);
-		if (whost)
-			printf("%-5s  %-*s", age.buf, lng ? (int)whost : 0, sb->host ? sb->host : "-");
-		if (lng) {
-			fputs("  ", stdout);
-			print_path(rows[i].clone);
-		}
-		if (any_ports) {
-			strbuf_reset(&ports);
-			ports_describe_list(&ports, &sb->opts.ports, ", ");
-			printf("%*s  %s", (int)(wclone - strlen(rows[i].clone)), "",
-			       ports.len ? ports.buf : "-");
-		}
-		putchar('\n');
+		if (!i || new_group)
+			print_header(&w, lng);
+		print_row(&rows[i], &w, lng);
 	}
-	strbuf_release(&age);
-	strbuf_release(&cols);
-	strbuf_release(&ports);
 }
 
 /*
@@ -364,7 +406,10 @@ static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 	return ret;
 }
 
-/* The state of its latest run, the container's state as listed helping. */
+/*
+ * The state of its latest run, the container's state as listed helping,
+ * and what the agent says of itself.
+ */
 static void run_state(struct cmd_ctx *ctx, struct row *row)
 {
 	int running = -1;
@@ -374,10 +419,69 @@ static void run_state(struct cmd_ctx *ctx, struct row *row)
 	else if (!strcmp(row->status, "stopped") || !strcmp(row->status, "missing container"))
 		running = 0;
 	row->run_state = agent_run_state(ctx_store(ctx), row->sb, running, &row->run_status);
+	row->run_state = agent_shown_state(row->sb, row->run_state, running);
 	if (row->run_state == RUN_EXITED)
 		row->state = xstrfmt("exited %d", row->run_status);
 	else
 		row->state = xstrdup(agent_run_state_name(row->run_state));
+}
+
+/* Whether the clone's own branch is at another commit than tip, what the host fetched. */
+static int moved_since_fetch(const struct row *row, const char *branch, const git_oid *tip)
+{
+	struct sandbox_refs refs;
+	const struct sandbox_ref *ref;
+	int moved;
+
+	if (row->sb->host || (strcmp(row->status, "running") && strcmp(row->status, "stopped")))
+		return 0;
+	if (sandbox_refs_read(row->clone, &refs) < 0)
+		return 0;
+	ref = sandbox_refs_find(&refs, branch);
+	moved = ref && !git_oid_equal(&ref->oid, tip);
+	sandbox_refs_clear(&refs);
+	return moved;
+}
+
+/*
+ * How many commits the sandbox's branch, as last fetched, is ahead of the
+ * host branch it started from, for the sandboxes of this repository; and
+ * whether the sandbox has moved it since.
+ */
+static void branch_ahead(struct cmd_ctx *ctx, struct row *row)
+{
+	const struct sandbox *sb = row->sb;
+	const char *branch = sb->opts.host_branch;
+	struct strbuf ref = STRBUF_INIT;
+	git_oid theirs, ours;
+	size_t ahead, behind;
+
+	row->ahead = -1;
+	if (!branch || !ctx->r.repo || !ctx->r.commondir || strcmp(sb->gitdir, ctx->r.commondir))
+		goto done;
+	strbuf_addf(&ref, "refs/heads/%s", branch);
+	if (git_reference_name_to_id(&ours, ctx->r.repo, ref.buf) < 0)
+		goto done;
+	strbuf_reset(&ref);
+	sandbox_tracking_ref(&ref, sb->name, branch);
+	if (git_reference_name_to_id(&theirs, ctx->r.repo, ref.buf) < 0) {
+		/* Never fetched: has it moved from where the host is? */
+		row->unfetched = moved_since_fetch(row, branch, &ours);
+		goto done;
+	}
+	if (git_graph_ahead_behind(&ahead, &behind, ctx->r.repo, &theirs, &ours) < 0)
+		goto done;
+	row->ahead = ahead > INT_MAX ? INT_MAX : (int)ahead;
+	row->unfetched = moved_since_fetch(row, branch, &theirs);
+done:
+	git_error_clear();
+	if (!branch)
+		row->branch = xstrdup("-");
+	else if (row->ahead < 0)
+		row->branch = xstrfmt("%s%s", branch, row->unfetched ? " *" : "");
+	else
+		row->branch = xstrfmt("%s +%d%s", branch, row->ahead, row->unfetched ? "*" : "");
+	strbuf_release(&ref);
 }
 
 static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *list, size_t nr,
@@ -395,6 +499,7 @@ static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *lis
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
 		}
 		run_state(ctx, &rows[i]);
+		branch_ahead(ctx, &rows[i]);
 	}
 }
 
@@ -414,7 +519,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	int all = 0, lng = 0, porcelain = 0, json = 0, nul = 0;
 	const struct option options[] = {
 		OPT_BOOL('a', "all", &all, "sandboxes of every worktree"),
-		OPT_BOOL('l', "long", &lng, "also show the clone's path"),
+		OPT_BOOL('l', "long", &lng, "also show BRANCH and the clone's path"),
 		OPT_BOOL(0, "porcelain", &porcelain, "machine-readable output (stable)"),
 		OPT_BOOL(0, "json", &json, "JSON output (stable)"),
 		OPT_BOOL('z', NULL, &nul, "with --porcelain, end lines with NUL"),
@@ -455,6 +560,7 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		free(rows[i].clone);
 		free(rows[i].display);
 		free(rows[i].state);
+		free(rows[i].branch);
 	}
 	free(rows);
 	for (size_t v = 0; v < nviews; v++)

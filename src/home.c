@@ -74,6 +74,31 @@ static void add_carried(struct string_list *carried, const char *rel)
 	strbuf_release(&name);
 }
 
+/* Write json to path (a home of ours: its parents made, no link followed), mode 0600. */
+static int write_json(const char *path, const cJSON *json)
+{
+	char *printed = cJSON_Print(json);
+	size_t len = printed ? strlen(printed) : 0;
+	int fd = -1, ret = 0;
+
+	if (make_parents(path) < 0) {
+		ret = -1;
+		goto done;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || !printed || write(fd, printed, len) != (ssize_t)len) {
+		ret = error_errno("cannot write '%s'", path);
+		goto done;
+	}
+	ret = close(fd) < 0 ? error_errno("cannot write '%s'", path) : 0;
+	fd = -1;
+done:
+	if (fd >= 0)
+		close(fd);
+	cJSON_free(printed);
+	return ret;
+}
+
 /*
  * The agent's JSON file with only the top-level keys it needs, and those
  * the user added (keys). For Claude, "projects" is reduced to this
@@ -86,8 +111,7 @@ static int carry_json(const char *host_home, const char *home, const char *workt
 {
 	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, text = STRBUF_INIT;
 	cJSON *root = NULL, *out = NULL, *item;
-	char *printed = NULL;
-	int fd, ret = 0;
+	int ret = 0;
 
 	strbuf_addf(&src, "%s/%s", host_home, aj->path);
 	if (strbuf_read_file(&text, src.buf) < 0)
@@ -121,19 +145,10 @@ static int carry_json(const char *host_home, const char *home, const char *workt
 			cJSON_AddItemToObject(to, "/app", mine);
 		}
 	}
-	printed = cJSON_Print(out);
 	strbuf_addf(&dst, "%s/%s", home, aj->path);
-	if ((ret = make_parents(dst.buf)) < 0)
-		goto done;
-	fd = open(dst.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || !printed ||
-	    write(fd, printed, strlen(printed)) != (ssize_t)strlen(printed) || close(fd) < 0) {
-		ret = error_errno("cannot write '%s'", dst.buf);
-		goto done;
-	}
-	add_carried(carried, aj->path);
+	if (!(ret = write_json(dst.buf, out)))
+		add_carried(carried, aj->path);
 done:
-	cJSON_free(printed);
 	cJSON_Delete(root);
 	cJSON_Delete(out);
 	strbuf_release(&src);
@@ -169,6 +184,75 @@ static int carry(const char *host_home, const char *home, const char *rel,
 done:
 	strbuf_release(&src);
 	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * Claude Code's hooks that write ~/.git-sand/agent-state in the sandbox
+ * (see agent-run.h): "waiting" when it stops for its user (a turn ended,
+ * or it asks a permission), "working" when it is given a prompt or uses a
+ * tool, nothing once the session ends. They run in the sandbox, as the
+ * agent's own commands; the host only reads the word they leave.
+ */
+#define REPORT_PATH "\"$HOME/.git-sand/agent-state\""
+#define REPORT(word) \
+	"mkdir -p \"$HOME/.git-sand\" && echo " word " >" REPORT_PATH ".new && " \
+	"mv -f " REPORT_PATH ".new " REPORT_PATH
+
+static const struct {
+	const char *event, *matcher, *command;
+} state_hooks[] = {
+	{ "UserPromptSubmit", NULL, REPORT("working") },
+	{ "PostToolUse", "*", REPORT("working") },
+	{ "Notification", NULL, REPORT("waiting") },
+	{ "Stop", NULL, REPORT("waiting") },
+	{ "SessionEnd", NULL, "rm -f " REPORT_PATH },
+};
+
+/* Add state_hooks to <home>/<settings>, which the user's copy may already hold. */
+static int give_state_hooks(const char *home, const char *settings)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	cJSON *root = NULL, *hooks;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/%s", home, settings);
+	if (strbuf_read_file(&text, path.buf) >= 0)
+		root = cJSON_Parse(text.buf);
+	else
+		root = cJSON_CreateObject();
+	hooks = cJSON_GetObjectItemCaseSensitive(root, "hooks");
+	if (!hooks && cJSON_IsObject(root))
+		hooks = cJSON_AddObjectToObject(root, "hooks");
+	if (!cJSON_IsObject(hooks)) {
+		warning("'~/%s' has no usable \"hooks\"; 'git sand ls' will not see the agent wait",
+			settings);
+		goto done;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(state_hooks); i++) {
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(hooks, state_hooks[i].event);
+		cJSON *group = cJSON_CreateObject(), *cmds, *cmd;
+
+		if (!list)
+			list = cJSON_AddArrayToObject(hooks, state_hooks[i].event);
+		if (!cJSON_IsArray(list)) {
+			cJSON_Delete(group);
+			continue;
+		}
+		if (state_hooks[i].matcher)
+			cJSON_AddStringToObject(group, "matcher", state_hooks[i].matcher);
+		cmds = cJSON_AddArrayToObject(group, "hooks");
+		cmd = cJSON_CreateObject();
+		cJSON_AddStringToObject(cmd, "type", "command");
+		cJSON_AddStringToObject(cmd, "command", state_hooks[i].command);
+		cJSON_AddItemToArray(cmds, cmd);
+		cJSON_AddItemToArray(list, group);
+	}
+	ret = write_json(path.buf, root);
+done:
+	cJSON_Delete(root);
+	strbuf_release(&path);
+	strbuf_release(&text);
 	return ret;
 }
 
@@ -216,6 +300,9 @@ int home_prepare(const char *dir, const struct home_opts *o, struct string_list 
 	if (o->agent && carry_agent(home.buf, o, carried) < 0)
 		goto done;
 ok:
+	if (o->agent && o->agent->hooks_settings &&
+	    give_state_hooks(home.buf, o->agent->hooks_settings) < 0)
+		goto done;
 	ret = 0;
 done:
 	strbuf_release(&home);
@@ -313,6 +400,8 @@ int home_add_agent(const char *dir, const struct home_opts *o, struct string_lis
 		goto done;
 	}
 	if (o->host_home && carry_agent(staging.buf, o, carried) < 0)
+		goto done;
+	if (o->agent->hooks_settings && give_state_hooks(staging.buf, o->agent->hooks_settings) < 0)
 		goto done;
 	if (!(d = opendir(staging.buf))) {
 		error_errno("cannot read '%s'", staging.buf);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent-run.h"
 #include "agent.h"
 #include "compat.h"
 #include "gitutil.h"
@@ -272,7 +273,9 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 		/* Set before: a start cut short may still have started it. */
 		if (started)
 			*started = 1;
-		if (rt->ops->start(rt, sb->container) < 0)
+		/* What the agent said of itself was of the last time it ran. */
+		if ((ws.ops->local && agent_report_clear(sb) < 0) ||
+		    rt->ops->start(rt, sb->container) < 0)
 			goto done;
 		container_info_clear(&ci);
 		if (rt->ops->inspect(rt, sb->container, &ci) != 0)
