@@ -182,6 +182,12 @@ DOCKER_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t2001-hostile.sh t5000-age
 test-docker: all
 	cd tests && ./run-docker.sh $(DOCKER_TESTS)
 
+# The core tests as a user who is not root, with rootless podman (as
+# root, which makes that user; see tests/run-rootless.sh).
+ROOTLESS_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t1002-gc.sh
+test-rootless: all
+	tests/run-rootless.sh $(ROOTLESS_TESTS)
+
 # The C unit tests under valgrind: no invalid access, no leak.
 test-valgrind: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do \
@@ -268,7 +274,7 @@ clean:
 		tests/fuzz/replay.o $(UNIT_TESTS:=.valgrind)
 	$(RM) -r tests/trash* .build-flags tests/fuzz/work
 
-.PHONY: all test test-docker test-lint test-valgrind doc image fuzz install uninstall clean FORCE
+.PHONY: all test test-docker test-rootless test-lint test-valgrind doc image fuzz install uninstall clean FORCE
 .SECONDARY:
 
 -include $(DEPS)

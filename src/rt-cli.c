@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "msg.h"
 #include "rt-cli.h"
@@ -153,15 +154,47 @@ int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 	return 0;
 }
 
+/*
+ * What a runtime that did its work said on stderr is a warning the user
+ * should see: "Resource limits are not supported and ignored on cgroups
+ * V1 rootless systems" means --cpus and --memory did nothing. A few
+ * lines of it, each as a warning of ours.
+ */
+static void pass_on_warnings(const struct runtime *rt, const char *verb, const struct strbuf *err)
+{
+	const char *p = err->buf, *end = err->buf + err->len;
+
+	for (int n = 0; p < end && n < 5; ) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
+
+		if (len >= 9 && !strncasecmp(p, "warning: ", 9)) {
+			p += 9;
+			len -= 9;
+		}
+		if (len) {
+			warning("%s %s: %.*s", rt->program, verb, (int)len, p);
+			n++;
+		}
+		p += len + (eol ? 1 : 0);
+	}
+}
+
 int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
 		  struct strbuf *id_out)
 {
-	struct strbuf out = STRBUF_INIT;
-	int ret = rt_run_output(rt, c, "create", 0, &out);
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int status = rt_run(rt, c, &out, &err), ret;
 
-	if (!ret)
+	if (status != 0) {
+		ret = rt_failed(rt, c, "create", status);
+	} else {
+		pass_on_warnings(rt, "create", &err);
 		ret = rt_created_id(rt, &out, fallback, id_out);
+	}
 	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(c);
 	return ret;
 }
 

@@ -572,7 +572,26 @@ test_expect_success PODMAN,SCRIPT 'progress on stderr only when it is a terminal
 	! grep "Copying files" notty-err
 '
 
-test_expect_success PODMAN 'the configured cpus, memory and network reach the container' '
+# Rootless podman on cgroup v1 cannot limit resources: it says so, and
+# so must we.
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" != 0 &&
+	! test -e /sys/fs/cgroup/cgroup.controllers
+then
+	test_set_prereq NO_LIMITS
+else
+	test_set_prereq LIMITS
+fi
+
+test_expect_success PODMAN,NO_LIMITS 'where the runtime cannot limit resources, new says so' '
+	(
+		cd repo &&
+		git -c sand.cpus=1 -c sand.memory=256m sand new -d limits 2>../err &&
+		git sand rm -f limits
+	) &&
+	test_grep "^warning: podman create: Resource limits are not supported and ignored" err
+'
+
+test_expect_success PODMAN,LIMITS 'the configured cpus, memory and network reach the container' '
 	(
 		cd repo &&
 		git config sand.cpus 1 &&

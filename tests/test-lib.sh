@@ -63,6 +63,15 @@ podman|docker) ;;
 esac
 export TEST_RUNTIME
 
+# Rootless podman keeps its images and containers under the user's home,
+# in files owned by subordinate ids that the user cannot remove: under the
+# real home, where every script shares the test image, not the trash's.
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" != 0 && test -z "${XDG_DATA_HOME:-}"
+then
+	XDG_DATA_HOME="$HOME/.local/share"
+	export XDG_DATA_HOME
+fi
+
 rm -rf "$TRASH_DIRECTORY" || exit 1
 mkdir -p "$TRASH_DIRECTORY/home" || exit 1
 HOME="$TRASH_DIRECTORY/home"
