@@ -82,6 +82,7 @@ LIB_OBJS = \
 	src/msg.o \
 	src/names.o \
 	src/odb-safe.o \
+	src/overlay.o \
 	src/parse-options.o \
 	src/path.o \
 	src/ports.o \

@@ -18,6 +18,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "overlay.h"
 #include "path.h"
 #include "run.h"
 #include "sandbox-lock.h"
@@ -302,6 +303,26 @@ done:
 	strbuf_release(&lock);
 }
 
+/* The base trees of overlay workspaces that no sandbox, of any repository, uses. */
+static void gc_bases(struct gc *gc)
+{
+	struct string_list used = STRING_LIST_INIT;
+	struct sandbox *list = NULL;
+	size_t nr = 0;
+
+	if (store_list(ctx_store(gc->ctx), NULL, &list, &nr) < 0) {
+		gc->failed++;
+		return;
+	}
+	for (size_t i = 0; i < nr; i++)
+		if (list[i].opts.base)
+			string_list_append(&used, list[i].opts.base);
+	if (overlay_gc_bases(gc->ctx->root.buf, &used, gc->dry_run) < 0)
+		gc->failed++;
+	string_list_clear(&used);
+	store_free_list(list, nr);
+}
+
 /* In this repository: the sand/<name> remotes git-sand made for sandboxes now gone. */
 static void gc_remotes(struct gc *gc)
 {
@@ -364,6 +385,7 @@ int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx)
 	gc_containers(&gc);
 	gc_dirs(&gc);
 	gc_mirrors(&gc);
+	gc_bases(&gc);
 	gc_remotes(&gc);
 	store_free_list(gc.rows, gc.nr);
 	return gc.failed ? 1 : 0;

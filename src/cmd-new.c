@@ -232,14 +232,14 @@ struct new_opts {
 	const char *name;
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
-	const char *prompt_opt, *prompt_file;
+	const char *prompt_opt, *prompt_file, *workspace_opt;
 	int count;	/* --count: 0 when not given */
 	struct string_list mounts_opt, env_files_opt, env, publish_opt;
 	struct strbuf prompt;	/* empty: no run */
 
 	/* Merged with the settings. */
 	struct settings set;
-	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name;
+	char *image, *cpus, *memory, *network, *runtime, *host, *setup, *agent_name, *workspace;
 	const struct agent *agent;
 	char *pull_name;
 	enum pull_policy pull;
@@ -274,6 +274,7 @@ static void new_opts_clear(struct new_opts *o)
 	free(o->setup);
 	free(o->agent_name);
 	free(o->pull_name);
+	free(o->workspace);
 	string_list_clear(&o->mounts);
 	string_list_clear(&o->env_files);
 	string_list_clear(&o->dotfiles);
@@ -317,6 +318,8 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			    "make n sandboxes <name>-1 to <name>-n, each running the task"),
 		OPT_STRING(0, "pull", &o->pull_opt, "when",
 			   "pull the image: missing, always or never (sand.pull)"),
+		OPT_STRING(0, "workspace", &o->workspace_opt, "kind",
+			   "overlay, copy or auto: how /app is made (sand.workspace)"),
 		OPT_END(),
 	};
 
@@ -387,6 +390,7 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->cpus = settings_get(set, "cpus", o->cpus_opt, NULL);
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
+	o->workspace = settings_get(set, "workspace", o->workspace_opt, NULL);
 	return 0;
 }
 
@@ -410,6 +414,9 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 		die("option '--count' takes a number from 1 to %d", NEW_COUNT_MAX);
 	if (o->count && o->rm)
 		die("options '--count' and '--rm' cannot be used together");
+	if (o->workspace && strcmp(o->workspace, "auto") && strcmp(o->workspace, "overlay") &&
+	    strcmp(o->workspace, "copy"))
+		die("invalid workspace kind '%s' (known: auto, overlay, copy)", o->workspace);
 	if (o->prompt.len && o->host)
 		die("options '--prompt' and '--host' cannot be used together: runs are only "
 		    "supported on this machine");
@@ -562,6 +569,54 @@ done:
 }
 
 /*
+ * Why an overlay workspace cannot be made for sb here, or NULL when it
+ * can: rootful podman on this machine mounts one (rootless podman needs
+ * whiteouts it cannot make; docker and Apple's container have no such
+ * volume), for a worktree whose HEAD has a tree and that has no
+ * submodules (their files are not in the base), and paths that the
+ * volume option can hold.
+ */
+static const char *no_overlay(struct cmd_ctx *ctx, struct runtime *rt, const struct sandbox *sb)
+{
+	git_object *tree = NULL;
+	struct strbuf path = STRBUF_INIT;
+	const char *why = NULL;
+
+	if (sb->host)
+		why = "it is on another host";
+	else if (strcmp(rt->ops->name, "podman") || runtime_user(rt) < 0 || rt->uid != 0)
+		why = "only rootful podman mounts one";
+	else if (strpbrk(ctx->root.buf, ",:") || strpbrk(sb->dir, ",:"))
+		why = "its state directory has ',' or ':' in its path";
+	else if (git_revparse_single(&tree, ctx->r.repo, "HEAD^{tree}") < 0)
+		why = "HEAD has no commit yet";
+	if (!why) {
+		path_join(&path, ctx->r.worktree, ".gitmodules");
+		if (!access(path.buf, F_OK))
+			why = "the worktree has submodules";
+	}
+	git_error_clear();
+	git_object_free(tree);
+	strbuf_release(&path);
+	return why;
+}
+
+/* Whether sb gets an overlay workspace: 1, 0, or -1 when one was asked for in vain. */
+static int want_overlay(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
+			const struct sandbox *sb)
+{
+	const char *why;
+
+	if (o->workspace && !strcmp(o->workspace, "copy"))
+		return 0;
+	why = no_overlay(ctx, rt, sb);
+	if (why && o->workspace && !strcmp(o->workspace, "overlay"))
+		return error("cannot make an overlay workspace for sandbox '%s': %s", sb->name,
+			     why);
+	return !why;
+}
+
+/*
  * Make what the row describes: home, mirror, clone, container, remote;
  * then run the setup command and mark it ready. -1 with a message; what
  * was made is for the caller's undo to take apart.
@@ -574,6 +629,8 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	struct workspace ws;
 
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
+	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
+		return -1;
 	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
 		return -1;
 	if (sb->host && isatty(2))

@@ -16,6 +16,7 @@
 #include "image.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "overlay.h"
 #include "path.h"
 #include "ports.h"
 #include "sandbox-remote.h"
@@ -29,7 +30,7 @@
  */
 struct container_parts {
 	struct container_spec spec;
-	struct strbuf name, clone, mirror, home, envfile;
+	struct strbuf name, clone, mirror, home, envfile, upper, work, gitdir;
 	struct mount_spec *mounts;
 	size_t nr_mounts;
 	struct port_map *ports;
@@ -38,6 +39,7 @@ struct container_parts {
 
 #define CONTAINER_PARTS_INIT { .name = STRBUF_INIT, .clone = STRBUF_INIT, \
 	.mirror = STRBUF_INIT, .home = STRBUF_INIT, .envfile = STRBUF_INIT, \
+	.upper = STRBUF_INIT, .work = STRBUF_INIT, .gitdir = STRBUF_INIT, \
 	.env = STRING_LIST_INIT, .env_files = STRING_LIST_INIT }
 
 static void container_parts_clear(struct container_parts *p)
@@ -54,11 +56,32 @@ static void container_parts_clear(struct container_parts *p)
 	strbuf_release(&p->mirror);
 	strbuf_release(&p->home);
 	strbuf_release(&p->envfile);
+	strbuf_release(&p->upper);
+	strbuf_release(&p->work);
+	strbuf_release(&p->gitdir);
 }
 
 static void add_bind(struct container_parts *p, const char *src, const char *dst, int ro)
 {
-	p->spec.binds[p->spec.nr_binds++] = (struct bind){ src, dst, ro };
+	p->spec.binds[p->spec.nr_binds++] = (struct bind){ src, dst, ro, NULL, NULL };
+}
+
+/*
+ * /app: the clone, or for an overlay workspace its base under the
+ * sandbox's upper layer, with the clone's .git beside (see overlay.h).
+ */
+static void add_app(struct container_parts *p, const struct sandbox *sb)
+{
+	if (!sb->opts.base) {
+		add_bind(p, p->clone.buf, "/app", 0);
+		return;
+	}
+	strbuf_addf(&p->upper, "%s/" OVERLAY_UPPER, sb->dir);
+	strbuf_addf(&p->work, "%s/" OVERLAY_WORK, sb->dir);
+	strbuf_addf(&p->gitdir, "%s/.git", p->clone.buf);
+	p->spec.binds[p->spec.nr_binds++] =
+		(struct bind){ sb->opts.base, "/app", 0, p->upper.buf, p->work.buf };
+	add_bind(p, p->gitdir.buf, "/app/.git", 0);
 }
 
 /* The user's own mounts (--mount), checked again: the row is input too. */
@@ -161,8 +184,8 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec->labels[spec->nr_labels++] = (struct label){ LABEL_NAME, sb->name };
 	spec->labels[spec->nr_labels++] = (struct label){ LABEL_WORKTREE, sb->worktree };
 	spec->labels[spec->nr_labels++] = (struct label){ LABEL_HOME, ws.root };
-	spec->binds = xcalloc(5 + sb->opts.mounts.nr, sizeof(*spec->binds));
-	add_bind(&p, p.clone.buf, "/app", 0);
+	spec->binds = xcalloc(6 + sb->opts.mounts.nr, sizeof(*spec->binds));
+	add_app(&p, sb);
 	/*
 	 * As origin, where the clone's alternates name it; a clone made
 	 * before that names its path here, which the sandbox then sees.

@@ -49,6 +49,10 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 		argv_pushf(&c.args, "%s=%s", s->labels[i].key, s->labels[i].value);
 	}
 	for (size_t i = 0; i < s->nr_binds; i++) {
+		if (s->binds[i].upper) {
+			child_clear(&c);
+			return error("Apple's container cannot mount an overlay workspace");
+		}
 		argv_push(&c.args, "--mount");
 		argv_pushf(&c.args, "type=bind,source=%s,target=%s%s", s->binds[i].src,
 			   s->binds[i].dst, s->binds[i].readonly ? ",readonly" : "");

@@ -44,9 +44,20 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		   NULL);
 	for (size_t i = 0; i < s->nr_labels; i++)
 		argv_pushf(&c.args, "--label=%s=%s", s->labels[i].key, s->labels[i].value);
-	for (size_t i = 0; i < s->nr_binds; i++)
-		argv_pushf(&c.args, "--volume=%s:%s%s", s->binds[i].src, s->binds[i].dst,
-			   s->binds[i].readonly ? ":ro" : "");
+	for (size_t i = 0; i < s->nr_binds; i++) {
+		const struct bind *b = &s->binds[i];
+
+		if (b->upper && is_docker(rt)) {
+			child_clear(&c);
+			return error("docker cannot mount an overlay workspace");
+		}
+		if (b->upper)
+			argv_pushf(&c.args, "--volume=%s:%s:O,upperdir=%s,workdir=%s", b->src,
+				   b->dst, b->upper, b->work);
+		else
+			argv_pushf(&c.args, "--volume=%s:%s%s", b->src, b->dst,
+				   b->readonly ? ":ro" : "");
+	}
 	if (s->cpus)
 		argv_pushf(&c.args, "--cpus=%s", s->cpus);
 	if (s->memory)

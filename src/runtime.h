@@ -22,7 +22,11 @@ struct container_spec {
 	const char *workdir;
 	struct label { const char *key, *value; } labels[5];
 	size_t nr_labels;
-	struct bind { const char *src, *dst; int readonly; } *binds;
+	/*
+	 * With upper (and work), src is the read-only lower layer of an
+	 * overlay mounted at dst, its writes going to upper (see overlay.h).
+	 */
+	struct bind { const char *src, *dst; int readonly; const char *upper, *work; } *binds;
 	size_t nr_binds;
 	const char *cpus, *memory, *network;
 	const struct port_map *ports;	/* published, each with its host port */

@@ -15,6 +15,7 @@ void sandbox_opts_clear(struct sandbox_opts *o)
 	free(o->host_branch);
 	free(o->agent);
 	free(o->profile);
+	free(o->base);
 	free(o->run.agent);
 	string_list_clear(&o->env_keys);
 	string_list_clear(&o->carried);
@@ -164,6 +165,7 @@ char *sandbox_opts_to_json(const struct sandbox_opts *o)
 	add_list(obj, "env_files", &o->env_files);
 	add_str(obj, "agent", o->agent);
 	add_str(obj, "profile", o->profile);
+	add_str(obj, "base", o->base);
 	add_list(obj, "env_keys", &o->env_keys);
 	add_list(obj, "carried", &o->carried);
 	if (o->ssh_agent)
@@ -260,6 +262,7 @@ int sandbox_opts_from_json(struct sandbox_opts *o, const char *json)
 	    get_str(obj, "network", &o->network) || get_str(obj, "shell", &o->shell) ||
 	    get_str(obj, "host_branch", &o->host_branch) ||
 	    get_str(obj, "agent", &o->agent) || get_str(obj, "profile", &o->profile) ||
+	    get_str(obj, "base", &o->base) ||
 	    get_list(obj, "env_keys", &o->env_keys) || get_list(obj, "carried", &o->carried) ||
 	    get_list(obj, "mounts", &o->mounts) || get_list(obj, "ports", &o->ports) || get_list(obj, "env_files", &o->env_files) ||
 	    get_run(obj, &o->run))

@@ -81,6 +81,11 @@ struct sandbox {
 		 */
 		int neutral_mirror;
 		/*
+		 * An overlay workspace: the base tree its /app lies on
+		 * (<root>/bases/<tree>); NULL for a copied clone.
+		 */
+		char *base;
+		/*
 		 * Its latest run (git sand run, new --prompt): number (0:
 		 * none yet), start, agent, exit status once known (-1 until
 		 * then), and the container's PID 1 when it started (a run

@@ -10,6 +10,7 @@
 #include "compat.h"
 #include "copy.h"
 #include "msg.h"
+#include "overlay.h"
 #include "path.h"
 #include "ssh-host.h"
 #include "workspace.h"
@@ -47,21 +48,61 @@ static void fill_clone_opts(struct clone_opts *co, const struct sandbox *sb,
 	co->progress = o->progress;
 }
 
+/*
+ * The files of an overlay workspace: the base of HEAD's tree (shared),
+ * the upper layer with the worktree's differences, the overlay's own
+ * working directory. The clone holds only the .git.
+ */
+static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
+			    const struct populate_opts *o)
+{
+	struct strbuf base = STRBUF_INIT, path = STRBUF_INIT;
+	git_object *tree = NULL;
+	int ret = -1;
+
+	if (git_revparse_single(&tree, o->repo, "HEAD^{tree}") < 0) {
+		error_lg2("cannot read the tree of HEAD");
+		goto done;
+	}
+	if (overlay_base_ensure(o->repo, ws->root, git_object_id(tree), &base) < 0)
+		goto done;
+	free(sb->opts.base);
+	sb->opts.base = strbuf_detach(&base, NULL);
+	strbuf_addf(&path, "%s/" OVERLAY_UPPER, sb->dir);
+	if (overlay_upper_fill(o->repo, o->worktree, path.buf) < 0)
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/" OVERLAY_WORK, sb->dir);
+	if (mkdir(path.buf, 0700) < 0) {
+		error_errno("cannot create '%s'", path.buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	git_object_free(tree);
+	strbuf_release(&base);
+	strbuf_release(&path);
+	return ret;
+}
+
 static int local_populate(const struct workspace *ws, struct sandbox *sb,
 			  const struct populate_opts *o)
 {
 	struct clone_opts co = { 0 };
 	struct strbuf dest = STRBUF_INIT;
-	int ret;
+	int ret = -1;
 
-	(void)ws;
 	sandbox_clone_path(sb, &dest);
 	fill_clone_opts(&co, sb, o);
 	co.dest = dest.buf;
 	/* The clone names the mirror where the container mounts it. */
 	co.alternates = WORKSPACE_ORIGIN "/objects";
+	co.no_worktree = o->overlay;
 	sb->opts.neutral_mirror = 1;
+	if (o->overlay && overlay_populate(ws, sb, o) < 0)
+		goto done;
 	ret = clone_workspace(&co);
+done:
 	strbuf_release(&dest);
 	return ret;
 }

@@ -36,6 +36,7 @@ struct populate_opts {
 	const char *commondir;
 	const char *branch;	/* create and check out this branch, or NULL */
 	int progress;
+	int overlay;	/* an overlay workspace (see overlay.h), not a copy */
 };
 
 struct workspace_ops {

@@ -1,0 +1,241 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "msg.h"
+#include "overlay.h"
+#include "path.h"
+
+int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree_id,
+			struct strbuf *out)
+{
+	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+	struct strbuf tmp = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_tree *tree = NULL;
+	struct stat st;
+	int ret = -1;
+
+	git_oid_tostr(hex, sizeof(hex), tree_id);
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/" OVERLAY_BASES "/%s", root, hex);
+	/* Used again: gc leaves a base touched in the last hour alone. */
+	if (!lstat(out->buf, &st) && S_ISDIR(st.st_mode))
+		return utimensat(AT_FDCWD, out->buf, NULL, AT_SYMLINK_NOFOLLOW) < 0 ?
+			error_errno("cannot use the base tree '%s'", out->buf) : 0;
+	strbuf_addf(&tmp, "%s/" OVERLAY_BASES "/.tmp-%s-%ld", root, hex, (long)getpid());
+	if (remove_tree(tmp.buf) < 0)
+		goto done;
+	if (mkdir_p(tmp.buf, 0755) < 0) {
+		error_errno("cannot create '%s'", tmp.buf);
+		goto done;
+	}
+	if (git_tree_lookup(&tree, repo, tree_id) < 0) {
+		error_lg2("cannot read the tree of HEAD");
+		goto done;
+	}
+	/* Written apart: the repository's own index and worktree stay as they are. */
+	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX |
+			       GIT_CHECKOUT_DONT_WRITE_INDEX;
+	co.target_directory = tmp.buf;
+	if (git_checkout_tree(repo, (git_object *)tree, &co) < 0) {
+		error_lg2("cannot check out the base tree %s", hex);
+		goto done;
+	}
+	if (rename(tmp.buf, out->buf) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		error_errno("cannot put the base tree in '%s'", out->buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	/* What is left is ours, or a copy another command put in place first. */
+	if (remove_tree(tmp.buf) < 0)
+		ret = -1;
+	git_tree_free(tree);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/*
+ * Make the directories of rel's parents in upper with the modes they have
+ * in the worktree. 1 when made, 0 when one of them is not a directory in
+ * upper (a file there hides what the base has below it), -1 on error.
+ */
+static int upper_parents(const char *worktree, const char *upper, const char *rel)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
+	const char *slash;
+	int ret = 1;
+
+	for (const char *p = rel; (slash = strchr(p, '/')); p = slash + 1) {
+		struct stat st;
+		size_t len = (size_t)(slash - rel);
+
+		strbuf_reset(&src);
+		strbuf_reset(&dst);
+		strbuf_addf(&src, "%s/%.*s", worktree, (int)len, rel);
+		strbuf_addf(&dst, "%s/%.*s", upper, (int)len, rel);
+		if (!lstat(dst.buf, &st)) {
+			if (!S_ISDIR(st.st_mode)) {
+				ret = 0;
+				break;
+			}
+			continue;
+		}
+		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
+			st.st_mode = 0755;
+		if (mkdir(dst.buf, st.st_mode & 07777) < 0) {
+			ret = error_errno("cannot create '%s'", dst.buf);
+			break;
+		}
+	}
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/* The worktree's rel into upper, or a whiteout where the worktree has none. */
+static int upper_add(git_tree *head, const char *worktree, const char *upper, const char *rel)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, link = STRBUF_INIT;
+	git_tree_entry *in_head = NULL;
+	struct stat st;
+	int ret = upper_parents(worktree, upper, rel);
+
+	if (ret <= 0)
+		goto done;
+	ret = 0;
+	strbuf_addf(&src, "%s/%s", worktree, rel);
+	strbuf_addf(&dst, "%s/%s", upper, rel);
+	if (lstat(src.buf, &st) < 0) {
+		if (errno != ENOENT || git_tree_entry_bypath(&in_head, head, rel) < 0) {
+			git_error_clear();
+			goto done; /* in neither: nothing to hide */
+		}
+		if (mknod(dst.buf, S_IFCHR | 0600, makedev(0, 0)) < 0 && errno != EEXIST)
+			ret = error_errno("cannot hide '%s' in the sandbox", rel);
+	} else if (S_ISREG(st.st_mode)) {
+		ret = copy_file(src.buf, dst.buf, COPY_TIMES);
+	} else if (S_ISLNK(st.st_mode)) {
+		ssize_t n;
+
+		strbuf_grow(&link, (size_t)st.st_size + 1);
+		n = readlink(src.buf, link.buf, (size_t)st.st_size + 1);
+		if (n != st.st_size) {
+			ret = error("cannot read the link '%s'", rel);
+			goto done;
+		}
+		strbuf_setlen(&link, (size_t)n);
+		if ((unlink(dst.buf) < 0 && errno != ENOENT) || symlink(link.buf, dst.buf) < 0)
+			ret = error_errno("cannot copy the link '%s'", rel);
+	} else if (!S_ISDIR(st.st_mode)) {
+		warning("'%s' is not a file, a link or a directory: not copied", rel);
+	}
+done:
+	git_tree_entry_free(in_head);
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	strbuf_release(&link);
+	return ret;
+}
+
+static int add_delta_paths(const git_diff_delta *d, git_tree *head, const char *worktree,
+			   const char *upper)
+{
+	if (!d)
+		return 0;
+	if (upper_add(head, worktree, upper, d->old_file.path) < 0)
+		return -1;
+	if (strcmp(d->old_file.path, d->new_file.path))
+		return upper_add(head, worktree, upper, d->new_file.path);
+	return 0;
+}
+
+int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper)
+{
+	git_status_options so = GIT_STATUS_OPTIONS_INIT;
+	git_status_list *list = NULL;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	int ret = -1;
+
+	if (mkdir(upper, 0755) < 0) {
+		error_errno("cannot create '%s'", upper);
+		goto done;
+	}
+	if (git_revparse_single(&head, repo, "HEAD^{tree}") < 0 ||
+	    git_tree_lookup(&tree, repo, git_object_id(head)) < 0) {
+		error_lg2("cannot read the tree of HEAD");
+		goto done;
+	}
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		   GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_RECURSE_IGNORED_DIRS |
+		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	if (git_status_list_new(&list, repo, &so) < 0) {
+		error_lg2("cannot read the worktree's status");
+		goto done;
+	}
+	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+
+		if (cleanup_signalled() ||
+		    add_delta_paths(e->head_to_index, tree, worktree, upper) < 0 ||
+		    add_delta_paths(e->index_to_workdir, tree, worktree, upper) < 0)
+			goto done;
+	}
+	ret = 0;
+done:
+	git_status_list_free(list);
+	git_tree_free(tree);
+	git_object_free(head);
+	return ret;
+}
+
+int overlay_gc_bases(const char *root, const struct string_list *used, int dry_run)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	strbuf_addf(&dir, "%s/" OVERLAY_BASES, root);
+	if (!(d = opendir(dir.buf))) {
+		strbuf_release(&dir);
+		return errno == ENOENT ? 0 : error_errno("cannot read '%s'", dir.buf);
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+		int in_use = 0;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", dir.buf, de->d_name);
+		for (size_t i = 0; i < used->nr && !in_use; i++)
+			in_use = !strcmp(used->items[i], path.buf);
+		/*
+		 * One made or taken by a command now, which has not recorded
+		 * its sandbox yet: left an hour.
+		 */
+		if (in_use || lstat(path.buf, &st) < 0 || st.st_mtime > time(NULL) - 3600)
+			continue;
+		printf("%s base tree '%s' (no sandbox uses it)\n",
+		       dry_run ? "Would remove" : "Removing", path.buf);
+		if (!dry_run && remove_tree(path.buf) < 0)
+			continue;
+		n++;
+	}
+	closedir(d);
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	return n;
+}

@@ -1,0 +1,49 @@
+#ifndef OVERLAY_H
+#define OVERLAY_H
+
+#include <git2.h>
+
+#include "string-list.h"
+#include "strbuf.h"
+
+/*
+ * Overlay workspaces: a sandbox's /app is an overlay mount of a read-only
+ * base tree, the checkout of the worktree's HEAD tree shared by every
+ * sandbox made from that tree on this machine (<root>/bases/<tree id>),
+ * under an upper layer of its own (<sandbox dir>/upper) that starts with
+ * the worktree's differences from that tree (modified, staged, untracked
+ * and ignored files, and a whiteout for each deleted one) and takes every
+ * write. Its .git is the clone's, as for a copied workspace, mounted at
+ * /app/.git beside the overlay, so that the host reads it as before.
+ *
+ * The kernel keeps the base as it is whatever the sandbox does: writes go
+ * to a copy in the upper layer. A new sandbox costs the checkout once per
+ * tree, then only what the user changed.
+ */
+#define OVERLAY_BASES "bases"
+#define OVERLAY_UPPER "upper"
+#define OVERLAY_WORK "overlay-work"
+
+/*
+ * The base of tree under root, made if missing (checked out apart, then
+ * renamed into place: a concurrent maker's is as good): its path in out.
+ * 0, or -1 with a message.
+ */
+int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree,
+			struct strbuf *out);
+
+/*
+ * Make upper and fill it with the differences of the worktree of repo
+ * from its HEAD tree: files as they are there (regular files with their
+ * modes and times, symbolic links as links), a whiteout for each path of
+ * the tree the worktree no longer has. 0, or -1 with a message.
+ */
+int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper);
+
+/*
+ * Remove the bases under root whose paths are not in used; with dry_run,
+ * only name them. The number removed (or that would be), or -1.
+ */
+int overlay_gc_bases(const char *root, const struct string_list *used, int dry_run);
+
+#endif

@@ -1,0 +1,171 @@
+#!/bin/sh
+test_description='overlay workspaces: a shared base tree, an upper layer per sandbox'
+. ./test-lib.sh
+test_require_podman
+
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" = 0
+then
+	test_set_prereq OVERLAY
+fi
+
+# sandbox_dir <name>: its directory under the state root.
+sandbox_dir () {
+	dirname "$(sandbox_field "$1" clone)"
+}
+
+test_expect_success PODMAN,OVERLAY 'setup: a worktree with changes of every kind' '
+	test_create_repo repo &&
+	(
+		cd repo &&
+		mkdir -p d sub deep/er &&
+		printf "1\n" >d/f1 && printf "2\n" >d/f2 && printf "3\n" >d/f3 &&
+		printf "x\n" >sub/y && printf "keep\n" >gone &&
+		printf "#!/bin/sh\n" >run.sh && chmod +x run.sh &&
+		printf "e\n" >deep/er/est &&
+		ln -s d/f1 link &&
+		printf "*.log\n" >.gitignore &&
+		git add . &&
+		git commit -q -m base &&
+		printf "mod\n" >>d/f1 &&
+		printf "staged\n" >d/f2 && git add d/f2 &&
+		rm gone && rm -r sub &&
+		chmod -x run.sh &&
+		rm link && ln -s d/f3 link &&
+		printf "new\n" >untracked &&
+		printf "ignored\n" >build.log &&
+		git status --porcelain --ignored | sort >../host-status
+	)
+'
+
+test_expect_success PODMAN,OVERLAY 'new makes an overlay: the base is shared, the upper holds the changes' '
+	(
+		cd repo &&
+		git sand new -d one &&
+		git sand new -d two
+	) &&
+	(cd repo && sandbox_dir one) >dir1 &&
+	(cd repo && sandbox_dir two) >dir2 &&
+	ls state/bases >bases &&
+	test_line_count = 1 bases &&
+	d1=$(cat dir1) &&
+	test -c "$d1/upper/gone" &&
+	test -c "$d1/upper/sub/y" &&
+	test -f "$d1/upper/d/f1" && test -f "$d1/upper/d/f2" &&
+	test -f "$d1/upper/untracked" && test -f "$d1/upper/build.log" &&
+	test -h "$d1/upper/link" &&
+	! test -e "$d1/upper/d/f3" && ! test -e "$d1/upper/deep" &&
+	test "$(ls "$d1/app")" = "" &&
+	test -d "$d1/app/.git"
+'
+
+test_expect_success PODMAN,OVERLAY 'inside, the worktree is the host'"'"'s, byte for byte and by git status' '
+	(
+		cd repo &&
+		in_sandbox one "git status --porcelain --ignored | sort" >../inside-status &&
+		in_sandbox one "cat d/f1 d/f2 d/f3 untracked build.log; readlink link; test ! -e gone; test ! -x run.sh" >../inside
+	) &&
+	test_cmp host-status inside-status &&
+	printf "1\nmod\nstaged\n3\nnew\nignored\nd/f3\n" >expect &&
+	test_cmp expect inside
+'
+
+test_expect_success PODMAN,OVERLAY 'the sandbox cannot change the base, nor the other sandbox' '
+	base=$(ls -d state/bases/*) &&
+	(cd "$base" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s | sed "s/  */ /g") >before &&
+	(cd "$base" && find . -type f -print0 | sort -z | xargs -0 cat) >before-data &&
+	(
+		cd repo &&
+		in_sandbox one "echo evil >d/f3; chmod 777 d deep/er; rm -rf deep run.sh .gitignore;
+			mv d/f1 moved; ln -sf /etc/passwd d/f2; mkfifo fifo; rm link; mkdir link;
+			chown 1:1 d/f3" &&
+		in_sandbox two "cat d/f3 deep/er/est run.sh .gitignore; readlink link" >../two
+	) &&
+	(cd "$base" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s | sed "s/  */ /g") >after &&
+	(cd "$base" && find . -type f -print0 | sort -z | xargs -0 cat) >after-data &&
+	test_cmp before after &&
+	test_cmp before-data after-data &&
+	printf "3\ne\n#!/bin/sh\n*.log\nd/f3\n" >expect &&
+	test_cmp expect two
+'
+
+test_expect_success PODMAN,OVERLAY 'the upper layer survives stop and start, and a container made again' '
+	(
+		cd repo &&
+		in_sandbox one "echo kept >kept" &&
+		git sand stop one &&
+		git sand start one &&
+		in_sandbox one "cat kept" >../kept1 &&
+		"$TEST_RUNTIME" rm -f "$(sandbox_field one container)" >/dev/null &&
+		git sand start one &&
+		in_sandbox one "cat kept" >../kept2
+	) &&
+	echo kept >expect &&
+	test_cmp expect kept1 &&
+	test_cmp expect kept2
+'
+
+test_expect_success PODMAN,OVERLAY 'commits and fetch work as with a copy' '
+	(
+		cd repo &&
+		in_sandbox two "git add -A && git -c user.name=A -c user.email=a@example.com commit -q -m inside" &&
+		git sand fetch two 2>/dev/null &&
+		git show --stat --format=%s sand/two/main >../shown
+	) &&
+	test_grep "^inside$" shown &&
+	test_grep "untracked" shown
+'
+
+test_expect_success PODMAN,OVERLAY 'rm takes the upper layer; gc takes a base no sandbox uses, once it is an hour old' '
+	d1=$(cat dir1) &&
+	(
+		cd repo &&
+		git sand rm -f one two 2>/dev/null &&
+		git sand gc >../gc1 &&
+		touch -d "2 hours ago" ../state/bases/* &&
+		git sand gc -n >../gc2 &&
+		git sand gc >../gc3
+	) &&
+	! test -e "$d1" &&
+	! grep "base tree" gc1 &&
+	test_grep "^Would remove base tree" gc2 &&
+	test_grep "^Removing base tree" gc3 &&
+	test "$(ls state/bases)" = ""
+'
+
+test_expect_success PODMAN 'workspace copy, and bad kinds' '
+	(
+		cd repo &&
+		git sand new -d --workspace copy copied &&
+		test_expect_code 128 git sand new -d --workspace bogus nope 2>../err &&
+		git -c sand.workspace=copy sand new -d copied2 &&
+		in_sandbox copied "cat d/f1 untracked" >../copied &&
+		git sand rm -f copied copied2 2>/dev/null
+	) &&
+	! test -d state/bases/* &&
+	test_grep "invalid workspace kind .bogus." err &&
+	printf "1\nmod\nnew\n" >expect &&
+	test_cmp expect copied
+'
+
+test_expect_success PODMAN,!OVERLAY 'overlay asked for where it cannot be made says why' '
+	(
+		cd repo &&
+		test_expect_code 128 git sand new -d --workspace overlay nope 2>../err
+	) &&
+	test_grep "cannot make an overlay workspace for sandbox .nope.: only rootful podman" err
+'
+
+test_expect_success PODMAN,OVERLAY 'submodules: auto takes a copy, overlay says why' '
+	(
+		cd repo &&
+		printf "[submodule \"x\"]\n" >.gitmodules &&
+		test_expect_code 128 git sand new -d --workspace overlay nope 2>../err &&
+		git sand new -d sub &&
+		git sand rm -f sub 2>/dev/null &&
+		rm .gitmodules
+	) &&
+	test_grep "the worktree has submodules" err &&
+	test "$(ls state/bases)" = ""
+'
+
+test_done
