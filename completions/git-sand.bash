@@ -9,7 +9,7 @@
 __git_sand_commands="new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull= --workspace="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
@@ -107,7 +107,7 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,-p|new,--publish|new,--profile|new,--host|new,--pull|start,--pull|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,-p|new,--publish|new,--profile|new,--host|new,--pull|new,--workspace|start,--pull|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
 		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout|\
 		image,--agent|image,--runtime)
@@ -146,6 +146,10 @@ _git_sand ()
 		;;
 	--pull=*)
 		__gitcomp "missing always never" "" "${cur#--pull=}"
+		return
+		;;
+	--workspace=*)
+		__gitcomp "auto overlay copy" "" "${cur#--workspace=}"
 		return
 		;;
 	--agent=*)
@@ -201,6 +205,10 @@ _git_sand ()
 		;;
 	new,--pull|start,--pull)
 		__gitcomp "missing always never"
+		return
+		;;
+	new,--workspace)
+		__gitcomp "auto overlay copy"
 		return
 		;;
 	diff,-b|diff,--branch|sync,--sandbox-branch)

@@ -29,7 +29,7 @@
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
 	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]\n" \
-	"                    [--pull <when>] [--no-session]"
+	"                    [--pull <when>] [--workspace <kind>] [--no-session]"
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
