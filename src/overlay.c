@@ -137,7 +137,7 @@ static int upper_add(git_tree *head, const char *worktree, const char *upper, co
 		if ((unlink(dst.buf) < 0 && errno != ENOENT) || symlink(link.buf, dst.buf) < 0)
 			ret = error_errno("cannot copy the link '%s'", rel);
 	} else if (!S_ISDIR(st.st_mode)) {
-		warning("'%s' is not a file, a link or a directory: not copied", rel);
+		warning("skipping '%s': not a file, directory or symbolic link", rel);
 	}
 done:
 	git_tree_entry_free(in_head);
@@ -197,6 +197,58 @@ done:
 	git_status_list_free(list);
 	git_tree_free(tree);
 	git_object_free(head);
+	return ret;
+}
+
+/* Whether rel is in upper, as a file, a link or a whiteout. */
+static int in_upper(struct strbuf *path, const char *upper, const char *rel)
+{
+	struct stat st;
+
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%s", upper, rel);
+	return !lstat(path->buf, &st);
+}
+
+int overlay_index_restat(const char *index_path, const char *base, const char *upper)
+{
+	struct strbuf path = STRBUF_INIT;
+	git_index *index = NULL;
+	int ret = -1;
+
+	if (git_index_open(&index, index_path) < 0) {
+		error_lg2("cannot read the sandbox's index");
+		goto done;
+	}
+	for (size_t i = 0, n = git_index_entrycount(index); i < n; i++) {
+		git_index_entry e = *git_index_get_byindex(index, i);
+		struct stat st;
+
+		if (GIT_INDEX_ENTRY_STAGE(&e) || in_upper(&path, upper, e.path))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", base, e.path);
+		if (lstat(path.buf, &st) < 0 || (uint32_t)st.st_size != e.file_size)
+			continue; /* not the base's: git reads it again, as it must */
+		e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+		e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+		e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+		e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+		e.ino = (uint32_t)st.st_ino;
+		e.dev = (uint32_t)st.st_dev;
+		if (git_index_add(index, &e) < 0) {
+			error_lg2("cannot update the sandbox's index");
+			goto done;
+		}
+	}
+	if (git_index_write(index) < 0) {
+		error_lg2("cannot write the sandbox's index");
+		goto done;
+	}
+	ret = 0;
+done:
+	git_index_free(index);
+	strbuf_release(&path);
 	return ret;
 }
 

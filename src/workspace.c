@@ -77,6 +77,17 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 		error_errno("cannot create '%s'", path.buf);
 		goto done;
 	}
+	strbuf_reset(&path);
+	sandbox_clone_path(sb, &path);
+	strbuf_addstr(&path, "/.git/index");
+	if (!access(path.buf, F_OK)) {
+		struct strbuf upper = STRBUF_INIT;
+
+		strbuf_addf(&upper, "%s/" OVERLAY_UPPER, sb->dir);
+		ret = overlay_index_restat(path.buf, sb->opts.base, upper.buf);
+		strbuf_release(&upper);
+		goto done;
+	}
 	ret = 0;
 done:
 	git_object_free(tree);
@@ -99,9 +110,9 @@ static int local_populate(const struct workspace *ws, struct sandbox *sb,
 	co.alternates = WORKSPACE_ORIGIN "/objects";
 	co.no_worktree = o->overlay;
 	sb->opts.neutral_mirror = 1;
-	if (o->overlay && overlay_populate(ws, sb, o) < 0)
+	if (clone_workspace(&co) < 0 || (o->overlay && overlay_populate(ws, sb, o) < 0))
 		goto done;
-	ret = clone_workspace(&co);
+	ret = 0;
 done:
 	strbuf_release(&dest);
 	return ret;

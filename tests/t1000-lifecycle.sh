@@ -57,7 +57,13 @@ test_expect_success PODMAN 'a fifo or socket in the worktree is skipped with a w
 		test_must_fail git sand exec fifo test -e pipe &&
 		git sand rm -f fifo
 	) &&
-	test_grep "^warning: skipping .pipe.: not a file, directory or symbolic link" err
+	# An overlay workspace carries what git sees, and git sees no FIFO.
+	if test -d state/bases
+	then
+		! grep pipe err
+	else
+		test_grep "^warning: skipping .pipe.: not a file, directory or symbolic link" err
+	fi
 '
 
 test_expect_success PODMAN 'the clone borrows objects and has the host branches' '
@@ -83,6 +89,7 @@ test_expect_success PODMAN 'the first git status in a new sandbox re-reads no mo
 		GIT_OPTIONAL_LOCKS=0 GIT_TRACE2_PERF=$TRASH_DIRECTORY/host-perf git status >/dev/null &&
 		git sand new -d fresh &&
 		clone=$(sandbox_field fresh clone) &&
+		! test -f "$clone/one.t" ||
 		test "$(stat -c %Y one.t)" = "$(stat -c %Y "$clone/one.t")" &&
 		git sand exec fresh sh -c "GIT_TRACE2_PERF=/tmp/perf git status >/dev/null && cat /tmp/perf" >../perf &&
 		git sand rm -f fresh
@@ -97,7 +104,9 @@ test_expect_success PODMAN 'a file written in the sandbox is not in the host tre
 		git sand exec alpha sh -c "echo inside >inside.t" &&
 		test_path_is_missing inside.t &&
 		clone=$(sandbox_field alpha clone) &&
-		test_path_is_file "$clone/inside.t"
+		# A copy holds it; an overlay workspace, its upper layer.
+		test_path_is_file "$clone/inside.t" ||
+		test_path_is_file "$(dirname "$clone")/upper/inside.t"
 	)
 '
 

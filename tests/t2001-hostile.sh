@@ -197,9 +197,8 @@ test_expect_success PODMAN 'a huge number of refs fails cleanly' '
 test_expect_success PODMAN 'a working-tree link to a host secret does not leak it' '
 	(
 		cd repo &&
-		clone=$(sandbox_field box clone) &&
-		ln -s "$TRASH_DIRECTORY/secret" "$clone/leak" &&
-		git sand exec box sh -c "git add leak && git commit -q -m leak" &&
+		git sand exec box sh -c "ln -s \"\$1\" leak && git add leak && git commit -q -m leak" \
+			sh "$TRASH_DIRECTORY/secret" &&
 		check_commands box &&
 		git sand sync box &&
 		test -L leak &&
