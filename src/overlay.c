@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,41 @@
 #include "overlay.h"
 #include "path.h"
 
+/* The time every file of a new base is given (see age_tree). */
+static struct timespec base_time[2];
+
+static int age_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return utimensat(AT_FDCWD, path, base_time, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+}
+
+/*
+ * Date the files of a base checked out just now a few seconds back: an
+ * index written in the same second as a file would take it for racily
+ * clean, and git would read it again (see git's racy-git.txt).
+ */
+static int age_tree(const char *dir)
+{
+	base_time[0].tv_sec = base_time[1].tv_sec = time(NULL) - 5;
+	if (nftw(dir, age_one, 16, FTW_PHYS) < 0)
+		return error_errno("cannot date the files of '%s'", dir);
+	return 0;
+}
+
+static void checkout_progress(const char *path, size_t done, size_t total, void *data)
+{
+	(void)path;
+	(void)data;
+	fprintf(stderr, "\rChecking out the base tree: %3u%% (%zu/%zu)%s",
+		total ? (unsigned)(done * 100 / total) : 100u, done, total,
+		done == total ? ", done.\n" : "");
+}
+
 int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree_id,
-			struct strbuf *out)
+			int progress, struct strbuf *out)
 {
 	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
 	struct strbuf tmp = STRBUF_INIT;
@@ -46,10 +80,14 @@ int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *t
 	co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX |
 			       GIT_CHECKOUT_DONT_WRITE_INDEX;
 	co.target_directory = tmp.buf;
+	if (progress)
+		co.progress_cb = checkout_progress;
 	if (git_checkout_tree(repo, (git_object *)tree, &co) < 0) {
 		error_lg2("cannot check out the base tree %s", hex);
 		goto done;
 	}
+	if (age_tree(tmp.buf) < 0)
+		goto done;
 	if (rename(tmp.buf, out->buf) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
 		error_errno("cannot put the base tree in '%s'", out->buf);
 		goto done;
@@ -102,9 +140,18 @@ static int upper_parents(const char *worktree, const char *upper, const char *re
 	return ret;
 }
 
+/* What goes into an upper layer, and what was copied. */
+struct upper {
+	git_tree *head;
+	const char *worktree, *dir;
+	size_t files, bytes;
+};
+
 /* The worktree's rel into upper, or a whiteout where the worktree has none. */
-static int upper_add(git_tree *head, const char *worktree, const char *upper, const char *rel)
+static int upper_add(struct upper *u, const char *rel)
 {
+	git_tree *head = u->head;
+	const char *worktree = u->worktree, *upper = u->dir;
 	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, link = STRBUF_INIT;
 	git_tree_entry *in_head = NULL;
 	struct stat st;
@@ -124,6 +171,8 @@ static int upper_add(git_tree *head, const char *worktree, const char *upper, co
 			ret = error_errno("cannot hide '%s' in the sandbox", rel);
 	} else if (S_ISREG(st.st_mode)) {
 		ret = copy_file(src.buf, dst.buf, COPY_TIMES);
+		u->files++;
+		u->bytes += (size_t)st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
 		ssize_t n;
 
@@ -147,20 +196,21 @@ done:
 	return ret;
 }
 
-static int add_delta_paths(const git_diff_delta *d, git_tree *head, const char *worktree,
-			   const char *upper)
+static int add_delta_paths(struct upper *u, const git_diff_delta *d)
 {
 	if (!d)
 		return 0;
-	if (upper_add(head, worktree, upper, d->old_file.path) < 0)
+	if (upper_add(u, d->old_file.path) < 0)
 		return -1;
 	if (strcmp(d->old_file.path, d->new_file.path))
-		return upper_add(head, worktree, upper, d->new_file.path);
+		return upper_add(u, d->new_file.path);
 	return 0;
 }
 
-int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper)
+int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper,
+		       int progress)
 {
+	struct upper u = { NULL, worktree, upper, 0, 0 };
 	git_status_options so = GIT_STATUS_OPTIONS_INIT;
 	git_status_list *list = NULL;
 	git_object *head = NULL;
@@ -184,14 +234,17 @@ int overlay_upper_fill(git_repository *repo, const char *worktree, const char *u
 		error_lg2("cannot read the worktree's status");
 		goto done;
 	}
+	u.head = tree;
 	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
 
-		if (cleanup_signalled() ||
-		    add_delta_paths(e->head_to_index, tree, worktree, upper) < 0 ||
-		    add_delta_paths(e->index_to_workdir, tree, worktree, upper) < 0)
+		if (cleanup_signalled() || add_delta_paths(&u, e->head_to_index) < 0 ||
+		    add_delta_paths(&u, e->index_to_workdir) < 0)
 			goto done;
 	}
+	if (progress)
+		fprintf(stderr, "Copying files: %zu (%.1f MiB), done.\n", u.files,
+			(double)u.bytes / (1024.0 * 1024.0));
 	ret = 0;
 done:
 	git_status_list_free(list);

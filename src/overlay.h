@@ -30,15 +30,17 @@
  * 0, or -1 with a message.
  */
 int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree,
-			struct strbuf *out);
+			int progress, struct strbuf *out);
 
 /*
  * Make upper and fill it with the differences of the worktree of repo
  * from its HEAD tree: files as they are there (regular files with their
  * modes and times, symbolic links as links), a whiteout for each path of
- * the tree the worktree no longer has. 0, or -1 with a message.
+ * the tree the worktree no longer has. With progress, counts them on
+ * stderr. 0, or -1 with a message.
  */
-int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper);
+int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper,
+		       int progress);
 
 /*
  * Give the entries of the index at index_path that the upper layer does

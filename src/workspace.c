@@ -64,12 +64,12 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 		error_lg2("cannot read the tree of HEAD");
 		goto done;
 	}
-	if (overlay_base_ensure(o->repo, ws->root, git_object_id(tree), &base) < 0)
+	if (overlay_base_ensure(o->repo, ws->root, git_object_id(tree), o->progress, &base) < 0)
 		goto done;
 	free(sb->opts.base);
 	sb->opts.base = strbuf_detach(&base, NULL);
 	strbuf_addf(&path, "%s/" OVERLAY_UPPER, sb->dir);
-	if (overlay_upper_fill(o->repo, o->worktree, path.buf) < 0)
+	if (overlay_upper_fill(o->repo, o->worktree, path.buf, o->progress) < 0)
 		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/" OVERLAY_WORK, sb->dir);
