@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -340,11 +341,38 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 	child_fail(errfd, 3);
 }
 
+/*
+ * GIT_SAND_TRACE: each program we run, as "trace: run: <argv>" on stderr
+ * ("1" or "true") or appended to the file it names (an absolute path), so
+ * that a user or a test can see which way a command went.
+ */
+static void trace_run(char **argv)
+{
+	const char *how = getenv("GIT_SAND_TRACE");
+	struct strbuf line = STRBUF_INIT;
+	int fd;
+
+	if (!how || !*how || !strcmp(how, "0") || !strcasecmp(how, "false"))
+		return;
+	strbuf_addstr(&line, "trace: run: ");
+	sq_quote_argv(&line, (const char *const *)argv);
+	strbuf_addch(&line, '\n');
+	fd = how[0] == '/' ? open(how, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)
+			   : 2;
+	if (fd >= 0 && write(fd, line.buf, line.len) < 0) {
+		/* a trace that cannot be written is not the command's failure */
+	}
+	if (fd > 2)
+		close(fd);
+	strbuf_release(&line);
+}
+
 /* Fork and exec the child; in the parent, close the child's ends of p. */
 static pid_t spawn(struct child *c, struct pipes *p, char **argv)
 {
 	pid_t pid;
 
+	trace_run(argv);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -546,6 +574,7 @@ int run_exec(struct child *c)
 		BUG("run_exec with an empty argv");
 	if (c->dir && chdir(c->dir) < 0)
 		return -1;
+	trace_run(argv);
 	fflush(NULL);
 	child_setenv(&c->env);
 	execvp(argv[0], argv);
