@@ -7,6 +7,7 @@
 #include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "oci-exec.h"
 #include "sandbox-lock.h"
 #include "session.h"
 #include "settings.h"
@@ -187,7 +188,9 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct exec_opts eo = { 0 };
+	enum oci_exec_mode mode = OCI_EXEC_AUTO;
 	const char *name;
+	char *value;
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, exec_usage,
@@ -208,6 +211,10 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(exec_usage, options);
 	if (tty && !isatty(0))
 		die("option '--tty' needs a terminal on stdin");
+	value = ctx_config(ctx, "sand.exec");
+	if (value && oci_exec_mode_parse(&mode, value) < 0)
+		die("invalid value '%s' for sand.exec (known: %s)", value, OCI_EXEC_MODES);
+	free(value);
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
 	/*
@@ -217,7 +224,11 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	 */
 	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
-	ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	ret = OCI_EXEC_USE_CLI;
+	if (mode == OCI_EXEC_AUTO)
+		ret = oci_exec(&rt, ctx->root.buf, sb.container, &eo, argv);
+	if (ret == OCI_EXEC_USE_CLI)
+		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret < 0 ? 1 : ret;
