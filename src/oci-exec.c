@@ -420,7 +420,10 @@ done:
 	return ret;
 }
 
-/* A new file of ours under the state root, holding data; -1 with a message. */
+/*
+ * A new file of ours under the state root, holding data: 0, or -1
+ * (no message: the CLI needs no such file).
+ */
 static int write_temp(struct strbuf *path, const char *state_root, const struct strbuf *data)
 {
 	int fd;
@@ -428,12 +431,10 @@ static int write_temp(struct strbuf *path, const char *state_root, const struct 
 	strbuf_addf(path, "%s/exec-XXXXXX", state_root);
 	fd = mkstemp(path->buf);
 	if (fd < 0) {
-		error_errno("cannot create a file in '%s'", state_root);
 		strbuf_reset(path);
 		return -1;
 	}
 	if ((data->len && write(fd, data->buf, data->len) != (ssize_t)data->len) || close(fd) < 0) {
-		error_errno("cannot write '%s'", path->buf);
 		unlink(path->buf);
 		strbuf_reset(path);
 		return -1;
@@ -503,10 +504,8 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 	if (oci_exec_process(&spec, config.buf, o->workdir, cmd) < 0)
 		goto done;
 	if (write_temp(&spec_file, state_root, &spec) < 0 ||
-	    write_temp(&log_file, state_root, &empty) < 0) {
-		ret = -1;
+	    write_temp(&log_file, state_root, &empty) < 0)
 		goto done;
-	}
 
 	argv_pushl(&c.args, in.path, "--root", in.root, "--log", log_file.buf,
 		   "--log-format", "json", "exec", "--process", spec_file.buf, ctr, NULL);
