@@ -188,9 +188,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct exec_opts eo = { 0 };
-	enum oci_exec_mode mode = OCI_EXEC_AUTO;
-	const char *name;
-	char *value;
+	const char *name, *direct;
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, exec_usage,
@@ -211,10 +209,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(exec_usage, options);
 	if (tty && !isatty(0))
 		die("option '--tty' needs a terminal on stdin");
-	value = ctx_config(ctx, "sand.exec");
-	if (value && oci_exec_mode_parse(&mode, value) < 0)
-		die("invalid value '%s' for sand.exec (known: %s)", value, OCI_EXEC_MODES);
-	free(value);
+	direct = ctx_direct_exec(ctx);
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
 	/*
@@ -224,9 +219,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	 */
 	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
-	ret = OCI_EXEC_USE_CLI;
-	if (mode == OCI_EXEC_AUTO)
-		ret = oci_exec(&rt, ctx->root.buf, sb.container, &eo, argv);
+	ret = oci_exec(&rt, direct, sb.container, &eo, argv);
 	if (ret == OCI_EXEC_USE_CLI)
 		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
 	sandbox_clear(&sb);

@@ -473,16 +473,18 @@ static int dir_exists(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
-int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
-	     const struct exec_opts *o, const char *const *cmd)
+int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
+		     const char *ctr, const struct exec_opts *o, const char *const *cmd,
+		     struct child *c)
 {
 	struct oci_info in = { 0 };
 	struct strbuf path = STRBUF_INIT, config = STRBUF_INIT, spec = STRBUF_INIT;
-	struct strbuf spec_file = STRBUF_INIT, log_file = STRBUF_INIT, empty = STRBUF_INIT;
-	struct child c = CHILD_INIT;
-	int ret = OCI_EXEC_USE_CLI, status;
+	struct strbuf empty = STRBUF_INIT;
+	int ret = OCI_EXEC_USE_CLI;
 
-	if (strcmp(rt->ops->name, "podman") || rt->ssh || geteuid() != 0 ||
+	strbuf_init(&x->spec_file, 0);
+	strbuf_init(&x->log_file, 0);
+	if (!state_root || strcmp(rt->ops->name, "podman") || rt->ssh || geteuid() != 0 ||
 	    o->tty || o->detach || o->user || (o->env && o->env->nr) || !full_id(ctr))
 		goto done;
 	if (load_info(rt, state_root, &in) < 0 || !in.usable)
@@ -503,12 +505,50 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 	}
 	if (oci_exec_process(&spec, config.buf, o->workdir, cmd) < 0)
 		goto done;
-	if (write_temp(&spec_file, state_root, &spec) < 0 ||
-	    write_temp(&log_file, state_root, &empty) < 0)
+	if (write_temp(&x->spec_file, state_root, &spec) < 0 ||
+	    write_temp(&x->log_file, state_root, &empty) < 0)
 		goto done;
+	argv_pushl(&c->args, in.path, "--root", in.root, "--log", x->log_file.buf,
+		   "--log-format", "json", "exec", "--process", x->spec_file.buf, ctr, NULL);
+	ret = 0;
+done:
+	if (ret)
+		oci_exec_finish(x, rt, 0);
+	oci_info_clear(&in);
+	strbuf_release(&path);
+	strbuf_release(&config);
+	strbuf_release(&spec);
+	return ret;
+}
 
-	argv_pushl(&c.args, in.path, "--root", in.root, "--log", log_file.buf,
-		   "--log-format", "json", "exec", "--process", spec_file.buf, ctr, NULL);
+int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status)
+{
+	if (status == 255 && x->log_file.len && runtime_failed(x->log_file.buf, &status) &&
+	    status < 0)
+		/*
+		 * It said why on stderr; the command did not run. As podman
+		 * would have: its status for its own errors.
+		 */
+		status = rt->ops->own_error_status;
+	if (x->spec_file.len)
+		unlink(x->spec_file.buf);
+	if (x->log_file.len)
+		unlink(x->log_file.buf);
+	strbuf_release(&x->spec_file);
+	strbuf_release(&x->log_file);
+	return status;
+}
+
+int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
+	     const struct exec_opts *o, const char *const *cmd)
+{
+	struct oci_exec_run x;
+	struct child c = CHILD_INIT;
+	int ret;
+
+	ret = oci_exec_prepare(&x, rt, state_root, ctr, o, cmd, &c);
+	if (ret)
+		goto done;
 	c.foreground = 1;
 	if (o->in) {
 		c.in = o->in;
@@ -516,25 +556,8 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 	} else if (!o->interactive) {
 		c.no_stdin = 1;
 	}
-	status = run_child(&c);
-	if (status == 255 && runtime_failed(log_file.buf, &status) && status < 0)
-		/*
-		 * It said why on stderr; the command did not run. As podman
-		 * would have: its status for its own errors.
-		 */
-		status = rt->ops->own_error_status;
-	ret = status;
+	ret = oci_exec_finish(&x, rt, run_child(&c));
 done:
-	if (spec_file.len)
-		unlink(spec_file.buf);
-	if (log_file.len)
-		unlink(log_file.buf);
 	child_clear(&c);
-	oci_info_clear(&in);
-	strbuf_release(&path);
-	strbuf_release(&config);
-	strbuf_release(&spec);
-	strbuf_release(&spec_file);
-	strbuf_release(&log_file);
 	return ret;
 }

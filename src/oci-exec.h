@@ -39,6 +39,24 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 	     const struct exec_opts *o, const char *const *cmd);
 
 /*
+ * The same in two steps, for a caller that sets up the child itself (its
+ * standard streams, what reads its output): put in c's argv the runtime's
+ * exec of cmd, as oci_exec would run it, and return 0; or return
+ * OCI_EXEC_USE_CLI as oci_exec does, c untouched. Then, once c has run,
+ * oci_exec_finish gives its status as oci_exec would from what run_child
+ * returned, and removes the files the runtime read. x holds those files
+ * in between. state_root NULL (sand.exec=cli) always gives the CLI.
+ */
+struct child;
+struct oci_exec_run {
+	struct strbuf spec_file, log_file;
+};
+int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
+		     const char *ctr, const struct exec_opts *o, const char *const *cmd,
+		     struct child *c);
+int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status);
+
+/*
  * The process spec a podman exec of cmd in workdir (NULL: the
  * container's) would give, from the container's OCI config.json (as
  * untrusted input), into out: 0; or -1 when config_json is not what podman
