@@ -174,6 +174,37 @@ test_expect_success DIRECT 'no file is left behind in the state root' '
 	! ls "$GIT_SAND_HOME" | grep "^exec-"
 '
 
+test_expect_success PODMAN 'ls asks no runtime when every container is seen running' '
+	(
+		cd repo &&
+		git sand new -d other >/dev/null &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls1 &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls2
+	) &&
+	test "$(grep -c " .ps. " trace)" = 1 &&
+	test_cmp ls1 ls2 &&
+	test "$(grep -c "^status running$" ls2)" = 2
+'
+
+test_expect_success PODMAN 'a stopped or removed container is the runtime'"'"'s to tell' '
+	(
+		cd repo &&
+		git sand stop other &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls &&
+		sandbox_field other status >../status-stopped &&
+		"$TEST_RUNTIME" rm -f "$(sandbox_field fast container)" >/dev/null &&
+		sandbox_field fast status >../status-gone &&
+		git sand rm -f other
+	) &&
+	test_grep " .ps. " trace &&
+	echo stopped >expect &&
+	test_cmp expect status-stopped &&
+	echo missing >expect &&
+	test_cmp expect status-gone
+'
+
 test_expect_success DIRECT 'cleanup' '
 	(cd repo && git sand rm -f fast)
 '
