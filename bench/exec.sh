@@ -60,4 +60,23 @@ own=$(for i in $(seq 1 "$runs"); do PATH=$fake:$PATH ms git -c sand.exec=cli san
 gitonly=$(for i in $(seq 1 "$runs"); do ms git -c sand.exec=cli version; done | median)
 echo "git sand exec's own part (podman doing nothing): $own ms, of which git's dispatch about $gitonly ms"
 
+# status: git sand status against git status run by podman exec.
+set -- $(pairs "$runs" git sand status bench-exec -- podman exec "$ctr" git -C /app status)
+echo "git sand status:       $1 ms; podman exec git -C /app status: $2 ms; ratio $3 (target <= 1.2)"
+
+# ls: with its sandboxes running and seen so (no podman ps), then with 200
+# sandboxes, the rest rows whose containers are missing (podman ps needed).
+git sand exec bench-exec true
+set -- $(pairs "$runs" git sand ls -- podman ps -a --filter label=io.git-sand.id --format json)
+echo "git sand ls, running:  $1 ms; podman ps: $2 ms; ratio $3 (no podman ps: the store and /proc know)"
+db=$GIT_SAND_HOME/sand.db
+have=$(git sand ls --porcelain | grep -c '^sandbox ')
+sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $((200 - have)))
+	INSERT INTO sandboxes (id, name, worktree, gitdir, dir, runtime, image, state, created, updated)
+	SELECT printf('%016x', 4096 + i), 'fake-' || i, '$(pwd)', '$(git rev-parse --git-common-dir | xargs realpath)',
+	       '$GIT_SAND_HOME/sandboxes/fake-' || i, 'podman', '$IMAGE', 'ready', strftime('%s'), strftime('%s') FROM n"
+set -- $(pairs "$runs" git sand ls -- podman ps -a --filter label=io.git-sand.id --format json)
+echo "git sand ls, 200:      $1 ms; podman ps: $2 ms; over it by $(( $1 - $2 )) ms (target <= 10)"
+sqlite3 "$db" "DELETE FROM sandboxes WHERE name LIKE 'fake-%'"
+
 git sand rm -f bench-exec >/dev/null
