@@ -12,8 +12,12 @@
  * container's own, from the config.json podman wrote for it, with our
  * command and directory. Namespaces, cgroup, seccomp and the rest of the
  * container the runtime takes from its own state, as for podman's exec.
- * Without -d, the runtime passes our standard streams to the command,
- * passes signals on and exits with its status (128+N for signal N).
+ * Without -d, the runtime passes the standard streams it has to the
+ * command, passes signals on and exits with its status (128+N for signal
+ * N). The streams it has are pipes we copy to and from ours, as conmon
+ * does for podman (run.c's relay), so that the command never holds our
+ * terminal and what it leaves running in the background does not keep
+ * our output open.
  *
  * podman is asked about itself (podman info) once, and what it said is
  * kept in <state root>/oci-runtime.json, with what it depends on (which
@@ -546,16 +550,19 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 	struct child c = CHILD_INIT;
 	int ret;
 
+	/* Input from a buffer is the CLI's. */
+	if (o->in)
+		return OCI_EXEC_USE_CLI;
 	ret = oci_exec_prepare(&x, rt, state_root, ctr, o, cmd, &c);
 	if (ret)
 		goto done;
-	c.foreground = 1;
-	if (o->in) {
-		c.in = o->in;
-		c.in_len = o->in_len;
-	} else if (!o->interactive) {
-		c.no_stdin = 1;
-	}
+	/*
+	 * Our streams copied through pipes, as conmon does for podman exec:
+	 * the command never holds our terminal, nor, once it has exited,
+	 * what it started in the background any pipe of ours.
+	 */
+	c.relay = 1;
+	c.no_stdin = !o->interactive;
 	ret = oci_exec_finish(&x, rt, run_child(&c));
 done:
 	child_clear(&c);

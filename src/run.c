@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -305,6 +306,10 @@ static void child_stdio(const struct child *c, const struct pipes *p, int errfd)
 
 	if (c->detach) {
 		in = out = err = above_std(open_null(O_RDWR), errfd);
+	} else if (c->relay) {
+		in = above_std(p->in[0] >= 0 ? p->in[0] : open_null(O_RDONLY), errfd);
+		out = above_std(p->out[1], errfd);
+		err = above_std(p->err[1], errfd);
 	} else {
 		if (p->in[0] >= 0)
 			in = above_std(p->in[0], errfd);
@@ -333,6 +338,8 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 	child_reset_signals();
 	if (c->detach)
 		child_detach(errfd);
+	if (c->relay)
+		setsid();
 	child_stdio(c, p, errfd);
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(errfd, 2);
@@ -473,6 +480,195 @@ static void child_begin(struct child *c)
 	c->in_pipe = -1;
 }
 
+/* The signals a relayed child gets from us (see struct child's relay). */
+static const int relayed_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t relay_pending;
+
+static void relay_catch(int sig)
+{
+	relay_pending = sig;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Copy what is in *from to the descriptor to; at its end, or when to
+ * cannot take it (a reader that went away: the child then gets EPIPE),
+ * close it. With drain, only what is there now, a bounded amount.
+ */
+static void relay_out(int *from, int to, int drain)
+{
+	char buf[65536];
+
+	for (int rounds = 0; *from >= 0 && rounds < (drain ? 64 : 1); rounds++) {
+		ssize_t r = read(*from, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0 || write_all(to, buf, (size_t)r) < 0)
+			close_fd(from);
+	}
+}
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	return -1;
+#endif
+}
+
+/*
+ * The copying for a relayed child: until it exits (known from a pidfd;
+ * where there is none, until both its output pipes end), then what its
+ * pipes hold already.
+ */
+static void relay_pump(pid_t pid, int infd, int outfd, int errfd)
+{
+	char inbuf[8192];
+	size_t inlen = 0, inoff = 0;
+	int src = infd >= 0 ? 0 : -1, pidfd = pidfd_of(pid);
+
+	if (infd >= 0)
+		fcntl(infd, F_SETFL, fcntl(infd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd pfd[5];
+		int n = 0, out_i = -1, err_i = -1, in_i = -1, src_i = -1, pid_i = -1;
+
+		if (relay_pending) {
+			kill(pid, relay_pending);
+			relay_pending = 0;
+		}
+		if (pidfd < 0 && outfd < 0 && errfd < 0)
+			break;
+		if (outfd >= 0) {
+			pfd[n] = (struct pollfd){ outfd, POLLIN, 0 };
+			out_i = n++;
+		}
+		if (errfd >= 0) {
+			pfd[n] = (struct pollfd){ errfd, POLLIN, 0 };
+			err_i = n++;
+		}
+		if (infd >= 0 && inoff < inlen) {
+			pfd[n] = (struct pollfd){ infd, POLLOUT, 0 };
+			in_i = n++;
+		} else if (infd >= 0 && src >= 0) {
+			pfd[n] = (struct pollfd){ src, POLLIN, 0 };
+			src_i = n++;
+		}
+		if (pidfd >= 0) {
+			pfd[n] = (struct pollfd){ pidfd, POLLIN, 0 };
+			pid_i = n++;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0)
+			continue;	/* a signal: passed on at the top */
+		if (pid_i >= 0 && pfd[pid_i].revents)
+			break;
+		if (out_i >= 0 && pfd[out_i].revents)
+			relay_out(&outfd, 1, 0);
+		if (err_i >= 0 && pfd[err_i].revents)
+			relay_out(&errfd, 2, 0);
+		if (src_i >= 0 && pfd[src_i].revents) {
+			ssize_t r = read(src, inbuf, sizeof(inbuf));
+
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0) {
+				/* Its end of input. */
+				src = -1;
+				close_fd(&infd);
+			} else {
+				inlen = (size_t)r;
+				inoff = 0;
+			}
+		}
+		if (in_i >= 0 && pfd[in_i].revents) {
+			ssize_t w = write(infd, inbuf + inoff, inlen - inoff);
+
+			if (w < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (w < 0) {
+				/* It reads no more: neither do we. */
+				src = -1;
+				close_fd(&infd);
+			} else if ((inoff += (size_t)w) == inlen) {
+				inoff = inlen = 0;
+			}
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		int *fd = k ? &errfd : &outfd;
+
+		if (*fd >= 0) {
+			fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+			relay_out(fd, k ? 2 : 1, 1);
+		}
+		close_fd(fd);
+	}
+	close_fd(&infd);
+	close_fd(&pidfd);
+}
+
+static int run_relayed(struct child *c)
+{
+	struct pipes p = PIPES_INIT;
+	struct sigaction catch, old[ARRAY_SIZE(relayed_signals)];
+	int failed[2] = { 0, 0 };
+	int status = 0, ret = -1;
+	ssize_t got;
+	pid_t pid;
+	char **argv = argv_vec(&c->args);
+
+	child_begin(c);
+	if (c->in || c->out || c->err || c->out_cb || c->out_fd > 0 || c->detach || c->foreground)
+		BUG("a relayed child has its streams relayed, nothing else");
+	if ((!c->no_stdin && pipe_cloexec(p.in)) || pipe_cloexec(p.out) || pipe_cloexec(p.err) ||
+	    pipe_cloexec(p.status)) {
+		error_errno("cannot create a pipe");
+		goto done;
+	}
+	memset(&catch, 0, sizeof(catch));
+	catch.sa_handler = relay_catch;
+	sigemptyset(&catch.sa_mask);
+	relay_pending = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+		sigaction(relayed_signals[i], &catch, &old[i]);
+
+	pid = spawn(c, &p, argv);
+	if (pid < 0)
+		goto restore;
+	relay_pump(pid, p.in[1], p.out[0], p.err[0]);
+	p.in[1] = p.out[0] = p.err[0] = -1; /* relay_pump closed them */
+
+	got = read_start(p.status[0], failed);
+	if (wait_child(pid, &status, 0, argv[0]) < 0)
+		goto restore;
+	ret = child_result(c, status, failed, got);
+restore:
+	for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+		sigaction(relayed_signals[i], &old[i], NULL);
+done:
+	pipes_close(&p);
+	return ret;
+}
+
 int run_child(struct child *c)
 {
 	struct pipes p = PIPES_INIT;
@@ -483,6 +679,8 @@ int run_child(struct child *c)
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
 
+	if (c->relay)
+		return run_relayed(c);
 	child_begin(c);
 	if (c->detach && (c->in || c->out || c->err || c->out_fd > 0 || c->foreground))
 		BUG("a detached child has no standard streams to capture or feed");

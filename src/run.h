@@ -51,6 +51,18 @@ struct child {
 	 * started (0), or its failure to start (as for any child).
 	 */
 	unsigned detach:1;
+	/*
+	 * As conmon stands between podman exec and its command: the child
+	 * runs in a session of its own (no controlling terminal of ours it
+	 * could hand on), with pipes, never our descriptors, for its
+	 * standard streams: its stdout and stderr copied to ours, our stdin
+	 * copied to it (unless no_stdin). SIGINT, SIGQUIT, SIGTERM and
+	 * SIGHUP we get are passed on to it. Copying ends when it exits, not
+	 * at end of file: what it left running holds no pipe of ours open.
+	 * Nothing else of the streams (in, out, err, out_cb, out_fd) nor
+	 * detach or foreground goes with it.
+	 */
+	unsigned relay:1;
 
 	/* Set by child_start: the child, and the write end of its stdin. */
 	pid_t pid;
