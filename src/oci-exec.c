@@ -488,7 +488,9 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 
 	strbuf_init(&x->spec_file, 0);
 	strbuf_init(&x->log_file, 0);
+	strbuf_init(&x->pid_file, 0);
 	if (!state_root || strcmp(rt->ops->name, "podman") || rt->ssh || geteuid() != 0 ||
+	    !run_can_adopt() ||
 	    o->tty || o->detach || o->user || (o->env && o->env->nr) || !full_id(ctr))
 		goto done;
 	if (load_info(rt, state_root, &in) < 0 || !in.usable)
@@ -510,10 +512,19 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 	if (oci_exec_process(&spec, config.buf, o->workdir, cmd) < 0)
 		goto done;
 	if (write_temp(&x->spec_file, state_root, &spec) < 0 ||
-	    write_temp(&x->log_file, state_root, &empty) < 0)
+	    write_temp(&x->log_file, state_root, &empty) < 0 ||
+	    write_temp(&x->pid_file, state_root, &empty) < 0)
 		goto done;
+	/*
+	 * As conmon runs it: detached, so that the runtime is gone once the
+	 * command runs (it would wait for whatever the command leaves
+	 * running to close its output), and we, its parent by adoption, wait
+	 * for the command itself.
+	 */
 	argv_pushl(&c->args, in.path, "--root", in.root, "--log", x->log_file.buf,
-		   "--log-format", "json", "exec", "--process", x->spec_file.buf, ctr, NULL);
+		   "--log-format", "json", "exec", "--detach", "--pid-file", x->pid_file.buf,
+		   "--process", x->spec_file.buf, ctr, NULL);
+	c->adopt_pid_file = x->pid_file.buf;
 	ret = 0;
 done:
 	if (ret)
@@ -538,8 +549,11 @@ int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status)
 		unlink(x->spec_file.buf);
 	if (x->log_file.len)
 		unlink(x->log_file.buf);
+	if (x->pid_file.len)
+		unlink(x->pid_file.buf);
 	strbuf_release(&x->spec_file);
 	strbuf_release(&x->log_file);
+	strbuf_release(&x->pid_file);
 	return status;
 }
 

@@ -40,8 +40,9 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 
 /*
  * The same in two steps, for a caller that sets up the child itself (its
- * standard streams, what reads its output): put in c's argv the runtime's
- * exec of cmd, as oci_exec would run it, and return 0; or return
+ * standard streams): put in c's argv the runtime's exec of cmd, as
+ * oci_exec would run it, with c's adopt_pid_file (so c must be run with
+ * relay, see run.h), and return 0; or return
  * OCI_EXEC_USE_CLI as oci_exec does, c untouched. Then, once c has run,
  * oci_exec_finish gives its status as oci_exec would from what run_child
  * returned, and removes the files the runtime read. x holds those files
@@ -49,7 +50,7 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
  */
 struct child;
 struct oci_exec_run {
-	struct strbuf spec_file, log_file;
+	struct strbuf spec_file, log_file, pid_file;
 };
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
 		     const char *ctr, const struct exec_opts *o, const char *const *cmd,

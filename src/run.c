@@ -8,6 +8,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -531,46 +534,63 @@ static int pidfd_of(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 #else
 	(void)pid;
+	errno = ENOSYS;
 	return -1;
 #endif
 }
 
-/*
- * The copying for a relayed child: until it exits (known from a pidfd;
- * where there is none, until both its output pipes end), then what its
- * pipes hold already.
- */
-static void relay_pump(pid_t pid, int infd, int outfd, int errfd)
+int run_can_adopt(void)
 {
-	char inbuf[8192];
-	size_t inlen = 0, inoff = 0;
-	int src = infd >= 0 ? 0 : -1, pidfd = pidfd_of(pid);
+	int fd = pidfd_of(getpid());
 
-	if (infd >= 0)
-		fcntl(infd, F_SETFL, fcntl(infd, F_GETFL) | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	close(fd);
+#ifdef PR_SET_CHILD_SUBREAPER
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* What a relay copies, and its stdin's buffer. */
+struct relay {
+	int src;		/* our stdin, until its end */
+	int in, out, err;	/* the pipes to and from the child */
+	char inbuf[8192];
+	size_t inlen, inoff;
+};
+
+/*
+ * Copy between our streams and the child's until the process of pidfd
+ * exits (where there is no pidfd, until both output pipes end). Signals
+ * we get go to target, once it is known (> 0); until then they wait.
+ */
+static void relay_until(struct relay *r, int pidfd, pid_t target)
+{
 	for (;;) {
 		struct pollfd pfd[5];
 		int n = 0, out_i = -1, err_i = -1, in_i = -1, src_i = -1, pid_i = -1;
 
-		if (relay_pending) {
-			kill(pid, relay_pending);
+		if (relay_pending && target > 0) {
+			kill(target, relay_pending);
 			relay_pending = 0;
 		}
-		if (pidfd < 0 && outfd < 0 && errfd < 0)
-			break;
-		if (outfd >= 0) {
-			pfd[n] = (struct pollfd){ outfd, POLLIN, 0 };
+		if (pidfd < 0 && r->out < 0 && r->err < 0)
+			return;
+		if (r->out >= 0) {
+			pfd[n] = (struct pollfd){ r->out, POLLIN, 0 };
 			out_i = n++;
 		}
-		if (errfd >= 0) {
-			pfd[n] = (struct pollfd){ errfd, POLLIN, 0 };
+		if (r->err >= 0) {
+			pfd[n] = (struct pollfd){ r->err, POLLIN, 0 };
 			err_i = n++;
 		}
-		if (infd >= 0 && inoff < inlen) {
-			pfd[n] = (struct pollfd){ infd, POLLOUT, 0 };
+		if (r->in >= 0 && r->inoff < r->inlen) {
+			pfd[n] = (struct pollfd){ r->in, POLLOUT, 0 };
 			in_i = n++;
-		} else if (infd >= 0 && src >= 0) {
-			pfd[n] = (struct pollfd){ src, POLLIN, 0 };
+		} else if (r->in >= 0 && r->src >= 0) {
+			pfd[n] = (struct pollfd){ r->src, POLLIN, 0 };
 			src_i = n++;
 		}
 		if (pidfd >= 0) {
@@ -580,41 +600,46 @@ static void relay_pump(pid_t pid, int infd, int outfd, int errfd)
 		if (poll(pfd, (nfds_t)n, -1) < 0)
 			continue;	/* a signal: passed on at the top */
 		if (pid_i >= 0 && pfd[pid_i].revents)
-			break;
+			return;
 		if (out_i >= 0 && pfd[out_i].revents)
-			relay_out(&outfd, 1, 0);
+			relay_out(&r->out, 1, 0);
 		if (err_i >= 0 && pfd[err_i].revents)
-			relay_out(&errfd, 2, 0);
+			relay_out(&r->err, 2, 0);
 		if (src_i >= 0 && pfd[src_i].revents) {
-			ssize_t r = read(src, inbuf, sizeof(inbuf));
+			ssize_t got = read(r->src, r->inbuf, sizeof(r->inbuf));
 
-			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
-			if (r <= 0) {
+			if (got <= 0) {
 				/* Its end of input. */
-				src = -1;
-				close_fd(&infd);
+				r->src = -1;
+				close_fd(&r->in);
 			} else {
-				inlen = (size_t)r;
-				inoff = 0;
+				r->inlen = (size_t)got;
+				r->inoff = 0;
 			}
 		}
 		if (in_i >= 0 && pfd[in_i].revents) {
-			ssize_t w = write(infd, inbuf + inoff, inlen - inoff);
+			ssize_t w = write(r->in, r->inbuf + r->inoff, r->inlen - r->inoff);
 
 			if (w < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
 			if (w < 0) {
 				/* It reads no more: neither do we. */
-				src = -1;
-				close_fd(&infd);
-			} else if ((inoff += (size_t)w) == inlen) {
-				inoff = inlen = 0;
+				r->src = -1;
+				close_fd(&r->in);
+			} else if ((r->inoff += (size_t)w) == r->inlen) {
+				r->inoff = r->inlen = 0;
 			}
 		}
 	}
+}
+
+/* What the pipes hold already, then the end of the relay. */
+static void relay_end(struct relay *r)
+{
 	for (int k = 0; k < 2; k++) {
-		int *fd = k ? &errfd : &outfd;
+		int *fd = k ? &r->err : &r->out;
 
 		if (*fd >= 0) {
 			fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
@@ -622,16 +647,65 @@ static void relay_pump(pid_t pid, int infd, int outfd, int errfd)
 		}
 		close_fd(fd);
 	}
-	close_fd(&infd);
-	close_fd(&pidfd);
+	close_fd(&r->in);
+}
+
+/* The pid the child wrote to its pid file, or -1. */
+static pid_t read_pid_file(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *end;
+	long pid = -1;
+
+	if (!strbuf_read_file(&sb, path)) {
+		pid = strtol(sb.buf, &end, 10);
+		if (end == sb.buf || (*end && *end != '\n') || pid <= 1 || pid > 1L << 30)
+			pid = -1;
+	}
+	strbuf_release(&sb);
+	return (pid_t)pid;
+}
+
+/*
+ * With adopt_pid_file: the child has started the process to wait for
+ * and exited, having written its pid there; we, a child subreaper, are
+ * that process's parent now. Relay until it exits; its status is ours.
+ */
+static int relay_adopted(struct child *c, struct relay *r, const char *name)
+{
+	pid_t pid = read_pid_file(c->adopt_pid_file);
+	int pidfd, status = 0;
+
+	if (pid < 0)
+		return error("'%s' left no pid in '%s'", name, c->adopt_pid_file);
+	pidfd = pidfd_of(pid);
+	if (pidfd < 0)
+		return error_errno("cannot wait for the process '%s' started", name);
+	relay_until(r, pidfd, pid);
+	close(pidfd);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno == EINTR) {
+			if (relay_pending)
+				kill(pid, relay_pending);
+			relay_pending = 0;
+			continue;
+		}
+		return error_errno("cannot wait for the process '%s' started", name);
+	}
+	return child_result(c, status, NULL, 0);
 }
 
 static int run_relayed(struct child *c)
 {
 	struct pipes p = PIPES_INIT;
+	struct relay r = { .src = -1, .in = -1, .out = -1, .err = -1 };
 	struct sigaction catch, old[ARRAY_SIZE(relayed_signals)];
 	int failed[2] = { 0, 0 };
-	int status = 0, ret = -1;
+	int status = 0, ret = -1, pidfd = -1, was_reaper = 0;
 	ssize_t got;
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
@@ -644,6 +718,21 @@ static int run_relayed(struct child *c)
 		error_errno("cannot create a pipe");
 		goto done;
 	}
+#ifdef PR_SET_CHILD_SUBREAPER
+	if (c->adopt_pid_file) {
+		int on = 0;
+
+		if (prctl(PR_GET_CHILD_SUBREAPER, &on) == 0)
+			was_reaper = on;
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+			error_errno("cannot adopt the process '%s' starts", argv[0]);
+			goto done;
+		}
+	}
+#else
+	if (c->adopt_pid_file)
+		BUG("adopt_pid_file where there are no child subreapers");
+#endif
 	memset(&catch, 0, sizeof(catch));
 	catch.sa_handler = relay_catch;
 	sigemptyset(&catch.sa_mask);
@@ -654,16 +743,37 @@ static int run_relayed(struct child *c)
 	pid = spawn(c, &p, argv);
 	if (pid < 0)
 		goto restore;
-	relay_pump(pid, p.in[1], p.out[0], p.err[0]);
-	p.in[1] = p.out[0] = p.err[0] = -1; /* relay_pump closed them */
-
+	r.in = p.in[1];
+	r.out = p.out[0];
+	r.err = p.err[0];
+	p.in[1] = p.out[0] = p.err[0] = -1; /* the relay's now */
+	r.src = r.in >= 0 ? 0 : -1;
+	if (r.in >= 0)
+		fcntl(r.in, F_SETFL, fcntl(r.in, F_GETFL) | O_NONBLOCK);
+	pidfd = pidfd_of(pid);
+	if (c->adopt_pid_file && pidfd < 0) {
+		error_errno("cannot wait for '%s'", argv[0]);
+		kill(pid, SIGKILL);
+	}
+	/* Signals go to it, unless it is to start the one that gets them. */
+	relay_until(&r, pidfd, c->adopt_pid_file ? 0 : pid);
+	close_fd(&pidfd);
 	got = read_start(p.status[0], failed);
-	if (wait_child(pid, &status, 0, argv[0]) < 0)
+	if (wait_child(pid, &status, 0, argv[0]) < 0) {
+		relay_end(&r);
 		goto restore;
+	}
 	ret = child_result(c, status, failed, got);
+	if (c->adopt_pid_file && ret == 0)
+		ret = relay_adopted(c, &r, argv[0]);
+	relay_end(&r);
 restore:
 	for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
 		sigaction(relayed_signals[i], &old[i], NULL);
+#ifdef PR_SET_CHILD_SUBREAPER
+	if (c->adopt_pid_file && !was_reaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+#endif
 done:
 	pipes_close(&p);
 	return ret;

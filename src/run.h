@@ -63,6 +63,17 @@ struct child {
 	 * detach or foreground goes with it.
 	 */
 	unsigned relay:1;
+	/*
+	 * With relay: the child starts the process to wait for and exits at
+	 * once, having written that process's pid to this file (as "runc
+	 * exec --detach --pid-file" does). We are made a child subreaper
+	 * for it, so that the process is ours to wait for once the child has
+	 * gone: the relay lasts until it exits, its status is the result,
+	 * and the signals we get go to it. The child's own failure (a
+	 * status other than 0) is the result otherwise. Linux only: see
+	 * run_can_adopt.
+	 */
+	const char *adopt_pid_file;
 
 	/* Set by child_start: the child, and the write end of its stdin. */
 	pid_t pid;
@@ -101,6 +112,9 @@ int child_start(struct child *c);
  * passed on (a pager is the user's to quit). Returns as run_child does.
  */
 int child_finish(struct child *c);
+
+/* Whether this system can adopt a process for a relay (adopt_pid_file). */
+int run_can_adopt(void);
 
 /*
  * Replace this process by the child's program, as exec does (with its

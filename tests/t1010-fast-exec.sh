@@ -133,6 +133,44 @@ test_expect_success DIRECT 'a signal to the command reaches it' '
 	test_grep got-term out
 '
 
+test_expect_success DIRECT 'an interrupt to git sand exec reaches the command' '
+	git -C repo sand exec fast sh -c "trap \"echo got-int; exit 5\" INT; echo ready; while :; do sleep 1; done" >out &
+	bg=$! &&
+	for i in $(seq 1 100)
+	do
+		grep -q ready out && break
+		sleep 0.1
+	done &&
+	pkill -INT -P $bg -x git-sand &&
+	wait_status=0 &&
+	{ wait $bg || wait_status=$?; } &&
+	test "$wait_status" = 5 &&
+	test_grep got-int out
+'
+
+test_expect_success DIRECT 'what the command leaves running keeps no output of ours open' '
+	(
+		cd repo &&
+		timeout 20 sh -c "git sand exec fast sh -c \"sleep 30 & echo started\" | cat" >../out
+	) &&
+	echo started >expect &&
+	test_cmp expect out
+'
+
+test_expect_success DIRECT 'the command gets no terminal of ours, as with podman exec' '
+	probe_tty="test -t 0 && echo in-tty; test -t 1 && echo out-tty; test -t 2 && echo err-tty; cat /dev/tty 2>/dev/null || echo no-ctty" &&
+	(
+		cd repo &&
+		script -qec "git sand exec fast sh -c \"$probe_tty\"" /dev/null </dev/null >../fast-tty &&
+		script -qec "podman exec $(cat ../ctr) sh -c \"$probe_tty\"" /dev/null </dev/null >../cli-tty
+	) &&
+	tr -d "\r" <fast-tty >fast &&
+	tr -d "\r" <cli-tty >cli &&
+	echo no-ctty >expect &&
+	test_cmp expect fast &&
+	test_cmp cli fast
+'
+
 test_expect_success DIRECT 'a record naming what is gone is asked again; meanwhile the CLI' '
 	sed "s|\"root\":\"[^\"]*\"|\"root\":\"/nonexistent\"|" "$GIT_SAND_HOME/oci-runtime.json" >cache &&
 	mv cache "$GIT_SAND_HOME/oci-runtime.json" &&
