@@ -91,6 +91,7 @@ LIB_OBJS = \
 	src/runtime.o \
 	src/rt-apple.o \
 	src/rt-cli.o \
+	src/oci-exec.o \
 	src/rt-oci.o \
 	src/sandbox.o \
 	src/sandbox-lock.o \

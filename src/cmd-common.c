@@ -8,6 +8,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "oci-exec.h"
 #include "transcript.h"
 #include "odb-safe.h"
 #include "run.h"
@@ -194,6 +195,17 @@ char *ctx_config(struct cmd_ctx *ctx, const char *key)
 		return NULL;
 	}
 	return strbuf_detach(&sb, NULL);
+}
+
+const char *ctx_direct_exec(struct cmd_ctx *ctx)
+{
+	char *value = ctx_config(ctx, "sand.exec");
+	enum oci_exec_mode mode = OCI_EXEC_AUTO;
+
+	if (value && oci_exec_mode_parse(&mode, value) < 0)
+		die("invalid value '%s' for sand.exec (known: %s)", value, OCI_EXEC_MODES);
+	free(value);
+	return mode == OCI_EXEC_AUTO ? ctx->root.buf : NULL;
 }
 
 int ctx_use_session(struct cmd_ctx *ctx, int no_session)

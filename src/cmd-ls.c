@@ -79,8 +79,13 @@ static const char *row_status(struct cmd_ctx *ctx, struct sandbox *sb,
 	for (size_t i = 0; i < v->nr; i++) {
 		const struct container_info *ci = &v->list[i];
 
-		if (ci->sandbox_id && !strcmp(ci->sandbox_id, sb->id))
-			return ci->state == CONTAINER_RUNNING ? "running" : "stopped";
+		if (!ci->sandbox_id || strcmp(ci->sandbox_id, sb->id))
+			continue;
+		/* So that the next ls, or exec, need not ask the runtime. */
+		if (!v->host && ci->state == CONTAINER_RUNNING && ci->pid > 0 &&
+		    sb->container && ci->id && !strcmp(ci->id, sb->container))
+			sandbox_remember_pid(st, sb, ci->pid);
+		return ci->state == CONTAINER_RUNNING ? "running" : "stopped";
 	}
 	return "missing container";
 }
@@ -369,6 +374,41 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 }
 
 /*
+ * A view of this machine needs no runtime when every sandbox in it that
+ * has a container is seen running (see sandbox_seen_running): its list is
+ * then made from the store, and ls costs no "podman ps". One that may be
+ * stopped or gone is the runtime's to tell.
+ */
+static int view_from_proc(struct runtime_view *v, struct sandbox *list, size_t nr,
+			  struct runtime_view *views, size_t nviews)
+{
+	size_t n = 0, alloc = 0;
+
+	if (v->host)
+		return 0;
+	for (size_t i = 0; i < nr; i++)
+		if (view_of(&list[i], views, nviews) == v && list[i].state == SB_READY &&
+		    (!list[i].container || !sandbox_seen_running(&list[i])))
+			return 0;
+	for (size_t i = 0; i < nr; i++) {
+		struct container_info *ci;
+
+		if (view_of(&list[i], views, nviews) != v || list[i].state != SB_READY)
+			continue;
+		ALLOC_GROW(v->list, n + 1, alloc);
+		ci = &v->list[n++];
+		memset(ci, 0, sizeof(*ci));
+		ci->id = xstrdup(list[i].container);
+		ci->sandbox_id = xstrdup(list[i].id);
+		ci->state = CONTAINER_RUNNING;
+		ci->pid = list[i].opts.pid;
+	}
+	v->nr = n;
+	v->ok = 1;
+	return 1;
+}
+
+/*
  * One view per runtime and host in use, each listing its containers once.
  * Returns 1 when a host could not be reached (said on stderr), else 0.
  */
@@ -389,6 +429,8 @@ static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 	for (size_t v = 0; v < nviews; v++) {
 		struct runtime rt;
 
+		if (view_from_proc(&views[v], list, nr, views, nviews))
+			continue;
 		if (ctx_sandbox_runtime(ctx, &rt, views[v].first) < 0) {
 			/* Said once for the host; then once per sandbox there. */
 			views[v].unreachable = views[v].host != NULL;

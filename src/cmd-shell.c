@@ -7,6 +7,7 @@
 #include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "oci-exec.h"
 #include "sandbox-lock.h"
 #include "session.h"
 #include "settings.h"
@@ -187,7 +188,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct sandbox sb = { 0 };
 	struct runtime rt;
 	struct exec_opts eo = { 0 };
-	const char *name;
+	const char *name, *direct;
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, exec_usage,
@@ -208,6 +209,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 		usage_with_options(exec_usage, options);
 	if (tty && !isatty(0))
 		die("option '--tty' needs a terminal on stdin");
+	direct = ctx_direct_exec(ctx);
 	ctx_prepare_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
 	/*
@@ -217,7 +219,9 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	 */
 	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
-	ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	ret = oci_exec(&rt, direct, sb.container, &eo, argv);
+	if (ret == OCI_EXEC_USE_CLI)
+		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret < 0 ? 1 : ret;

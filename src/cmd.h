@@ -108,6 +108,12 @@ void ctx_require_ready(struct cmd_ctx *ctx, struct sandbox *sb);
  * --no-session (no_session) nor sand.session=never. Dies on a bad value.
  */
 int ctx_use_session(struct cmd_ctx *ctx, int no_session);
+/*
+ * Where commands that run something in a sandbox may start it through
+ * the OCI runtime directly (see oci-exec.h): the state root to give
+ * oci_exec, or NULL with sand.exec=cli. Dies on a bad value.
+ */
+const char *ctx_direct_exec(struct cmd_ctx *ctx);
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);

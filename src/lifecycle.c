@@ -242,13 +242,13 @@ unsigned long long sandbox_pid_start(long pid)
  * last seen running, still exists with the same start time. Only a yes
  * is trusted; anything else asks the runtime.
  */
-static int seen_running(const struct sandbox *sb)
+int sandbox_seen_running(const struct sandbox *sb)
 {
 	return sb->opts.pid > 0 && sb->opts.pid_start &&
 	       sandbox_pid_start(sb->opts.pid) == sb->opts.pid_start;
 }
 
-static void remember_pid(struct store *st, struct sandbox *sb, long pid)
+void sandbox_remember_pid(struct store *st, struct sandbox *sb, long pid)
 {
 	unsigned long long start = pid > 0 ? sandbox_pid_start(pid) : 0;
 
@@ -268,7 +268,7 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	int ret = -1, found;
 
 	workspace_of(&ws, sb, root, rt->ssh);
-	if (ws.ops->local && seen_running(sb))
+	if (ws.ops->local && sandbox_seen_running(sb))
 		return 0;
 	if (!ws.ops->clone_present(&ws)) {
 		sandbox_clone_path(sb, &clone);
@@ -306,7 +306,7 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	}
 	/* The pid is only meaningful where the container runs on this machine. */
 	if (ws.ops->local)
-		remember_pid(st, sb, ci.pid);
+		sandbox_remember_pid(st, sb, ci.pid);
 	ret = 0;
 done:
 	container_info_clear(&ci);

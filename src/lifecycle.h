@@ -31,6 +31,20 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
  */
 unsigned long long sandbox_pid_start(long pid);
 
+/*
+ * Whether the sandbox's container runs on this machine, told without its
+ * runtime: its PID 1 as recorded when it was last seen running still
+ * exists, with the same start time. 1 is to be trusted; 0 says nothing
+ * (stopped, gone, or never seen running): ask the runtime.
+ */
+int sandbox_seen_running(const struct sandbox *sb);
+/*
+ * Record pid as the PID 1 of the sandbox's running container, on this
+ * machine, for sandbox_seen_running (in the store, when it changed). Only
+ * an optimisation: a failure is not reported.
+ */
+void sandbox_remember_pid(struct store *st, struct sandbox *sb, long pid);
+
 /* The shell to use: the stored one, else the first of zsh, bash, sh. */
 int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *sb,
 			  struct strbuf *out);

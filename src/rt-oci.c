@@ -178,6 +178,14 @@ static void add_listed(const cJSON *obj, struct container_info **list, size_t *n
 	else if (cJSON_IsString(names))
 		ci->name = xstrdup(names->valuestring);
 	ci->state = parse_state(json_str(obj, "State"));
+	{
+		/* podman's ps says PID 1's pid (docker's does not). */
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(obj, "Pid");
+
+		if (ci->state == CONTAINER_RUNNING && cJSON_IsNumber(pid) &&
+		    pid->valuedouble > 0 && pid->valuedouble < 1e9)
+			ci->pid = (long)pid->valuedouble;
+	}
 	ci->sandbox_id = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_ID);
 	ci->home = label_value(cJSON_GetObjectItemCaseSensitive(obj, "Labels"), LABEL_HOME);
 }

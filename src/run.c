@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -304,6 +309,10 @@ static void child_stdio(const struct child *c, const struct pipes *p, int errfd)
 
 	if (c->detach) {
 		in = out = err = above_std(open_null(O_RDWR), errfd);
+	} else if (c->relay) {
+		in = above_std(p->in[0] >= 0 ? p->in[0] : open_null(O_RDONLY), errfd);
+		out = above_std(p->out[1], errfd);
+		err = above_std(p->err[1], errfd);
 	} else {
 		if (p->in[0] >= 0)
 			in = above_std(p->in[0], errfd);
@@ -332,6 +341,8 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 	child_reset_signals();
 	if (c->detach)
 		child_detach(errfd);
+	if (c->relay)
+		setsid();
 	child_stdio(c, p, errfd);
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(errfd, 2);
@@ -340,11 +351,38 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 	child_fail(errfd, 3);
 }
 
+/*
+ * GIT_SAND_TRACE: each program we run, as "trace: run: <argv>" on stderr
+ * ("1" or "true") or appended to the file it names (an absolute path), so
+ * that a user or a test can see which way a command went.
+ */
+static void trace_run(char **argv)
+{
+	const char *how = getenv("GIT_SAND_TRACE");
+	struct strbuf line = STRBUF_INIT;
+	int fd;
+
+	if (!how || !*how || !strcmp(how, "0") || !strcasecmp(how, "false"))
+		return;
+	strbuf_addstr(&line, "trace: run: ");
+	sq_quote_argv(&line, (const char *const *)argv);
+	strbuf_addch(&line, '\n');
+	fd = how[0] == '/' ? open(how, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)
+			   : 2;
+	if (fd >= 0 && write(fd, line.buf, line.len) < 0) {
+		/* a trace that cannot be written is not the command's failure */
+	}
+	if (fd > 2)
+		close(fd);
+	strbuf_release(&line);
+}
+
 /* Fork and exec the child; in the parent, close the child's ends of p. */
 static pid_t spawn(struct child *c, struct pipes *p, char **argv)
 {
 	pid_t pid;
 
+	trace_run(argv);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -445,6 +483,302 @@ static void child_begin(struct child *c)
 	c->in_pipe = -1;
 }
 
+/* The signals a relayed child gets from us (see struct child's relay). */
+static const int relayed_signals[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+static volatile sig_atomic_t relay_pending;
+
+static void relay_catch(int sig)
+{
+	relay_pending = sig;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Copy what is in *from to the descriptor to; at its end, or when to
+ * cannot take it (a reader that went away: the child then gets EPIPE),
+ * close it. With drain, only what is there now, a bounded amount.
+ */
+static void relay_out(int *from, int to, int drain)
+{
+	char buf[65536];
+
+	for (int rounds = 0; *from >= 0 && rounds < (drain ? 64 : 1); rounds++) {
+		ssize_t r = read(*from, buf, sizeof(buf));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			return;
+		if (r <= 0 || write_all(to, buf, (size_t)r) < 0)
+			close_fd(from);
+	}
+}
+
+static int pidfd_of(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int run_can_adopt(void)
+{
+	int fd = pidfd_of(getpid());
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+#ifdef PR_SET_CHILD_SUBREAPER
+	return 1;
+#else
+	return 0;
+#endif
+}
+
+/* What a relay copies, and its stdin's buffer. */
+struct relay {
+	int src;		/* our stdin, until its end */
+	int in, out, err;	/* the pipes to and from the child */
+	char inbuf[8192];
+	size_t inlen, inoff;
+};
+
+/*
+ * Copy between our streams and the child's until the process of pidfd
+ * exits (where there is no pidfd, until both output pipes end). Signals
+ * we get go to target, once it is known (> 0); until then they wait.
+ */
+static void relay_until(struct relay *r, int pidfd, pid_t target)
+{
+	for (;;) {
+		struct pollfd pfd[5];
+		int n = 0, out_i = -1, err_i = -1, in_i = -1, src_i = -1, pid_i = -1;
+
+		if (relay_pending && target > 0) {
+			kill(target, relay_pending);
+			relay_pending = 0;
+		}
+		if (pidfd < 0 && r->out < 0 && r->err < 0)
+			return;
+		if (r->out >= 0) {
+			pfd[n] = (struct pollfd){ r->out, POLLIN, 0 };
+			out_i = n++;
+		}
+		if (r->err >= 0) {
+			pfd[n] = (struct pollfd){ r->err, POLLIN, 0 };
+			err_i = n++;
+		}
+		if (r->in >= 0 && r->inoff < r->inlen) {
+			pfd[n] = (struct pollfd){ r->in, POLLOUT, 0 };
+			in_i = n++;
+		} else if (r->in >= 0 && r->src >= 0) {
+			pfd[n] = (struct pollfd){ r->src, POLLIN, 0 };
+			src_i = n++;
+		}
+		if (pidfd >= 0) {
+			pfd[n] = (struct pollfd){ pidfd, POLLIN, 0 };
+			pid_i = n++;
+		}
+		if (poll(pfd, (nfds_t)n, -1) < 0)
+			continue;	/* a signal: passed on at the top */
+		if (pid_i >= 0 && pfd[pid_i].revents)
+			return;
+		if (out_i >= 0 && pfd[out_i].revents)
+			relay_out(&r->out, 1, 0);
+		if (err_i >= 0 && pfd[err_i].revents)
+			relay_out(&r->err, 2, 0);
+		if (src_i >= 0 && pfd[src_i].revents) {
+			ssize_t got = read(r->src, r->inbuf, sizeof(r->inbuf));
+
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (got <= 0) {
+				/* Its end of input. */
+				r->src = -1;
+				close_fd(&r->in);
+			} else {
+				r->inlen = (size_t)got;
+				r->inoff = 0;
+			}
+		}
+		if (in_i >= 0 && pfd[in_i].revents) {
+			ssize_t w = write(r->in, r->inbuf + r->inoff, r->inlen - r->inoff);
+
+			if (w < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (w < 0) {
+				/* It reads no more: neither do we. */
+				r->src = -1;
+				close_fd(&r->in);
+			} else if ((r->inoff += (size_t)w) == r->inlen) {
+				r->inoff = r->inlen = 0;
+			}
+		}
+	}
+}
+
+/* What the pipes hold already, then the end of the relay. */
+static void relay_end(struct relay *r)
+{
+	for (int k = 0; k < 2; k++) {
+		int *fd = k ? &r->err : &r->out;
+
+		if (*fd >= 0) {
+			fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
+			relay_out(fd, k ? 2 : 1, 1);
+		}
+		close_fd(fd);
+	}
+	close_fd(&r->in);
+}
+
+/* The pid the child wrote to its pid file, or -1. */
+static pid_t read_pid_file(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *end;
+	long pid = -1;
+
+	if (!strbuf_read_file(&sb, path)) {
+		pid = strtol(sb.buf, &end, 10);
+		if (end == sb.buf || (*end && *end != '\n') || pid <= 1 || pid > 1L << 30)
+			pid = -1;
+	}
+	strbuf_release(&sb);
+	return (pid_t)pid;
+}
+
+/*
+ * With adopt_pid_file: the child has started the process to wait for
+ * and exited, having written its pid there; we, a child subreaper, are
+ * that process's parent now. Relay until it exits; its status is ours.
+ */
+static int relay_adopted(struct child *c, struct relay *r, const char *name)
+{
+	pid_t pid = read_pid_file(c->adopt_pid_file);
+	int pidfd, status = 0;
+
+	if (pid < 0)
+		return error("'%s' left no pid in '%s'", name, c->adopt_pid_file);
+	pidfd = pidfd_of(pid);
+	if (pidfd < 0)
+		return error_errno("cannot wait for the process '%s' started", name);
+	relay_until(r, pidfd, pid);
+	close(pidfd);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno == EINTR) {
+			if (relay_pending)
+				kill(pid, relay_pending);
+			relay_pending = 0;
+			continue;
+		}
+		return error_errno("cannot wait for the process '%s' started", name);
+	}
+	return child_result(c, status, NULL, 0);
+}
+
+static int run_relayed(struct child *c)
+{
+	struct pipes p = PIPES_INIT;
+	struct relay r = { .src = -1, .in = -1, .out = -1, .err = -1 };
+	struct sigaction catch, old[ARRAY_SIZE(relayed_signals)];
+	int failed[2] = { 0, 0 };
+	int status = 0, ret = -1, pidfd = -1, was_reaper = 0;
+	ssize_t got;
+	pid_t pid;
+	char **argv = argv_vec(&c->args);
+
+	child_begin(c);
+	if (c->in || c->out || c->err || c->out_cb || c->out_fd > 0 || c->detach || c->foreground)
+		BUG("a relayed child has its streams relayed, nothing else");
+	if ((!c->no_stdin && pipe_cloexec(p.in)) || pipe_cloexec(p.out) || pipe_cloexec(p.err) ||
+	    pipe_cloexec(p.status)) {
+		error_errno("cannot create a pipe");
+		goto done;
+	}
+#ifdef PR_SET_CHILD_SUBREAPER
+	if (c->adopt_pid_file) {
+		int on = 0;
+
+		if (prctl(PR_GET_CHILD_SUBREAPER, &on) == 0)
+			was_reaper = on;
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+			error_errno("cannot adopt the process '%s' starts", argv[0]);
+			goto done;
+		}
+	}
+#else
+	if (c->adopt_pid_file)
+		BUG("adopt_pid_file where there are no child subreapers");
+#endif
+	memset(&catch, 0, sizeof(catch));
+	catch.sa_handler = relay_catch;
+	sigemptyset(&catch.sa_mask);
+	relay_pending = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+		sigaction(relayed_signals[i], &catch, &old[i]);
+
+	pid = spawn(c, &p, argv);
+	if (pid < 0)
+		goto restore;
+	r.in = p.in[1];
+	r.out = p.out[0];
+	r.err = p.err[0];
+	p.in[1] = p.out[0] = p.err[0] = -1; /* the relay's now */
+	r.src = r.in >= 0 ? 0 : -1;
+	if (r.in >= 0)
+		fcntl(r.in, F_SETFL, fcntl(r.in, F_GETFL) | O_NONBLOCK);
+	pidfd = pidfd_of(pid);
+	if (c->adopt_pid_file && pidfd < 0) {
+		error_errno("cannot wait for '%s'", argv[0]);
+		kill(pid, SIGKILL);
+	}
+	/* Signals go to it, unless it is to start the one that gets them. */
+	relay_until(&r, pidfd, c->adopt_pid_file ? 0 : pid);
+	close_fd(&pidfd);
+	got = read_start(p.status[0], failed);
+	if (wait_child(pid, &status, 0, argv[0]) < 0) {
+		relay_end(&r);
+		goto restore;
+	}
+	ret = child_result(c, status, failed, got);
+	if (c->adopt_pid_file && ret == 0)
+		ret = relay_adopted(c, &r, argv[0]);
+	relay_end(&r);
+restore:
+	for (size_t i = 0; i < ARRAY_SIZE(relayed_signals); i++)
+		sigaction(relayed_signals[i], &old[i], NULL);
+#ifdef PR_SET_CHILD_SUBREAPER
+	if (c->adopt_pid_file && !was_reaper)
+		prctl(PR_SET_CHILD_SUBREAPER, 0);
+#endif
+done:
+	pipes_close(&p);
+	return ret;
+}
+
 int run_child(struct child *c)
 {
 	struct pipes p = PIPES_INIT;
@@ -455,6 +789,8 @@ int run_child(struct child *c)
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
 
+	if (c->relay)
+		return run_relayed(c);
 	child_begin(c);
 	if (c->detach && (c->in || c->out || c->err || c->out_fd > 0 || c->foreground))
 		BUG("a detached child has no standard streams to capture or feed");
@@ -546,6 +882,7 @@ int run_exec(struct child *c)
 		BUG("run_exec with an empty argv");
 	if (c->dir && chdir(c->dir) < 0)
 		return -1;
+	trace_run(argv);
 	fflush(NULL);
 	child_setenv(&c->env);
 	execvp(argv[0], argv);

@@ -51,6 +51,29 @@ struct child {
 	 * started (0), or its failure to start (as for any child).
 	 */
 	unsigned detach:1;
+	/*
+	 * As conmon stands between podman exec and its command: the child
+	 * runs in a session of its own (no controlling terminal of ours it
+	 * could hand on), with pipes, never our descriptors, for its
+	 * standard streams: its stdout and stderr copied to ours, our stdin
+	 * copied to it (unless no_stdin). SIGINT, SIGQUIT, SIGTERM and
+	 * SIGHUP we get are passed on to it. Copying ends when it exits, not
+	 * at end of file: what it left running holds no pipe of ours open.
+	 * Nothing else of the streams (in, out, err, out_cb, out_fd) nor
+	 * detach or foreground goes with it.
+	 */
+	unsigned relay:1;
+	/*
+	 * With relay: the child starts the process to wait for and exits at
+	 * once, having written that process's pid to this file (as "runc
+	 * exec --detach --pid-file" does). We are made a child subreaper
+	 * for it, so that the process is ours to wait for once the child has
+	 * gone: the relay lasts until it exits, its status is the result,
+	 * and the signals we get go to it. The child's own failure (a
+	 * status other than 0) is the result otherwise. Linux only: see
+	 * run_can_adopt.
+	 */
+	const char *adopt_pid_file;
 
 	/* Set by child_start: the child, and the write end of its stdin. */
 	pid_t pid;
@@ -89,6 +112,9 @@ int child_start(struct child *c);
  * passed on (a pager is the user's to quit). Returns as run_child does.
  */
 int child_finish(struct child *c);
+
+/* Whether this system can adopt a process for a relay (adopt_pid_file). */
+int run_can_adopt(void);
 
 /*
  * Replace this process by the child's program, as exec does (with its

@@ -1,0 +1,82 @@
+#!/bin/sh
+# Benchmark: "git sand exec <name> true" against "podman exec <ctr> true"
+# and against the OCI runtime's own "runc exec <ctr> true", in the same
+# run, pair by pair (A B A B ...: a drift of the machine's speed hits
+# both), as medians and ratios. Also git-sand's own start-up: the same
+# exec with a "podman" that does nothing (sand.exec=cli), and the CLI
+# way against podman exec. See bench/README-exec.md for where the time
+# goes.
+#
+# usage: bench/exec.sh [runs]     (BENCH_WORK=dir to work elsewhere)
+. "$(dirname "$0")/lib.sh"
+runs=${1:-20}
+repo=$WORK/exec-repo
+
+if ! test -d "$repo/.git"; then
+	git init -q "$repo"
+	git -C "$repo" commit -q --allow-empty -m init
+fi
+cd "$repo"
+git sand rm -f bench-exec >/dev/null 2>&1 || true
+git sand new -d -i "$IMAGE" --network none bench-exec >/dev/null
+ctr=$(git sand ls --porcelain | awk '$1 == "sandbox" && $2 == "bench-exec" { s = 1 } s && $1 == "container" { print $2; exit }')
+runtime=$(podman info --format '{{.Host.OCIRuntime.Path}}')
+git sand exec bench-exec true	# podman's info, asked once
+
+# pairs <runs> <command A> -- <command B>: "<median A> <median B> <median of A/B>"
+pairs () {
+	n=$1
+	shift
+	a= b=
+	while test "$1" != --; do a="$a $1"; shift; done
+	shift
+	b=$*
+	for i in $(seq 1 "$n"); do
+		ta=$(ms $a)
+		tb=$(ms $b)
+		echo "$ta $tb"
+	done | awk '{ a[NR] = $1; b[NR] = $2; r[NR] = ($2 > 0) ? $1 / $2 : 0 }
+	function med(x, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+		return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+	}
+	END { printf "%d %d %.2f\n", med(a, NR), med(b, NR), med(r, NR) }'
+}
+
+set -- $(pairs "$runs" git sand exec bench-exec true -- podman exec "$ctr" true)
+echo "git sand exec true:    $1 ms; podman exec true: $2 ms; ratio $3 (target <= 0.6)"
+set -- $(pairs "$runs" git sand exec bench-exec true -- "$runtime" exec "$ctr" true)
+echo "git sand exec true:    $1 ms; $(basename "$runtime") exec true: $2 ms; ratio $3"
+set -- $(pairs "$runs" "$runtime" exec "$ctr" true -- podman exec "$ctr" true)
+echo "$(basename "$runtime") exec true:        $1 ms; podman exec true: $2 ms; ratio $3"
+set -- $(pairs "$runs" git -c sand.exec=cli sand exec bench-exec true -- podman exec "$ctr" true)
+echo "sand.exec=cli:         $1 ms; podman exec true: $2 ms; overhead $(( $1 - $2 )) ms, ratio $3 (target: overhead <= 10)"
+
+# git-sand's own start-up: the CLI way with a podman that does nothing.
+fake=$WORK/fake-podman
+mkdir -p "$fake"
+ln -sf /bin/true "$fake/podman"
+own=$(for i in $(seq 1 "$runs"); do PATH=$fake:$PATH ms git -c sand.exec=cli sand exec bench-exec true; done | median)
+gitonly=$(for i in $(seq 1 "$runs"); do ms git -c sand.exec=cli version; done | median)
+echo "git sand exec's own part (podman doing nothing): $own ms, of which git's dispatch about $gitonly ms"
+
+# status: git sand status against git status run by podman exec.
+set -- $(pairs "$runs" git sand status bench-exec -- podman exec "$ctr" git -C /app status)
+echo "git sand status:       $1 ms; podman exec git -C /app status: $2 ms; ratio $3 (target <= 1.2)"
+
+# ls: with its sandboxes running and seen so (no podman ps), then with 200
+# sandboxes, the rest rows whose containers are missing (podman ps needed).
+git sand exec bench-exec true
+set -- $(pairs "$runs" git sand ls -- podman ps -a --filter label=io.git-sand.id --format json)
+echo "git sand ls, running:  $1 ms; podman ps: $2 ms; ratio $3 (no podman ps: the store and /proc know)"
+db=$GIT_SAND_HOME/sand.db
+have=$(git sand ls --porcelain | grep -c '^sandbox ')
+sqlite3 "$db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $((200 - have)))
+	INSERT INTO sandboxes (id, name, worktree, gitdir, dir, runtime, image, state, created, updated)
+	SELECT printf('%016x', 4096 + i), 'fake-' || i, '$(pwd)', '$(git rev-parse --git-common-dir | xargs realpath)',
+	       '$GIT_SAND_HOME/sandboxes/fake-' || i, 'podman', '$IMAGE', 'ready', strftime('%s'), strftime('%s') FROM n"
+set -- $(pairs "$runs" git sand ls -- podman ps -a --filter label=io.git-sand.id --format json)
+echo "git sand ls, 200:      $1 ms; podman ps: $2 ms; over it by $(( $1 - $2 )) ms (target <= 10)"
+sqlite3 "$db" "DELETE FROM sandboxes WHERE name LIKE 'fake-%'"
+
+git sand rm -f bench-exec >/dev/null

@@ -1,0 +1,69 @@
+#ifndef OCI_EXEC_H
+#define OCI_EXEC_H
+
+#include "runtime.h"
+
+/*
+ * exec without the runtime's CLI: for a container of rootful podman whose
+ * OCI runtime is runc or crun, "git sand exec" runs that runtime's own
+ * exec (see oci-exec.c), at about half the cost of "podman exec".
+ */
+
+/* sand.exec: how exec reaches a container. */
+#define OCI_EXEC_MODES "auto, cli"
+enum oci_exec_mode {
+	OCI_EXEC_AUTO,	/* straight to the OCI runtime where that is possible */
+	OCI_EXEC_CLI,	/* always through the runtime's CLI */
+};
+/* A name into out: 0, or -1 (no message). */
+int oci_exec_mode_parse(enum oci_exec_mode *out, const char *s);
+
+/* What oci_exec returns when this way does not apply: take the CLI. */
+#define OCI_EXEC_USE_CLI (-2)
+
+/*
+ * Run cmd in the container ctr (its full id) with its OCI runtime, as
+ * rt->ops->exec would through the CLI, and return the same: the command's
+ * status (127 not found, 126 not executable, 128+N killed by signal N),
+ * or -1 with a message. Returns OCI_EXEC_USE_CLI, having run nothing and
+ * said nothing, where it cannot give exactly what the CLI would: another
+ * runtime than podman, an SSH host, rootless podman, a runtime other than
+ * runc or crun, a terminal (-t), a detached command, a user or environment
+ * of the caller's, a container podman's files do not describe as expected.
+ *
+ * What podman says about itself (its OCI runtime, where it keeps its
+ * containers) is asked once and kept under state_root; that record is
+ * dropped, to be asked again, when what it names is gone.
+ */
+int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
+	     const struct exec_opts *o, const char *const *cmd);
+
+/*
+ * The same in two steps, for a caller that sets up the child itself (its
+ * standard streams): put in c's argv the runtime's exec of cmd, as
+ * oci_exec would run it, with c's adopt_pid_file (so c must be run with
+ * relay, see run.h), and return 0; or return
+ * OCI_EXEC_USE_CLI as oci_exec does, c untouched. Then, once c has run,
+ * oci_exec_finish gives its status as oci_exec would from what run_child
+ * returned, and removes the files the runtime read. x holds those files
+ * in between. state_root NULL (sand.exec=cli) always gives the CLI.
+ */
+struct child;
+struct oci_exec_run {
+	struct strbuf spec_file, log_file, pid_file;
+};
+int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
+		     const char *ctr, const struct exec_opts *o, const char *const *cmd,
+		     struct child *c);
+int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status);
+
+/*
+ * The process spec a podman exec of cmd in workdir (NULL: the
+ * container's) would give, from the container's OCI config.json (as
+ * untrusted input), into out: 0; or -1 when config_json is not what podman
+ * writes for a container whose exec this can copy (no message).
+ */
+int oci_exec_process(struct strbuf *out, const char *config_json, const char *workdir,
+		     const char *const *cmd);
+
+#endif

@@ -1,0 +1,250 @@
+#!/bin/sh
+test_description='exec straight to the OCI runtime gives what podman exec gives'
+. ./test-lib.sh
+test_require_podman
+
+# The fast way is for rootful podman with runc or crun; elsewhere exec
+# takes the CLI, which the other scripts test.
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" = 0 &&
+	podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.Security.Rootless}}' 2>/dev/null |
+	grep -Eq '^(runc|crun) false$'
+then
+	test_set_prereq DIRECT
+fi
+
+# What a process can tell of how it was started: credentials,
+# capabilities, no_new_privs, seccomp, LSM label, umask, cgroup, OOM
+# score, limits, environment (no variable differs between the two ways)
+# and directory.
+probe='grep -E "^(Umask|Uid|Gid|Groups|Cap[A-Za-z]+|NoNewPrivs|Seccomp[_a-z]*):" /proc/self/status
+cat /proc/self/cgroup
+cat /proc/self/attr/current 2>/dev/null || echo no-lsm
+cat /proc/self/oom_score_adj
+ulimit -a
+env | sort
+pwd'
+
+test_expect_success DIRECT 'setup: a sandbox' '
+	test_create_repo repo &&
+	(cd repo && git sand new -d fast >/dev/null) &&
+	ctr=$(cd repo && sandbox_field fast container) &&
+	test -n "$ctr" &&
+	echo "$ctr" >ctr
+'
+
+test_expect_success DIRECT 'exec runs the OCI runtime itself, not podman exec' '
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	test_grep "exec.*--process.*$(cat ctr)" trace &&
+	! grep "'\''podman'\'' '\''exec'\''" trace
+'
+
+test_expect_success DIRECT 'podman is asked about itself once, not on every exec' '
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	! grep "podman.*info" trace &&
+	test_path_is_file "$GIT_SAND_HOME/oci-runtime.json"
+'
+
+test_expect_success DIRECT 'the process is the one podman exec makes' '
+	(cd repo && git sand exec fast sh -c "$probe" >../fast-app </dev/null) &&
+	podman exec -i --workdir /app "$(cat ctr)" sh -c "$probe" >cli </dev/null &&
+	test_grep "^CapEff:" fast-app &&
+	test_grep "^Seccomp:" fast-app &&
+	test_grep "^PATH=" fast-app &&
+	test_grep "^/app$" fast-app &&
+	test_cmp cli fast-app
+'
+
+test_expect_success DIRECT 'the same with --workdir' '
+	(cd repo && git sand exec -w /tmp fast sh -c "$probe" >../fast </dev/null) &&
+	podman exec -i --workdir /tmp "$(cat ctr)" sh -c "$probe" >cli </dev/null &&
+	test_grep "^/tmp$" fast &&
+	test_cmp cli fast
+'
+
+test_expect_success DIRECT 'sand.exec=cli takes podman exec' '
+	rm -f trace &&
+	(
+		cd repo &&
+		git -c sand.exec=cli sand exec fast true &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git -c sand.exec=cli sand exec fast sh -c "$probe" \
+			>../cli </dev/null
+	) &&
+	test_grep "'\''podman'\'' '\''exec'\''" trace &&
+	! grep -e "--process" trace &&
+	test_cmp cli fast-app
+'
+
+test_expect_success DIRECT 'an unknown sand.exec is an error' '
+	(
+		cd repo &&
+		test_expect_code 128 git -c sand.exec=fast sand exec fast true 2>../err
+	) &&
+	test_grep "^fatal: invalid value .fast. for sand.exec (known: auto, cli)$" err
+'
+
+test_expect_success DIRECT 'exit statuses pass through as with podman exec' '
+	(
+		cd repo &&
+		test_expect_code 7 git sand exec fast sh -c "exit 7" &&
+		test_expect_code 255 git sand exec fast sh -c "exit 255" &&
+		test_expect_code 143 git sand exec fast sh -c "kill -TERM \$\$" &&
+		test_expect_code 137 git sand exec fast sh -c "kill -KILL \$\$" &&
+		test_expect_code 127 git sand exec fast no-such-command &&
+		test_expect_code 126 git sand exec fast /etc/passwd
+	) &&
+	test_expect_code 143 podman exec "$(cat ctr)" sh -c "kill -TERM \$\$" &&
+	test_expect_code 126 podman exec "$(cat ctr)" /etc/passwd
+'
+
+test_expect_success DIRECT 'stdin, stdout and stderr pass through' '
+	(
+		cd repo &&
+		printf "one\ntwo\n" | git sand exec fast sh -c "cat; echo err >&2" >../out 2>../err &&
+		git sand exec fast sh -c "cat; echo end" </dev/null >../out2
+	) &&
+	printf "one\ntwo\n" >expect &&
+	test_cmp expect out &&
+	echo err >expect &&
+	test_cmp expect err &&
+	echo end >expect &&
+	test_cmp expect out2
+'
+
+test_expect_success DIRECT 'a signal to the command reaches it' '
+	git -C repo sand exec fast sh -c "trap \"echo got-term; exit 3\" TERM; echo \$\$ >/tmp/pid; while :; do sleep 1; done" >out &
+	bg=$! &&
+	for i in $(seq 1 50)
+	do
+		git -C repo sand exec fast test -s /tmp/pid && break
+		sleep 0.2
+	done &&
+	git -C repo sand exec fast sh -c "kill -TERM \$(cat /tmp/pid)" &&
+	wait_status=0 &&
+	{ wait $bg || wait_status=$?; } &&
+	test "$wait_status" = 3 &&
+	test_grep got-term out
+'
+
+test_expect_success DIRECT 'an interrupt to git sand exec reaches the command' '
+	git -C repo sand exec fast sh -c "trap \"echo got-int; exit 5\" INT; echo ready; while :; do sleep 1; done" >out &
+	bg=$! &&
+	for i in $(seq 1 100)
+	do
+		grep -q ready out && break
+		sleep 0.1
+	done &&
+	pkill -INT -P $bg -x git-sand &&
+	wait_status=0 &&
+	{ wait $bg || wait_status=$?; } &&
+	test "$wait_status" = 5 &&
+	test_grep got-int out
+'
+
+test_expect_success DIRECT 'what the command leaves running keeps no output of ours open' '
+	(
+		cd repo &&
+		timeout 20 sh -c "git sand exec fast sh -c \"sleep 30 & echo started\" | cat" >../out
+	) &&
+	echo started >expect &&
+	test_cmp expect out
+'
+
+test_expect_success DIRECT 'the command gets no terminal of ours, as with podman exec' '
+	probe_tty="test -t 0 && echo in-tty; test -t 1 && echo out-tty; test -t 2 && echo err-tty; cat /dev/tty 2>/dev/null || echo no-ctty" &&
+	(
+		cd repo &&
+		script -qec "git sand exec fast sh -c \"$probe_tty\"" /dev/null </dev/null >../fast-tty &&
+		script -qec "podman exec $(cat ../ctr) sh -c \"$probe_tty\"" /dev/null </dev/null >../cli-tty
+	) &&
+	tr -d "\r" <fast-tty >fast &&
+	tr -d "\r" <cli-tty >cli &&
+	echo no-ctty >expect &&
+	test_cmp expect fast &&
+	test_cmp cli fast
+'
+
+test_expect_success DIRECT 'a record naming what is gone is asked again; meanwhile the CLI' '
+	sed "s|\"root\":\"[^\"]*\"|\"root\":\"/nonexistent\"|" "$GIT_SAND_HOME/oci-runtime.json" >cache &&
+	mv cache "$GIT_SAND_HOME/oci-runtime.json" &&
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	test_grep "'\''podman'\'' '\''exec'\''" trace &&
+	test_grep "podman.*info" trace &&
+	test_grep -e "--process" trace &&
+	! grep /nonexistent "$GIT_SAND_HOME/oci-runtime.json"
+'
+
+test_expect_success DIRECT 'a record of another CONTAINERS_CONF is not used' '
+	rm -f trace &&
+	cp "$CONTAINERS_CONF" other.conf &&
+	(
+		cd repo &&
+		CONTAINERS_CONF=$TRASH_DIRECTORY/other.conf \
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	test_grep "podman.*info" trace &&
+	test_grep other.conf "$GIT_SAND_HOME/oci-runtime.json"
+'
+
+test_expect_success DIRECT 'exec -t takes podman exec' '
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace \
+		script -qec "git sand exec -t fast true" /dev/null </dev/null >/dev/null
+	) &&
+	test_grep "'\''podman'\'' '\''exec'\''.*--tty" trace
+'
+
+test_expect_success DIRECT 'no file is left behind in the state root' '
+	! ls "$GIT_SAND_HOME" | grep "^exec-"
+'
+
+test_expect_success PODMAN 'ls asks no runtime when every container is seen running' '
+	(
+		cd repo &&
+		git sand new -d other >/dev/null &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls1 &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls2
+	) &&
+	test "$(grep -c " .ps. " trace)" = 1 &&
+	test_cmp ls1 ls2 &&
+	test "$(grep -c "^status running$" ls2)" = 2
+'
+
+test_expect_success PODMAN 'a stopped or removed container is the runtime'"'"'s to tell' '
+	(
+		cd repo &&
+		git sand stop other &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls &&
+		sandbox_field other status >../status-stopped &&
+		"$TEST_RUNTIME" rm -f "$(sandbox_field fast container)" >/dev/null &&
+		sandbox_field fast status >../status-gone &&
+		git sand rm -f other
+	) &&
+	test_grep " .ps. " trace &&
+	echo stopped >expect &&
+	test_cmp expect status-stopped &&
+	echo missing >expect &&
+	test_cmp expect status-gone
+'
+
+test_expect_success DIRECT 'cleanup' '
+	(cd repo && git sand rm -f fast)
+'
+
+test_done

@@ -1,0 +1,55 @@
+/* The process spec of a direct exec, from a container's config.json. */
+#include <string.h>
+
+#include "oci-exec.h"
+#include "unit.h"
+
+#define PROC(user, env) "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"user\":" user "," \
+	"\"args\":[\"/run/podman-init\",\"--\",\"sleep\",\"infinity\"],\"env\":" env "," \
+	"\"cwd\":\"/app\",\"terminal\":true,\"consoleSize\":{\"height\":1,\"width\":2}," \
+	"\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"]," \
+	"\"inheritable\":[\"CAP_KILL\"],\"permitted\":[\"CAP_KILL\"]}," \
+	"\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}]," \
+	"\"noNewPrivileges\":true,\"apparmorProfile\":\"containers-default\"," \
+	"\"selinuxLabel\":\"system_u:system_r:container_t:s0\",\"oomScoreAdj\":5}," \
+	"\"root\":{\"path\":\"/x\"},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}"
+
+#define ROOT "{\"uid\":0,\"gid\":0,\"umask\":18,\"additionalGids\":[10,11]}"
+#define ENV "[\"PATH=/usr/bin:/bin\",\"TERM=xterm\",\"HOME=/root\"]"
+
+int main(void)
+{
+	const char *const cmd[] = { "git", "status", NULL };
+	struct strbuf out = STRBUF_INIT;
+
+	TEST(!oci_exec_process(&out, PROC(ROOT, ENV), "/tmp", cmd), "root's process is copied");
+	check_str(out.buf,
+		  "{\"user\":{\"uid\":0,\"gid\":0,\"additionalGids\":[10,11]},"
+		  "\"env\":[\"PATH=/usr/bin:/bin\",\"TERM=xterm\",\"HOME=/root\"],"
+		  "\"capabilities\":{\"bounding\":[\"CAP_KILL\"],\"effective\":[\"CAP_KILL\"],"
+		  "\"permitted\":[\"CAP_KILL\"]},"
+		  "\"rlimits\":[{\"type\":\"RLIMIT_NOFILE\",\"hard\":1024,\"soft\":1024}],"
+		  "\"noNewPrivileges\":true,\"apparmorProfile\":\"containers-default\","
+		  "\"selinuxLabel\":\"system_u:system_r:container_t:s0\",\"oomScoreAdj\":5,"
+		  "\"cwd\":\"/tmp\",\"args\":[\"git\",\"status\"],\"terminal\":false}",
+		  "command, directory and no terminal; no umask, no inheritable caps");
+
+	strbuf_reset(&out);
+	TEST(!oci_exec_process(&out, PROC(ROOT, ENV), NULL, cmd), "no workdir");
+	TEST(strstr(out.buf, "\"cwd\":\"/app\"") != NULL, "the container's directory is kept");
+
+	strbuf_reset(&out);
+	TEST(oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1000}", ENV), NULL, cmd) < 0,
+	     "another user than root is the CLI's");
+	TEST(oci_exec_process(&out, PROC(ROOT, "[\"PATH=/bin\"]"), NULL, cmd) < 0,
+	     "no HOME: the CLI's, which works it out");
+	TEST(oci_exec_process(&out, PROC(ROOT, "[1]"), NULL, cmd) < 0, "env of numbers");
+	TEST(oci_exec_process(&out, PROC("{\"uid\":\"0\",\"gid\":0}", ENV), NULL, cmd) < 0,
+	     "a uid that is a string");
+	TEST(oci_exec_process(&out, "{\"process\":[]}", NULL, cmd) < 0, "process not an object");
+	TEST(oci_exec_process(&out, "[", NULL, cmd) < 0, "not JSON");
+	TEST(oci_exec_process(&out, "{}", NULL, cmd) < 0, "no process");
+	TEST(!out.len, "nothing written on failure");
+	strbuf_release(&out);
+	return unit_done();
+}
