@@ -75,6 +75,8 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		else
 			argv_push(&c.args, "--userns=keep-id");
 	}
+	for (size_t i = 0; s->extra_args && i < s->extra_args->nr; i++)
+		argv_push(&c.args, s->extra_args->items[i]);
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 

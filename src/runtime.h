@@ -30,6 +30,8 @@ struct container_spec {
 	const struct string_list *env_files;
 	const struct string_list *env;	/* KEY=VALUE, not secret (HOME ...) */
 	const char *const *command;	/* PID 1's command, NULL-terminated */
+	/* Options of the CLI's create the user allowed a devcontainer.json (argv elements). */
+	const struct string_list *extra_args;
 };
 
 enum container_state {
