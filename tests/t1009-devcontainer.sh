@@ -157,4 +157,179 @@ test_expect_success 'never: the file is not read at all' '
 	! test_grep "devcontainer" err
 '
 
+test_expect_success PODMAN 'image, environment, variables, the unknown keys in one warning' '
+	rm -rf repo/.devcontainer.json repo/.devcontainer &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	// The image of the tests, and comments and trailing commas as real files have them.
+	\"name\": \"demo\",
+	\"image\": \"$TEST_IMAGE\", /* a comment, \"with quotes\" */
+	\"containerEnv\": {
+		\"GREETING\": \"hello // not a comment\",
+		\"WS\": \"\${containerWorkspaceFolder}:\${containerWorkspaceFolderBasename}\",
+		\"LOCAL\": \"\${localWorkspaceFolderBasename}\",
+		\"ID\": \"\${devcontainerId}\",
+		\"FROM_HOST\": \"\${localEnv:DC_TEST_VAR:fallback}\",
+	},
+	\"remoteEnv\": {
+		\"BOTH\": \"\${containerEnv:GREETING}!\",
+		\"UNKNOWN\": \"\${containerEnv:PATH}:/opt/bin\",
+	},
+	\"features\": { \"ghcr.io/devcontainers/features/node:1\": {} },
+	\"hostRequirements\": { \"cpus\": 2 },
+	\"customizations\": { \"vscode\": { \"extensions\": [\"x\"] } },
+}" &&
+	(
+		cd repo &&
+		git -c sand.image=no/such:image sand new -d --devcontainer-allow=localEnv:DC_TEST_VAR dc 2>../err &&
+		git sand exec dc sh -c "echo \"\$GREETING|\$WS|\$LOCAL|\$FROM_HOST|\$BOTH|\${UNKNOWN-unset}\"" >../actual &&
+		git sand exec dc sh -c "echo \$ID" >../id
+	) &&
+	echo "hello // not a comment|/app:app|repo|fallback|hello // not a comment!|unset" >expect &&
+	test_cmp expect actual &&
+	test_grep "^[0-9a-f]\{40\}$" id &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not supported, ignored: .features., .hostRequirements.$" err &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not setting remoteEnv .UNKNOWN.: it names a variable of the container.s that is not known before it runs$" err &&
+	! test_grep "customizations" err
+'
+
+test_expect_success PODMAN 'an allowed host variable is read; --env wins over the file' '
+	(
+		cd repo &&
+		DC_TEST_VAR=from-host git sand new -d --env GREETING=mine \
+			--devcontainer-allow=localEnv dc2 2>../err &&
+		git sand exec dc2 sh -c "echo \"\$GREETING|\$FROM_HOST\"" >../actual &&
+		git sand rm -f dc2
+	) &&
+	echo "mine|from-host" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success PODMAN 'the lifecycle commands run in order, in the sandbox, each form' '
+	git -C repo sand rm -f dc &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"onCreateCommand\": \"echo onCreate \$(pwd) >>/tmp/order\",
+	\"updateContentCommand\": [\"sh\", \"-c\", \"echo updateContent >>/tmp/order\"],
+	\"postCreateCommand\": {
+		\"first\": \"echo postCreate-first >>/tmp/order\",
+		\"second\": [\"sh\", \"-c\", \"echo postCreate-second >>/tmp/order; echo to the log\"],
+	},
+	\"postStartCommand\": \"echo postStart >>/tmp/order\",
+	\"postAttachCommand\": \"echo postAttach >>/tmp/order\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d lc &&
+		git sand exec lc cat /tmp/order >../actual &&
+		git sand logs --setup lc >../log
+	) &&
+	cat >expect <<-\EOF &&
+	onCreate /app
+	updateContent
+	postCreate-first
+	postCreate-second
+	postStart
+	EOF
+	test_cmp expect actual &&
+	test_grep "^\[postCreateCommand .second.\]$" log &&
+	test_grep "^to the log$" log &&
+	test_grep "^\[postStartCommand exited with status 0\]$" log &&
+	test_path_is_missing repo/order
+'
+
+test_expect_success PODMAN 'postStartCommand runs again on start; postAttachCommand on shell' '
+	(
+		cd repo &&
+		git sand stop lc &&
+		git sand start lc &&
+		git sand exec lc cat /tmp/order >../actual &&
+		echo exit | git sand shell lc &&
+		git sand exec lc tail -n 1 /tmp/order >../attached
+	) &&
+	test "$(grep -c "^postStart$" actual)" = 2 &&
+	test "$(grep -c "^onCreate" actual)" = 1 &&
+	test "$(grep -c "^postCreate-first$" actual)" = 1 &&
+	echo postAttach >expect &&
+	test_cmp expect attached
+'
+
+test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": \"echo broken; exit 3\",
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d failing 2>../err) &&
+	test_grep "^error: postCreateCommand failed (status 3) in sandbox .failing.$" err &&
+	test_grep "^hint: .git sand logs --setup failing. shows its output$" err &&
+	test_grep "^fatal: cannot create sandbox .failing.$" err &&
+	! (cd repo && git sand ls --porcelain) | grep "^sandbox failing$"
+'
+
+test_expect_success PODMAN 'allowed: mounts bind what the file names, runArgs go to the runtime as they are' '
+	mkdir shared &&
+	echo shared >shared/file &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"mounts\": [\"source=$TRASH_DIRECTORY/shared,target=/shared,type=bind,readonly\"],
+	\"runArgs\": [\"--label=io.git-sand.test=from-runargs\"],
+	\"initializeCommand\": \"touch $TRASH_DIRECTORY/pwned\",
+}" &&
+	(
+		cd repo &&
+		git -c sand.devcontainer.allow="runArgs initializeCommand" sand new -d \
+			--devcontainer-allow=mounts al 2>../err &&
+		git sand exec al cat /shared/file >../actual &&
+		test_must_fail git sand exec al sh -c "echo x >/shared/file" &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME container inspect --format "{{index .Config.Labels \"io.git-sand.test\"}}" "$ctr" >../label
+	) &&
+	echo shared >expect &&
+	test_cmp expect actual &&
+	echo from-runargs >expect &&
+	test_cmp expect label &&
+	test_path_is_missing pwned &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not running initializeCommand: nothing from the file runs on this machine, even allowed$" err
+'
+
+test_expect_success PODMAN 'a container made again keeps the allowed runArgs' '
+	(
+		cd repo &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME rm -f "$ctr" >/dev/null &&
+		git sand start al &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME container inspect --format "{{index .Config.Labels \"io.git-sand.test\"}}" "$ctr" >../label &&
+		git sand rm -f al
+	) &&
+	echo from-runargs >expect &&
+	test_cmp expect label
+'
+
+test_expect_success PODMAN 'forwardPorts and appPort are published' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"forwardPorts\": [8080, \"db:5432\"],
+	\"appPort\": \"127.0.0.1::9090\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d --network=bridge pt 2>../err &&
+		git sand port pt >../ports &&
+		git sand rm -f pt
+	) &&
+	test_grep "^8080/tcp -> 127\.0\.0\.1:" ports &&
+	test_grep "^9090/tcp -> 127\.0\.0\.1:" ports &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not forwarding .db:5432.: a sandbox publishes only its own ports$" err
+'
+
+test_expect_success PODMAN 'with no network, ports are not published, and new says so' '
+	(cd repo && git sand new -d np 2>../err && git sand rm -f np) &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not publishing its ports: the sandbox has no network" err
+'
+
+test_expect_success PODMAN '--image wins over the file' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": \"no/such:image\" }" &&
+	(cd repo && git sand new -d --image "$TEST_IMAGE" im && git sand rm -f im)
+'
+
 test_done
