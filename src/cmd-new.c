@@ -252,6 +252,7 @@ struct new_opts {
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
 	struct devcontainer dc;
 	int have_dc;
+	const char *worktree;	/* the one the devcontainer file is read from */
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
@@ -393,6 +394,7 @@ static void resolve_devcontainer(struct cmd_ctx *ctx, struct new_opts *o)
 		goto done;
 	if (devcontainer_allow_init(&allow, &o->dc_allow_opt, ctx->r.config) < 0)
 		die("cannot use these devcontainer allowances");
+	o->worktree = ctx->r.worktree;
 	if (devcontainer_load(&o->dc, ctx->r.worktree, path.buf, &allow, &why) < 0)
 		die("%s", why.buf);
 	devcontainer_warn(&o->dc);
@@ -566,8 +568,17 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 }
 
 /* The image is there, or pulled now as --pull or sand.pull says. */
-static void check_image(struct runtime *rt, const struct new_opts *o)
+static void check_image(struct runtime *rt, struct new_opts *o)
 {
+	/* The devcontainer's build, unless --image names another. */
+	if (o->have_dc && o->dc.has_build && !o->image_opt) {
+		struct strbuf image = STRBUF_INIT;
+
+		if (devcontainer_build_image(rt, &o->dc, o->worktree, isatty(2), &image) < 0)
+			die("cannot build the image of '%s'", o->dc.path);
+		free(o->image);
+		o->image = strbuf_detach(&image, NULL);
+	}
 	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
 		die("cannot make a sandbox from image '%s'", o->image);
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "devcontainer.h"
 #include "msg.h"
+#include "argv.h"
 #include "path.h"
 #include "sandbox.h"
 
@@ -48,6 +50,11 @@ void devcontainer_clear(struct devcontainer *dc)
 	string_list_clear(&dc->run_args);
 	for (int i = 0; i < DC_COMMANDS_NR; i++)
 		free(dc->commands[i]);
+	free(dc->build.dockerfile);
+	free(dc->build.context);
+	string_list_clear(&dc->build.args);
+	free(dc->build.target);
+	string_list_clear(&dc->build.options);
 	string_list_clear(&dc->ignored);
 	string_list_clear(&dc->notes);
 	memset(dc, 0, sizeof(*dc));
@@ -858,6 +865,137 @@ static int in_list(const char *const *list, const char *s)
 	return 0;
 }
 
+/*
+ * A path the file names for its build, relative to the file's folder,
+ * into out: relative to the worktree, and never out of it (a path of
+ * this machine is not the repository's to name).
+ */
+static int build_path(struct loader *l, const char *key, const char *path, char **out)
+{
+	struct strbuf val = STRBUF_INIT, res = STRBUF_INIT;
+	const char *slash = strrchr(l->dc->path, '/');
+	char *copy, *save = NULL;
+	int ret = 0;
+
+	substitute(l, key, path, &val, NULL);
+	if (*val.buf == '/') {
+		ret = fail(l->why, "%s: '%s': '%s' is a path of this machine, not one in the "
+			   "repository", l->dc->path, key, val.buf);
+		goto done;
+	}
+	if (slash)
+		strbuf_add(&res, l->dc->path, (size_t)(slash - l->dc->path));
+	copy = xstrfmt("%s", val.buf);
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {
+			char *up = strrchr(res.buf, '/');
+
+			if (!res.len || (*l->dc->path == '/' && up == res.buf)) {
+				ret = fail(l->why, "%s: '%s': '%s' is outside the worktree",
+					   l->dc->path, key, val.buf);
+				break;
+			}
+			strbuf_setlen(&res, up ? (size_t)(up - res.buf) : 0);
+			continue;
+		}
+		if (res.len)
+			strbuf_addch(&res, '/');
+		strbuf_addstr(&res, c);
+	}
+	free(copy);
+	if (!ret) {
+		free(*out);
+		*out = strbuf_detach(&res, NULL);
+	}
+done:
+	strbuf_release(&val);
+	strbuf_release(&res);
+	return ret;
+}
+
+/* build.options that change nothing but how the runtime works. */
+static const char *const safe_build_options[] = {
+	"--no-cache", "--pull", "--pull=never", "--pull=missing", "--pull=always",
+	"--pull=newer", "--quiet", "-q", "--network=none", "--rm", "--force-rm", NULL
+};
+
+static int read_build(struct loader *l, const cJSON *item)
+{
+	struct devcontainer_build *b = &l->dc->build;
+	struct strbuf val = STRBUF_INIT;
+	const cJSON *e;
+	int ret = 0;
+
+	if (!cJSON_IsObject(item))
+		return type_error(l, "build", "an object");
+	l->dc->has_build = 1;
+	cJSON_ArrayForEach(e, item) {
+		const char *k = e->string;
+
+		if (!strcmp(k, "dockerfile") || !strcmp(k, "context")) {
+			if (!cJSON_IsString(e))
+				ret = type_error(l, "build.dockerfile' and 'build.context", "strings");
+			else
+				ret = build_path(l, k, e->valuestring,
+						 *k == 'c' ? &b->context : &b->dockerfile);
+		} else if (!strcmp(k, "args")) {
+			const cJSON *a;
+
+			if (!cJSON_IsObject(e))
+				return type_error(l, "build.args", "an object of strings");
+			cJSON_ArrayForEach(a, e) {
+				char *kv;
+
+				if (!cJSON_IsString(a) || !env_name_ok(a->string))
+					return fail(l->why, "%s: 'build.args': '%s' must be a name of "
+						    "letters, digits and '_' with a string", l->dc->path,
+						    a->string);
+				substitute(l, "build.args", a->valuestring, &val, NULL);
+				kv = xstrfmt("%s=%s", a->string, val.buf);
+				string_list_append(&b->args, kv);
+				free(kv);
+			}
+		} else if (!strcmp(k, "target")) {
+			if (!cJSON_IsString(e))
+				return type_error(l, "build.target", "a string");
+			free(b->target);
+			b->target = xstrdup(e->valuestring);
+		} else if (!strcmp(k, "options")) {
+			const cJSON *o;
+
+			if (!cJSON_IsArray(e))
+				return type_error(l, "build.options", "an array of strings");
+			cJSON_ArrayForEach(o, e) {
+				if (!cJSON_IsString(o))
+					return type_error(l, "build.options", "an array of strings");
+				if (!in_list(safe_build_options, o->valuestring) &&
+				    !allowed(l, DC_ALLOW_BUILD_OPTIONS)) {
+					struct strbuf why = STRBUF_INIT;
+
+					strbuf_addf(&why, "'%s' is not one of the options known to "
+						    "be harmless to this machine", o->valuestring);
+					refuse(l, "build.options", why.buf, "build.options");
+					strbuf_release(&why);
+					continue;
+				}
+				string_list_append(&b->options, o->valuestring);
+			}
+		} else {
+			char *full = xstrfmt("build.%s", k);
+
+			string_list_append(&l->dc->ignored, full);
+			free(full);
+		}
+		if (ret)
+			break;
+	}
+	strbuf_release(&val);
+	return ret;
+}
+
+
 FORMAT(2) static void note(struct loader *l, const char *fmt, ...)
 {
 	struct strbuf n = STRBUF_INIT;
@@ -977,11 +1115,16 @@ static int read_key(struct loader *l, cJSON *item)
 		   !strcmp(key, "runServices")) {
 		ret = fail(l->why, "%s: '%s': configurations based on Docker Compose are not supported",
 			    l->dc->path, key);
-	} else if (!strcmp(key, "build") || !strcmp(key, "dockerFile") ||
-		   !strcmp(key, "dockerfile") || !strcmp(key, "context")) {
-		ret = fail(l->why, "%s: '%s': building the image from a Dockerfile is not supported yet",
-			    l->dc->path, key);
-		hint("build it yourself and name it with '--image', or use '--no-devcontainer'");
+	} else if (!strcmp(key, "build")) {
+		ret = read_build(l, item);
+	} else if (!strcmp(key, "dockerFile") || !strcmp(key, "context")) {
+		/* The older spelling of build.dockerfile and build.context. */
+		if (!cJSON_IsString(item))
+			return type_error(l, key, "a string");
+		l->dc->has_build = 1;
+		ret = build_path(l, key, item->valuestring,
+				 !strcmp(key, "context") ? &l->dc->build.context :
+				 &l->dc->build.dockerfile);
 	} else if (!in_list(silent_keys, key)) {
 		string_list_append(&l->dc->ignored, key);
 	}
@@ -1011,6 +1154,16 @@ int devcontainer_load(struct devcontainer *dc, const char *worktree, const char 
 	cJSON_ArrayForEach(item, root)
 		if (read_key(&l, item) < 0)
 			goto done;
+	if (dc->has_build && !dc->build.dockerfile) {
+		fail(why, "%s: 'build' names no 'dockerfile'", path);
+		goto done;
+	}
+	if (dc->has_build && !dc->build.context) {
+		/* The default context, ".": the file's own folder. */
+		const char *slash = strrchr(path, '/');
+
+		dc->build.context = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
+	}
 	if (l.refused) {
 		hint("'--no-devcontainer' makes the sandbox without it");
 		fail(why, "cannot use '%s' as it is", path);
@@ -1213,5 +1366,235 @@ int devcontainer_run_args(const struct sandbox *sb, struct string_list *out)
 	}
 	cJSON_Delete(args);
 	free(text);
+	return ret;
+}
+
+/* ---- Building the image ---- */
+
+/* The most entries of a build context hashed: a context, not a disk. */
+#define DC_CONTEXT_MAX_ENTRIES 200000
+#define DC_CONTEXT_MAX_DEPTH 64
+
+/* Open rel (relative to the worktree, beneath it; or absolute) as a directory. */
+static int open_build_dir(const char *worktree, const char *rel)
+{
+	int wt, fd, saved;
+
+	if (*rel == '/')
+		return open(rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	wt = open(worktree, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wt < 0)
+		return -1;
+	fd = open_dir_beneath(wt, rel, strlen(rel));
+	saved = errno;
+	close(wt);
+	errno = saved;
+	return fd;
+}
+
+static int hash_buf(struct strbuf *out, const void *data, size_t len)
+{
+	git_oid oid;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (git_odb_hash(&oid, data, len, GIT_OBJECT_BLOB) < 0)
+		return error_lg2("cannot hash");
+	git_oid_tostr(hex, sizeof(hex), &oid);
+	strbuf_addstr(out, hex);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * One line per entry of the directory, sorted, recursively: its mode, its
+ * path and what it holds (a file's content hashed, a link's target as
+ * text, never followed). The .git of the context's top is left out: it
+ * changes with every git command and is the repository's, not the build's.
+ */
+static int hash_tree(int dir, const char *prefix, int depth, size_t *count,
+		     struct strbuf *manifest)
+{
+	struct string_list names = STRING_LIST_INIT;
+	struct strbuf path = STRBUF_INIT, data = STRBUF_INIT;
+	int fd = dup(dir), ret = 0;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return error_errno("cannot read the build context at '%s'", *prefix ? prefix : ".");
+	}
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+		    (depth || strcmp(e->d_name, ".git")))
+			string_list_append(&names, e->d_name);
+	closedir(d);
+	qsort(names.items, names.nr, sizeof(*names.items), cmp_str);
+	for (size_t i = 0; i < names.nr && !ret; i++) {
+		const char *name = names.items[i];
+		struct stat st;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s%s", prefix, *prefix ? "/" : "", name);
+		if (++*count > DC_CONTEXT_MAX_ENTRIES || depth >= DC_CONTEXT_MAX_DEPTH) {
+			ret = error("the build context has more than %d entries or %d levels",
+				    DC_CONTEXT_MAX_ENTRIES, DC_CONTEXT_MAX_DEPTH);
+			break;
+		}
+		if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			ret = error_errno("cannot read '%s' of the build context", path.buf);
+			break;
+		}
+		strbuf_addf(manifest, "%o %s ", (unsigned)st.st_mode, path.buf);
+		strbuf_reset(&data);
+		if (S_ISREG(st.st_mode)) {
+			int f = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+
+			if (f < 0 || strbuf_read_fd(&data, f) < 0) {
+				ret = error_errno("cannot read '%s' of the build context", path.buf);
+			} else {
+				ret = hash_buf(manifest, data.buf, data.len);
+			}
+			if (f >= 0)
+				close(f);
+		} else if (S_ISLNK(st.st_mode)) {
+			ssize_t n;
+
+			strbuf_grow(&data, PATH_MAX);
+			n = readlinkat(dir, name, data.buf, data.alloc - 1);
+			if (n < 0)
+				ret = error_errno("cannot read '%s' of the build context", path.buf);
+			else
+				strbuf_add(manifest, data.buf, (size_t)n);
+		} else if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			strbuf_addstr(manifest, "\n");
+			if (sub < 0) {
+				ret = error_errno("cannot read '%s' of the build context", path.buf);
+				break;
+			}
+			ret = hash_tree(sub, path.buf, depth + 1, count, manifest);
+			close(sub);
+			continue;
+		}
+		strbuf_addch(manifest, '\n');
+	}
+	string_list_clear(&names);
+	strbuf_release(&path);
+	strbuf_release(&data);
+	return ret;
+}
+
+/* The Dockerfile's text, read beneath the worktree without following a link. */
+static int read_dockerfile(struct strbuf *out, const char *worktree, const char *path)
+{
+	struct strbuf why = STRBUF_INIT;
+	int ret = read_bounded(out, worktree, path, &why);
+
+	if (ret < 0)
+		error("%s", why.buf);
+	strbuf_release(&why);
+	return ret;
+}
+
+/* "<worktree>/<rel>", or rel when absolute; the worktree for "". */
+static void build_abs(struct strbuf *out, const char *worktree, const char *rel)
+{
+	strbuf_reset(out);
+	if (*rel == '/')
+		strbuf_addstr(out, rel);
+	else if (*rel)
+		strbuf_addf(out, "%s/%s", worktree, rel);
+	else
+		strbuf_addstr(out, worktree);
+}
+
+int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
+			     const char *worktree, int progress, struct strbuf *image)
+{
+	const struct devcontainer_build *b = &dc->build;
+	struct strbuf manifest = STRBUF_INIT, text = STRBUF_INIT, hash = STRBUF_INIT;
+	struct strbuf file = STRBUF_INIT, context = STRBUF_INIT, err = STRBUF_INIT;
+	struct argv args = ARGV_INIT;
+	size_t count = 0;
+	int dir = -1, ret = -1, status;
+
+	if (!rt->ops->build || rt->ssh) {
+		error("a devcontainer.json's image is built only on this machine");
+		goto done;
+	}
+	if (read_dockerfile(&text, worktree, b->dockerfile) < 0)
+		goto done;
+	strbuf_addf(&manifest, "git-sand devcontainer build 1\ndockerfile %s ", b->dockerfile);
+	if (hash_buf(&manifest, text.buf, text.len) < 0)
+		goto done;
+	strbuf_addf(&manifest, "\ntarget %s\n", b->target ? b->target : "");
+	for (size_t i = 0; i < b->args.nr; i++)
+		strbuf_addf(&manifest, "arg %s\n", b->args.items[i]);
+	for (size_t i = 0; i < b->options.nr; i++)
+		strbuf_addf(&manifest, "option %s\n", b->options.items[i]);
+	strbuf_addf(&manifest, "context %s\n", b->context);
+	dir = open_build_dir(worktree, b->context);
+	if (dir < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			error("cannot use the build context '%s': a symbolic link is on its way",
+			      *b->context ? b->context : ".");
+		else
+			error_errno("cannot use the build context '%s'", *b->context ? b->context : ".");
+		goto done;
+	}
+	if (hash_tree(dir, "", 0, &count, &manifest) < 0 || hash_buf(&hash, manifest.buf,
+								      manifest.len) < 0)
+		goto done;
+	strbuf_reset(image);
+	strbuf_addf(image, "%s%.24s", DEVCONTAINER_IMAGE_PREFIX, hash.buf);
+	status = rt->ops->image_exists(rt, image->buf);
+	if (status < 0)
+		goto done;
+	if (status > 0) {
+		ret = 0;
+		goto done;
+	}
+	build_abs(&file, worktree, b->dockerfile);
+	build_abs(&context, worktree, b->context);
+	argv_pushl(&args, "--file", file.buf, "--tag", image->buf, NULL);
+	argv_pushf(&args, "--label=io.git-sand.devcontainer=%s", dc->path);
+	for (size_t i = 0; i < b->args.nr; i++)
+		argv_pushl(&args, "--build-arg", b->args.items[i], NULL);
+	if (b->target)
+		argv_pushl(&args, "--target", b->target, NULL);
+	for (size_t i = 0; i < b->options.nr; i++)
+		argv_push(&args, b->options.items[i]);
+	argv_push(&args, context.buf);
+	if (progress)
+		fprintf(stderr, "Building image '%s' from '%s' with %s...\n", image->buf,
+			b->dockerfile, rt->program);
+	status = rt->ops->build(rt, (const char *const *)argv_vec(&args), progress, &err);
+	if (status != 0) {
+		strbuf_trim(&err);
+		if (status > 0 && err.len)
+			error("%s build failed (status %d): %s", rt->program, status, err.buf);
+		else
+			error("%s build failed (status %d)%s", rt->program, status,
+			      progress ? ": its reason is above" : "");
+		goto done;
+	}
+	ret = 0;
+done:
+	if (dir >= 0)
+		close(dir);
+	argv_clear(&args);
+	strbuf_release(&manifest);
+	strbuf_release(&text);
+	strbuf_release(&hash);
+	strbuf_release(&file);
+	strbuf_release(&context);
+	strbuf_release(&err);
 	return ret;
 }

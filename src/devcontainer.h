@@ -51,6 +51,7 @@ extern const char *const devcontainer_command_keys[];
 	X(DC_ALLOW_CAP_ADD, "capAdd") \
 	X(DC_ALLOW_SECURITY_OPT, "securityOpt") \
 	X(DC_ALLOW_INITIALIZE, "initializeCommand") \
+	X(DC_ALLOW_BUILD_OPTIONS, "build.options") \
 	X(DC_ALLOW_LOCAL_ENV, "localEnv")
 
 enum devcontainer_allowable {
@@ -71,13 +72,26 @@ struct devcontainer {
 	struct string_list mounts;		/* SRC:DST[:ro], once allowed */
 	struct string_list run_args;		/* for the runtime's create, once allowed */
 	char *commands[DC_COMMANDS_NR];		/* each a JSON value, or NULL */
+	/*
+	 * build (or the older dockerFile and context): paths relative to
+	 * the worktree (absolute for a file outside it), checked to stay in it.
+	 */
+	struct devcontainer_build {
+		char *dockerfile;
+		char *context;
+		struct string_list args;	/* KEY=VALUE */
+		char *target;
+		struct string_list options;
+	} build;
+	int has_build;
 	struct string_list ignored;		/* keys not supported, for the warning */
 	struct string_list notes;		/* warnings of their own, one a line */
 };
 
 #define DEVCONTAINER_INIT { .container_env = STRING_LIST_INIT, .remote_env = STRING_LIST_INIT, \
 	.ports = STRING_LIST_INIT, .mounts = STRING_LIST_INIT, .run_args = STRING_LIST_INIT, \
-	.ignored = STRING_LIST_INIT, .notes = STRING_LIST_INIT }
+	.ignored = STRING_LIST_INIT, .notes = STRING_LIST_INIT, \
+	.build = { .args = STRING_LIST_INIT, .options = STRING_LIST_INIT } }
 
 void devcontainer_clear(struct devcontainer *dc);
 
@@ -150,5 +164,18 @@ int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
  * 0 (none recorded: nothing added) or -1 with a message.
  */
 int devcontainer_run_args(const struct sandbox *sb, struct string_list *out);
+
+/* The image's name for a build: "localhost/git-sand-dc-<hash>". */
+#define DEVCONTAINER_IMAGE_PREFIX "localhost/git-sand-dc-"
+
+/*
+ * The image the file's build makes, built now unless there already is
+ * one of that hash (of the Dockerfile, the context's names, modes and
+ * contents, links not followed, and the build's arguments, target and
+ * options): its name in image. With progress, the runtime's output is
+ * shown. 0, or -1 with a message.
+ */
+int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
+			     const char *worktree, int progress, struct strbuf *image);
 
 #endif

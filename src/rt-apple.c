@@ -259,4 +259,5 @@ const struct runtime_ops apple_container_ops = {
 	.list = apple_list,
 	.image_exists = apple_image_exists,
 	.pull = apple_pull,
+	.build = rt_build,
 };

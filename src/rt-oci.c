@@ -272,6 +272,7 @@ static int oci_pull(struct runtime *rt, const char *image, int progress, struct 
 	.list = oci_list, \
 	.image_exists = oci_image_exists, \
 	.pull = oci_pull, \
+	.build = rt_build, \
 }
 
 const struct runtime_ops podman_ops = OCI_OPS("podman");

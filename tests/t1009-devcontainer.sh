@@ -9,6 +9,11 @@ write_dc () {
 	printf '%s\n' "$3" >"$1/$2"
 }
 
+# sandbox_field_in <repo> <name> <key>
+sandbox_field_in () {
+	(cd "$1" && sandbox_field "$2" "$3")
+}
+
 # The number of sandboxes of the worktree.
 nr_sandboxes () {
 	(cd "$1" && git sand ls --porcelain) | grep -c "^sandbox " || :
@@ -330,6 +335,89 @@ test_expect_success PODMAN 'with no network, ports are not published, and new sa
 test_expect_success PODMAN '--image wins over the file' '
 	write_dc repo .devcontainer/devcontainer.json "{ \"image\": \"no/such:image\" }" &&
 	(cd repo && git sand new -d --image "$TEST_IMAGE" im && git sand rm -f im)
+'
+
+# dc_images: the images built from devcontainer files, by name.
+dc_images () {
+	$TEST_RUNTIME images --format "{{.Repository}}" | grep "^localhost/git-sand-dc-" | sort
+}
+
+test_expect_success PODMAN 'a Dockerfile is built, with its args, from its context' '
+	rm -rf repo/.devcontainer &&
+	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE
+ARG GREETING=none
+COPY hello.txt /hello.txt
+RUN echo \"\$GREETING\" >/greeting && cat /proc/sys/kernel/random/uuid >/built" &&
+	echo hello >repo/.devcontainer/hello.txt &&
+	ln -s /etc/passwd repo/.devcontainer/link &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"build\": {
+		\"dockerfile\": \"Dockerfile\",
+		\"args\": { \"GREETING\": \"hi from \${containerWorkspaceFolder}\" },
+		\"options\": [\"--network=none\"],
+	},
+}" &&
+	(
+		cd repo &&
+		git sand new -d b1 &&
+		git sand exec b1 cat /greeting /hello.txt /built >../first
+	) &&
+	test_grep "^hi from /app$" first &&
+	test_grep "^hello$" first &&
+	dc_images >images &&
+	test_line_count = 1 images &&
+	test "$(sandbox_field_in repo b1 image)" = "$(cat images)"
+'
+
+test_expect_success PODMAN 'a second new builds nothing; a change to the context builds again' '
+	(
+		cd repo &&
+		git sand new -d b2 &&
+		git sand exec b2 cat /greeting /hello.txt /built >../second
+	) &&
+	test_cmp first second &&
+	dc_images >images &&
+	test_line_count = 1 images &&
+	echo changed >repo/.devcontainer/hello.txt &&
+	(
+		cd repo &&
+		git sand new -d b3 &&
+		git sand exec b3 cat /hello.txt >../third
+	) &&
+	echo changed >expect &&
+	test_cmp expect third &&
+	dc_images >images &&
+	test_line_count = 2 images &&
+	(cd repo && git sand rm -f b1 b2 b3)
+'
+
+test_expect_success 'a build outside the worktree or with an unknown option is refused' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\", \"context\": \"../..\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .context.: .\.\./\.\.. is outside the worktree$" err &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"/etc/Dockerfile\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .dockerfile.: ./etc/Dockerfile. is a path of this machine" err &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\", \"options\": [\"--volume=/:/host\"] } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: .devcontainer/devcontainer.json: refusing .build.options.: .--volume=/:/host. is not one of the options known to be harmless" err &&
+	test_grep "^hint: allow it with .--devcontainer-allow=build.options." err
+'
+
+test_expect_success PODMAN 'a Dockerfile that is a link is not read' '
+	mv repo/.devcontainer/Dockerfile repo/Dockerfile.real &&
+	ln -s ../Dockerfile.real repo/.devcontainer/Dockerfile &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: cannot read .\.devcontainer/Dockerfile.: a symbolic link is on its way$" err &&
+	test_grep "^fatal: cannot build the image of .\.devcontainer/devcontainer.json.$" err
+'
+
+test_expect_success PODMAN 'cleanup: the images built' '
+	(cd repo && git sand ls --porcelain | sed -n "s/^sandbox //p" | xargs -r git sand rm -f) &&
+	dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null 2>&1 &&
+	dc_images >images &&
+	test_line_count = 0 images
 '
 
 test_done
