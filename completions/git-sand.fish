@@ -69,6 +69,7 @@ complete -c git -n __git_sand_needs_command -f -a image -d 'Build the default or
 complete -c git -n '__git_sand_using image' -f -a build
 complete -c git -n '__git_sand_using image' -l agent -x -a 'claude codex gemini opencode' -d 'Add this coding agent'
 complete -c git -n '__git_sand_using image' -l runtime -x -a 'podman docker' -d 'Container runtime'
+complete -c git -n '__git_sand_using image' -l devcontainer -d "Build the image of the worktree's devcontainer.json"
 complete -c git -n __git_sand_needs_command -f -a version -d 'Print the version'
 complete -c git -n '__git_sand_using gc' -s n -l dry-run -d 'Only say what would be removed'
 complete -c git -n '__git_sand_using gc' -s a -l all -d 'Every repository'
@@ -81,7 +82,7 @@ complete -c git -n '__git_sand_using new' -l ssh-agent -d 'Forward the ssh-agent
 complete -c git -n '__git_sand_using new' -l no-ssh-agent -d 'Do not forward the ssh-agent'
 complete -c git -n '__git_sand_using new' -l devcontainer -r -F -d 'Use this devcontainer.json'
 complete -c git -n '__git_sand_using new' -l no-devcontainer -d 'Use no devcontainer.json'
-complete -c git -n '__git_sand_using new' -l devcontainer-allow -x -a 'mounts runArgs privileged capAdd securityOpt initializeCommand localEnv' -d 'Let the devcontainer.json use a key'
+complete -c git -n '__git_sand_using new' -l devcontainer-allow -x -a 'mounts runArgs privileged capAdd securityOpt initializeCommand build.options localEnv' -d 'Let the devcontainer.json use a key'
 complete -c git -n '__git_sand_using new' -l host -x -d 'Make it on another machine (ssh://[user@]host[:port])'
 complete -c git -n '__git_sand_using new' -l accept-new-host-key -d 'Trust an unknown host key'
 complete -c git -n '__git_sand_using new shell agent' -l no-session -d 'In no session to come back to'

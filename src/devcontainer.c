@@ -413,7 +413,8 @@ static int allow_one(struct devcontainer_allow *a, const char *word, const char 
 			return 0;
 		}
 	return error("%s: cannot allow '%s' (known: mounts, runArgs, privileged, capAdd, "
-		     "securityOpt, initializeCommand, localEnv, localEnv:<VAR>)", where, word);
+		     "securityOpt, initializeCommand, build.options, localEnv, localEnv:<VAR>)",
+		     where, word);
 }
 
 static int allow_words(struct devcontainer_allow *a, const char *value, const char *where)

@@ -391,6 +391,27 @@ test_expect_success PODMAN 'a second new builds nothing; a change to the context
 	(cd repo && git sand rm -f b1 b2 b3)
 '
 
+test_expect_success PODMAN 'image build --devcontainer builds ahead, and new uses it' '
+	echo ahead >repo/.devcontainer/hello.txt &&
+	(
+		cd repo &&
+		git sand image build --devcontainer >../out &&
+		git sand image build --devcontainer >../again &&
+		git sand new -d b4 2>../err &&
+		git sand exec b4 cat /hello.txt >../fourth &&
+		sandbox_field b4 image >../image &&
+		git sand rm -f b4
+	) &&
+	test_grep "^Built .localhost/git-sand-dc-[0-9a-f]*.$" out &&
+	test_cmp out again &&
+	echo "Built '"'"'$(cat image)'"'"'" >expect &&
+	test_cmp expect out &&
+	echo ahead >expect &&
+	test_cmp expect fourth &&
+	(cd repo && test_expect_code 128 git sand image build --devcontainer --agent claude 2>../err) &&
+	test_grep "^fatal: options .--devcontainer. and .--agent. cannot be used together$" err
+'
+
 test_expect_success 'a build outside the worktree or with an unknown option is refused' '
 	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\", \"context\": \"../..\" } }" &&
 	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
