@@ -3,6 +3,8 @@ test_description='devcontainer.json: found, parsed with comments, refused where 
 . ./test-lib.sh
 test_require_podman --optional
 
+SQ="'"
+
 # write_dc <repo> <path> <json>: a devcontainer file in the repository.
 write_dc () {
 	mkdir -p "$(dirname "$1/$2")" &&
@@ -432,6 +434,45 @@ test_expect_success PODMAN 'a Dockerfile that is a link is not read' '
 	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
 	test_grep "^error: cannot read .\.devcontainer/Dockerfile.: a symbolic link is on its way$" err &&
 	test_grep "^fatal: cannot build the image of .\.devcontainer/devcontainer.json.$" err
+'
+
+test_expect_success 'config shows what comes from the file, with its origin' '
+	rm -rf repo/.devcontainer repo/.devcontainer.json &&
+	write_dc repo .devcontainer.json "{
+	\"image\": \"from/devcontainer:1\",
+	\"containerEnv\": { \"TOKEN\": \"secret-value\" },
+	\"forwardPorts\": [3000],
+	\"postCreateCommand\": [\"make\", \"setup\"],
+}" &&
+	(
+		cd repo &&
+		git sand config >../config &&
+		git sand config --json >../config.json &&
+		git -c sand.devcontainer=never sand config >../never
+	) &&
+	test_grep "^image  *from/devcontainer:1  *\.devcontainer\.json$" config &&
+	test_grep "^publish  *3000  *\.devcontainer\.json$" config &&
+	test_grep "^devcontainer  *auto  *default$" config &&
+	test_grep "^devcontainer.file \.devcontainer\.json  *found in the worktree$" config &&
+	test_grep "^devcontainer.env TOKEN  *\.devcontainer\.json$" config &&
+	test_grep "^devcontainer.postCreateCommand \[\"make\",\"setup\"\]  *\.devcontainer\.json$" config &&
+	! test_grep "secret-value" config &&
+	test_grep "^image  *$TEST_IMAGE  *sand.image (global)$" never &&
+	! test_grep "^devcontainer\." never &&
+	if command -v python3 >/dev/null
+	then
+		python3 -c "import json,sys; d = json.load(open(\"config.json\")); print(d[\"image\"][\"value\"], d[\"image\"][\"origin\"], d[\"publish\"][\"value\"], d[\"devcontainer.env\"][\"value\"])" >actual &&
+		echo "from/devcontainer:1 .devcontainer.json [${SQ}3000${SQ}] [${SQ}TOKEN${SQ}]" >expect &&
+		test_cmp expect actual
+	fi
+'
+
+test_expect_success 'config warns of a file new could not use' '
+	write_dc repo .devcontainer.json "{ \"privileged\": true }" &&
+	(cd repo && git sand config >../config 2>../err) &&
+	test_grep "^error: .devcontainer.json: refusing .privileged." err &&
+	test_grep "^warning: cannot use .\.devcontainer.json. as it is: a new sandbox cannot be made with it$" err &&
+	! test_grep "^devcontainer\." config
 '
 
 test_expect_success PODMAN 'cleanup: the images built' '
