@@ -81,6 +81,7 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	list_line("carries", &sb.opts.carried);
 	line("ssh-agent", sb.opts.ssh_agent ? "forwarded" : NULL);
 	line("orphaned", sb.opts.orphaned ? "yes: its branch was deleted" : NULL);
+	devcontainer_show(&sb, line);
 	sandbox_clear(&sb);
 	strbuf_release(&clone);
 	return 0;

@@ -1201,11 +1201,25 @@ int devcontainer_save(const struct devcontainer *dc, const struct sandbox *sb)
 	int ret = -1;
 
 	cJSON_AddStringToObject(obj, "file", dc->path);
-	for (int i = DC_POST_START; i < DC_COMMANDS_NR; i++) {
+	for (int i = 0; i < DC_COMMANDS_NR; i++) {
 		cJSON *c = dc->commands[i] ? cJSON_Parse(dc->commands[i]) : NULL;
 
 		if (c)
 			cJSON_AddItemToObject(obj, devcontainer_command_keys[i], c);
+	}
+	if (dc->container_env.nr || dc->remote_env.nr) {
+		cJSON *names = cJSON_AddArrayToObject(obj, "env");
+		const struct string_list *lists[] = { &dc->container_env, &dc->remote_env };
+
+		/* Names only: the values are in the sandbox's env file. */
+		for (size_t l = 0; l < 2; l++)
+			for (size_t i = 0; i < lists[l]->nr; i++) {
+				const char *kv = lists[l]->items[i];
+				char *name = xstrndup(kv, strcspn(kv, "="));
+
+				cJSON_AddItemToArray(names, cJSON_CreateString(name));
+				free(name);
+			}
 	}
 	if (dc->run_args.nr) {
 		cJSON *args = cJSON_AddArrayToObject(obj, "runArgs");
@@ -1598,4 +1612,44 @@ done:
 	strbuf_release(&context);
 	strbuf_release(&err);
 	return ret;
+}
+
+void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, const char *value))
+{
+	static const char *const keys[] = { "file", "env", "runArgs", NULL };
+	struct strbuf text = STRBUF_INIT;
+
+	for (const char *const *k = keys; *k; k++) {
+		char *json = recorded(sb, *k);
+		cJSON *v = json ? cJSON_Parse(json) : NULL;
+		const cJSON *e, *arr = cJSON_IsArray(v) ? v : NULL;
+
+		strbuf_reset(&text);
+		if (cJSON_IsString(v))
+			strbuf_addstr(&text, v->valuestring);
+		cJSON_ArrayForEach(e, arr)
+			if (cJSON_IsString(e))
+				strbuf_addf(&text, "%s%s", text.len ? ", " : "", e->valuestring);
+		if (text.len) {
+			char *key = xstrfmt("devcontainer%s%s", strcmp(*k, "file") ? "." : "",
+					    strcmp(*k, "file") ? *k : "");
+
+			line(key, text.buf);
+			free(key);
+		}
+		cJSON_Delete(v);
+		free(json);
+	}
+	for (int i = 0; i < DC_COMMANDS_NR; i++) {
+		char *json = recorded(sb, devcontainer_command_keys[i]);
+
+		if (json) {
+			char *key = xstrfmt("devcontainer.%s", devcontainer_command_keys[i]);
+
+			line(key, json);
+			free(key);
+		}
+		free(json);
+	}
+	strbuf_release(&text);
 }

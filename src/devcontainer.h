@@ -165,6 +165,13 @@ int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
  */
 int devcontainer_run_args(const struct sandbox *sb, struct string_list *out);
 
+/*
+ * For show: what the sandbox recorded of its devcontainer.json, one
+ * line(key, value) each: the file, its environment's names, the runtime
+ * options allowed, each lifecycle command (as JSON).
+ */
+void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, const char *value));
+
 /* The image's name for a build: "localhost/git-sand-dc-<hash>". */
 #define DEVCONTAINER_IMAGE_PREFIX "localhost/git-sand-dc-"
 

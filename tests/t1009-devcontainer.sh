@@ -260,6 +260,14 @@ test_expect_success PODMAN 'postStartCommand runs again on start; postAttachComm
 	test_cmp expect attached
 '
 
+test_expect_success PODMAN 'show tells what the sandbox took from the file' '
+	(cd repo && git sand show lc >../show) &&
+	test_grep "^devcontainer \.devcontainer/devcontainer\.json$" show &&
+	test_grep "^devcontainer.onCreateCommand \"echo onCreate \$(pwd) >>/tmp/order\"$" show &&
+	test_grep "^devcontainer.postCreateCommand {\"first\":" show &&
+	test_grep "^devcontainer.postAttachCommand \"echo postAttach >>/tmp/order\"$" show
+'
+
 test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
 	write_dc repo .devcontainer/devcontainer.json "{
 	\"image\": \"$TEST_IMAGE\",
