@@ -354,6 +354,29 @@ static int strip_jsonc(char *s, size_t len, const char **bad)
 	return 0;
 }
 
+/* Whether the (comment-free) text ends inside a string, object or array. */
+static int truncated(const char *s, size_t len)
+{
+	int in_str = 0;
+	long depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (in_str) {
+			if (s[i] == '\\' && i + 1 < len)
+				i++;
+			else if (s[i] == '"')
+				in_str = 0;
+		} else if (s[i] == '"') {
+			in_str = 1;
+		} else if (s[i] == '{' || s[i] == '[') {
+			depth++;
+		} else if (s[i] == '}' || s[i] == ']') {
+			depth--;
+		}
+	}
+	return in_str || depth > 0 || !len;
+}
+
 void *devcontainer_parse_jsonc(const char *text, size_t len, const char *name,
 			       struct strbuf *why)
 {
@@ -380,6 +403,16 @@ void *devcontainer_parse_jsonc(const char *text, size_t len, const char *name,
 
 		if (!at || at < buf || at > buf + len)
 			at = buf + len;
+		/*
+		 * cJSON points past the end for some errors before it (a
+		 * ", }" of two commas): the end only when it is cut short.
+		 */
+		if (at == buf + len && !truncated(buf, len)) {
+			while (at > buf && strchr(" \t\r\n", at[-1]))
+				at--;
+			if (at > buf)
+				at--;
+		}
 		line_col(buf, at, &line, &col);
 		if (at == buf + len)
 			fail(why, "%s:%d:%d: the JSON ends too early", name, line, col);
