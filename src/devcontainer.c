@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "argv.h"
 #include "path.h"
+#include "ports.h"
 #include "sandbox.h"
 
 const char *const devcontainer_command_keys[] = {
@@ -709,6 +710,42 @@ static int read_env(struct loader *l, const cJSON *item, struct string_list *out
 	return 0;
 }
 
+/* Letters, digits and . _ - / : @ +, not starting with '-': a name, no option. */
+static int image_name_ok(const char *s)
+{
+	if (!*s || *s == '-' || strlen(s) > 512)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || strchr("._-/:@+", *s)))
+			return 0;
+	return 1;
+}
+
+/*
+ * A port the file publishes by a spec: on the loopback only. Another
+ * address would open the sandbox to the network, which is the user's to
+ * choose (--publish), not the repository's.
+ */
+static int add_port_spec(struct loader *l, const char *key, const char *spec)
+{
+	struct port_map m;
+	struct strbuf why = STRBUF_INIT;
+
+	if (port_spec_parse(&m, spec, &why) < 0) {
+		fail(l->why, "%s: '%s': invalid port '%s': %s", l->dc->path, key, spec, why.buf);
+		strbuf_release(&why);
+		return -1;
+	}
+	strbuf_release(&why);
+	if (m.ip_given && strcmp(m.ip, "127.0.0.1") && strcmp(m.ip, "::1"))
+		return fail(l->why, "%s: '%s': '%s' would publish the sandbox's port on %s; "
+			    "it publishes on 127.0.0.1 only ('--publish' publishes elsewhere)",
+			    l->dc->path, key, spec, m.ip);
+	string_list_append(&l->dc->ports, spec);
+	return 0;
+}
+
 /* forwardPorts (numbers, or "host:port" of other services) and appPort. */
 static int read_ports(struct loader *l, const cJSON *item)
 {
@@ -722,7 +759,7 @@ static int read_ports(struct loader *l, const cJSON *item)
 			string_list_append(&l->dc->ports, spec);
 			free(spec);
 		} else if (cJSON_IsString(item)) {
-			string_list_append(&l->dc->ports, item->valuestring);
+			return add_port_spec(l, item->string, item->valuestring);
 		} else {
 			return type_error(l, item->string, "a port, a string or an array of them");
 		}
@@ -737,7 +774,8 @@ static int read_ports(struct loader *l, const cJSON *item)
 			string_list_append(&l->dc->ports, spec);
 			free(spec);
 		} else if (cJSON_IsString(e) && app) {
-			string_list_append(&l->dc->ports, e->valuestring);
+			if (add_port_spec(l, item->string, e->valuestring) < 0)
+				return -1;
 		} else if (cJSON_IsString(e)) {
 			struct strbuf note = STRBUF_INIT;
 
@@ -1061,6 +1099,13 @@ static int read_key(struct loader *l, cJSON *item)
 		if (!cJSON_IsString(item) || !*item->valuestring)
 			return type_error(l, key, "a string");
 		substitute(l, key, item->valuestring, &val, NULL);
+		/* It goes to the runtime's command line: an option there is not an image. */
+		if (!image_name_ok(val.buf)) {
+			ret = fail(l->why, "%s: 'image': '%s' is not an image name", l->dc->path,
+				   val.buf);
+			strbuf_release(&val);
+			return ret;
+		}
 		l->dc->image = strbuf_detach(&val, NULL);
 	} else if (!strcmp(key, "containerEnv")) {
 		ret = read_env(l, item, &l->dc->container_env, 0);

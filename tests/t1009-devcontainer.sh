@@ -150,6 +150,15 @@ test_expect_success 'workspaceMount of something else than the worktree is refus
 	test_grep "^error: .devcontainer.json: refusing .workspaceMount.: a sandbox mounts its own clone" err
 '
 
+test_expect_success 'an image that would be an option, a port on every interface: refused' '
+	write_dc repo .devcontainer.json "{ \"image\": \"--privileged\" }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer.json: .image.: .--privileged. is not an image name$" err &&
+	write_dc repo .devcontainer.json "{ \"appPort\": [\"0.0.0.0:8080:80\"] }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer.json: .appPort.: .0.0.0.0:8080:80. would publish the sandbox.s port on 0.0.0.0; it publishes on 127.0.0.1 only" err
+'
+
 test_expect_success 'an unknown allowance is an error' '
 	write_dc repo .devcontainer.json "{}" &&
 	(cd repo && test_expect_code 128 git sand new -d --devcontainer-allow=everything bad 2>../err) &&
