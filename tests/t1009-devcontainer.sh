@@ -208,6 +208,51 @@ test_expect_success PODMAN 'image, environment, variables, the unknown keys in o
 	! test_grep "customizations" err
 '
 
+# The reference implementation (npm's @devcontainers/cli), when it is
+# here: $DEVCONTAINER_CLI, else devcontainer in PATH. It needs no network
+# to read a configuration; it asks the runtime for containers it made.
+DEVCONTAINER_CLI=${DEVCONTAINER_CLI:-$(command -v devcontainer 2>/dev/null)}
+if test -n "$DEVCONTAINER_CLI" && command -v python3 >/dev/null 2>&1
+then
+	test_set_prereq DEVCONTAINER_CLI
+fi
+
+test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the reference reads' '
+	rm -rf ref &&
+	test_create_repo ref &&
+	write_dc ref .devcontainer/devcontainer.json "{
+	// As real files have them: comments, trailing commas, variables.
+	\"image\": \"$TEST_IMAGE\", /* here */
+	\"workspaceFolder\": \"/app\",
+	\"containerEnv\": {
+		\"GREETING\": \"hello // not a comment /* nor this */\",
+		\"WS\": \"\${containerWorkspaceFolder}:\${containerWorkspaceFolderBasename}\",
+		\"LOCAL\": \"\${localWorkspaceFolderBasename}\",
+		\"LOCAL_PATH\": \"\${localWorkspaceFolder}/x\",
+		\"FROM_HOST\": \"\${localEnv:DC_TEST_VAR}\",
+		\"DEFAULTED\": \"\${localEnv:DC_TEST_UNSET:fallback}\",
+		\"LEFT\": \"\${nosuch}\",
+		\"QUOTES\": \"a \\\"quoted\\\" word, and a comma,\",
+	},
+}" &&
+	(
+		cd ref &&
+		DC_TEST_VAR=from-host "$DEVCONTAINER_CLI" read-configuration --docker-path "$TEST_RUNTIME" \
+			--workspace-folder . >../ref.json 2>../ref.err &&
+		DC_TEST_VAR=from-host git sand new -d --devcontainer-allow=localEnv rf &&
+		python3 -c "import json; [print(k) for k in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"]]" >../keys &&
+		python3 -c "import json; [print(k + \"=\" + v) for k, v in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"].items()]" >../expect &&
+		git sand exec rf env >../env &&
+		while read -r k
+		do
+			grep "^$k=" ../env || return 1
+		done <../keys >../actual &&
+		git sand rm -f rf
+	) &&
+	test_line_count = 8 keys &&
+	test_cmp expect actual
+'
+
 test_expect_success PODMAN 'an allowed host variable is read; --env wins over the file' '
 	(
 		cd repo &&
