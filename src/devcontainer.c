@@ -1558,8 +1558,13 @@ static int hash_tree(int dir, const char *prefix, int depth, size_t *count,
 		} else if (S_ISLNK(st.st_mode)) {
 			ssize_t n;
 
-			strbuf_grow(&data, PATH_MAX);
-			n = readlinkat(dir, name, data.buf, data.alloc - 1);
+			/* Grown until the whole target fits: a cut one would hash as another. */
+			for (size_t size = PATH_MAX;; size *= 2) {
+				strbuf_grow(&data, size);
+				n = readlinkat(dir, name, data.buf, data.alloc - 1);
+				if (n < 0 || (size_t)n < data.alloc - 1 || size > 1024 * 1024)
+					break;
+			}
 			if (n < 0)
 				ret = error_errno("cannot read '%s' of the build context", path.buf);
 			else
