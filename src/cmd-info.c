@@ -12,43 +12,75 @@
 #include "ports.h"
 #include "settings.h"
 
-#define SHOW_USAGE "git sand show <name>"
+#define SHOW_USAGE "git sand show [--json] <name>"
 #define CONFIG_USAGE "git sand config [--profile <profile>] [--json]"
 
 static const char *const show_usage[] = { SHOW_USAGE, NULL };
 static const char *const config_usage[] = { CONFIG_USAGE, NULL };
 
-static void line(const char *key, const char *value)
+/* Where show's lines go: aligned text, or one JSON object. */
+struct show_out {
+	cJSON *json;	/* NULL: text */
+};
+
+/* A line, left out when there is no value. */
+static void line(void *data, const char *key, const char *value)
 {
-	if (value && *value)
+	struct show_out *out = data;
+
+	if (!value || !*value)
+		return;
+	if (out->json)
+		cJSON_AddStringToObject(out->json, key, value);
+	else
 		printf("%-10s %s\n", key, value);
 }
 
-static void list_line(const char *key, const struct string_list *l)
+static void list_line(struct show_out *out, const char *key, const struct string_list *l)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (out->json) {
+		cJSON *arr;
+
+		if (!l->nr)
+			return;
+		arr = cJSON_AddArrayToObject(out->json, key);
+		for (size_t i = 0; i < l->nr; i++)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(l->items[i]));
+		return;
+	}
 	for (size_t i = 0; i < l->nr; i++)
 		strbuf_addf(&sb, "%s%s", i ? ", " : "", l->items[i]);
-	line(key, sb.buf);
+	line(out, key, sb.buf);
 	strbuf_release(&sb);
 }
 
 /* "80/tcp -> 127.0.0.1:8080, ...", and where those addresses are. */
-static void ports_line(const struct sandbox *sb)
+static void ports_line(struct show_out *out, const struct sandbox *sb)
 {
 	struct strbuf sb_line = STRBUF_INIT;
 
+	if (out->json) {
+		/* As stored: the whole mapping, "127.0.0.1:8080:80/tcp". */
+		list_line(out, "ports", &sb->opts.ports);
+		return;
+	}
 	ports_describe_list(&sb_line, &sb->opts.ports, ", ");
 	if (sb_line.len && sb->host)
 		strbuf_addf(&sb_line, " (on %s)", sb->host);
-	line("ports", sb_line.buf);
+	line(out, "ports", sb_line.buf);
 	strbuf_release(&sb_line);
 }
 
 int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	const struct option options[] = { OPT_END() };
+	int json = 0;
+	const struct option options[] = {
+		OPT_BOOL(0, "json", &json, "print one JSON object"),
+		OPT_END(),
+	};
+	struct show_out out = { NULL };
 	struct sandbox sb = { 0 };
 	struct strbuf clone = STRBUF_INIT;
 
@@ -58,30 +90,39 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	ctx_lookup(ctx, argv[0], &sb);
 	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), &sb, 1);
 	sandbox_clone_path(&sb, &clone);
-	line("sandbox", sb.name);
-	line("id", sb.id);
-	line("state", sandbox_state_name(sb.state));
-	line("worktree", sb.worktree);
-	line("clone", clone.buf);
-	line("host", sb.host);
-	line("branch", sb.opts.host_branch);
-	line("runtime", sb.runtime);
-	line("image", sb.image);
-	line("container", sb.container);
-	line("profile", sb.opts.profile);
-	line("agent", sb.opts.agent);
-	line("cpus", sb.opts.cpus);
-	line("memory", sb.opts.memory);
-	line("network", sb.opts.network);
-	list_line("mounts", &sb.opts.mounts);
-	ports_line(&sb);
-	list_line("env files", &sb.opts.env_files);
+	if (json)
+		out.json = cJSON_CreateObject();
+	line(&out, "sandbox", sb.name);
+	line(&out, "id", sb.id);
+	line(&out, "state", sandbox_state_name(sb.state));
+	line(&out, "worktree", sb.worktree);
+	line(&out, "clone", clone.buf);
+	line(&out, "host", sb.host);
+	line(&out, "branch", sb.opts.host_branch);
+	line(&out, "runtime", sb.runtime);
+	line(&out, "image", sb.image);
+	line(&out, "container", sb.container);
+	line(&out, "profile", sb.opts.profile);
+	line(&out, "agent", sb.opts.agent);
+	line(&out, "cpus", sb.opts.cpus);
+	line(&out, "memory", sb.opts.memory);
+	line(&out, "network", sb.opts.network);
+	list_line(&out, "mounts", &sb.opts.mounts);
+	ports_line(&out, &sb);
+	list_line(&out, json ? "env_files" : "env files", &sb.opts.env_files);
 	/* Names only: values are never stored, and so never shown. */
-	list_line("env", &sb.opts.env_keys);
-	list_line("carries", &sb.opts.carried);
-	line("ssh-agent", sb.opts.ssh_agent ? "forwarded" : NULL);
-	line("orphaned", sb.opts.orphaned ? "yes: its branch was deleted" : NULL);
-	devcontainer_show(&sb, line);
+	list_line(&out, "env", &sb.opts.env_keys);
+	list_line(&out, "carries", &sb.opts.carried);
+	line(&out, "ssh-agent", sb.opts.ssh_agent ? "forwarded" : NULL);
+	line(&out, "orphaned", sb.opts.orphaned ? "yes: its branch was deleted" : NULL);
+	devcontainer_show(&sb, line, &out);
+	if (out.json) {
+		char *text = cJSON_Print(out.json);
+
+		printf("%s\n", text);
+		free(text);
+		cJSON_Delete(out.json);
+	}
 	sandbox_clear(&sb);
 	strbuf_release(&clone);
 	return 0;

@@ -1697,7 +1697,8 @@ done:
 	return ret;
 }
 
-void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, const char *value))
+void devcontainer_show(const struct sandbox *sb,
+		       void (*line)(void *data, const char *key, const char *value), void *data)
 {
 	static const char *const keys[] = { "file", "env", "runArgs", NULL };
 	struct strbuf text = STRBUF_INIT;
@@ -1717,7 +1718,7 @@ void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, c
 			char *key = xstrfmt("devcontainer%s%s", strcmp(*k, "file") ? "." : "",
 					    strcmp(*k, "file") ? *k : "");
 
-			line(key, text.buf);
+			line(data, key, text.buf);
 			free(key);
 		}
 		cJSON_Delete(v);
@@ -1729,7 +1730,7 @@ void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, c
 		if (json) {
 			char *key = xstrfmt("devcontainer.%s", devcontainer_command_keys[i]);
 
-			line(key, json);
+			line(data, key, json);
 			free(key);
 		}
 		free(json);

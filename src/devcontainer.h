@@ -170,7 +170,8 @@ int devcontainer_run_args(const struct sandbox *sb, struct string_list *out);
  * line(key, value) each: the file, its environment's names, the runtime
  * options allowed, each lifecycle command (as JSON).
  */
-void devcontainer_show(const struct sandbox *sb, void (*line)(const char *key, const char *value));
+void devcontainer_show(const struct sandbox *sb,
+		       void (*line)(void *data, const char *key, const char *value), void *data);
 
 /* The image's name for a build: "localhost/git-sand-dc-<hash>". */
 #define DEVCONTAINER_IMAGE_PREFIX "localhost/git-sand-dc-"

@@ -319,7 +319,14 @@ test_expect_success PODMAN 'show tells what the sandbox took from the file' '
 	test_grep "^devcontainer \.devcontainer/devcontainer\.json$" show &&
 	test_grep "^devcontainer.onCreateCommand \"echo onCreate \$(pwd) >>/tmp/order\"$" show &&
 	test_grep "^devcontainer.postCreateCommand {\"first\":" show &&
-	test_grep "^devcontainer.postAttachCommand \"echo postAttach >>/tmp/order\"$" show
+	test_grep "^devcontainer.postAttachCommand \"echo postAttach >>/tmp/order\"$" show &&
+	(cd repo && git sand show --json lc >../show.json) &&
+	if command -v python3 >/dev/null
+	then
+		python3 -c "import json; d = json.load(open(\"show.json\")); print(d[\"sandbox\"], d[\"devcontainer\"], json.loads(d[\"devcontainer.postStartCommand\"]))" >actual &&
+		echo "lc .devcontainer/devcontainer.json echo postStart >>/tmp/order" >expect &&
+		test_cmp expect actual
+	fi
 '
 
 test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
