@@ -568,7 +568,9 @@ static void devcontainer_id(struct strbuf *out, const char *worktree)
  * Replace the variables of the specification in s. A ${localEnv:...} the
  * user has not allowed is refused (once per variable); ${containerEnv:V}
  * is known only from the file's own containerEnv: unknown, *unknown is
- * set. Other ${...} are left as they are, as the reference does.
+ * set, or without unknown (a command) it becomes ${V} for the shell that
+ * runs it in the container. Other ${...} are left as they are, as the
+ * reference does.
  */
 static void substitute(struct loader *l, const char *key, const char *s, struct strbuf *out,
 		       int *unknown)
@@ -625,6 +627,8 @@ static void substitute(struct loader *l, const char *key, const char *s, struct 
 				strbuf_addstr(out, def);
 			else if (unknown)
 				*unknown = 1;
+			else	/* In a command: its shell in the container knows it. */
+				strbuf_addf(out, "${%s}", name);
 			free(name);
 		} else if (!strcmp(var, "localWorkspaceFolder")) {
 			strbuf_addstr(out, l->worktree);

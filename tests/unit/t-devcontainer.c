@@ -98,6 +98,12 @@ static void test_load(void)
 	check_int(dc.ports.nr, ==, 1, "one port");
 	check_int(dc.notes.nr, ==, 1, "one note, for the port of another service");
 	devcontainer_clear(&dc);
+	check_int(load(&dc, "{ \"containerEnv\": { \"A\": \"x\" }, \"onCreateCommand\": "
+		       "\"echo ${containerEnv:A} ${containerEnv:PATH}\" }", NULL, &why), ==, 0,
+		  "containerEnv in a command (%s)", why.buf);
+	check_str(dc.commands[DC_ON_CREATE], "\"echo x ${PATH}\"",
+		  "the file's variable replaced, the container's left to its shell");
+	devcontainer_clear(&dc);
 
 	check_int(load(&dc, "{ \"privileged\": true, \"capAdd\": [\"NET_ADMIN\"] }", NULL, &why),
 		  ==, -1, "privileged is refused");
