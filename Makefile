@@ -67,6 +67,7 @@ LIB_OBJS = \
 	src/agent-run.o \
 	src/argv.o \
 	src/cmd-common.o \
+	src/devcontainer.o \
 	src/fetch.o \
 	src/lifecycle.o \
 	src/clone.o \

@@ -9,14 +9,14 @@
 __git_sand_commands="new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull= --workspace="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull= --workspace= --devcontainer= --no-devcontainer --devcontainer-allow="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
 __git_sand_opts_agent="--agent= --no-session"
 __git_sand_opts_attach=""
-__git_sand_opts_show=""
-__git_sand_opts_config="--profile="
+__git_sand_opts_show="--json"
+__git_sand_opts_config="--profile= --json"
 __git_sand_opts_shell="--shell= --no-session"
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
@@ -26,6 +26,7 @@ __git_sand_opts_export_session=""
 __git_sand_opts_ssh_config="--install --uninstall"
 __git_sand_opts_code="--print"
 __git_sand_opts_stop="--all"
+__git_sand_devcontainer_allow="mounts runArgs privileged capAdd securityOpt initializeCommand build.options localEnv"
 __git_sand_opts_start="--all --pull="
 __git_sand_opts_rm="--all --force --forget"
 __git_sand_opts_fetch="--all --prune --quiet"
@@ -36,7 +37,7 @@ __git_sand_opts_sync="--force --sandbox-branch="
 __git_sand_opts_sync_host="--all"
 __git_sand_opts_gc="--dry-run --all"
 __git_sand_opts_hook="--global"
-__git_sand_opts_image="--agent= --runtime="
+__git_sand_opts_image="--agent= --runtime= --devcontainer"
 __git_sand_opts_version="--build-options"
 
 
@@ -107,7 +108,8 @@ __git_sand_args ()
 			;;
 		new,-i|new,--image|new,-a|new,--agent|new,-s|new,--shell|new,-e|new,--env-file|\
 		new,--runtime|new,--cpus|new,--memory|new,--network|new,--mount|new,--env|\
-		new,-p|new,--publish|new,--profile|new,--host|new,--pull|new,--workspace|start,--pull|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
+		new,-p|new,--publish|new,--profile|new,--host|new,--pull|new,--workspace|start,--pull|\
+		new,--devcontainer|new,--devcontainer-allow|config,--profile|shell,-s|shell,--shell|agent,-a|agent,--agent|\
 		exec,-w|exec,--workdir|diff,-b|diff,--branch|sync,--sandbox-branch|\
 		new,--prompt|new,--prompt-file|new,--count|run,--prompt|run,--prompt-file|wait,--timeout|\
 		image,--agent|image,--runtime)
@@ -169,6 +171,15 @@ _git_sand ()
 		COMPREPLY=($(compgen -f -- "${cur#--prompt-file=}"))
 		return
 		;;
+	--devcontainer=*)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "${cur#--devcontainer=}"))
+		return
+		;;
+	--devcontainer-allow=*)
+		__gitcomp "$__git_sand_devcontainer_allow" "" "${cur#--devcontainer-allow=}"
+		return
+		;;
 	--branch=*|--sandbox-branch=*)
 		__git_complete_refs --cur="${cur#*=}"
 		return
@@ -186,7 +197,11 @@ _git_sand ()
 		__git_sand_complete_image "$cur"
 		return
 		;;
-	new,-e|new,--env-file|new,--prompt-file|run,--prompt-file)
+	new,--devcontainer-allow)
+		__gitcomp "$__git_sand_devcontainer_allow"
+		return
+		;;
+	new,-e|new,--env-file|new,--prompt-file|run,--prompt-file|new,--devcontainer)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return
@@ -262,6 +277,17 @@ _git_sand ()
 	case "$cur" in
 	-*)
 		eval "opts=\$__git_sand_opts_${subcommand//-/_}"
+		# As git's own hides --no-* until "--no" is typed: the
+		# devcontainer options until "--dev" is, so that --de<TAB>
+		# is still --detach.
+		case "$cur" in
+		--dev*) ;;
+		*)
+			opts=" $opts "
+			opts=${opts// --devcontainer= / }
+			opts=${opts// --devcontainer-allow= / }
+			;;
+		esac
 		__gitcomp "$opts"
 		return
 		;;

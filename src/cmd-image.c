@@ -6,21 +6,69 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cmd.h"
+#include "devcontainer.h"
 #include "image.h"
 #include "msg.h"
 #include "run.h"
 
 #define IMAGE_USAGE_BUILD "git sand image build [--agent <agent>]... [--runtime <runtime>]"
+#define IMAGE_USAGE_BUILD_DC "git sand image build --devcontainer [--runtime <runtime>]"
 
-static const char *const image_usage[] = { IMAGE_USAGE_BUILD, NULL };
+static const char *const image_usage[] = { IMAGE_USAGE_BUILD, IMAGE_USAGE_BUILD_DC, NULL };
 
 struct build_opts {
 	struct string_list agents;	/* each once, in the order given */
 	const char *runtime;
+	int devcontainer;
 };
+
+/*
+ * image build --devcontainer: the image new would build from this
+ * worktree's devcontainer.json, built now (or found built).
+ */
+static int image_build_devcontainer(struct cmd_ctx *ctx, const struct build_opts *o)
+{
+	struct devcontainer dc = DEVCONTAINER_INIT;
+	struct devcontainer_allow allow = DEVCONTAINER_ALLOW_INIT;
+	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT, image = STRBUF_INIT;
+	struct runtime rt;
+	char *configured = NULL;
+	int found;
+
+	if (!ctx->r.worktree)
+		die("'git sand image build --devcontainer' builds the image of a worktree's "
+		    "devcontainer.json: run it in one");
+	found = devcontainer_find(&path, ctx->r.worktree, NULL);
+	if (found < 0)
+		die("cannot choose a devcontainer file");
+	if (found > 0)
+		die("this worktree has no devcontainer.json");
+	if (devcontainer_allow_init(&allow, NULL, ctx->r.config) < 0)
+		die("cannot use these devcontainer allowances");
+	if (devcontainer_load(&dc, ctx->r.worktree, path.buf, &allow, &why) < 0)
+		die("%s", why.buf);
+	devcontainer_warn(&dc);
+	if (!dc.has_build)
+		die("'%s' builds no image: it names '%s'", path.buf, dc.image ? dc.image : "none");
+	if (!o->runtime)
+		configured = ctx_config(ctx, "sand.runtime");
+	ctx_runtime(&rt, o->runtime ? o->runtime : configured);
+	if (devcontainer_build_image(&rt, &dc, ctx->r.worktree, isatty(2), &image) < 0)
+		die("cannot build the image of '%s'", path.buf);
+	printf("Built '%s'\n", image.buf);
+	runtime_clear(&rt);
+	devcontainer_clear(&dc);
+	devcontainer_allow_clear(&allow);
+	strbuf_release(&path);
+	strbuf_release(&why);
+	strbuf_release(&image);
+	free(configured);
+	return 0;
+}
 
 static int image_build(struct cmd_ctx *ctx, const struct build_opts *o)
 {
@@ -78,6 +126,8 @@ int cmd_image(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_LIST(0, "agent", &given, "agent",
 			 "add that agent (claude, codex, gemini, opencode; repeatable)"),
 		OPT_STRING(0, "runtime", &o.runtime, "runtime", "podman or docker (sand.runtime)"),
+		OPT_BOOL(0, "devcontainer", &o.devcontainer,
+			 "build the image of this worktree's devcontainer.json instead"),
 		OPT_END(),
 	};
 	int ret;
@@ -93,6 +143,13 @@ int cmd_image(int argc, const char **argv, struct cmd_ctx *ctx)
 	argc = parse_options_or_usage(argc, argv, options, image_usage, 0);
 	if (argc)
 		usage_with_options(image_usage, options);
+	if (o.devcontainer && given.nr)
+		die("options '--devcontainer' and '--agent' cannot be used together");
+	if (o.devcontainer) {
+		ret = image_build_devcontainer(ctx, &o);
+		string_list_clear(&given);
+		return ret;
+	}
 	for (size_t i = 0; i < given.nr; i++) {
 		const struct agent *agent = agent_find(given.items[i]);
 

@@ -8,6 +8,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "devcontainer.h"
 #include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -29,7 +30,8 @@
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
 	"                    [--prompt <text> | --prompt-file <file>] [--count <n>]\n" \
-	"                    [--pull <when>] [--workspace <kind>] [--no-session]"
+	"                    [--pull <when>] [--workspace <kind>] [--no-session]\n" \
+	"                    [--devcontainer <path> | --no-devcontainer] [--devcontainer-allow <key>]..."
 
 static const char *const new_usage[] = { NEW_USAGE, NULL };
 
@@ -208,7 +210,8 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
 	if (isatty(2))
 		fprintf(stderr, "Running the setup command (output in %s)...\n", log.buf);
 	status = rt->ops->exec_capture(rt, sb->container, cmd, &out);
-	fp = fopen(log.buf, "w");
+	/* After the devcontainer's commands, when there were any. */
+	fp = fopen(log.buf, "a");
 	if (fp) {
 		fwrite(out.buf, 1, out.len, fp);
 		fprintf(fp, "[setup exited with status %d]\n", status);
@@ -233,6 +236,9 @@ struct new_opts {
 	const char *image_opt, *shell, *runtime_opt, *agent_opt, *profile;
 	const char *cpus_opt, *memory_opt, *network_opt, *host_opt, *pull_opt;
 	const char *prompt_opt, *prompt_file, *workspace_opt;
+	const char *devcontainer_opt;
+	int no_devcontainer;
+	struct string_list dc_allow_opt;
 	int count;	/* --count: 0 when not given */
 	struct string_list mounts_opt, env_files_opt, env, publish_opt;
 	struct strbuf prompt;	/* empty: no run */
@@ -244,6 +250,9 @@ struct new_opts {
 	char *pull_name;
 	enum pull_policy pull;
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
+	struct devcontainer dc;
+	int have_dc;
+	const char *worktree;	/* the one the devcontainer file is read from */
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
@@ -251,7 +260,7 @@ struct new_opts {
 	.mounts = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, \
 	.dotfiles = STRING_LIST_INIT, .agent_paths = STRING_LIST_INIT, \
 	.agent_keys = STRING_LIST_INIT, .publish_opt = STRING_LIST_INIT, \
-	.publish = STRING_LIST_INIT }
+	.publish = STRING_LIST_INIT, .dc_allow_opt = STRING_LIST_INIT, .dc = DEVCONTAINER_INIT }
 
 static void new_opts_clear(struct new_opts *o)
 {
@@ -280,6 +289,8 @@ static void new_opts_clear(struct new_opts *o)
 	string_list_clear(&o->dotfiles);
 	string_list_clear(&o->agent_paths);
 	string_list_clear(&o->agent_keys);
+	string_list_clear(&o->dc_allow_opt);
+	devcontainer_clear(&o->dc);
 }
 
 static void parse_new(int argc, const char **argv, struct new_opts *o)
@@ -320,6 +331,13 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 			   "pull the image: missing, always or never (sand.pull)"),
 		OPT_STRING(0, "workspace", &o->workspace_opt, "kind",
 			   "overlay, copy or auto: how /app is made (sand.workspace)"),
+		/* First: its name would otherwise negate --devcontainer's. */
+		OPT_BOOL(0, "no-devcontainer", &o->no_devcontainer,
+			 "use no devcontainer.json (sand.devcontainer)"),
+		OPT_STRING(0, "devcontainer", &o->devcontainer_opt, "path",
+			   "use this devcontainer.json (default: the worktree's)"),
+		OPT_LIST(0, "devcontainer-allow", &o->dc_allow_opt, "key",
+			 "let the devcontainer.json use this key (sand.devcontainer.allow)"),
 		OPT_END(),
 	};
 
@@ -355,6 +373,73 @@ static void resolve_dotfiles(struct new_opts *o)
 		}
 }
 
+/*
+ * The worktree's devcontainer.json, unless --no-devcontainer or
+ * sand.devcontainer = never: read and checked, or die saying why.
+ */
+static void resolve_devcontainer(struct cmd_ctx *ctx, struct new_opts *o)
+{
+	struct devcontainer_allow allow = DEVCONTAINER_ALLOW_INIT;
+	struct strbuf path = STRBUF_INIT, why = STRBUF_INIT;
+	char *mode = settings_get(&o->set, "devcontainer", NULL, NULL);
+	int found;
+
+	if (o->no_devcontainer && o->devcontainer_opt)
+		die("options '--devcontainer' and '--no-devcontainer' cannot be used together");
+	if (mode && strcmp(mode, "auto") && strcmp(mode, "never"))
+		die("bad value '%s' for sand.devcontainer (known: auto, never)", mode);
+	if (o->no_devcontainer || (!o->devcontainer_opt && mode && !strcmp(mode, "never")))
+		goto done;
+	found = devcontainer_find(&path, ctx->r.worktree, o->devcontainer_opt);
+	if (found < 0)
+		die("cannot choose a devcontainer file");
+	if (found > 0)
+		goto done;
+	if (devcontainer_allow_init(&allow, &o->dc_allow_opt, ctx->r.config) < 0)
+		die("cannot use these devcontainer allowances");
+	o->worktree = ctx->r.worktree;
+	if (devcontainer_load(&o->dc, ctx->r.worktree, path.buf, &allow, &why) < 0)
+		die("%s", why.buf);
+	devcontainer_warn(&o->dc);
+	o->have_dc = 1;
+done:
+	devcontainer_allow_clear(&allow);
+	strbuf_release(&path);
+	strbuf_release(&why);
+	free(mode);
+}
+
+/*
+ * What the devcontainer file adds: its environment before --env's (which
+ * wins), its ports and allowed mounts after the settings'.
+ */
+static void merge_devcontainer(struct new_opts *o)
+{
+	struct string_list env = STRING_LIST_INIT;
+	struct devcontainer *dc = &o->dc;
+
+	if (!o->have_dc)
+		return;
+	for (size_t i = 0; i < dc->container_env.nr; i++)
+		string_list_append(&env, dc->container_env.items[i]);
+	for (size_t i = 0; i < dc->remote_env.nr; i++)
+		string_list_append(&env, dc->remote_env.items[i]);
+	for (size_t i = 0; i < o->env.nr; i++) {
+		string_list_append(&env, o->env.items[i]);
+		explicit_bzero(o->env.items[i], strlen(o->env.items[i]));
+	}
+	string_list_clear(&o->env);
+	o->env = env;
+	for (size_t i = 0; i < dc->mounts.nr; i++)
+		string_list_append(&o->mounts, dc->mounts.items[i]);
+	if (dc->ports.nr && o->network && !strcmp(o->network, "none"))
+		warning("%s: not publishing its ports: the sandbox has no network (--network)",
+			dc->path);
+	else
+		for (size_t i = 0; i < dc->ports.nr; i++)
+			string_list_append(&o->publish, dc->ports.items[i]);
+}
+
 /* The options merged with the settings; returns -1 with a message. */
 static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 {
@@ -383,7 +468,8 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 		o->host = NULL;
 	}
 	o->runtime = settings_get(set, "runtime", o->runtime_opt, NULL);
-	o->image = settings_get(set, "image", o->image_opt, NULL);
+	resolve_devcontainer(ctx, o);
+	o->image = settings_get(set, "image", o->image_opt ? o->image_opt : o->dc.image, NULL);
 	if (!o->image)
 		o->image = xstrdup(RUNTIME_DEFAULT_IMAGE);
 	o->pull_name = settings_get(set, "pull", o->pull_opt, NULL);
@@ -391,6 +477,7 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
 	o->workspace = settings_get(set, "workspace", o->workspace_opt, NULL);
+	merge_devcontainer(o);
 	return 0;
 }
 
@@ -488,8 +575,17 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 }
 
 /* The image is there, or pulled now as --pull or sand.pull says. */
-static void check_image(struct runtime *rt, const struct new_opts *o)
+static void check_image(struct runtime *rt, struct new_opts *o)
 {
+	/* The devcontainer's build, unless --image names another. */
+	if (o->have_dc && o->dc.has_build && !o->image_opt) {
+		struct strbuf image = STRBUF_INIT;
+
+		if (devcontainer_build_image(rt, &o->dc, o->worktree, isatty(2), &image) < 0)
+			die("cannot build the image of '%s'", o->dc.path);
+		free(o->image);
+		o->image = strbuf_detach(&image, NULL);
+	}
 	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
 		die("cannot make a sandbox from image '%s'", o->image);
 }
@@ -633,6 +729,9 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
 		return -1;
+	/* Before the container: what it is made with is recorded. */
+	if (o->have_dc && devcontainer_save(&o->dc, sb) < 0)
+		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
 	if (sb->host && isatty(2))
 		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
 	if (ws.ops->mirror_refresh(&ws, ctx->r.repo, ctx->r.commondir) < 0)
@@ -646,6 +745,11 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
 		return -1;
+	if (o->have_dc) {
+		for (int i = DC_ON_CREATE; i <= DC_POST_START; i++)
+			if (devcontainer_run(rt, sb, &o->dc, i) < 0)
+				return -1;
+	}
 	if (o->setup)
 		run_setup(rt, sb, o->setup);
 	sb->state = SB_READY;

@@ -133,7 +133,8 @@ int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx)
 	int follow = 0, setup = 0, ret;
 	const struct option options[] = {
 		OPT_BOOL('f', "follow", &follow, "go on until the run ends"),
-		OPT_BOOL(0, "setup", &setup, "show the output of the setup command (sand.setup)"),
+		OPT_BOOL(0, "setup", &setup,
+			 "show the output of the setup command (sand.setup) and devcontainer commands"),
 		OPT_END(),
 	};
 	struct sandbox sb = { 0 };
@@ -147,8 +148,8 @@ int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (setup) {
 		ret = agent_run_print_setup_log(&sb);
 		if (ret > 0)
-			die("sandbox '%s' has no setup log (sand.setup was not set when it was made)",
-			    sb.name);
+			die("sandbox '%s' has no setup log (sand.setup was not set when it was made, "
+			    "nor any devcontainer command)", sb.name);
 	} else {
 		if (!sb.opts.run.n)
 			die("sandbox '%s' has had no run", sb.name);

@@ -11,6 +11,7 @@
 #include "agent-run.h"
 #include "agent.h"
 #include "compat.h"
+#include "devcontainer.h"
 #include "gitutil.h"
 #include "home.h"
 #include "image.h"
@@ -34,13 +35,13 @@ struct container_parts {
 	struct mount_spec *mounts;
 	size_t nr_mounts;
 	struct port_map *ports;
-	struct string_list env, env_files;
+	struct string_list env, env_files, extra_args;
 };
 
 #define CONTAINER_PARTS_INIT { .name = STRBUF_INIT, .clone = STRBUF_INIT, \
 	.mirror = STRBUF_INIT, .home = STRBUF_INIT, .envfile = STRBUF_INIT, \
 	.upper = STRBUF_INIT, .work = STRBUF_INIT, .gitdir = STRBUF_INIT, \
-	.env = STRING_LIST_INIT, .env_files = STRING_LIST_INIT }
+	.env = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, .extra_args = STRING_LIST_INIT }
 
 static void container_parts_clear(struct container_parts *p)
 {
@@ -51,6 +52,7 @@ static void container_parts_clear(struct container_parts *p)
 	free(p->spec.binds);
 	string_list_clear(&p->env);
 	string_list_clear(&p->env_files);
+	string_list_clear(&p->extra_args);
 	strbuf_release(&p->name);
 	strbuf_release(&p->clone);
 	strbuf_release(&p->mirror);
@@ -201,6 +203,9 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec->env_files = &p.env_files;
 	spec->env = &p.env;
 	spec->command = pid1;
+	if (devcontainer_run_args(sb, &p.extra_args) < 0)
+		goto done;
+	spec->extra_args = &p.extra_args;
 
 	if (rt->ops->create(rt, spec, &id) < 0)
 		goto done;
@@ -300,6 +305,8 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 		if ((ws.ops->local && agent_report_clear(sb) < 0) ||
 		    rt->ops->start(rt, sb->container) < 0)
 			goto done;
+		/* On every start; its failure is told, and the sandbox is still there to use. */
+		devcontainer_run(rt, sb, NULL, DC_POST_START);
 		container_info_clear(&ci);
 		if (rt->ops->inspect(rt, sb->container, &ci) != 0)
 			memset(&ci, 0, sizeof(ci));
@@ -377,6 +384,8 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 	const char *argv[] = { NULL, NULL };
 	int ret = -2;
 
+	/* Told when it fails, and the session opened all the same. */
+	devcontainer_run(rt, sb, NULL, DC_POST_ATTACH);
 	if (agent) {
 		/* A fixed script; the agent's name is its argument. */
 		const char *probe[] = { "sh", "-c", "command -v \"$1\"", "sh", agent->command, NULL };

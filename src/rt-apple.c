@@ -42,6 +42,10 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 {
 	struct child c = CHILD_INIT;
 
+	/* Its CLI has other options: a devcontainer's are podman's and docker's. */
+	if (s->extra_args && s->extra_args->nr)
+		return error("the devcontainer options allowed ('%s' ...) are not supported by "
+			     "Apple's container", s->extra_args->items[0]);
 	rt_child_init(rt, &c, "create");
 	argv_pushl(&c.args, "--name", s->name, NULL);
 	for (size_t i = 0; i < s->nr_labels; i++) {
@@ -259,4 +263,5 @@ const struct runtime_ops apple_container_ops = {
 	.list = apple_list,
 	.image_exists = apple_image_exists,
 	.pull = apple_pull,
+	.build = rt_build,
 };

@@ -115,6 +115,27 @@ int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, cons
 	return status;
 }
 
+int rt_build(struct runtime *rt, const char *const *args, int progress, struct strbuf *err)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int status;
+
+	rt_child_init(rt, &c, "build");
+	argv_pushv(&c.args, args);
+	if (progress && !rt->ssh) {
+		/* As for pull: its stdout too on our stderr. */
+		c.no_stdin = 1;
+		c.out_fd = 2;
+		status = run_child(&c);
+	} else {
+		status = rt_run(rt, &c, &out, err);
+	}
+	strbuf_release(&out);
+	child_clear(&c);
+	return status;
+}
+
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
 {
 	struct child c = CHILD_INIT;

@@ -27,6 +27,8 @@ int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
  */
 int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, const char *image,
 	    int progress, struct strbuf *err);
+/* "<program> build <args>...", shown or captured as rt_pull does. */
+int rt_build(struct runtime *rt, const char *const *args, int progress, struct strbuf *err);
 /* "<program> <verb> <args>", a missing container being success when missing_ok. */
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok);
 /*

@@ -86,6 +86,8 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 		else
 			argv_push(&c.args, "--userns=keep-id");
 	}
+	for (size_t i = 0; s->extra_args && i < s->extra_args->nr; i++)
+		argv_push(&c.args, s->extra_args->items[i]);
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 
@@ -289,6 +291,7 @@ static int oci_pull(struct runtime *rt, const char *image, int progress, struct 
 	.list = oci_list, \
 	.image_exists = oci_image_exists, \
 	.pull = oci_pull, \
+	.build = rt_build, \
 }
 
 const struct runtime_ops podman_ops = OCI_OPS("podman");

@@ -34,6 +34,8 @@ struct container_spec {
 	const struct string_list *env_files;
 	const struct string_list *env;	/* KEY=VALUE, not secret (HOME ...) */
 	const char *const *command;	/* PID 1's command, NULL-terminated */
+	/* Options of the CLI's create the user allowed a devcontainer.json (argv elements). */
+	const struct string_list *extra_args;
 };
 
 enum container_state {
@@ -103,6 +105,11 @@ struct runtime_ops {
 	 * goes to err. Returns the CLI's status, or -1 when it could not run.
 	 */
 	int (*pull)(struct runtime *rt, const char *image, int progress, struct strbuf *err);
+	/*
+	 * "<program> build <args>...": with progress, the CLI's output on
+	 * our stderr; without, its stderr goes to err. Its status, or -1.
+	 */
+	int (*build)(struct runtime *rt, const char *const *args, int progress, struct strbuf *err);
 
 	/* How to read the CLI's errors: "no such container", "not running". */
 	int (*not_found)(const struct strbuf *err);

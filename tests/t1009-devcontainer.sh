@@ -1,0 +1,554 @@
+#!/bin/sh
+test_description='devcontainer.json: found, parsed with comments, refused where it reaches the host, its commands run in the sandbox'
+. ./test-lib.sh
+test_require_podman --optional
+
+SQ="'"
+
+# write_dc <repo> <path> <json>: a devcontainer file in the repository.
+write_dc () {
+	mkdir -p "$(dirname "$1/$2")" &&
+	printf '%s\n' "$3" >"$1/$2"
+}
+
+# sandbox_field_in <repo> <name> <key>
+sandbox_field_in () {
+	(cd "$1" && sandbox_field "$2" "$3")
+}
+
+# The number of sandboxes of the worktree.
+nr_sandboxes () {
+	(cd "$1" && git sand ls --porcelain) | grep -c "^sandbox " || :
+}
+
+test_expect_success 'setup' '
+	test_create_repo repo
+'
+
+test_expect_success 'an error names the file, the line and the column' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	// a comment
+	\"image\": \"x\" \"y\"
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json:3:15: not valid JSON here$" err &&
+	test "$(nr_sandboxes repo)" = 0
+'
+
+test_expect_success 'an unclosed comment is named where it opens' '
+	write_dc repo .devcontainer/devcontainer.json "{
+  \"image\": \"x\" /* never
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json:2:16: a comment is never closed$" err
+'
+
+test_expect_success 'a JSON that ends early is told so' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": " &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json:2:1: the JSON ends too early$" err
+'
+
+test_expect_success 'a value of the wrong type is named' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": 3 }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .image. must be a string$" err &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"postCreateCommand\": [1] }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .postCreateCommand. must be a string, an array" err
+'
+
+test_expect_success 'a file larger than a mebibyte is refused' '
+	{
+		printf "{\"x\": \"" &&
+		head -c 1100000 /dev/zero | tr "\0" a &&
+		printf "\"}\n"
+	} >repo/.devcontainer/devcontainer.json &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .\.devcontainer/devcontainer.json. is larger than 1048576 bytes$" err
+'
+
+test_expect_success 'a devcontainer directory that is a link out of the worktree is not followed' '
+	rm -rf repo/.devcontainer &&
+	mkdir outside &&
+	write_dc . outside/devcontainer.json "{ \"image\": \"x\" }" &&
+	ln -s ../outside repo/.devcontainer &&
+	(cd repo && test_expect_code 128 git sand new -d --devcontainer .devcontainer/devcontainer.json bad 2>../err) &&
+	test_grep "a symbolic link is on its way" err &&
+	rm repo/.devcontainer
+'
+
+test_expect_success 'a file that is a link is not read' '
+	mkdir repo/.devcontainer &&
+	ln -s ../../outside/devcontainer.json repo/.devcontainer/devcontainer.json &&
+	(cd repo && test_expect_code 128 git sand new -d --devcontainer .devcontainer/devcontainer.json bad 2>../err) &&
+	test_grep "a symbolic link is on its way" err &&
+	rm -r repo/.devcontainer
+'
+
+test_expect_success 'several folders: refused, with a hint to choose' '
+	write_dc repo .devcontainer/one/devcontainer.json "{}" &&
+	write_dc repo .devcontainer/two/devcontainer.json "{}" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: this worktree has 2 devcontainer files: .\.devcontainer/one/devcontainer.json., .\.devcontainer/two/devcontainer.json.$" err &&
+	test_grep "^hint: choose one with .--devcontainer <path>." err
+'
+
+test_expect_success 'options that cannot go together, and a bad sand.devcontainer' '
+	(cd repo && test_expect_code 128 git sand new -d --no-devcontainer --devcontainer x bad 2>../err) &&
+	test_grep "^fatal: options .--devcontainer. and .--no-devcontainer. cannot be used together$" err &&
+	(cd repo && test_expect_code 128 git -c sand.devcontainer=sometimes sand new -d bad 2>../err) &&
+	test_grep "^fatal: bad value .sometimes. for sand.devcontainer (known: auto, never)$" err &&
+	rm -r repo/.devcontainer
+'
+
+for key in \
+	'"mounts": ["source=/etc,target=/host-etc,type=bind"]' \
+	'"runArgs": ["--pid=host"]' \
+	'"privileged": true' \
+	'"capAdd": ["SYS_ADMIN"]' \
+	'"securityOpt": ["seccomp=unconfined"]' \
+	'"initializeCommand": "touch /tmp/pwned"'
+do
+	name=${key%%\"\:*}
+	name=${name#\"}
+	test_expect_success "'$name' is refused, saying how to allow it" '
+		write_dc repo .devcontainer.json "{ \"image\": \"$TEST_IMAGE\", $key }" &&
+		(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+		test_grep "^error: .devcontainer.json: refusing .$name.: " err &&
+		test_grep "^hint: allow it with .--devcontainer-allow=$name. or .git config --global --add sand.devcontainer.allow $name.$" err &&
+		test_grep "^fatal: cannot use .\.devcontainer.json. as it is$" err &&
+		test "$(nr_sandboxes repo)" = 0
+	'
+done
+
+test_expect_success 'the host environment is not read unless allowed' '
+	write_dc repo .devcontainer.json "{ \"containerEnv\": { \"A\": \"\${localEnv:SECRET}\" } }" &&
+	(cd repo && SECRET=s3 test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: .devcontainer.json: refusing .containerEnv.: it reads .SECRET. from this machine.s environment into the sandbox$" err &&
+	test_grep "^hint: allow it with .--devcontainer-allow=localEnv:SECRET." err
+'
+
+test_expect_success 'the repository cannot allow it itself' '
+	git -C repo config sand.devcontainer.allow initializeCommand &&
+	write_dc repo .devcontainer.json "{ \"initializeCommand\": \"touch /tmp/pwned\" }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^warning: ignoring sand.devcontainer.allow in the repository.s own config" err &&
+	test_grep "^error: .devcontainer.json: refusing .initializeCommand." err &&
+	git -C repo config --unset sand.devcontainer.allow
+'
+
+test_expect_success 'a compose-based file and a Dockerfile build are refused with a reason' '
+	write_dc repo .devcontainer.json "{ \"dockerComposeFile\": \"c.yml\", \"service\": \"app\" }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer.json: .dockerComposeFile.: configurations based on Docker Compose are not supported$" err
+'
+
+test_expect_success 'workspaceMount of something else than the worktree is refused' '
+	write_dc repo .devcontainer.json "{ \"workspaceMount\": \"source=/srv,target=/app,type=bind\" }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: .devcontainer.json: refusing .workspaceMount.: a sandbox mounts its own clone" err
+'
+
+test_expect_success 'an image that would be an option, a port on every interface: refused' '
+	write_dc repo .devcontainer.json "{ \"image\": \"--privileged\" }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer.json: .image.: .--privileged. is not an image name$" err &&
+	write_dc repo .devcontainer.json "{ \"appPort\": [\"0.0.0.0:8080:80\"] }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer.json: .appPort.: .0.0.0.0:8080:80. would publish the sandbox.s port on 0.0.0.0; it publishes on 127.0.0.1 only" err
+'
+
+test_expect_success 'an unknown allowance is an error' '
+	write_dc repo .devcontainer.json "{}" &&
+	(cd repo && test_expect_code 128 git sand new -d --devcontainer-allow=everything bad 2>../err) &&
+	test_grep "^error: --devcontainer-allow: cannot allow .everything." err
+'
+
+test_expect_success 'never: the file is not read at all' '
+	write_dc repo .devcontainer.json "{ broken" &&
+	(cd repo && test_expect_code 128 git sand new -d --no-devcontainer --image=no/such:image bad 2>../err) &&
+	! test_grep "devcontainer" err &&
+	(cd repo && test_expect_code 128 git -c sand.devcontainer=never sand new -d --image=no/such:image bad 2>../err) &&
+	! test_grep "devcontainer" err
+'
+
+test_expect_success PODMAN 'image, environment, variables, the unknown keys in one warning' '
+	rm -rf repo/.devcontainer.json repo/.devcontainer &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	// The image of the tests, and comments and trailing commas as real files have them.
+	\"name\": \"demo\",
+	\"image\": \"$TEST_IMAGE\", /* a comment, \"with quotes\" */
+	\"containerEnv\": {
+		\"GREETING\": \"hello // not a comment\",
+		\"WS\": \"\${containerWorkspaceFolder}:\${containerWorkspaceFolderBasename}\",
+		\"LOCAL\": \"\${localWorkspaceFolderBasename}\",
+		\"ID\": \"\${devcontainerId}\",
+		\"FROM_HOST\": \"\${localEnv:DC_TEST_VAR:fallback}\",
+	},
+	\"remoteEnv\": {
+		\"BOTH\": \"\${containerEnv:GREETING}!\",
+		\"UNKNOWN\": \"\${containerEnv:PATH}:/opt/bin\",
+	},
+	\"features\": { \"ghcr.io/devcontainers/features/node:1\": {} },
+	\"hostRequirements\": { \"cpus\": 2 },
+	\"customizations\": { \"vscode\": { \"extensions\": [\"x\"] } },
+}" &&
+	(
+		cd repo &&
+		git -c sand.image=no/such:image sand new -d --devcontainer-allow=localEnv:DC_TEST_VAR dc 2>../err &&
+		git sand exec dc sh -c "echo \"\$GREETING|\$WS|\$LOCAL|\$FROM_HOST|\$BOTH|\${UNKNOWN-unset}\"" >../actual &&
+		git sand exec dc sh -c "echo \$ID" >../id
+	) &&
+	echo "hello // not a comment|/app:app|repo|fallback|hello // not a comment!|unset" >expect &&
+	test_cmp expect actual &&
+	test_grep "^[0-9a-f]\{40\}$" id &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not supported, ignored: .features., .hostRequirements.$" err &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not setting remoteEnv .UNKNOWN.: it names a variable of the container.s that is not known before it runs$" err &&
+	! test_grep "customizations" err
+'
+
+# The reference implementation (npm's @devcontainers/cli), when it is
+# here: $DEVCONTAINER_CLI, else devcontainer in PATH. It needs no network
+# to read a configuration; it asks the runtime for containers it made.
+DEVCONTAINER_CLI=${DEVCONTAINER_CLI:-$(command -v devcontainer 2>/dev/null)}
+if test -n "$DEVCONTAINER_CLI" && command -v python3 >/dev/null 2>&1
+then
+	test_set_prereq DEVCONTAINER_CLI
+fi
+
+test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the reference reads' '
+	rm -rf ref &&
+	test_create_repo ref &&
+	write_dc ref .devcontainer/devcontainer.json "{
+	// As real files have them: comments, trailing commas, variables.
+	\"image\": \"$TEST_IMAGE\", /* here */
+	\"workspaceFolder\": \"/app\",
+	\"containerEnv\": {
+		\"GREETING\": \"hello // not a comment /* nor this */\",
+		\"WS\": \"\${containerWorkspaceFolder}:\${containerWorkspaceFolderBasename}\",
+		\"LOCAL\": \"\${localWorkspaceFolderBasename}\",
+		\"LOCAL_PATH\": \"\${localWorkspaceFolder}/x\",
+		\"FROM_HOST\": \"\${localEnv:DC_TEST_VAR}\",
+		\"DEFAULTED\": \"\${localEnv:DC_TEST_UNSET:fallback}\",
+		\"LEFT\": \"\${nosuch}\",
+		\"QUOTES\": \"a \\\"quoted\\\" word, and a comma,\",
+	},
+}" &&
+	(
+		cd ref &&
+		DC_TEST_VAR=from-host "$DEVCONTAINER_CLI" read-configuration --docker-path "$TEST_RUNTIME" \
+			--workspace-folder . >../ref.json 2>../ref.err &&
+		DC_TEST_VAR=from-host git sand new -d --devcontainer-allow=localEnv rf &&
+		python3 -c "import json; [print(k) for k in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"]]" >../keys &&
+		python3 -c "import json; [print(k + \"=\" + v) for k, v in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"].items()]" >../expect &&
+		git sand exec rf env >../env &&
+		while read -r k
+		do
+			grep "^$k=" ../env || return 1
+		done <../keys >../actual &&
+		git sand rm -f rf
+	) &&
+	test_line_count = 8 keys &&
+	test_cmp expect actual
+'
+
+test_expect_success PODMAN 'an allowed host variable is read; --env wins over the file' '
+	(
+		cd repo &&
+		DC_TEST_VAR=from-host git sand new -d --env GREETING=mine \
+			--devcontainer-allow=localEnv dc2 2>../err &&
+		git sand exec dc2 sh -c "echo \"\$GREETING|\$FROM_HOST\"" >../actual &&
+		git sand rm -f dc2
+	) &&
+	echo "mine|from-host" >expect &&
+	test_cmp expect actual
+'
+
+test_expect_success PODMAN 'the lifecycle commands run in order, in the sandbox, each form' '
+	git -C repo sand rm -f dc &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"onCreateCommand\": \"echo onCreate \$(pwd) >>/tmp/order\",
+	\"updateContentCommand\": [\"sh\", \"-c\", \"echo updateContent >>/tmp/order\"],
+	\"postCreateCommand\": {
+		\"first\": \"echo postCreate-first >>/tmp/order\",
+		\"second\": [\"sh\", \"-c\", \"echo postCreate-second >>/tmp/order; echo to the log\"],
+	},
+	\"postStartCommand\": \"echo postStart >>/tmp/order\",
+	\"postAttachCommand\": \"echo postAttach >>/tmp/order\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d lc &&
+		git sand exec lc cat /tmp/order >../actual &&
+		git sand logs --setup lc >../log
+	) &&
+	cat >expect <<-\EOF &&
+	onCreate /app
+	updateContent
+	postCreate-first
+	postCreate-second
+	postStart
+	EOF
+	test_cmp expect actual &&
+	test_grep "^\[postCreateCommand .second.\]$" log &&
+	test_grep "^to the log$" log &&
+	test_grep "^\[postStartCommand exited with status 0\]$" log &&
+	test_path_is_missing repo/order
+'
+
+test_expect_success PODMAN 'postStartCommand runs again on start; postAttachCommand on shell' '
+	(
+		cd repo &&
+		git sand stop lc &&
+		git sand start lc &&
+		git sand exec lc cat /tmp/order >../actual &&
+		echo exit | git sand shell lc &&
+		git sand exec lc tail -n 1 /tmp/order >../attached
+	) &&
+	test "$(grep -c "^postStart$" actual)" = 2 &&
+	test "$(grep -c "^onCreate" actual)" = 1 &&
+	test "$(grep -c "^postCreate-first$" actual)" = 1 &&
+	echo postAttach >expect &&
+	test_cmp expect attached
+'
+
+test_expect_success PODMAN 'show tells what the sandbox took from the file' '
+	(cd repo && git sand show lc >../show) &&
+	test_grep "^devcontainer \.devcontainer/devcontainer\.json$" show &&
+	test_grep "^devcontainer.onCreateCommand \"echo onCreate \$(pwd) >>/tmp/order\"$" show &&
+	test_grep "^devcontainer.postCreateCommand {\"first\":" show &&
+	test_grep "^devcontainer.postAttachCommand \"echo postAttach >>/tmp/order\"$" show &&
+	(cd repo && git sand show --json lc >../show.json) &&
+	if command -v python3 >/dev/null
+	then
+		python3 -c "import json; d = json.load(open(\"show.json\")); print(d[\"sandbox\"], d[\"devcontainer\"], json.loads(d[\"devcontainer.postStartCommand\"]))" >actual &&
+		echo "lc .devcontainer/devcontainer.json echo postStart >>/tmp/order" >expect &&
+		test_cmp expect actual
+	fi
+'
+
+test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": \"echo broken; exit 3\",
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d failing 2>../err) &&
+	test_grep "^error: postCreateCommand failed (status 3) in sandbox .failing.$" err &&
+	test_grep "^hint: .git sand logs --setup failing. shows its output$" err &&
+	test_grep "^fatal: cannot create sandbox .failing.$" err &&
+	! (cd repo && git sand ls --porcelain) | grep "^sandbox failing$"
+'
+
+test_expect_success PODMAN 'allowed: mounts bind what the file names, runArgs go to the runtime as they are' '
+	mkdir shared &&
+	echo shared >shared/file &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"mounts\": [\"source=$TRASH_DIRECTORY/shared,target=/shared,type=bind,readonly\"],
+	\"runArgs\": [\"--label=io.git-sand.test=from-runargs\"],
+	\"initializeCommand\": \"touch $TRASH_DIRECTORY/pwned\",
+}" &&
+	(
+		cd repo &&
+		git -c sand.devcontainer.allow="runArgs initializeCommand" sand new -d \
+			--devcontainer-allow=mounts al 2>../err &&
+		git sand exec al cat /shared/file >../actual &&
+		test_must_fail git sand exec al sh -c "echo x >/shared/file" &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME container inspect --format "{{index .Config.Labels \"io.git-sand.test\"}}" "$ctr" >../label
+	) &&
+	echo shared >expect &&
+	test_cmp expect actual &&
+	echo from-runargs >expect &&
+	test_cmp expect label &&
+	test_path_is_missing pwned &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not running initializeCommand: nothing from the file runs on this machine, even allowed$" err
+'
+
+test_expect_success PODMAN 'a container made again keeps the allowed runArgs' '
+	(
+		cd repo &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME rm -f "$ctr" >/dev/null &&
+		git sand start al &&
+		ctr=$(sandbox_field al container) &&
+		$TEST_RUNTIME container inspect --format "{{index .Config.Labels \"io.git-sand.test\"}}" "$ctr" >../label &&
+		git sand rm -f al
+	) &&
+	echo from-runargs >expect &&
+	test_cmp expect label
+'
+
+test_expect_success PODMAN 'forwardPorts and appPort are published' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"forwardPorts\": [8080, \"db:5432\"],
+	\"appPort\": \"127.0.0.1::9090\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d --network=bridge pt 2>../err &&
+		git sand port pt >../ports &&
+		git sand rm -f pt
+	) &&
+	test_grep "^8080/tcp -> 127\.0\.0\.1:" ports &&
+	test_grep "^9090/tcp -> 127\.0\.0\.1:" ports &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not forwarding .db:5432.: a sandbox publishes only its own ports$" err
+'
+
+test_expect_success PODMAN 'with no network, ports are not published, and new says so' '
+	(cd repo && git sand new -d np 2>../err && git sand rm -f np) &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not publishing its ports: the sandbox has no network" err
+'
+
+test_expect_success PODMAN '--image wins over the file' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": \"no/such:image\" }" &&
+	(cd repo && git sand new -d --image "$TEST_IMAGE" im && git sand rm -f im)
+'
+
+# dc_images: the images built from devcontainer files, by name.
+dc_images () {
+	$TEST_RUNTIME images --format "{{.Repository}}" | grep "^localhost/git-sand-dc-" | sort
+}
+
+test_expect_success PODMAN 'a Dockerfile is built, with its args, from its context' '
+	rm -rf repo/.devcontainer &&
+	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE
+ARG GREETING=none
+COPY hello.txt /hello.txt
+RUN echo \"\$GREETING\" >/greeting && cat /proc/sys/kernel/random/uuid >/built" &&
+	echo hello >repo/.devcontainer/hello.txt &&
+	ln -s /etc/passwd repo/.devcontainer/link &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"build\": {
+		\"dockerfile\": \"Dockerfile\",
+		\"args\": { \"GREETING\": \"hi from \${containerWorkspaceFolder}\" },
+		\"options\": [\"--network=none\"],
+	},
+}" &&
+	(
+		cd repo &&
+		git sand new -d b1 &&
+		git sand exec b1 cat /greeting /hello.txt /built >../first
+	) &&
+	test_grep "^hi from /app$" first &&
+	test_grep "^hello$" first &&
+	dc_images >images &&
+	test_line_count = 1 images &&
+	test "$(sandbox_field_in repo b1 image)" = "$(cat images)"
+'
+
+test_expect_success PODMAN 'a second new builds nothing; a change to the context builds again' '
+	(
+		cd repo &&
+		git sand new -d b2 &&
+		git sand exec b2 cat /greeting /hello.txt /built >../second
+	) &&
+	test_cmp first second &&
+	dc_images >images &&
+	test_line_count = 1 images &&
+	echo changed >repo/.devcontainer/hello.txt &&
+	(
+		cd repo &&
+		git sand new -d b3 &&
+		git sand exec b3 cat /hello.txt >../third
+	) &&
+	echo changed >expect &&
+	test_cmp expect third &&
+	dc_images >images &&
+	test_line_count = 2 images &&
+	(cd repo && git sand rm -f b1 b2 b3)
+'
+
+test_expect_success PODMAN 'image build --devcontainer builds ahead, and new uses it' '
+	echo ahead >repo/.devcontainer/hello.txt &&
+	(
+		cd repo &&
+		git sand image build --devcontainer >../out &&
+		git sand image build --devcontainer >../again &&
+		git sand new -d b4 2>../err &&
+		git sand exec b4 cat /hello.txt >../fourth &&
+		sandbox_field b4 image >../image &&
+		git sand rm -f b4
+	) &&
+	test_grep "^Built .localhost/git-sand-dc-[0-9a-f]*.$" out &&
+	test_cmp out again &&
+	echo "Built '"'"'$(cat image)'"'"'" >expect &&
+	test_cmp expect out &&
+	echo ahead >expect &&
+	test_cmp expect fourth &&
+	(cd repo && test_expect_code 128 git sand image build --devcontainer --agent claude 2>../err) &&
+	test_grep "^fatal: options .--devcontainer. and .--agent. cannot be used together$" err
+'
+
+test_expect_success 'a build outside the worktree or with an unknown option is refused' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\", \"context\": \"../..\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .context.: .\.\./\.\.. is outside the worktree$" err &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"/etc/Dockerfile\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json: .dockerfile.: ./etc/Dockerfile. is a path of this machine" err &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\", \"options\": [\"--volume=/:/host\"] } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: .devcontainer/devcontainer.json: refusing .build.options.: .--volume=/:/host. is not one of the options known to be harmless" err &&
+	test_grep "^hint: allow it with .--devcontainer-allow=build.options." err
+'
+
+test_expect_success PODMAN 'a Dockerfile that is a link is not read' '
+	mv repo/.devcontainer/Dockerfile repo/Dockerfile.real &&
+	ln -s ../Dockerfile.real repo/.devcontainer/Dockerfile &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\" } }" &&
+	(cd repo && test_expect_code 128 git sand new -d bad 2>../err) &&
+	test_grep "^error: cannot read .\.devcontainer/Dockerfile.: a symbolic link is on its way$" err &&
+	test_grep "^fatal: cannot build the image of .\.devcontainer/devcontainer.json.$" err
+'
+
+test_expect_success 'config shows what comes from the file, with its origin' '
+	rm -rf repo/.devcontainer repo/.devcontainer.json &&
+	write_dc repo .devcontainer.json "{
+	\"image\": \"from/devcontainer:1\",
+	\"containerEnv\": { \"TOKEN\": \"secret-value\" },
+	\"forwardPorts\": [3000],
+	\"postCreateCommand\": [\"make\", \"setup\"],
+}" &&
+	(
+		cd repo &&
+		git sand config >../config &&
+		git sand config --json >../config.json &&
+		git -c sand.devcontainer=never sand config >../never
+	) &&
+	test_grep "^image  *from/devcontainer:1  *\.devcontainer\.json$" config &&
+	test_grep "^publish  *3000  *\.devcontainer\.json$" config &&
+	test_grep "^devcontainer  *auto  *default$" config &&
+	test_grep "^devcontainer.file \.devcontainer\.json  *found in the worktree$" config &&
+	test_grep "^devcontainer.env TOKEN  *\.devcontainer\.json$" config &&
+	test_grep "^devcontainer.postCreateCommand \[\"make\",\"setup\"\]  *\.devcontainer\.json$" config &&
+	! test_grep "secret-value" config &&
+	test_grep "^image  *$TEST_IMAGE  *sand.image (global)$" never &&
+	! test_grep "^devcontainer\." never &&
+	if command -v python3 >/dev/null
+	then
+		python3 -c "import json,sys; d = json.load(open(\"config.json\")); print(d[\"image\"][\"value\"], d[\"image\"][\"origin\"], d[\"publish\"][\"value\"], d[\"devcontainer.env\"][\"value\"])" >actual &&
+		echo "from/devcontainer:1 .devcontainer.json [${SQ}3000${SQ}] [${SQ}TOKEN${SQ}]" >expect &&
+		test_cmp expect actual
+	fi
+'
+
+test_expect_success 'config warns of a file new could not use' '
+	write_dc repo .devcontainer.json "{ \"privileged\": true }" &&
+	(cd repo && git sand config >../config 2>../err) &&
+	test_grep "^error: .devcontainer.json: refusing .privileged." err &&
+	test_grep "^warning: cannot use .\.devcontainer.json. as it is: a new sandbox cannot be made with it$" err &&
+	! test_grep "^devcontainer\." config
+'
+
+test_expect_success PODMAN 'cleanup: the images built' '
+	(cd repo && git sand ls --porcelain | sed -n "s/^sandbox //p" | xargs -r git sand rm -f) &&
+	dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null 2>&1 &&
+	dc_images >images &&
+	test_line_count = 0 images
+'
+
+test_done
