@@ -81,6 +81,8 @@ LIB_OBJS = \
 	src/mirror.o \
 	src/msg.o \
 	src/names.o \
+	src/net.o \
+	src/net-proxy.o \
 	src/odb-safe.o \
 	src/parse-options.o \
 	src/path.o \
@@ -121,6 +123,7 @@ CMD_OBJS = \
 	src/cmd-info.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
+	src/cmd-net.o \
 	src/cmd-new.o \
 	src/cmd-forward.o \
 	src/cmd-port.o \

@@ -103,7 +103,7 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 	for (const char *const *k = settings_keys; *k; k++) {
 		strbuf_reset(&value);
 		if (!strcmp(*k, "mount") || !strcmp(*k, "envFile") || !strcmp(*k, "dotfiles") ||
-		    !strcmp(*k, "publish")) {
+		    !strcmp(*k, "publish") || !strcmp(*k, "allow")) {
 			struct string_list l = STRING_LIST_INIT;
 
 			settings_get_list(&set, *k, NULL, &l, &origin);

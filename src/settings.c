@@ -7,7 +7,7 @@
 
 const char *const settings_keys[] = {
 	"runtime", "image", "agent", "cpus", "memory", "network", "envFile", "mount",
-	"dotfiles", "sshAgent", "setup", "host", "remoteRoot", "publish", "pull", NULL
+	"dotfiles", "sshAgent", "setup", "host", "remoteRoot", "publish", "pull", "allow", NULL
 };
 
 static const char *level_name(git_config_level_t level)
