@@ -368,7 +368,8 @@ static int resolve_allow(struct new_opts *o)
 	struct strbuf why = STRBUF_INIT, set = STRBUF_INIT;
 	int ret = 0;
 
-	if (o->allow_opt.nr && !o->network_opt && (!o->network || !*o->network)) {
+	/* On the command line, it wins over a configured network. */
+	if (o->allow_opt.nr && !o->network_opt) {
 		free(o->network);
 		o->network = xstrdup(NET_ALLOW_MODE);
 	}
@@ -482,6 +483,9 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	} else if (o->branch && o->name) {
 		check_host_branch(ctx, o->name);
 	}
+	/* Before connecting: the filter runs only beside a container here. */
+	if (net_is_allow(o->network) && o->host && net_check_enforceable(NULL, o->host) < 0)
+		die("cannot make a sandbox with network '%s'", NET_ALLOW_MODE);
 	if (o->host) {
 		struct ssh_target t;
 

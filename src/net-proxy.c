@@ -45,6 +45,8 @@
 #include "net.h"
 #include "path.h"
 
+#ifdef __linux__
+
 #define MAX_CONNS 128
 #define BUF_SIZE 16384
 #define HEAD_MAX 8192
@@ -237,17 +239,21 @@ static void respond(struct conn *c, int code, const char *status, const char *bo
 static void refuse(struct proxy *px, struct conn *c, const char *host, int port,
 		   const char *reason)
 {
-	struct strbuf body = STRBUF_INIT, h = STRBUF_INIT;
+	struct strbuf body = STRBUF_INIT, h = STRBUF_INIT, why = STRBUF_INIT;
 
 	log_host(&h, host);
 	log_decision(px, 0, host, port, reason);
 	strbuf_addf(&body, "git-sand: the network filter of sandbox '%s' refused %s:%d: %s.\n",
 		    px->name, h.buf, port, reason);
-	strbuf_addf(&body, "To allow it, run on the host: git sand net %s allow %s%s\n",
-		    px->name, h.buf, port == 443 || port == 80 ? "" : ":<port>");
+	strbuf_reset(&h);
+	strbuf_addf(&h, port == 443 || port == 80 ? "%s" : "%s:%d", host, port);
+	if (!net_rule_check(h.buf, &why))
+		strbuf_addf(&body, "To allow it, run on the host: git sand net %s allow %s\n",
+			    px->name, h.buf);
 	respond(c, 403, "Forbidden", body.buf);
 	strbuf_release(&body);
 	strbuf_release(&h);
+	strbuf_release(&why);
 }
 
 /* Split "host[:port]" or "[v6]:port" of an authority; -1 if bad. */
@@ -735,7 +741,6 @@ static int listen_on(int family)
 	return fd;
 }
 
-#ifdef __linux__
 /* The same user namespace as ours, or entering its network namespace is not for us. */
 static int same_userns(long pid)
 {
@@ -804,14 +809,6 @@ done:
 	strbuf_release(&path);
 	return ret;
 }
-#else
-static int listen_in_container(long pid, int *fds)
-{
-	(void)pid;
-	fds[0] = fds[1] = -1;
-	return error("network allow-lists need Linux network namespaces");
-}
-#endif
 
 static int write_pid_file(struct proxy *px)
 {
@@ -852,6 +849,8 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 	int lfd[2], ret = 1;
 	time_t last_check = 0;
 
+	/* Nothing of whoever started us stays open (a test's pipes, a terminal). */
+	close_range(3, ~0U, 0);
 	log_to_file(sandbox_dir);
 	msg_timestamps(1);
 	sigaction(SIGTERM, &sa, NULL);
@@ -943,3 +942,17 @@ done:
 	string_list_clear(&px.rules);
 	return ret;
 }
+
+#else /* !__linux__ */
+
+int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
+		   unsigned long long pid_start)
+{
+	(void)sandbox_dir;
+	(void)name;
+	(void)pid;
+	(void)pid_start;
+	return error("network allow-lists need Linux network namespaces");
+}
+
+#endif

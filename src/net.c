@@ -211,7 +211,8 @@ static int rule_matches(const char *rule, const char *host, int port)
 
 	if (split_port(rule, &len, &rport) < 0)
 		return 0;
-	if (rport ? port != rport : port != 80 && port != 443)
+	/* port -1: any (to tell "not this port" from "not this host") */
+	if (port >= 0 && (rport ? port != rport : port != 80 && port != 443))
 		return 0;
 	if (len > 2 && !strncmp(rule, "*.", 2))
 		/* subdomains only: "x.example.com", not "example.com" */
@@ -267,7 +268,7 @@ int net_decide(const struct string_list *rules, const char *host, int port,
 		else
 			strbuf_addf(reason, "allowed by '%s'", rule);
 		ret = 1;
-	} else if (find_rule(rules, 0, h.buf, 443, &set) || find_rule(rules, 0, h.buf, 80, &set)) {
+	} else if (find_rule(rules, 0, h.buf, -1, &set)) {
 		strbuf_addf(reason, "port %d is not allowed", port);
 	} else {
 		strbuf_addstr(reason, "not in the rules");
@@ -622,7 +623,7 @@ int net_check_enforceable(const char *rt_name, const char *host)
 		hint("its filter runs beside the container, on this machine; use a sandbox here");
 		return -1;
 	}
-	if (!strcmp(rt_name, "container")) {
+	if (rt_name && !strcmp(rt_name, "container")) {
 		error("network '%s' cannot be enforced with Apple's container", NET_ALLOW_MODE);
 		hint("its containers run in VMs whose network a process here cannot enter; "
 		     "use '--network none' or the default");
@@ -632,7 +633,7 @@ int net_check_enforceable(const char *rt_name, const char *host)
 	error("network '%s' needs Linux network namespaces", NET_ALLOW_MODE);
 	return -1;
 #else
-	if (!strcmp(rt_name, "podman") && geteuid() != 0) {
+	if (rt_name && !strcmp(rt_name, "podman") && geteuid() != 0) {
 		error("network '%s' cannot be enforced with rootless podman", NET_ALLOW_MODE);
 		hint("its containers' network belongs to a user namespace this process "
 		     "cannot enter; run as root, or use docker");

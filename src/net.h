@@ -107,8 +107,8 @@ int net_proxy_stop(const char *sandbox_dir);
 int net_proxy_reap(const char *sandbox_dir);
 
 /*
- * Whether this machine can enforce an allow-list for runtime rt_name (on
- * an SSH host: never). 0, or -1 with an error and a hint saying why not.
+ * Whether this machine can enforce an allow-list for runtime rt_name
+ * (NULL: not known yet) and a sandbox on host (on an SSH host: never). 0, or -1 with an error and a hint saying why not.
  */
 int net_check_enforceable(const char *rt_name, const char *host);
 
