@@ -69,8 +69,10 @@ static void print_human(const struct sandbox *sb, const struct string_list *rule
 	for (size_t i = 0; i < nr; i++) {
 		strbuf_reset(&t);
 		format_time(&t, d[i].time);
-		printf("\t%s  %-7s  %s:%d  %s\n", t.buf, d[i].allowed ? "allowed" : "refused",
-		       sanitized(d[i].host), d[i].port, sanitized(d[i].reason));
+		/* one at a time: sanitized() reuses its buffer */
+		printf("\t%s  %-7s  %s", t.buf, d[i].allowed ? "allowed" : "refused",
+		       sanitized(d[i].host));
+		printf(":%d  %s\n", d[i].port, sanitized(d[i].reason));
 	}
 done:
 	strbuf_release(&t);

@@ -25,7 +25,8 @@
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
-	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
+	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>]\n" \
+	"                    [--network <mode>] [--allow <host>[:<port>]]...\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
