@@ -175,11 +175,19 @@ static size_t buf_space(struct buf *b)
 	return BUF_SIZE - b->off - b->len;
 }
 
-/* Read what fits into b; 1 on data, 0 on EOF, -1 on error, 2 to try later. */
-static int buf_read(struct buf *b, int fd)
+/*
+ * Read what fits into b, up to max bytes in it; 1 on data, 0 on EOF, -1
+ * on error, 2 to try later.
+ */
+static int buf_read_max(struct buf *b, int fd, size_t max)
 {
 	size_t space = buf_space(b);
 	ssize_t n;
+
+	if (b->len >= max)
+		return 2;
+	if (space > max - b->len)
+		space = max - b->len;
 
 	if (!space)
 		return 2;
@@ -191,6 +199,11 @@ static int buf_read(struct buf *b, int fd)
 	if (!n)
 		return 0;
 	return errno == EAGAIN || errno == EINTR ? 2 : -1;
+}
+
+static int buf_read(struct buf *b, int fd)
+{
+	return buf_read_max(b, fd, BUF_SIZE);
 }
 
 static int buf_write(struct buf *b, int fd)
@@ -447,6 +460,11 @@ static void handle_head(struct proxy *px, struct conn *c, size_t head_len)
 	size_t hlen;
 	const char *hv;
 
+	/* A NUL in it would hide the rest from the string functions. */
+	if (strlen(head) != head_len) {
+		respond(c, 400, "Bad Request", "git-sand: a NUL in the request head\n");
+		goto done;
+	}
 	eol = strstr(head, "\r\n");
 	*eol = '\0';
 	sp1 = strchr(head, ' ');
@@ -565,8 +583,12 @@ static int step(struct proxy *px, struct conn *c, short crev, short urev)
 	case C_HEAD: {
 		char *end;
 
+		/*
+		 * The head, and no more than HEAD_MAX with what follows it:
+		 * its rewritten form and the rest must fit in the buffer.
+		 */
 		if (crev & (POLLIN | POLLHUP | POLLERR)) {
-			r = buf_read(&c->up, c->cfd);
+			r = buf_read_max(&c->up, c->cfd, HEAD_MAX);
 			if (r <= 0)
 				return 1;
 		}

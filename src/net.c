@@ -499,9 +499,25 @@ static int read_pid_file(const char *sandbox_dir, struct proxy_pid *p)
 	return ret;
 }
 
+/*
+ * That process, and not a zombie: one that has ended but that no parent
+ * has reaped yet (ours is reparented to whatever PID 1 is, which may
+ * take its time) is gone as far as we care.
+ */
 static int alive(long pid, unsigned long long start)
 {
-	return pid > 0 && start && sandbox_pid_start(pid) == start;
+	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
+	const char *p;
+	int ret = 0;
+
+	if (pid <= 0 || !start || sandbox_pid_start(pid) != start)
+		return 0;
+	strbuf_addf(&path, "/proc/%ld/stat", pid);
+	if (!strbuf_read_file(&stat, path.buf) && (p = strrchr(stat.buf, ')')))
+		ret = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	strbuf_release(&path);
+	strbuf_release(&stat);
+	return ret;
 }
 
 long net_proxy_running(const char *sandbox_dir)

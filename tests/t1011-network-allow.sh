@@ -69,6 +69,11 @@ raw () {
 	git sand exec "$1" sh -c "printf '$2' | timeout 10 nc 127.0.0.1 3128"
 }
 
+# running <pid>: the process runs (a zombie that PID 1 has not reaped yet does not).
+running () {
+	test -r "/proc/$1/stat" && ! sed "s/.*) //" "/proc/$1/stat" | grep -q "^[ZX]"
+}
+
 # proxy_pid <sandbox>: the filter's pid, if it runs.
 proxy_pid () {
 	git sand net "$1" --json | sed -n 's/.*"running":true,"pid":\([0-9]*\).*/\1/p'
@@ -239,7 +244,7 @@ test_expect_success 'stop ends the filter, start brings it back' '
 	pid=$(cd repo && proxy_pid box) &&
 	test -n "$pid" &&
 	(cd repo && git sand stop box) &&
-	! kill -0 "$pid" 2>/dev/null &&
+	! running "$pid" &&
 	(cd repo && git sand net box) >out &&
 	test_grep "filter not running" out &&
 	(cd repo && git sand start box) &&
@@ -252,16 +257,16 @@ test_expect_success 'stop ends the filter, start brings it back' '
 test_expect_success 'the filter ends with its container; gc reaps one that could not' '
 	pid=$(cd repo && proxy_pid box) &&
 	"$TEST_RUNTIME" stop -t 1 "$(cd repo && sandbox_field box container)" >/dev/null &&
-	for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done &&
-	! kill -0 "$pid" 2>/dev/null &&
+	for i in $(seq 30); do running "$pid" || break; sleep 0.2; done &&
+	! running "$pid" &&
 	(cd repo && git sand start box) &&
 	pid=$(cd repo && proxy_pid box) &&
 	kill -STOP "$pid" &&
 	"$TEST_RUNTIME" stop -t 1 "$(cd repo && sandbox_field box container)" >/dev/null &&
 	(cd repo && git sand gc) >out &&
 	test_grep "network filter $pid" out &&
-	for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done &&
-	! kill -0 "$pid" 2>/dev/null
+	for i in $(seq 30); do running "$pid" || break; sleep 0.2; done &&
+	! running "$pid"
 '
 
 test_expect_success 'rm leaves no filter' '
@@ -269,7 +274,7 @@ test_expect_success 'rm leaves no filter' '
 	pid=$(cd repo && proxy_pid box) &&
 	test -n "$pid" &&
 	(cd repo && git sand rm -f box) &&
-	! kill -0 "$pid" 2>/dev/null
+	! running "$pid"
 '
 
 test_expect_success 'an agent brings its set; --allow alone asks for an allow-list' '
