@@ -168,6 +168,10 @@ int net_rule_check(const char *rule, struct strbuf *why)
 			ret = 0;
 		goto done;
 	}
+	if (*host == '[' || strchr(host, ':') != strrchr(host, ':')) {
+		strbuf_addstr(why, "an IP address: the rules name hosts");
+		goto done;
+	}
 	if (split_port(host, &len, &port) < 0) {
 		strbuf_addstr(why, "the port is not a number from 1 to 65535");
 		goto done;
