@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "hooks.h"
 #include "msg.h"
+#include "net.h"
 #include "ports.h"
 #include "settings.h"
 
@@ -70,6 +71,14 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	line("cpus", sb.opts.cpus);
 	line("memory", sb.opts.memory);
 	line("network", sb.opts.network);
+	if (net_is_allow(sb.opts.network)) {
+		struct string_list rules = STRING_LIST_INIT;
+
+		/* as it is now: net allow|deny change it */
+		if (!net_rules_read(sb.dir, &rules))
+			list_line("rules", &rules);
+		string_list_clear(&rules);
+	}
 	list_line("mounts", &sb.opts.mounts);
 	ports_line(&sb);
 	list_line("env files", &sb.opts.env_files);

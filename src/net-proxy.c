@@ -603,6 +603,8 @@ static int step(struct proxy *px, struct conn *c, short crev, short urev)
 		return 0;
 	}
 	case C_CONNECTING:
+		if (crev & (POLLERR | POLLHUP))
+			return 1;	/* the client gave up */
 		if (urev & (POLLOUT | POLLERR | POLLHUP)) {
 			int err = 0;
 			socklen_t len = sizeof(err);
@@ -638,6 +640,15 @@ static int step(struct proxy *px, struct conn *c, short crev, short urev)
 			if (!r)
 				c->u_eof = 1;
 		}
+		/* A side closed both ways has nothing more to give or take. */
+		if (c->c_eof && (crev & (POLLERR | POLLHUP)))
+			return 1;
+		if (c->u_eof && (urev & (POLLERR | POLLHUP))) {
+			close(c->ufd);
+			c->ufd = -1;
+			c->up.off = c->up.len = 0;
+			c->u_shut = 1;
+		}
 		if (c->up.len && (urev & POLLOUT) && buf_write(&c->up, c->ufd) < 0)
 			return 1;
 		if (c->down.len && (crev & POLLOUT) && buf_write(&c->down, c->cfd) < 0)
@@ -662,11 +673,21 @@ static int step(struct proxy *px, struct conn *c, short crev, short urev)
 			return 1;
 		if (crev & (POLLERR | POLLHUP))
 			return 1;
-		if (!c->down.len) {
+		if (!c->down.len && !c->c_shut) {
 			shutdown(c->cfd, SHUT_WR);
-			return 1;
+			c->c_shut = 1;
 		}
-		return now - c->since > HEAD_TIMEOUT;
+		/*
+		 * Then read what the client still sends until it closes, so
+		 * that closing on unread data (a reset) does not destroy the
+		 * answer before the client has read it.
+		 */
+		if (c->c_shut && (crev & POLLIN)) {
+			c->up.off = c->up.len = 0;
+			if (buf_read(&c->up, c->cfd) <= 0)
+				return 1;
+		}
+		return now - c->since > (c->c_shut ? 5 : HEAD_TIMEOUT);
 	}
 	return 1;
 }
@@ -708,7 +729,7 @@ static short client_events(const struct conn *c)
 		return (short)((!c->c_eof && c->up.len < BUF_SIZE ? POLLIN : 0) |
 			       (c->down.len ? POLLOUT : 0));
 	case C_CLOSING:
-		return c->down.len ? POLLOUT : 0;
+		return c->down.len ? POLLOUT : POLLIN;
 	}
 	return 0;
 }
@@ -868,7 +889,7 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 			    STRING_LIST_INIT, { 0 }, 0 };
 	struct pollfd *pfd = xcalloc(2 + 2 * MAX_CONNS, sizeof(*pfd));
 	struct sigaction sa = { .sa_handler = on_term };
-	int lfd[2], ret = 1;
+	int lfd[2] = { -1, -1 }, ret = 1;
 	time_t last_check = 0;
 
 	/* Nothing of whoever started us stays open (a test's pipes, a terminal). */
@@ -946,6 +967,9 @@ done:
 	for (size_t i = 0; i < MAX_CONNS; i++)
 		if (conns[i])
 			conn_free(&conns[i]);
+	for (int i = 0; i < 2; i++)
+		if (lfd[i] >= 0)
+			close(lfd[i]);
 	{
 		/* Ours only: a newer proxy may have written its own since. */
 		struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;

@@ -185,6 +185,20 @@ test_expect_success 'over IPv6: the allowed name answers, the refused one and [:
 	! grep "^refused" out
 '
 
+test_expect_success 'what is not a proxy request is refused, and the filter lives on' '
+	(cd repo && raw box "GET / HTTP/1.1\r\nHost: allowed.test:$A\r\n\r\n") >out &&
+	test_grep "^HTTP/1.1 400" out &&
+	(cd repo && raw box "GET https://allowed.test:$A/ HTTP/1.1\r\n\r\n") >out &&
+	test_grep "^HTTP/1.1 400" out && test_grep "use CONNECT" out &&
+	(cd repo && raw box "GET http://allowed.test:$A/ HTTP/1.1\r\nX: \\000\r\n\r\n") >out &&
+	test_grep "^HTTP/1.1 400" out &&
+	(cd repo && git sand exec box sh -c \
+		"{ printf \"GET http://allowed.test:$A/ HTTP/1.1\r\n\"; yes xxxxxxxxxxxxxxx | head -c 20000; } | timeout 10 nc 127.0.0.1 3128") >out &&
+	test_grep "^HTTP/1.1 431" out &&
+	(cd repo && fetch box "http://allowed.test:$A/") >out &&
+	test_grep "^allowed" out
+'
+
 test_expect_success 'the proxy variables removed, nothing is reachable directly' '
 	(cd repo && test_must_fail git sand exec box env -u http_proxy -u HTTP_PROXY \
 		timeout 10 wget -q -O - "http://allowed.test:$A/" >../out) &&
@@ -284,6 +298,7 @@ test_expect_success 'an agent brings its set; --allow alone asks for an allow-li
 	test_grep "allow allowed.test:$A" out &&
 	(cd repo && git sand show agentbox) >out &&
 	test_grep "^network *allow" out &&
+	test_grep "^rules *allowed.test:$A, @claude" out &&
 	(cd repo && git sand rm -f agentbox)
 '
 
