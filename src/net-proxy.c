@@ -11,9 +11,8 @@
  * One poll() loop, non-blocking sockets, bounded buffers and a bounded
  * number of connections. It speaks HTTP CONNECT and plain HTTP (an
  * absolute-form request line) and decides on the host name the client
- * asked for. Names are resolved here, synchronously (getaddrinfo): a slow
- * resolver holds up the other connections for that long, which a first
- * version accepts. An address on the host's loopback or link-local
+ * asked for. Names are resolved here, without holding up the other
+ * connections (getaddrinfo_a), for at most RESOLVE_TIMEOUT seconds. An address on the host's loopback or link-local
  * networks (the cloud metadata service among them) is refused whatever
  * name led to it, unless it comes from the test hook's hosts file.
  *
@@ -52,10 +51,11 @@
 #define HEAD_MAX 8192
 #define HEAD_TIMEOUT 30	/* seconds to send a whole request head */
 #define CONNECT_TIMEOUT 15
+#define RESOLVE_TIMEOUT 10
 #define IDLE_TIMEOUT 600	/* a tunnel with no traffic either way */
 #define LOG_MAX (1 << 20)	/* the log is kept under this, and one older */
 
-enum conn_state { C_HEAD, C_CONNECTING, C_TUNNEL, C_CLOSING };
+enum conn_state { C_HEAD, C_RESOLVING, C_CONNECTING, C_TUNNEL, C_CLOSING };
 
 struct buf {
 	char data[BUF_SIZE];
@@ -75,6 +75,16 @@ struct conn {
 	int port;
 	int is_connect;
 	struct strbuf head;	/* plain HTTP: the head to send once connected */
+	char *allowed_by;	/* the reason it was allowed, logged once connecting */
+	/*
+	 * The name's lookup, running in glibc's threads while resolving
+	 * is set: until it ends, the connection cannot be freed (dead is
+	 * then set instead, its sockets closed).
+	 */
+	struct gaicb gai;
+	struct addrinfo gai_hints;
+	char portstr[8];
+	int resolving, dead;
 };
 
 static struct conn *conns[MAX_CONNS];
@@ -229,9 +239,41 @@ static void conn_free(struct conn **slot)
 		close(c->ufd);
 	if (c->ai)
 		freeaddrinfo(c->ai);
+	if (c->gai.ar_result)
+		freeaddrinfo(c->gai.ar_result);
 	strbuf_release(&c->head);
+	free(c->allowed_by);
 	free(c);
 	*slot = NULL;
+}
+
+/* Whether its lookup still runs (its result may not be touched yet). */
+static int lookup_busy(struct conn *c)
+{
+	if (!c->resolving)
+		return 0;
+	if (gai_error(&c->gai) == EAI_INPROGRESS)
+		return 1;
+	c->resolving = 0;
+	return 0;
+}
+
+/* Done with it: freed, or its sockets closed until its lookup ends. */
+static void conn_retire(struct conn **slot)
+{
+	struct conn *c = *slot;
+
+	if (!lookup_busy(c)) {
+		conn_free(slot);
+		return;
+	}
+	gai_cancel(&c->gai);
+	if (c->cfd >= 0)
+		close(c->cfd);
+	if (c->ufd >= 0)
+		close(c->ufd);
+	c->cfd = c->ufd = -1;
+	c->dead = 1;
 }
 
 /* Answer the client with an error of ours, then close once it is sent. */
@@ -449,14 +491,28 @@ static int rewrite_head(struct conn *c, const char *method, const char *path,
 	return 0;
 }
 
+/* Its addresses are known: connect to the first that may be reached. */
+static void start_connect(struct proxy *px, struct conn *c)
+{
+	c->cur = c->ai;
+	if (connect_next(c) < 0) {
+		log_decision(px, 0, c->host, c->port, "no address it may reach answers");
+		respond(c, 502, "Bad Gateway", "git-sand: cannot connect to the host\n");
+		return;
+	}
+	log_decision(px, 1, c->host, c->port, c->allowed_by);
+	c->state = C_CONNECTING;
+	c->since = time(NULL);
+}
+
 /* A whole request head is in c->up: decide, and connect or refuse. */
 static void handle_head(struct proxy *px, struct conn *c, size_t head_len)
 {
 	char *head = xstrndup(c->up.data + c->up.off, head_len);
 	char *method, *target, *sp1, *sp2, *eol, *path, version[16];
 	struct strbuf reason = STRBUF_INIT;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	char portstr[8];
+	struct gaicb *list[1];
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
 	size_t hlen;
 	const char *hv;
 
@@ -530,24 +586,26 @@ static void handle_head(struct proxy *px, struct conn *c, size_t head_len)
 	/* What came after the head goes on: the tunnel's first bytes, or a body. */
 	c->up.off += head_len;
 	c->up.len -= head_len;
+	c->allowed_by = xstrdup(reason.buf);
 	if (hosts_file_lookup(c->host, c->port, &c->ai) == 0) {
 		c->from_hosts_file = 1;
-	} else {
-		snprintf(portstr, sizeof(portstr), "%d", c->port);
-		if (getaddrinfo(c->host, portstr, &hints, &c->ai) != 0) {
-			log_decision(px, 0, c->host, c->port, "its name does not resolve");
-			respond(c, 502, "Bad Gateway", "git-sand: the host's name does not resolve\n");
-			goto done;
-		}
-	}
-	c->cur = c->ai;
-	if (connect_next(c) < 0) {
-		log_decision(px, 0, c->host, c->port, "no address it may reach answers");
-		respond(c, 502, "Bad Gateway", "git-sand: cannot connect to the host\n");
+		start_connect(px, c);
 		goto done;
 	}
-	log_decision(px, 1, c->host, c->port, reason.buf);
-	c->state = C_CONNECTING;
+	/* In the background: a slow resolver must not hold up the others. */
+	snprintf(c->portstr, sizeof(c->portstr), "%d", c->port);
+	c->gai_hints.ai_socktype = SOCK_STREAM;
+	c->gai.ar_name = c->host;
+	c->gai.ar_service = c->portstr;
+	c->gai.ar_request = &c->gai_hints;
+	list[0] = &c->gai;
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
+		log_decision(px, 0, c->host, c->port, "its name cannot be looked up");
+		respond(c, 502, "Bad Gateway", "git-sand: the host's name cannot be looked up\n");
+		goto done;
+	}
+	c->resolving = 1;
+	c->state = C_RESOLVING;
 	c->since = time(NULL);
 done:
 	free(head);
@@ -602,6 +660,26 @@ static int step(struct proxy *px, struct conn *c, short crev, short urev)
 			return 1;
 		return 0;
 	}
+	case C_RESOLVING:
+		if (crev & (POLLERR | POLLHUP))
+			return 1;	/* the client gave up */
+		if (lookup_busy(c)) {
+			if (now - c->since > RESOLVE_TIMEOUT) {
+				log_decision(px, 0, c->host, c->port, "its name did not resolve in time");
+				respond(c, 504, "Gateway Timeout",
+					"git-sand: the host's name did not resolve in time\n");
+			}
+			return 0;
+		}
+		if (gai_error(&c->gai) != 0) {
+			log_decision(px, 0, c->host, c->port, "its name does not resolve");
+			respond(c, 502, "Bad Gateway", "git-sand: the host's name does not resolve\n");
+			return 0;
+		}
+		c->ai = c->gai.ar_result;
+		c->gai.ar_result = NULL;
+		start_connect(px, c);
+		return 0;
 	case C_CONNECTING:
 		if (crev & (POLLERR | POLLHUP))
 			return 1;	/* the client gave up */
@@ -723,6 +801,7 @@ static short client_events(const struct conn *c)
 	switch (c->state) {
 	case C_HEAD:
 		return POLLIN;
+	case C_RESOLVING:
 	case C_CONNECTING:
 		return 0;
 	case C_TUNNEL:
@@ -914,6 +993,7 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 	while (!terminated) {
 		nfds_t n = 0;
 		time_t now = time(NULL);
+		int resolving = 0;
 		int c_at[MAX_CONNS], u_at[MAX_CONNS];
 
 		/* Gone with the container, or with the sandbox. */
@@ -932,8 +1012,10 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 			struct conn *c = conns[i];
 
 			c_at[i] = u_at[i] = -1;
-			if (!c)
+			if (!c || c->dead)
 				continue;
+			if (c->resolving)
+				resolving = 1;
 			c_at[i] = (int)n;
 			pfd[n].fd = c->cfd;
 			pfd[n++].events = client_events(c);
@@ -943,7 +1025,8 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 				pfd[n++].events = upstream_events(c);
 			}
 		}
-		if (poll(pfd, n, 1000) < 0 && errno != EINTR) {
+		/* A lookup says it is done only when asked: ask often meanwhile. */
+		if (poll(pfd, n, resolving ? 50 : 1000) < 0 && errno != EINTR) {
 			error_errno("poll");
 			goto done;
 		}
@@ -951,12 +1034,17 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 			struct conn *c = conns[i];
 			short crev, urev;
 
+			if (c && c->dead) {
+				if (!lookup_busy(c))
+					conn_free(&conns[i]);
+				continue;
+			}
 			if (!c || c_at[i] < 0)
 				continue;
 			crev = pfd[c_at[i]].revents;
 			urev = u_at[i] >= 0 && pfd[u_at[i]].fd == c->ufd ? pfd[u_at[i]].revents : 0;
 			if (step(&px, c, crev, urev))
-				conn_free(&conns[i]);
+				conn_retire(&conns[i]);
 		}
 		for (int i = 0; i < 2; i++)
 			if (lfd[i] >= 0 && (pfd[i].revents & POLLIN))
@@ -965,8 +1053,8 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 	ret = 0;
 done:
 	for (size_t i = 0; i < MAX_CONNS; i++)
-		if (conns[i])
-			conn_free(&conns[i]);
+		if (conns[i] && !lookup_busy(conns[i]))
+			conn_free(&conns[i]);	/* the others end with us */
 	for (int i = 0; i < 2; i++)
 		if (lfd[i] >= 0)
 			close(lfd[i]);

@@ -244,6 +244,18 @@ test_expect_success 'net allow opens a name on the running sandbox, net deny clo
 	test_grep "an IP address" err
 '
 
+# localhost is in /etc/hosts: resolving it asks no DNS server.
+test_expect_success 'an allowed name that resolves to the host loopback reaches nothing' '
+	grep -q "^127\.0\.0\.1[	 ].*localhost" /etc/hosts &&
+	(cd repo && git sand net box allow "localhost:$A") &&
+	(cd repo && raw box "GET http://localhost:$A/ HTTP/1.1\r\nHost: localhost:$A\r\n\r\n") >out &&
+	test_grep "^HTTP/1.1 502" out &&
+	! grep "^allowed" out &&
+	(cd repo && git sand net box) >out &&
+	test_grep "refused  localhost:$A  no address it may reach answers" out &&
+	(cd repo && git sand net box deny "localhost:$A")
+'
+
 test_expect_success 'a set denied outright stays denied, a wildcard matches subdomains only' '
 	(cd repo && git sand net box allow "*.test:$A") &&
 	(cd repo && git sand net box deny "allowed.test:$A") &&
