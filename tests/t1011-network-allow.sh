@@ -8,6 +8,20 @@ test_require_podman
 # in /etc/hosts form read before the host's resolver): nothing here is
 # sent anywhere else. The container has no route but its loopback.
 
+# Rootless podman's containers have a network no process outside their
+# user namespace can enter: there, an allow-list is refused, saying why.
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" != 0
+then
+	test_expect_success 'rootless podman: an allow-list is refused, saying why' '
+		test_create_repo repo &&
+		(cd repo && test_expect_code 128 git sand new -d --network allow \
+			--allow example.com bad 2>../err) &&
+		test_grep "^error: network .allow. cannot be enforced with rootless podman" err &&
+		test_grep "^hint: " err
+	'
+	test_done
+fi
+
 if command -v python3 >/dev/null 2>&1 && python3 -c "import http.server" 2>/dev/null
 then
 	test_set_prereq PYTHON3
