@@ -82,6 +82,8 @@ LIB_OBJS = \
 	src/mirror.o \
 	src/msg.o \
 	src/names.o \
+	src/net.o \
+	src/net-proxy.o \
 	src/odb-safe.o \
 	src/overlay.o \
 	src/parse-options.o \
@@ -124,6 +126,7 @@ CMD_OBJS = \
 	src/cmd-info.o \
 	src/cmd-git.o \
 	src/cmd-ls.o \
+	src/cmd-net.o \
 	src/cmd-new.o \
 	src/cmd-forward.o \
 	src/cmd-port.o \

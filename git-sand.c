@@ -36,6 +36,8 @@ static const struct cmd_struct commands[] = {
 	{ "log", cmd_log, NEEDS_WORKTREE, "Show the sandbox's commits the host branch lacks" },
 	{ "logs", cmd_logs, NEEDS_WORKTREE, "Show the output of a sandbox's latest run" },
 	{ "ls", cmd_ls, 0, "List sandboxes" },
+	{ "net", cmd_net, NEEDS_WORKTREE, "Show or change what a sandbox's network allows" },
+	{ "net-proxy", cmd_net_proxy, 0, "Filter a sandbox's network (new and start run it)" },
 	{ "new", cmd_new, NEEDS_WORKTREE, "Create a sandbox from this worktree and open a shell" },
 	{ "port", cmd_port, NEEDS_WORKTREE, "List, publish or withdraw a sandbox's ports" },
 	{ "rm", cmd_rm, NEEDS_WORKTREE, "Remove sandboxes" },

@@ -6,10 +6,10 @@
 # package's loader; this file only defines it. Sandbox names come from
 # "git sand ls --porcelain".
 
-__git_sand_commands="new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
+__git_sand_commands="new run shell agent attach show config exec ls logs wait export-session port net forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # Options of each command, as its -h prints them (tests keep them in step).
-__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull= --workspace= --devcontainer= --no-devcontainer --devcontainer-allow="
+__git_sand_opts_new="--detach --rm --branch --image= --shell= --agent= --profile= --runtime= --cpus= --memory= --network= --allow= --mount= --env-file= --env= --publish= --ssh-agent --host= --accept-new-host-key --prompt= --prompt-file= --no-session --count= --pull= --workspace= --devcontainer= --no-devcontainer --devcontainer-allow="
 __git_sand_opts_run="--detach --prompt= --prompt-file="
 __git_sand_opts_logs="--follow --setup"
 __git_sand_opts_wait="--any --timeout= --all"
@@ -21,6 +21,7 @@ __git_sand_opts_shell="--shell= --no-session"
 __git_sand_opts_exec="--interactive --tty --workdir="
 __git_sand_opts_ls="--all --long --porcelain --json"
 __git_sand_opts_port="--json"
+__git_sand_opts_net="--json --count="
 __git_sand_opts_forward=""
 __git_sand_opts_export_session=""
 __git_sand_opts_ssh_config="--install --uninstall"
@@ -303,6 +304,14 @@ _git_sand ()
 		"") __gitcomp_nl "$(__git_sand_names)" ;;
 		*$'\n'*) ;;
 		*) __gitcomp "add rm" ;;
+		esac
+		;;
+	net)
+		# A sandbox, then allow or deny; what follows is a host.
+		case "$args" in
+		"") __gitcomp_nl "$(__git_sand_names)" ;;
+		*$'\n'*) ;;
+		*) __gitcomp "allow deny" ;;
 		esac
 		;;
 	image)

@@ -18,6 +18,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "net.h"
 #include "overlay.h"
 #include "path.h"
 #include "run.h"
@@ -207,6 +208,45 @@ static void gc_containers(struct gc *gc)
 	}
 }
 
+/*
+ * Network filters that outlived their container or their sandbox: each
+ * ends itself within a second of either, so these are ones that could not.
+ */
+static void gc_filters(struct gc *gc)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+
+	strbuf_addf(&dir, "%s/sandboxes", gc->ctx->root.buf);
+	d = opendir(dir.buf);
+	if (!d)
+		goto done;
+	while ((de = readdir(d))) {
+		long pid;
+
+		if (de->d_name[0] == '.')
+			continue;
+		path_join(&path, dir.buf, de->d_name);
+		if (!(pid = net_proxy_running(path.buf)))
+			continue;
+		if (has_row(gc, de->d_name)) {
+			if (gc->dry_run || !net_proxy_reap(path.buf))
+				continue;
+			act(gc, xstrfmt("network filter %ld of '%s' (its container is gone)",
+					pid, path.buf));
+			continue;
+		}
+		act(gc, xstrfmt("network filter %ld of '%s' (no sandbox has it)", pid, path.buf));
+		if (!gc->dry_run)
+			net_proxy_stop(path.buf);
+	}
+	closedir(d);
+done:
+	strbuf_release(&dir);
+	strbuf_release(&path);
+}
+
 /* Directories under sandboxes/ that no row names (and stale locks). */
 static void gc_dirs(struct gc *gc)
 {
@@ -383,6 +423,7 @@ int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx)
 	gc.dry_run = dry_run;
 	gc_rows(&gc, all);
 	gc_containers(&gc);
+	gc_filters(&gc);
 	gc_dirs(&gc);
 	gc_mirrors(&gc);
 	gc_bases(&gc);

@@ -9,6 +9,7 @@
 #include "devcontainer.h"
 #include "hooks.h"
 #include "msg.h"
+#include "net.h"
 #include "ports.h"
 #include "settings.h"
 
@@ -107,6 +108,14 @@ int cmd_show(int argc, const char **argv, struct cmd_ctx *ctx)
 	line(&out, "cpus", sb.opts.cpus);
 	line(&out, "memory", sb.opts.memory);
 	line(&out, "network", sb.opts.network);
+	if (net_is_allow(sb.opts.network)) {
+		struct string_list rules = STRING_LIST_INIT;
+
+		/* as it is now: net allow|deny change it */
+		if (!net_rules_read(sb.dir, &rules))
+			list_line(&out, "rules", &rules);
+		string_list_clear(&rules);
+	}
 	list_line(&out, "mounts", &sb.opts.mounts);
 	ports_line(&out, &sb);
 	list_line(&out, json ? "env_files" : "env files", &sb.opts.env_files);
@@ -255,7 +264,7 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 		config_row(&out, "profile", set.profile, NULL, profile ? "command line" : "sand.profile");
 	for (const char *const *k = settings_keys; *k; k++) {
 		if (!strcmp(*k, "mount") || !strcmp(*k, "envFile") || !strcmp(*k, "dotfiles") ||
-		    !strcmp(*k, "publish")) {
+		    !strcmp(*k, "publish") || !strcmp(*k, "allow")) {
 			struct string_list l = STRING_LIST_INIT;
 			const struct string_list *more = NULL;
 

@@ -12,6 +12,7 @@
 #include "home.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "net.h"
 #include "path.h"
 #include "ports.h"
 #include "sandbox-lock.h"
@@ -25,7 +26,8 @@
 #define NEW_USAGE \
 	"git sand new [<name>] [-d | --detach] [--rm] [-b | --branch] [-i | --image <image>]\n" \
 	"                    [-s | --shell <cmd>] [-a | --agent <agent>] [--profile <profile>]\n" \
-	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>] [--network <mode>]\n" \
+	"                    [--runtime <runtime>] [--cpus <n>] [--memory <size>]\n" \
+	"                    [--network <mode>] [--allow <host>[:<port>]]...\n" \
 	"                    [--mount <src>:<dst>[:ro]]... [-e | --env-file <file>]... [--env <key>=<value>]...\n" \
 	"                    [-p | --publish [<ip>:][<host-port>:]<port>[/<proto>]]...\n" \
 	"                    [--[no-]ssh-agent] [--host <ssh-url>] [--accept-new-host-key]\n" \
@@ -240,7 +242,7 @@ struct new_opts {
 	int no_devcontainer;
 	struct string_list dc_allow_opt;
 	int count;	/* --count: 0 when not given */
-	struct string_list mounts_opt, env_files_opt, env, publish_opt;
+	struct string_list mounts_opt, env_files_opt, env, publish_opt, allow_opt;
 	struct strbuf prompt;	/* empty: no run */
 
 	/* Merged with the settings. */
@@ -253,6 +255,7 @@ struct new_opts {
 	struct devcontainer dc;
 	int have_dc;
 	const char *worktree;	/* the one the devcontainer file is read from */
+	struct string_list allow;	/* the rules of --network allow */
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
@@ -260,13 +263,16 @@ struct new_opts {
 	.mounts = STRING_LIST_INIT, .env_files = STRING_LIST_INIT, \
 	.dotfiles = STRING_LIST_INIT, .agent_paths = STRING_LIST_INIT, \
 	.agent_keys = STRING_LIST_INIT, .publish_opt = STRING_LIST_INIT, \
-	.publish = STRING_LIST_INIT, .dc_allow_opt = STRING_LIST_INIT, .dc = DEVCONTAINER_INIT }
+	.publish = STRING_LIST_INIT, .dc_allow_opt = STRING_LIST_INIT, .dc = DEVCONTAINER_INIT, \
+	.allow_opt = STRING_LIST_INIT, .allow = STRING_LIST_INIT }
 
 static void new_opts_clear(struct new_opts *o)
 {
 	string_list_clear(&o->mounts_opt);
 	string_list_clear(&o->publish_opt);
 	string_list_clear(&o->publish);
+	string_list_clear(&o->allow_opt);
+	string_list_clear(&o->allow);
 	string_list_clear(&o->env_files_opt);
 	/* --env values: do not leave them in freed memory. */
 	for (size_t i = 0; i < o->env.nr; i++)
@@ -307,7 +313,10 @@ static void parse_new(int argc, const char **argv, struct new_opts *o)
 		OPT_STRING(0, "runtime", &o->runtime_opt, "runtime", "podman, docker or container (sand.runtime)"),
 		OPT_STRING(0, "cpus", &o->cpus_opt, "n", "CPU limit (sand.cpus)"),
 		OPT_STRING(0, "memory", &o->memory_opt, "size", "memory limit, e.g. 4g (sand.memory)"),
-		OPT_STRING(0, "network", &o->network_opt, "mode", "none, host, or the runtime's default (sand.network)"),
+		OPT_STRING(0, "network", &o->network_opt, "mode",
+			   "none, host, allow, or the runtime's default (sand.network)"),
+		OPT_LIST(0, "allow", &o->allow_opt, "host[:port]",
+			 "with '--network allow': a host it may reach, '*.domain' or '@set' (sand.allow)"),
 		OPT_LIST(0, "mount", &o->mounts_opt, "src:dst[:ro]", "also bind-mount a host path (sand.mount)"),
 		OPT_LIST('e', "env-file", &o->env_files_opt, "file",
 			 "read environment variables from a file (sand.envFile)"),
@@ -432,12 +441,60 @@ static void merge_devcontainer(struct new_opts *o)
 	o->env = env;
 	for (size_t i = 0; i < dc->mounts.nr; i++)
 		string_list_append(&o->mounts, dc->mounts.items[i]);
-	if (dc->ports.nr && o->network && !strcmp(o->network, "none"))
+	if (dc->ports.nr && o->network && (!strcmp(o->network, "none") || net_is_allow(o->network)))
 		warning("%s: not publishing its ports: the sandbox has no network (--network)",
 			dc->path);
 	else
 		for (size_t i = 0; i < dc->ports.nr; i++)
 			string_list_append(&o->publish, dc->ports.items[i]);
+}
+
+/*
+ * The rules of an allow-list: --allow (which alone asks for one), else
+ * the profile's or sand.allow; and the agent's set, unless denied.
+ */
+static int resolve_allow(struct new_opts *o)
+{
+	struct strbuf why = STRBUF_INIT, set = STRBUF_INIT;
+	int ret = 0;
+
+	/* On the command line, it wins over a configured network. */
+	if (o->allow_opt.nr && !o->network_opt) {
+		free(o->network);
+		o->network = xstrdup(NET_ALLOW_MODE);
+	}
+	if (o->allow_opt.nr && !net_is_allow(o->network)) {
+		ret = error("option '--allow' needs '--network %s' (the network is '%s')",
+			    NET_ALLOW_MODE, o->network);
+		goto done;
+	}
+	if (!net_is_allow(o->network))
+		goto done;
+	settings_get_list(&o->set, "allow", &o->allow_opt, &o->allow, NULL);
+	for (size_t i = 0; i < o->allow.nr; i++) {
+		strbuf_reset(&why);
+		if (net_rule_check(o->allow.items[i], &why) < 0) {
+			ret = error("invalid rule '%s': %s", o->allow.items[i], why.buf);
+			goto done;
+		}
+		net_rule_normalize(&set, o->allow.items[i]);
+		free(o->allow.items[i]);
+		o->allow.items[i] = strbuf_detach(&set, NULL);
+	}
+	if (o->agent) {
+		int denied = 0;
+
+		/* "!@<agent>" among the rules keeps its set out. */
+		strbuf_addf(&set, "!@%s", o->agent->name);
+		for (size_t i = 0; i < o->allow.nr; i++)
+			denied |= !strcmp(o->allow.items[i], set.buf);
+		if (!denied)
+			net_rules_change(&o->allow, set.buf + 1, 1);
+	}
+done:
+	strbuf_release(&why);
+	strbuf_release(&set);
+	return ret;
 }
 
 /* The options merged with the settings; returns -1 with a message. */
@@ -477,6 +534,8 @@ static int resolve_new(struct cmd_ctx *ctx, struct new_opts *o)
 	o->memory = settings_get(set, "memory", o->memory_opt, NULL);
 	o->network = settings_get(set, "network", o->network_opt, NULL);
 	o->workspace = settings_get(set, "workspace", o->workspace_opt, NULL);
+	if (resolve_allow(o) < 0)
+		return -1;
 	merge_devcontainer(o);
 	return 0;
 }
@@ -522,6 +581,9 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	} else if (o->branch && o->name) {
 		check_host_branch(ctx, o->name);
 	}
+	/* Before connecting: the filter runs only beside a container here. */
+	if (net_is_allow(o->network) && o->host && net_check_enforceable(NULL, o->host) < 0)
+		die("cannot make a sandbox with network '%s'", NET_ALLOW_MODE);
 	if (o->host) {
 		struct ssh_target t;
 
@@ -658,6 +720,8 @@ static int make_home(const struct new_opts *o, struct sandbox *sb)
 	strbuf_addf(&path, "%s/env", sb->dir);
 	if (o->env.nr && env_file_write(path.buf, &o->env, &sb->opts.env_keys) < 0)
 		goto done;
+	if (net_is_allow(o->network) && net_rules_write(sb->dir, &o->allow) < 0)
+		goto done;
 	ret = 0;
 done:
 	strbuf_release(&path);
@@ -742,6 +806,10 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	    sandbox_create_container(rt, ctx->root.buf, sb) < 0 ||
 	    store_update(ctx->store, sb) < 0 ||
 	    rt->ops->start(rt, sb->container) < 0)
+		return -1;
+	/* An allow-list's filter, once the container runs (see net.h). */
+	if (net_is_allow(sb->opts.network) &&
+	    sandbox_ensure_running(rt, ctx->store, ctx->root.buf, sb, NULL) < 0)
 		return -1;
 	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
 		return -1;
@@ -851,6 +919,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		die("cannot use these settings for a new sandbox");
 	check_new(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
+	if (net_is_allow(o.network) && net_check_enforceable(rt.ops->name, o.host) < 0)
+		die("cannot make a sandbox with network '%s'", NET_ALLOW_MODE);
 	check_image(&rt, &o);
 
 	if (o.count) {

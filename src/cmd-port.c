@@ -100,7 +100,8 @@ static int parse_specs(const struct sandbox *sb, const char *network,
 	struct strbuf why = STRBUF_INIT;
 	int ret = -1;
 
-	if (network && (!strcmp(network, "none") || !strcmp(network, "host"))) {
+	if (network && (!strcmp(network, "none") || !strcmp(network, "host") ||
+			!strcmp(network, "allow"))) {
 		error("cannot publish ports with network '%s'", network);
 		hint("give the sandbox a network of its own, e.g. '--network=bridge' with podman");
 		goto done;

@@ -5,6 +5,7 @@
 #include "cmd.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "net.h"
 
 #define START_USAGE "git sand start [--pull <when>] (<name>... | --all)"
 #define STOP_USAGE "git sand stop (<name>... | --all)"
@@ -77,6 +78,9 @@ static int start_stop(int argc, const char **argv, struct cmd_ctx *ctx, int star
 				 rt.ops->stop(&rt, sb->container) < 0)
 				failed++;
 			container_info_clear(&ci);
+			/* It would end with the container; stop says it has. */
+			if (net_is_allow(sb->opts.network) && !sb->host)
+				net_proxy_stop(sb->dir);
 		}
 		runtime_clear(&rt);
 	}

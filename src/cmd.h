@@ -46,6 +46,8 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_forward(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_logs(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_net(int argc, const char **argv, struct cmd_ctx *ctx);
+int cmd_net_proxy(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_port(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_rm(int argc, const char **argv, struct cmd_ctx *ctx);

@@ -17,6 +17,7 @@
 #include "image.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "net.h"
 #include "overlay.h"
 #include "path.h"
 #include "ports.h"
@@ -200,6 +201,16 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	spec->cpus = sb->opts.cpus;
 	spec->memory = sb->opts.memory;
 	spec->network = sb->opts.network;
+	if (net_is_allow(sb->opts.network)) {
+		/*
+		 * An allow-list: no network but the loopback, where the
+		 * filter listens (see net.h). The variables only point the
+		 * way; leaving them out opens nothing.
+		 */
+		spec->network = "none";
+		for (const char *const *v = net_proxy_env; *v; v++)
+			string_list_append(&p.env, *v);
+	}
 	spec->env_files = &p.env_files;
 	spec->env = &p.env;
 	spec->command = pid1;
@@ -264,6 +275,20 @@ void sandbox_remember_pid(struct store *st, struct sandbox *sb, long pid)
 	store_update(st, sb); /* only an optimisation: failure is harmless */
 }
 
+/*
+ * An allow-list's filter, for a container running on this machine: it
+ * ends with the container, so each start starts it again.
+ */
+static int ensure_filter(struct sandbox *sb)
+{
+	if (!net_is_allow(sb->opts.network))
+		return 0;
+	if (sb->host || !sb->opts.pid || !sb->opts.pid_start)
+		return error("the network filter of sandbox '%s' cannot run: its container's "
+			     "process is unknown", sb->name);
+	return net_proxy_ensure(sb, sb->opts.pid, sb->opts.pid_start);
+}
+
 int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *root,
 			   struct sandbox *sb, int *started)
 {
@@ -274,7 +299,7 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 
 	workspace_of(&ws, sb, root, rt->ssh);
 	if (ws.ops->local && sandbox_seen_running(sb))
-		return 0;
+		return ensure_filter(sb);
 	if (!ws.ops->clone_present(&ws)) {
 		sandbox_clone_path(sb, &clone);
 		error("the clone of sandbox '%s' is missing ('%s')", sb->name, clone.buf);
@@ -314,6 +339,8 @@ int sandbox_ensure_running(struct runtime *rt, struct store *st, const char *roo
 	/* The pid is only meaningful where the container runs on this machine. */
 	if (ws.ops->local)
 		sandbox_remember_pid(st, sb, ci.pid);
+	if (ensure_filter(sb) < 0)
+		goto done;
 	ret = 0;
 done:
 	container_info_clear(&ci);
@@ -430,6 +457,8 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 	if (store_update(st, sb) < 0)
 		return -1;
 
+	if (net_is_allow(sb->opts.network))
+		net_proxy_stop(sb->dir);
 	if (rt) {
 		/*
 		 * A new killed between create and recording the id left a

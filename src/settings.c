@@ -7,7 +7,8 @@
 
 const char *const settings_keys[] = {
 	"runtime", "image", "agent", "cpus", "memory", "network", "envFile", "mount",
-	"dotfiles", "sshAgent", "setup", "host", "remoteRoot", "publish", "pull", "devcontainer", NULL
+	"dotfiles", "sshAgent", "setup", "host", "remoteRoot", "publish", "pull", "devcontainer",
+	"allow", "workspace", NULL
 };
 
 static const char *level_name(git_config_level_t level)

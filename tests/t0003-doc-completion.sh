@@ -5,7 +5,7 @@ test_require_podman --optional
 
 adoc="$SRC_DIRECTORY/Documentation/git-sand.adoc"
 bash_completion="$SRC_DIRECTORY/completions/git-sand.bash"
-commands="new run shell agent attach show config exec ls logs wait export-session port forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
+commands="new run shell agent attach show config exec ls logs wait export-session port net forward ssh-config code stop start rm fetch status diff log sync sync-host gc hook image version"
 
 # The SYNOPSIS of the manual, without its markup, one trimmed line each.
 sed -n '/^SYNOPSIS$/,/^DESCRIPTION$/p' "$adoc" | sed -e "s/'//g" -e 's/^ *//' >synopsis
