@@ -732,14 +732,12 @@ done:
  * Why an overlay workspace cannot be made for sb here, or NULL when it
  * can: rootful podman on this machine mounts one (rootless podman needs
  * whiteouts it cannot make; docker and Apple's container have no such
- * volume), for a worktree whose HEAD has a tree and that has no
- * submodules (their files are not in the base), and paths that the
+ * volume), for a worktree whose HEAD has a tree, and paths that the
  * volume option can hold.
  */
 static const char *no_overlay(struct cmd_ctx *ctx, struct runtime *rt, const struct sandbox *sb)
 {
 	git_object *tree = NULL;
-	struct strbuf path = STRBUF_INIT;
 	const char *why = NULL;
 
 	if (sb->host)
@@ -750,14 +748,8 @@ static const char *no_overlay(struct cmd_ctx *ctx, struct runtime *rt, const str
 		why = "its state directory has ',' or ':' in its path";
 	else if (git_revparse_single(&tree, ctx->r.repo, "HEAD^{tree}") < 0)
 		why = "HEAD has no commit yet";
-	if (!why) {
-		path_join(&path, ctx->r.worktree, ".gitmodules");
-		if (!access(path.buf, F_OK))
-			why = "the worktree has submodules";
-	}
 	git_error_clear();
 	git_object_free(tree);
-	strbuf_release(&path);
 	return why;
 }
 

@@ -196,6 +196,45 @@ done:
 	return ret;
 }
 
+/*
+ * The working trees of the submodules, whole: the base has an empty
+ * directory where each is, and status does not look inside them. Their
+ * repositories are in the clone's .git/modules, as for a copy.
+ */
+static int add_submodules(struct upper *u, git_repository *repo)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
+	git_index *index = NULL;
+	int ret = -1;
+
+	if (git_repository_index(&index, repo) < 0) {
+		error_lg2("cannot read the index");
+		goto done;
+	}
+	for (size_t i = 0, n = git_index_entrycount(index); i < n; i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+		struct stat st;
+
+		if (e->mode != GIT_FILEMODE_COMMIT || GIT_INDEX_ENTRY_STAGE(e))
+			continue;
+		strbuf_reset(&src);
+		strbuf_reset(&dst);
+		strbuf_addf(&src, "%s/%s", u->worktree, e->path);
+		strbuf_addf(&dst, "%s/%s", u->dir, e->path);
+		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if (upper_parents(u->worktree, u->dir, e->path) <= 0 ||
+		    copy_tree(src.buf, dst.buf, 0) < 0 || chmod(dst.buf, st.st_mode & 07777) < 0)
+			goto done;
+	}
+	ret = 0;
+done:
+	git_index_free(index);
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
 static int add_delta_paths(struct upper *u, const git_diff_delta *d)
 {
 	if (!d)
@@ -242,6 +281,8 @@ int overlay_upper_fill(git_repository *repo, const char *worktree, const char *u
 		    add_delta_paths(&u, e->index_to_workdir) < 0)
 			goto done;
 	}
+	if (add_submodules(&u, repo) < 0)
+		goto done;
 	if (progress)
 		fprintf(stderr, "Copying files: %zu (%.1f MiB), done.\n", u.files,
 			(double)u.bytes / (1024.0 * 1024.0));

@@ -155,17 +155,21 @@ test_expect_success PODMAN,!OVERLAY 'overlay asked for where it cannot be made s
 	test_grep "cannot make an overlay workspace for sandbox .nope.: only rootful podman" err
 '
 
-test_expect_success PODMAN,OVERLAY 'submodules: auto takes a copy, overlay says why' '
+test_expect_success PODMAN,OVERLAY 'a submodule'"'"'s working tree is carried whole, its repository in .git' '
+	test_create_repo subproject &&
 	(
 		cd repo &&
-		printf "[submodule \"x\"]\n" >.gitmodules &&
-		test_expect_code 128 git sand new -d --workspace overlay nope 2>../err &&
-		git sand new -d sub &&
-		git sand rm -f sub 2>/dev/null &&
-		rm .gitmodules
+		git -c protocol.file.allow=always submodule add -q ../subproject sub2 &&
+		git commit -q -m "add sub2" &&
+		echo changed >sub2/one.t &&
+		git sand new -d --workspace overlay withsub &&
+		dir=$(dirname "$(sandbox_field withsub clone)") &&
+		test -f "$dir/upper/sub2/one.t" &&
+		in_sandbox withsub "git -C sub2 status --porcelain; git submodule status" >../sub &&
+		git sand rm -f withsub 2>/dev/null
 	) &&
-	test_grep "the worktree has submodules" err &&
-	test "$(ls state/bases)" = ""
+	test_grep "^ M one.t" sub &&
+	test_grep "^+[0-9a-f]* sub2 \| ^ [0-9a-f]* sub2 " sub
 '
 
 test_done
