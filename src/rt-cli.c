@@ -86,54 +86,50 @@ int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int mis
 	return ret;
 }
 
+/*
+ * Run c (a pull or a build): on a terminal with its progress, which the
+ * CLI draws itself (docker on stdout, which is not ours to write on: new
+ * -d prints the name there), so both streams go to our stderr; else with
+ * its output captured, its errors in err. Its exit status.
+ */
+static int run_showing_progress(struct runtime *rt, struct child *c, int progress,
+				struct strbuf *err)
+{
+	struct strbuf out = STRBUF_INIT;
+	int status;
+
+	if (progress && !rt->ssh) {
+		c->no_stdin = 1;
+		c->out_fd = 2;
+		status = run_child(c);
+	} else {
+		status = rt_run(rt, c, &out, err);
+	}
+	strbuf_release(&out);
+	child_clear(c);
+	return status;
+}
+
 int rt_pull(struct runtime *rt, const char *const *verb, const char *quiet, const char *image,
 	    int progress, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT;
-	int status;
 
 	argv_push(&c.args, rt->program);
 	argv_pushv(&c.args, verb);
 	if (!progress && quiet)
 		argv_push(&c.args, quiet);
 	argv_push(&c.args, image);
-	if (progress && !rt->ssh) {
-		/*
-		 * The CLI draws its progress on the terminal itself; docker
-		 * draws it on stdout, which is not ours to write on (new -d
-		 * prints the name there): both to our stderr.
-		 */
-		c.no_stdin = 1;
-		c.out_fd = 2;
-		status = run_child(&c);
-	} else {
-		status = rt_run(rt, &c, &out, err);
-	}
-	strbuf_release(&out);
-	child_clear(&c);
-	return status;
+	return run_showing_progress(rt, &c, progress, err);
 }
 
 int rt_build(struct runtime *rt, const char *const *args, int progress, struct strbuf *err)
 {
 	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT;
-	int status;
 
 	rt_child_init(rt, &c, "build");
 	argv_pushv(&c.args, args);
-	if (progress && !rt->ssh) {
-		/* As for pull: its stdout too on our stderr. */
-		c.no_stdin = 1;
-		c.out_fd = 2;
-		status = run_child(&c);
-	} else {
-		status = rt_run(rt, &c, &out, err);
-	}
-	strbuf_release(&out);
-	child_clear(&c);
-	return status;
+	return run_showing_progress(rt, &c, progress, err);
 }
 
 int rt_simple(struct runtime *rt, const char *verb, const char *const *args, int missing_ok)
