@@ -224,8 +224,12 @@ static int add_submodules(struct upper *u, git_repository *repo)
 		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
 		if (upper_parents(u->worktree, u->dir, e->path) <= 0 ||
-		    copy_tree(src.buf, dst.buf, 0) < 0 || chmod(dst.buf, st.st_mode & 07777) < 0)
+		    copy_tree(src.buf, dst.buf, 0) < 0)
 			goto done;
+		if (chmod(dst.buf, st.st_mode & 07777) < 0) {
+			error_errno("cannot copy the submodule '%s'", e->path);
+			goto done;
+		}
 	}
 	ret = 0;
 done:
