@@ -214,6 +214,7 @@ static int add_submodules(struct upper *u, git_repository *repo)
 	for (size_t i = 0, n = git_index_entrycount(index); i < n; i++) {
 		const git_index_entry *e = git_index_get_byindex(index, i);
 		struct stat st;
+		int made;
 
 		if (e->mode != GIT_FILEMODE_COMMIT || GIT_INDEX_ENTRY_STAGE(e))
 			continue;
@@ -223,8 +224,10 @@ static int add_submodules(struct upper *u, git_repository *repo)
 		strbuf_addf(&dst, "%s/%s", u->dir, e->path);
 		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
-		if (upper_parents(u->worktree, u->dir, e->path) <= 0 ||
-		    copy_tree(src.buf, dst.buf, 0) < 0)
+		made = upper_parents(u->worktree, u->dir, e->path);
+		if (!made)
+			continue; /* under a file of the upper layer, which hides it */
+		if (made < 0 || copy_tree(src.buf, dst.buf, 0) < 0)
 			goto done;
 		if (chmod(dst.buf, st.st_mode & 07777) < 0) {
 			error_errno("cannot copy the submodule '%s'", e->path);
