@@ -105,7 +105,8 @@ done:
 /*
  * Make the directories of rel's parents in upper with the modes they have
  * in the worktree. 1 when made, 0 when one of them is not a directory in
- * upper (a file there hides what the base has below it), -1 on error.
+ * upper (a file or a whiteout there hides what the base has below it), -1
+ * on error.
  */
 static int upper_parents(const char *worktree, const char *upper, const char *rel)
 {
@@ -128,7 +129,23 @@ static int upper_parents(const char *worktree, const char *upper, const char *re
 			}
 			continue;
 		}
-		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
+		if (lstat(src.buf, &st) < 0) {
+			if (errno != ENOENT) {
+				ret = error_errno("cannot read '%s'", src.buf);
+				break;
+			}
+			/*
+			 * Gone from the worktree, directory and all: a
+			 * whiteout hides it whole, rather than an empty
+			 * directory of whiteouts that the sandbox would see.
+			 */
+			if (mknod(dst.buf, S_IFCHR | 0600, makedev(0, 0)) < 0)
+				ret = error_errno("cannot hide '%s' in the sandbox", dst.buf);
+			else
+				ret = 0;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode))
 			st.st_mode = 0755;
 		if (mkdir(dst.buf, st.st_mode & 07777) < 0) {
 			ret = error_errno("cannot create '%s'", dst.buf);

@@ -49,7 +49,7 @@ test_expect_success PODMAN,OVERLAY 'new makes an overlay: the base is shared, th
 	test_line_count = 1 bases &&
 	d1=$(cat dir1) &&
 	test -c "$d1/upper/gone" &&
-	test -c "$d1/upper/sub/y" &&
+	test -c "$d1/upper/sub" &&
 	test -f "$d1/upper/d/f1" && test -f "$d1/upper/d/f2" &&
 	test -f "$d1/upper/untracked" && test -f "$d1/upper/build.log" &&
 	test -h "$d1/upper/link" &&
@@ -170,6 +170,74 @@ test_expect_success PODMAN,OVERLAY 'a submodule'"'"'s working tree is carried wh
 	) &&
 	test_grep "^ M one.t" sub &&
 	test_grep "^ [0-9a-f]* sub2 " sub
+'
+
+test_expect_success PODMAN,OVERLAY 'setup: a worktree of tricky shapes (file and directory swapped, odd names, ignored directories, staged then reverted)' '
+	test_create_repo shapes &&
+	(
+		cd shapes &&
+		mkdir -p fromdir/in gonedir/a ign &&
+		printf "f\n" >tofile && printf "x\n" >fromdir/in/x &&
+		printf "y\n" >gonedir/a/y && printf "z\n" >gonedir/z &&
+		printf "dash\n" >./-dash && printf "nl\n" >"$(printf "new\nline")" &&
+		printf "same\n" >reverted && printf "ab\n" >samesize &&
+		printf "ign/\n" >.gitignore &&
+		git add . && git commit -q -m base &&
+		rm tofile && mkdir tofile && printf "t\n" >tofile/t &&
+		rm -r fromdir && printf "now a file\n" >fromdir &&
+		rm -r gonedir &&
+		printf "dash2\n" >./-dash &&
+		printf "nl2\n" >"$(printf "new\nline")" &&
+		printf "other\n" >reverted && git add reverted && printf "same\n" >reverted &&
+		mkdir -p ign/deep && printf "i\n" >ign/deep/file &&
+		git status --porcelain --ignored | sort >../shapes-host &&
+		git sand new -d shapes
+	)
+'
+
+test_expect_success PODMAN,OVERLAY 'tricky shapes: the files inside are the worktree'"'"'s' '
+	(
+		cd shapes &&
+		in_sandbox shapes "cat tofile/t fromdir ./-dash \"\$(printf \"new\\nline\")\" ign/deep/file reverted samesize"
+	) >shapes-files &&
+	printf "t\nnow a file\ndash2\nnl2\ni\nsame\nab\n" >expect &&
+	test_cmp expect shapes-files &&
+	(cd shapes && in_sandbox shapes "git status --porcelain --ignored | sort") >shapes-inside &&
+	test_cmp shapes-host shapes-inside
+'
+
+# The host's worktree no longer has gonedir: the sandbox must not have
+# it either, not even as an empty directory (a build that tests for the
+# directory would see what the worktree does not have).
+test_expect_success PODMAN,OVERLAY 'a deleted directory is not left empty inside' '
+	(cd shapes && in_sandbox shapes "test ! -e gonedir && test ! -e fromdir/in")
+'
+
+# The sandbox's git compares only mtime and size (core.checkStat=minimal):
+# a change the index's stat data from the host cannot see (same size, same
+# mtime, another inode) must still show inside as it does on the host.
+test_expect_success PODMAN,OVERLAY 'a change of the same size and mtime as the index says is seen inside' '
+	(
+		cd shapes &&
+		printf "cd\n" >samesize && git add samesize && touch -r samesize ../stamp &&
+		printf "ab\n" >samesize && touch -r ../stamp samesize &&
+		rm -f ../stamp &&
+		git status --porcelain --ignored | sort >../same-host &&
+		git sand new -d same &&
+		in_sandbox same "git status --porcelain --ignored | sort" >../same-inside
+	) &&
+	test_grep "^MM samesize" same-host &&
+	test_cmp same-host same-inside
+'
+
+test_expect_success PODMAN,OVERLAY 'cleanup: the shapes sandboxes and their base' '
+	(
+		cd shapes &&
+		git sand rm -f shapes same 2>/dev/null &&
+		touch -d "2 hours ago" ../state/bases/* &&
+		git sand gc >/dev/null
+	) &&
+	test "$(ls state/bases)" = ""
 '
 
 test_done
