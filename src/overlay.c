@@ -328,7 +328,23 @@ static int in_upper(struct strbuf *path, const char *upper, const char *rel)
 	return !lstat(path->buf, &st);
 }
 
-int overlay_index_restat(const char *index_path, const char *base, const char *upper)
+/* Whether the host's git takes the worktree's file for what e records. */
+static int host_trusts(struct strbuf *path, const char *worktree, const git_index_entry *e)
+{
+	struct stat st;
+
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%s", worktree, e->path);
+	return !lstat(path->buf, &st) && (uint32_t)st.st_size == e->file_size &&
+	       (uint32_t)st.st_mtim.tv_sec == (uint32_t)e->mtime.seconds &&
+	       (uint32_t)st.st_mtim.tv_nsec == e->mtime.nanoseconds &&
+	       (uint32_t)st.st_ctim.tv_sec == (uint32_t)e->ctime.seconds &&
+	       (uint32_t)st.st_ctim.tv_nsec == e->ctime.nanoseconds &&
+	       (uint32_t)st.st_ino == e->ino && (uint32_t)st.st_dev == e->dev;
+}
+
+int overlay_index_restat(const char *index_path, const char *worktree, const char *base,
+			 const char *upper)
 {
 	struct strbuf path = STRBUF_INIT;
 	git_index *index = NULL;
@@ -342,18 +358,35 @@ int overlay_index_restat(const char *index_path, const char *base, const char *u
 		git_index_entry e = *git_index_get_byindex(index, i);
 		struct stat st;
 
-		if (GIT_INDEX_ENTRY_STAGE(&e) || in_upper(&path, upper, e.path))
+		if (GIT_INDEX_ENTRY_STAGE(&e))
 			continue;
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/%s", base, e.path);
-		if (lstat(path.buf, &st) < 0 || (uint32_t)st.st_size != e.file_size)
-			continue; /* not the base's: git reads it again, as it must */
-		e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-		e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-		e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-		e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-		e.ino = (uint32_t)st.st_ino;
-		e.dev = (uint32_t)st.st_dev;
+		if (in_upper(&path, upper, e.path)) {
+			/*
+			 * Changed: the upper layer's copy has the mtime and
+			 * size of the worktree's file, and the sandbox's git
+			 * trusts only those (core.checkStat=minimal). Where
+			 * the host's git would not trust the index (a change
+			 * that kept them, seen by ctime or inode), no stat
+			 * data: git inside reads the file too.
+			 */
+			if (host_trusts(&path, worktree, &e))
+				continue;
+			memset(&e.ctime, 0, sizeof(e.ctime));
+			memset(&e.mtime, 0, sizeof(e.mtime));
+			e.dev = e.ino = 0;
+			e.file_size = 0;
+		} else {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", base, e.path);
+			if (lstat(path.buf, &st) < 0 || (uint32_t)st.st_size != e.file_size)
+				continue; /* not the base's: git reads it again, as it must */
+			e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+			e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+			e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+			e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+			e.ino = (uint32_t)st.st_ino;
+			e.dev = (uint32_t)st.st_dev;
+		}
 		if (git_index_add(index, &e) < 0) {
 			error_lg2("cannot update the sandbox's index");
 			goto done;

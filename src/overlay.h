@@ -46,10 +46,13 @@ int overlay_upper_fill(git_repository *repo, const char *worktree, const char *u
  * Give the entries of the index at index_path that the upper layer does
  * not hold the size and times of their files in base: the host's index
  * recorded those of the host's files, and a clean entry is the base's
- * file, byte for byte. So the first git status in the sandbox re-reads
- * no more than one on the host would. 0, or -1 with a message.
+ * file, byte for byte. Those it holds keep the host's, unless the host's
+ * git would not trust them (worktree is the host's). So the first git
+ * status in the sandbox re-reads no more than one on the host would.
+ * 0, or -1 with a message.
  */
-int overlay_index_restat(const char *index_path, const char *base, const char *upper);
+int overlay_index_restat(const char *index_path, const char *worktree, const char *base,
+			 const char *upper);
 
 /*
  * Remove the bases under root whose paths are not in used; with dry_run,

@@ -84,7 +84,7 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 		struct strbuf upper = STRBUF_INIT;
 
 		strbuf_addf(&upper, "%s/" OVERLAY_UPPER, sb->dir);
-		ret = overlay_index_restat(path.buf, sb->opts.base, upper.buf);
+		ret = overlay_index_restat(path.buf, o->worktree, sb->opts.base, upper.buf);
 		strbuf_release(&upper);
 		goto done;
 	}

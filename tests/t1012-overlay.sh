@@ -219,7 +219,8 @@ test_expect_success PODMAN,OVERLAY 'a deleted directory is not left empty inside
 test_expect_success PODMAN,OVERLAY 'a change of the same size and mtime as the index says is seen inside' '
 	(
 		cd shapes &&
-		printf "cd\n" >samesize && git add samesize && touch -r samesize ../stamp &&
+		printf "cd\n" >samesize && touch -d "1 minute ago" samesize &&
+		git add samesize && touch -r samesize ../stamp && sleep 1 &&
 		printf "ab\n" >samesize && touch -r ../stamp samesize &&
 		rm -f ../stamp &&
 		git status --porcelain --ignored | sort >../same-host &&
