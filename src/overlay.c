@@ -412,8 +412,9 @@ int overlay_gc_bases(const char *root, const struct string_list *used, int dry_r
 
 	strbuf_addf(&dir, "%s/" OVERLAY_BASES, root);
 	if (!(d = opendir(dir.buf))) {
+		n = errno == ENOENT ? 0 : error_errno("cannot read '%s'", dir.buf);
 		strbuf_release(&dir);
-		return errno == ENOENT ? 0 : error_errno("cannot read '%s'", dir.buf);
+		return n;
 	}
 	while ((de = readdir(d))) {
 		struct stat st;

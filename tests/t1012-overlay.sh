@@ -241,4 +241,12 @@ test_expect_success PODMAN,OVERLAY 'cleanup: the shapes sandboxes and their base
 	test "$(ls state/bases)" = ""
 '
 
+test_expect_success PODMAN 'gc names the bases directory it cannot read' '
+	rm -rf state/bases &&
+	>state/bases &&
+	test_when_finished "rm -f state/bases" &&
+	(cd repo && test_must_fail git sand gc 2>../err) &&
+	test_grep "cannot read .*/state/bases.: Not a directory" err
+'
+
 test_done
