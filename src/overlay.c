@@ -403,6 +403,28 @@ done:
 	return ret;
 }
 
+/*
+ * Remove dir/name, first renamed aside under a name no new command takes
+ * (a leading dot): a command that takes the base as gc removes it then
+ * fails loudly on a missing base rather than mounting half of one, and
+ * what a removal cut short leaves is never taken again.
+ */
+static int remove_aside(const struct strbuf *dir, const char *name, const struct strbuf *path)
+{
+	struct strbuf aside = STRBUF_INIT;
+	int ret = 0;
+
+	if (*name != '.') {
+		strbuf_addf(&aside, "%s/.gc-%s-%ld", dir->buf, name, (long)getpid());
+		if (rename(path->buf, aside.buf) < 0)
+			ret = error_errno("cannot remove the base tree '%s'", path->buf);
+	}
+	if (!ret)
+		ret = remove_tree(aside.len ? aside.buf : path->buf);
+	strbuf_release(&aside);
+	return ret;
+}
+
 int overlay_gc_bases(const char *root, const struct string_list *used, int dry_run)
 {
 	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
@@ -434,7 +456,7 @@ int overlay_gc_bases(const char *root, const struct string_list *used, int dry_r
 			continue;
 		printf("%s base tree '%s' (no sandbox uses it)\n",
 		       dry_run ? "Would remove" : "Removing", path.buf);
-		if (!dry_run && remove_tree(path.buf) < 0)
+		if (!dry_run && remove_aside(&dir, de->d_name, &path) < 0)
 			continue;
 		n++;
 	}
