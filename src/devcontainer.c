@@ -1711,20 +1711,18 @@ static void build_abs(struct strbuf *out, const char *worktree, const char *rel)
 		strbuf_addstr(out, worktree);
 }
 
-int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
-			     const char *worktree, int progress, struct strbuf *image)
+/*
+ * The name of the image the build makes, into image: a hash of all that
+ * goes into it (the Dockerfile, its target, args and options, and every
+ * entry of its context), so that an image already built is used again.
+ */
+static int build_image_name(struct strbuf *image, const struct devcontainer_build *b,
+			    const char *worktree)
 {
-	const struct devcontainer_build *b = &dc->build;
 	struct strbuf manifest = STRBUF_INIT, text = STRBUF_INIT, hash = STRBUF_INIT;
-	struct strbuf file = STRBUF_INIT, context = STRBUF_INIT, err = STRBUF_INIT;
-	struct argv args = ARGV_INIT;
 	size_t count = 0;
-	int dir = -1, ret = -1, status;
+	int dir = -1, ret = -1;
 
-	if (!rt->ops->build || rt->ssh) {
-		error("a devcontainer.json's image is built only on this machine");
-		goto done;
-	}
 	if (read_dockerfile(&text, worktree, b->dockerfile) < 0)
 		goto done;
 	strbuf_addf(&manifest, "git-sand devcontainer build 1\ndockerfile %s ", b->dockerfile);
@@ -1750,6 +1748,30 @@ int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
 		goto done;
 	strbuf_reset(image);
 	strbuf_addf(image, "%s%.24s", DEVCONTAINER_IMAGE_PREFIX, hash.buf);
+	ret = 0;
+done:
+	if (dir >= 0)
+		close(dir);
+	strbuf_release(&manifest);
+	strbuf_release(&text);
+	strbuf_release(&hash);
+	return ret;
+}
+
+int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
+			     const char *worktree, int progress, struct strbuf *image)
+{
+	const struct devcontainer_build *b = &dc->build;
+	struct strbuf file = STRBUF_INIT, context = STRBUF_INIT, err = STRBUF_INIT;
+	struct argv args = ARGV_INIT;
+	int ret = -1, status;
+
+	if (!rt->ops->build || rt->ssh) {
+		error("a devcontainer.json's image is built only on this machine");
+		goto done;
+	}
+	if (build_image_name(image, b, worktree) < 0)
+		goto done;
 	status = rt->ops->image_exists(rt, image->buf);
 	if (status < 0)
 		goto done;
@@ -1783,12 +1805,7 @@ int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
 	}
 	ret = 0;
 done:
-	if (dir >= 0)
-		close(dir);
 	argv_clear(&args);
-	strbuf_release(&manifest);
-	strbuf_release(&text);
-	strbuf_release(&hash);
 	strbuf_release(&file);
 	strbuf_release(&context);
 	strbuf_release(&err);
