@@ -238,37 +238,34 @@ static void config_devcontainer_rows(struct config_out *out, const struct devcon
 	string_list_clear(&names);
 }
 
-int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
+/* What config was asked for on its command line. */
+struct config_opts {
+	const char *profile;
+	int json;
+};
+
+/* Each setting a new sandbox would get, with where it comes from. */
+static void config_print(struct cmd_ctx *ctx, struct settings *set,
+			 const struct config_opts *opts)
 {
-	const char *profile = NULL;
-	int json = 0, have_dc;
-	const struct option options[] = {
-		OPT_STRING(0, "profile", &profile, "profile", "as with 'git sand new --profile'"),
-		OPT_BOOL(0, "json", &json, "print one JSON object, each setting's value and origin"),
-		OPT_END(),
-	};
 	struct config_out out = { NULL };
-	struct settings set;
 	struct devcontainer dc = DEVCONTAINER_INIT;
 	struct strbuf origin = STRBUF_INIT;
+	int have_dc;
 
-	argc = parse_options_or_usage(argc, argv, options, config_usage, 0);
-	if (argc)
-		usage_with_options(config_usage, options);
-	if (settings_init(&set, ctx->r.config, profile) < 0)
-		die("cannot read the settings");
-	if (json)
+	if (opts->json)
 		out.json = cJSON_CreateObject();
-	have_dc = config_devcontainer(ctx, &set, &dc);
-	if (set.profile)
-		config_row(&out, "profile", set.profile, NULL, profile ? "command line" : "sand.profile");
+	have_dc = config_devcontainer(ctx, set, &dc);
+	if (set->profile)
+		config_row(&out, "profile", set->profile, NULL,
+			   opts->profile ? "command line" : "sand.profile");
 	for (const char *const *k = settings_keys; *k; k++) {
 		if (!strcmp(*k, "mount") || !strcmp(*k, "envFile") || !strcmp(*k, "dotfiles") ||
 		    !strcmp(*k, "publish") || !strcmp(*k, "allow")) {
 			struct string_list l = STRING_LIST_INIT;
 			const struct string_list *more = NULL;
 
-			settings_get_list(&set, *k, NULL, &l, &origin);
+			settings_get_list(set, *k, NULL, &l, &origin);
 			if (!l.nr && !strcmp(*k, "dotfiles"))
 				string_list_append(&l, ".gitconfig");
 			/* What new adds from the devcontainer file, after. */
@@ -296,7 +293,7 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 			config_row(&out, *k, built ? built : dc.image, NULL, dc.path);
 			free(built);
 		} else {
-			char *v = settings_get(&set, *k, NULL, &origin);
+			char *v = settings_get(set, *k, NULL, &origin);
 
 			if (!v && !strcmp(*k, "image"))
 				v = xstrdup(RUNTIME_DEFAULT_IMAGE);
@@ -318,7 +315,27 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 		cJSON_Delete(out.json);
 	}
 	devcontainer_clear(&dc);
-	settings_clear(&set);
 	strbuf_release(&origin);
+}
+
+int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	struct config_opts opts = { NULL };
+	const struct option options[] = {
+		OPT_STRING(0, "profile", &opts.profile, "profile",
+			   "as with 'git sand new --profile'"),
+		OPT_BOOL(0, "json", &opts.json,
+			 "print one JSON object, each setting's value and origin"),
+		OPT_END(),
+	};
+	struct settings set;
+
+	argc = parse_options_or_usage(argc, argv, options, config_usage, 0);
+	if (argc)
+		usage_with_options(config_usage, options);
+	if (settings_init(&set, ctx->r.config, opts.profile) < 0)
+		die("cannot read the settings");
+	config_print(ctx, &set, &opts);
+	settings_clear(&set);
 	return 0;
 }

@@ -1085,11 +1085,213 @@ FORMAT(2) static void note(struct loader *l, const char *fmt, ...)
 	strbuf_release(&n);
 }
 
+/*
+ * The keys of the file, one reader each (or one for a few that go
+ * together). A reader is given the key's item; its name is item->string.
+ */
+static int read_image(struct loader *l, const cJSON *item)
+{
+	struct strbuf val = STRBUF_INIT;
+	int ret = 0;
+
+	if (!cJSON_IsString(item) || !*item->valuestring)
+		return type_error(l, item->string, "a string");
+	substitute(l, item->string, item->valuestring, &val, NULL);
+	/* It goes to the runtime's command line: an option there is not an image. */
+	if (!image_name_ok(val.buf))
+		ret = fail(l->why, "%s: 'image': '%s' is not an image name", l->dc->path,
+			   val.buf);
+	else
+		l->dc->image = strbuf_detach(&val, NULL);
+	strbuf_release(&val);
+	return ret;
+}
+
+static int read_container_env(struct loader *l, const cJSON *item)
+{
+	return read_env(l, item, &l->dc->container_env, 0);
+}
+
+static int read_remote_env(struct loader *l, const cJSON *item)
+{
+	return read_env(l, item, &l->dc->remote_env, 1);
+}
+
+/* containerUser and remoteUser. */
+static int read_user(struct loader *l, const cJSON *item)
+{
+	if (!cJSON_IsString(item))
+		return type_error(l, item->string, "a string");
+	note(l, "not running as %s '%s': a sandbox runs as the user who owns /app, "
+	     "so that its files stay yours", item->string, item->valuestring);
+	return 0;
+}
+
+static int read_workspace_folder(struct loader *l, const cJSON *item)
+{
+	struct strbuf val = STRBUF_INIT;
+
+	if (!cJSON_IsString(item))
+		return type_error(l, item->string, "a string");
+	substitute(l, item->string, item->valuestring, &val, NULL);
+	if (strcmp(val.buf, DC_WORKSPACE))
+		note(l, "workspaceFolder '%s' is %s in a sandbox", val.buf, DC_WORKSPACE);
+	strbuf_release(&val);
+	return 0;
+}
+
+static int read_workspace_mount(struct loader *l, const cJSON *item)
+{
+	if (!cJSON_IsString(item))
+		return type_error(l, item->string, "a string");
+	/* The usual one mounts the worktree: a sandbox has its clone there instead. */
+	if (!strstr(item->valuestring, "source=${localWorkspaceFolder}") &&
+	    !strstr(item->valuestring, "src=${localWorkspaceFolder}"))
+		refuse(l, item->string, "a sandbox mounts its own clone of this worktree at /app, "
+		       "and nothing else in its place", NULL);
+	return 0;
+}
+
+static int read_mounts(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+	const cJSON *m;
+
+	if (!cJSON_IsArray(item))
+		return type_error(l, key, "an array");
+	if (!cJSON_GetArraySize(item))
+		return 0;
+	if (!allowed(l, DC_ALLOW_MOUNTS)) {
+		refuse(l, key, "it mounts paths of this machine into the sandbox", key);
+		return 0;
+	}
+	cJSON_ArrayForEach(m, item)
+		if (read_mount(l, m) < 0)
+			return -1;
+	return 0;
+}
+
+static int read_run_args(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+
+	if (!cJSON_IsArray(item))
+		return type_error(l, key, "an array of strings");
+	if (!cJSON_GetArraySize(item))
+		return 0;
+	if (!allowed(l, DC_ALLOW_RUN_ARGS)) {
+		refuse(l, key, "it passes options of its choosing to the runtime", key);
+		return 0;
+	}
+	return read_strings(l, item, "");
+}
+
+static int read_privileged(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+
+	if (!cJSON_IsBool(item))
+		return type_error(l, key, "true or false");
+	if (cJSON_IsFalse(item))
+		return 0;
+	if (!allowed(l, DC_ALLOW_PRIVILEGED)) {
+		refuse(l, key, "a privileged container can reach this machine's devices", key);
+		return 0;
+	}
+	string_list_append(&l->dc->run_args, "--privileged");
+	return 0;
+}
+
+/* capAdd and securityOpt: runtime options that loosen the sandbox. */
+static int read_cap_add_security_opt(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+	int cap = !strcmp(key, "capAdd");
+
+	if (!cJSON_IsArray(item))
+		return type_error(l, key, "an array of strings");
+	if (!cJSON_GetArraySize(item))
+		return 0;
+	if (!allowed(l, cap ? DC_ALLOW_CAP_ADD : DC_ALLOW_SECURITY_OPT)) {
+		refuse(l, key, cap ? "it gives the sandbox more privileges" :
+		       "it weakens the sandbox's confinement", key);
+		return 0;
+	}
+	return read_strings(l, item, cap ? "--cap-add=" : "--security-opt=");
+}
+
+static int read_init(struct loader *l, const cJSON *item)
+{
+	if (!cJSON_IsBool(item))
+		return type_error(l, item->string, "true or false");
+	if (cJSON_IsFalse(item))
+		note(l, "%s: false: a sandbox always runs an init as PID 1", item->string);
+	return 0;
+}
+
+static int read_initialize_command(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+
+	if (!allowed(l, DC_ALLOW_INITIALIZE))
+		refuse(l, key, "it runs on this machine, outside the sandbox", key);
+	else
+		note(l, "not running %s: nothing from the file runs on this "
+		     "machine, even allowed", key);
+	return 0;
+}
+
+/* dockerComposeFile, service and runServices. */
+static int read_compose(struct loader *l, const cJSON *item)
+{
+	return fail(l->why, "%s: '%s': configurations based on Docker Compose are not supported",
+		    l->dc->path, item->string);
+}
+
+/* dockerFile and context: the older spelling of build.dockerfile and build.context. */
+static int read_old_build(struct loader *l, const cJSON *item)
+{
+	const char *key = item->string;
+
+	if (!cJSON_IsString(item))
+		return type_error(l, key, "a string");
+	l->dc->has_build = 1;
+	return build_path(l, key, item->valuestring,
+			  !strcmp(key, "context") ? &l->dc->build.context :
+			  &l->dc->build.dockerfile);
+}
+
+static const struct key_reader {
+	const char *key;
+	int (*read)(struct loader *l, const cJSON *item);
+} key_readers[] = {
+	{ "image", read_image },
+	{ "containerEnv", read_container_env },
+	{ "remoteEnv", read_remote_env },
+	{ "forwardPorts", read_ports },
+	{ "appPort", read_ports },
+	{ "containerUser", read_user },
+	{ "remoteUser", read_user },
+	{ "workspaceFolder", read_workspace_folder },
+	{ "workspaceMount", read_workspace_mount },
+	{ "mounts", read_mounts },
+	{ "runArgs", read_run_args },
+	{ "privileged", read_privileged },
+	{ "capAdd", read_cap_add_security_opt },
+	{ "securityOpt", read_cap_add_security_opt },
+	{ "init", read_init },
+	{ "initializeCommand", read_initialize_command },
+	{ "dockerComposeFile", read_compose },
+	{ "service", read_compose },
+	{ "runServices", read_compose },
+	{ "build", read_build },
+	{ "dockerFile", read_old_build },
+	{ "context", read_old_build },
+};
+
 static int read_key(struct loader *l, cJSON *item)
 {
 	const char *key = item->string;
-	struct strbuf val = STRBUF_INIT;
-	int ret = 0;
 
 	for (int i = 0; i < DC_COMMANDS_NR; i++)
 		if (!strcmp(key, devcontainer_command_keys[i])) {
@@ -1099,120 +1301,12 @@ static int read_key(struct loader *l, cJSON *item)
 			l->dc->commands[i] = cJSON_PrintUnformatted(item);
 			return 0;
 		}
-	if (!strcmp(key, "image")) {
-		if (!cJSON_IsString(item) || !*item->valuestring)
-			return type_error(l, key, "a string");
-		substitute(l, key, item->valuestring, &val, NULL);
-		/* It goes to the runtime's command line: an option there is not an image. */
-		if (!image_name_ok(val.buf)) {
-			ret = fail(l->why, "%s: 'image': '%s' is not an image name", l->dc->path,
-				   val.buf);
-			strbuf_release(&val);
-			return ret;
-		}
-		l->dc->image = strbuf_detach(&val, NULL);
-	} else if (!strcmp(key, "containerEnv")) {
-		ret = read_env(l, item, &l->dc->container_env, 0);
-	} else if (!strcmp(key, "remoteEnv")) {
-		ret = read_env(l, item, &l->dc->remote_env, 1);
-	} else if (!strcmp(key, "forwardPorts") || !strcmp(key, "appPort")) {
-		ret = read_ports(l, item);
-	} else if (!strcmp(key, "containerUser") || !strcmp(key, "remoteUser")) {
-		if (!cJSON_IsString(item))
-			return type_error(l, key, "a string");
-		note(l, "not running as %s '%s': a sandbox runs as the user who owns /app, "
-		     "so that its files stay yours", key, item->valuestring);
-	} else if (!strcmp(key, "workspaceFolder")) {
-		if (!cJSON_IsString(item))
-			return type_error(l, key, "a string");
-		substitute(l, key, item->valuestring, &val, NULL);
-		if (strcmp(val.buf, DC_WORKSPACE))
-			note(l, "workspaceFolder '%s' is %s in a sandbox", val.buf, DC_WORKSPACE);
-	} else if (!strcmp(key, "workspaceMount")) {
-		if (!cJSON_IsString(item))
-			return type_error(l, key, "a string");
-		/* The usual one mounts the worktree: a sandbox has its clone there instead. */
-		if (!strstr(item->valuestring, "source=${localWorkspaceFolder}") &&
-		    !strstr(item->valuestring, "src=${localWorkspaceFolder}"))
-			refuse(l, key, "a sandbox mounts its own clone of this worktree at /app, "
-			       "and nothing else in its place", NULL);
-	} else if (!strcmp(key, "mounts")) {
-		const cJSON *m;
-
-		if (!cJSON_IsArray(item))
-			return type_error(l, key, "an array");
-		if (!cJSON_GetArraySize(item))
-			return 0;
-		if (!allowed(l, DC_ALLOW_MOUNTS)) {
-			refuse(l, key, "it mounts paths of this machine into the sandbox", key);
-			return 0;
-		}
-		cJSON_ArrayForEach(m, item)
-			if (read_mount(l, m) < 0)
-				return -1;
-	} else if (!strcmp(key, "runArgs")) {
-		if (!cJSON_IsArray(item))
-			return type_error(l, key, "an array of strings");
-		if (!cJSON_GetArraySize(item))
-			return 0;
-		if (!allowed(l, DC_ALLOW_RUN_ARGS)) {
-			refuse(l, key, "it passes options of its choosing to the runtime", key);
-			return 0;
-		}
-		ret = read_strings(l, item, "");
-	} else if (!strcmp(key, "privileged")) {
-		if (!cJSON_IsBool(item))
-			return type_error(l, key, "true or false");
-		if (cJSON_IsFalse(item))
-			return 0;
-		if (!allowed(l, DC_ALLOW_PRIVILEGED)) {
-			refuse(l, key, "a privileged container can reach this machine's devices", key);
-			return 0;
-		}
-		string_list_append(&l->dc->run_args, "--privileged");
-	} else if (!strcmp(key, "capAdd") || !strcmp(key, "securityOpt")) {
-		int cap = !strcmp(key, "capAdd");
-
-		if (!cJSON_IsArray(item))
-			return type_error(l, key, "an array of strings");
-		if (!cJSON_GetArraySize(item))
-			return 0;
-		if (!allowed(l, cap ? DC_ALLOW_CAP_ADD : DC_ALLOW_SECURITY_OPT)) {
-			refuse(l, key, cap ? "it gives the sandbox more privileges" :
-			       "it weakens the sandbox's confinement", key);
-			return 0;
-		}
-		ret = read_strings(l, item, cap ? "--cap-add=" : "--security-opt=");
-	} else if (!strcmp(key, "init")) {
-		if (!cJSON_IsBool(item))
-			return type_error(l, key, "true or false");
-		if (cJSON_IsFalse(item))
-			note(l, "%s: false: a sandbox always runs an init as PID 1", key);
-	} else if (!strcmp(key, "initializeCommand")) {
-		if (!allowed(l, DC_ALLOW_INITIALIZE))
-			refuse(l, key, "it runs on this machine, outside the sandbox", key);
-		else
-			note(l, "not running %s: nothing from the file runs on this "
-			     "machine, even allowed", key);
-	} else if (!strcmp(key, "dockerComposeFile") || !strcmp(key, "service") ||
-		   !strcmp(key, "runServices")) {
-		ret = fail(l->why, "%s: '%s': configurations based on Docker Compose are not supported",
-			    l->dc->path, key);
-	} else if (!strcmp(key, "build")) {
-		ret = read_build(l, item);
-	} else if (!strcmp(key, "dockerFile") || !strcmp(key, "context")) {
-		/* The older spelling of build.dockerfile and build.context. */
-		if (!cJSON_IsString(item))
-			return type_error(l, key, "a string");
-		l->dc->has_build = 1;
-		ret = build_path(l, key, item->valuestring,
-				 !strcmp(key, "context") ? &l->dc->build.context :
-				 &l->dc->build.dockerfile);
-	} else if (!in_list(silent_keys, key)) {
+	for (size_t i = 0; i < ARRAY_SIZE(key_readers); i++)
+		if (!strcmp(key, key_readers[i].key))
+			return key_readers[i].read(l, item);
+	if (!in_list(silent_keys, key))
 		string_list_append(&l->dc->ignored, key);
-	}
-	strbuf_release(&val);
-	return ret;
+	return 0;
 }
 
 int devcontainer_load(struct devcontainer *dc, const char *worktree, const char *path,
@@ -1617,20 +1711,18 @@ static void build_abs(struct strbuf *out, const char *worktree, const char *rel)
 		strbuf_addstr(out, worktree);
 }
 
-int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
-			     const char *worktree, int progress, struct strbuf *image)
+/*
+ * The name of the image the build makes, into image: a hash of all that
+ * goes into it (the Dockerfile, its target, args and options, and every
+ * entry of its context), so that an image already built is used again.
+ */
+static int build_image_name(struct strbuf *image, const struct devcontainer_build *b,
+			    const char *worktree)
 {
-	const struct devcontainer_build *b = &dc->build;
 	struct strbuf manifest = STRBUF_INIT, text = STRBUF_INIT, hash = STRBUF_INIT;
-	struct strbuf file = STRBUF_INIT, context = STRBUF_INIT, err = STRBUF_INIT;
-	struct argv args = ARGV_INIT;
 	size_t count = 0;
-	int dir = -1, ret = -1, status;
+	int dir = -1, ret = -1;
 
-	if (!rt->ops->build || rt->ssh) {
-		error("a devcontainer.json's image is built only on this machine");
-		goto done;
-	}
 	if (read_dockerfile(&text, worktree, b->dockerfile) < 0)
 		goto done;
 	strbuf_addf(&manifest, "git-sand devcontainer build 1\ndockerfile %s ", b->dockerfile);
@@ -1656,6 +1748,30 @@ int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
 		goto done;
 	strbuf_reset(image);
 	strbuf_addf(image, "%s%.24s", DEVCONTAINER_IMAGE_PREFIX, hash.buf);
+	ret = 0;
+done:
+	if (dir >= 0)
+		close(dir);
+	strbuf_release(&manifest);
+	strbuf_release(&text);
+	strbuf_release(&hash);
+	return ret;
+}
+
+int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
+			     const char *worktree, int progress, struct strbuf *image)
+{
+	const struct devcontainer_build *b = &dc->build;
+	struct strbuf file = STRBUF_INIT, context = STRBUF_INIT, err = STRBUF_INIT;
+	struct argv args = ARGV_INIT;
+	int ret = -1, status;
+
+	if (!rt->ops->build || rt->ssh) {
+		error("a devcontainer.json's image is built only on this machine");
+		goto done;
+	}
+	if (build_image_name(image, b, worktree) < 0)
+		goto done;
 	status = rt->ops->image_exists(rt, image->buf);
 	if (status < 0)
 		goto done;
@@ -1689,12 +1805,7 @@ int devcontainer_build_image(struct runtime *rt, const struct devcontainer *dc,
 	}
 	ret = 0;
 done:
-	if (dir >= 0)
-		close(dir);
 	argv_clear(&args);
-	strbuf_release(&manifest);
-	strbuf_release(&text);
-	strbuf_release(&hash);
 	strbuf_release(&file);
 	strbuf_release(&context);
 	strbuf_release(&err);
