@@ -299,6 +299,26 @@ static void line_col(const char *text, const char *at, int *line, int *col)
 }
 
 /*
+ * Step over s[*i] when it belongs to a JSON string, its quotes and
+ * escapes included: 1 when it did, 0 when s[*i] is outside any string.
+ */
+static int in_string(const char *s, size_t len, size_t *i, int *in_str)
+{
+	if (*in_str) {
+		if (s[*i] == '\\' && *i + 1 < len)
+			(*i)++;
+		else if (s[*i] == '"')
+			*in_str = 0;
+		return 1;
+	}
+	if (s[*i] == '"') {
+		*in_str = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Blank out comments (newlines kept, so that every byte keeps its line
  * and column) and then commas that only a '}' or ']' follows. Strings
  * are left whole, escapes and all. -1 with the position of an unclosed
@@ -309,14 +329,9 @@ static int strip_jsonc(char *s, size_t len, const char **bad)
 	int in_str = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\' && i + 1 < len)
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-		} else if (s[i] == '"') {
-			in_str = 1;
-		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '/') {
+		if (in_string(s, len, &i, &in_str))
+			continue;
+		if (s[i] == '/' && i + 1 < len && s[i + 1] == '/') {
 			for (; i < len && s[i] != '\n'; i++)
 				s[i] = ' ';
 		} else if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
@@ -336,14 +351,9 @@ static int strip_jsonc(char *s, size_t len, const char **bad)
 	}
 	in_str = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\' && i + 1 < len)
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-		} else if (s[i] == '"') {
-			in_str = 1;
-		} else if (s[i] == ',') {
+		if (in_string(s, len, &i, &in_str))
+			continue;
+		if (s[i] == ',') {
 			size_t j = i + 1;
 
 			while (j < len && strchr(" \t\r\n", s[j]))
@@ -362,18 +372,12 @@ static int truncated(const char *s, size_t len)
 	long depth = 0;
 
 	for (size_t i = 0; i < len; i++) {
-		if (in_str) {
-			if (s[i] == '\\' && i + 1 < len)
-				i++;
-			else if (s[i] == '"')
-				in_str = 0;
-		} else if (s[i] == '"') {
-			in_str = 1;
-		} else if (s[i] == '{' || s[i] == '[') {
+		if (in_string(s, len, &i, &in_str))
+			continue;
+		if (s[i] == '{' || s[i] == '[')
 			depth++;
-		} else if (s[i] == '}' || s[i] == ']') {
+		else if (s[i] == '}' || s[i] == ']')
 			depth--;
-		}
 	}
 	return in_str || depth > 0 || !len;
 }
