@@ -209,37 +209,25 @@ static void gc_containers(struct gc *gc)
 }
 
 /*
- * Network filters that outlived their container or their sandbox: each
- * ends itself within a second of either, so these are ones that could not.
+ * Call fn for each entry of <state>/sandboxes but the dot ones, with its
+ * name and its path (fn may change the path: it is made again for each).
  */
-static void gc_filters(struct gc *gc)
+static void each_sandbox_dir(struct gc *gc,
+			     void (*fn)(struct gc *gc, const char *name, struct strbuf *path))
 {
 	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
-	DIR *d;
 	struct dirent *de;
+	DIR *d;
 
 	strbuf_addf(&dir, "%s/sandboxes", gc->ctx->root.buf);
 	d = opendir(dir.buf);
 	if (!d)
 		goto done;
 	while ((de = readdir(d))) {
-		long pid;
-
 		if (de->d_name[0] == '.')
 			continue;
 		path_join(&path, dir.buf, de->d_name);
-		if (!(pid = net_proxy_running(path.buf)))
-			continue;
-		if (has_row(gc, de->d_name)) {
-			if (gc->dry_run || !net_proxy_reap(path.buf))
-				continue;
-			act(gc, xstrfmt("network filter %ld of '%s' (its container is gone)",
-					pid, path.buf));
-			continue;
-		}
-		act(gc, xstrfmt("network filter %ld of '%s' (no sandbox has it)", pid, path.buf));
-		if (!gc->dry_run)
-			net_proxy_stop(path.buf);
+		fn(gc, de->d_name, &path);
 	}
 	closedir(d);
 done:
@@ -247,50 +235,53 @@ done:
 	strbuf_release(&path);
 }
 
-/* Directories under sandboxes/ that no row names (and stale locks). */
-static void gc_dirs(struct gc *gc)
+/*
+ * A network filter that outlived its container or its sandbox: each ends
+ * itself within a second of either, so this is one that could not.
+ */
+static void gc_filter(struct gc *gc, const char *name, struct strbuf *path)
 {
-	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT;
-	DIR *d;
-	struct dirent *de;
+	long pid = net_proxy_running(path->buf);
 
-	strbuf_addf(&dir, "%s/sandboxes", gc->ctx->root.buf);
-	d = opendir(dir.buf);
-	if (!d)
-		goto done;
-	while ((de = readdir(d))) {
-		struct sandbox fake = { 0 };
-		size_t len = strlen(de->d_name);
-		int fd, lock;
-
-		if (de->d_name[0] == '.')
-			continue;
-		path_join(&path, dir.buf, de->d_name);
-		if (len > 5 && !strcmp(de->d_name + len - 5, ".lock")) {
-			/* A lock whose sandbox is gone, and that nobody holds. */
-			path.buf[path.len - 5] = '\0';
-			fake.dir = path.buf;
-			fake.id = de->d_name;
-			if (access(path.buf, F_OK) < 0 && sandbox_lock(&fake, &fd) == 0)
-				sandbox_unlock(&fake, fd, !gc->dry_run);
-			continue;
-		}
-		if (has_row(gc, de->d_name))
-			continue;
-		fake.dir = path.buf;
-		lock = sandbox_lock(&fake, &fd);
-		if (lock == SANDBOX_BUSY)
-			continue;
-		act(gc, xstrfmt("directory '%s' (no sandbox has it)", path.buf));
-		if (!gc->dry_run && remove_tree(path.buf) < 0)
-			gc->failed++;
-		if (lock == 0)
-			sandbox_unlock(&fake, fd, !gc->dry_run);
+	if (!pid)
+		return;
+	if (has_row(gc, name)) {
+		if (!gc->dry_run && net_proxy_reap(path->buf))
+			act(gc, xstrfmt("network filter %ld of '%s' (its container is gone)",
+					pid, path->buf));
+		return;
 	}
-	closedir(d);
-done:
-	strbuf_release(&dir);
-	strbuf_release(&path);
+	act(gc, xstrfmt("network filter %ld of '%s' (no sandbox has it)", pid, path->buf));
+	if (!gc->dry_run)
+		net_proxy_stop(path->buf);
+}
+
+/* A directory under sandboxes/ that no row names, or a stale lock. */
+static void gc_dir(struct gc *gc, const char *name, struct strbuf *path)
+{
+	struct sandbox fake = { 0 };
+	size_t len = strlen(name);
+	int fd, lock;
+
+	if (len > 5 && !strcmp(name + len - 5, ".lock")) {
+		/* A lock whose sandbox is gone, and that nobody holds. */
+		strbuf_setlen(path, path->len - 5);
+		fake.dir = path->buf; /* all the lock needs */
+		if (access(path->buf, F_OK) < 0 && sandbox_lock(&fake, &fd) == 0)
+			sandbox_unlock(&fake, fd, !gc->dry_run);
+		return;
+	}
+	if (has_row(gc, name))
+		return;
+	fake.dir = path->buf;
+	lock = sandbox_lock(&fake, &fd);
+	if (lock == SANDBOX_BUSY)
+		return;
+	act(gc, xstrfmt("directory '%s' (no sandbox has it)", path->buf));
+	if (!gc->dry_run && remove_tree(path->buf) < 0)
+		gc->failed++;
+	if (lock == 0)
+		sandbox_unlock(&fake, fd, !gc->dry_run);
 }
 
 /* Mirrors that no sandbox reads from. */
@@ -423,8 +414,8 @@ int cmd_gc(int argc, const char **argv, struct cmd_ctx *ctx)
 	gc.dry_run = dry_run;
 	gc_rows(&gc, all);
 	gc_containers(&gc);
-	gc_filters(&gc);
-	gc_dirs(&gc);
+	each_sandbox_dir(&gc, gc_filter);
+	each_sandbox_dir(&gc, gc_dir);
 	gc_mirrors(&gc);
 	gc_bases(&gc);
 	gc_remotes(&gc);
