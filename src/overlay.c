@@ -48,8 +48,13 @@ static void checkout_progress(const char *path, size_t done, size_t total, void 
 		done == total ? ", done.\n" : "");
 }
 
-int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree_id,
-			int progress, struct strbuf *out)
+/*
+ * The base of tree_id under root, made if missing (checked out apart,
+ * then renamed into place: a concurrent maker's is as good): its path in
+ * out. 0, or -1 with a message.
+ */
+static int tree_base(git_repository *repo, const char *root, const git_oid *tree_id,
+		     int progress, struct strbuf *out)
 {
 	git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
 	struct strbuf tmp = STRBUF_INIT;
@@ -157,6 +162,27 @@ static int upper_parents(const char *worktree, const char *upper, const char *re
 	return ret;
 }
 
+/* Copy the symbolic link src, of size bytes, to dst (replaced). */
+static int copy_link(const char *src, const char *dst, off_t size, const char *rel)
+{
+	struct strbuf link = STRBUF_INIT;
+	ssize_t n;
+	int ret = 0;
+
+	strbuf_grow(&link, (size_t)size + 1);
+	n = readlink(src, link.buf, (size_t)size + 1);
+	if (n != size) {
+		ret = error("cannot read the link '%s'", rel);
+		goto done;
+	}
+	strbuf_setlen(&link, (size_t)n);
+	if ((unlink(dst) < 0 && errno != ENOENT) || symlink(link.buf, dst) < 0)
+		ret = error_errno("cannot copy the link '%s'", rel);
+done:
+	strbuf_release(&link);
+	return ret;
+}
+
 /* What goes into an upper layer, and what was copied. */
 struct upper {
 	git_tree *head;
@@ -169,7 +195,7 @@ static int upper_add(struct upper *u, const char *rel)
 {
 	git_tree *head = u->head;
 	const char *worktree = u->worktree, *upper = u->dir;
-	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT, link = STRBUF_INIT;
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
 	git_tree_entry *in_head = NULL;
 	struct stat st;
 	int ret = upper_parents(worktree, upper, rel);
@@ -191,17 +217,7 @@ static int upper_add(struct upper *u, const char *rel)
 		u->files++;
 		u->bytes += (size_t)st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
-		ssize_t n;
-
-		strbuf_grow(&link, (size_t)st.st_size + 1);
-		n = readlink(src.buf, link.buf, (size_t)st.st_size + 1);
-		if (n != st.st_size) {
-			ret = error("cannot read the link '%s'", rel);
-			goto done;
-		}
-		strbuf_setlen(&link, (size_t)n);
-		if ((unlink(dst.buf) < 0 && errno != ENOENT) || symlink(link.buf, dst.buf) < 0)
-			ret = error_errno("cannot copy the link '%s'", rel);
+		ret = copy_link(src.buf, dst.buf, st.st_size, rel);
 	} else if (!S_ISDIR(st.st_mode)) {
 		warning("skipping '%s': not a file, directory or symbolic link", rel);
 	}
@@ -209,7 +225,6 @@ done:
 	git_tree_entry_free(in_head);
 	strbuf_release(&src);
 	strbuf_release(&dst);
-	strbuf_release(&link);
 	return ret;
 }
 
@@ -270,39 +285,287 @@ static int add_delta_paths(struct upper *u, const git_diff_delta *d)
 	return 0;
 }
 
-int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper,
-		       int progress)
+/*
+ * Ignored files (node_modules, build output) that are many or large go
+ * into the base rather than into every sandbox's upper layer: a base
+ * then holds the tree and those files, and is named by both, so that
+ * the sandboxes made while they stay as they are share it.
+ */
+#define SHARED_IGNORED_FILES 1000
+#define SHARED_IGNORED_BYTES (16 << 20)
+
+/* The worktree's ignored files, and what names them. */
+struct ignored {
+	size_t files, bytes;
+	git_oid id;	/* of their paths and stat data */
+};
+
+static int is_ignored(const git_status_entry *e)
+{
+	return (e->status & GIT_STATUS_IGNORED) && e->index_to_workdir;
+}
+
+/*
+ * Count the ignored files of list, and name them by their paths, modes,
+ * sizes, times and inodes: a file written or replaced since changes the
+ * name (its ctime moves), so a base is never taken for files it lacks.
+ */
+static int ignored_scan(struct ignored *ig, git_status_list *list, const char *worktree)
+{
+	struct strbuf path = STRBUF_INIT, names = STRBUF_INIT;
+	int ret = -1;
+
+	memset(ig, 0, sizeof(*ig));
+	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+		const char *rel;
+		struct stat st;
+
+		if (!is_ignored(e))
+			continue;
+		rel = e->index_to_workdir->new_file.path;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s/%s", worktree, rel);
+		if (lstat(path.buf, &st) < 0) {
+			if (errno == ENOENT)
+				continue; /* gone since: the upper layer will not have it either */
+			error_errno("cannot read '%s'", path.buf);
+			goto done;
+		}
+		ig->files++;
+		ig->bytes += S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+		strbuf_add(&names, rel, strlen(rel) + 1);
+		strbuf_addf(&names, "%o %lld %lld.%09ld %lld.%09ld %llu\n", (unsigned)st.st_mode,
+			    (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			    st.st_mtim.tv_nsec, (long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec,
+			    (unsigned long long)st.st_ino);
+	}
+	if (git_odb_hash(&ig->id, names.buf, names.len, GIT_OBJECT_BLOB) < 0) {
+		error_lg2("cannot name the ignored files");
+		goto done;
+	}
+	ret = 0;
+done:
+	strbuf_release(&path);
+	strbuf_release(&names);
+	return ret;
+}
+
+/*
+ * Make dst a tree of hard links to the files of src, a base: the new
+ * base costs directories and links, not a checkout. A file of a base is
+ * never written (an overlay copies it up first), so sharing it is safe.
+ */
+static int link_tree(struct strbuf *src, struct strbuf *dst)
+{
+	size_t src_len = src->len, dst_len = dst->len;
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if (!(d = opendir(src->buf)))
+		return error_errno("cannot read '%s'", src->buf);
+	while (!ret && (de = readdir(d))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		strbuf_setlen(src, src_len);
+		strbuf_setlen(dst, dst_len);
+		strbuf_addf(src, "/%s", de->d_name);
+		strbuf_addf(dst, "/%s", de->d_name);
+		if (lstat(src->buf, &st) < 0)
+			ret = error_errno("cannot read '%s'", src->buf);
+		else if (!S_ISDIR(st.st_mode))
+			ret = linkat(AT_FDCWD, src->buf, AT_FDCWD, dst->buf, 0) < 0 ?
+				error_errno("cannot link '%s'", dst->buf) : 0;
+		else if (mkdir(dst->buf, st.st_mode & 07777) < 0)
+			ret = error_errno("cannot create '%s'", dst->buf);
+		else
+			ret = link_tree(src, dst);
+	}
+	closedir(d);
+	strbuf_setlen(src, src_len);
+	strbuf_setlen(dst, dst_len);
+	return ret;
+}
+
+/*
+ * Make the parents of rel in the new base dir directories, replacing
+ * what the tree has there (a file or a link the worktree has made a
+ * directory of; only a link of ours goes, never what it points at).
+ */
+static int base_parents(const char *worktree, const char *dir, const char *rel)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
+	const char *slash;
+	int ret = 0;
+
+	for (const char *p = rel; !ret && (slash = strchr(p, '/')); p = slash + 1) {
+		int len = (int)(slash - rel);
+		struct stat st;
+
+		strbuf_reset(&src);
+		strbuf_reset(&dst);
+		strbuf_addf(&src, "%s/%.*s", worktree, len, rel);
+		strbuf_addf(&dst, "%s/%.*s", dir, len, rel);
+		if (!lstat(dst.buf, &st) && S_ISDIR(st.st_mode))
+			continue;
+		if (lstat(src.buf, &st) < 0 || !S_ISDIR(st.st_mode))
+			st.st_mode = 0755;
+		if ((unlink(dst.buf) < 0 && errno != ENOENT) ||
+		    mkdir(dst.buf, st.st_mode & 07777) < 0)
+			ret = error_errno("cannot create '%s'", dst.buf);
+	}
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/* The worktree's ignored file rel into the new base dir. */
+static int base_add(const char *worktree, const char *dir, const char *rel)
+{
+	struct strbuf src = STRBUF_INIT, dst = STRBUF_INIT;
+	struct stat st;
+	int ret = base_parents(worktree, dir, rel);
+
+	strbuf_addf(&src, "%s/%s", worktree, rel);
+	strbuf_addf(&dst, "%s/%s", dir, rel);
+	if (ret < 0 || lstat(src.buf, &st) < 0)
+		goto done; /* gone since, as ignored_scan allows */
+	/* Never written through: dst may be a link to a file of another base. */
+	if (unlink(dst.buf) < 0 && errno != ENOENT && errno != EISDIR)
+		ret = error_errno("cannot replace '%s'", dst.buf);
+	else if (S_ISREG(st.st_mode))
+		ret = copy_file(src.buf, dst.buf, COPY_TIMES);
+	else if (S_ISLNK(st.st_mode))
+		ret = copy_link(src.buf, dst.buf, st.st_size, rel);
+	else if (S_ISDIR(st.st_mode) && mkdir(dst.buf, st.st_mode & 07777) < 0 && errno != EEXIST)
+		ret = error_errno("cannot create '%s'", dst.buf);
+done:
+	strbuf_release(&src);
+	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * The base of the tree whose base is bases/tree_hex, with the ignored
+ * files of list too, made if missing as tree_base makes its own: its
+ * path in out.
+ */
+static int ignored_base(const char *root, const char *tree_hex, const struct ignored *ig,
+			git_status_list *list, const char *worktree, int progress,
+			struct strbuf *out)
+{
+	struct strbuf src = STRBUF_INIT, tmp = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	struct stat st;
+	int ret = -1;
+
+	git_oid_tostr(hex, sizeof(hex), &ig->id);
+	strbuf_reset(out);
+	strbuf_addf(out, "%s/" OVERLAY_BASES "/%s-%s", root, tree_hex, hex);
+	if (!lstat(out->buf, &st) && S_ISDIR(st.st_mode))
+		return utimensat(AT_FDCWD, out->buf, NULL, AT_SYMLINK_NOFOLLOW) < 0 ?
+			error_errno("cannot use the base tree '%s'", out->buf) : 0;
+	strbuf_addf(&src, "%s/" OVERLAY_BASES "/%s", root, tree_hex);
+	strbuf_addf(&tmp, "%s/" OVERLAY_BASES "/.tmp-%s-%s-%ld", root, tree_hex, hex,
+		    (long)getpid());
+	if (remove_tree(tmp.buf) < 0)
+		goto done;
+	if (mkdir(tmp.buf, 0755) < 0) {
+		error_errno("cannot create '%s'", tmp.buf);
+		goto done;
+	}
+	if (link_tree(&src, &tmp) < 0)
+		goto done;
+	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++) {
+		const git_status_entry *e = git_status_byindex(list, i);
+
+		if (cleanup_signalled() ||
+		    (is_ignored(e) && base_add(worktree, tmp.buf, e->index_to_workdir->new_file.path) < 0))
+			goto done;
+	}
+	if (progress)
+		fprintf(stderr, "Sharing ignored files: %zu (%.1f MiB), done.\n", ig->files,
+			(double)ig->bytes / (1024.0 * 1024.0));
+	if (rename(tmp.buf, out->buf) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		error_errno("cannot put the base tree in '%s'", out->buf);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (remove_tree(tmp.buf) < 0)
+		ret = -1;
+	strbuf_release(&src);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* Everything status knows of, ignored files one by one. */
+static int worktree_status(git_status_list **list, git_repository *repo)
+{
+	git_status_options so = GIT_STATUS_OPTIONS_INIT;
+
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+		   GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_RECURSE_IGNORED_DIRS |
+		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+	if (git_status_list_new(list, repo, &so) < 0)
+		return error_lg2("cannot read the worktree's status");
+	return 0;
+}
+
+/* The base to share: the tree's own, or with the ignored files where they weigh. */
+static int choose_base(git_repository *repo, const char *root, const git_oid *tree,
+		       git_status_list *list, const char *worktree, int progress,
+		       struct strbuf *base, int *shared)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	struct ignored ig;
+
+	*shared = 0;
+	if (tree_base(repo, root, tree, progress, base) < 0 ||
+	    ignored_scan(&ig, list, worktree) < 0)
+		return -1;
+	if (ig.files < SHARED_IGNORED_FILES && ig.bytes < SHARED_IGNORED_BYTES)
+		return 0;
+	*shared = 1;
+	git_oid_tostr(hex, sizeof(hex), tree);
+	return ignored_base(root, hex, &ig, list, worktree, progress, base);
+}
+
+int overlay_layers(git_repository *repo, const char *root, const char *worktree,
+		   const char *upper, int progress, struct strbuf *base)
 {
 	struct upper u = { NULL, worktree, upper, 0, 0 };
-	git_status_options so = GIT_STATUS_OPTIONS_INIT;
 	git_status_list *list = NULL;
 	git_object *head = NULL;
 	git_tree *tree = NULL;
-	int ret = -1;
+	int shared, ret = -1;
 
-	if (mkdir(upper, 0755) < 0) {
-		error_errno("cannot create '%s'", upper);
-		goto done;
-	}
 	if (git_revparse_single(&head, repo, "HEAD^{tree}") < 0 ||
 	    git_tree_lookup(&tree, repo, git_object_id(head)) < 0) {
 		error_lg2("cannot read the tree of HEAD");
 		goto done;
 	}
-	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
-	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
-		   GIT_STATUS_OPT_INCLUDE_IGNORED | GIT_STATUS_OPT_RECURSE_IGNORED_DIRS |
-		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
-	if (git_status_list_new(&list, repo, &so) < 0) {
-		error_lg2("cannot read the worktree's status");
+	if (worktree_status(&list, repo) < 0 ||
+	    choose_base(repo, root, git_object_id(head), list, worktree, progress, base,
+			&shared) < 0)
+		goto done;
+	if (mkdir(upper, 0755) < 0) {
+		error_errno("cannot create '%s'", upper);
 		goto done;
 	}
 	u.head = tree;
 	for (size_t i = 0, n = git_status_list_entrycount(list); i < n; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
 
-		if (cleanup_signalled() || add_delta_paths(&u, e->head_to_index) < 0 ||
-		    add_delta_paths(&u, e->index_to_workdir) < 0)
+		if (cleanup_signalled() || add_delta_paths(&u, e->head_to_index) < 0)
+			goto done;
+		if (shared && is_ignored(e))
+			continue; /* in the base */
+		if (add_delta_paths(&u, e->index_to_workdir) < 0)
 			goto done;
 	}
 	if (add_submodules(&u, repo) < 0)

@@ -25,22 +25,23 @@
 #define OVERLAY_WORK "overlay-work"
 
 /*
- * The base of tree under root, made if missing (checked out apart, then
- * renamed into place: a concurrent maker's is as good): its path in out.
- * 0, or -1 with a message.
+ * The layers of an overlay workspace for the worktree of repo: the base
+ * of its HEAD tree under root, made if missing (checked out apart, then
+ * renamed into place: a concurrent maker's is as good), its path in base;
+ * and upper, made and filled with the worktree's differences from that
+ * tree: files as they are there (regular files with their modes and
+ * times, symbolic links as links), a whiteout for each path of the tree
+ * the worktree no longer has.
+ *
+ * Where the ignored files are many or large (node_modules, build
+ * output), they go into a base of their own instead, the tree's base
+ * with them added (hard links to the tree's files, copies of theirs),
+ * named by the tree and by the ignored files' paths and stat data:
+ * the sandboxes made while those stay as they are share it. With
+ * progress, counts what was copied on stderr. 0, or -1 with a message.
  */
-int overlay_base_ensure(git_repository *repo, const char *root, const git_oid *tree,
-			int progress, struct strbuf *out);
-
-/*
- * Make upper and fill it with the differences of the worktree of repo
- * from its HEAD tree: files as they are there (regular files with their
- * modes and times, symbolic links as links), a whiteout for each path of
- * the tree the worktree no longer has. With progress, counts them on
- * stderr. 0, or -1 with a message.
- */
-int overlay_upper_fill(git_repository *repo, const char *worktree, const char *upper,
-		       int progress);
+int overlay_layers(git_repository *repo, const char *root, const char *worktree,
+		   const char *upper, int progress, struct strbuf *base);
 
 /*
  * Give the entries of the index at index_path that the upper layer does

@@ -57,20 +57,13 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 			    const struct populate_opts *o)
 {
 	struct strbuf base = STRBUF_INIT, path = STRBUF_INIT;
-	git_object *tree = NULL;
 	int ret = -1;
 
-	if (git_revparse_single(&tree, o->repo, "HEAD^{tree}") < 0) {
-		error_lg2("cannot read the tree of HEAD");
-		goto done;
-	}
-	if (overlay_base_ensure(o->repo, ws->root, git_object_id(tree), o->progress, &base) < 0)
+	strbuf_addf(&path, "%s/" OVERLAY_UPPER, sb->dir);
+	if (overlay_layers(o->repo, ws->root, o->worktree, path.buf, o->progress, &base) < 0)
 		goto done;
 	free(sb->opts.base);
 	sb->opts.base = strbuf_detach(&base, NULL);
-	strbuf_addf(&path, "%s/" OVERLAY_UPPER, sb->dir);
-	if (overlay_upper_fill(o->repo, o->worktree, path.buf, o->progress) < 0)
-		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/" OVERLAY_WORK, sb->dir);
 	if (mkdir(path.buf, 0700) < 0) {
@@ -90,7 +83,6 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 	}
 	ret = 0;
 done:
-	git_object_free(tree);
 	strbuf_release(&base);
 	strbuf_release(&path);
 	return ret;

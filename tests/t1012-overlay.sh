@@ -264,6 +264,104 @@ test_expect_failure PODMAN 'workspace copy: a change of the same size and mtime 
 	test_cmp samecopy-host samecopy-inside
 '
 
+test_expect_success PODMAN,OVERLAY 'setup: a worktree with many ignored files, one of them once tracked' '
+	test_create_repo heavy &&
+	(
+		cd heavy &&
+		mkdir -p gen &&
+		printf "tracked\n" >gen/out.txt &&
+		printf "node_modules/\ngen/\n" >.gitignore &&
+		git add -f . &&
+		git commit -q -m "with gen/out.txt" &&
+		git rm -q --cached gen/out.txt &&
+		printf "made here\n" >gen/out.txt &&
+		for d in $(seq 1 11)
+		do
+			mkdir -p node_modules/p$d &&
+			for f in $(seq 1 100)
+			do
+				echo "$d/$f" >node_modules/p$d/f$f.js || return 1
+			done
+		done &&
+		ln -s p1/f1.js node_modules/main.js &&
+		printf "changed\n" >>.gitignore &&
+		git status --porcelain --ignored | sort >../heavy-status
+	)
+'
+
+test_expect_success PODMAN,OVERLAY 'many ignored files go into one base that the sandboxes share' '
+	rm -rf state/bases &&
+	(
+		cd heavy &&
+		git sand new -d h1 &&
+		git sand new -d h2 &&
+		sandbox_dir h1 >../hdir1 &&
+		in_sandbox h1 "git status --porcelain --ignored | sort" >../h1-status &&
+		in_sandbox h2 "cat gen/out.txt node_modules/p11/f100.js node_modules/main.js" >../h2-files
+	) &&
+	ls state/bases >bases &&
+	test_line_count = 2 bases &&
+	tree=$(git -C heavy rev-parse HEAD^{tree}) &&
+	test "$(sed -n 1p bases)" = "$tree" &&
+	test_grep "^$tree-[0-9a-f]\{40\}$" bases &&
+	test "$(cat state/bases/$tree/gen/out.txt)" = tracked &&
+	test "$(cat state/bases/$tree-*/gen/out.txt)" = "made here" &&
+	test -h state/bases/$tree-*/node_modules/main.js &&
+	! test -e "$(cat hdir1)/upper/node_modules" &&
+	find "$(cat hdir1)/upper" ! -name .git -type f >upper-files &&
+	test_line_count = 2 upper-files &&
+	test -f "$(cat hdir1)/upper/.gitignore" &&
+	test_cmp heavy-status h1-status &&
+	printf "made here\n11/100\n1/1\n" >expect &&
+	test_cmp expect h2-files
+'
+
+test_expect_success PODMAN,OVERLAY 'a sandbox changes neither shared base nor its neighbour' '
+	tree=$(git -C heavy rev-parse HEAD^{tree}) &&
+	(cd state/bases && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s |
+		sed "s/  */ /g" | cut -d" " -f1,3-) >before &&
+	(cd state/bases && find . -type f -print0 | sort -z | xargs -0 cat) >before-data &&
+	(
+		cd heavy &&
+		in_sandbox h1 "echo evil >gen/out.txt; echo evil >>node_modules/p1/f1.js;
+			rm -rf node_modules/p2; chmod 600 node_modules/p3/f3.js" &&
+		in_sandbox h2 "cat gen/out.txt node_modules/p1/f1.js node_modules/p2/f2.js" >../h2-after
+	) &&
+	(cd state/bases && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+%s |
+		sed "s/  */ /g" | cut -d" " -f1,3-) >after &&
+	(cd state/bases && find . -type f -print0 | sort -z | xargs -0 cat) >after-data &&
+	test_cmp before after &&
+	test_cmp before-data after-data &&
+	printf "made here\n1/1\n2/2\n" >expect &&
+	test_cmp expect h2-after
+'
+
+test_expect_success PODMAN,OVERLAY 'ignored files changed on the host make a new base; gc takes the old ones' '
+	(
+		cd heavy &&
+		echo newer >node_modules/p5/f5.js &&
+		git sand new -d h3 &&
+		in_sandbox h3 "cat node_modules/p5/f5.js" >../h3-file &&
+		in_sandbox h1 "cat node_modules/p5/f5.js" >../h1-file
+	) &&
+	echo newer >expect && test_cmp expect h3-file &&
+	echo 5/5 >expect && test_cmp expect h1-file &&
+	ls state/bases >bases &&
+	test_line_count = 3 bases &&
+	(
+		cd heavy &&
+		git sand rm -f h1 h2 2>/dev/null &&
+		touch -d "2 hours ago" ../state/bases/* &&
+		git sand gc >../gc-out &&
+		in_sandbox h3 "cat node_modules/p5/f5.js" >../h3-again &&
+		git sand rm -f h3 2>/dev/null
+	) &&
+	echo newer >expect && test_cmp expect h3-again &&
+	test_grep "^Removing base tree" gc-out &&
+	ls state/bases >bases &&
+	test_line_count = 1 bases
+'
+
 test_expect_success PODMAN 'gc names the bases directory it cannot read' '
 	rm -rf state/bases &&
 	>state/bases &&
