@@ -7,7 +7,8 @@
 #
 # usage: bench/workspace.sh [runs] [<repository>]
 #   Without a repository: a synthetic one of 80,000 files (made once),
-#   with a few changed and untracked files and an ignored build tree.
+#   with 20 changed files, an untracked one and an ignored tree of
+#   20,000 files.
 #   With one (a clone of git/git, say), its worktree as it is.
 . "$(dirname "$0")/lib.sh"
 runs=${1:-5}
@@ -29,11 +30,16 @@ then
 		done
 		git add src
 		git commit -q -m "80,000 files"
-		echo change >>src/d1/f1.c
-		echo change >>src/d2/f2.c
+		# 20 changed files, an untracked one, and an ignored tree of
+		# 20,000 files (a node_modules).
+		for d in $(seq 1 20); do echo change >>src/d$d/f$d.c; done
 		echo new >untracked.txt
-		mkdir -p build && echo "build/" >.git/info/exclude
-		for f in $(seq 1 100); do echo "out $f" >build/o$f; done
+		echo "node_modules/" >.git/info/exclude
+		for p in $(seq 1 100)
+		do
+			mkdir -p node_modules/p$p
+			for f in $(seq 1 200); do echo "module $p/$f" >node_modules/p$p/m$f.js; done
+		done
 	)
 fi
 
@@ -67,6 +73,15 @@ sandbox_kb () {
 	clone=$(git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } s == n && $1 == "clone" { print $2 }')
 	du -sk "$(dirname "$clone")" | cut -f1
 }
+# The first git status inside a sandbox, against the host's.
+host_status=$(for i in $(seq 1 "$runs"); do ms git status --porcelain; done | median)
+inside_status () {
+	git sand new -d -i "$IMAGE" --network none --workspace "$1" "$2" >/dev/null
+	ms git sand exec "$2" git status --porcelain
+}
+copy_status=$(for i in $(seq 1 "$runs"); do inside_status copy s$i; done | median)
+overlay_status=$(for i in $(seq 1 "$runs"); do inside_status overlay t$i; done | median)
+true_exec=$(ms git sand exec t1 true)
 copy_kb=$(sandbox_kb c1)
 overlay_kb=$(sandbox_kb o1)
 base_kb=$(du -sk "$GIT_SAND_HOME"/bases | cut -f1)
@@ -77,3 +92,4 @@ echo "new -d --workspace copy:          $copy ms; ratio to worktree add: $(ratio
 echo "new -d --workspace overlay, first of its tree (checks out the base): $first ms; ratio: $(ratio "$first" "$wt")"
 echo "new -d --workspace overlay, after: $overlay ms; ratio to worktree add: $(ratio "$overlay" "$wt"); to copy: $(ratio "$overlay" "$copy")"
 echo "disk per sandbox: copy $copy_kb KB, overlay $overlay_kb KB ($(ratio "$overlay_kb" "$copy_kb") of it); the shared base: $base_kb KB"
+echo "first git status inside (exec included; an exec of true: $true_exec ms): copy $copy_status ms, overlay $overlay_status ms; host $host_status ms; ratios $(ratio "$copy_status" "$host_status"), $(ratio "$overlay_status" "$host_status"); less the exec: $(ratio $((overlay_status - true_exec)) "$host_status")"

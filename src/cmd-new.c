@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -728,44 +729,95 @@ done:
 	return ret;
 }
 
+/* Why an overlay workspace cannot be made; those told once have a key. */
+enum no_overlay {
+	OVERLAY_OK,
+	NO_OVERLAY_HOST,
+	NO_OVERLAY_RUNTIME,
+	NO_OVERLAY_PATH,
+	NO_OVERLAY_UNBORN,
+};
+
+static const struct {
+	const char *why, *notice;
+} no_overlay_reasons[] = {
+	[NO_OVERLAY_HOST] = { "it is on another host", "workspace-copy-host" },
+	[NO_OVERLAY_RUNTIME] = { "only rootful podman mounts one", "workspace-copy-runtime" },
+	[NO_OVERLAY_PATH] = { "its state directory has ',' or ':' in its path",
+			      "workspace-copy-path" },
+	[NO_OVERLAY_UNBORN] = { "HEAD has no commit yet", NULL },
+};
+
 /*
- * Why an overlay workspace cannot be made for sb here, or NULL when it
- * can: rootful podman on this machine mounts one (rootless podman needs
- * whiteouts it cannot make; docker and Apple's container have no such
- * volume), for a worktree whose HEAD has a tree, and paths that the
- * volume option can hold.
+ * Whether an overlay workspace can be made for sb here: rootful podman
+ * on this machine mounts one (rootless podman needs whiteouts it cannot
+ * make; docker and Apple's container have no such volume), for a
+ * worktree whose HEAD has a tree, and paths that the volume option can
+ * hold.
  */
-static const char *no_overlay(struct cmd_ctx *ctx, struct runtime *rt, const struct sandbox *sb)
+static enum no_overlay no_overlay(struct cmd_ctx *ctx, struct runtime *rt,
+				  const struct sandbox *sb)
 {
+	enum no_overlay why = OVERLAY_OK;
 	git_object *tree = NULL;
-	const char *why = NULL;
 
 	if (sb->host)
-		why = "it is on another host";
+		why = NO_OVERLAY_HOST;
 	else if (strcmp(rt->ops->name, "podman") || runtime_user(rt) < 0 || rt->uid != 0)
-		why = "only rootful podman mounts one";
+		why = NO_OVERLAY_RUNTIME;
 	else if (strpbrk(ctx->root.buf, ",:") || strpbrk(sb->dir, ",:"))
-		why = "its state directory has ',' or ':' in its path";
+		why = NO_OVERLAY_PATH;
 	else if (git_revparse_single(&tree, ctx->r.repo, "HEAD^{tree}") < 0)
-		why = "HEAD has no commit yet";
+		why = NO_OVERLAY_UNBORN;
 	git_error_clear();
 	git_object_free(tree);
 	return why;
+}
+
+/*
+ * Say once per state root and reason that the default made a copy
+ * where an overlay would cost less: a file under <root>/notices marks
+ * it said.
+ */
+static void notice_copy(struct cmd_ctx *ctx, const struct sandbox *sb, enum no_overlay why)
+{
+	struct strbuf path = STRBUF_INIT;
+	const char *key = no_overlay_reasons[why].notice;
+	int fd;
+
+	if (!key)
+		return;
+	strbuf_addf(&path, "%s/notices", ctx->root.buf);
+	if (mkdir(path.buf, 0755) < 0 && errno != EEXIST)
+		goto done;
+	strbuf_addf(&path, "/%s", key);
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto done;
+	close(fd);
+	hint("sandbox '%s' has a copy of the worktree, not an overlay: %s", sb->name,
+	     no_overlay_reasons[why].why);
+	hint("see WORKSPACES in git-sand(1); this is said once");
+done:
+	strbuf_release(&path);
 }
 
 /* Whether sb gets an overlay workspace: 1, 0, or -1 when one was asked for in vain. */
 static int want_overlay(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
 			const struct sandbox *sb)
 {
-	const char *why;
+	enum no_overlay why;
 
 	if (o->workspace && !strcmp(o->workspace, "copy"))
 		return 0;
 	why = no_overlay(ctx, rt, sb);
-	if (why && o->workspace && !strcmp(o->workspace, "overlay"))
+	if (why == OVERLAY_OK)
+		return 1;
+	if (o->workspace && !strcmp(o->workspace, "overlay"))
 		return error("cannot make an overlay workspace for sandbox '%s': %s", sb->name,
-			     why);
-	return !why;
+			     no_overlay_reasons[why].why);
+	notice_copy(ctx, sb, why);
+	return 0;
 }
 
 /*

@@ -362,6 +362,24 @@ test_expect_success PODMAN,OVERLAY 'ignored files changed on the host make a new
 	test_line_count = 1 bases
 '
 
+test_expect_success PODMAN,OVERLAY 'where the default copies, it says so once' '
+	test_when_finished "rm -rf \"$TRASH_DIRECTORY/st,ate\"" &&
+	(
+		cd repo &&
+		GIT_SAND_HOME="$TRASH_DIRECTORY/st,ate" &&
+		export GIT_SAND_HOME &&
+		git sand new -d --workspace copy n0 2>../err0 &&
+		git sand new -d n1 2>../err1 &&
+		git sand new -d n2 2>../err2 &&
+		git sand rm -f n0 n1 n2 2>/dev/null
+	) &&
+	! grep "^hint:" err0 &&
+	test_grep "^hint: sandbox .n1. has a copy of the worktree, not an overlay: its state directory has .,. or .:. in its path$" err1 &&
+	test_grep "^hint: see WORKSPACES in git-sand(1); this is said once$" err1 &&
+	! grep "^hint:" err2 &&
+	test -f "st,ate/notices/workspace-copy-path"
+'
+
 test_expect_success PODMAN 'gc names the bases directory it cannot read' '
 	rm -rf state/bases &&
 	>state/bases &&
