@@ -618,12 +618,18 @@ int overlay_index_restat(const char *index_path, const char *worktree, const cha
 		goto done;
 	}
 	for (size_t i = 0, n = git_index_entrycount(index); i < n; i++) {
-		git_index_entry e = *git_index_get_byindex(index, i);
+		/*
+		 * Changed in place: only the stat data, which nothing in
+		 * the index is sorted or hashed by. git_index_add would
+		 * drop the cache of trees the host's index carries, and
+		 * the first status inside would then compare every tree.
+		 */
+		git_index_entry *e = (git_index_entry *)git_index_get_byindex(index, i);
 		struct stat st;
 
-		if (GIT_INDEX_ENTRY_STAGE(&e))
+		if (GIT_INDEX_ENTRY_STAGE(e))
 			continue;
-		if (in_upper(&path, upper, e.path)) {
+		if (in_upper(&path, upper, e->path)) {
 			/*
 			 * Changed: the upper layer's copy has the mtime and
 			 * size of the worktree's file, and the sandbox's git
@@ -632,27 +638,23 @@ int overlay_index_restat(const char *index_path, const char *worktree, const cha
 			 * that kept them, seen by ctime or inode), no stat
 			 * data: git inside reads the file too.
 			 */
-			if (host_trusts(&path, worktree, &e))
+			if (host_trusts(&path, worktree, e))
 				continue;
-			memset(&e.ctime, 0, sizeof(e.ctime));
-			memset(&e.mtime, 0, sizeof(e.mtime));
-			e.dev = e.ino = 0;
-			e.file_size = 0;
+			memset(&e->ctime, 0, sizeof(e->ctime));
+			memset(&e->mtime, 0, sizeof(e->mtime));
+			e->dev = e->ino = 0;
+			e->file_size = 0;
 		} else {
 			strbuf_reset(&path);
-			strbuf_addf(&path, "%s/%s", base, e.path);
-			if (lstat(path.buf, &st) < 0 || (uint32_t)st.st_size != e.file_size)
+			strbuf_addf(&path, "%s/%s", base, e->path);
+			if (lstat(path.buf, &st) < 0 || (uint32_t)st.st_size != e->file_size)
 				continue; /* not the base's: git reads it again, as it must */
-			e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-			e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
-			e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-			e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-			e.ino = (uint32_t)st.st_ino;
-			e.dev = (uint32_t)st.st_dev;
-		}
-		if (git_index_add(index, &e) < 0) {
-			error_lg2("cannot update the sandbox's index");
-			goto done;
+			e->mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+			e->mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+			e->ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+			e->ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+			e->ino = (uint32_t)st.st_ino;
+			e->dev = (uint32_t)st.st_dev;
 		}
 	}
 	if (git_index_write(index) < 0) {

@@ -132,6 +132,33 @@ test_expect_success PODMAN,OVERLAY 'rm takes the upper layer; gc takes a base no
 	test "$(ls state/bases)" = ""
 '
 
+# tree_cache <index>: the index's cache of trees (its TREE extension),
+# without the checksum that ends the file.
+tree_cache () {
+	perl -0777 -ne 'print $1 if /TREE(.*).{20}\z/s' "$1"
+}
+
+test_expect_success PODMAN,OVERLAY 'the index inside keeps the host'"'"'s cache of trees' '
+	test_create_repo cached &&
+	(
+		cd cached &&
+		git write-tree >/dev/null &&
+		echo more >>one.t &&
+		git sand new -d ct &&
+		tree_cache "$(sandbox_dir ct)/app/.git/index" >../actual &&
+		in_sandbox ct "git status --porcelain" >../ct-status &&
+		git sand rm -f ct 2>/dev/null &&
+		touch -d "2 hours ago" ../state/bases/* &&
+		git sand gc >/dev/null
+	) &&
+	test "$(ls state/bases)" = "" &&
+	tree_cache cached/.git/index >expect &&
+	test -s expect &&
+	test_cmp expect actual &&
+	echo " M one.t" >expect-status &&
+	test_cmp expect-status ct-status
+'
+
 test_expect_success PODMAN 'workspace copy, and bad kinds' '
 	(
 		cd repo &&
