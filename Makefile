@@ -59,8 +59,8 @@ endif
 
 GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 
-ALL_CFLAGS = -std=gnu11 -pthread -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
-ALL_LDFLAGS = -pthread $(LDFLAGS)
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS)
 
 LIB_OBJS = \
 	src/agent.o \

@@ -1,7 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,165 +71,14 @@ out:
 	return ret;
 }
 
-struct pool;
-
 struct copier {
 	int progress;
 	int snapshot;	/* regular files and directories only: skip the rest */
 	int link;	/* hard-link regular files where possible */
-	struct pool *pool;	/* workers that fill the files, or NULL */
 	size_t files;
 	size_t bytes;
 	struct timespec last;
 };
-
-/*
- * Copying a tree's files with more than one thread: the walker reads the
- * directories, makes the subdirectories and links, and opens each file
- * and its copy (so every check on what is opened stays where it was);
- * the workers copy the data, set the mode and times, and close both. A
- * directory's times are set when the walker leaves it, which writing the
- * files it already holds does not change.
- */
-#define POOL_THREADS_MAX 4
-#define POOL_QUEUE 64
-
-/* A file opened by the walker, for a worker to fill. */
-struct job {
-	int sfd, dfd;
-	off_t size;
-	mode_t mode;
-	struct timespec times[2];
-	char *path;
-};
-
-struct pool {
-	pthread_mutex_t lock;
-	pthread_cond_t more, room;
-	struct job q[POOL_QUEUE];
-	size_t head, nr;
-	int closing, failed, nr_threads;
-	pthread_t threads[POOL_THREADS_MAX];
-	struct copier *cp;
-};
-
-static void count_file(struct copier *cp, off_t bytes);
-
-static int fill_file(const struct job *j)
-{
-	if (copy_file_fd(j->sfd, j->dfd, j->size) < 0)
-		return error_errno("cannot copy '%s'", j->path);
-	if (fchmod(j->dfd, j->mode) < 0 || futimens(j->dfd, j->times) < 0)
-		return error_errno("cannot set the mode or times of '%s'", j->path);
-	return 0;
-}
-
-static void *pool_worker(void *data)
-{
-	struct pool *pool = data;
-
-	for (;;) {
-		struct job j;
-		int ret;
-
-		pthread_mutex_lock(&pool->lock);
-		while (!pool->nr && !pool->closing)
-			pthread_cond_wait(&pool->more, &pool->lock);
-		if (!pool->nr) {
-			pthread_mutex_unlock(&pool->lock);
-			return NULL;
-		}
-		j = pool->q[pool->head];
-		pool->head = (pool->head + 1) % POOL_QUEUE;
-		pool->nr--;
-		ret = pool->failed ? -1 : 0; /* then only close what is left */
-		pthread_cond_signal(&pool->room);
-		pthread_mutex_unlock(&pool->lock);
-
-		if (!ret)
-			ret = fill_file(&j);
-		close(j.sfd);
-		close(j.dfd);
-		free(j.path);
-		if (ret < 0) {
-			pthread_mutex_lock(&pool->lock);
-			pool->failed = 1;
-			pthread_cond_signal(&pool->room);
-			pthread_mutex_unlock(&pool->lock);
-		} else {
-			count_file(pool->cp, j.size);
-		}
-	}
-}
-
-/* How many threads copy: GIT_SAND_COPY_THREADS, else one per CPU, at most four. */
-static int pool_size(void)
-{
-	const char *env = getenv("GIT_SAND_COPY_THREADS");
-	long n = env ? strtol(env, NULL, 10) : sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n < 1 ? 1 : n > POOL_THREADS_MAX ? POOL_THREADS_MAX : (int)n;
-}
-
-/* Give cp workers, unless one thread is all there is (or can be). */
-static void pool_start(struct copier *cp)
-{
-	struct pool *pool;
-	int n = pool_size();
-
-	if (n < 2)
-		return;
-	pool = xcalloc(1, sizeof(*pool));
-	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->more, NULL);
-	pthread_cond_init(&pool->room, NULL);
-	pool->cp = cp;
-	cp->pool = pool;
-	while (pool->nr_threads < n &&
-	       !pthread_create(&pool->threads[pool->nr_threads], NULL, pool_worker, pool))
-		pool->nr_threads++;
-}
-
-/* Hand j to a worker, waiting for room. -1 when a worker has failed. */
-static int pool_add(struct pool *pool, const struct job *j)
-{
-	int failed;
-
-	pthread_mutex_lock(&pool->lock);
-	while (pool->nr == POOL_QUEUE && !pool->failed)
-		pthread_cond_wait(&pool->room, &pool->lock);
-	failed = pool->failed;
-	if (!failed) {
-		pool->q[(pool->head + pool->nr) % POOL_QUEUE] = *j;
-		pool->nr++;
-		pthread_cond_signal(&pool->more);
-	}
-	pthread_mutex_unlock(&pool->lock);
-	return failed ? -1 : 0;
-}
-
-/* Let cp's workers finish what they hold, and end them. -1 if one failed. */
-static int pool_finish(struct copier *cp)
-{
-	struct pool *pool = cp->pool;
-	int failed;
-
-	if (!pool)
-		return 0;
-	pthread_mutex_lock(&pool->lock);
-	pool->closing = 1;
-	pthread_cond_broadcast(&pool->more);
-	pthread_mutex_unlock(&pool->lock);
-	for (int i = 0; i < pool->nr_threads; i++)
-		pthread_join(pool->threads[i], NULL);
-	failed = pool->failed;
-	cp->pool = NULL;
-	pthread_cond_destroy(&pool->more);
-	pthread_cond_destroy(&pool->room);
-	pthread_mutex_destroy(&pool->lock);
-	free(pool);
-	return failed ? -1 : 0;
-}
 
 /*
  * The mode a copy gets: the source's, but in a snapshot of what a sandbox
@@ -314,16 +162,11 @@ static int copy_dir(struct copier *cp, int sfd, int dfd, const char *path, int t
 	return ret;
 }
 
-/* Count a file copied, by the walker or a worker. */
-static void count_file(struct copier *cp, off_t bytes)
+static void count_file(struct copier *cp, const struct stat *st)
 {
-	if (cp->pool)
-		pthread_mutex_lock(&cp->pool->lock);
 	cp->files++;
-	cp->bytes += (size_t)bytes;
+	cp->bytes += (size_t)st->st_size;
 	show_progress(cp, 0);
-	if (cp->pool)
-		pthread_mutex_unlock(&cp->pool->lock);
 }
 
 /*
@@ -345,7 +188,7 @@ static int link_file(struct copier *cp, const struct entry *e)
 		unlinkat(e->ddir, e->name, 0);
 		return error("'%s' changed while it was being copied", e->path);
 	}
-	count_file(cp, 0);
+	cp->files++;
 	return 1;
 }
 
@@ -367,7 +210,7 @@ static int copy_regular(struct copier *cp, const struct entry *e)
 	/* APFS: a copy-on-write clone, with the file's metadata. */
 	if (!fclonefileat(sfd, e->ddir, e->name, 0)) {
 		utimensat(e->ddir, e->name, times, AT_SYMLINK_NOFOLLOW);
-		count_file(cp, e->st->st_size);
+		count_file(cp, e->st);
 		ret = 0;
 		goto done;
 	}
@@ -375,17 +218,6 @@ static int copy_regular(struct copier *cp, const struct entry *e)
 	dfd = openat(e->ddir, e->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd < 0) {
 		error_errno("cannot create '%s' in the sandbox", e->path);
-		goto done;
-	}
-	if (cp->pool) {
-		struct job j = { sfd, dfd, e->st->st_size, snapshot_mode(cp, e->st->st_mode, 0),
-				 { times[0], times[1] }, xstrdup(e->path) };
-
-		ret = pool_add(cp->pool, &j);
-		if (ret < 0)
-			free(j.path);
-		else
-			sfd = dfd = -1; /* the worker's now */
 		goto done;
 	}
 	if (copy_file_fd(sfd, dfd, e->st->st_size) < 0) {
@@ -396,11 +228,10 @@ static int copy_regular(struct copier *cp, const struct entry *e)
 		error_errno("cannot set the mode or times of '%s'", e->path);
 		goto done;
 	}
-	count_file(cp, e->st->st_size);
+	count_file(cp, e->st);
 	ret = 0;
 done:
-	if (sfd >= 0)
-		close(sfd);
+	close(sfd);
 	if (dfd >= 0)
 		close(dfd);
 	return ret;
@@ -426,7 +257,7 @@ static int copy_symlink(struct copier *cp, const struct entry *e)
 		goto done;
 	}
 	utimensat(e->ddir, e->name, times, AT_SYMLINK_NOFOLLOW);
-	count_file(cp, 0);
+	cp->files++;
 	ret = 0;
 done:
 	strbuf_release(&target);
@@ -488,13 +319,10 @@ static int copy_tree_fd(struct copier *cp, int sfd, const char *dst, int top)
 	dfd = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0) {
 		close(sfd);
-		pool_finish(cp);
 		return error_errno("cannot open '%s'", dst);
 	}
 	ret = copy_dir(cp, sfd, dfd, "", top);
 	close(dfd);
-	if (pool_finish(cp) < 0)
-		ret = -1;
 	if (!ret)
 		show_progress(cp, 1);
 	else if (cp->progress)
@@ -512,7 +340,6 @@ int copy_tree(const char *src, const char *dst, unsigned flags)
 	sfd = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0)
 		return error_errno("cannot open '%s'", src);
-	pool_start(&cp); /* copy_tree_fd ends the workers */
 	return copy_tree_fd(&cp, sfd, dst, !!(flags & COPY_NO_DOT_GIT));
 }
 
