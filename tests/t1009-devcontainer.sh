@@ -208,14 +208,10 @@ test_expect_success PODMAN 'image, environment, variables, the unknown keys in o
 	! test_grep "customizations" err
 '
 
-# The reference implementation (npm's @devcontainers/cli), when it is
-# here: $DEVCONTAINER_CLI, else devcontainer in PATH. It needs no network
-# to read a configuration; it asks the runtime for containers it made.
-DEVCONTAINER_CLI=${DEVCONTAINER_CLI:-$(command -v devcontainer 2>/dev/null)}
-if test -n "$DEVCONTAINER_CLI" && command -v python3 >/dev/null 2>&1
-then
-	test_set_prereq DEVCONTAINER_CLI
-fi
+# The reference implementation (npm's @devcontainers/cli): it needs no
+# network to read a configuration; it asks the runtime for containers it
+# made.
+test_require_devcontainer_cli
 
 test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the reference reads' '
 	rm -rf ref &&
@@ -240,8 +236,8 @@ test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the referen
 		DC_TEST_VAR=from-host "$DEVCONTAINER_CLI" read-configuration --docker-path "$TEST_RUNTIME" \
 			--workspace-folder . >../ref.json 2>../ref.err &&
 		DC_TEST_VAR=from-host git sand new -d --devcontainer-allow=localEnv rf &&
-		python3 -c "import json; [print(k) for k in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"]]" >../keys &&
-		python3 -c "import json; [print(k + \"=\" + v) for k, v in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"].items()]" >../expect &&
+		node -e "for (const k in require(\"../ref.json\").configuration.containerEnv) console.log(k)" >../keys &&
+		node -e "for (const [k, v] of Object.entries(require(\"../ref.json\").configuration.containerEnv)) console.log(k + \"=\" + v)" >../expect &&
 		git sand exec rf env >../env &&
 		while read -r k
 		do
