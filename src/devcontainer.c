@@ -840,23 +840,34 @@ static void substitute_tree(struct loader *l, const char *key, cJSON *c)
 		substitute_tree(l, key, e);
 }
 
-/* An array of strings, each passed on as what, after prefix. */
+/*
+ * An array of strings, each passed on as what, after prefix, its variables
+ * replaced as the reference does (one naming a variable of the container's
+ * is passed as it is written, as the reference passes it).
+ */
 static int read_strings(struct loader *l, const cJSON *item, const char *prefix)
 {
+	struct strbuf val = STRBUF_INIT;
 	const cJSON *e;
+	int ret = 0;
 
 	if (!cJSON_IsArray(item))
 		return type_error(l, item->string, "an array of strings");
 	cJSON_ArrayForEach(e, item) {
+		int unknown = 0;
 		char *arg;
 
-		if (!cJSON_IsString(e))
-			return type_error(l, item->string, "an array of strings");
-		arg = xstrfmt("%s%s", prefix, e->valuestring);
+		if (!cJSON_IsString(e)) {
+			ret = type_error(l, item->string, "an array of strings");
+			break;
+		}
+		substitute(l, item->string, e->valuestring, &val, &unknown);
+		arg = xstrfmt("%s%s", prefix, unknown ? e->valuestring : val.buf);
 		string_list_append(&l->dc->run_args, arg);
 		free(arg);
 	}
-	return 0;
+	strbuf_release(&val);
+	return ret;
 }
 
 /* One of mounts: "source=a,target=b[,type=bind][,readonly]" or an object. */

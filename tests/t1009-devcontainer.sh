@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='devcontainer.json: found, parsed with comments, refused where it reaches the host, its commands run in the sandbox'
+test_description='devcontainer.json: found, parsed with comments, refused where it reaches the host, its commands run in the sandbox, a corpus read as the reference reads it'
 . ./test-lib.sh
 test_require_podman --optional
 
@@ -208,14 +208,10 @@ test_expect_success PODMAN 'image, environment, variables, the unknown keys in o
 	! test_grep "customizations" err
 '
 
-# The reference implementation (npm's @devcontainers/cli), when it is
-# here: $DEVCONTAINER_CLI, else devcontainer in PATH. It needs no network
-# to read a configuration; it asks the runtime for containers it made.
-DEVCONTAINER_CLI=${DEVCONTAINER_CLI:-$(command -v devcontainer 2>/dev/null)}
-if test -n "$DEVCONTAINER_CLI" && command -v python3 >/dev/null 2>&1
-then
-	test_set_prereq DEVCONTAINER_CLI
-fi
+# The reference implementation (npm's @devcontainers/cli): it needs no
+# network to read a configuration; it asks the runtime for containers it
+# made.
+test_require_devcontainer_cli
 
 test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the reference reads' '
 	rm -rf ref &&
@@ -240,8 +236,8 @@ test_expect_success PODMAN,DEVCONTAINER_CLI 'the environment is what the referen
 		DC_TEST_VAR=from-host "$DEVCONTAINER_CLI" read-configuration --docker-path "$TEST_RUNTIME" \
 			--workspace-folder . >../ref.json 2>../ref.err &&
 		DC_TEST_VAR=from-host git sand new -d --devcontainer-allow=localEnv rf &&
-		python3 -c "import json; [print(k) for k in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"]]" >../keys &&
-		python3 -c "import json; [print(k + \"=\" + v) for k, v in json.load(open(\"../ref.json\"))[\"configuration\"][\"containerEnv\"].items()]" >../expect &&
+		node -e "for (const k in require(\"../ref.json\").configuration.containerEnv) console.log(k)" >../keys &&
+		node -e "for (const [k, v] of Object.entries(require(\"../ref.json\").configuration.containerEnv)) console.log(k + \"=\" + v)" >../expect &&
 		git sand exec rf env >../env &&
 		while read -r k
 		do
@@ -542,6 +538,200 @@ test_expect_success 'config warns of a file new could not use' '
 	test_grep "^error: .devcontainer.json: refusing .privileged." err &&
 	test_grep "^warning: cannot use .\.devcontainer.json. as it is: a new sandbox cannot be made with it$" err &&
 	! test_grep "^devcontainer\." config
+'
+
+# The corpus: devcontainer.json files in the shapes real projects use,
+# each read by the reference and by git-sand and compared
+# (devcontainer-compare.js says where git-sand differs by design). Here
+# rather than in a script of their own: the cleanup below counts every
+# image built from a devcontainer file.
+CORPUS="$TEST_DIRECTORY/devcontainer-corpus"
+COMPARE="$TEST_DIRECTORY/devcontainer-compare.js"
+
+# corpus_repo <case>: a repository of the corpus's folder <case>, named so
+# (${localWorkspaceFolderBasename} is the case's name).
+corpus_repo () {
+	rm -rf "$1" &&
+	cp -R "$CORPUS/$1" "$1" &&
+	git init -q "$1" &&
+	git -C "$1" add -A &&
+	git -C "$1" commit -q -m "$1"
+}
+
+# The devcontainer file of the worktree, as git-sand finds it.
+dc_file () {
+	if test -f "$1/.devcontainer/devcontainer.json"
+	then
+		echo "$1/.devcontainer/devcontainer.json"
+	else
+		echo "$1/.devcontainer.json"
+	fi
+}
+
+# read_reference <case>: ref.json, the reference's reading of the file
+# with its workspaceFolder made /app, where git-sand has its workspace
+# (a difference by design: see DEVCONTAINERS in the manual).
+read_reference () {
+	f=$(dc_file "$1") &&
+	if grep -q "\"workspaceFolder\":" "$f"
+	then
+		sed "s|\"workspaceFolder\": \"[^\"]*\"|\"workspaceFolder\": \"/app\"|" "$f"
+	else
+		sed "0,/^{\$/s||{ \"workspaceFolder\": \"/app\",|" "$f"
+	fi >"$1.ref-config.json" &&
+	grep -q "\"workspaceFolder\": \"/app\"" "$1.ref-config.json" &&
+	"$DEVCONTAINER_CLI" read-configuration --docker-path "$TEST_RUNTIME" \
+		--workspace-folder "$PWD/$1" --override-config "$PWD/$1.ref-config.json" \
+		>"$1.ref.json" 2>"$1.ref.err" &&
+	node -e "require(\"$PWD/$1.ref.json\").configuration" &&
+	node "$COMPARE" reference "$1.ref.json" "$PWD/$1" >"$1.expect"
+}
+
+# read_git_sand <case> [<sandbox> [<allowed>]]: git-sand's reading, from
+# config --json (with sand.devcontainer.allow <allowed>) and, when a
+# sandbox is named, its environment.
+read_git_sand () {
+	(cd "$1" && git -c sand.devcontainer.allow="${3:-}" sand config --json) >"$1.config.json" &&
+	if test -n "${2:-}"
+	then
+		(cd "$1" && git sand exec "$2" cat /proc/self/environ) >"$1.environ"
+	else
+		: >"$1.environ"
+	fi &&
+	node "$COMPARE" git-sand "$1.config.json" "$1.environ" "$1.ref.json" >"$1.actual"
+}
+
+test_expect_success DEVCONTAINER_CLI 'image only, comments and trailing commas: the same image' '
+	corpus_repo image-only &&
+	read_reference image-only &&
+	read_git_sand image-only &&
+	echo "image mcr.microsoft.com/devcontainers/base:bookworm" >expect &&
+	test_cmp expect image-only.expect &&
+	test_cmp image-only.expect image-only.actual
+'
+
+test_expect_success DEVCONTAINER_CLI 'every lifecycle form: the same commands, the workspace being /app' '
+	corpus_repo lifecycle &&
+	read_reference lifecycle &&
+	read_git_sand lifecycle &&
+	test_line_count = 6 lifecycle.expect &&
+	test_grep "^updateContentCommand \[\"git\",\"-C\",\"/app\"," lifecycle.expect &&
+	test_grep "^postStartCommand \"echo started in app >>/tmp/log\"" lifecycle.expect &&
+	test_cmp lifecycle.expect lifecycle.actual
+'
+
+test_expect_success PODMAN,DEVCONTAINER_CLI 'the variables: the same environment in the sandbox' '
+	corpus_repo variables &&
+	DC_CORPUS_VAR="from the host" read_reference variables &&
+	(
+		cd variables &&
+		DC_CORPUS_VAR="from the host" git sand new -d --image "$TEST_IMAGE" \
+			--devcontainer-allow=localEnv vars 2>../vars.err
+	) &&
+	DC_CORPUS_VAR="from the host" read_git_sand variables vars localEnv &&
+	git -C variables sand rm -f vars &&
+	cat >expect <<-EOF &&
+	env DEFAULTED=the default
+	env FROM_HOST=from the host
+	env GOFLAGS=-mod=mod
+	env GOPATH=/go
+	env LOCAL_SRC=$PWD/variables/src
+	env PATH (left out)
+	env PROJECT=variables
+	env SRC=/app/src
+	env URL=http://localhost:8080/a//b
+	image mcr.microsoft.com/devcontainers/go:1.22
+	EOF
+	test_cmp expect variables.expect &&
+	test_cmp variables.expect variables.actual &&
+	test_grep "not setting remoteEnv .PATH." vars.err
+'
+
+test_expect_success DEVCONTAINER_CLI 'the variables: a host variable is refused unless allowed' '
+	(cd variables && test_expect_code 128 git sand new -d --image "$TEST_IMAGE" refused 2>../err) &&
+	test_grep "refusing .containerEnv.: it reads .DC_CORPUS_VAR." err &&
+	test_grep "refusing .containerEnv.: it reads .DC_CORPUS_UNSET." err
+'
+
+test_expect_success PODMAN,DEVCONTAINER_CLI 'a Dockerfile with arguments and a target: built as the reference reads it' '
+	corpus_repo dockerfile &&
+	DC_BASE=$TEST_IMAGE read_reference dockerfile &&
+	(
+		cd dockerfile &&
+		DC_BASE=$TEST_IMAGE git sand new -d --devcontainer-allow=localEnv built 2>../built.err &&
+		git sand exec built cat /variant /tools /stage >../built
+	) &&
+	DC_BASE=$TEST_IMAGE read_git_sand dockerfile built localEnv &&
+	git -C dockerfile sand rm -f built &&
+	printf "%s\n" "env STAGE=dev" "image built from .devcontainer/Dockerfile" >expect &&
+	test_cmp expect dockerfile.expect &&
+	test_cmp dockerfile.expect dockerfile.actual &&
+	node -e "const b = require(\"$PWD/dockerfile.ref.json\").configuration.build;
+		console.log(b.args.VARIANT); console.log(b.args.TOOLS); console.log(b.target)" >expect &&
+	test_cmp expect built
+'
+
+test_expect_success PODMAN,DEVCONTAINER_CLI 'features: read by the reference, named in git-sand'"$SQ"'s warning' '
+	corpus_repo features &&
+	read_reference features &&
+	read_git_sand features &&
+	test_cmp features.expect features.actual &&
+	node -e "for (const f in require(\"$PWD/features.ref.json\").configuration.features) console.log(f)" >names &&
+	test_line_count = 2 names &&
+	# The test image has no npm: the command the reference reads runs,
+	# and fails.
+	(cd features && test_expect_code 128 git sand new -d --image "$TEST_IMAGE" feat 2>../feat.err) &&
+	test_grep "^error: postCreateCommand failed (status 127) in sandbox $SQ"feat"$SQ" feat.err &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not running as remoteUser $SQ"node"$SQ" feat.err &&
+	test_grep "^warning: .devcontainer/devcontainer.json: not supported, ignored: $SQ"features"$SQ$" feat.err
+'
+
+test_expect_success DEVCONTAINER_CLI 'what reaches the host: the reference reads it, git-sand refuses each key' '
+	corpus_repo refused &&
+	read_reference refused &&
+	for k in privileged runArgs capAdd securityOpt initializeCommand
+	do
+		node -e "if (!(\"$k\" in require(\"$PWD/refused.ref.json\").configuration)) process.exit(1)" || return 1
+	done &&
+	(cd refused && test_expect_code 128 git sand new -d --image "$TEST_IMAGE" r 2>../err) &&
+	for k in privileged runArgs capAdd securityOpt initializeCommand
+	do
+		test_grep "^error: .devcontainer/devcontainer.json: refusing $SQ$k$SQ" err &&
+		test_grep "^hint: allow it with $SQ--devcontainer-allow=$k$SQ" err || return 1
+	done &&
+	test "$(git -C refused sand ls --porcelain | grep -c "^sandbox ")" = 0
+'
+
+# Allowed, privileged, capAdd and securityOpt are options of the runtime
+# for git-sand, with runArgs, in the order of the file.
+test_expect_success DEVCONTAINER_CLI 'what reaches the host, allowed: the same arguments to the runtime' '
+	(cd refused && git -c sand.devcontainer.allow="runArgs privileged capAdd securityOpt initializeCommand" \
+		sand config --json) >refused.config.json &&
+	node -e "const c = require(\"$PWD/refused.ref.json\").configuration;
+		console.log(JSON.stringify([].concat(c.privileged ? [\"--privileged\"] : [], c.runArgs,
+			c.capAdd.map((a) => \"--cap-add=\" + a),
+			c.securityOpt.map((o) => \"--security-opt=\" + o))))" >expect &&
+	node -e "console.log(JSON.stringify(require(\"$PWD/refused.config.json\")[\"devcontainer.runArgs\"].value))" >actual &&
+	test_cmp expect actual &&
+	test_grep "\"project=refused\"" actual
+'
+
+test_expect_success DEVCONTAINER_CLI 'a missing comma: the reference reads past it, git-sand names the place' '
+	corpus_repo invalid-json &&
+	read_reference invalid-json &&
+	test_grep "^postCreateCommand \"make\"$" invalid-json.expect &&
+	(cd invalid-json && test_expect_code 128 git sand new -d --image "$TEST_IMAGE" bad 2>../err) &&
+	test_grep "^fatal: .devcontainer/devcontainer.json:3:2: not valid JSON here$" err
+'
+
+test_expect_success DEVCONTAINER_CLI 'Docker Compose: the reference reads it, git-sand refuses it with the reason' '
+	corpus_repo compose &&
+	read_reference compose &&
+	node -e "console.log(require(\"$PWD/compose.ref.json\").configuration.service)" >actual &&
+	echo app >expect &&
+	test_cmp expect actual &&
+	(cd compose && test_expect_code 128 git sand new -d --image "$TEST_IMAGE" c 2>../err) &&
+	test_grep "$SQ"dockerComposeFile"$SQ: configurations based on Docker Compose are not supported" err
 '
 
 test_expect_success PODMAN 'cleanup: the images built' '

@@ -334,6 +334,25 @@ test_require_podman () {
 	test_exit_ 0
 }
 
+# The reference implementation of devcontainer.json, npm's
+# @devcontainers/cli (install-deps.sh installs it): $DEVCONTAINER_CLI, else
+# devcontainer in PATH, with node to read its JSON. Sets the prerequisite
+# DEVCONTAINER_CLI; where CI is set, a machine without it is a failure.
+test_require_devcontainer_cli () {
+	DEVCONTAINER_CLI=${DEVCONTAINER_CLI:-$(command -v devcontainer 2>/dev/null || :)}
+	if test -n "$DEVCONTAINER_CLI" && command -v node >/dev/null 2>&1 &&
+		"$DEVCONTAINER_CLI" --version >&4 2>&4
+	then
+		test_set_prereq DEVCONTAINER_CLI
+		return 0
+	fi
+	if test -n "${CI:-}"
+	then
+		say "Bail out! devcontainer (npm's @devcontainers/cli, see install-deps.sh) does not run here, and CI is set"
+		test_exit_ 1
+	fi
+}
+
 # sandbox_field <name> <key>: a value from "git sand ls --porcelain".
 sandbox_field () {
 	git sand ls --porcelain | awk -v n="$1" -v k="$2" '$1 == "sandbox" { s = $2 } $1 == k && s == n { print $2 }'

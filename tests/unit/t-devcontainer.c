@@ -121,6 +121,19 @@ static void test_load(void)
 	devcontainer_allow_clear(&allow);
 	string_list_clear(&cli);
 
+	string_list_append(&cli, "runArgs");
+	TEST(!devcontainer_allow_init(&allow, &cli, NULL), "allowances parse");
+	check_int(load(&dc, "{ \"runArgs\": [\"--label=ws=${containerWorkspaceFolder}\", "
+		       "\"--label=${containerEnv:HOME}\"] }", &allow, &why), ==, 0,
+		  "runArgs allowed, it loads (%s)", why.buf);
+	check_str(dc.run_args.nr > 0 ? dc.run_args.items[0] : "", "--label=ws=/app",
+		  "a variable of runArgs replaced, as the reference does");
+	check_str(dc.run_args.nr > 1 ? dc.run_args.items[1] : "", "--label=${containerEnv:HOME}",
+		  "one of the container's passed as it is written");
+	devcontainer_clear(&dc);
+	devcontainer_allow_clear(&allow);
+	string_list_clear(&cli);
+
 	check_int(load(&dc, "{ \"build\": { \"dockerfile\": \"../x\" } }", NULL, &why), ==, -1,
 		  "a Dockerfile out of the worktree is refused");
 	check_str(why.buf, ".devcontainer.json: 'dockerfile': '../x' is outside the worktree",
