@@ -60,9 +60,12 @@ own=$(for i in $(seq 1 "$runs"); do PATH=$fake:$PATH ms git -c sand.exec=cli san
 gitonly=$(for i in $(seq 1 "$runs"); do ms git -c sand.exec=cli version; done | median)
 echo "git sand exec's own part (podman doing nothing): $own ms, of which git's dispatch about $gitonly ms"
 
-# status: git sand status against git status run by podman exec.
+# status: git sand status against git status run by podman exec (the
+# direct way, then the CLI way).
 set -- $(pairs "$runs" git sand status bench-exec -- podman exec "$ctr" git -C /app status)
 echo "git sand status:       $1 ms; podman exec git -C /app status: $2 ms; ratio $3 (target <= 1.2)"
+set -- $(pairs "$runs" git -c sand.exec=cli sand status bench-exec -- podman exec "$ctr" git -C /app status)
+echo "status, sand.exec=cli: $1 ms; podman exec git -C /app status: $2 ms; ratio $3 (the CLI way)"
 
 # ls: with its sandboxes running and seen so (no podman ps), then with 200
 # sandboxes, the rest rows whose containers are missing (podman ps needed).

@@ -20,6 +20,7 @@
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "oci-exec.h"
 #include "path.h"
 #include "run.h"
 #include "sanitize.h"
@@ -215,19 +216,31 @@ static int host_git_shown(struct cmd_ctx *ctx, struct argv *args)
 
 /*
  * Run a command in the sandbox, its stdout shown through the sanitizer on
- * fd (stdout or a pager); stderr passes through.
+ * fd (stdout or a pager); stderr passes through. Straight to the OCI
+ * runtime where that is possible (see oci-exec.h; direct is
+ * ctx_direct_exec's), else through the runtime's CLI.
  */
-static int sandbox_shown(struct runtime *rt, struct sandbox *sb, struct argv *cmd, int fd,
-			 unsigned flags)
+static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *direct,
+			 struct argv *cmd, int fd, unsigned flags)
 {
 	struct child c = CHILD_INIT;
+	struct oci_exec_run x;
+	struct exec_opts eo = { .workdir = "/app" };
 	int ret;
 
+	if (!oci_exec_prepare(&x, rt, direct, sb->container, &eo,
+			      (const char *const *)argv_vec(cmd), &c)) {
+		c.relay = 1;
+		c.no_stdin = 1;
+		ret = oci_exec_finish(&x, rt, run_shown(&c, fd, flags));
+		goto done;
+	}
 	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", sb->container, NULL);
 	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
 	c.no_stdin = 1;
 	c.foreground = 1;
 	ret = run_shown(&c, fd, flags);
+done:
 	child_clear(&c);
 	return ret;
 }
@@ -243,11 +256,13 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct runtime rt;
 	struct briefly_running br;
 	struct argv cmd = ARGV_INIT;
+	const char *direct;
 	int color;
 
 	argc = parse_options_or_usage(argc, argv, options, status_usage, 0);
 	if (argc > 1)
 		usage_with_options(status_usage, options);
+	direct = ctx_direct_exec(ctx);
 	ctx_run_briefly(ctx, argc ? argv[0] : NULL, &sb, &rt, &br);
 	/* Quoted paths, so names cannot smuggle control characters. */
 	color = !porcelain && isatty(1);
@@ -257,7 +272,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (porcelain)
 		argv_push(&cmd, "--porcelain");
 	/* Its colours pass only when we asked for them. */
-	ret = sandbox_shown(&rt, &sb, &cmd, 1, color ? SANITIZE_KEEP_SGR : 0);
+	ret = sandbox_shown(&rt, &sb, direct, &cmd, 1, color ? SANITIZE_KEEP_SGR : 0);
 	if (ctx_stop_again(&br) < 0 && !ret)
 		ret = 1;
 	argv_clear(&cmd);
@@ -377,6 +392,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		struct pager pg;
 		int color = host_color_wanted();
 		char *found = xstrdup(sb.name);
+		const char *direct = ctx_direct_exec(ctx);
 
 		sandbox_clear(&sb);
 		ctx_run_briefly(ctx, found, &sb, &rt, &br);
@@ -391,7 +407,7 @@ int cmd_diff(int argc, const char **argv, struct cmd_ctx *ctx)
 		argv_pushl(&args, host_hex, "--", NULL);
 		argv_pushv(&args, argv);
 		pager_start(&pg);
-		ret = sandbox_shown(&rt, &sb, &args, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
+		ret = sandbox_shown(&rt, &sb, direct, &args, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
 		pager_finish(&pg);
 		if (ctx_stop_again(&br) < 0 && !ret)
 			ret = 1;

@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct row {
 	int ahead;	/* commits its branch is ahead of the host's, as fetched; -1: not known */
 	int unfetched;	/* its branch has moved since the host fetched it */
 	char *branch;	/* "main +3", as the table shows it */
+	int clone_state;	/* 1 present, 0 missing, -1 not looked at yet */
 };
 
 /*
@@ -45,6 +47,8 @@ struct runtime_view {
 	int ok, unreachable;
 	struct container_info *list;
 	size_t nr;
+	struct runtime rt;	/* while it is to be asked */
+	int asking;
 };
 
 static int same_host(const char *a, const char *b)
@@ -60,9 +64,10 @@ static struct runtime_view *view_of(struct sandbox *sb, struct runtime_view *vie
 	return NULL;
 }
 
-static const char *row_status(struct cmd_ctx *ctx, struct sandbox *sb,
+static const char *row_status(struct cmd_ctx *ctx, struct row *row,
 			      struct runtime_view *views, size_t nviews)
 {
+	struct sandbox *sb = row->sb;
 	struct runtime_view *v = view_of(sb, views, nviews);
 	struct store *st = ctx_store(ctx);
 	struct workspace ws;
@@ -71,8 +76,11 @@ static const char *row_status(struct cmd_ctx *ctx, struct sandbox *sb,
 		return sandbox_is_broken(st, sb) ? "broken" : sandbox_state_name(sb->state);
 	if (v && v->unreachable)
 		return "unreachable";
-	workspace_of(&ws, sb, ctx->root.buf, NULL);
-	if (!ws.ops->clone_present(&ws))
+	if (row->clone_state < 0) {
+		workspace_of(&ws, sb, ctx->root.buf, NULL);
+		row->clone_state = ws.ops->clone_present(&ws);
+	}
+	if (!row->clone_state)
 		return "missing clone";
 	if (!v || !v->ok)
 		return "unknown";
@@ -408,12 +416,27 @@ static int view_from_proc(struct runtime_view *v, struct sandbox *list, size_t n
 	return 1;
 }
 
+/* Ask every view being asked whose runtime is on this machine (a thread's). */
+static void *list_local(void *data)
+{
+	struct runtime_view *views = data;
+
+	for (struct runtime_view *v = views; v->name; v++)
+		if (v->asking && !v->host)
+			v->ok = v->rt.ops->list(&v->rt, LABEL_ID, &v->list, &v->nr) == 0;
+	return NULL;
+}
+
 /*
- * One view per runtime and host in use, each listing its containers once.
- * Returns 1 when a host could not be reached (said on stderr), else 0.
+ * One view per runtime and host in use, each listing its containers once;
+ * those of this machine start being asked (in *thread, when *started),
+ * so that ls does its own work while the runtime answers: views_finish
+ * waits. Returns 1 when a host could not be reached (said on stderr),
+ * else 0. views has room for one more than nr, left zeroed.
  */
-static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
-			 struct runtime_view *views, size_t *nviews_out)
+static int views_start(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
+		       struct runtime_view *views, size_t *nviews_out,
+		       pthread_t *thread, int *started)
 {
 	size_t nviews = 0;
 	int ret = 0;
@@ -427,11 +450,9 @@ static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 		nviews++;
 	}
 	for (size_t v = 0; v < nviews; v++) {
-		struct runtime rt;
-
 		if (view_from_proc(&views[v], list, nr, views, nviews))
 			continue;
-		if (ctx_sandbox_runtime(ctx, &rt, views[v].first) < 0) {
+		if (ctx_sandbox_runtime(ctx, &views[v].rt, views[v].first) < 0) {
 			/* Said once for the host; then once per sandbox there. */
 			views[v].unreachable = views[v].host != NULL;
 			for (size_t i = 0; views[v].unreachable && i < nr; i++)
@@ -441,11 +462,30 @@ static int collect_views(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 			ret = views[v].unreachable ? 1 : ret;
 			continue;
 		}
-		views[v].ok = rt.ops->list(&rt, LABEL_ID, &views[v].list, &views[v].nr) == 0;
-		runtime_clear(&rt);
+		views[v].asking = 1;
 	}
 	*nviews_out = nviews;
+	*started = !pthread_create(thread, NULL, list_local, views);
 	return ret;
+}
+
+/* The answers of every view asked (those of other hosts asked now). */
+static void views_finish(struct runtime_view *views, size_t nviews, pthread_t thread,
+			 int started)
+{
+	if (started)
+		pthread_join(thread, NULL);
+	else
+		list_local(views);
+	for (size_t v = 0; v < nviews; v++) {
+		if (!views[v].asking)
+			continue;
+		if (views[v].host)
+			views[v].ok = views[v].rt.ops->list(&views[v].rt, LABEL_ID, &views[v].list,
+							   &views[v].nr) == 0;
+		runtime_clear(&views[v].rt);
+		views[v].asking = 0;
+	}
 }
 
 /*
@@ -526,17 +566,33 @@ done:
 	strbuf_release(&ref);
 }
 
-static void fill_rows(struct cmd_ctx *ctx, struct row *rows, struct sandbox *list, size_t nr,
-		      struct runtime_view *views, size_t nviews)
+/*
+ * What a row needs of this machine alone, whatever the runtimes say: its
+ * clone's path, and whether the clone is there.
+ */
+static void rows_prepare(struct cmd_ctx *ctx, struct row *rows, struct sandbox *list, size_t nr)
 {
 	for (size_t i = 0; i < nr; i++) {
 		struct strbuf clone = STRBUF_INIT;
+		struct workspace ws;
 
 		sandbox_clone_path(&list[i], &clone);
 		rows[i].sb = &list[i];
 		rows[i].clone = strbuf_detach(&clone, NULL);
-		rows[i].status = row_status(ctx, &list[i], views, nviews);
-		if (list[i].opts.orphaned) {
+		rows[i].clone_state = -1;
+		if (list[i].state == SB_READY && !list[i].host) {
+			workspace_of(&ws, &list[i], ctx->root.buf, NULL);
+			rows[i].clone_state = ws.ops->clone_present(&ws);
+		}
+	}
+}
+
+static void fill_rows(struct cmd_ctx *ctx, struct row *rows, size_t nr,
+		      struct runtime_view *views, size_t nviews)
+{
+	for (size_t i = 0; i < nr; i++) {
+		rows[i].status = row_status(ctx, &rows[i], views, nviews);
+		if (rows[i].sb->opts.orphaned) {
 			/* People see it in the status; scripts get the orphaned flag. */
 			rows[i].display = xstrfmt("%s, orphaned", rows[i].status);
 		}
@@ -571,7 +627,8 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct runtime_view *views;
 	struct row *rows;
 	size_t nr, nviews = 0;
-	int ret;
+	pthread_t thread;
+	int ret, started;
 
 	argc = parse_options_or_usage(argc, argv, options, ls_usage, 0);
 	if (argc)
@@ -584,12 +641,15 @@ int cmd_ls(int argc, const char **argv, struct cmd_ctx *ctx)
 		ctx_require_worktree(ctx);
 	if (store_list(ctx_store(ctx), all ? NULL : ctx->r.worktree, &list, &nr) < 0)
 		die("cannot list sandboxes");
-	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), list, nr);
 
-	views = xcalloc(nr ? nr : 1, sizeof(*views));
-	ret = collect_views(ctx, list, nr, views, &nviews);
+	/* The runtimes asked first; our own work done while they answer. */
+	views = xcalloc(nr + 1, sizeof(*views));
+	ret = views_start(ctx, list, nr, views, &nviews, &thread, &started);
+	hooks_mark_orphans(ctx->r.repo, ctx->r.commondir, ctx_store(ctx), list, nr);
 	rows = xcalloc(nr ? nr : 1, sizeof(*rows));
-	fill_rows(ctx, rows, list, nr, views, nviews);
+	rows_prepare(ctx, rows, list, nr);
+	views_finish(views, nviews, thread, started);
+	fill_rows(ctx, rows, nr, views, nviews);
 	if (json)
 		print_json(rows, nr);
 	else if (porcelain)

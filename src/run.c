@@ -508,22 +508,28 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /*
- * Copy what is in *from to the descriptor to; at its end, or when to
- * cannot take it (a reader that went away: the child then gets EPIPE),
- * close it. With drain, only what is there now, a bounded amount.
+ * Copy what is in *from to the descriptor to (stdout: to c's out_cb when
+ * it has one); at its end, or when to cannot take it (a reader that went
+ * away: the child then gets EPIPE), close it. With drain, only what is
+ * there now, a bounded amount.
  */
-static void relay_out(int *from, int to, int drain)
+static void relay_out(struct child *c, int *from, int to, int drain)
 {
 	char buf[65536];
 
 	for (int rounds = 0; *from >= 0 && rounds < (drain ? 64 : 1); rounds++) {
 		ssize_t r = read(*from, buf, sizeof(buf));
+		int failed;
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 && errno == EAGAIN)
 			return;
-		if (r <= 0 || write_all(to, buf, (size_t)r) < 0)
+		if (r > 0 && to == 1 && c->out_cb)
+			failed = c->out_cb(c->out_data, buf, (size_t)r) != 0;
+		else
+			failed = r > 0 && write_all(to, buf, (size_t)r) < 0;
+		if (r <= 0 || failed)
 			close_fd(from);
 	}
 }
@@ -555,6 +561,7 @@ int run_can_adopt(void)
 
 /* What a relay copies, and its stdin's buffer. */
 struct relay {
+	struct child *c;	/* its out_cb */
 	int src;		/* our stdin, until its end */
 	int in, out, err;	/* the pipes to and from the child */
 	char inbuf[8192];
@@ -602,9 +609,9 @@ static void relay_until(struct relay *r, int pidfd, pid_t target)
 		if (pid_i >= 0 && pfd[pid_i].revents)
 			return;
 		if (out_i >= 0 && pfd[out_i].revents)
-			relay_out(&r->out, 1, 0);
+			relay_out(r->c, &r->out, 1, 0);
 		if (err_i >= 0 && pfd[err_i].revents)
-			relay_out(&r->err, 2, 0);
+			relay_out(r->c, &r->err, 2, 0);
 		if (src_i >= 0 && pfd[src_i].revents) {
 			ssize_t got = read(r->src, r->inbuf, sizeof(r->inbuf));
 
@@ -643,7 +650,7 @@ static void relay_end(struct relay *r)
 
 		if (*fd >= 0) {
 			fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) | O_NONBLOCK);
-			relay_out(fd, k ? 2 : 1, 1);
+			relay_out(r->c, fd, k ? 2 : 1, 1);
 		}
 		close_fd(fd);
 	}
@@ -702,7 +709,7 @@ static int relay_adopted(struct child *c, struct relay *r, const char *name)
 static int run_relayed(struct child *c)
 {
 	struct pipes p = PIPES_INIT;
-	struct relay r = { .src = -1, .in = -1, .out = -1, .err = -1 };
+	struct relay r = { .c = c, .src = -1, .in = -1, .out = -1, .err = -1 };
 	struct sigaction catch, old[ARRAY_SIZE(relayed_signals)];
 	int failed[2] = { 0, 0 };
 	int status = 0, ret = -1, pidfd = -1, was_reaper = 0;
@@ -711,7 +718,7 @@ static int run_relayed(struct child *c)
 	char **argv = argv_vec(&c->args);
 
 	child_begin(c);
-	if (c->in || c->out || c->err || c->out_cb || c->out_fd > 0 || c->detach || c->foreground)
+	if (c->in || c->out || c->err || c->out_fd > 0 || c->detach || c->foreground)
 		BUG("a relayed child has its streams relayed, nothing else");
 	if ((!c->no_stdin && pipe_cloexec(p.in)) || pipe_cloexec(p.out) || pipe_cloexec(p.err) ||
 	    pipe_cloexec(p.status)) {

@@ -59,8 +59,9 @@ struct child {
 	 * copied to it (unless no_stdin). SIGINT, SIGQUIT, SIGTERM and
 	 * SIGHUP we get are passed on to it. Copying ends when it exits, not
 	 * at end of file: what it left running holds no pipe of ours open.
-	 * Nothing else of the streams (in, out, err, out_cb, out_fd) nor
-	 * detach or foreground goes with it.
+	 * Its stdout goes to out_cb instead when that is set. Nothing else
+	 * of the streams (in, out, err, out_fd) nor detach or foreground
+	 * goes with it.
 	 */
 	unsigned relay:1;
 	/*

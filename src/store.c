@@ -149,6 +149,13 @@ int store_open(struct store **out, const char *root)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	/*
+	 * Every command opens the store once: SQLite would make its WAL and
+	 * shared-memory files at each open and remove them at each close
+	 * (a few ms). They stay instead; journal_size_limit below empties
+	 * the WAL once checkpointed, so no old row lingers in it.
+	 */
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){ 1 });
+	/*
 	 * Read before writing anything: a file that is not a database, or one
 	 * from a newer git-sand, fails here and is left as it is.
 	 */
@@ -157,6 +164,7 @@ int store_open(struct store **out, const char *root)
 	    exec_sql(st, "PRAGMA journal_mode = WAL", "cannot set up the database") < 0 ||
 	    exec_sql(st, "PRAGMA foreign_keys = ON", "cannot set up the database") < 0 ||
 	    exec_sql(st, "PRAGMA synchronous = NORMAL", "cannot set up the database") < 0 ||
+	    exec_sql(st, "PRAGMA journal_size_limit = 0", "cannot set up the database") < 0 ||
 	    migrate(st, version) < 0)
 		goto fail;
 	*out = st;

@@ -109,6 +109,24 @@ test_expect_success PODMAN 'status shows the sandbox worktree as git status does
 	test_cmp expect actual
 '
 
+test_expect_success PODMAN 'status goes straight to the runtime and prints what the CLI way prints' '
+	. "$TEST_DIRECTORY/lib-fake-podman.sh" &&
+	make_fake_podman exec fail &&
+	(
+		cd repo &&
+		git -c sand.exec=cli sand status alpha >../cli &&
+		git -c sand.exec=cli sand status --porcelain alpha >../cli-porcelain &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" &&
+		git sand status alpha >../direct &&
+		git sand status --porcelain alpha >../direct-porcelain &&
+		test_must_fail git -c sand.exec=cli sand status alpha 2>../err
+	) &&
+	test_grep "exec exploded" err &&
+	test_grep "untracked.t" cli &&
+	test_cmp cli direct &&
+	test_cmp cli-porcelain direct-porcelain
+'
+
 test_expect_success PODMAN 'diff compares the host branch with the sandbox branch' '
 	(cd repo && git sand diff --stat alpha >../actual) &&
 	test_grep "three.t *| 1 +" actual &&
@@ -153,8 +171,50 @@ test_expect_success PODMAN 'status and diff -u leave a stopped sandbox stopped, 
 test_expect_success PODMAN 'an interrupted status still stops the sandbox it started' '
 	. "$TEST_DIRECTORY/lib-fake-podman.sh" &&
 	(cd repo && git sand stop alpha) &&
-	pid=$(start_hung exec hang status alpha) &&
+	pid=$(
+		GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=sand.exec GIT_CONFIG_VALUE_0=cli &&
+		export GIT_CONFIG_COUNT GIT_CONFIG_KEY_0 GIT_CONFIG_VALUE_0 &&
+		start_hung exec hang status alpha
+	) &&
 	kill -TERM $pid &&
+	test "$(wait_new_status)" = 143 &&
+	(cd repo && sandbox_field alpha status) >states &&
+	echo stopped >expect &&
+	test_cmp expect states
+'
+
+# Straight to the runtime, there is no podman exec to hang: the sandbox's
+# own git hangs instead, on an fsmonitor hook that never answers.
+test_expect_success PODMAN 'an interrupted status straight to the runtime stops it too' '
+	clone=$(cd repo && sandbox_field alpha clone) &&
+	test_when_finished "git -C \"$clone\" config --unset core.fsmonitor; rm -f \"$clone/.git/hang-reached\"" &&
+	cat >hang-hook <<-\EOF &&
+	#!/bin/sh
+	echo $$ >/app/.git/hang-reached
+	exec sleep 30
+	EOF
+	(
+		cd repo &&
+		in_sandbox alpha "cat >.git/hang-hook && chmod +x .git/hang-hook &&
+			git config core.fsmonitor /app/.git/hang-hook" <../hang-hook &&
+		git sand stop alpha
+	) &&
+	rm -f new-pid new-status "$clone/.git/hang-reached" &&
+	(
+		cd repo || exit 1
+		setsid git-sand status alpha >../hung-out 2>../err &
+		echo $! >../new-pid
+		wait $!
+		echo $? >../new-status
+	) >/dev/null 2>&1 &
+	i=0 &&
+	while ! test -f "$clone/.git/hang-reached" && test $i -lt 400
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	test -f "$clone/.git/hang-reached" &&
+	kill -TERM $(cat new-pid) &&
 	test "$(wait_new_status)" = 143 &&
 	(cd repo && sandbox_field alpha status) >states &&
 	echo stopped >expect &&
