@@ -1465,33 +1465,35 @@ static void log_append(const struct sandbox *sb, const char *data, size_t len)
 	strbuf_release(&path);
 }
 
-/* One command (string: by /bin/sh -c in the container; array: as it is). */
-static int run_one(struct runtime *rt, const struct sandbox *sb, const char *what,
-		   const cJSON *c)
+/* A command's argv in the container: a string by /bin/sh -c, an array as it is. */
+static void command_argv(struct string_list *args, const cJSON *c)
 {
-	/* A fixed script: the command is its arguments, stderr with stdout. */
-	struct string_list args = STRING_LIST_INIT;
-	struct strbuf out = STRBUF_INIT, head = STRBUF_INIT;
-	const char **argv;
 	const cJSON *e;
-	size_t n = 0;
-	int status;
 
-	string_list_append(&args, "/bin/sh");
-	string_list_append(&args, "-c");
-	string_list_append(&args, "exec \"$@\" 2>&1");
-	string_list_append(&args, "sh");
 	if (cJSON_IsString(c)) {
-		string_list_append(&args, "/bin/sh");
-		string_list_append(&args, "-c");
-		string_list_append(&args, c->valuestring);
+		string_list_append(args, "/bin/sh");
+		string_list_append(args, "-c");
+		string_list_append(args, c->valuestring);
 	} else {
 		cJSON_ArrayForEach(e, c)
-			string_list_append(&args, e->valuestring);
+			string_list_append(args, e->valuestring);
 	}
-	argv = xcalloc(args.nr + 1, sizeof(*argv));
-	for (n = 0; n < args.nr; n++)
-		argv[n] = args.items[n];
+}
+
+/*
+ * Run a fixed script with args in the container, its output (stdout and
+ * stderr) appended to the setup log between lines naming what ran.
+ * Returns the script's status, or -1.
+ */
+static int run_logged(struct runtime *rt, const struct sandbox *sb, const char *what,
+		      const struct string_list *args)
+{
+	struct strbuf out = STRBUF_INIT, head = STRBUF_INIT;
+	const char **argv = xcalloc(args->nr + 1, sizeof(*argv));
+	int status;
+
+	for (size_t n = 0; n < args->nr; n++)
+		argv[n] = args->items[n];
 	if (isatty(2))
 		fprintf(stderr, "Running %s...\n", what);
 	strbuf_addf(&head, "[%s]\n", what);
@@ -1502,12 +1504,94 @@ static int run_one(struct runtime *rt, const struct sandbox *sb, const char *wha
 	strbuf_addf(&head, "[%s exited with status %d]\n", what, status);
 	log_append(sb, head.buf, head.len);
 	free(argv);
-	string_list_clear(&args);
 	strbuf_release(&out);
 	strbuf_release(&head);
+	return status;
+}
+
+/* One command (string or array). */
+static int run_one(struct runtime *rt, const struct sandbox *sb, const char *what,
+		   const cJSON *c)
+{
+	/* A fixed script: the command is its arguments, stderr with stdout. */
+	struct string_list args = STRING_LIST_INIT;
+	int status;
+
+	string_list_append(&args, "/bin/sh");
+	string_list_append(&args, "-c");
+	string_list_append(&args, "exec \"$@\" 2>&1");
+	string_list_append(&args, "sh");
+	command_argv(&args, c);
+	status = run_logged(rt, sb, what, &args);
+	string_list_clear(&args);
 	if (status != 0)
 		return error("%s failed (status %d) in sandbox '%s'", what, status, sb->name);
 	return 0;
+}
+
+/*
+ * The entries of an object, all at once as the specification says, in one
+ * exec (so it is the same on every transport): each entry's arguments are
+ * its name, its argc and its argv. Each runs in a subshell that keeps only
+ * its own argv, its output in a file of its own; once all have ended,
+ * each output is printed whole between lines naming it, in order. The
+ * status is the index (from 1) of the first that failed, or 0; past
+ * DC_PARALLEL_MAX entries, DC_PARALLEL_MAX + 1 says "one of the rest".
+ */
+#define DC_PARALLEL_MAX 100
+static const char parallel_script[] =
+	"d=$(mktemp -d 2>/dev/null) || { d=/tmp/.git-sand-lc.$$; mkdir -m 700 \"$d\"; } || exit 125\n"
+	"i=0; pids=\n"
+	"while [ $# -gt 0 ]; do\n"
+	"  i=$((i+1)); printf '%s' \"$1\" >\"$d/$i.name\"; n=$2; shift 2\n"
+	"  ( t=$#; j=0\n"
+	"    for a do if [ $j -lt $n ]; then set -- \"$@\" \"$a\"; fi; j=$((j+1)); done\n"
+	"    shift $t; exec \"$@\" ) >\"$d/$i.out\" 2>&1 </dev/null &\n"
+	"  pids=\"$pids $!\"; shift $n\n"
+	"done\n"
+	"rc=0; k=0\n"
+	"for p in $pids; do\n"
+	"  k=$((k+1)); wait $p; s=$?; name=$(cat \"$d/$k.name\")\n"
+	"  printf '[%s]\\n' \"$name\"; cat \"$d/$k.out\"\n"
+	"  printf '[%s exited with status %d]\\n' \"$name\" $s\n"
+	"  if [ $s -ne 0 ] && [ $rc -eq 0 ]; then rc=$k; [ $rc -le 100 ] || rc=101; fi\n"
+	"done\n"
+	"rm -rf \"$d\"; exit $rc\n";
+
+static int run_parallel(struct runtime *rt, const struct sandbox *sb, const char *key,
+			const cJSON *c)
+{
+	struct string_list args = STRING_LIST_INIT, names = STRING_LIST_INIT;
+	const cJSON *e;
+	int status, ret = 0;
+
+	string_list_append(&args, "/bin/sh");
+	string_list_append(&args, "-c");
+	string_list_append(&args, parallel_script);
+	string_list_append(&args, "sh");
+	cJSON_ArrayForEach(e, c) {
+		char *what = xstrfmt("%s '%s'", key, e->string);
+		struct string_list one = STRING_LIST_INIT;
+		char n[32];
+
+		command_argv(&one, e);
+		snprintf(n, sizeof(n), "%zu", one.nr);
+		string_list_append(&args, what);
+		string_list_append(&args, n);
+		for (size_t i = 0; i < one.nr; i++)
+			string_list_append(&args, one.items[i]);
+		string_list_append(&names, what);
+		string_list_clear(&one);
+		free(what);
+	}
+	status = run_logged(rt, sb, key, &args);
+	if (status > 0 && (size_t)status <= names.nr && status <= DC_PARALLEL_MAX)
+		ret = error("%s failed in sandbox '%s'", names.items[status - 1], sb->name);
+	else if (status != 0)
+		ret = error("%s failed (status %d) in sandbox '%s'", key, status, sb->name);
+	string_list_clear(&args);
+	string_list_clear(&names);
+	return ret;
 }
 
 int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
@@ -1516,25 +1600,14 @@ int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
 	const char *key = devcontainer_command_keys[which];
 	char *text = dc ? xstrdup_or_null(dc->commands[which]) : recorded(sb, key);
 	cJSON *c = text ? cJSON_Parse(text) : NULL;
-	const cJSON *e;
 	int ret = 0;
 
 	if (!c)
 		goto done;
-	if (!cJSON_IsObject(c)) {
+	if (!cJSON_IsObject(c))
 		ret = run_one(rt, sb, key, c);
-	} else {
-		/* The specification runs them at once; one after another is as good. */
-		cJSON_ArrayForEach(e, c) {
-			struct strbuf what = STRBUF_INIT;
-
-			strbuf_addf(&what, "%s '%s'", key, e->string);
-			ret = run_one(rt, sb, what.buf, e);
-			strbuf_release(&what);
-			if (ret)
-				break;
-		}
-	}
+	else if (cJSON_GetArraySize(c))
+		ret = run_parallel(rt, sb, key, c);
 	if (ret)
 		hint("'git sand logs --setup %s' shows its output", sb->name);
 done:

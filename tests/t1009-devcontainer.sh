@@ -287,11 +287,15 @@ test_expect_success PODMAN 'the lifecycle commands run in order, in the sandbox,
 	cat >expect <<-\EOF &&
 	onCreate /app
 	updateContent
-	postCreate-first
-	postCreate-second
+	postCreate-both
+	postCreate-both
 	postStart
 	EOF
-	test_cmp expect actual &&
+	sed "s/^postCreate-\(first\|second\)$/postCreate-both/" actual >actual.both &&
+	test_cmp expect actual.both &&
+	sed -n "3,4p" actual | sort >actual.post &&
+	printf "%s\n" postCreate-first postCreate-second >expect.post &&
+	test_cmp expect.post actual.post &&
 	test_grep "^\[postCreateCommand .second.\]$" log &&
 	test_grep "^to the log$" log &&
 	test_grep "^\[postStartCommand exited with status 0\]$" log &&
@@ -327,6 +331,48 @@ test_expect_success PODMAN 'show tells what the sandbox took from the file' '
 		echo "lc .devcontainer/devcontainer.json echo postStart >>/tmp/order" >expect &&
 		test_cmp expect actual
 	fi
+'
+
+test_expect_success PODMAN 'the entries of an object run at once, each logged with its name' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": {
+		\"ping\": \"touch /tmp/ping; i=0; while ! test -e /tmp/pong && test \$i -lt 60; do sleep 1; i=\$((i+1)); done; test -e /tmp/pong && echo ping saw pong\",
+		\"pong\": [\"sh\", \"-c\", \"touch /tmp/pong; i=0; while ! test -e /tmp/ping && test \$i -lt 60; do sleep 1; i=\$((i+1)); done; test -e /tmp/ping && echo pong saw ping\"],
+	},
+}" &&
+	(
+		cd repo &&
+		git sand new -d both &&
+		git sand logs --setup both >../log &&
+		git sand rm -f both
+	) &&
+	cat >expect <<-\EOF &&
+	[postCreateCommand]
+	[postCreateCommand '\''ping'\'']
+	ping saw pong
+	[postCreateCommand '\''ping'\'' exited with status 0]
+	[postCreateCommand '\''pong'\'']
+	pong saw ping
+	[postCreateCommand '\''pong'\'' exited with status 0]
+	[postCreateCommand exited with status 0]
+	EOF
+	test_cmp expect log
+'
+
+test_expect_success PODMAN 'one entry of an object failing fails the step, naming it' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": {
+		\"good\": \"echo fine\",
+		\"bad\": [\"sh\", \"-c\", \"echo broken; exit 4\"],
+		\"also-good\": \"true\",
+	},
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d halfbad 2>../err) &&
+	test_grep "^error: postCreateCommand .bad. failed in sandbox .halfbad.$" err &&
+	test_grep "^fatal: cannot create sandbox .halfbad.$" err &&
+	! (cd repo && git sand ls --porcelain) | grep "^sandbox halfbad$"
 '
 
 test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
