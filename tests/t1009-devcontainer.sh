@@ -597,4 +597,47 @@ test_expect_success PODMAN 'cleanup: the images built' '
 	test_line_count = 0 images
 '
 
+test_expect_success PODMAN 'remoteUser: the commands run as that user, who owns /app and the home' '
+	test_when_finished "dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null" &&
+	rm -rf repo/.devcontainer &&
+	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE
+RUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>/etc/group" &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"build\": { \"dockerfile\": \"Dockerfile\" },
+	\"containerUser\": \"root\",
+	\"remoteUser\": \"dev\",
+	\"postCreateCommand\": {
+		\"who\": \"id -un >/app/created-by\",
+		\"home\": [\"touch\", \"/home/sand/mine\"],
+	},
+	\"postStartCommand\": \"id -un >/tmp/started-by\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d usr 2>../err &&
+		git sand exec usr sh -c "id -un; id -g; cat /app/created-by /tmp/started-by; touch /app/new-file && git -c user.name=dev -c user.email=dev@example.com commit -q --allow-empty -m as-dev && echo wrote; stat -c %U /home/sand/mine /app/.git/HEAD" >../actual &&
+		echo "id -un; exit" | git sand shell usr >../shell 2>&1 &&
+		git sand show usr >../show &&
+		git sand rm -f usr
+	) &&
+	cat >expect <<-\EOF &&
+	dev
+	1234
+	dev
+	dev
+	wrote
+	dev
+	dev
+	EOF
+	test_cmp expect actual &&
+	test_grep "^dev$" shell &&
+	! grep "not running as" err
+'
+
+test_expect_success PODMAN 'a user name that could be an option is refused' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": \"$TEST_IMAGE\", \"remoteUser\": \"--privileged\" }" &&
+	(cd repo && test_must_fail git sand new -d badusr 2>../err) &&
+	test_grep "remoteUser. is not a user name or uid\[:gid\]: .--privileged.$" err
+'
+
 test_done
