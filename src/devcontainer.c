@@ -1995,7 +1995,7 @@ done:
 void devcontainer_show(const struct sandbox *sb,
 		       void (*line)(void *data, const char *key, const char *value), void *data)
 {
-	static const char *const keys[] = { "file", "env", "runArgs", NULL };
+	static const char *const keys[] = { "file", "env", "user", "runArgs", NULL };
 	struct strbuf text = STRBUF_INIT;
 
 	for (const char *const *k = keys; *k; k++) {

@@ -630,6 +630,7 @@ RUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>
 	dev
 	EOF
 	test_cmp expect actual &&
+	test_grep "^devcontainer.user dev$" show &&
 	test_grep "^dev$" shell &&
 	! grep "not running as" err
 '
