@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "devcontainer.h"
 #include "agent-run.h"
 #include "home.h"
 #include "lifecycle.h"
@@ -300,6 +301,7 @@ int agent_run_start(struct runtime *rt, struct store *st, struct sandbox *sb,
 	const char *probe[] = { "sh", "-c", "command -v \"$1\"", "sh", agent->command, NULL };
 	struct exec_opts eo = { .workdir = "/app", .detach = 1 };
 	struct sandbox_run run = { 0 };
+	char *user = NULL;
 	struct strbuf found = STRBUF_INIT, dir = STRBUF_INIT;
 	struct argv args = ARGV_INIT;
 	int status, ret = -1;
@@ -316,7 +318,7 @@ int agent_run_start(struct runtime *rt, struct store *st, struct sandbox *sb,
 		hint("'git sand wait %s' waits for it to end", sb->name);
 		goto done;
 	}
-	if (rt->ops->exec_capture(rt, sb->container, probe, &found) != 0) {
+	if (rt->ops->exec_capture(rt, sb->container, NULL, probe, &found) != 0) {
 		error("the image of sandbox '%s' has no '%s' command", sb->name, agent->command);
 		goto done;
 	}
@@ -339,6 +341,8 @@ int agent_run_start(struct runtime *rt, struct store *st, struct sandbox *sb,
 	argv_pushl(&args, "sh", "-c", run_wrapper, "sand-run", dir.buf, agent->command, NULL);
 	argv_pushv(&args, agent->batch);
 	argv_push(&args, prompt);
+	user = devcontainer_user(sb);
+	eo.user = user;
 	if (rt->ops->exec(rt, sb->container, &eo, (const char *const *)argv_vec(&args)) != 0) {
 		/* Recorded as ended, so that wait and ls do not wait for it. */
 		sb->opts.run.status = AGENT_RUN_LOST_STATUS;
@@ -348,6 +352,7 @@ int agent_run_start(struct runtime *rt, struct store *st, struct sandbox *sb,
 	}
 	ret = 0;
 done:
+	free(user);
 	strbuf_release(&found);
 	strbuf_release(&dir);
 	argv_clear(&args);

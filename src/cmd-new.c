@@ -212,7 +212,7 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
 	strbuf_addf(&log, "%s/setup.log", sb->dir);
 	if (isatty(2))
 		fprintf(stderr, "Running the setup command (output in %s)...\n", log.buf);
-	status = rt->ops->exec_capture(rt, sb->container, cmd, &out);
+	status = rt->ops->exec_capture(rt, sb->container, NULL, cmd, &out);
 	/* After the devcontainer's commands, when there were any. */
 	fp = fopen(log.buf, "a");
 	if (fp) {
@@ -857,6 +857,8 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
 		return -1;
+	if (o->have_dc && o->dc.user && devcontainer_own(rt, sb, o->dc.user) < 0)
+		return -1;
 	if (o->have_dc) {
 		for (int i = DC_ON_CREATE; i <= DC_POST_START; i++)
 			if (devcontainer_run(rt, sb, &o->dc, i) < 0)
@@ -890,11 +892,31 @@ static int open_session(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
  * Make one sandbox named name (NULL: a name is made up), or die having
  * removed what was made of it.
  */
+/*
+ * A devcontainer.json's remoteUser (or containerUser) is honoured where
+ * the runtime runs as root: its files stay readable and removable here
+ * whoever owns them in the container. Rootless, giving /app to another
+ * user would give it to one of this user's subordinate ids, which this
+ * user cannot then write or remove: the sandbox runs as before.
+ */
+static void choose_user(struct new_opts *o, struct runtime *rt)
+{
+	if (!o->have_dc || !o->dc.user)
+		return;
+	if (runtime_user(rt) < 0 || rt->uid != 0) {
+		warning("not running as '%s': only a runtime running as root can give "
+			"/app to another user and keep it yours", o->dc.user);
+		free(o->dc.user);
+		o->dc.user = NULL;
+	}
+}
+
 static void create_sandbox(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
 			   const char *name, struct sandbox *sb)
 {
 	struct undo undo = { ctx, rt, sb, 0, -1 };
 
+	choose_user(o, rt);
 	fill_record(ctx, o, rt, sb);
 	/*
 	 * The row comes first: from here on, whatever exists is known, and a

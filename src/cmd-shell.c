@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devcontainer.h"
 #include "agent.h"
 #include "cmd.h"
 #include "home.h"
@@ -189,6 +190,7 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	struct runtime rt;
 	struct exec_opts eo = { 0 };
 	const char *name, *direct;
+	char *user = NULL;
 	int ret;
 
 	argc = parse_options_or_usage(argc, argv, options, exec_usage,
@@ -219,9 +221,12 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	 */
 	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
+	user = devcontainer_user(&sb);
+	eo.user = user;
 	ret = oci_exec(&rt, direct, sb.container, &eo, argv);
 	if (ret == OCI_EXEC_USE_CLI)
 		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	free(user);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);
 	return ret < 0 ? 1 : ret;

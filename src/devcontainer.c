@@ -2,6 +2,7 @@
  * devcontainer.json: found in the worktree, read as JSON with comments,
  * turned into what a sandbox can be made with. See devcontainer.h.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "devcontainer.h"
+#include "home.h"
 #include "msg.h"
 #include "argv.h"
 #include "path.h"
@@ -51,6 +53,7 @@ void devcontainer_clear(struct devcontainer *dc)
 	string_list_clear(&dc->run_args);
 	for (int i = 0; i < DC_COMMANDS_NR; i++)
 		free(dc->commands[i]);
+	free(dc->user);
 	free(dc->build.dockerfile);
 	free(dc->build.context);
 	string_list_clear(&dc->build.args);
@@ -1132,13 +1135,40 @@ static int read_remote_env(struct loader *l, const cJSON *item)
 	return read_env(l, item, &l->dc->remote_env, 1);
 }
 
-/* containerUser and remoteUser. */
+int devcontainer_user_ok(const char *user)
+{
+	/* A user name as useradd takes one, or uid[:gid]: never an option. */
+	size_t len = strlen(user), colon = strcspn(user, ":");
+
+	if (!len || len > 32)
+		return 0;
+	if (user[colon]) {
+		if (strspn(user, "0123456789") != colon || !colon ||
+		    strspn(user + colon + 1, "0123456789") != len - colon - 1 || colon + 1 == len)
+			return 0;
+		return 1;
+	}
+	if (!isalnum((unsigned char)*user) && *user != '_')
+		return 0;
+	return strspn(user, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == len;
+}
+
+/* containerUser and remoteUser: remoteUser runs the commands, as here. */
 static int read_user(struct loader *l, const cJSON *item)
 {
+	int remote = !strcmp(item->string, "remoteUser");
+
 	if (!cJSON_IsString(item))
 		return type_error(l, item->string, "a string");
-	note(l, "not running as %s '%s': a sandbox runs as the user who owns /app, "
-	     "so that its files stay yours", item->string, item->valuestring);
+	if (!devcontainer_user_ok(item->valuestring))
+		return fail(l->why, "%s: '%s' is not a user name or uid[:gid]: '%s'",
+			    l->dc->path, item->string, item->valuestring);
+	if (l->dc->user && l->dc->user_is_remote && !remote)
+		return 0;
+	free(l->dc->user);
+	l->dc->user = xstrdup(item->valuestring);
+	l->dc->user_is_remote = remote;
 	return 0;
 }
 
@@ -1412,6 +1442,8 @@ int devcontainer_save(const struct devcontainer *dc, const struct sandbox *sb)
 				free(name);
 			}
 	}
+	if (dc->user)
+		cJSON_AddStringToObject(obj, "user", dc->user);
 	if (dc->run_args.nr) {
 		cJSON *args = cJSON_AddArrayToObject(obj, "runArgs");
 
@@ -1476,49 +1508,134 @@ static void log_append(const struct sandbox *sb, const char *data, size_t len)
 	strbuf_release(&path);
 }
 
-/* One command (string: by /bin/sh -c in the container; array: as it is). */
-static int run_one(struct runtime *rt, const struct sandbox *sb, const char *what,
-		   const cJSON *c)
+/* A command's argv in the container: a string by /bin/sh -c, an array as it is. */
+static void command_argv(struct string_list *args, const cJSON *c)
+{
+	const cJSON *e;
+
+	if (cJSON_IsString(c)) {
+		string_list_append(args, "/bin/sh");
+		string_list_append(args, "-c");
+		string_list_append(args, c->valuestring);
+	} else {
+		cJSON_ArrayForEach(e, c)
+			string_list_append(args, e->valuestring);
+	}
+}
+
+/*
+ * Run a fixed script with args in the container, its output (stdout and
+ * stderr) appended to the setup log between lines naming what ran.
+ * Returns the script's status, or -1.
+ */
+static int run_logged(struct runtime *rt, const struct sandbox *sb, const char *user,
+		      const char *what, const struct string_list *args)
+{
+	struct exec_opts as = { .user = user };
+	struct strbuf out = STRBUF_INIT, head = STRBUF_INIT;
+	const char **argv = xcalloc(args->nr + 1, sizeof(*argv));
+	int status;
+
+	for (size_t n = 0; n < args->nr; n++)
+		argv[n] = args->items[n];
+	if (isatty(2))
+		fprintf(stderr, "Running %s...\n", what);
+	strbuf_addf(&head, "[%s]\n", what);
+	log_append(sb, head.buf, head.len);
+	status = rt->ops->exec_capture(rt, sb->container, &as, argv, &out);
+	log_append(sb, out.buf, out.len);
+	strbuf_reset(&head);
+	strbuf_addf(&head, "[%s exited with status %d]\n", what, status);
+	log_append(sb, head.buf, head.len);
+	free(argv);
+	strbuf_release(&out);
+	strbuf_release(&head);
+	return status;
+}
+
+/* One command (string or array). */
+static int run_one(struct runtime *rt, const struct sandbox *sb, const char *user,
+		   const char *what, const cJSON *c)
 {
 	/* A fixed script: the command is its arguments, stderr with stdout. */
 	struct string_list args = STRING_LIST_INIT;
-	struct strbuf out = STRBUF_INIT, head = STRBUF_INIT;
-	const char **argv;
-	const cJSON *e;
-	size_t n = 0;
 	int status;
 
 	string_list_append(&args, "/bin/sh");
 	string_list_append(&args, "-c");
 	string_list_append(&args, "exec \"$@\" 2>&1");
 	string_list_append(&args, "sh");
-	if (cJSON_IsString(c)) {
-		string_list_append(&args, "/bin/sh");
-		string_list_append(&args, "-c");
-		string_list_append(&args, c->valuestring);
-	} else {
-		cJSON_ArrayForEach(e, c)
-			string_list_append(&args, e->valuestring);
-	}
-	argv = xcalloc(args.nr + 1, sizeof(*argv));
-	for (n = 0; n < args.nr; n++)
-		argv[n] = args.items[n];
-	if (isatty(2))
-		fprintf(stderr, "Running %s...\n", what);
-	strbuf_addf(&head, "[%s]\n", what);
-	log_append(sb, head.buf, head.len);
-	status = rt->ops->exec_capture(rt, sb->container, argv, &out);
-	log_append(sb, out.buf, out.len);
-	strbuf_reset(&head);
-	strbuf_addf(&head, "[%s exited with status %d]\n", what, status);
-	log_append(sb, head.buf, head.len);
-	free(argv);
+	command_argv(&args, c);
+	status = run_logged(rt, sb, user, what, &args);
 	string_list_clear(&args);
-	strbuf_release(&out);
-	strbuf_release(&head);
 	if (status != 0)
 		return error("%s failed (status %d) in sandbox '%s'", what, status, sb->name);
 	return 0;
+}
+
+/*
+ * The entries of an object, all at once as the specification says, in one
+ * exec (so it is the same on every transport): each entry's arguments are
+ * its name, its argc and its argv. Each runs in a subshell that keeps only
+ * its own argv, its output in a file of its own; once all have ended,
+ * each output is printed whole between lines naming it, in order. The
+ * status is the index (from 1) of the first that failed, or 0; past
+ * DC_PARALLEL_MAX entries, DC_PARALLEL_MAX + 1 says "one of the rest".
+ */
+#define DC_PARALLEL_MAX 100
+static const char parallel_script[] =
+	"d=$(mktemp -d 2>/dev/null) || { d=/tmp/.git-sand-lc.$$; mkdir -m 700 \"$d\"; } || exit 125\n"
+	"i=0; pids=\n"
+	"while [ $# -gt 0 ]; do\n"
+	"  i=$((i+1)); printf '%s' \"$1\" >\"$d/$i.name\"; n=$2; shift 2\n"
+	"  ( t=$#; j=0\n"
+	"    for a do if [ $j -lt $n ]; then set -- \"$@\" \"$a\"; fi; j=$((j+1)); done\n"
+	"    shift $t; exec \"$@\" ) >\"$d/$i.out\" 2>&1 </dev/null &\n"
+	"  pids=\"$pids $!\"; shift $n\n"
+	"done\n"
+	"rc=0; k=0\n"
+	"for p in $pids; do\n"
+	"  k=$((k+1)); wait $p; s=$?; name=$(cat \"$d/$k.name\")\n"
+	"  printf '[%s]\\n' \"$name\"; cat \"$d/$k.out\"\n"
+	"  printf '[%s exited with status %d]\\n' \"$name\" $s\n"
+	"  if [ $s -ne 0 ] && [ $rc -eq 0 ]; then rc=$k; [ $rc -le 100 ] || rc=101; fi\n"
+	"done\n"
+	"rm -rf \"$d\"; exit $rc\n";
+
+static int run_parallel(struct runtime *rt, const struct sandbox *sb, const char *user,
+			const char *key, const cJSON *c)
+{
+	struct string_list args = STRING_LIST_INIT, names = STRING_LIST_INIT;
+	const cJSON *e;
+	int status, ret = 0;
+
+	string_list_append(&args, "/bin/sh");
+	string_list_append(&args, "-c");
+	string_list_append(&args, parallel_script);
+	string_list_append(&args, "sh");
+	cJSON_ArrayForEach(e, c) {
+		char *what = xstrfmt("%s '%s'", key, e->string);
+		struct string_list one = STRING_LIST_INIT;
+		char n[32];
+
+		command_argv(&one, e);
+		snprintf(n, sizeof(n), "%zu", one.nr);
+		string_list_append(&args, what);
+		string_list_append(&args, n);
+		for (size_t i = 0; i < one.nr; i++)
+			string_list_append(&args, one.items[i]);
+		string_list_append(&names, what);
+		string_list_clear(&one);
+		free(what);
+	}
+	status = run_logged(rt, sb, user, key, &args);
+	if (status > 0 && (size_t)status <= names.nr && status <= DC_PARALLEL_MAX)
+		ret = error("%s failed in sandbox '%s'", names.items[status - 1], sb->name);
+	else if (status != 0)
+		ret = error("%s failed (status %d) in sandbox '%s'", key, status, sb->name);
+	string_list_clear(&args);
+	string_list_clear(&names);
+	return ret;
 }
 
 int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
@@ -1527,30 +1644,89 @@ int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
 	const char *key = devcontainer_command_keys[which];
 	char *text = dc ? xstrdup_or_null(dc->commands[which]) : recorded(sb, key);
 	cJSON *c = text ? cJSON_Parse(text) : NULL;
-	const cJSON *e;
+	char *user = NULL;
 	int ret = 0;
 
 	if (!c)
 		goto done;
-	if (!cJSON_IsObject(c)) {
-		ret = run_one(rt, sb, key, c);
-	} else {
-		/* The specification runs them at once; one after another is as good. */
-		cJSON_ArrayForEach(e, c) {
-			struct strbuf what = STRBUF_INIT;
-
-			strbuf_addf(&what, "%s '%s'", key, e->string);
-			ret = run_one(rt, sb, what.buf, e);
-			strbuf_release(&what);
-			if (ret)
-				break;
-		}
-	}
+	user = dc ? xstrdup_or_null(dc->user) : devcontainer_user(sb);
+	if (!cJSON_IsObject(c))
+		ret = run_one(rt, sb, user, key, c);
+	else if (cJSON_GetArraySize(c))
+		ret = run_parallel(rt, sb, user, key, c);
 	if (ret)
 		hint("'git sand logs --setup %s' shows its output", sb->name);
 done:
 	cJSON_Delete(c);
+	free(user);
 	free(text);
+	return ret;
+}
+
+char *devcontainer_user(const struct sandbox *sb)
+{
+	char *text = recorded(sb, "user");
+	cJSON *u = text ? cJSON_Parse(text) : NULL;
+	char *ret = NULL;
+
+	if (cJSON_IsString(u) && devcontainer_user_ok(u->valuestring))
+		ret = xstrdup(u->valuestring);
+	else if (text)
+		error("the devcontainer record of sandbox '%s' is damaged", sb->name);
+	cJSON_Delete(u);
+	free(text);
+	return ret;
+}
+
+/* Whether dst is path or beneath it. */
+static int path_within(const char *dst, const char *path)
+{
+	size_t len = strlen(path);
+
+	return !strncmp(dst, path, len) && (!dst[len] || dst[len] == '/');
+}
+
+/*
+ * Every file beneath /app (its .git included) and the home, links not
+ * followed, as root: the user's login group when only a name is given.
+ * A mount of the user's own (--mount, mounts, runArgs) in those would
+ * have its host files given away too, so none may be there.
+ */
+static const char own_script[] =
+	"u=$1; case $u in *:*) ;; *) g=$(id -g -- \"$u\") || exit 1; u=$u:$g;; esac\n"
+	"for d in /app /home/sand; do\n"
+	"  if [ -d \"$d\" ]; then chown -R -h -- \"$u\" \"$d\" || exit 1; fi\n"
+	"done\n";
+
+int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user)
+{
+	const char *argv[] = { "/bin/sh", "-c", own_script, "sh", user, NULL };
+	struct exec_opts root = { .user = "0:0" };
+	struct string_list args = STRING_LIST_INIT;
+	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
+	int ret = 0, status;
+
+	for (size_t i = 0; i < sb->opts.mounts.nr && !ret; i++) {
+		struct mount_spec m = { 0 };
+
+		if (mount_spec_parse(sb->opts.mounts.items[i], &m, &why) == 0 &&
+		    (path_within(m.dst, "/app") || path_within(m.dst, SANDBOX_HOME)))
+			ret = error("cannot run as '%s': the mount at '%s' would be theirs too",
+				    user, m.dst);
+		mount_spec_clear(&m);
+	}
+	if (!ret && (devcontainer_run_args(sb, &args) < 0 || args.nr))
+		ret = error("cannot run as '%s' with runArgs: what they mount would be "
+			    "theirs too", user);
+	if (!ret) {
+		status = rt->ops->exec_capture(rt, sb->container, &root, argv, &out);
+		if (status != 0)
+			ret = error("cannot give /app to '%s' in sandbox '%s' (status %d)",
+				    user, sb->name, status);
+	}
+	string_list_clear(&args);
+	strbuf_release(&out);
+	strbuf_release(&why);
 	return ret;
 }
 
@@ -1830,7 +2006,7 @@ done:
 void devcontainer_show(const struct sandbox *sb,
 		       void (*line)(void *data, const char *key, const char *value), void *data)
 {
-	static const char *const keys[] = { "file", "env", "runArgs", NULL };
+	static const char *const keys[] = { "file", "env", "user", "runArgs", NULL };
 	struct strbuf text = STRBUF_INIT;
 
 	for (const char *const *k = keys; *k; k++) {

@@ -72,6 +72,9 @@ struct devcontainer {
 	struct string_list mounts;		/* SRC:DST[:ro], once allowed */
 	struct string_list run_args;		/* for the runtime's create, once allowed */
 	char *commands[DC_COMMANDS_NR];		/* each a JSON value, or NULL */
+	/* remoteUser, else containerUser: a name or uid[:gid], checked */
+	char *user;
+	unsigned user_is_remote:1;
 	/*
 	 * build (or the older dockerFile and context): paths relative to
 	 * the worktree (absolute for a file outside it), checked to stay in it.
@@ -157,6 +160,22 @@ int devcontainer_save(const struct devcontainer *dc, const struct sandbox *sb);
  */
 int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
 		     const struct devcontainer *dc, enum devcontainer_command which);
+
+/*
+ * The user the sandbox's commands run as (remoteUser, else containerUser),
+ * as recorded: NULL when none (the image's user). Checked again when read.
+ */
+char *devcontainer_user(const struct sandbox *sb);
+
+/* Whether a user's name (or uid[:gid]) is one git-sand passes on. */
+int devcontainer_user_ok(const char *user);
+
+/*
+ * Give the user the sandbox's commands run as /app and its home, as
+ * root in the container (a fixed script, the user its argument). 0 or
+ * -1 with a message.
+ */
+int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user);
 
 /*
  * The runtime options the user allowed it (runArgs, privileged, capAdd,

@@ -362,7 +362,7 @@ int sandbox_default_shell(struct runtime *rt, struct store *st, struct sandbox *
 		strbuf_addstr(out, sb->opts.shell);
 		return 0;
 	}
-	status = rt->ops->exec_capture(rt, sb->container, probe, out);
+	status = rt->ops->exec_capture(rt, sb->container, NULL, probe, out);
 	strbuf_trim(out);
 	if (status != 0 || !out->len || strchr(out->buf, '\n')) {
 		strbuf_reset(out);
@@ -417,7 +417,7 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 		/* A fixed script; the agent's name is its argument. */
 		const char *probe[] = { "sh", "-c", "command -v \"$1\"", "sh", agent->command, NULL };
 
-		if (rt->ops->exec_capture(rt, sb->container, probe, &found) == 0) {
+		if (rt->ops->exec_capture(rt, sb->container, NULL, probe, &found) == 0) {
 			strbuf_addstr(&cmd, agent->command);
 			/* An agent may take many seconds to draw its first screen. */
 			if (isatty(2))
@@ -440,8 +440,13 @@ int sandbox_session(struct runtime *rt, struct store *st, struct sandbox *sb, co
 	/* A session needs a terminal to attach to; without one, as ever. */
 	if (use_session && isatty(0) && isatty(1))
 		ret = in_session(rt, sb, agent ? SESSION_AGENT : SESSION_SHELL, argv);
-	if (ret == -2)
+	if (ret == -2) {
+		char *user = devcontainer_user(sb);
+
+		eo.user = user;
 		ret = rt->ops->exec(rt, sb->container, &eo, argv);
+		free(user);
+	}
 	strbuf_release(&cmd);
 	strbuf_release(&found);
 	return ret < 0 ? 1 : ret;

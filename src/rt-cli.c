@@ -276,14 +276,19 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	return status;
 }
 
-int rt_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
-		    struct strbuf *out)
+int rt_exec_capture(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		    const char *const *cmd, struct strbuf *out)
 {
+	struct exec_opts only = { 0 };
 	struct child c = CHILD_INIT;
 	struct strbuf err = STRBUF_INIT;
 	int status;
 
-	exec_argv(rt, &c, ctr, NULL, cmd);
+	if (o) {
+		only.user = o->user;
+		only.workdir = o->workdir;
+	}
+	exec_argv(rt, &c, ctr, &only, cmd);
 	status = rt_run(rt, &c, out, &err);
 	if (status < 0 || (rt->ops->own_error_status && status == rt->ops->own_error_status))
 		status = rt_failed(rt, &c, "exec", status);

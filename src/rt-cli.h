@@ -56,8 +56,8 @@ int rt_stop(struct runtime *rt, const char *ctr);
 /* The exec operations, for backends whose exec takes the documented flags. */
 int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	    const char *const *cmd);
-int rt_exec_capture(struct runtime *rt, const char *ctr, const char *const *cmd,
-		    struct strbuf *out);
+int rt_exec_capture(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		    const char *const *cmd, struct strbuf *out);
 
 const char *json_str(const cJSON *obj, const char *key);
 char *dup_or_null(const char *s);

@@ -89,9 +89,12 @@ struct runtime_ops {
 	 */
 	int (*exec)(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 		    const char *const *cmd);
-	/* Run a command and capture its stdout; returns its status or -1. */
-	int (*exec_capture)(struct runtime *rt, const char *ctr, const char *const *cmd,
-			    struct strbuf *out);
+	/*
+	 * Run a command and capture its stdout; returns its status or -1.
+	 * Of o (NULL for none), only user and workdir apply.
+	 */
+	int (*exec_capture)(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+			    const char *const *cmd, struct strbuf *out);
 	/* 0, or STORE-style 1 when the container does not exist, or -1. */
 	int (*inspect)(struct runtime *rt, const char *ctr, struct container_info *out);
 	/* Every container carrying the label key (one call to the runtime). */

@@ -1,6 +1,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devcontainer.h"
 #include "msg.h"
 #include "session.h"
 
@@ -31,7 +32,7 @@ int session_available(struct runtime *rt, const struct sandbox *sb)
 	/* A fixed script. */
 	static const char *const probe[] = { "sh", "-c", "command -v " SESSION_PROGRAM, NULL };
 	struct strbuf out = STRBUF_INIT;
-	int status = rt->ops->exec_capture(rt, sb->container, probe, &out);
+	int status = rt->ops->exec_capture(rt, sb->container, NULL, probe, &out);
 
 	strbuf_release(&out);
 	return status < 0 ? -1 : status == 0;
@@ -53,9 +54,11 @@ static void tmux_argv(struct argv *args)
 
 static int attached(struct runtime *rt, const struct sandbox *sb, struct argv *args)
 {
-	struct exec_opts eo = { .workdir = "/app", .interactive = 1, .tty = 1 };
+	char *user = devcontainer_user(sb);
+	struct exec_opts eo = { .workdir = "/app", .user = user, .interactive = 1, .tty = 1 };
 	int ret = rt->ops->exec(rt, sb->container, &eo, (const char *const *)argv_vec(args));
 
+	free(user);
 	argv_clear(args);
 	return ret;
 }
@@ -113,7 +116,7 @@ int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind
 	if (ret < 0)
 		goto done;
 	/* The sandbox's own answer: only the status is taken from it. */
-	if (rt->ops->exec_capture(rt, sb->container, check, &out) < 0)
+	if (rt->ops->exec_capture(rt, sb->container, NULL, check, &out) < 0)
 		goto done;
 	if (!strcmp(out.buf, "detached\n"))
 		*detached = 1;
@@ -137,7 +140,7 @@ int session_exists(struct runtime *rt, const struct sandbox *sb)
 {
 	const char *const cmd[] = { SESSION_PROGRAM, "-u", "-L", "git-sand", "list-sessions", NULL };
 	struct strbuf out = STRBUF_INIT;
-	int status = rt->ops->exec_capture(rt, sb->container, cmd, &out);
+	int status = rt->ops->exec_capture(rt, sb->container, NULL, cmd, &out);
 
 	strbuf_release(&out);
 	return status == 0;

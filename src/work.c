@@ -283,7 +283,7 @@ int sandbox_work_changes(struct sandbox_work *out, struct runtime *rt, const str
 	int status, root = -1, ret = -1;
 	long n;
 
-	status = rt->ops->exec_capture(rt, sb->container, argv, &raw);
+	status = rt->ops->exec_capture(rt, sb->container, NULL, argv, &raw);
 	if (status < 0)
 		goto done;
 	if (status) {
@@ -311,7 +311,7 @@ int sandbox_work_save_changes(struct runtime *rt, const struct sandbox *sb)
 {
 	const char *const argv[] = { "sh", "-c", save_script, NULL };
 	struct strbuf res = STRBUF_INIT;
-	int status = rt->ops->exec_capture(rt, sb->container, argv, &res);
+	int status = rt->ops->exec_capture(rt, sb->container, NULL, argv, &res);
 
 	strbuf_release(&res);
 	if (status < 0)

@@ -283,11 +283,15 @@ test_expect_success PODMAN 'the lifecycle commands run in order, in the sandbox,
 	cat >expect <<-\EOF &&
 	onCreate /app
 	updateContent
-	postCreate-first
-	postCreate-second
+	postCreate-both
+	postCreate-both
 	postStart
 	EOF
-	test_cmp expect actual &&
+	sed "s/^postCreate-\(first\|second\)$/postCreate-both/" actual >actual.both &&
+	test_cmp expect actual.both &&
+	sed -n "3,4p" actual | sort >actual.post &&
+	printf "%s\n" postCreate-first postCreate-second >expect.post &&
+	test_cmp expect.post actual.post &&
 	test_grep "^\[postCreateCommand .second.\]$" log &&
 	test_grep "^to the log$" log &&
 	test_grep "^\[postStartCommand exited with status 0\]$" log &&
@@ -323,6 +327,48 @@ test_expect_success PODMAN 'show tells what the sandbox took from the file' '
 		echo "lc .devcontainer/devcontainer.json echo postStart >>/tmp/order" >expect &&
 		test_cmp expect actual
 	fi
+'
+
+test_expect_success PODMAN 'the entries of an object run at once, each logged with its name' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": {
+		\"ping\": \"touch /tmp/ping; i=0; while ! test -e /tmp/pong && test \$i -lt 60; do sleep 1; i=\$((i+1)); done; test -e /tmp/pong && echo ping saw pong\",
+		\"pong\": [\"sh\", \"-c\", \"touch /tmp/pong; i=0; while ! test -e /tmp/ping && test \$i -lt 60; do sleep 1; i=\$((i+1)); done; test -e /tmp/ping && echo pong saw ping\"],
+	},
+}" &&
+	(
+		cd repo &&
+		git sand new -d both &&
+		git sand logs --setup both >../log &&
+		git sand rm -f both
+	) &&
+	cat >expect <<-\EOF &&
+	[postCreateCommand]
+	[postCreateCommand '\''ping'\'']
+	ping saw pong
+	[postCreateCommand '\''ping'\'' exited with status 0]
+	[postCreateCommand '\''pong'\'']
+	pong saw ping
+	[postCreateCommand '\''pong'\'' exited with status 0]
+	[postCreateCommand exited with status 0]
+	EOF
+	test_cmp expect log
+'
+
+test_expect_success PODMAN 'one entry of an object failing fails the step, naming it' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"postCreateCommand\": {
+		\"good\": \"echo fine\",
+		\"bad\": [\"sh\", \"-c\", \"echo broken; exit 4\"],
+		\"also-good\": \"true\",
+	},
+}" &&
+	(cd repo && test_expect_code 128 git sand new -d halfbad 2>../err) &&
+	test_grep "^error: postCreateCommand .bad. failed in sandbox .halfbad.$" err &&
+	test_grep "^fatal: cannot create sandbox .halfbad.$" err &&
+	! (cd repo && git sand ls --porcelain) | grep "^sandbox halfbad$"
 '
 
 test_expect_success PODMAN 'a failing command fails new, naming it, and leaves nothing' '
@@ -739,6 +785,50 @@ test_expect_success PODMAN 'cleanup: the images built' '
 	dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null 2>&1 &&
 	dc_images >images &&
 	test_line_count = 0 images
+'
+
+test_expect_success PODMAN 'remoteUser: the commands run as that user, who owns /app and the home' '
+	test_when_finished "dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null" &&
+	rm -rf repo/.devcontainer &&
+	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE
+RUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>/etc/group" &&
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"build\": { \"dockerfile\": \"Dockerfile\" },
+	\"containerUser\": \"root\",
+	\"remoteUser\": \"dev\",
+	\"postCreateCommand\": {
+		\"who\": \"id -un >/app/created-by\",
+		\"home\": [\"touch\", \"/home/sand/mine\"],
+	},
+	\"postStartCommand\": \"id -un >/tmp/started-by\",
+}" &&
+	(
+		cd repo &&
+		git sand new -d usr 2>../err &&
+		git sand exec usr sh -c "id -un; id -g; cat /app/created-by /tmp/started-by; touch /app/new-file && git -c user.name=dev -c user.email=dev@example.com commit -q --allow-empty -m as-dev && echo wrote; stat -c %U /home/sand/mine /app/.git/HEAD" >../actual &&
+		echo "id -un; exit" | git sand shell usr >../shell 2>&1 &&
+		git sand show usr >../show &&
+		git sand rm -f usr
+	) &&
+	cat >expect <<-\EOF &&
+	dev
+	1234
+	dev
+	dev
+	wrote
+	dev
+	dev
+	EOF
+	test_cmp expect actual &&
+	test_grep "^devcontainer.user dev$" show &&
+	test_grep "^dev$" shell &&
+	! grep "not running as" err
+'
+
+test_expect_success PODMAN 'a user name that could be an option is refused' '
+	write_dc repo .devcontainer/devcontainer.json "{ \"image\": \"$TEST_IMAGE\", \"remoteUser\": \"--privileged\" }" &&
+	(cd repo && test_must_fail git sand new -d badusr 2>../err) &&
+	test_grep "remoteUser. is not a user name or uid\[:gid\]: .--privileged.$" err
 '
 
 test_done

@@ -152,9 +152,22 @@ static void test_load(void)
 	strbuf_release(&why);
 }
 
+static void test_user_names(void)
+{
+	const char *ok[] = { "dev", "vscode", "node", "_apt", "a.b-c_d", "1000", "1000:1000", "0:0" };
+	const char *bad[] = { "", "-u", "--privileged", "root:", ":0", "dev:dev", "a b",
+			      "a/b", "1000:x", "$(id)", "abcdefghijklmnopqrstuvwxyz0123456" };
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
+		TEST(devcontainer_user_ok(ok[i]), "user '%s' is taken", ok[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		TEST(!devcontainer_user_ok(bad[i]), "user '%s' is refused", bad[i]);
+}
+
 int main(void)
 {
 	test_jsonc();
 	test_load();
+	test_user_names();
 	return unit_done();
 }
