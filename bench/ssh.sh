@@ -53,7 +53,9 @@ b2=$(sent "$stats.2")
 
 # One command over a fresh connection with OpenSSH's client: what a
 # connection and one session there (the login shell's start-up) cost.
-tssh=$(ms ssh -o BatchMode=yes -p "$SSHD_PORT" "$(id -un)@127.0.0.1" true)
+# (ssh reads ~/.ssh of the passwd entry, not $HOME: the files are named.)
+tssh=$(ms ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$HOME/.ssh/id_ed25519" \
+	-o UserKnownHostsFile="$HOME/.ssh/known_hosts" -p "$SSHD_PORT" "$(id -un)@127.0.0.1" true)
 
 rm -rf "$WORK/wt"
 tw=$(ms git worktree add -q --detach "$WORK/wt" HEAD)
