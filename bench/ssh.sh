@@ -4,7 +4,7 @@
 # a host (the mirror there is made), then a second one after a commit.
 # The bytes are counted on the socket (GIT_SAND_SSH_STATS). References in
 # the same run: the size of the history, and the time of a local
-# "git worktree add" of the same commit.
+# "git worktree add" of the same commit, and of "ssh host true".
 #
 # The "remote" host is this machine, through an sshd started here on
 # 127.0.0.1 (as the tests do); needs openssh-server.
@@ -26,6 +26,7 @@ exec 4>&2
 . "$SRC_DIR/tests/lib-sshd.sh"
 test_require_sshd
 start_sshd
+trap stop_sshd EXIT
 sshd_trust_host_key
 
 cd "$repo"
@@ -35,6 +36,11 @@ rm -rf "$WORK/remote-root"
 history_mb=$(du -sm .git/objects | cut -f1)
 
 sent () { awk '{ s += $2 } END { printf "%d", s }' "$1"; }
+# Connections, commands run over them (one channel each), and the
+# milliseconds they took (see GIT_SAND_SSH_STATS).
+channels () {
+	awk '{ n++; c += $4; ms += $5 + $6 } END { printf "%d connection(s), %d commands, %d ms in them", n, c, ms }' "$1"
+}
 
 stats=$WORK/ssh-stats
 rm -f "$stats".*
@@ -45,6 +51,12 @@ t2=$(GIT_SAND_SSH_STATS=$stats.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAG
 b1=$(sent "$stats.1")
 b2=$(sent "$stats.2")
 
+# One command over a fresh connection with OpenSSH's client: what a
+# connection and one session there (the login shell's start-up) cost.
+# (ssh reads ~/.ssh of the passwd entry, not $HOME: the files are named.)
+tssh=$(ms ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$HOME/.ssh/id_ed25519" \
+	-o UserKnownHostsFile="$HOME/.ssh/known_hosts" -p "$SSHD_PORT" "$(id -un)@127.0.0.1" true)
+
 rm -rf "$WORK/wt"
 tw=$(ms git worktree add -q --detach "$WORK/wt" HEAD)
 git worktree remove --force "$WORK/wt"
@@ -54,8 +66,9 @@ git reset -q --soft HEAD~1
 git restore --staged --worktree src/d2/f2.c
 git config --unset sand.remoteRoot
 echo "history: $history_mb MB of objects"
-echo "first new --host:  $(ratio "$b1" 1048576) MB sent, $t1 ms"
-echo "second new --host: $(ratio "$b2" 1048576) MB sent, $t2 ms"
+echo "first new --host:  $(ratio "$b1" 1048576) MB sent, $t1 ms ($(channels "$stats.1"))"
+echo "second new --host: $(ratio "$b2" 1048576) MB sent, $t2 ms ($(channels "$stats.2"))"
 awk -v a="$b2" -v b="$b1" 'BEGIN { printf "second/first bytes:        %.4f\n", a / b }'
 awk -v a="$b2" -v b="$history_mb" 'BEGIN { printf "second bytes/history:      %.4f\n", a / (b * 1048576) }'
 echo "second new / worktree add: $(ratio "$t2" "$tw") (time; worktree add: $tw ms, local)"
+echo "second new / ssh host true: $(ratio "$t2" "$tssh") (time; ssh host true: $tssh ms)"

@@ -618,8 +618,8 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
 			    char **host_root)
 {
+	struct ssh_host_facts f = { .root = STRBUF_INIT };
 	struct ssh_conn *conn;
-	struct strbuf path = STRBUF_INIT;
 	char *root;
 
 	*host_root = NULL;
@@ -630,10 +630,14 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 	root = settings_get(&o->set, "remoteRoot", NULL, NULL);
 	if (ctx_ssh_connect(ctx, o->host, o->accept_new, &conn) < 0)
 		die("cannot connect to '%s'", o->host);
-	if (runtime_select_remote(rt, o->runtime, conn) < 0 ||
-	    ssh_host_root_resolve(rt->ssh, root, &path) < 0)
+	/* One round trip: who we are there, its runtime, the state root. */
+	if (ssh_host_probe(conn, root, &f) < 0) {
+		ssh_close(conn);
 		die("cannot make sandboxes on '%s'", o->host);
-	*host_root = strbuf_detach(&path, NULL);
+	}
+	if (runtime_select_remote_probed(rt, o->runtime, conn, f.uid, f.gid, f.runtime) < 0)
+		die("cannot make sandboxes on '%s'", o->host);
+	*host_root = strbuf_detach(&f.root, NULL);
 	free(root);
 }
 

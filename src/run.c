@@ -356,24 +356,39 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
  * ("1" or "true") or appended to the file it names (an absolute path), so
  * that a user or a test can see which way a command went.
  */
-static void trace_run(char **argv)
+int trace_enabled(void)
 {
 	const char *how = getenv("GIT_SAND_TRACE");
-	struct strbuf line = STRBUF_INIT;
+
+	return how && *how && strcmp(how, "0") && strcasecmp(how, "false");
+}
+
+void trace_write(const struct strbuf *line)
+{
+	const char *how = getenv("GIT_SAND_TRACE");
 	int fd;
 
-	if (!how || !*how || !strcmp(how, "0") || !strcasecmp(how, "false"))
+	if (!trace_enabled())
 		return;
-	strbuf_addstr(&line, "trace: run: ");
-	sq_quote_argv(&line, (const char *const *)argv);
-	strbuf_addch(&line, '\n');
 	fd = how[0] == '/' ? open(how, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)
 			   : 2;
-	if (fd >= 0 && write(fd, line.buf, line.len) < 0) {
+	if (fd >= 0 && write(fd, line->buf, line->len) < 0) {
 		/* a trace that cannot be written is not the command's failure */
 	}
 	if (fd > 2)
 		close(fd);
+}
+
+static void trace_run(char **argv)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (!trace_enabled())
+		return;
+	strbuf_addstr(&line, "trace: run: ");
+	sq_quote_argv(&line, (const char *const *)argv);
+	strbuf_addch(&line, '\n');
+	trace_write(&line);
 	strbuf_release(&line);
 }
 

@@ -149,4 +149,11 @@ void hardened_git(struct child *c);
 /* Search PATH like execvp; returns 1 if found (and sets *out when given). */
 int find_in_path(const char *prog, struct strbuf *out);
 
+/*
+ * GIT_SAND_TRACE: whether it is on ("1", "true" or an absolute path), and
+ * a line written where it says (standard error, or appended to the file).
+ */
+int trace_enabled(void);
+void trace_write(const struct strbuf *line);
+
 #endif

@@ -124,22 +124,12 @@ int runtime_user(struct runtime *rt)
 	return probe_remote(rt, found, sizeof(found));
 }
 
-int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
+/* The backend named (podman or docker) for a host. */
+static int remote_backend(struct runtime *rt, const char *name, const char *host)
 {
-	const char *host = ssh_conn_target(conn)->host;
-	char found[16] = "";
-
-	memset(rt, 0, sizeof(*rt));
-	rt->ssh = conn;
-	/* A runtime named (as every sandbox's is): no round trip to ask. */
-	if (!name || !*name) {
-		if (probe_remote(rt, found, sizeof(found)) < 0)
-			return -1;
-		if (!strcmp(found, "none"))
-			return error("no container runtime found on '%s': install podman or "
-				     "docker there", host);
-		name = found;
-	}
+	if (!strcmp(name, "none"))
+		return error("no container runtime found on '%s': install podman or "
+			     "docker there", host);
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		if (strcmp(backends[i]->name, name))
 			continue;
@@ -150,6 +140,32 @@ int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn 
 		return 0;
 	}
 	return error("unknown runtime '%s' (known: podman, docker)", name);
+}
+
+int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn)
+{
+	char found[16] = "";
+
+	memset(rt, 0, sizeof(*rt));
+	rt->ssh = conn;
+	/* A runtime named (as every sandbox's is): no round trip to ask. */
+	if (!name || !*name) {
+		if (probe_remote(rt, found, sizeof(found)) < 0)
+			return -1;
+		name = found;
+	}
+	return remote_backend(rt, name, ssh_conn_target(conn)->host);
+}
+
+int runtime_select_remote_probed(struct runtime *rt, const char *name, struct ssh_conn *conn,
+				 unsigned long uid, unsigned long gid, const char *found)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->ssh = conn;
+	rt->uid = uid;
+	rt->gid = gid;
+	rt->have_user = 1;
+	return remote_backend(rt, name && *name ? name : found, ssh_conn_target(conn)->host);
 }
 
 void runtime_clear(struct runtime *rt)

@@ -154,6 +154,12 @@ int runtime_select(struct runtime *rt, const char *name);
  * and docker installed there. Apple's container runs only locally.
  */
 int runtime_select_remote(struct runtime *rt, const char *name, struct ssh_conn *conn);
+/*
+ * The same with what a probe of the host already found (ssh_host_probe):
+ * its user and group ids there, and the runtime installed ("none").
+ */
+int runtime_select_remote_probed(struct runtime *rt, const char *name, struct ssh_conn *conn,
+				 unsigned long uid, unsigned long gid, const char *found);
 void runtime_clear(struct runtime *rt);
 /* Make sure rt->uid and rt->gid are known; 0 or -1 with a message. */
 int runtime_user(struct runtime *rt);

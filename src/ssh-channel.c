@@ -438,6 +438,23 @@ static void channel_free(struct ssh_conn *c, LIBSSH2_CHANNEL *ch)
 	libssh2_session_set_timeout(c->s, 0);
 }
 
+/* Counted for GIT_SAND_SSH_STATS; "trace: ssh: <argv> (<ms> ms)" for GIT_SAND_TRACE. */
+static void channel_trace(struct ssh_conn *c, const struct ssh_cmd *cmd, uint64_t start)
+{
+	uint64_t ms = ssh_now_ms() - start;
+	struct strbuf line = STRBUF_INIT;
+
+	c->channels++;
+	c->channel_ms += ms;
+	if (!trace_enabled())
+		return;
+	strbuf_addstr(&line, "trace: ssh: ");
+	sq_quote_argv(&line, cmd->argv);
+	strbuf_addf(&line, " (%llu ms)\n", (unsigned long long)ms);
+	trace_write(&line);
+	strbuf_release(&line);
+}
+
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
 	/*
@@ -450,6 +467,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 			 .max = cmd->max_out ? cmd->max_out : run_max_output };
 	struct strbuf line = STRBUF_INIT;
 	struct old_handlers old;
+	uint64_t start = ssh_now_ms();
 	int status = -1, handlers = 0;
 
 	sq_quote_argv(&line, wrapper);
@@ -479,6 +497,7 @@ done:
 	}
 	if (r.ch)
 		channel_free(c, r.ch);
+	channel_trace(c, cmd, start);
 	strbuf_release(&line);
 	strbuf_release(&r.pending);
 	strbuf_release(&r.pr.line);

@@ -59,26 +59,68 @@ static int tame_path(const char *p)
 	return *p == '/' && !strpbrk(p, ":,\n\r\t\\");
 }
 
-int ssh_host_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out)
+/* A number of up to 9 digits, the whole line: 0, or -1. */
+static int parse_id(const char *line, unsigned long *out)
 {
+	size_t n = strspn(line, "0123456789");
+
+	if (!n || n > 9 || line[n])
+		return -1;
+	*out = strtoul(line, NULL, 10);
+	return 0;
+}
+
+/* The probe's four lines (hostile): uid, gid, runtime, root. */
+static int parse_probe(char *text, struct ssh_host_facts *f)
+{
+	char *line[4];
+
+	for (int i = 0; i < 4; i++) {
+		char *nl = strchr(text, '\n');
+
+		if (!nl)
+			return -1;
+		*nl = '\0';
+		line[i] = text;
+		text = nl + 1;
+	}
+	if (*text || parse_id(line[0], &f->uid) < 0 || parse_id(line[1], &f->gid) < 0 ||
+	    strlen(line[2]) >= sizeof(f->runtime) || !*line[2] ||
+	    strspn(line[2], "abcdefghijklmnopqrstuvwxyz") != strlen(line[2]))
+		return -1;
+	memcpy(f->runtime, line[2], strlen(line[2]) + 1);
+	strbuf_reset(&f->root);
+	strbuf_addstr(&f->root, line[3]);
+	return 0;
+}
+
+int ssh_host_probe(struct ssh_conn *c, const char *configured, struct ssh_host_facts *f)
+{
+	/* A fixed script: the root is its argument. */
 	const char *argv[] = {
-		"sh", "-c", "mkdir -p -- \"$1\" && chmod 700 -- \"$1\" && cd -- \"$1\" && pwd -P",
+		"sh", "-c", "id -u && id -g && r=none && for p in podman docker; do "
+		"if command -v $p >/dev/null; then r=$p; break; fi; done && echo $r && "
+		"mkdir -p -- \"$1\" && chmod 700 -- \"$1\" && cd -- \"$1\" && pwd -P",
 		"sh", configured ? configured : SSH_HOST_ROOT_DEFAULT, NULL
 	};
+	struct strbuf out = STRBUF_INIT;
 	int ret = -1;
 
-	strbuf_reset(out);
-	if (ssh_host_capture(c, argv, NULL, 0, out) != 0)
+	if (ssh_host_capture(c, argv, NULL, 0, &out) != 0)
 		goto done;
-	strbuf_trim(out);
-	if (!tame_path(out->buf)) {
+	if (parse_probe(out.buf, f) < 0) {
+		error("cannot run commands on '%s': unexpected answer", ssh_conn_target(c)->host);
+		goto done;
+	}
+	if (!tame_path(f->root.buf)) {
 		error("the state root on '%s' is at '%s': git-sand needs an absolute path "
 		      "without ':', ',' or '\\' (set sand.remoteRoot)", ssh_conn_target(c)->host,
-		      out->buf);
+		      f->root.buf);
 		goto done;
 	}
 	ret = 0;
 done:
+	strbuf_release(&out);
 	return ret;
 }
 
@@ -280,16 +322,36 @@ done:
 	return ret;
 }
 
-/* Pack revs into a file under tmpdir and index it into the mirror there. */
+/*
+ * Ref updates that go as an argument of the index-pack command (below
+ * Linux's limit for one argument); more go by a command of their own.
+ */
+#define UPDATES_IN_ARGV 65536
+/* What the script says when the pack went in but not the refs. */
+#define REFS_AGAIN "git-sand: the refs are to be updated again"
+
+/*
+ * Pack revs into a file under tmpdir and index it into the mirror there;
+ * with the ref updates in the same command when they are few (then
+ * *updated is set). A fixed script: the mirror and the updates are its
+ * arguments.
+ */
 static int mirror_send_pack(struct ssh_conn *c, git_repository *repo, const char *mirror,
-			    const struct strbuf *revs, const char *tmpdir)
+			    const struct strbuf *revs, const struct strbuf *updates,
+			    const char *tmpdir, int *updated)
 {
-	const char *index_pack[] = { "git", "--git-dir", mirror, "index-pack", "--stdin", NULL };
+	const char *index_pack[] = {
+		"sh", "-c", "git --git-dir=\"$1\" index-pack --stdin && "
+		"{ test -z \"$2\" || printf '%s' \"$2\" | git --git-dir=\"$1\" update-ref --stdin || "
+		"{ echo " REFS_AGAIN " >&2; exit 1; }; }",
+		"sh", mirror, "", NULL
+	};
 	struct ssh_cmd cmd = SSH_CMD_INIT;
 	struct strbuf pack = STRBUF_INIT, out = STRBUF_INIT;
-	int fd, ret = -1;
+	int fd, ret = -1, status;
 	long count;
 
+	*updated = 0;
 	strbuf_addf(&pack, "%s/push-%d.pack", tmpdir, (int)getpid());
 	fd = open(pack.buf, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -300,11 +362,16 @@ static int mirror_send_pack(struct ssh_conn *c, git_repository *repo, const char
 	if ((count = pack_objects(repo, revs, fd)) < 0)
 		goto done;
 	if (count > 0) {
+		if (updates->len < UPDATES_IN_ARGV)
+			index_pack[5] = updates->buf;
 		cmd.argv = index_pack;
 		cmd.in_fd = fd;
 		cmd.out = &out;
-		if (host_run(c, &cmd, "git index-pack", NULL))
+		status = host_run(c, &cmd, "sending the history", REFS_AGAIN);
+		/* A ref lock lost to another new: the refs are retried alone. */
+		if (status && status != HOST_RETRY)
 			goto done;
+		*updated = !status && *index_pack[5];
 	}
 	ret = 0;
 done:
@@ -357,14 +424,14 @@ int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *m
 	};
 	struct mirror_refs theirs = { 0 };
 	struct strbuf out = STRBUF_INIT, updates = STRBUF_INIT, revs = STRBUF_INIT;
-	int ret = -1;
+	int ret = -1, updated;
 
 	if (!tame_path(mirror))
 		return error("unusable mirror path '%s'", mirror);
 	if (ssh_host_capture(c, list, NULL, 0, &out) != 0 || parse_refs(out.buf, &theirs) < 0 ||
 	    mirror_plan(repo, &theirs, &revs, &updates) < 0 ||
-	    mirror_send_pack(c, repo, mirror, &revs, tmpdir) < 0 ||
-	    mirror_update_refs(c, mirror, &updates) < 0)
+	    mirror_send_pack(c, repo, mirror, &revs, &updates, tmpdir, &updated) < 0 ||
+	    (!updated && mirror_update_refs(c, mirror, &updates) < 0))
 		goto done;
 	ret = 0;
 done:

@@ -22,11 +22,19 @@
 /* The default state root on a remote host, relative to the login directory. */
 #define SSH_HOST_ROOT_DEFAULT ".local/state/git-sand-remote"
 
+
+/* What one round trip finds out about a host before a new. */
+struct ssh_host_facts {
+	unsigned long uid, gid;	/* who we are there */
+	char runtime[16];	/* podman, docker, or none */
+	struct strbuf root;	/* the state root there, absolute and physical */
+};
 /*
  * Make the state root on the host (configured: absolute, or relative to
- * the login directory) and give its absolute, physical path.
+ * the login directory) and find its path, who we are there and which
+ * runtime it has, in one command.
  */
-int ssh_host_root_resolve(struct ssh_conn *c, const char *configured, struct strbuf *out);
+int ssh_host_probe(struct ssh_conn *c, const char *configured, struct ssh_host_facts *f);
 
 /*
  * Bring the host's mirror (created if missing) up to date with repo's

@@ -19,7 +19,13 @@ struct ssh_conn {
 	LIBSSH2_SESSION *s;
 	struct ssh_target t;
 	uint64_t sent, received;
+	/* For GIT_SAND_SSH_STATS: the commands run, and milliseconds spent. */
+	unsigned channels;
+	uint64_t connect_ms, channel_ms;
 };
+
+/* Milliseconds on the monotonic clock. */
+uint64_t ssh_now_ms(void);
 
 /* ---- ssh-known-hosts.c ---- */
 

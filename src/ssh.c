@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libssh2.h>
 
 #include "msg.h"
+#include "run.h"
 #include "string-list.h"
 #include "ssh-internal.h"
 
@@ -253,6 +255,14 @@ void ssh_conn_bytes(const struct ssh_conn *c, uint64_t *sent, uint64_t *received
 	*received = c->received;
 }
 
+uint64_t ssh_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* The statistics file the benchmarks read (GIT_SAND_SSH_STATS). */
 static void write_stats(const struct ssh_conn *c)
 {
@@ -261,8 +271,9 @@ static void write_stats(const struct ssh_conn *c)
 
 	if (!path || !*path || !(fp = fopen(path, "a")))
 		return;
-	fprintf(fp, "%s %llu %llu\n", c->t.hostname, (unsigned long long)c->sent,
-		(unsigned long long)c->received);
+	fprintf(fp, "%s %llu %llu %u %llu %llu\n", c->t.hostname, (unsigned long long)c->sent,
+		(unsigned long long)c->received, c->channels, (unsigned long long)c->connect_ms,
+		(unsigned long long)c->channel_ms);
 	fclose(fp);
 }
 
@@ -322,6 +333,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 {
 	struct ssh_conn *c = xcalloc(1, sizeof(*c));
 	static int initialised;
+	uint64_t start = ssh_now_ms();
 	int ret = -1;
 
 	c->fd = -1;
@@ -349,6 +361,15 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 		goto done;
 	libssh2_keepalive_config(c->s, 1, KEEPALIVE_SECONDS);
 	libssh2_session_set_timeout(c->s, 0);
+	c->connect_ms = ssh_now_ms() - start;
+	if (trace_enabled()) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "trace: ssh: connected to '%s' port %d (%llu ms)\n",
+			    c->t.hostname, c->t.port, (unsigned long long)c->connect_ms);
+		trace_write(&line);
+		strbuf_release(&line);
+	}
 	*out = c;
 	c = NULL;
 	ret = 0;

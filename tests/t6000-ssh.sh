@@ -270,6 +270,11 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	echo "first new sent $first bytes, the second $second" >&3 &&
 	test "$first" -gt 3000000 &&
 	test "$second" -lt 300000 &&
+	# One connection; one command each for the probe (who, runtime, state
+	# root), the image, the mirror refs, the pack with the ref updates,
+	# the workspace, podman create and start.
+	test_line_count = 1 stats2 &&
+	echo 7 >expect && awk "{ print \$4 }" stats2 >commands && test_cmp expect commands &&
 	(cd repo && git sand exec beta cat after-alpha.t f10.c >../contents) &&
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
 '
