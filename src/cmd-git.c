@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "devcontainer.h"
 #include "fetch.h"
 #include "lifecycle.h"
 #include "msg.h"
@@ -225,7 +226,8 @@ static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *dir
 {
 	struct child c = CHILD_INIT;
 	struct oci_exec_run x;
-	struct exec_opts eo = { .workdir = "/app" };
+	char *user = devcontainer_user(sb);
+	struct exec_opts eo = { .workdir = "/app", .user = user };
 	int ret;
 
 	if (!oci_exec_prepare(&x, rt, direct, sb->container, &eo,
@@ -235,12 +237,16 @@ static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *dir
 		ret = oci_exec_finish(&x, rt, run_shown(&c, fd, flags));
 		goto done;
 	}
-	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", sb->container, NULL);
+	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", NULL);
+	if (user)
+		argv_pushl(&c.args, "--user", user, NULL);
+	argv_push(&c.args, sb->container);
 	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
 	c.no_stdin = 1;
 	c.foreground = 1;
 	ret = run_shown(&c, fd, flags);
 done:
+	free(user);
 	child_clear(&c);
 	return ret;
 }

@@ -226,6 +226,8 @@ static void config_devcontainer_rows(struct config_out *out, const struct devcon
 	env_names(&names, &dc->remote_env);
 	if (names.nr)
 		config_row(out, "devcontainer.env", NULL, &names, dc->path);
+	if (dc->user)
+		config_row(out, "devcontainer.user", dc->user, NULL, dc->path);
 	if (dc->run_args.nr)
 		config_row(out, "devcontainer.runArgs", NULL, &dc->run_args, dc->path);
 	for (int i = 0; i < DC_COMMANDS_NR; i++)

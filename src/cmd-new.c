@@ -212,7 +212,7 @@ static void run_setup(struct runtime *rt, struct sandbox *sb, const char *setup)
 	strbuf_addf(&log, "%s/setup.log", sb->dir);
 	if (isatty(2))
 		fprintf(stderr, "Running the setup command (output in %s)...\n", log.buf);
-	status = rt->ops->exec_capture(rt, sb->container, NULL, cmd, &out);
+	status = devcontainer_exec_capture(rt, sb, cmd, &out);
 	/* After the devcontainer's commands, when there were any. */
 	fp = fopen(log.buf, "a");
 	if (fp) {
@@ -834,11 +834,16 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 {
 	struct populate_opts po = { ctx->r.repo, ctx->r.worktree, ctx->r.gitdir,
 				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
+	struct overlay_owner owner;
 	struct workspace ws;
 
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
 	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
 		return -1;
+	/* A devcontainer's user starts with a base of their own, where known. */
+	if (po.overlay && o->have_dc && o->dc.user &&
+	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))
+		po.owner = &owner;
 	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
 		return -1;
 	/* Before the container: what it is made with is recorded. */
@@ -861,7 +866,7 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
 		return -1;
-	if (o->have_dc && o->dc.user && devcontainer_own(rt, sb, o->dc.user) < 0)
+	if (o->have_dc && o->dc.user && devcontainer_own(rt, sb, o->dc.user, ctx->root.buf) < 0)
 		return -1;
 	if (o->have_dc) {
 		for (int i = DC_ON_CREATE; i <= DC_POST_START; i++)

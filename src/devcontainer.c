@@ -1678,6 +1678,17 @@ char *devcontainer_user(const struct sandbox *sb)
 	return ret;
 }
 
+int devcontainer_exec_capture(struct runtime *rt, const struct sandbox *sb,
+			      const char *const *argv, struct strbuf *out)
+{
+	char *user = devcontainer_user(sb);
+	struct exec_opts eo = { .user = user };
+	int ret = rt->ops->exec_capture(rt, sb->container, &eo, argv, out);
+
+	free(user);
+	return ret;
+}
+
 /* Whether dst is path or beneath it. */
 static int path_within(const char *dst, const char *path)
 {
@@ -1693,18 +1704,71 @@ static int path_within(const char *dst, const char *path)
  * have its host files given away too, so none may be there.
  */
 static const char own_script[] =
-	"u=$1; case $u in *:*) ;; *) g=$(id -g -- \"$u\") || exit 1; u=$u:$g;; esac\n"
+	"u=$1; case $u in *:*) ;; *) g=$(id -g -- \"$u\") && u=$(id -u -- \"$u\"):$g || exit 1;; esac\n"
+	"echo \"$u\"\n"
 	"for d in /app /home/sand; do\n"
-	"  if [ -d \"$d\" ]; then chown -R -h -- \"$u\" \"$d\" || exit 1; fi\n"
+	"  [ -d \"$d\" ] || continue\n"
+	"  find \"$d\" \\( ! -user \"${u%:*}\" -o ! -group \"${u#*:}\" \\) "
+	"-exec chown -h -- \"$u\" {} + 2>/dev/null || chown -R -h -- \"$u\" \"$d\" || exit 1\n"
 	"done\n";
 
-int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user)
+/* Where the ids of user in image are remembered under root. */
+static void owner_path(struct strbuf *out, const char *root, const char *image, const char *user)
 {
-	const char *argv[] = { "/bin/sh", "-c", own_script, "sh", user, NULL };
-	struct exec_opts root = { .user = "0:0" };
+	struct strbuf key = STRBUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid id;
+
+	strbuf_addf(&key, "%s%c%s", image, 0, user);
+	git_odb_hash(&id, key.buf, key.len, GIT_OBJECT_BLOB);
+	git_oid_tostr(hex, sizeof(hex), &id);
+	strbuf_addf(out, "%s/users/%s", root, hex);
+	strbuf_release(&key);
+}
+
+/* "<uid>:<gid>" and nothing else (a newline at the end), neither 0:0. */
+static int parse_owner(const char *s, uid_t *uid, gid_t *gid)
+{
+	unsigned long u, g;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return 0;
+	errno = 0;
+	u = strtoul(s, &end, 10);
+	if (*end != ':' || !isdigit((unsigned char)end[1]))
+		return 0;
+	g = strtoul(end + 1, &end, 10);
+	if (errno || (*end && strcmp(end, "\n")) || u > 65534 * 65536UL || g > 65534 * 65536UL ||
+	    (!u && !g))
+		return 0;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
+	return 1;
+}
+
+int devcontainer_owner(const char *root, const char *image, const char *user, uid_t *uid,
+		       gid_t *gid)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	int ret;
+
+	if (strchr(user, ':'))
+		return parse_owner(user, uid, gid);
+	owner_path(&path, root, image, user);
+	ret = strbuf_read_file(&text, path.buf) >= 0 && text.len < 64 &&
+	      parse_owner(text.buf, uid, gid);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* Check that no mount of the user's own would be given away with /app. */
+static int own_check(const struct sandbox *sb, const char *user)
+{
 	struct string_list args = STRING_LIST_INIT;
-	struct strbuf out = STRBUF_INIT, why = STRBUF_INIT;
-	int ret = 0, status;
+	struct strbuf why = STRBUF_INIT;
+	int ret = 0;
 
 	for (size_t i = 0; i < sb->opts.mounts.nr && !ret; i++) {
 		struct mount_spec m = { 0 };
@@ -1718,16 +1782,45 @@ int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *u
 	if (!ret && (devcontainer_run_args(sb, &args) < 0 || args.nr))
 		ret = error("cannot run as '%s' with runArgs: what they mount would be "
 			    "theirs too", user);
-	if (!ret) {
-		status = rt->ops->exec_capture(rt, sb->container, &root, argv, &out);
-		if (status != 0)
-			ret = error("cannot give /app to '%s' in sandbox '%s' (status %d)",
-				    user, sb->name, status);
-	}
 	string_list_clear(&args);
-	strbuf_release(&out);
 	strbuf_release(&why);
 	return ret;
+}
+
+int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user,
+		     const char *root)
+{
+	const char *argv[] = { "/bin/sh", "-c", own_script, "sh", user, NULL };
+	struct exec_opts as_root = { .user = "0:0" };
+	struct strbuf out = STRBUF_INIT, path = STRBUF_INIT;
+	char *slash;
+	uid_t uid;
+	gid_t gid;
+	int status, made;
+
+	if (own_check(sb, user) < 0)
+		return -1;
+	status = rt->ops->exec_capture(rt, sb->container, &as_root, argv, &out);
+	if (status != 0) {
+		strbuf_release(&out);
+		return error("cannot give /app to '%s' in sandbox '%s' (status %d)", user,
+			     sb->name, status);
+	}
+	/* The sandbox's answer: only ever a choice of base (see devcontainer_owner). */
+	if (!sb->host && !strchr(user, ':') && out.len < 64 && parse_owner(out.buf, &uid, &gid)) {
+		owner_path(&path, root, sb->image, user);
+		strbuf_reset(&out);
+		strbuf_addf(&out, "%lu:%lu\n", (unsigned long)uid, (unsigned long)gid);
+		slash = strrchr(path.buf, '/');
+		*slash = '\0';
+		made = mkdir_p(path.buf, 0755);
+		*slash = '/';
+		if (made < 0 || write_file_atomic(path.buf, out.buf, out.len, 0644) < 0)
+			warning("cannot remember the ids of '%s' in '%s'", user, path.buf);
+	}
+	strbuf_release(&out);
+	strbuf_release(&path);
+	return 0;
 }
 
 int devcontainer_run_args(const struct sandbox *sb, struct string_list *out)

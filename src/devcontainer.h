@@ -167,15 +167,35 @@ int devcontainer_run(struct runtime *rt, const struct sandbox *sb,
  */
 char *devcontainer_user(const struct sandbox *sb);
 
+/*
+ * The runtime's exec_capture of argv, as that user: what reads or writes
+ * /app (its git above all, which refuses a repository another user owns)
+ * or that user's tmux runs so.
+ */
+int devcontainer_exec_capture(struct runtime *rt, const struct sandbox *sb,
+			      const char *const *argv, struct strbuf *out);
+
 /* Whether a user's name (or uid[:gid]) is one git-sand passes on. */
 int devcontainer_user_ok(const char *user);
 
 /*
  * Give the user the sandbox's commands run as /app and its home, as
- * root in the container (a fixed script, the user its argument). 0 or
- * -1 with a message.
+ * root in the container (a fixed script, the user its argument), only
+ * what is not theirs already. The ids it used are remembered under root
+ * (for that image and user) for devcontainer_owner. 0 or -1 with a
+ * message.
  */
-int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user);
+int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *user,
+		     const char *root);
+
+/*
+ * The ids of user in image: given ("uid:gid"), or as an earlier sandbox
+ * of that image found them. 1 when known, else 0. They only choose which
+ * files are the user's to begin with: devcontainer_own gives the user
+ * whatever is not, so a stale answer costs time, never correctness.
+ */
+int devcontainer_owner(const char *root, const char *image, const char *user, uid_t *uid,
+		       gid_t *gid);
 
 /*
  * The runtime options the user allowed it (runArgs, privileged, capAdd,

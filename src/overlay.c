@@ -502,6 +502,63 @@ done:
 	return ret;
 }
 
+/* The owner nftw gives a base's files (see owned_base). */
+static struct overlay_owner base_owner;
+
+static int own_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return lchown(path, base_owner.uid, base_owner.gid) < 0 ? -1 : 0;
+}
+
+/*
+ * The base owned by o made of the one at base (copied, the copy's files
+ * then given to o, links not followed; made once, shared as the others):
+ * its path replaces base. 0, or -1 with a message.
+ */
+static int owned_base(const char *root, const struct overlay_owner *o, struct strbuf *base)
+{
+	struct strbuf owned = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct stat st;
+	int ret = -1;
+
+	strbuf_addf(&owned, "%s-u%lu.%lu", base->buf, (unsigned long)o->uid,
+		    (unsigned long)o->gid);
+	if (!lstat(owned.buf, &st) && S_ISDIR(st.st_mode)) {
+		if (utimensat(AT_FDCWD, owned.buf, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+			error_errno("cannot use the base tree '%s'", owned.buf);
+			goto done;
+		}
+		goto use;
+	}
+	strbuf_addf(&tmp, "%s/" OVERLAY_BASES "/.tmp-%s-%ld", root, strrchr(owned.buf, '/') + 1,
+		    (long)getpid());
+	if (remove_tree(tmp.buf) < 0 || copy_tree(base->buf, tmp.buf, 0) < 0)
+		goto done;
+	base_owner = *o;
+	if (chmod(tmp.buf, 0755) < 0 || nftw(tmp.buf, own_one, 16, FTW_PHYS) < 0) {
+		error_errno("cannot give the files of '%s' to %lu:%lu", tmp.buf,
+			    (unsigned long)o->uid, (unsigned long)o->gid);
+		goto done;
+	}
+	if (rename(tmp.buf, owned.buf) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+		error_errno("cannot put the base tree in '%s'", owned.buf);
+		goto done;
+	}
+use:
+	strbuf_reset(base);
+	strbuf_add(base, owned.buf, owned.len);
+	ret = 0;
+done:
+	if (tmp.len && remove_tree(tmp.buf) < 0)
+		ret = -1;
+	strbuf_release(&owned);
+	strbuf_release(&tmp);
+	return ret;
+}
+
 /* Everything status knows of, ignored files one by one. */
 static int worktree_status(git_status_list **list, git_repository *repo)
 {
@@ -536,7 +593,8 @@ static int choose_base(git_repository *repo, const char *root, const git_oid *tr
 }
 
 int overlay_layers(git_repository *repo, const char *root, const char *worktree,
-		   const char *upper, int progress, struct strbuf *base)
+		   const char *upper, const struct overlay_owner *owner, int progress,
+		   struct strbuf *base)
 {
 	struct upper u = { NULL, worktree, upper, 0, 0 };
 	git_status_list *list = NULL;
@@ -551,7 +609,8 @@ int overlay_layers(git_repository *repo, const char *root, const char *worktree,
 	}
 	if (worktree_status(&list, repo) < 0 ||
 	    choose_base(repo, root, git_object_id(head), list, worktree, progress, base,
-			&shared) < 0)
+			&shared) < 0 ||
+	    (owner && owned_base(root, owner, base) < 0))
 		goto done;
 	if (mkdir(upper, 0755) < 0) {
 		error_errno("cannot create '%s'", upper);

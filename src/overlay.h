@@ -2,6 +2,7 @@
 #define OVERLAY_H
 
 #include <git2.h>
+#include <sys/types.h>
 
 #include "string-list.h"
 #include "strbuf.h"
@@ -25,6 +26,16 @@
 #define OVERLAY_WORK "overlay-work"
 
 /*
+ * Who owns the files of a base, where not root: the user a devcontainer
+ * makes the sandbox's commands run as. Given /app at start, a sandbox
+ * would otherwise copy every file of the base up to its upper layer.
+ */
+struct overlay_owner {
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
  * The layers of an overlay workspace for the worktree of repo: the base
  * of its HEAD tree under root, made if missing (checked out apart, then
  * renamed into place: a concurrent maker's is as good), its path in base;
@@ -37,11 +48,14 @@
  * output), they go into a base of their own instead, the tree's base
  * with them added (hard links to the tree's files, copies of theirs),
  * named by the tree and by the ignored files' paths and stat data:
- * the sandboxes made while those stay as they are share it. With
- * progress, counts what was copied on stderr. 0, or -1 with a message.
+ * the sandboxes made while those stay as they are share it. With an
+ * owner, the base is a copy of that one whose files are the owner's
+ * (named by it, shared as well). With progress, counts what was copied
+ * on stderr. 0, or -1 with a message.
  */
 int overlay_layers(git_repository *repo, const char *root, const char *worktree,
-		   const char *upper, int progress, struct strbuf *base);
+		   const char *upper, const struct overlay_owner *owner, int progress,
+		   struct strbuf *base);
 
 /*
  * Give the entries of the index at index_path that the upper layer does

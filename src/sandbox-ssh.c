@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devcontainer.h"
 #include "msg.h"
 #include "path.h"
 #include "run.h"
@@ -135,12 +136,34 @@ done:
 	return ret;
 }
 
+/*
+ * The user a devcontainer.json made the sandbox's commands run as, where
+ * sshd can log that user in: by name (sshd knows no uid[:gid]). NULL
+ * when none.
+ */
+static char *login_user(const struct sandbox *sb)
+{
+	char *user = devcontainer_user(sb);
+
+	if (user && (strchr(user, ':') || !user[strspn(user, "0123456789")])) {
+		free(user);
+		user = NULL;
+	}
+	return user;
+}
+
 /* The user sshd lets in: the one the container's commands run as. */
 static void ssh_user(struct strbuf *out, const struct sandbox *sb)
 {
 	struct passwd *pw;
+	char *user = login_user(sb);
 
 	strbuf_reset(out);
+	if (user) {
+		strbuf_addstr(out, user);
+		free(user);
+		return;
+	}
 	if (sb->host) {
 		struct ssh_target t = { 0 };
 		struct strbuf why = STRBUF_INIT;
@@ -254,15 +277,17 @@ static void sshd_config(struct strbuf *out, const struct sandbox *sb)
  * the files are those already, it writes nothing: connections made at
  * once (an editor makes several) must not see each other's files half
  * written. It adds sftp's server where the image has one, and the
- * directory sshd wants when it runs as root.
+ * directory sshd wants when it runs as root. Only the host key is
+ * private: sshd reads the public key as the user it logs in, who may be
+ * a devcontainer's user rather than root.
  */
 static const char install_script[] =
 	"if [ \"$(id -u)\" = 0 ]; then mkdir -p /run/sshd 2>/dev/null || :; "
 	"chmod 755 /run/sshd 2>/dev/null || :; fi; "
 	"d=$1; if [ -f \"$d/stamp\" ] && [ \"$(cat \"$d/stamp\")\" = \"$4\" ]; then "
 	"cat >/dev/null; exit 0; fi; "
-	"set -e; umask 077; t=$d.new.$$; rm -rf \"$t\"; mkdir -p \"$t\"; "
-	"cat >\"$t/" HOST_KEY "\"; "
+	"set -e; umask 022; t=$d.new.$$; rm -rf \"$t\"; mkdir -p \"$t\"; "
+	"(umask 077; cat >\"$t/" HOST_KEY "\"); "
 	"printf '%s\\n' \"$2\" >\"$t/authorized_keys\"; "
 	"printf '%s' \"$3\" >\"$t/sshd_config\"; "
 	"for s in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server "
@@ -293,6 +318,7 @@ int sandbox_ssh_serve(struct runtime *rt, const struct sandbox *sb)
 	};
 	struct strbuf stamp = STRBUF_INIT;
 	uint64_t h = 0xcbf29ce484222325ULL;
+	char *user;
 	int ret = -1, status;
 
 	sandbox_ssh_path(&path, sb, HOST_KEY);
@@ -308,6 +334,11 @@ int sandbox_ssh_serve(struct runtime *rt, const struct sandbox *sb)
 	stamp_add(&h, pub.buf, pub.len);
 	stamp_add(&h, cfg.buf, cfg.len);
 	strbuf_addf(&stamp, "%016llx", (unsigned long long)h);
+	/* sshd logs a devcontainer's user in as root does: it runs as root. */
+	user = devcontainer_user(sb);
+	if (user)
+		install.user = serve.user = "0:0";
+	free(user);
 	install_argv[5] = pub.buf;
 	install_argv[6] = cfg.buf;
 	install_argv[7] = stamp.buf;

@@ -116,7 +116,7 @@ int session_open(struct runtime *rt, const struct sandbox *sb, enum session_kind
 	if (ret < 0)
 		goto done;
 	/* The sandbox's own answer: only the status is taken from it. */
-	if (rt->ops->exec_capture(rt, sb->container, NULL, check, &out) < 0)
+	if (devcontainer_exec_capture(rt, sb, check, &out) < 0)
 		goto done;
 	if (!strcmp(out.buf, "detached\n"))
 		*detached = 1;
@@ -140,7 +140,7 @@ int session_exists(struct runtime *rt, const struct sandbox *sb)
 {
 	const char *const cmd[] = { SESSION_PROGRAM, "-u", "-L", "git-sand", "list-sessions", NULL };
 	struct strbuf out = STRBUF_INIT;
-	int status = rt->ops->exec_capture(rt, sb->container, NULL, cmd, &out);
+	int status = devcontainer_exec_capture(rt, sb, cmd, &out);
 
 	strbuf_release(&out);
 	return status == 0;

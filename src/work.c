@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "devcontainer.h"
 #include "msg.h"
 #include "path.h"
 #include "sandbox-remote.h"
@@ -283,7 +284,7 @@ int sandbox_work_changes(struct sandbox_work *out, struct runtime *rt, const str
 	int status, root = -1, ret = -1;
 	long n;
 
-	status = rt->ops->exec_capture(rt, sb->container, NULL, argv, &raw);
+	status = devcontainer_exec_capture(rt, sb, argv, &raw);
 	if (status < 0)
 		goto done;
 	if (status) {
@@ -311,7 +312,7 @@ int sandbox_work_save_changes(struct runtime *rt, const struct sandbox *sb)
 {
 	const char *const argv[] = { "sh", "-c", save_script, NULL };
 	struct strbuf res = STRBUF_INIT;
-	int status = rt->ops->exec_capture(rt, sb->container, NULL, argv, &res);
+	int status = devcontainer_exec_capture(rt, sb, argv, &res);
 
 	strbuf_release(&res);
 	if (status < 0)

@@ -60,7 +60,8 @@ static int overlay_populate(const struct workspace *ws, struct sandbox *sb,
 	int ret = -1;
 
 	strbuf_addf(&path, "%s/" OVERLAY_UPPER, sb->dir);
-	if (overlay_layers(o->repo, ws->root, o->worktree, path.buf, o->progress, &base) < 0)
+	if (overlay_layers(o->repo, ws->root, o->worktree, path.buf, o->owner, o->progress,
+			   &base) < 0)
 		goto done;
 	free(sb->opts.base);
 	sb->opts.base = strbuf_detach(&base, NULL);

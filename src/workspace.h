@@ -3,6 +3,7 @@
 
 #include <git2.h>
 
+#include "overlay.h"
 #include "sandbox.h"
 #include "ssh.h"
 #include "strbuf.h"
@@ -37,6 +38,7 @@ struct populate_opts {
 	const char *branch;	/* create and check out this branch, or NULL */
 	int progress;
 	int overlay;	/* an overlay workspace (see overlay.h), not a copy */
+	const struct overlay_owner *owner;	/* its base's files', or NULL: root's */
 };
 
 struct workspace_ops {

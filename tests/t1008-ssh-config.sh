@@ -137,6 +137,25 @@ test_expect_success SSHD 'the keys go with the sandbox' '
 	test_path_is_missing "$dir/ssh"
 '
 
+test_expect_success SSHD 'a devcontainer.json'"'"'s remoteUser is who ssh logs in as' '
+	test_create_repo dcrepo &&
+	mkdir dcrepo/.devcontainer &&
+	printf "FROM %s\nRUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>/etc/group\n" \
+		"$SSH_IMAGE" >dcrepo/.devcontainer/Dockerfile &&
+	cat >dcrepo/.devcontainer/devcontainer.json <<-\EOF &&
+	{ "build": { "dockerfile": "Dockerfile" }, "remoteUser": "dev" }
+	EOF
+	(cd dcrepo && git sand new -d usr && git sand ssh-config usr >../dc-config) &&
+	image=$(cd dcrepo && sandbox_field usr image) &&
+	test_when_finished "podman rmi -f $image >/dev/null 2>&1" &&
+	test_grep "^	User dev\$" dc-config &&
+	ssh -F dc-config -o BatchMode=yes usr.dcrepo.sand "id -un; pwd; echo \$HOME; touch made; stat -c %U made" \
+		</dev/null >out &&
+	printf "dev\n/app\n/home/sand\ndev\n" >expect &&
+	test_cmp expect out &&
+	(cd dcrepo && git sand rm -f usr)
+'
+
 test_expect_success SSHD 'a sandbox on an SSH host is reached the same way' '
 	start_sshd &&
 	(cd repo && git sand new -d --accept-new-host-key --host "$SSHD_URL" far) &&

@@ -807,8 +807,14 @@ RUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>
 		git sand exec usr sh -c "id -un; id -g; cat /app/created-by /tmp/started-by; touch /app/new-file && git -c user.name=dev -c user.email=dev@example.com commit -q --allow-empty -m as-dev && echo wrote; stat -c %U /home/sand/mine /app/.git/HEAD" >../actual &&
 		echo "id -un; exit" | git sand shell usr >../shell 2>&1 &&
 		git sand show usr >../show &&
-		git sand rm -f usr
+		git sand config >../config &&
+		git sand status --porcelain usr >../status &&
+		test_must_fail git sand rm usr 2>../rm.err &&
+		git sand rm -f usr 2>>../rm.err
 	) &&
+	test_grep "^?? new-file$" status &&
+	test_grep "holds work that is not in this repository" rm.err &&
+	! grep -e "cannot ask" -e "not all of its work" rm.err &&
 	cat >expect <<-\EOF &&
 	dev
 	1234
@@ -820,8 +826,47 @@ RUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>
 	EOF
 	test_cmp expect actual &&
 	test_grep "^devcontainer.user dev$" show &&
+	test_grep "^devcontainer.user dev  *\.devcontainer/devcontainer\.json$" config &&
 	test_grep "^dev$" shell &&
 	! grep "not running as" err
+'
+
+if test "$TEST_RUNTIME" = podman && test "$(id -u)" = 0
+then
+	test_set_prereq OVERLAY
+fi
+
+test_expect_success PODMAN,OVERLAY 'remoteUser: a later sandbox starts from a base that is the user'"'"'s' '
+	test_when_finished "dc_images | xargs -r $TEST_RUNTIME rmi -f >/dev/null" &&
+	rm -rf repo/.devcontainer &&
+	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE
+RUN echo dev:x:1234:1234::/home/sand:/bin/sh >>/etc/passwd && echo dev:x:1234: >>/etc/group" &&
+	write_dc repo .devcontainer/devcontainer.json "{ \"build\": { \"dockerfile\": \"Dockerfile\" }, \"remoteUser\": \"dev\" }" &&
+	(
+		cd repo &&
+		echo tracked >tracked.txt &&
+		git add tracked.txt &&
+		git commit -q -m tracked &&
+		git sand new -d --workspace overlay own1 &&
+		git sand new -d --workspace overlay own2 &&
+		git sand exec own2 sh -c "stat -c %U /app/tracked.txt; echo mine >>/app/tracked.txt; stat -c %U /app/tracked.txt" >../owners &&
+		git sand status --porcelain own2 >../status
+	) &&
+	printf "dev\ndev\n" >expect &&
+	test_cmp expect owners &&
+	test_grep "^ M tracked.txt$" status &&
+	ls "$GIT_SAND_HOME/bases" >bases &&
+	test_grep -e "-u1234\.1234$" bases &&
+	owned=$(grep -e "-u1234\.1234$" bases) &&
+	test "$(stat -c %u:%g "$GIT_SAND_HOME/bases/$owned/tracked.txt")" = 1234:1234 &&
+	echo tracked >expect &&
+	test_cmp expect "$GIT_SAND_HOME/bases/$owned/tracked.txt" &&
+	dir1=$(cd repo && sandbox_field own1 clone) &&
+	dir2=$(cd repo && sandbox_field own2 clone) &&
+	# The first copied the file up to give it to dev; the second only what it wrote.
+	test_path_is_file "${dir1%/app}/upper/one.t" &&
+	test_path_is_missing "${dir2%/app}/upper/one.t" &&
+	(cd repo && git sand rm -f own1 own2)
 '
 
 test_expect_success PODMAN 'a user name that could be an option is refused' '
