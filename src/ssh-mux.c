@@ -233,10 +233,16 @@ done:
 static int next_input(struct ssh_cmd *cmd, struct strbuf *chunk)
 {
 	if (cmd->feed) {
+		/* A feed fills what it is given up to a piece of its own. */
+		struct strbuf piece = STRBUF_INIT;
 		int more = 1;
 
-		while (more > 0 && chunk->len < MUX_CHUNK)
-			more = cmd->feed(cmd->feed_data, chunk);
+		while (more > 0 && chunk->len < MUX_CHUNK) {
+			strbuf_reset(&piece);
+			more = cmd->feed(cmd->feed_data, &piece);
+			strbuf_addbuf(chunk, &piece);
+		}
+		strbuf_release(&piece);
 		return more;
 	}
 	if (cmd->in) {
