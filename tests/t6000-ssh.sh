@@ -281,6 +281,15 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
 '
 
+test_expect_success SSHD 'a workspace of megabytes goes through the one shell intact' '
+	# More than a piece of the tar stream, and than a chunk of the shell.
+	head -c 3000000 /dev/urandom >repo/big.bin &&
+	(cd repo && git sand new -d --host "$SSHD_URL" big &&
+		git sand exec big sha1sum big.bin >../there &&
+		sha1sum big.bin >../here && git sand rm -f big && rm big.bin) &&
+	test_cmp here there
+'
+
 test_expect_success SSHD 'where head -c reads more than asked, each command has a channel' '
 	# A head that takes all its input: the shell for many commands
 	# cannot frame its input, says so, and is not used.
