@@ -378,8 +378,9 @@ static void wait_socket(struct run *r)
 		pfd[0].events |= POLLIN;
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 		pfd[0].events |= POLLOUT;
+	/* Not while a guard holds the input back: it would be ready at once. */
 	if (!r->in_done && cmd->in_fd >= 0 && !cmd->feed && !cmd->in &&
-	    r->off == r->pending.len) {
+	    r->off == r->pending.len && !(cmd->guard && r->pr.pid <= 0)) {
 		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
 		nfds = 2;
 	}
