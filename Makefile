@@ -106,6 +106,7 @@ LIB_OBJS = \
 	src/settings.o \
 	src/ssh.o \
 	src/ssh-channel.o \
+	src/ssh-mux.o \
 	src/ssh-forward.o \
 	src/ssh-config.o \
 	src/ssh-known-hosts.o \

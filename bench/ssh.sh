@@ -8,6 +8,15 @@
 #
 # The "remote" host is this machine, through an sshd started here on
 # 127.0.0.1 (as the tests do); needs openssh-server.
+#
+# BENCH_BEFORE=<a git-sand binary>: also a third new (after another
+# commit) with that binary, for a before/after in the same run.
+# BENCH_PLAIN_SHELL=1: the sshd runs in a mount namespace of its own where
+# the user's ~/.bashrc is empty, so that the login shell of each session
+# starts as a plain one would (nothing on the machine is changed).
+#
+# Also a remote exec: "git sand exec <name> true" against
+# "ssh host podman exec <container> true", both a fresh connection.
 . "$(dirname "$0")/lib.sh"
 
 repo=$WORK/repo
@@ -23,6 +32,18 @@ HOME=$TRASH_DIRECTORY/home
 export HOME
 mkdir -p "$HOME"
 exec 4>&2
+if test -n "${BENCH_PLAIN_SHELL:-}"
+then
+	passwd_home=$(getent passwd "$(id -un)" | cut -d: -f6)
+	SSHD_PROGRAM=$WORK/plain-sshd
+	cat >"$SSHD_PROGRAM" <<-EOF
+	#!/bin/sh
+	exec unshare -m sh -c 'mount --bind /dev/null "\$0/.bashrc" && exec /usr/sbin/sshd "\$@"' \
+		"$passwd_home" "\$@"
+	EOF
+	chmod +x "$SSHD_PROGRAM"
+	export SSHD_PROGRAM
+fi
 . "$SRC_DIR/tests/lib-sshd.sh"
 test_require_sshd
 start_sshd
@@ -36,10 +57,10 @@ rm -rf "$WORK/remote-root"
 history_mb=$(du -sm .git/objects | cut -f1)
 
 sent () { awk '{ s += $2 } END { printf "%d", s }' "$1"; }
-# Connections, commands run over them (one channel each), and the
-# milliseconds they took (see GIT_SAND_SSH_STATS).
+# Connections, commands run over them, exec requests (each a login shell
+# there), and the milliseconds they took (see GIT_SAND_SSH_STATS).
 channels () {
-	awk '{ n++; c += $4; ms += $5 + $6 } END { printf "%d connection(s), %d commands, %d ms in them", n, c, ms }' "$1"
+	awk '{ n++; c += $4; s += $7; ms += $5 + $6 } END { printf "%d connection(s), %d commands, %d session(s), %d ms in them", n, c, s, ms }' "$1"
 }
 
 stats=$WORK/ssh-stats
@@ -47,15 +68,49 @@ rm -f "$stats".*
 t1=$(GIT_SAND_SSH_STATS=$stats.1 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none first)
 echo "// bench $$" >>src/d2/f2.c
 git commit -q -am "a change after the first sandbox"
-t2=$(GIT_SAND_SSH_STATS=$stats.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none second)
+rm -f "$WORK/trace.2"
+t2=$(GIT_SAND_SSH_STATS=$stats.2 GIT_SAND_TRACE=$WORK/trace.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none second)
 b1=$(sent "$stats.1")
 b2=$(sent "$stats.2")
+if test -n "${BENCH_BEFORE:-}"
+then
+	echo "// bench before $$" >>src/d2/f2.c
+	git commit -q -am "a change for the binary before"
+	t3=$(GIT_SAND_SSH_STATS=$stats.3 ms "$BENCH_BEFORE" new -d --host "$SSHD_URL" -i "$IMAGE" --network none third)
+fi
 
 # One command over a fresh connection with OpenSSH's client: what a
 # connection and one session there (the login shell's start-up) cost.
 # (ssh reads ~/.ssh of the passwd entry, not $HOME: the files are named.)
-tssh=$(ms ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$HOME/.ssh/id_ed25519" \
-	-o UserKnownHostsFile="$HOME/.ssh/known_hosts" -p "$SSHD_PORT" "$(id -un)@127.0.0.1" true)
+ossh () {
+	ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$HOME/.ssh/id_ed25519" \
+		-o UserKnownHostsFile="$HOME/.ssh/known_hosts" -p "$SSHD_PORT" "$(id -un)@127.0.0.1" "$@"
+}
+tssh=$(ms ossh true)
+
+# A remote exec, against OpenSSH's client running podman exec there.
+ctr=$(git sand ls --porcelain | awk '$1 == "sandbox" { s = $2 } $1 == "container" && s == "second" { print $2 }')
+# The median of 5, taken in turns.
+median5 () {
+	sort -n | sed -n 3p
+}
+git sand exec second true
+texec=$(GIT_SAND_SSH_STATS=$stats.4 ms git sand exec second true)
+tpexec=$(ms ossh podman exec "$ctr" true)
+texecb=
+for i in 1 2 3 4 5
+do
+	# (in a subshell each: ms sets t0 and t1)
+	(GIT_SAND_SSH_STATS=$stats.6 ms git sand exec second true) >>"$WORK/exec.a"
+	(ms ossh podman exec "$ctr" true) >>"$WORK/exec.p"
+	test -z "${BENCH_BEFORE:-}" ||
+	(GIT_SAND_SSH_STATS=$stats.5 ms "$BENCH_BEFORE" exec second true) >>"$WORK/exec.b"
+done
+echo "exec samples (ms): git sand: $(echo $(cat "$WORK/exec.a")); ssh podman exec: $(echo $(cat "$WORK/exec.p"))${BENCH_BEFORE:+; before: $(echo $(cat "$WORK/exec.b"))}" >"$WORK/exec.samples"
+texec=$(median5 <"$WORK/exec.a")
+tpexec=$(median5 <"$WORK/exec.p")
+test -z "${BENCH_BEFORE:-}" || texecb=$(median5 <"$WORK/exec.b")
+rm -f "$WORK/exec.a" "$WORK/exec.p" "$WORK/exec.b"
 
 rm -rf "$WORK/wt"
 tw=$(ms git worktree add -q --detach "$WORK/wt" HEAD)
@@ -63,6 +118,11 @@ git worktree remove --force "$WORK/wt"
 
 git sand rm -f first second >/dev/null
 git reset -q --soft HEAD~1
+if test -n "${BENCH_BEFORE:-}"
+then
+	git sand rm -f third >/dev/null
+	git reset -q --soft HEAD~1
+fi
 git restore --staged --worktree src/d2/f2.c
 git config --unset sand.remoteRoot
 echo "history: $history_mb MB of objects"
@@ -71,4 +131,23 @@ echo "second new --host: $(ratio "$b2" 1048576) MB sent, $t2 ms ($(channels "$st
 awk -v a="$b2" -v b="$b1" 'BEGIN { printf "second/first bytes:        %.4f\n", a / b }'
 awk -v a="$b2" -v b="$history_mb" 'BEGIN { printf "second bytes/history:      %.4f\n", a / (b * 1048576) }'
 echo "second new / worktree add: $(ratio "$t2" "$tw") (time; worktree add: $tw ms, local)"
+# Its steps there, with their milliseconds (GIT_SAND_TRACE).
+awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$WORK/trace.2"
 echo "second new / ssh host true: $(ratio "$t2" "$tssh") (time; ssh host true: $tssh ms)"
+if test -n "${BENCH_BEFORE:-}"
+then
+	echo "before ($BENCH_BEFORE), a new after one more commit: $t3 ms ($(channels "$stats.3"))"
+	echo "  before / worktree add: $(ratio "$t3" "$tw"); before / ssh host true: $(ratio "$t3" "$tssh")"
+fi
+echo "exec true (median of 5): $texec ms ($(channels "$stats.4")); ssh host podman exec: $tpexec ms"
+cat "$WORK/exec.samples"
+# Each: commands, sessions, connect ms, commands ms.
+per_conn () {
+	awk '{ printf "%s%d %d %d %d", (NR > 1 ? ", " : ""), $4, $7, $5, $6 }' "$1"
+}
+echo "exec samples (commands sessions connect-ms commands-ms): $(per_conn "$stats.6")"
+echo "exec / ssh host podman exec: $(ratio "$texec" "$tpexec")"
+if test -n "${BENCH_BEFORE:-}"
+then
+	echo "before: exec true: $texecb ms ($(head -1 "$stats.5" | channels /dev/stdin)); / ssh host podman exec: $(ratio "$texecb" "$tpexec")"
+fi

@@ -8,6 +8,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "net.h"
 #include "oci-exec.h"
 #include "transcript.h"
 #include "odb-safe.h"
@@ -422,6 +423,26 @@ static void prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbo
 	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
 		die("cannot reach the runtime of sandbox '%s'", sb->name);
 	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, started) < 0)
+		die("cannot start sandbox '%s'", sb->name);
+}
+
+int ctx_prepare_maybe_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			      struct runtime *rt)
+{
+	ctx_lookup(ctx, name, sb);
+	ctx_require_ready(ctx, sb);
+	if (ctx_sandbox_runtime(ctx, rt, sb) < 0)
+		die("cannot reach the runtime of sandbox '%s'", sb->name);
+	/* A network filter runs here, for containers of this machine only. */
+	if (sb->host && sb->container && !net_is_allow(sb->opts.network))
+		return 1;
+	ctx_ensure_running(ctx, sb, rt);
+	return 0;
+}
+
+void ctx_ensure_running(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt)
+{
+	if (sandbox_ensure_running(rt, ctx_store(ctx), ctx->root.buf, sb, NULL) < 0)
 		die("cannot start sandbox '%s'", sb->name);
 }
 

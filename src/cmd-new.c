@@ -630,6 +630,8 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 	root = settings_get(&o->set, "remoteRoot", NULL, NULL);
 	if (ctx_ssh_connect(ctx, o->host, o->accept_new, &conn) < 0)
 		die("cannot connect to '%s'", o->host);
+	/* Its steps, one after the other, in one shell there. */
+	ssh_conn_batch(conn);
 	/* One round trip: who we are there, its runtime, the state root. */
 	if (ssh_host_probe(conn, root, &f) < 0) {
 		ssh_close(conn);

@@ -212,7 +212,8 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (tty && !isatty(0))
 		die("option '--tty' needs a terminal on stdin");
 	direct = ctx_direct_exec(ctx);
-	ctx_prepare_running(ctx, name, &sb, &rt);
+	/* On an SSH host, one round trip: the exec asks whether it runs. */
+	eo.if_running = ctx_prepare_maybe_running(ctx, name, &sb, &rt);
 	eo.workdir = workdir;
 	/*
 	 * As ssh does: input that is not a terminal is the command's (a
@@ -226,6 +227,12 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	ret = oci_exec(&rt, direct, sb.container, &eo, argv);
 	if (ret == OCI_EXEC_USE_CLI)
 		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	if (ret == RUNTIME_NOT_RUNNING) {
+		/* Started as for any command, and the exec made again. */
+		ctx_ensure_running(ctx, &sb, &rt);
+		eo.if_running = 0;
+		ret = rt.ops->exec(&rt, sb.container, &eo, argv);
+	}
 	free(user);
 	sandbox_clear(&sb);
 	runtime_clear(&rt);

@@ -116,6 +116,15 @@ int ctx_use_session(struct cmd_ctx *ctx, int no_session);
  * oci_exec, or NULL with sand.exec=cli. Dies on a bad value.
  */
 const char *ctx_direct_exec(struct cmd_ctx *ctx);
+/*
+ * As ctx_prepare_running, but for a sandbox on an SSH host whose running
+ * the command can ask itself (exec's if_running, in its own round trip):
+ * then 1, and the container may not run; else 0, and it runs.
+ */
+int ctx_prepare_maybe_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
+			      struct runtime *rt);
+/* Make sure the container of a sandbox prepared so runs; or die. */
+void ctx_ensure_running(struct cmd_ctx *ctx, struct sandbox *sb, struct runtime *rt);
 /* Look a sandbox up, get its runtime, and make sure it runs; or die. */
 void ctx_prepare_running(struct cmd_ctx *ctx, const char *name, struct sandbox *sb,
 			 struct runtime *rt);

@@ -22,9 +22,11 @@ void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
  * The transport: the child's argv runs here, or on the runtime's host
  * (quoted there by ssh_run, and nowhere else).
  */
-static int transport_run(struct runtime *rt, struct child *c, int tty, int interactive)
+static int transport_run(struct runtime *rt, struct child *c, int tty, int interactive,
+			 const char *const *guard)
 {
 	struct ssh_cmd cmd = SSH_CMD_INIT;
+	int status;
 
 	if (!rt->ssh)
 		return run_child(c);
@@ -36,7 +38,9 @@ static int transport_run(struct runtime *rt, struct child *c, int tty, int inter
 	cmd.in_fd = interactive && !c->in ? 0 : -1;
 	cmd.in = c->in;
 	cmd.in_len = c->in_len;
-	return ssh_run(rt->ssh, &cmd);
+	cmd.guard = guard;
+	status = ssh_run(rt->ssh, &cmd);
+	return cmd.guard_failed ? RUNTIME_NOT_RUNNING : status;
 }
 
 int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
@@ -44,7 +48,7 @@ int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbu
 	c->out = out;
 	c->err = err;
 	c->no_stdin = 1;
-	return transport_run(rt, c, 0, 0);
+	return transport_run(rt, c, 0, 0, NULL);
 }
 
 int rt_failed(struct runtime *rt, struct child *c, const char *verb, int status)
@@ -252,6 +256,10 @@ static void exec_argv(struct runtime *rt, struct child *c, const char *ctr,
 int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	    const char *const *cmd)
 {
+	/* Both CLIs say so of a running container. */
+	const char *const running[] = {
+		rt->program, "container", "inspect", "--format", "{{.State.Running}}", ctr, NULL
+	};
 	struct child c = CHILD_INIT;
 	int status;
 
@@ -271,7 +279,8 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 	} else if (!o || !o->interactive) {
 		c.no_stdin = 1;
 	}
-	status = transport_run(rt, &c, o && o->tty, o && o->interactive);
+	status = transport_run(rt, &c, o && o->tty, o && o->interactive,
+			       o && o->if_running ? running : NULL);
 	child_clear(&c);
 	return status;
 }

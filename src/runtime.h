@@ -71,6 +71,11 @@ struct exec_opts {
 	/* Fed to the command's stdin instead of ours, when set. */
 	const char *in;
 	size_t in_len;
+	/*
+	 * On an SSH host: only if the container is running, asked in the
+	 * same round trip; else RUNTIME_NOT_RUNNING, nothing run.
+	 */
+	unsigned if_running:1;
 };
 
 struct runtime;
@@ -139,6 +144,8 @@ struct runtime {
 };
 
 #define RUNTIME_NOT_FOUND 1
+/* exec with if_running: the container was not running, nothing ran. */
+#define RUNTIME_NOT_RUNNING (-3)
 
 /*
  * Pick the runtime: the name given (from --runtime or sand.runtime), else

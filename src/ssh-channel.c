@@ -29,6 +29,7 @@ struct pid_reader {
 	struct strbuf line;
 	long pid;
 	int done;
+	int guard_failed;	/* "-" came instead: cmd->guard said no */
 };
 
 /* One command being run: its channel, and what is on its way. */
@@ -209,6 +210,9 @@ static int pump_in(struct run *r)
 {
 	int progress = 0;
 
+	/* Nothing before the guard said yes: the input may be for another try. */
+	if (r->cmd->guard && r->pr.pid <= 0)
+		return 0;
 	while (!r->in_done) {
 		ssize_t n;
 
@@ -272,7 +276,11 @@ static int pump_out(struct run *r, int stream, struct strbuf *sb, int fd,
 		if (!nl && pr->line.len < 64)
 			continue;
 		pr->done = 1;
-		if (nl && isdigit((unsigned char)pr->line.buf[0])) {
+		if (nl && pr->line.buf[0] == '-' && (nl == pr->line.buf + 1 ||
+		    (nl == pr->line.buf + 2 && pr->line.buf[1] == '\r'))) {
+			pr->guard_failed = 1;
+			deliver(sb, fd, nl + 1, pr->line.len - (size_t)(nl + 1 - pr->line.buf));
+		} else if (nl && isdigit((unsigned char)pr->line.buf[0])) {
 			pr->pid = strtol(pr->line.buf, NULL, 10);
 			deliver(sb, fd, nl + 1, pr->line.len - (size_t)(nl + 1 - pr->line.buf));
 		} else {
@@ -370,8 +378,9 @@ static void wait_socket(struct run *r)
 		pfd[0].events |= POLLIN;
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 		pfd[0].events |= POLLOUT;
+	/* Not while a guard holds the input back: it would be ready at once. */
 	if (!r->in_done && cmd->in_fd >= 0 && !cmd->feed && !cmd->in &&
-	    r->off == r->pending.len) {
+	    r->off == r->pending.len && !(cmd->guard && r->pr.pid <= 0)) {
 		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
 		nfds = 2;
 	}
@@ -455,13 +464,35 @@ static void channel_trace(struct ssh_conn *c, const struct ssh_cmd *cmd, uint64_
 	strbuf_release(&line);
 }
 
+/*
+ * The command runs under a wrapper that prints its pid first, so that a
+ * signal can be passed on (see remote_kill); with a guard, that runs
+ * first (its quoted words are the wrapper's first argument), and when it
+ * does not print "true" the wrapper prints "-" and ends.
+ */
+static void wrap(const struct ssh_cmd *cmd, struct strbuf *line)
+{
+	static const char *const wrapper[] = { "sh", "-c", "echo $$ && exec \"$@\"", "sh", NULL };
+	const char *guarded[] = {
+		"sh", "-c", "test \"$(eval \"$1\" 2>/dev/null)\" = true || { echo -; exit 0; }; shift; "
+		"echo $$ && exec \"$@\"", "sh", NULL, NULL
+	};
+	struct strbuf guard = STRBUF_INIT;
+
+	if (cmd->guard) {
+		sq_quote_argv(&guard, cmd->guard);
+		guarded[4] = guard.buf;
+		sq_quote_argv(line, guarded);
+	} else {
+		sq_quote_argv(line, wrapper);
+	}
+	strbuf_addch(line, ' ');
+	sq_quote_argv(line, cmd->argv);
+	strbuf_release(&guard);
+}
+
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
-	/*
-	 * The command runs under a wrapper that prints its pid first, so
-	 * that a signal can be passed on (see remote_kill).
-	 */
-	static const char *const wrapper[] = { "sh", "-c", "echo $$ && exec \"$@\"", "sh", NULL };
 	struct run r = { .c = c, .cmd = cmd, .pending = STRBUF_INIT,
 			 .pr = { .line = STRBUF_INIT },
 			 .max = cmd->max_out ? cmd->max_out : run_max_output };
@@ -470,10 +501,18 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	uint64_t start = ssh_now_ms();
 	int status = -1, handlers = 0;
 
-	sq_quote_argv(&line, wrapper);
-	strbuf_addch(&line, ' ');
-	sq_quote_argv(&line, cmd->argv);
+	cmd->guard_failed = 0;
+	if (c->batch && !cmd->tty && cmd->err && !cmd->guard) {
+		status = ssh_mux_run(c, cmd);
+		if (status != SSH_MUX_UNAVAILABLE) {
+			channel_trace(c, cmd, start);
+			return status;
+		}
+		status = -1;
+	}
+	wrap(cmd, &line);
 	libssh2_session_set_blocking(c->s, 1);
+	c->sessions++;
 	if (!(r.ch = libssh2_channel_open_session(c->s))) {
 		ssh_failed(c, "opening a channel");
 		goto done;
@@ -488,6 +527,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	}
 	if (!exchange(&r, &status))
 		status = exit_status(&r);
+	cmd->guard_failed = r.pr.guard_failed;
 done:
 	if (handlers)
 		handlers_restore(&old);

@@ -22,6 +22,14 @@ struct ssh_conn {
 	/* For GIT_SAND_SSH_STATS: the commands run, and milliseconds spent. */
 	unsigned channels;
 	uint64_t connect_ms, channel_ms;
+	/* Exec requests made: each starts the user's login shell there. */
+	unsigned sessions;
+	/* ssh_conn_batch: the one shell for many commands (ssh-mux.c). */
+	unsigned batch:1;
+	int mux_state;		/* 0 not tried yet, 1 running, -1 not to be used */
+	LIBSSH2_CHANNEL *mux;
+	struct strbuf mux_buf;	/* its output read ahead, from mux_off on */
+	size_t mux_off;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -48,6 +56,17 @@ int ssh_known_hosts_check(const struct ssh_known_hosts *kh, const struct ssh_tar
 /* Ask session s first for the kinds of host key known for t, as ssh does. */
 void ssh_known_hosts_prefer(const struct ssh_known_hosts *kh, LIBSSH2_SESSION *s,
 			    const struct ssh_target *t);
+
+/* ---- ssh-mux.c ---- */
+
+#define SSH_MUX_UNAVAILABLE (-2)
+/*
+ * Run cmd (no terminal) through the connection's one shell for many
+ * commands, started on first use: its status, -1 on an error, or
+ * SSH_MUX_UNAVAILABLE when there is no such shell (then it was not run).
+ */
+int ssh_mux_run(struct ssh_conn *c, struct ssh_cmd *cmd);
+void ssh_mux_close(struct ssh_conn *c);
 
 /* ---- ssh.c ---- */
 

@@ -255,6 +255,11 @@ void ssh_conn_bytes(const struct ssh_conn *c, uint64_t *sent, uint64_t *received
 	*received = c->received;
 }
 
+void ssh_conn_batch(struct ssh_conn *c)
+{
+	c->batch = 1;
+}
+
 uint64_t ssh_now_ms(void)
 {
 	struct timespec ts;
@@ -271,9 +276,9 @@ static void write_stats(const struct ssh_conn *c)
 
 	if (!path || !*path || !(fp = fopen(path, "a")))
 		return;
-	fprintf(fp, "%s %llu %llu %u %llu %llu\n", c->t.hostname, (unsigned long long)c->sent,
+	fprintf(fp, "%s %llu %llu %u %llu %llu %u\n", c->t.hostname, (unsigned long long)c->sent,
 		(unsigned long long)c->received, c->channels, (unsigned long long)c->connect_ms,
-		(unsigned long long)c->channel_ms);
+		(unsigned long long)c->channel_ms, c->sessions);
 	fclose(fp);
 }
 
@@ -282,6 +287,7 @@ void ssh_close(struct ssh_conn *c)
 	if (!c)
 		return;
 	if (c->s) {
+		ssh_mux_close(c);
 		libssh2_session_set_blocking(c->s, 1);
 		libssh2_session_set_timeout(c->s, 2000);
 		libssh2_session_disconnect(c->s, "bye");
@@ -337,6 +343,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 	int ret = -1;
 
 	c->fd = -1;
+	strbuf_init(&c->mux_buf, 0);
 	*out = NULL;
 	if (ssh_target_resolve(url, &c->t) < 0)
 		goto done;

@@ -97,9 +97,25 @@ struct ssh_cmd {
 	/* Feed stdin from a function instead (e.g. a tar stream): -1 stops. */
 	int (*feed)(void *data, struct strbuf *buf);
 	void *feed_data;
+	/*
+	 * Run the command only if this one, run first there in the same
+	 * round trip, prints "true": else nothing else runs, no input is
+	 * sent, the status is 0 and guard_failed is set.
+	 */
+	const char *const *guard;
+	unsigned guard_failed:1;
 };
 #define SSH_CMD_INIT { .in_fd = -1, .out_fd = 1, .err_fd = 2 }
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd);
+
+/*
+ * From now on, run the commands of c whose error output is captured
+ * (cmd->err) and that have no terminal through one shell on the host, one
+ * after the other, instead of a channel each: sshd starts the user's
+ * login shell once for them all. Their output comes when they end. Where
+ * the host's shell tools cannot do it, each still gets a channel.
+ */
+void ssh_conn_batch(struct ssh_conn *c);
 
 /*
  * Forward each connection made to listen_fd (a listening TCP socket here)

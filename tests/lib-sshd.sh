@@ -75,7 +75,7 @@ run_sshd_ () {
 	do
 		test -n "${1:-}" || SSHD_PORT=$(( 20000 + ($$ * 7 + try * 997) % 30000 ))
 		rm -f "$SSHD_DIR/sshd.pid"
-		/usr/sbin/sshd -D -e -f "$SSHD_DIR/sshd_config" -p "$SSHD_PORT" \
+		"${SSHD_PROGRAM:-/usr/sbin/sshd}" -D -e -f "$SSHD_DIR/sshd_config" -p "$SSHD_PORT" \
 			>/dev/null 2>"$SSHD_DIR/log" &
 		SSHD_PID=$!
 		for wait in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20

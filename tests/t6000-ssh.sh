@@ -272,11 +272,42 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	test "$second" -lt 300000 &&
 	# One connection; one command each for the probe (who, runtime, state
 	# root), the image, the mirror refs, the pack with the ref updates,
-	# the workspace, podman create and start.
+	# the workspace, podman create and start; all through one shell there
+	# (one exec request: the login shell starts once).
 	test_line_count = 1 stats2 &&
-	echo 7 >expect && awk "{ print \$4 }" stats2 >commands && test_cmp expect commands &&
+	echo "7 1" >expect && awk "{ print \$4, \$7 }" stats2 >commands &&
+	test_cmp expect commands &&
 	(cd repo && git sand exec beta cat after-alpha.t f10.c >../contents) &&
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
+'
+
+test_expect_success SSHD 'a workspace of megabytes goes through the one shell intact' '
+	# More than a piece of the tar stream, and than a chunk of the shell.
+	head -c 3000000 /dev/urandom >repo/big.bin &&
+	(cd repo && git sand new -d --host "$SSHD_URL" big &&
+		git sand exec big sha1sum big.bin >../there &&
+		sha1sum big.bin >../here && git sand rm -f big && rm big.bin) &&
+	test_cmp here there
+'
+
+test_expect_success SSHD 'where head -c reads more than asked, each command has a channel' '
+	# A head that takes all its input: the shell for many commands
+	# cannot frame its input, says so, and is not used.
+	cat >sshd/bin/head <<-\EOF &&
+	#!/bin/sh
+	case "$1" in
+	-c) cat >/dev/null ;;
+	*) exec /usr/bin/head "$@" ;;
+	esac
+	EOF
+	chmod +x sshd/bin/head &&
+	(cd repo && test_commit no-mux &&
+		GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/stats3" git sand new -d --host "$SSHD_URL" nomux) &&
+	rm sshd/bin/head &&
+	echo "7 8" >expect && awk "{ print \$4, \$7 }" stats3 >commands &&
+	test_cmp expect commands &&
+	(cd repo && git sand exec nomux cat no-mux.t >../contents && git sand rm -f nomux) &&
+	echo no-mux >expect && test_cmp expect contents
 '
 
 test_expect_success SSHD 'news side by side to one host all succeed' '
@@ -326,6 +357,23 @@ test_expect_success SSHD 'stop and start reach the container there' '
 	echo running >expect && test_cmp expect st2
 '
 
+test_expect_success SSHD 'exec there is one session; a stopped container is started, its input kept' '
+	(cd repo && GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/exec-stats" git sand exec gamma true) &&
+	# One command (the runtime asked whether it runs in the same round
+	# trip), one session.
+	echo "1 1" >expect && awk "{ print \$4, \$7 }" exec-stats >commands &&
+	test_cmp expect commands &&
+	(cd repo && git sand stop gamma) &&
+	echo kept >input &&
+	(cd repo && GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/exec-stats2" \
+		git sand exec gamma cat <../input >../output) &&
+	test_cmp input output &&
+	(cd repo && sandbox_field gamma status >../st) &&
+	echo running >expect && test_cmp expect st &&
+	test_line_count = 1 exec-stats2 &&
+	test "$(awk "{ print \$4 }" exec-stats2)" -gt 2
+'
+
 test_expect_success SSHD 'an unreachable host: ls, stop and rm say so per sandbox and go on' '
 	stop_sshd &&
 	(
@@ -363,7 +411,12 @@ test_expect_success SSHD 'a connection dropped during new: a clear error, and gc
 	# A tar there that cuts the connection under it.
 	cat >sshd/bin/tar <<-\EOF &&
 	#!/bin/sh
-	kill -9 $(ps -o ppid= -p $PPID)
+	p=$PPID
+	while test "$p" -gt 1 && test "$(ps -o comm= -p $p)" != sshd
+	do
+		p=$(ps -o ppid= -p $p)
+	done
+	kill -9 $p
 	sleep 5
 	EOF
 	chmod +x sshd/bin/tar &&
