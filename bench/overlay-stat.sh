@@ -59,3 +59,4 @@ echo "lstat of every path: new overlay mount $(med walk-cold 2) ms, again $(med 
 echo "  the first walk of a mount costs $(( ($(med walk-cold 2) - $(med walk-warm 2)) * 1000000 / paths )) ns a path more than the next"
 echo "git status (real/cpu ms): new overlay mount $(med status-cold 2)/$(med status-cold 3), again $(med status-warm 2)/$(med status-warm 3); copy $(med status-copy 2)/$(med status-copy 3); host $(med status-host 2)/$(med status-host 3)"
 echo "  ratios to the host (real): first $(ratio "$(med status-cold 2)" "$(med status-host 2)"), again $(ratio "$(med status-warm 2)" "$(med status-host 2)"), copy $(ratio "$(med status-copy 2)" "$(med status-host 2)")"
+echo "  (cpu): first $(ratio "$(med status-cold 3)" "$(med status-host 3)"), again $(ratio "$(med status-warm 3)" "$(med status-host 3)"), copy $(ratio "$(med status-copy 3)" "$(med status-host 3)")"
