@@ -333,7 +333,7 @@ int clone_workspace(const struct clone_opts *o)
 	char *branch = NULL;
 	int ret = -1;
 
-	if (mkdir(o->dest, 0755) < 0) {
+	if (!o->dest_made && mkdir(o->dest, 0755) < 0) {
 		error_errno("cannot create '%s'", o->dest);
 		goto done;
 	}

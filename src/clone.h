@@ -17,7 +17,7 @@ struct clone_opts {
 	const char *worktree;	/* its working tree */
 	const char *gitdir;	/* its git dir (index, HEAD) */
 	const char *commondir;	/* its common dir (refs, info/exclude, modules) */
-	const char *dest;	/* the clone to create; must not exist */
+	const char *dest;	/* the clone to create; must not exist (see dest_made) */
 	const char *origin_url;	/* origin as seen inside the container */
 	/*
 	 * The mirror's objects, as the clone's alternates name them: where
@@ -31,6 +31,8 @@ struct clone_opts {
 	int progress;		/* show progress on stderr */
 	/* Make only the .git: the working tree is made elsewhere (on another host). */
 	int no_worktree;
+	/* dest exists, empty: made first, for a container to mount as it is filled. */
+	int dest_made;
 };
 
 /*

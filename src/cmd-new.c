@@ -826,6 +826,45 @@ static int want_overlay(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	return 0;
 }
 
+/* populate, as the runtime's create calls it meanwhile. */
+struct populate_call {
+	const struct workspace *ws;
+	struct sandbox *sb;
+	const struct populate_opts *po;
+};
+
+static int populate_meanwhile(void *data)
+{
+	struct populate_call *pc = data;
+
+	if (cleanup_signalled())
+		return -1;
+	return pc->ws->ops->populate(pc->ws, pc->sb, pc->po);
+}
+
+/*
+ * Fill the workspace and create the container: at once where the
+ * workspace allows (the files are copied while the runtime creates what
+ * mounts them), else the one after the other. The container, where one
+ * was made, is recorded in sb either way.
+ */
+static int populate_and_create(struct cmd_ctx *ctx, struct runtime *rt,
+			       const struct workspace *ws, struct sandbox *sb,
+			       struct populate_opts *po)
+{
+	struct populate_call pc = { ws, sb, po };
+	int early = ws->ops->prepare(ws, sb, po);
+
+	if (early < 0)
+		return -1;
+	if (early)
+		return sandbox_create_container_while(rt, ctx->root.buf, sb,
+						      populate_meanwhile, &pc);
+	if (ws->ops->populate(ws, sb, po) < 0)
+		return -1;
+	return sandbox_create_container(rt, ctx->root.buf, sb);
+}
+
 /*
  * Make what the row describes: home, mirror, clone, container, remote;
  * then run the setup command and mark it ready. -1 with a message; what
@@ -857,8 +896,7 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (cleanup_signalled())
 		return -1;
-	if (ws.ops->populate(&ws, sb, &po) < 0 ||
-	    sandbox_create_container(rt, ctx->root.buf, sb) < 0 ||
+	if (populate_and_create(ctx, rt, &ws, sb, &po) < 0 ||
 	    store_update(ctx->store, sb) < 0 ||
 	    rt->ops->start(rt, sb->container) < 0)
 		return -1;

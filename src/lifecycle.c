@@ -167,6 +167,12 @@ static int add_home_and_env(struct container_parts *p, const struct workspace *w
 
 int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb)
 {
+	return sandbox_create_container_while(rt, root, sb, NULL, NULL);
+}
+
+int sandbox_create_container_while(struct runtime *rt, const char *root, struct sandbox *sb,
+				   int (*fn)(void *data), void *data)
+{
 	static const char *const pid1[] = { "sleep", "infinity", NULL };
 	struct container_parts p = CONTAINER_PARTS_INIT;
 	struct container_spec *spec = &p.spec;
@@ -217,12 +223,15 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
 	if (devcontainer_run_args(sb, &p.extra_args) < 0)
 		goto done;
 	spec->extra_args = &p.extra_args;
+	spec->meanwhile = fn;
+	spec->meanwhile_data = data;
 
-	if (rt->ops->create(rt, spec, &id) < 0)
-		goto done;
-	free(sb->container);
-	sb->container = strbuf_detach(&id, NULL);
-	ret = 0;
+	ret = rt->ops->create(rt, spec, &id);
+	/* Made, even where fn failed: it is the undo's to remove. */
+	if (id.len) {
+		free(sb->container);
+		sb->container = strbuf_detach(&id, NULL);
+	}
 done:
 	container_parts_clear(&p);
 	strbuf_release(&id);

@@ -15,6 +15,13 @@
 
 /* Create the container from the sandbox's stored options. */
 int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb);
+/*
+ * The same, calling fn(data) while the runtime creates it (see
+ * container_spec.meanwhile): the clone must exist, fn may fill it. Its
+ * failure fails this; a container made all the same is recorded in sb.
+ */
+int sandbox_create_container_while(struct runtime *rt, const char *root, struct sandbox *sb,
+				   int (*fn)(void *data), void *data);
 
 /*
  * Make sure the container exists and runs: recreate it from the stored

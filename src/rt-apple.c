@@ -87,7 +87,7 @@ static int apple_create(struct runtime *rt, const struct container_spec *s, stru
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 
-	return rt_create_run(rt, &c, s->name, id_out); /* the id is the name given */
+	return rt_create_run(rt, &c, s, s->name, id_out); /* the id is the name given */
 }
 
 static int apple_remove(struct runtime *rt, const char *ctr)

@@ -201,18 +201,43 @@ static void pass_on_warnings(const struct runtime *rt, const char *verb, const s
 	}
 }
 
-int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
-		  struct strbuf *id_out)
+/*
+ * Run the create, and spec->meanwhile while it runs where the CLI runs
+ * here; over SSH, first (a failure then makes no container). Its status,
+ * and the meanwhile's result in *meanwhile.
+ */
+static int create_meanwhile(struct runtime *rt, struct child *c,
+			    const struct container_spec *spec, int *meanwhile)
+{
+	c->no_stdin = 1;
+	*meanwhile = 0;
+	if (!spec->meanwhile)
+		return transport_run(rt, c, 0, 0);
+	if (!rt->ssh)
+		return run_child_while(c, spec->meanwhile, spec->meanwhile_data, meanwhile);
+	*meanwhile = spec->meanwhile(spec->meanwhile_data);
+	return *meanwhile < 0 ? 0 : transport_run(rt, c, 0, 0);
+}
+
+int rt_create_run(struct runtime *rt, struct child *c, const struct container_spec *spec,
+		  const char *fallback, struct strbuf *id_out)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
-	int status = rt_run(rt, c, &out, &err), ret;
+	int status, meanwhile, ret;
 
-	if (status != 0) {
+	c->out = &out;
+	c->err = &err;
+	status = create_meanwhile(rt, c, spec, &meanwhile);
+	if (meanwhile < 0 && rt->ssh) {
+		ret = -1;
+	} else if (status != 0) {
 		ret = rt_failed(rt, c, "create", status);
 	} else {
 		pass_on_warnings(rt, "create", &err);
 		ret = rt_created_id(rt, &out, fallback, id_out);
 	}
+	if (meanwhile < 0)
+		ret = -1;
 	strbuf_release(&out);
 	strbuf_release(&err);
 	child_clear(c);

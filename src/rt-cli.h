@@ -45,11 +45,12 @@ int rt_created_id(struct runtime *rt, struct strbuf *out, const char *fallback,
 int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int missing_ok,
 		  struct strbuf *out);
 /*
- * Run the "create" argv built in c (which this clears) and read the id it
- * printed (fallback when it printed none) into id_out; 0 or -1.
+ * Run the "create" argv built in c (which this clears) from spec, calling
+ * spec->meanwhile as it runs, and read the id it printed (fallback when it
+ * printed none) into id_out; 0, or -1 when either failed.
  */
-int rt_create_run(struct runtime *rt, struct child *c, const char *fallback,
-		  struct strbuf *id_out);
+int rt_create_run(struct runtime *rt, struct child *c, const struct container_spec *spec,
+		  const char *fallback, struct strbuf *id_out);
 /* "start <ctr>" and "stop --time 3 <ctr>", as both CLI families spell them. */
 int rt_start(struct runtime *rt, const char *ctr);
 int rt_stop(struct runtime *rt, const char *ctr);

@@ -91,7 +91,7 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 	argv_push(&c.args, s->image);
 	argv_pushv(&c.args, s->command);
 
-	return rt_create_run(rt, &c, NULL, id_out);
+	return rt_create_run(rt, &c, s, NULL, id_out);
 }
 
 static int oci_remove(struct runtime *rt, const char *ctr)

@@ -801,7 +801,11 @@ done:
 	return ret;
 }
 
-int run_child(struct child *c)
+/*
+ * Run c to completion; with fn, call it once c has started and before
+ * its output is read (what it writes meanwhile waits in the pipes).
+ */
+static int run_with(struct child *c, int (*fn)(void *data), void *data, int *fn_ret)
 {
 	struct pipes p = PIPES_INIT;
 	struct sigaction ign, old_int, old_quit;
@@ -811,8 +815,6 @@ int run_child(struct child *c)
 	pid_t pid;
 	char **argv = argv_vec(&c->args);
 
-	if (c->relay)
-		return run_relayed(c);
 	child_begin(c);
 	if (c->detach && (c->in || c->out || c->err || c->out_fd > 0 || c->foreground))
 		BUG("a detached child has no standard streams to capture or feed");
@@ -831,6 +833,12 @@ int run_child(struct child *c)
 		goto restore;
 	if (p.in[1] >= 0)
 		fcntl(p.in[1], F_SETFL, fcntl(p.in[1], F_GETFL) | O_NONBLOCK);
+	if (fn) {
+		*fn_ret = fn(data);
+		/* We were told to stop meanwhile: pass it on, as pump does. */
+		if (cleanup_signalled() && !signals_held())
+			kill(pid, SIGTERM);
+	}
 	pump(c, pid, p.in[1], p.out[0], p.err[0]);
 	p.in[1] = p.out[0] = p.err[0] = -1; /* pump closed them */
 
@@ -846,6 +854,21 @@ restore:
 done:
 	pipes_close(&p);
 	return ret;
+}
+
+int run_child(struct child *c)
+{
+	if (c->relay)
+		return run_relayed(c);
+	return run_with(c, NULL, NULL, NULL);
+}
+
+int run_child_while(struct child *c, int (*fn)(void *data), void *data, int *fn_ret)
+{
+	if (c->relay || c->detach || c->foreground || c->out_cb)
+		BUG("run_child_while runs a child whose output it captures");
+	*fn_ret = 0;
+	return run_with(c, fn, data, fn_ret);
 }
 
 int child_start(struct child *c)

@@ -99,6 +99,19 @@ int run_child(struct child *c);
 void child_clear(struct child *c);
 
 /*
+ * Run the child as run_child does, and while it runs, call fn(data) here
+ * (its result in *fn_ret): for work that does not depend on the child
+ * until it ends. What the child writes meanwhile waits in its pipes (a
+ * child with more to say than they hold waits for fn to return); a
+ * cleanup signal caught meanwhile is passed on to it. Its output is
+ * captured or dropped as for run_child (out, err, max_out, in); relay,
+ * detach, foreground and out_cb are not for it. Returns as run_child
+ * does; when the child could not be started at all (-1), fn has not
+ * been called and *fn_ret is 0.
+ */
+int run_child_while(struct child *c, int (*fn)(void *data), void *data, int *fn_ret);
+
+/*
  * Start the child with a pipe to its stdin, and return without waiting:
  * the caller writes to c->in_pipe, then calls child_finish, which closes
  * it and waits. Its stdout (out_fd) and stderr (silent_err) are set as

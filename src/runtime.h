@@ -36,6 +36,15 @@ struct container_spec {
 	const char *const *command;	/* PID 1's command, NULL-terminated */
 	/* Options of the CLI's create the user allowed a devcontainer.json (argv elements). */
 	const struct string_list *extra_args;
+	/*
+	 * When set, called while the CLI creates the container: for what
+	 * the container needs only once it starts (the files of a bind
+	 * mount's source, which must exist already). Where the CLI runs
+	 * on another host, called before it. Its failure (< 0) fails the
+	 * create, which still gives the id of a container it made.
+	 */
+	int (*meanwhile)(void *data);
+	void *meanwhile_data;
 };
 
 enum container_state {
@@ -82,7 +91,10 @@ struct runtime;
 
 struct runtime_ops {
 	const char *name;
-	/* Create a container; its id goes to id_out. */
+	/*
+	 * Create a container; its id goes to id_out (also when
+	 * spec->meanwhile failed, if the container was made).
+	 */
 	int (*create)(struct runtime *rt, const struct container_spec *spec, struct strbuf *id_out);
 	int (*start)(struct runtime *rt, const char *ctr);
 	int (*stop)(struct runtime *rt, const char *ctr);

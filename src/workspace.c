@@ -102,11 +102,33 @@ static int local_populate(const struct workspace *ws, struct sandbox *sb,
 	/* The clone names the mirror where the container mounts it. */
 	co.alternates = WORKSPACE_ORIGIN "/objects";
 	co.no_worktree = o->overlay;
+	co.dest_made = o->dest_made;
 	sb->opts.neutral_mirror = 1;
 	if (clone_workspace(&co) < 0 || (o->overlay && overlay_populate(ws, sb, o) < 0))
 		goto done;
 	ret = 0;
 done:
+	strbuf_release(&dest);
+	return ret;
+}
+
+static int local_prepare(const struct workspace *ws, struct sandbox *sb,
+			 struct populate_opts *o)
+{
+	struct strbuf dest = STRBUF_INIT;
+	int ret = 0;
+
+	(void)ws;
+	if (o->overlay)
+		return 0;
+	sandbox_clone_path(sb, &dest);
+	if (mkdir(dest.buf, 0755) < 0) {
+		ret = error_errno("cannot create '%s'", dest.buf);
+	} else {
+		sb->opts.neutral_mirror = 1;
+		o->dest_made = 1;
+		ret = 1;
+	}
 	strbuf_release(&dest);
 	return ret;
 }
@@ -153,6 +175,7 @@ static const struct workspace_ops local_ops = {
 	.mirror_path = local_mirror_path,
 	.mirror_refresh = local_mirror_refresh,
 	.populate = local_populate,
+	.prepare = local_prepare,
 	.has = local_has,
 	.clone_present = local_clone_present,
 	.url = local_url,
@@ -299,6 +322,15 @@ done:
 }
 
 /* new always sends a home; an env file only when --env gave values. */
+/* The files go over the connection that the runtime's create would use. */
+static int ssh_prepare(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o)
+{
+	(void)ws;
+	(void)sb;
+	(void)o;
+	return 0;
+}
+
 static int ssh_has(const struct workspace *ws, const char *part)
 {
 	if (!strcmp(part, "home"))
@@ -357,6 +389,7 @@ static const struct workspace_ops ssh_ops = {
 	.mirror_path = ssh_mirror_path,
 	.mirror_refresh = ssh_mirror_refresh,
 	.populate = ssh_populate,
+	.prepare = ssh_prepare,
 	.has = ssh_has,
 	.clone_present = ssh_clone_present,
 	.url = ssh_url,

@@ -39,6 +39,7 @@ struct populate_opts {
 	int progress;
 	int overlay;	/* an overlay workspace (see overlay.h), not a copy */
 	const struct overlay_owner *owner;	/* its base's files', or NULL: root's */
+	int dest_made;	/* the clone exists, empty (see workspace_ops.prepare) */
 };
 
 struct workspace_ops {
@@ -56,6 +57,14 @@ struct workspace_ops {
 	 */
 	int (*populate)(const struct workspace *ws, struct sandbox *sb,
 			const struct populate_opts *o);
+	/*
+	 * Where populate can run while the container is created (a copy on
+	 * this machine: the runtime needs only the directory to mount):
+	 * make the clone's directory, empty, record in sb what the
+	 * container is made with and in o that the directory exists, and
+	 * return 1. 0 where populate must come first; -1 with a message.
+	 */
+	int (*prepare)(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o);
 	/* Whether it has its own "home" or "env" file to mount. */
 	int (*has)(const struct workspace *ws, const char *part);
 	/* Whether the clone is there (where that cannot be told cheaply: yes). */

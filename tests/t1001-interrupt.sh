@@ -36,6 +36,40 @@ test_expect_success PODMAN 'a runtime that fails midway (start) leaves nothing' 
 	nothing_left
 '
 
+# A copied workspace is filled while the runtime creates the container:
+# either failing, or a signal meanwhile, must still take both apart.
+test_expect_success PODMAN 'a copy workspace: a create that fails as the files are copied leaves nothing' '
+	make_fake_podman create fail &&
+	(
+		cd repo &&
+		PATH="$TRASH_DIRECTORY/bin-fake:$PATH" \
+			test_expect_code 128 git sand new -d --workspace copy cfail 2>../err
+	) &&
+	test_grep "create exploded" err &&
+	nothing_left
+'
+
+test_expect_success PODMAN 'a copy workspace: a copy that fails as the container is created leaves nothing' '
+	mv repo/.git/info/exclude exclude.saved &&
+	test_when_finished "rmdir repo/.git/info/exclude && mv exclude.saved repo/.git/info/exclude" &&
+	mkdir repo/.git/info/exclude &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/trace" \
+			test_expect_code 128 git sand new -d --workspace copy cfail2 2>../err
+	) &&
+	test_grep "exclude. is not a regular file" err &&
+	test_grep "run: .* .create. " trace &&
+	nothing_left
+'
+
+test_expect_success PODMAN 'a copy workspace: SIGTERM while the container is being created' '
+	pid=$(start_hung create hang new -d --workspace copy cterm) &&
+	kill -TERM $pid &&
+	test "$(wait_new_status)" = 143 &&
+	nothing_left
+'
+
 test_expect_success PODMAN 'the name is free again afterwards' '
 	(cd repo && git sand new -d term1 && git sand rm -f term1)
 '

@@ -174,6 +174,42 @@ test_expect_success PODMAN 'workspace copy, and bad kinds' '
 	test_cmp expect copied
 '
 
+# listing <dir>: every path under it (not itself: its .git is new) but .git, with its type, mode, size,
+# mtime and link target, sorted.
+listing () {
+	(cd "$1" && find . -mindepth 1 -path ./.git -prune -o -printf "%p %y %m %s %T@ %l\n" | sort)
+}
+
+test_expect_success PODMAN 'workspace copy: the copy, made as the container is created, carries every file' '
+	test_create_repo copyall &&
+	test_when_finished "git -C copyall sand rm -f allcopy" &&
+	(
+		cd copyall &&
+		mkdir -p a/b/c "odd dir" empty &&
+		printf "1\n" >a/f && printf "2\n" >a/b/g && printf "3\n" >a/b/c/h &&
+		printf "s\n" >"odd dir/sp ace" && printf "x\n" >.hidden &&
+		head -c 300000 /dev/urandom >big.bin &&
+		printf "#!/bin/sh\n" >run.sh && chmod 755 run.sh &&
+		ln -s a/f link && ln -s nowhere dangling &&
+		printf "*.log\n" >.gitignore &&
+		git add . && git commit -q -m all &&
+		printf "mod\n" >>a/f &&
+		printf "staged\n" >a/b/g && git add a/b/g &&
+		git rm -q a/b/c/h &&
+		chmod 600 .hidden &&
+		printf "new\n" >untracked && printf "ig\n" >a/build.log &&
+		git sand new -d --workspace copy allcopy &&
+		git status --porcelain --ignored >../copyall-host &&
+		in_sandbox allcopy "git status --porcelain --ignored" >../copyall-inside &&
+		sandbox_field allcopy clone >../copyall-clone
+	) &&
+	listing copyall >expect &&
+	listing "$(cat copyall-clone)" >actual &&
+	test_cmp expect actual &&
+	diff -r --no-dereference -x .git copyall "$(cat copyall-clone)" &&
+	test_cmp copyall-host copyall-inside
+'
+
 test_expect_success PODMAN,!OVERLAY 'overlay asked for where it cannot be made says why' '
 	(
 		cd repo &&

@@ -25,6 +25,17 @@ static int run(struct child *c, const char *const *args)
 	return run_child(c);
 }
 
+/* Create an empty file: 0, or -1. */
+static int write_file_or_fail(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* A file in the test's directory, read whole. */
 static void read_tmp(struct strbuf *out, const char *name)
 {
@@ -91,6 +102,57 @@ static void test_start_finish(void)
 		child_clear(&c);
 	}
 	strbuf_release(&got);
+}
+
+/* What the test does while the child runs: it has started, and waits for us. */
+static int meanwhile(void *data)
+{
+	struct strbuf path = STRBUF_INIT;
+	int *calls = data, ret;
+
+	(*calls)++;
+	strbuf_addf(&path, "%s/while.go", unit_tmpdir());
+	ret = write_file_or_fail(path.buf);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* run_child_while: the child and our work at once. */
+static void test_while(void)
+{
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int calls = 0, fn_ret = 7;
+
+	{
+		struct child c = CHILD_INIT;
+
+		/* It waits for the file that only meanwhile writes. */
+		argv_pushl(&c.args, "sh", "-c",
+			   "while ! test -f while.go; do sleep 0.01; done; "
+			   "head -c 200000 /dev/zero; echo done >&2; exit 4", NULL);
+		c.dir = unit_tmpdir();
+		c.out = &out;
+		c.err = &err;
+		check_int(run_child_while(&c, meanwhile, &calls, &fn_ret), ==, 4,
+			  "run_child_while returns the child's status");
+		TEST(calls == 1 && fn_ret == 0, "having called fn once, while the child ran");
+		check_int(out.len, ==, 200000, "output larger than a pipe holds is all captured");
+		check_str(err.buf, "done\n", "and its stderr");
+		child_clear(&c);
+	}
+	{
+		struct child c = CHILD_INIT;
+
+		calls = 0;
+		argv_pushl(&c.args, "git-sand-no-such-program", NULL);
+		c.silent_err = 1;
+		check_int(run_child_while(&c, meanwhile, &calls, &fn_ret), ==, 127,
+			  "a program that cannot start is 127");
+		TEST(calls == 1 && fn_ret == 0, "and fn still ran (the fork did)");
+		child_clear(&c);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
 }
 
 /*
@@ -286,6 +348,7 @@ int main(void)
 		child_clear(&c);
 	}
 	test_start_finish();
+	test_while();
 	test_closed_stdfds();
 	TEST(find_in_path("sh", NULL), "find_in_path finds sh");
 	TEST(!find_in_path("git-sand-no-such-program", NULL), "and not what is not there");
