@@ -212,11 +212,11 @@ static int create_meanwhile(struct runtime *rt, struct child *c,
 	c->no_stdin = 1;
 	*meanwhile = 0;
 	if (!spec->meanwhile)
-		return transport_run(rt, c, 0, 0);
+		return transport_run(rt, c, 0, 0, NULL);
 	if (!rt->ssh)
 		return run_child_while(c, spec->meanwhile, spec->meanwhile_data, meanwhile);
 	*meanwhile = spec->meanwhile(spec->meanwhile_data);
-	return *meanwhile < 0 ? 0 : transport_run(rt, c, 0, 0);
+	return *meanwhile < 0 ? 0 : transport_run(rt, c, 0, 0, NULL);
 }
 
 int rt_create_run(struct runtime *rt, struct child *c, const struct container_spec *spec,
