@@ -147,13 +147,17 @@ int mirror_update(git_repository *repo, const char *commondir, const char *mirro
 		/*
 		 * First use: a local clone hard-links the host's objects, so it
 		 * costs no space and no packing. Made aside, then renamed, so a
-		 * half-made mirror is never seen.
+		 * half-made mirror is never seen. A repository that borrows
+		 * objects (a clone made with --shared or --reference) would
+		 * lend the mirror its alternates, paths of this machine that no
+		 * sandbox sees: --dissociate packs what they lend instead.
 		 */
 		strbuf_addf(&tmp, "%s.tmp", mirror);
 		if (remove_tree(tmp.buf) < 0)
 			goto done;
 		hardened_git(&c);
-		argv_pushl(&c.args, "clone", "--mirror", "--quiet", "--", commondir, tmp.buf, NULL);
+		argv_pushl(&c.args, "clone", "--mirror", "--dissociate", "--quiet", "--", commondir,
+			   tmp.buf, NULL);
 		if (run_git_quiet(&c, "creating the repository mirror") < 0) {
 			remove_tree(tmp.buf);
 			goto done;

@@ -382,4 +382,23 @@ test_expect_success PODMAN 'rm removes the remote-tracking refs' '
 	test_line_count = 0 refs
 '
 
+test_expect_success PODMAN 'a repository that borrows its objects (clone --shared): the sandbox has them all' '
+	git clone -q --shared repo borrowed &&
+	test_path_is_file borrowed/.git/objects/info/alternates &&
+	(
+		cd borrowed &&
+		git sand new -d lend &&
+		in_sandbox lend "git status --porcelain && git log --format=%s" >../log &&
+		in_sandbox lend "echo lent >lent.t && git add lent.t &&
+			git -c user.name=A -c user.email=a@example.com commit -q -m lent" &&
+		git sand fetch lend &&
+		git log -1 --format=%s sand/lend/main >../actual &&
+		git sand rm -f lend
+	) &&
+	git -C borrowed log --format=%s >expect &&
+	test_cmp expect log &&
+	echo lent >expect &&
+	test_cmp expect actual
+'
+
 test_done
