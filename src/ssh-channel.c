@@ -123,7 +123,7 @@ static int signal_number(const char *name)
 	return SIGTERM;
 }
 
-static int ssh_failed(struct ssh_conn *c, const char *what)
+int ssh_failed(struct ssh_conn *c, const char *what)
 {
 	char *msg = NULL;
 

@@ -46,6 +46,9 @@ struct ssh_known_hosts {
  * Read the user's known_hosts and sand.knownHostsFile for session s.
  * Returns 0, or -1 with a message; kh is to be released either way.
  */
+/* error() naming the connection, what failed, and libssh2's last error. */
+int ssh_failed(struct ssh_conn *c, const char *what);
+
 int ssh_known_hosts_load(struct ssh_known_hosts *kh, LIBSSH2_SESSION *s,
 			 const struct ssh_opts *o);
 void ssh_known_hosts_release(struct ssh_known_hosts *kh);

@@ -58,15 +58,6 @@ static const char mux_script[] =
 	"	head -c $o <\"$d/o\"; head -c $e <\"$d/e\"\n"
 	"done\n";
 
-static int mux_failed(struct ssh_conn *c, const char *what)
-{
-	char *msg = NULL;
-
-	libssh2_session_last_error(c->s, &msg, NULL, 0);
-	return error("connection to '%s' failed while %s: %s", c->t.hostname, what,
-		     msg && *msg ? msg : "connection lost");
-}
-
 /* More of the script's output into c->mux_buf: 0, or -1 at its end or on an error. */
 static int mux_fill(struct ssh_conn *c)
 {
@@ -85,7 +76,7 @@ static int mux_fill(struct ssh_conn *c)
 		n = libssh2_channel_read(c->mux, buf, sizeof(buf));
 	while (n == LIBSSH2_ERROR_TIMEOUT);
 	if (n < 0)
-		return mux_failed(c, "reading output");
+		return ssh_failed(c, "reading output");
 	if (!n)
 		return error("the shell on '%s' went away", c->t.hostname);
 	strbuf_add(&c->mux_buf, buf, (size_t)n);
@@ -141,7 +132,7 @@ static int mux_write(struct ssh_conn *c, const char *buf, size_t len)
 		if (n == LIBSSH2_ERROR_TIMEOUT)
 			continue;
 		if (n < 0)
-			return mux_failed(c, "sending a command");
+			return ssh_failed(c, "sending a command");
 		buf += n;
 		len -= (size_t)n;
 	}
