@@ -203,4 +203,18 @@ test_expect_success 'sand.home is read from the global config too' '
 	)
 '
 
+
+# git-sand.c defines the function libgit2's mbedTLS build reads the CA
+# bundle with, so that git_libgit2_init parses no certificates.
+sand_bin=$(command -v git-sand)
+ldd "$sand_bin" 2>/dev/null | grep -q libmbedx509 && test_set_prereq LG2_MBEDTLS
+
+test_expect_success LG2_MBEDTLS 'libgit2 reads no CA bundle at start-up' '
+	(
+		cd repo &&
+		LD_DEBUG=bindings git sand ls 2>bindings &&
+		grep "libgit2.*to .*git-sand \[0\]: normal symbol .mbedtls_x509_crt_parse_file" bindings
+	)
+'
+
 test_done
