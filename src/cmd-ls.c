@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "lifecycle.h"
 #include "msg.h"
+#include "oci-exec.h"
 #include "ports.h"
 #include "sandbox-lock.h"
 #include "workspace.h"
@@ -382,34 +383,41 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 }
 
 /*
- * A view of this machine needs no runtime when every sandbox in it that
- * has a container is seen running (see sandbox_seen_running): its list is
- * then made from the store, and ls costs no "podman ps". One that may be
- * stopped or gone is the runtime's to tell.
+ * A view of this machine needs no runtime when the store and this
+ * machine's files already tell each of its sandboxes' containers: seen
+ * running (see sandbox_seen_running), or stopped as podman's own files
+ * say (oci_container_stopped). Its list is then made from those, and ls
+ * costs no "podman ps". A container that may be gone, or running unseen,
+ * is the runtime's to tell.
  */
-static int view_from_proc(struct runtime_view *v, struct sandbox *list, size_t nr,
-			  struct runtime_view *views, size_t nviews)
+static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sandbox *list,
+			  size_t nr, struct runtime_view *views, size_t nviews)
 {
 	size_t n = 0, alloc = 0;
 
 	if (v->host)
 		return 0;
-	for (size_t i = 0; i < nr; i++)
-		if (view_of(&list[i], views, nviews) == v && list[i].state == SB_READY &&
-		    (!list[i].container || !sandbox_seen_running(&list[i])))
-			return 0;
 	for (size_t i = 0; i < nr; i++) {
+		struct sandbox *sb = &list[i];
 		struct container_info *ci;
+		int running;
 
-		if (view_of(&list[i], views, nviews) != v || list[i].state != SB_READY)
+		if (view_of(sb, views, nviews) != v || sb->state != SB_READY)
 			continue;
+		running = sb->container && sandbox_seen_running(sb);
+		if (!running && (!sb->container ||
+				 !oci_container_stopped(v->name, ctx->root.buf, sb->container))) {
+			container_info_list_free(v->list, n);
+			v->list = NULL;
+			return 0;
+		}
 		ALLOC_GROW(v->list, n + 1, alloc);
 		ci = &v->list[n++];
 		memset(ci, 0, sizeof(*ci));
-		ci->id = xstrdup(list[i].container);
-		ci->sandbox_id = xstrdup(list[i].id);
-		ci->state = CONTAINER_RUNNING;
-		ci->pid = list[i].opts.pid;
+		ci->id = xstrdup(sb->container);
+		ci->sandbox_id = xstrdup(sb->id);
+		ci->state = running ? CONTAINER_RUNNING : CONTAINER_STOPPED;
+		ci->pid = running ? sb->opts.pid : 0;
 	}
 	v->nr = n;
 	v->ok = 1;
@@ -450,7 +458,7 @@ static int views_start(struct cmd_ctx *ctx, struct sandbox *list, size_t nr,
 		nviews++;
 	}
 	for (size_t v = 0; v < nviews; v++) {
-		if (view_from_proc(&views[v], list, nr, views, nviews))
+		if (view_from_proc(ctx, &views[v], list, nr, views, nviews))
 			continue;
 		if (ctx_sandbox_runtime(ctx, &views[v].rt, views[v].first) < 0) {
 			/* Said once for the host; then once per sandbox there. */

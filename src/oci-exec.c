@@ -303,6 +303,21 @@ static int probe_info(struct runtime *rt, struct oci_info *in)
 }
 
 /*
+ * The record kept, if it was said by the podman at podman (its path)
+ * with the settings of now: 0, or -1 (in cleared).
+ */
+static int cached_info(struct oci_info *in, const char *state_root, const char *podman)
+{
+	if (read_cache(in, state_root) < 0)
+		return -1;
+	if (!strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
+	    !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")))
+		return 0;
+	oci_info_clear(in);
+	return -1;
+}
+
+/*
  * What podman said about itself: the record kept, if it was said by the
  * same podman with the same settings, else asked again and kept.
  */
@@ -315,13 +330,9 @@ static int load_info(struct runtime *rt, const char *state_root, struct oci_info
 
 	if (!find_in_path(rt->program, &podman))
 		goto done;
-	if (!read_cache(in, state_root)) {
-		if (!strcmp(in->podman, podman.buf) && !strcmp(in->conf, conf) &&
-		    !strcmp(in->storage_conf, storage_conf)) {
-			ret = 0;
-			goto done;
-		}
-		oci_info_clear(in);
+	if (!cached_info(in, state_root, podman.buf)) {
+		ret = 0;
+		goto done;
 	}
 	if (probe_info(rt, in) < 0) {
 		oci_info_clear(in);
@@ -475,6 +486,29 @@ static int dir_exists(const char *path)
 {
 	struct stat st;
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+int oci_container_stopped(const char *program, const char *state_root, const char *ctr)
+{
+	struct oci_info in = { 0 };
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
+	if (strcmp(program, "podman") || geteuid() != 0 || !full_id(ctr) ||
+	    !find_in_path(program, &path) || cached_info(&in, state_root, path.buf) < 0 ||
+	    !in.usable)
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/%s", in.root, ctr);
+	if (!dir_exists(in.root) || access(path.buf, F_OK) == 0 || errno != ENOENT)
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s/%s-containers/%s/userdata", in.graphroot, in.driver, ctr);
+	ret = dir_exists(path.buf);
+done:
+	oci_info_clear(&in);
+	strbuf_release(&path);
+	return ret;
 }
 
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,

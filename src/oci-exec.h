@@ -66,4 +66,16 @@ int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status);
 int oci_exec_process(struct strbuf *out, const char *config_json, const char *workdir,
 		     const char *const *cmd);
 
+/*
+ * Whether container ctr (its full id) of program (the runtime's name) is
+ * there and not running, as podman's own files tell without podman: its
+ * storage is there, and its OCI runtime holds no state of it (podman has
+ * the runtime make that state when it starts the container, and delete
+ * it once the container has stopped). 1 it is stopped, 0 these files
+ * cannot tell (ask podman). Only for rootful podman with runc or crun,
+ * and only from what podman said of itself to an earlier exec (kept
+ * under state_root): podman is never run here.
+ */
+int oci_container_stopped(const char *program, const char *state_root, const char *ctr);
+
 #endif

@@ -225,20 +225,67 @@ test_expect_success PODMAN 'ls asks no runtime when every container is seen runn
 	test "$(grep -c "^status running$" ls2)" = 2
 '
 
-test_expect_success PODMAN 'a stopped or removed container is the runtime'"'"'s to tell' '
+test_expect_success PODMAN 'a stopped container: podman'"'"'s own files tell' '
 	(
 		cd repo &&
+		# An exec keeps what podman said of itself, for ls to read.
+		git sand exec fast true &&
 		git sand stop other &&
 		rm -f ../trace &&
 		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls &&
-		sandbox_field other status >../status-stopped &&
+		sandbox_field other status >../status-stopped
+	) &&
+	echo stopped >expect &&
+	test_cmp expect status-stopped &&
+	if test_have_prereq DIRECT
+	then
+		! grep " .ps. " trace
+	else
+		test_grep " .ps. " trace
+	fi
+'
+
+test_expect_success DIRECT 'a record of another podman is not used to tell' '
+	mkdir -p other-podman &&
+	{ echo "#!/bin/sh" && echo "exec $(command -v podman) \"\$@\""; } >other-podman/podman &&
+	chmod +x other-podman/podman &&
+	rm -f trace &&
+	(
+		cd repo &&
+		PATH=$TRASH_DIRECTORY/other-podman:$PATH \
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand ls --porcelain >../ls
+	) &&
+	test_grep " .ps. " trace &&
+	awk "\$1 == \"sandbox\" { s = \$2 } s == \"other\" && \$1 == \"status\" { print \$2 }" ls >status &&
+	echo stopped >expect &&
+	test_cmp expect status
+'
+
+test_expect_success DIRECT 'a container started behind git-sand'"'"'s back is podman'"'"'s to tell' '
+	(
+		cd repo &&
+		podman start "$(sandbox_field other container)" >/dev/null &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field other status >../status-started &&
+		rm -f ../trace2 &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace2 sandbox_field other status >../status-again
+	) &&
+	test_grep " .ps. " trace &&
+	! grep " .ps. " trace2 &&
+	echo running >expect &&
+	test_cmp expect status-started &&
+	test_cmp expect status-again
+'
+
+test_expect_success PODMAN 'a removed container is the runtime'"'"'s to tell' '
+	(
+		cd repo &&
 		"$TEST_RUNTIME" rm -f "$(sandbox_field fast container)" >/dev/null &&
-		sandbox_field fast status >../status-gone &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-gone &&
 		git sand rm -f other
 	) &&
 	test_grep " .ps. " trace &&
-	echo stopped >expect &&
-	test_cmp expect status-stopped &&
 	echo missing >expect &&
 	test_cmp expect status-gone
 '
