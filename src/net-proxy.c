@@ -505,76 +505,116 @@ static void start_connect(struct proxy *px, struct conn *c)
 	c->since = time(NULL);
 }
 
+/*
+ * A plain HTTP request for target (http://host[:port]/path): its server
+ * into c, and its head rewritten (see rewrite_head). 0, or -1 once
+ * answered.
+ */
+static int plain_request(struct proxy *px, struct conn *c, const char *method,
+			 const char *target, const char *version, const char *headers)
+{
+	const char *auth, *path, *hv;
+	size_t hlen;
+
+	if (strncasecmp(target, "http://", 7)) {
+		respond(c, 400, "Bad Request", !strncasecmp(target, "https://", 8) ?
+			"git-sand: use CONNECT for https\n" :
+			"git-sand: the request line must name the server (http://host/...)\n");
+		return -1;
+	}
+	auth = target + 7;
+	path = strchr(auth, '/');
+	if (parse_authority(auth, path ? (size_t)(path - auth) : strlen(auth), 80,
+			    c->host, sizeof(c->host), &c->port) < 0) {
+		respond(c, 400, "Bad Request", "git-sand: no host in the request line\n");
+		return -1;
+	}
+	/* A Host header naming another server is a forgery: refuse it. */
+	hv = find_header(headers, "Host", &hlen);
+	if (hv) {
+		char hh[256];
+		int hp;
+
+		if (parse_authority(hv, hlen, 80, hh, sizeof(hh), &hp) < 0 ||
+		    strcasecmp(hh, c->host) || hp != c->port) {
+			refuse(px, c, c->host, c->port, "its Host header names another server");
+			return -1;
+		}
+	}
+	if (rewrite_head(c, method, path ? path : "/", version, headers) < 0) {
+		respond(c, 400, "Bad Request", "git-sand: a malformed request head\n");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The request line of head (NUL-free, ending in CRLF CRLF): the server
+ * asked for into c (and for plain HTTP, the head rewritten). 0, or -1
+ * once answered.
+ */
+static int parse_request(struct proxy *px, struct conn *c, char *head)
+{
+	char *eol = strstr(head, "\r\n"), *sp1, *sp2, version[16];
+	const char *target;
+
+	*eol = '\0';
+	sp1 = strchr(head, ' ');
+	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+	if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || strncmp(sp2 + 1, "HTTP/1.", 7)) {
+		respond(c, 400, "Bad Request", "git-sand: not an HTTP/1 proxy request\n");
+		return -1;
+	}
+	*sp1 = *sp2 = '\0';
+	target = sp1 + 1;
+	snprintf(version, sizeof(version), "%.*s", (int)(eol - sp2 - 1), sp2 + 1);
+	*eol = '\r';	/* the headers are read from the whole head */
+	if (strcmp(head, "CONNECT"))
+		return plain_request(px, c, head, target, version, sp2 + 1);
+	c->is_connect = 1;
+	if (parse_authority(target, strlen(target), 0, c->host, sizeof(c->host), &c->port) < 0 ||
+	    !c->port) {
+		respond(c, 400, "Bad Request", "git-sand: CONNECT needs host:port\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Look c->host up in the background: a slow resolver must not hold up the others. */
+static void start_lookup(struct proxy *px, struct conn *c)
+{
+	struct gaicb *list[1];
+	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
+
+	snprintf(c->portstr, sizeof(c->portstr), "%d", c->port);
+	c->gai_hints.ai_socktype = SOCK_STREAM;
+	c->gai.ar_name = c->host;
+	c->gai.ar_service = c->portstr;
+	c->gai.ar_request = &c->gai_hints;
+	list[0] = &c->gai;
+	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
+		log_decision(px, 0, c->host, c->port, "its name cannot be looked up");
+		respond(c, 502, "Bad Gateway", "git-sand: the host's name cannot be looked up\n");
+		return;
+	}
+	c->resolving = 1;
+	c->state = C_RESOLVING;
+	c->since = time(NULL);
+}
+
 /* A whole request head is in c->up: decide, and connect or refuse. */
 static void handle_head(struct proxy *px, struct conn *c, size_t head_len)
 {
 	char *head = xstrndup(c->up.data + c->up.off, head_len);
-	char *method, *target, *sp1, *sp2, *eol, *path, version[16];
 	struct strbuf reason = STRBUF_INIT;
-	struct gaicb *list[1];
-	struct sigevent sev = { .sigev_notify = SIGEV_NONE };
-	size_t hlen;
-	const char *hv;
 
 	/* A NUL in it would hide the rest from the string functions. */
 	if (strlen(head) != head_len) {
 		respond(c, 400, "Bad Request", "git-sand: a NUL in the request head\n");
 		goto done;
 	}
-	eol = strstr(head, "\r\n");
-	*eol = '\0';
-	sp1 = strchr(head, ' ');
-	sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || strchr(sp2 + 1, ' ') || strncmp(sp2 + 1, "HTTP/1.", 7)) {
-		respond(c, 400, "Bad Request", "git-sand: not an HTTP/1 proxy request\n");
+	if (parse_request(px, c, head) < 0)
 		goto done;
-	}
-	*sp1 = *sp2 = '\0';
-	method = head;
-	target = sp1 + 1;
-	snprintf(version, sizeof(version), "%.*s", (int)(eol - sp2 - 1), sp2 + 1);
-	*eol = '\r';	/* the headers are read from the whole head */
-	if (!strcmp(method, "CONNECT")) {
-		c->is_connect = 1;
-		if (parse_authority(target, strlen(target), 0, c->host, sizeof(c->host),
-				    &c->port) < 0 || !c->port) {
-			respond(c, 400, "Bad Request", "git-sand: CONNECT needs host:port\n");
-			goto done;
-		}
-	} else {
-		const char *auth;
-
-		if (strncasecmp(target, "http://", 7)) {
-			respond(c, 400, "Bad Request", !strncasecmp(target, "https://", 8) ?
-				"git-sand: use CONNECT for https\n" :
-				"git-sand: the request line must name the server (http://host/...)\n");
-			goto done;
-		}
-		auth = target + 7;
-		path = strchr(auth, '/');
-		if (parse_authority(auth, path ? (size_t)(path - auth) : strlen(auth), 80,
-				    c->host, sizeof(c->host), &c->port) < 0) {
-			respond(c, 400, "Bad Request", "git-sand: no host in the request line\n");
-			goto done;
-		}
-		/* A Host header naming another server is a forgery: refuse it. */
-		hv = find_header(sp2 + 1, "Host", &hlen);
-		if (hv) {
-			char hh[256];
-			int hp;
-
-			if (parse_authority(hv, hlen, 80, hh, sizeof(hh), &hp) < 0 ||
-			    strcasecmp(hh, c->host) || hp != c->port) {
-				refuse(px, c, c->host, c->port,
-				       "its Host header names another server");
-				goto done;
-			}
-		}
-		if (rewrite_head(c, method, path ? path : "/", version, sp2 + 1) < 0) {
-			respond(c, 400, "Bad Request", "git-sand: a malformed request head\n");
-			goto done;
-		}
-	}
 	if (reload_rules(px) < 0) {
 		refuse(px, c, c->host, c->port, "the rules cannot be read");
 		goto done;
@@ -590,23 +630,9 @@ static void handle_head(struct proxy *px, struct conn *c, size_t head_len)
 	if (hosts_file_lookup(c->host, c->port, &c->ai) == 0) {
 		c->from_hosts_file = 1;
 		start_connect(px, c);
-		goto done;
+	} else {
+		start_lookup(px, c);
 	}
-	/* In the background: a slow resolver must not hold up the others. */
-	snprintf(c->portstr, sizeof(c->portstr), "%d", c->port);
-	c->gai_hints.ai_socktype = SOCK_STREAM;
-	c->gai.ar_name = c->host;
-	c->gai.ar_service = c->portstr;
-	c->gai.ar_request = &c->gai_hints;
-	list[0] = &c->gai;
-	if (getaddrinfo_a(GAI_NOWAIT, list, 1, &sev) != 0) {
-		log_decision(px, 0, c->host, c->port, "its name cannot be looked up");
-		respond(c, 502, "Bad Gateway", "git-sand: the host's name cannot be looked up\n");
-		goto done;
-	}
-	c->resolving = 1;
-	c->state = C_RESOLVING;
-	c->since = time(NULL);
 done:
 	free(head);
 	strbuf_release(&reason);
@@ -631,141 +657,176 @@ static void connected(struct conn *c)
 	c->since = time(NULL);
 }
 
+/*
+ * Each state's round of I/O on a connection after poll (crev and urev:
+ * what poll said of the client's and the upstream's sockets, now: the
+ * time): 1 when the connection is done with.
+ */
+static int step_head(struct proxy *px, struct conn *c, short crev, time_t now)
+{
+	char *end;
+
+	/*
+	 * The head, and no more than HEAD_MAX with what follows it: its
+	 * rewritten form and the rest must fit in the buffer.
+	 */
+	if ((crev & (POLLIN | POLLHUP | POLLERR)) && buf_read_max(&c->up, c->cfd, HEAD_MAX) <= 0)
+		return 1;
+	end = memmem(c->up.data + c->up.off, c->up.len, "\r\n\r\n", 4);
+	if (end)
+		handle_head(px, c, (size_t)(end + 4 - (c->up.data + c->up.off)));
+	else if (c->up.len >= HEAD_MAX)
+		respond(c, 431, "Request Header Fields Too Large",
+			"git-sand: the request head is too large\n");
+	else if (now - c->since > HEAD_TIMEOUT)
+		return 1;
+	return 0;
+}
+
+static int step_resolving(struct proxy *px, struct conn *c, short crev, time_t now)
+{
+	if (crev & (POLLERR | POLLHUP))
+		return 1;	/* the client gave up */
+	if (lookup_busy(c)) {
+		if (now - c->since > RESOLVE_TIMEOUT) {
+			log_decision(px, 0, c->host, c->port, "its name did not resolve in time");
+			respond(c, 504, "Gateway Timeout",
+				"git-sand: the host's name did not resolve in time\n");
+		}
+		return 0;
+	}
+	if (gai_error(&c->gai) != 0) {
+		log_decision(px, 0, c->host, c->port, "its name does not resolve");
+		respond(c, 502, "Bad Gateway", "git-sand: the host's name does not resolve\n");
+		return 0;
+	}
+	c->ai = c->gai.ar_result;
+	c->gai.ar_result = NULL;
+	start_connect(px, c);
+	return 0;
+}
+
+static int step_connecting(struct conn *c, short crev, short urev, time_t now)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (crev & (POLLERR | POLLHUP))
+		return 1;	/* the client gave up */
+	if (!(urev & (POLLOUT | POLLERR | POLLHUP))) {
+		if (now - c->since > CONNECT_TIMEOUT)
+			respond(c, 504, "Gateway Timeout", "git-sand: the host does not answer\n");
+		return 0;
+	}
+	if (getsockopt(c->ufd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		close(c->ufd);
+		c->ufd = -1;
+		c->cur = c->cur->ai_next;
+		if (connect_next(c) < 0)
+			respond(c, 502, "Bad Gateway", "git-sand: cannot connect to the host\n");
+		return 0;
+	}
+	connected(c);
+	return 0;
+}
+
+/* Read what each side has for the other; -1 when a read failed. */
+static int tunnel_read(struct conn *c, short crev, short urev)
+{
+	int r;
+
+	if (!c->c_eof && (crev & (POLLIN | POLLHUP | POLLERR))) {
+		r = buf_read(&c->up, c->cfd);
+		if (r < 0)
+			return -1;
+		if (!r)
+			c->c_eof = 1;
+	}
+	if (!c->u_eof && (urev & (POLLIN | POLLHUP | POLLERR))) {
+		r = buf_read(&c->down, c->ufd);
+		if (r < 0)
+			return -1;
+		if (!r)
+			c->u_eof = 1;
+	}
+	return 0;
+}
+
+static int step_tunnel(struct conn *c, short crev, short urev, time_t now)
+{
+	if (crev || urev)
+		c->since = now;
+	if (tunnel_read(c, crev, urev) < 0)
+		return 1;
+	/* A side closed both ways has nothing more to give or take. */
+	if (c->c_eof && (crev & (POLLERR | POLLHUP)))
+		return 1;
+	if (c->u_eof && (urev & (POLLERR | POLLHUP))) {
+		close(c->ufd);
+		c->ufd = -1;
+		c->up.off = c->up.len = 0;
+		c->u_shut = 1;
+	}
+	if (c->up.len && (urev & POLLOUT) && buf_write(&c->up, c->ufd) < 0)
+		return 1;
+	if (c->down.len && (crev & POLLOUT) && buf_write(&c->down, c->cfd) < 0)
+		return 1;
+	if (c->c_eof && !c->up.len && !c->u_shut) {
+		shutdown(c->ufd, SHUT_WR);
+		c->u_shut = 1;
+	}
+	if (c->u_eof && !c->down.len && !c->c_shut) {
+		shutdown(c->cfd, SHUT_WR);
+		c->c_shut = 1;
+	}
+	if (c->u_shut && c->c_shut)
+		return 1;
+	return now - c->since > IDLE_TIMEOUT;
+}
+
+static int step_closing(struct conn *c, short crev, time_t now)
+{
+	if (c->ufd >= 0) {
+		close(c->ufd);
+		c->ufd = -1;
+	}
+	if (c->down.len && (crev & POLLOUT) && buf_write(&c->down, c->cfd) < 0)
+		return 1;
+	if (crev & (POLLERR | POLLHUP))
+		return 1;
+	if (!c->down.len && !c->c_shut) {
+		shutdown(c->cfd, SHUT_WR);
+		c->c_shut = 1;
+	}
+	/*
+	 * Then read what the client still sends until it closes, so that
+	 * closing on unread data (a reset) does not destroy the answer
+	 * before the client has read it.
+	 */
+	if (c->c_shut && (crev & POLLIN)) {
+		c->up.off = c->up.len = 0;
+		if (buf_read(&c->up, c->cfd) <= 0)
+			return 1;
+	}
+	return now - c->since > (c->c_shut ? 5 : HEAD_TIMEOUT);
+}
+
 /* One round of I/O on a connection after poll; 1 when it is done with. */
 static int step(struct proxy *px, struct conn *c, short crev, short urev)
 {
 	time_t now = time(NULL);
-	int r;
 
 	switch (c->state) {
-	case C_HEAD: {
-		char *end;
-
-		/*
-		 * The head, and no more than HEAD_MAX with what follows it:
-		 * its rewritten form and the rest must fit in the buffer.
-		 */
-		if (crev & (POLLIN | POLLHUP | POLLERR)) {
-			r = buf_read_max(&c->up, c->cfd, HEAD_MAX);
-			if (r <= 0)
-				return 1;
-		}
-		end = memmem(c->up.data + c->up.off, c->up.len, "\r\n\r\n", 4);
-		if (end)
-			handle_head(px, c, (size_t)(end + 4 - (c->up.data + c->up.off)));
-		else if (c->up.len >= HEAD_MAX)
-			respond(c, 431, "Request Header Fields Too Large",
-				"git-sand: the request head is too large\n");
-		else if (now - c->since > HEAD_TIMEOUT)
-			return 1;
-		return 0;
-	}
+	case C_HEAD:
+		return step_head(px, c, crev, now);
 	case C_RESOLVING:
-		if (crev & (POLLERR | POLLHUP))
-			return 1;	/* the client gave up */
-		if (lookup_busy(c)) {
-			if (now - c->since > RESOLVE_TIMEOUT) {
-				log_decision(px, 0, c->host, c->port, "its name did not resolve in time");
-				respond(c, 504, "Gateway Timeout",
-					"git-sand: the host's name did not resolve in time\n");
-			}
-			return 0;
-		}
-		if (gai_error(&c->gai) != 0) {
-			log_decision(px, 0, c->host, c->port, "its name does not resolve");
-			respond(c, 502, "Bad Gateway", "git-sand: the host's name does not resolve\n");
-			return 0;
-		}
-		c->ai = c->gai.ar_result;
-		c->gai.ar_result = NULL;
-		start_connect(px, c);
-		return 0;
+		return step_resolving(px, c, crev, now);
 	case C_CONNECTING:
-		if (crev & (POLLERR | POLLHUP))
-			return 1;	/* the client gave up */
-		if (urev & (POLLOUT | POLLERR | POLLHUP)) {
-			int err = 0;
-			socklen_t len = sizeof(err);
-
-			if (getsockopt(c->ufd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
-				close(c->ufd);
-				c->ufd = -1;
-				c->cur = c->cur->ai_next;
-				if (connect_next(c) < 0)
-					respond(c, 502, "Bad Gateway",
-						"git-sand: cannot connect to the host\n");
-				return 0;
-			}
-			connected(c);
-		} else if (now - c->since > CONNECT_TIMEOUT) {
-			respond(c, 504, "Gateway Timeout", "git-sand: the host does not answer\n");
-		}
-		return 0;
+		return step_connecting(c, crev, urev, now);
 	case C_TUNNEL:
-		if (crev || urev)
-			c->since = now;
-		if (!c->c_eof && (crev & (POLLIN | POLLHUP | POLLERR))) {
-			r = buf_read(&c->up, c->cfd);
-			if (r < 0)
-				return 1;
-			if (!r)
-				c->c_eof = 1;
-		}
-		if (!c->u_eof && (urev & (POLLIN | POLLHUP | POLLERR))) {
-			r = buf_read(&c->down, c->ufd);
-			if (r < 0)
-				return 1;
-			if (!r)
-				c->u_eof = 1;
-		}
-		/* A side closed both ways has nothing more to give or take. */
-		if (c->c_eof && (crev & (POLLERR | POLLHUP)))
-			return 1;
-		if (c->u_eof && (urev & (POLLERR | POLLHUP))) {
-			close(c->ufd);
-			c->ufd = -1;
-			c->up.off = c->up.len = 0;
-			c->u_shut = 1;
-		}
-		if (c->up.len && (urev & POLLOUT) && buf_write(&c->up, c->ufd) < 0)
-			return 1;
-		if (c->down.len && (crev & POLLOUT) && buf_write(&c->down, c->cfd) < 0)
-			return 1;
-		if (c->c_eof && !c->up.len && !c->u_shut) {
-			shutdown(c->ufd, SHUT_WR);
-			c->u_shut = 1;
-		}
-		if (c->u_eof && !c->down.len && !c->c_shut) {
-			shutdown(c->cfd, SHUT_WR);
-			c->c_shut = 1;
-		}
-		if (c->u_shut && c->c_shut)
-			return 1;
-		return now - c->since > IDLE_TIMEOUT;
+		return step_tunnel(c, crev, urev, now);
 	case C_CLOSING:
-		if (c->ufd >= 0) {
-			close(c->ufd);
-			c->ufd = -1;
-		}
-		if (c->down.len && (crev & POLLOUT) && buf_write(&c->down, c->cfd) < 0)
-			return 1;
-		if (crev & (POLLERR | POLLHUP))
-			return 1;
-		if (!c->down.len && !c->c_shut) {
-			shutdown(c->cfd, SHUT_WR);
-			c->c_shut = 1;
-		}
-		/*
-		 * Then read what the client still sends until it closes, so
-		 * that closing on unread data (a reset) does not destroy the
-		 * answer before the client has read it.
-		 */
-		if (c->c_shut && (crev & POLLIN)) {
-			c->up.off = c->up.len = 0;
-			if (buf_read(&c->up, c->cfd) <= 0)
-				return 1;
-		}
-		return now - c->since > (c->c_shut ? 5 : HEAD_TIMEOUT);
+		return step_closing(c, crev, now);
 	}
 	return 1;
 }
@@ -961,6 +1022,80 @@ static void log_to_file(const char *dir)
 	strbuf_release(&path);
 }
 
+/*
+ * The poll set of one round: the listening sockets, then each live
+ * connection's client and upstream sockets (where in pfd: c_at, u_at,
+ * -1 for none). Its size; *resolving says whether a lookup is under way.
+ */
+static nfds_t fill_pollset(struct pollfd *pfd, const int lfd[2], int *c_at, int *u_at,
+			   int *resolving)
+{
+	nfds_t n = 0;
+
+	*resolving = 0;
+	for (int i = 0; i < 2; i++) {
+		pfd[n].fd = lfd[i];
+		pfd[n++].events = POLLIN;
+	}
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = conns[i];
+
+		c_at[i] = u_at[i] = -1;
+		if (!c || c->dead)
+			continue;
+		if (c->resolving)
+			*resolving = 1;
+		c_at[i] = (int)n;
+		pfd[n].fd = c->cfd;
+		pfd[n++].events = client_events(c);
+		if (c->ufd >= 0) {
+			u_at[i] = (int)n;
+			pfd[n].fd = c->ufd;
+			pfd[n++].events = upstream_events(c);
+		}
+	}
+	return n;
+}
+
+/* What poll said, to each connection, then new connections accepted. */
+static void serve_round(struct proxy *px, const struct pollfd *pfd, const int lfd[2],
+			const int *c_at, const int *u_at)
+{
+	for (size_t i = 0; i < MAX_CONNS; i++) {
+		struct conn *c = conns[i];
+		short crev, urev;
+
+		if (c && c->dead) {
+			if (!lookup_busy(c))
+				conn_free(&conns[i]);
+			continue;
+		}
+		if (!c || c_at[i] < 0)
+			continue;
+		crev = pfd[c_at[i]].revents;
+		urev = u_at[i] >= 0 && pfd[u_at[i]].fd == c->ufd ? pfd[u_at[i]].revents : 0;
+		if (step(px, c, crev, urev))
+			conn_retire(&conns[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		if (lfd[i] >= 0 && (pfd[i].revents & POLLIN))
+			accept_one(lfd[i]);
+}
+
+/* Ours only: a newer proxy may have written its own since. */
+static void remove_pid_file(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
+	long p = 0;
+
+	net_file(&path, dir, NET_PID_FILE);
+	if (!strbuf_read_file(&buf, path.buf) && sscanf(buf.buf, "%ld", &p) == 1 &&
+	    p == (long)getpid())
+		unlink(path.buf);
+	strbuf_release(&path);
+	strbuf_release(&buf);
+}
+
 int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 		   unsigned long long pid_start)
 {
@@ -991,10 +1126,9 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 	if (listen_in_container(pid, lfd) < 0 || write_pid_file(&px) < 0)
 		goto done;
 	while (!terminated) {
-		nfds_t n = 0;
 		time_t now = time(NULL);
-		int resolving = 0;
-		int c_at[MAX_CONNS], u_at[MAX_CONNS];
+		int resolving, c_at[MAX_CONNS], u_at[MAX_CONNS];
+		nfds_t n;
 
 		/* Gone with the container, or with the sandbox. */
 		if (now != last_check) {
@@ -1004,51 +1138,13 @@ int net_proxy_main(const char *sandbox_dir, const char *name, long pid,
 			if (sandbox_pid_start(pid) != pid_start || stat(px.rules_path.buf, &st) < 0)
 				break;
 		}
-		for (int i = 0; i < 2; i++) {
-			pfd[n].fd = lfd[i];
-			pfd[n++].events = POLLIN;
-		}
-		for (size_t i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = conns[i];
-
-			c_at[i] = u_at[i] = -1;
-			if (!c || c->dead)
-				continue;
-			if (c->resolving)
-				resolving = 1;
-			c_at[i] = (int)n;
-			pfd[n].fd = c->cfd;
-			pfd[n++].events = client_events(c);
-			if (c->ufd >= 0) {
-				u_at[i] = (int)n;
-				pfd[n].fd = c->ufd;
-				pfd[n++].events = upstream_events(c);
-			}
-		}
+		n = fill_pollset(pfd, lfd, c_at, u_at, &resolving);
 		/* A lookup says it is done only when asked: ask often meanwhile. */
 		if (poll(pfd, n, resolving ? 50 : 1000) < 0 && errno != EINTR) {
 			error_errno("poll");
 			goto done;
 		}
-		for (size_t i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = conns[i];
-			short crev, urev;
-
-			if (c && c->dead) {
-				if (!lookup_busy(c))
-					conn_free(&conns[i]);
-				continue;
-			}
-			if (!c || c_at[i] < 0)
-				continue;
-			crev = pfd[c_at[i]].revents;
-			urev = u_at[i] >= 0 && pfd[u_at[i]].fd == c->ufd ? pfd[u_at[i]].revents : 0;
-			if (step(&px, c, crev, urev))
-				conn_retire(&conns[i]);
-		}
-		for (int i = 0; i < 2; i++)
-			if (lfd[i] >= 0 && (pfd[i].revents & POLLIN))
-				accept_one(lfd[i]);
+		serve_round(&px, pfd, lfd, c_at, u_at);
 	}
 	ret = 0;
 done:
@@ -1058,18 +1154,7 @@ done:
 	for (int i = 0; i < 2; i++)
 		if (lfd[i] >= 0)
 			close(lfd[i]);
-	{
-		/* Ours only: a newer proxy may have written its own since. */
-		struct strbuf path = STRBUF_INIT, buf = STRBUF_INIT;
-		long p = 0;
-
-		net_file(&path, sandbox_dir, NET_PID_FILE);
-		if (!strbuf_read_file(&buf, path.buf) && sscanf(buf.buf, "%ld", &p) == 1 &&
-		    p == (long)getpid())
-			unlink(path.buf);
-		strbuf_release(&path);
-		strbuf_release(&buf);
-	}
+	remove_pid_file(sandbox_dir);
 	free(pfd);
 	strbuf_release(&px.rules_path);
 	strbuf_release(&px.log_path);
