@@ -252,6 +252,7 @@ struct new_opts {
 	const struct agent *agent;
 	char *pull_name;
 	enum pull_policy pull;
+	int image_unchecked;	/* the create looks for it (check_image) */
 	struct string_list mounts, env_files, dotfiles, agent_paths, agent_keys, publish;
 	struct devcontainer dc;
 	int have_dc;
@@ -655,6 +656,15 @@ static void check_image(struct runtime *rt, struct new_opts *o)
 		free(o->image);
 		o->image = strbuf_detach(&image, NULL);
 	}
+	/*
+	 * On a host, podman's run looks for it (--pull=never), which saves
+	 * a command there; when it is missing, make_sandbox pulls it as
+	 * the policy says and runs again.
+	 */
+	if (rt->ssh && !strcmp(rt->ops->name, "podman") && o->pull != PULL_ALWAYS) {
+		o->image_unchecked = 1;
+		return;
+	}
 	if (runtime_ensure_image(rt, o->image, o->pull, isatty(2)) < 0)
 		die("cannot make a sandbox from image '%s'", o->image);
 }
@@ -850,7 +860,7 @@ static int populate_meanwhile(void *data)
  */
 static int populate_and_create(struct cmd_ctx *ctx, struct runtime *rt,
 			       const struct workspace *ws, struct sandbox *sb,
-			       struct populate_opts *po)
+			       struct populate_opts *po, struct create_how *how)
 {
 	struct populate_call pc = { ws, sb, po };
 	int early = ws->ops->prepare(ws, sb, po);
@@ -859,10 +869,31 @@ static int populate_and_create(struct cmd_ctx *ctx, struct runtime *rt,
 		return -1;
 	if (early)
 		return sandbox_create_container_while(rt, ctx->root.buf, sb,
-						      populate_meanwhile, &pc);
+						      populate_meanwhile, &pc, how);
 	if (ws->ops->populate(ws, sb, po) < 0)
 		return -1;
-	return sandbox_create_container(rt, ctx->root.buf, sb);
+	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
+}
+
+/*
+ * The same, and where the create looked for the image and found none,
+ * the image pulled (or said missing) as the policy says, and the
+ * container made then. Where the runtime can, it is started as it is
+ * made (one round trip): how->started says so.
+ */
+static int create_sandbox_container(struct cmd_ctx *ctx, const struct new_opts *o,
+				    struct runtime *rt, const struct workspace *ws,
+				    struct sandbox *sb, struct populate_opts *po,
+				    struct create_how *how)
+{
+	int ret = populate_and_create(ctx, rt, ws, sb, po, how);
+
+	if (ret != RUNTIME_NO_IMAGE)
+		return ret;
+	if (runtime_ensure_image(rt, sb->image, o->pull, isatty(2)) < 0)
+		return -1;
+	how->image_unchecked = 0;
+	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
 }
 
 /*
@@ -877,6 +908,7 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
 	struct overlay_owner owner;
 	struct workspace ws;
+	struct create_how how = { .start = 1, .image_unchecked = o->image_unchecked };
 
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
 	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
@@ -896,9 +928,9 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return -1;
 	if (cleanup_signalled())
 		return -1;
-	if (populate_and_create(ctx, rt, &ws, sb, &po) < 0 ||
+	if (create_sandbox_container(ctx, o, rt, &ws, sb, &po, &how) < 0 ||
 	    store_update(ctx->store, sb) < 0 ||
-	    rt->ops->start(rt, sb->container) < 0)
+	    (!how.started && rt->ops->start(rt, sb->container) < 0))
 		return -1;
 	/* An allow-list's filter, once the container runs (see net.h). */
 	if (net_is_allow(sb->opts.network) &&

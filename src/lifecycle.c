@@ -167,11 +167,11 @@ static int add_home_and_env(struct container_parts *p, const struct workspace *w
 
 int sandbox_create_container(struct runtime *rt, const char *root, struct sandbox *sb)
 {
-	return sandbox_create_container_while(rt, root, sb, NULL, NULL);
+	return sandbox_create_container_while(rt, root, sb, NULL, NULL, NULL);
 }
 
 int sandbox_create_container_while(struct runtime *rt, const char *root, struct sandbox *sb,
-				   int (*fn)(void *data), void *data)
+				   int (*fn)(void *data), void *data, struct create_how *how)
 {
 	static const char *const pid1[] = { "sleep", "infinity", NULL };
 	struct container_parts p = CONTAINER_PARTS_INIT;
@@ -225,6 +225,8 @@ int sandbox_create_container_while(struct runtime *rt, const char *root, struct 
 	spec->extra_args = &p.extra_args;
 	spec->meanwhile = fn;
 	spec->meanwhile_data = data;
+	spec->started = how && how->start ? &how->started : NULL;
+	spec->image_unchecked = how && how->image_unchecked;
 
 	ret = rt->ops->create(rt, spec, &id);
 	/* Made, even where fn failed: it is the undo's to remove. */

@@ -19,9 +19,18 @@ int sandbox_create_container(struct runtime *rt, const char *root, struct sandbo
  * The same, calling fn(data) while the runtime creates it (see
  * container_spec.meanwhile): the clone must exist, fn may fill it. Its
  * failure fails this; a container made all the same is recorded in sb.
+ * how (may be NULL) says more of how it is made; RUNTIME_NO_IMAGE with
+ * how->image_unchecked when the image is missing.
  */
+struct create_how {
+	/* Start it too where that saves a round trip (container_spec.started). */
+	unsigned start:1;
+	/* Nobody looked for the image (container_spec.image_unchecked). */
+	unsigned image_unchecked:1;
+	int started;	/* set to 1 when it was started */
+};
 int sandbox_create_container_while(struct runtime *rt, const char *root, struct sandbox *sb,
-				   int (*fn)(void *data), void *data);
+				   int (*fn)(void *data), void *data, struct create_how *how);
 
 /*
  * Make sure the container exists and runs: recreate it from the stored

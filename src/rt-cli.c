@@ -219,10 +219,40 @@ static int create_meanwhile(struct runtime *rt, struct child *c,
 	return *meanwhile < 0 ? 0 : transport_run(rt, c, 0, 0, NULL);
 }
 
+/*
+ * A "run" that failed may have made the container (its start failed):
+ * found by its name, and ours only if it carries our sandbox's id.
+ */
+static void find_made(struct runtime *rt, const struct container_spec *spec,
+		      struct strbuf *id_out)
+{
+	struct container_info ci = { 0 };
+	const char *ours = NULL;
+
+	for (size_t i = 0; i < spec->nr_labels; i++)
+		if (!strcmp(spec->labels[i].key, LABEL_ID))
+			ours = spec->labels[i].value;
+	if (ours && !rt->ops->inspect(rt, spec->name, &ci) && ci.id && ci.sandbox_id &&
+	    !strcmp(ci.sandbox_id, ours)) {
+		strbuf_reset(id_out);
+		strbuf_addstr(id_out, ci.id);
+	}
+	container_info_clear(&ci);
+}
+
+int rt_image_missing(const struct strbuf *err)
+{
+	return strcasestr(err->buf, "image not known") || strcasestr(err->buf, "no such image") ||
+	       strcasestr(err->buf, "no such object");
+}
+
 int rt_create_run(struct runtime *rt, struct child *c, const struct container_spec *spec,
 		  const char *fallback, struct strbuf *id_out)
 {
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	/* Made and started in one command (see container_spec.started). */
+	int run = spec->started && rt->ssh;
+	const char *verb = run ? "run" : "create";
 	int status, meanwhile, ret;
 
 	c->out = &out;
@@ -230,11 +260,17 @@ int rt_create_run(struct runtime *rt, struct child *c, const struct container_sp
 	status = create_meanwhile(rt, c, spec, &meanwhile);
 	if (meanwhile < 0 && rt->ssh) {
 		ret = -1;
+	} else if (status > 0 && spec->image_unchecked && rt_image_missing(&err)) {
+		ret = RUNTIME_NO_IMAGE;
 	} else if (status != 0) {
-		ret = rt_failed(rt, c, "create", status);
+		ret = rt_failed(rt, c, verb, status);
+		if (run)
+			find_made(rt, spec, id_out);
 	} else {
-		pass_on_warnings(rt, "create", &err);
+		pass_on_warnings(rt, verb, &err);
 		ret = rt_created_id(rt, &out, fallback, id_out);
+		if (run && !ret)
+			*spec->started = 1;
 	}
 	if (meanwhile < 0)
 		ret = -1;

@@ -47,10 +47,15 @@ int rt_run_output(struct runtime *rt, struct child *c, const char *verb, int mis
 /*
  * Run the "create" argv built in c (which this clears) from spec, calling
  * spec->meanwhile as it runs, and read the id it printed (fallback when it
- * printed none) into id_out; 0, or -1 when either failed.
+ * printed none) into id_out; 0, or -1 when either failed, or
+ * RUNTIME_NO_IMAGE (see container_spec.image_unchecked). A "run" (see
+ * container_spec.started) that failed gives the id of the container it
+ * made, found by its name and sandbox id.
  */
 int rt_create_run(struct runtime *rt, struct child *c, const struct container_spec *spec,
 		  const char *fallback, struct strbuf *id_out);
+/* Whether the CLI's error output says the image is not there. */
+int rt_image_missing(const struct strbuf *err);
 /* "start <ctr>" and "stop --time 3 <ctr>", as both CLI families spell them. */
 int rt_start(struct runtime *rt, const char *ctr);
 int rt_stop(struct runtime *rt, const char *ctr);

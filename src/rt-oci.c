@@ -33,13 +33,20 @@ static int oci_create(struct runtime *rt, const struct container_spec *s, struct
 
 	if (runtime_user(rt) < 0)
 		return -1;
-	rt_child_init(rt, &c, "create");
+	if (s->started && rt->ssh) {
+		rt_child_init(rt, &c, "run");
+		argv_push(&c.args, "--detach");
+	} else {
+		rt_child_init(rt, &c, "create");
+	}
 	argv_pushl(&c.args, "--name", s->name, "--hostname", s->hostname,
 		   "--init", "--stop-timeout", "3", "--workdir", s->workdir, NULL);
 	/*
 	 * What no sandbox needs: device nodes (a /dev/zero planted in the
 	 * clone), raw sockets, the audit log. See SECURITY in the manual.
 	 */
+	if (s->image_unchecked)
+		argv_push(&c.args, "--pull=never");
 	argv_pushl(&c.args, "--cap-drop=MKNOD", "--cap-drop=NET_RAW", "--cap-drop=AUDIT_WRITE",
 		   NULL);
 	for (size_t i = 0; i < s->nr_labels; i++)
@@ -260,8 +267,7 @@ static int oci_image_exists(struct runtime *rt, const char *image)
 	argv_pushl(&c.args, "inspect", "--format", "{{.Id}}", image, NULL);
 	status = rt_run(rt, &c, &out, &err);
 	/* Anything but "no such image" (a daemon down) is the runtime's failure. */
-	if (status > 0 && !strcasestr(err.buf, "image not known") &&
-	    !strcasestr(err.buf, "no such image") && !strcasestr(err.buf, "no such object"))
+	if (status > 0 && !rt_image_missing(&err))
 		status = rt_failed(rt, &c, "image inspect", status);
 	strbuf_release(&out);
 	strbuf_release(&err);

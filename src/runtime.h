@@ -45,6 +45,18 @@ struct container_spec {
 	 */
 	int (*meanwhile)(void *data);
 	void *meanwhile_data;
+	/*
+	 * When set, start it too where that saves a round trip and a start-up
+	 * of the CLI (on another host: "run --detach" for "create" then
+	 * "start"), and set *started to 1 when it did (the container runs).
+	 */
+	int *started;
+	/*
+	 * Nobody looked for the image: the create does, and fails with
+	 * RUNTIME_NO_IMAGE (no message) when it is missing (podman's
+	 * --pull=never), for the caller to pull it as its policy says.
+	 */
+	unsigned image_unchecked:1;
 };
 
 enum container_state {
@@ -158,6 +170,8 @@ struct runtime {
 #define RUNTIME_NOT_FOUND 1
 /* exec with if_running: the container was not running, nothing ran. */
 #define RUNTIME_NOT_RUNNING (-3)
+/* create with image_unchecked: the image is not there, nothing was made. */
+#define RUNTIME_NO_IMAGE (-4)
 
 /*
  * Pick the runtime: the name given (from --runtime or sand.runtime), else

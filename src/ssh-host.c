@@ -448,12 +448,33 @@ struct worktree_filter {
 	git_index *index;	/* NULL: no index file, send everything */
 	struct timespec index_mtime;
 	struct strbuf checkout;	/* NUL-separated paths to check out there */
+	int sent_tracked;	/* a file the index has is sent (changed) */
 };
 
 /*
- * Leave out what the other side can check out itself: a file whose lstat
- * data is what the index recorded (git's own test for "unchanged"), and
- * not racily so. The top .git is never sent.
+ * Whether the file's lstat data are what the index recorded (git's own
+ * test for "unchanged"), and not racily so.
+ */
+static int stat_matches(const struct worktree_filter *f, const git_index_entry *e,
+			const struct stat *st)
+{
+	if (e->flags_extended & (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE))
+		return 0;
+	if ((S_ISLNK(st->st_mode) ? GIT_FILEMODE_LINK :
+	     (st->st_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB) != e->mode ||
+	    e->file_size != (uint32_t)st->st_size ||
+	    e->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
+	    e->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec)
+		return 0;
+	/* Racy: changed within the index's own timestamp. */
+	return st->st_mtim.tv_sec < f->index_mtime.tv_sec ||
+	       (st->st_mtim.tv_sec == f->index_mtime.tv_sec &&
+		st->st_mtim.tv_nsec < f->index_mtime.tv_nsec);
+}
+
+/*
+ * Leave out what the other side can check out itself: a file the index
+ * has, unchanged. The top .git is never sent.
  */
 static int unchanged(void *data, const char *rel, const struct stat *st)
 {
@@ -465,19 +486,12 @@ static int unchanged(void *data, const char *rel, const struct stat *st)
 	if (S_ISDIR(st->st_mode) || !f->index)
 		return 0;
 	e = git_index_get_bypath(f->index, rel, 0);
-	if (!e || (e->flags_extended & (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE)))
+	if (!e)
 		return 0;
-	if ((S_ISLNK(st->st_mode) ? GIT_FILEMODE_LINK :
-	     (st->st_mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB) != e->mode ||
-	    e->file_size != (uint32_t)st->st_size ||
-	    e->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
-	    e->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec)
+	if (!stat_matches(f, e, st)) {
+		f->sent_tracked = 1;
 		return 0;
-	/* Racy: changed within the index's own timestamp. */
-	if (st->st_mtim.tv_sec > f->index_mtime.tv_sec ||
-	    (st->st_mtim.tv_sec == f->index_mtime.tv_sec &&
-	     st->st_mtim.tv_nsec >= f->index_mtime.tv_nsec))
-		return 0;
+	}
 	strbuf_addstr(&f->checkout, rel);
 	strbuf_addch(&f->checkout, '\0');
 	return 1;
@@ -487,14 +501,16 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
 	/*
 	 * A fixed script: unpack, then check out from the mirror what was
-	 * not sent, then record the new files' stat data in the index.
+	 * not sent, recording the stat data of what it wrote in the index
+	 * (-u); those of the files sent (tracked ones changed here), when
+	 * there are any ($2), by a refresh of the whole index.
 	 */
 	const char *script[] = {
 		"sh", "-c",
 		"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; cd app; "
-		"git checkout-index -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
-		"git update-index -q --refresh >/dev/null || :",
-		"sh", w->dest, NULL
+		"git checkout-index -u -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
+		"test -z \"$2\" || git update-index -q --refresh >/dev/null || :",
+		"sh", w->dest, "", NULL
 	};
 	struct tar_stream tar = TAR_STREAM_INIT;
 	struct worktree_filter f = { .checkout = STRBUF_INIT };
@@ -517,6 +533,8 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 	    tar_add_tree(&tar, w->worktree, "app", unchanged, &f) < 0)
 		goto done;
 	tar_add_data(&tar, ".sand-checkout", f.checkout.buf, f.checkout.len, 0600);
+	if (f.sent_tracked || !f.index)
+		script[5] = "refresh";
 
 	cmd.argv = script;
 	cmd.feed = tar_stream_feed;

@@ -271,14 +271,112 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	test "$first" -gt 3000000 &&
 	test "$second" -lt 300000 &&
 	# One connection; one command each for the probe (who, runtime, state
-	# root), the image, the mirror refs, the pack with the ref updates,
-	# the workspace, podman create and start; all through one shell there
-	# (one exec request: the login shell starts once).
+	# root), the mirror refs, the pack with the ref updates, the
+	# workspace, and podman run (create and start, the image looked for
+	# by it); all through one shell there (one exec request: the login
+	# shell starts once).
 	test_line_count = 1 stats2 &&
-	echo "7 1" >expect && awk "{ print \$4, \$7 }" stats2 >commands &&
+	echo "5 1" >expect && awk "{ print \$4, \$7 }" stats2 >commands &&
 	test_cmp expect commands &&
 	(cd repo && git sand exec beta cat after-alpha.t f10.c >../contents) &&
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
+'
+
+# Each file under $1 but .git: its path, kind, and mode or target or sum.
+listing () {
+	(
+		cd "$1" &&
+		find . -path ./.git -prune -o ! -name . -print | LC_ALL=C sort |
+		while read -r p
+		do
+			if test -L "$p"
+			then
+				echo "$p link $(readlink "$p")"
+			elif test -d "$p"
+			then
+				echo "$p dir"
+			else
+				echo "$p file $(stat -c %a "$p") $(cksum <"$p")"
+			fi
+		done
+	)
+}
+
+test_expect_success SSHD 'a second new: /app is the worktree file for file, its status the same' '
+	id=$(cd repo && sandbox_field beta id) &&
+	listing repo >here &&
+	listing "$remote_root/sandboxes/$id/app" >there &&
+	test_cmp here there &&
+	(cd repo && git status --porcelain >../host-status2 &&
+		git sand exec beta git status --porcelain >../sandbox-status2) &&
+	test_cmp host-status2 sandbox-status2 &&
+	# The index there has the stat data of the files checked out there.
+	app="$remote_root/sandboxes/$id/app" &&
+	git -C "$app" ls-files --debug f10.c >debug &&
+	test_grep "ino: $(stat -c %i "$app/f10.c")\$" debug
+'
+
+test_expect_success SSHD 'a new with no changed tracked file: its index is fresh without a refresh' '
+	test_create_repo clean &&
+	(
+		cd clean &&
+		for i in 1 2 3; do echo $i >c$i.c || return 1; done &&
+		echo exe >run.sh && chmod +x run.sh && ln -s c1.c link &&
+		git add . && git commit -q -m clean &&
+		echo untracked >new.t &&
+		git status --porcelain >../clean-status &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/clean-trace" git sand new -d --host "$SSHD_URL" clean &&
+		git sand exec clean git status --porcelain >../clean-there
+	) &&
+	test_cmp clean-status clean-there &&
+	! grep " .refresh. (" clean-trace &&
+	id=$(cd clean && sandbox_field clean id) &&
+	app="$remote_root/sandboxes/$id/app" &&
+	listing clean >here && listing "$app" >there && test_cmp here there &&
+	for f in c1.c c2.c c3.c run.sh link
+	do
+		git -C "$app" ls-files --debug $f >debug &&
+		test_grep "ino: $(stat -c %i "$app/$f")\$" debug || return 1
+	done &&
+	(cd clean && git sand rm -f clean)
+'
+
+test_expect_success SSHD 'a run whose start fails there: the container it made is removed, nothing left' '
+	# A podman that makes the container, then fails to start it.
+	podman=$(command -v podman) &&
+	cat >sshd/bin/podman <<-EOF &&
+	#!/bin/sh
+	if test "\$1" = run
+	then
+		shift 2
+		"$podman" create "\$@" >/dev/null || exit 125
+		echo "Error: cannot start the container: made up" >&2
+		exit 126
+	fi
+	exec "$podman" "\$@"
+	EOF
+	chmod +x sshd/bin/podman &&
+	ls "$remote_root/sandboxes" >before &&
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" nostart 2>../err) &&
+	rm sshd/bin/podman &&
+	test_grep "podman run failed: Error: cannot start the container: made up" err &&
+	podman ps -a --format "{{.Names}}" >names &&
+	! grep "^sand-nostart-" names &&
+	ls "$remote_root/sandboxes" >after &&
+	test_cmp before after &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	! test_grep "^sandbox nostart$" ls
+'
+
+test_expect_success SSHD 'a missing image there: said so as before, after the run looked; nothing left' '
+	ls "$remote_root/sandboxes" >before &&
+	(cd repo && test_expect_code 128 git sand new -d --host "$SSHD_URL" \
+		-i localhost/git-sand-none:latest noimage 2>../err) &&
+	test_grep "image .localhost/git-sand-none:latest. is not available to podman" err &&
+	ls "$remote_root/sandboxes" >after &&
+	test_cmp before after &&
+	(cd repo && git sand ls --porcelain >../ls) &&
+	! test_grep "^sandbox noimage$" ls
 '
 
 test_expect_success SSHD 'a workspace of megabytes goes through the one shell intact' '
@@ -304,7 +402,7 @@ test_expect_success SSHD 'where head -c reads more than asked, each command has 
 	(cd repo && test_commit no-mux &&
 		GIT_SAND_SSH_STATS="$TRASH_DIRECTORY/stats3" git sand new -d --host "$SSHD_URL" nomux) &&
 	rm sshd/bin/head &&
-	echo "7 8" >expect && awk "{ print \$4, \$7 }" stats3 >commands &&
+	echo "5 6" >expect && awk "{ print \$4, \$7 }" stats3 >commands &&
 	test_cmp expect commands &&
 	(cd repo && git sand exec nomux cat no-mux.t >../contents && git sand rm -f nomux) &&
 	echo no-mux >expect && test_cmp expect contents
