@@ -393,7 +393,9 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sandbox *list,
 			  size_t nr, struct runtime_view *views, size_t nviews)
 {
+	struct oci_storage os = { 0 };
 	size_t n = 0, alloc = 0;
+	int ret = 0, loaded = 0;
 
 	if (v->host)
 		return 0;
@@ -405,11 +407,13 @@ static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sa
 		if (view_of(sb, views, nviews) != v || sb->state != SB_READY)
 			continue;
 		running = sb->container && sandbox_seen_running(sb);
-		if (!running && (!sb->container ||
-				 !oci_container_stopped(v->name, ctx->root.buf, sb->container))) {
+		/* Read once, if needed; one that did not load tells nothing stopped. */
+		if (!running && sb->container && !loaded++)
+			oci_storage_load(&os, v->name, ctx->root.buf);
+		if (!running && (!sb->container || !oci_container_stopped(&os, sb->container))) {
 			container_info_list_free(v->list, n);
 			v->list = NULL;
-			return 0;
+			goto done;
 		}
 		ALLOC_GROW(v->list, n + 1, alloc);
 		ci = &v->list[n++];
@@ -421,7 +425,10 @@ static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sa
 	}
 	v->nr = n;
 	v->ok = 1;
-	return 1;
+	ret = 1;
+done:
+	oci_storage_clear(&os);
+	return ret;
 }
 
 /* Ask every view being asked whose runtime is on this machine (a thread's). */

@@ -488,27 +488,50 @@ static int dir_exists(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
-int oci_container_stopped(const char *program, const char *state_root, const char *ctr)
+int oci_storage_load(struct oci_storage *out, const char *program, const char *state_root)
 {
 	struct oci_info in = { 0 };
+	struct strbuf podman = STRBUF_INIT;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(program, "podman") || geteuid() != 0 || !find_in_path(program, &podman) ||
+	    cached_info(&in, state_root, podman.buf) < 0 || !in.usable || !dir_exists(in.root))
+		goto done;
+	out->root = xstrdup(in.root);
+	out->graphroot = xstrdup(in.graphroot);
+	out->driver = xstrdup(in.driver);
+	ret = 0;
+done:
+	oci_info_clear(&in);
+	strbuf_release(&podman);
+	return ret;
+}
+
+int oci_container_stopped(const struct oci_storage *os, const char *ctr)
+{
 	struct strbuf path = STRBUF_INIT;
 	int ret = 0;
 
-	if (strcmp(program, "podman") || geteuid() != 0 || !full_id(ctr) ||
-	    !find_in_path(program, &path) || cached_info(&in, state_root, path.buf) < 0 ||
-	    !in.usable)
+	if (!os->root || !full_id(ctr))
+		goto done;
+	strbuf_addf(&path, "%s/%s", os->root, ctr);
+	if (access(path.buf, F_OK) == 0 || errno != ENOENT)
 		goto done;
 	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/%s", in.root, ctr);
-	if (!dir_exists(in.root) || access(path.buf, F_OK) == 0 || errno != ENOENT)
-		goto done;
-	strbuf_reset(&path);
-	strbuf_addf(&path, "%s/%s-containers/%s/userdata", in.graphroot, in.driver, ctr);
+	strbuf_addf(&path, "%s/%s-containers/%s/userdata", os->graphroot, os->driver, ctr);
 	ret = dir_exists(path.buf);
 done:
-	oci_info_clear(&in);
 	strbuf_release(&path);
 	return ret;
+}
+
+void oci_storage_clear(struct oci_storage *os)
+{
+	free(os->root);
+	free(os->graphroot);
+	free(os->driver);
+	memset(os, 0, sizeof(*os));
 }
 
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,

@@ -67,15 +67,27 @@ int oci_exec_process(struct strbuf *out, const char *config_json, const char *wo
 		     const char *const *cmd);
 
 /*
- * Whether container ctr (its full id) of program (the runtime's name) is
- * there and not running, as podman's own files tell without podman: its
- * storage is there, and its OCI runtime holds no state of it (podman has
- * the runtime make that state when it starts the container, and delete
- * it once the container has stopped). 1 it is stopped, 0 these files
- * cannot tell (ask podman). Only for rootful podman with runc or crun,
- * and only from what podman said of itself to an earlier exec (kept
- * under state_root): podman is never run here.
+ * Where rootful podman with runc or crun keeps its containers, from what
+ * it said of itself to an earlier exec (kept under state_root): podman
+ * is never run here. oci_storage_load: 0, or -1 (no message) where
+ * program (the runtime's name) is not such a podman or said nothing yet.
  */
-int oci_container_stopped(const char *program, const char *state_root, const char *ctr);
+struct oci_storage {
+	char *root;		/* the OCI runtime's state */
+	char *graphroot;	/* podman's storage, and its driver */
+	char *driver;
+};
+int oci_storage_load(struct oci_storage *out, const char *program, const char *state_root);
+void oci_storage_clear(struct oci_storage *os);
+
+/*
+ * Whether container ctr (its full id) is there and not running, as
+ * podman's own files tell: its storage is there, and its OCI runtime
+ * holds no state of it (podman has the runtime make that state when it
+ * starts the container, and delete it once the container has stopped).
+ * 1 it is stopped, 0 these files cannot tell (ask podman). os may be
+ * one that did not load (then 0).
+ */
+int oci_container_stopped(const struct oci_storage *os, const char *ctr);
 
 #endif
