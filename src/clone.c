@@ -318,6 +318,52 @@ done:
 	return ret;
 }
 
+/*
+ * The copies keep the worktree's sizes and mtimes, and git in the sandbox
+ * trusts only those (core.checkStat=minimal). An entry whose file the
+ * host's git would read again (a change that kept size and mtime, seen by
+ * its ctime or inode) loses its stat data, so that git inside reads the
+ * file too. The index is rewritten only where an entry changed.
+ */
+static int distrust_changed(const char *gitdir, const char *worktree)
+{
+	struct strbuf path = STRBUF_INIT;
+	git_index *index = NULL;
+	size_t changed = 0;
+	int ret = -1;
+
+	path_join(&path, gitdir, "index");
+	if (access(path.buf, F_OK)) {
+		ret = 0;
+		goto done;
+	}
+	if (git_index_open(&index, path.buf) < 0)
+		goto lg2_failed;
+	for (size_t i = 0, n = git_index_entrycount(index); i < n; i++) {
+		/* In place, as overlay_index_restat does: the tree cache stays. */
+		git_index_entry *e = (git_index_entry *)git_index_get_byindex(index, i);
+
+		if (GIT_INDEX_ENTRY_STAGE(e) || e->mode == GIT_FILEMODE_COMMIT ||
+		    index_entry_fresh(&path, worktree, e))
+			continue;
+		memset(&e->ctime, 0, sizeof(e->ctime));
+		memset(&e->mtime, 0, sizeof(e->mtime));
+		e->dev = e->ino = 0;
+		e->file_size = 0;
+		changed++;
+	}
+	if (changed && git_index_write(index) < 0)
+		goto lg2_failed;
+	ret = 0;
+	goto done;
+lg2_failed:
+	error_lg2("cannot update the stat data of the sandbox's index");
+done:
+	git_index_free(index);
+	strbuf_release(&path);
+	return ret;
+}
+
 static const char pre_push_hook[] =
 	"#!/bin/sh\n"
 	"# Installed by git-sand: this sandbox cannot push to the host.\n"
@@ -362,7 +408,8 @@ int clone_workspace(const struct clone_opts *o)
 
 	/* The index and what git keeps beside it, as they are on the host. */
 	if (copy_git_file(o->gitdir, "index", git.buf) < 0 ||
-	    copy_git_file(o->commondir, "info/exclude", git.buf) < 0)
+	    copy_git_file(o->commondir, "info/exclude", git.buf) < 0 ||
+	    (!o->no_worktree && distrust_changed(git.buf, o->worktree) < 0))
 		goto done;
 
 	/* Submodules keep their repositories in the common dir. */

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gitutil.h"
 #include "msg.h"
@@ -302,4 +303,18 @@ int config_get_bool(git_config *cfg, const char *key, int *out)
 	if (err < 0)
 		return error_lg2("bad boolean config value for '%s'", key);
 	return 1;
+}
+
+int index_entry_fresh(struct strbuf *path, const char *worktree, const git_index_entry *e)
+{
+	struct stat st;
+
+	strbuf_reset(path);
+	strbuf_addf(path, "%s/%s", worktree, e->path);
+	return !lstat(path->buf, &st) && (uint32_t)st.st_size == e->file_size &&
+	       (uint32_t)st.st_mtim.tv_sec == (uint32_t)e->mtime.seconds &&
+	       (uint32_t)st.st_mtim.tv_nsec == e->mtime.nanoseconds &&
+	       (uint32_t)st.st_ctim.tv_sec == (uint32_t)e->ctime.seconds &&
+	       (uint32_t)st.st_ctim.tv_nsec == e->ctime.nanoseconds &&
+	       (uint32_t)st.st_ino == e->ino && (uint32_t)st.st_dev == e->dev;
 }

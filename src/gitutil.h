@@ -43,6 +43,13 @@ struct string_list;
 int config_parameters_parse(const char *env, struct string_list *keys,
 			    struct string_list *values);
 
+/*
+ * Whether the host's git takes the worktree's file for what the index
+ * entry e records: size, mtime, ctime, inode and device all as recorded
+ * (git's default core.checkStat). path is scratch space.
+ */
+int index_entry_fresh(struct strbuf *path, const char *worktree, const git_index_entry *e);
+
 /* Strip trailing slashes (keeping a lone "/"). */
 void strip_trailing_slashes(char *path);
 

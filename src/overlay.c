@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "copy.h"
+#include "gitutil.h"
 #include "msg.h"
 #include "overlay.h"
 #include "path.h"
@@ -650,21 +651,6 @@ static int in_upper(struct strbuf *path, const char *upper, const char *rel)
 	return !lstat(path->buf, &st);
 }
 
-/* Whether the host's git takes the worktree's file for what e records. */
-static int host_trusts(struct strbuf *path, const char *worktree, const git_index_entry *e)
-{
-	struct stat st;
-
-	strbuf_reset(path);
-	strbuf_addf(path, "%s/%s", worktree, e->path);
-	return !lstat(path->buf, &st) && (uint32_t)st.st_size == e->file_size &&
-	       (uint32_t)st.st_mtim.tv_sec == (uint32_t)e->mtime.seconds &&
-	       (uint32_t)st.st_mtim.tv_nsec == e->mtime.nanoseconds &&
-	       (uint32_t)st.st_ctim.tv_sec == (uint32_t)e->ctime.seconds &&
-	       (uint32_t)st.st_ctim.tv_nsec == e->ctime.nanoseconds &&
-	       (uint32_t)st.st_ino == e->ino && (uint32_t)st.st_dev == e->dev;
-}
-
 int overlay_index_restat(const char *index_path, const char *worktree, const char *base,
 			 const char *upper)
 {
@@ -697,7 +683,7 @@ int overlay_index_restat(const char *index_path, const char *worktree, const cha
 			 * that kept them, seen by ctime or inode), no stat
 			 * data: git inside reads the file too.
 			 */
-			if (host_trusts(&path, worktree, e))
+			if (index_entry_fresh(&path, worktree, e))
 				continue;
 			memset(&e->ctime, 0, sizeof(e->ctime));
 			memset(&e->mtime, 0, sizeof(e->mtime));
