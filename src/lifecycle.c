@@ -174,6 +174,17 @@ int sandbox_create_container_while(struct runtime *rt, const char *root, struct 
 				   int (*fn)(void *data), void *data, struct create_how *how)
 {
 	static const char *const pid1[] = { "sleep", "infinity", NULL };
+	/*
+	 * On an overlay, the kernel builds a dentry and an inode of the
+	 * mount's own for each path the first time it is looked up there,
+	 * and a container's mount is new: the first git status inside would
+	 * pay for all of them. The first process looks /app up once, in
+	 * the background of whatever runs first (du -x stays on the
+	 * overlay: the clone's .git is a mount of its own), then waits.
+	 */
+	static const char *const pid1_overlay[] = {
+		"sh", "-c", "du -sx /app >/dev/null 2>&1; exec sleep infinity", NULL
+	};
 	struct container_parts p = CONTAINER_PARTS_INIT;
 	struct container_spec *spec = &p.spec;
 	struct workspace ws;
@@ -219,7 +230,7 @@ int sandbox_create_container_while(struct runtime *rt, const char *root, struct 
 	}
 	spec->env_files = &p.env_files;
 	spec->env = &p.env;
-	spec->command = pid1;
+	spec->command = sb->opts.base ? pid1_overlay : pid1;
 	if (devcontainer_run_args(sb, &p.extra_args) < 0)
 		goto done;
 	spec->extra_args = &p.extra_args;
