@@ -222,6 +222,8 @@ int cmd_exec(int argc, const char **argv, struct cmd_ctx *ctx)
 	 */
 	eo.interactive = interactive || tty || !isatty(0);
 	eo.tty = tty;
+	/* Where podman's exec is the last step, it takes our place. */
+	eo.last = 1;
 	user = devcontainer_user(&sb);
 	eo.user = user;
 	ret = oci_exec(&rt, direct, sb.container, &eo, argv);

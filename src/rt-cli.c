@@ -4,6 +4,7 @@
  * reading JSON.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -331,6 +332,14 @@ int rt_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 
 		status = rt_run_output(rt, &c, "exec --detach", 0, &out);
 		strbuf_release(&out);
+		return status;
+	}
+	if (o && o->last && !rt->ssh && !o->in && !o->if_running) {
+		c.no_stdin = !o->interactive;
+		run_exec(&c);
+		status = errno == ENOENT ? 127 : 126;
+		error_errno("cannot run '%s'", rt->program);
+		child_clear(&c);
 		return status;
 	}
 	c.foreground = 1;

@@ -927,8 +927,17 @@ int run_exec(struct child *c)
 		BUG("run_exec with an empty argv");
 	if (c->dir && chdir(c->dir) < 0)
 		return -1;
+	if (c->no_stdin) {
+		int fd = open_null(O_RDONLY);
+
+		if (fd < 0 || dup2(fd, 0) < 0)
+			return -1;
+		close(fd);
+	}
 	trace_run(argv);
 	fflush(NULL);
+	/* What we ignore (SIGPIPE, once a child has run) it would ignore too. */
+	child_reset_signals();
 	child_setenv(&c->env);
 	execvp(argv[0], argv);
 	return -1;

@@ -132,9 +132,10 @@ int run_can_adopt(void);
 
 /*
  * Replace this process by the child's program, as exec does (with its
- * env and dir; nothing else of struct child applies). Returns only when
- * it could not, with errno set and no message: the caller says what it
- * meant to run.
+ * env, dir and no_stdin, and every signal's disposition the default;
+ * nothing else of struct child applies). Returns only when it could
+ * not, with errno set and no message: the caller says what it meant to
+ * run, and exits.
  */
 int run_exec(struct child *c);
 

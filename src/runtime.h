@@ -97,6 +97,12 @@ struct exec_opts {
 	 * same round trip; else RUNTIME_NOT_RUNNING, nothing run.
 	 */
 	unsigned if_running:1;
+	/*
+	 * Nothing is left to do after it: on this machine, the runtime's
+	 * program may take this process's place (its status is then ours,
+	 * and signals reach it with no process of ours between).
+	 */
+	unsigned last:1;
 };
 
 struct runtime;
