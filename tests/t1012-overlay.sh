@@ -104,6 +104,18 @@ test_expect_success PODMAN,OVERLAY 'the upper layer survives stop and start, and
 	test_cmp expect kept2
 '
 
+# Root in a rootful sandbox can make a setuid-root program in its upper
+# layer, on this machine's disk: no other user of the host may reach it.
+test_expect_success PODMAN,OVERLAY 'a setuid program made inside is out of other users'"'"' reach' '
+	d1=$(cat dir1) &&
+	(cd repo && in_sandbox one "cp /bin/busybox suid && chmod 4755 suid") &&
+	test -u "$d1/upper/suid" &&
+	test "$(stat -c %a:%u "$d1")" = 700:0 &&
+	test_must_fail setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		test -e "$d1/upper/suid" &&
+	(cd repo && in_sandbox one "rm suid")
+'
+
 test_expect_success PODMAN,OVERLAY 'commits and fetch work as with a copy' '
 	(
 		cd repo &&
