@@ -15,6 +15,7 @@
 #include "msg.h"
 #include "overlay.h"
 #include "path.h"
+#include "string-list.h"
 
 /* The time every file of a new base is given (see age_tree). */
 static struct timespec base_time[2];
@@ -219,13 +220,93 @@ static int upper_add(struct upper *u, const char *rel)
 		u->bytes += (size_t)st.st_size;
 	} else if (S_ISLNK(st.st_mode)) {
 		ret = copy_link(src.buf, dst.buf, st.st_size, rel);
-	} else if (!S_ISDIR(st.st_mode)) {
+	} else if (S_ISDIR(st.st_mode)) {
+		/* One status does not look into: a repository of its own, whole. */
+		ret = copy_tree(src.buf, dst.buf, 0);
+	} else {
 		warning("skipping '%s': not a file, directory or symbolic link", rel);
 	}
 done:
 	git_tree_entry_free(in_head);
 	strbuf_release(&src);
 	strbuf_release(&dst);
+	return ret;
+}
+
+/*
+ * The subdirectories of the worktree's directory rel (ending in '/', or
+ * empty for the top) into dirs, as paths relative to the worktree; their
+ * .git left out. 1 when rel has no entries at all, 0 when it has some,
+ * -1 on error.
+ */
+static int read_subdirs(const char *worktree, const char *rel, struct string_list *dirs)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct dirent *de;
+	DIR *dir;
+	int fd, empty = 1;
+
+	strbuf_addf(&path, "%s/%s", worktree, rel);
+	fd = open(path.buf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		strbuf_release(&path);
+		/* Gone or replaced since status read it: not a directory to carry. */
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 :
+			error_errno("cannot read the directory '%s'", rel);
+	}
+	while ((de = readdir(dir))) {
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		empty = 0;
+		if (!strcmp(de->d_name, ".git"))
+			continue;
+		if (de->d_type == DT_UNKNOWN &&
+		    !fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode))
+			de->d_type = DT_DIR;
+		if (de->d_type != DT_DIR)
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s/", rel, de->d_name);
+		string_list_append(dirs, path.buf);
+	}
+	closedir(dir);
+	strbuf_release(&path);
+	return empty;
+}
+
+/*
+ * The worktree's empty directories that neither the base nor the upper
+ * layer has: status names no directory, and a copy would carry them.
+ * Only directories are read (no file is looked at), one at a time.
+ */
+static int add_empty_dirs(struct upper *u, const char *base)
+{
+	struct string_list todo = STRING_LIST_INIT;
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int ret = 0;
+
+	string_list_append(&todo, "");
+	while (todo.nr && !ret) {
+		char *rel = todo.items[--todo.nr];
+		int empty = read_subdirs(u->worktree, rel, &todo);
+
+		if (empty < 0 || cleanup_signalled()) {
+			ret = -1;
+		} else if (empty && *rel) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", base, rel);
+			if (lstat(path.buf, &st) < 0 && upper_parents(u->worktree, u->dir, rel) < 0)
+				ret = -1;
+		}
+		free(rel);
+	}
+	string_list_clear(&todo);
+	strbuf_release(&path);
 	return ret;
 }
 
@@ -628,7 +709,7 @@ int overlay_layers(git_repository *repo, const char *root, const char *worktree,
 		if (add_delta_paths(&u, e->index_to_workdir) < 0)
 			goto done;
 	}
-	if (add_submodules(&u, repo) < 0)
+	if (add_submodules(&u, repo) < 0 || add_empty_dirs(&u, base->buf) < 0)
 		goto done;
 	if (progress)
 		fprintf(stderr, "Copying files: %zu (%.1f MiB), done.\n", u.files,

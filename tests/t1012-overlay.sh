@@ -306,6 +306,31 @@ test_expect_success PODMAN,OVERLAY 'a change of the same size and mtime as the i
 	test_cmp same-host same-inside
 '
 
+# status names no empty directory, and does not look into a repository
+# that is not a submodule: the overlay carries both as a copy does.
+test_expect_success PODMAN,OVERLAY 'empty directories and a repository of its own are carried as by a copy' '
+	test_create_repo dirs &&
+	test_when_finished "git -C dirs sand rm -f ov cp >/dev/null 2>&1" &&
+	(
+		cd dirs &&
+		mkdir -p empty deep/er/est &&
+		git init -q nested &&
+		mkdir nested/sub && printf "n\n" >nested/n && printf "m\n" >nested/sub/m &&
+		git sand new -d ov &&
+		git sand new -d --workspace copy cp &&
+		in_sandbox ov "find . -path ./.git -prune -o -print | sort" >../dirs-ov &&
+		in_sandbox cp "find . -path ./.git -prune -o -print | sort" >../dirs-cp &&
+		in_sandbox ov "git -C nested status --porcelain" >../nested-status
+	) &&
+	test_cmp dirs-cp dirs-ov &&
+	test_grep "^\./empty$" dirs-ov &&
+	test_grep "^\./deep/er/est$" dirs-ov &&
+	test_grep "^\./nested/sub/m$" dirs-ov &&
+	test_grep "^\./nested/\.git/HEAD$" dirs-ov &&
+	printf "?? n\n?? sub/\n" >expect &&
+	test_cmp expect nested-status
+'
+
 test_expect_success PODMAN,OVERLAY 'cleanup: the shapes sandboxes and their base' '
 	(
 		cd shapes &&
@@ -322,6 +347,7 @@ test_expect_success PODMAN,OVERLAY 'cleanup: the shapes sandboxes and their base
 # entry the host's git would not trust, so git inside reads that file.
 test_expect_success PODMAN 'workspace copy: a change of the same size and mtime as the index says is seen inside' '
 	test_create_repo samecopy &&
+	test_when_finished "git -C samecopy sand rm -f samecopy >/dev/null 2>&1" &&
 	(
 		cd samecopy &&
 		printf "ab\n" >samesize && git add samesize && git commit -q -m base &&
@@ -331,7 +357,6 @@ test_expect_success PODMAN 'workspace copy: a change of the same size and mtime 
 		rm -f ../stamp &&
 		git status --porcelain >../samecopy-host &&
 		git sand new -d --workspace copy samecopy &&
-		test_when_finished "git -C \"$TRASH_DIRECTORY/samecopy\" sand rm -f samecopy 2>/dev/null" &&
 		in_sandbox samecopy "git status --porcelain" >../samecopy-inside
 	) &&
 	test_grep "^MM samesize" samecopy-host &&
