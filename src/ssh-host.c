@@ -687,23 +687,25 @@ static const char copy_script[] =
 /*
  * A fixed script for an overlay: unpack; the base of the tree ($4) in
  * the bases' directory ($3), made apart then renamed into place (a
- * concurrent maker's is as good), touched when used again (gc's age);
- * its index, written with its files, is the sandbox's, once a second
- * has passed since they were written (git takes an entry written in the
- * index's second for racily clean), with the staged changes applied.
- * Without that index (another maker's not yet in place), the tree alone:
- * git re-reads the files once.
+ * concurrent maker's is as good), touched when used again (gc's age).
+ * Its files are dated a few seconds back before their stat data go in
+ * its index (git would take an entry of the second the index is written
+ * in for racily clean, and read the file again: git counts whole
+ * seconds); that index is the sandbox's, with the staged changes
+ * applied. Without it (another maker's not yet in place), the tree
+ * alone: git there reads the files once.
  */
 static const char overlay_script[] =
 	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
 	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
 	"b=\"$3/$4\"; if test -d \"$b\"; then touch -c -- \"$b\"; else "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); chmod 755 \"$t\"; "
-	"GIT_INDEX_FILE=\"$t.index\" git read-tree \"$4\"; "
-	"GIT_INDEX_FILE=\"$t.index\" git --work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
+	"export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
+	"git --work-tree=\"$t\" checkout-index -a; "
+	"find \"$t\" -exec touch -h -d \"@$(($(date +%s) - 5))\" -- {} +; "
+	"git --work-tree=\"$t\" update-index -q --refresh >/dev/null || :; unset GIT_INDEX_FILE; "
 	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; "
-	"else rm -rf -- \"$t\" \"$t.index\"; fi; "
-	"while test \"$(date +%s)\" -le \"$m\"; do sleep 0.1; done; fi; "
+	"else rm -rf -- \"$t\" \"$t.index\"; fi; fi; "
 	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
 	"git update-index -z --index-info <.sand-staged; rm -f .sand-staged";
 
