@@ -315,7 +315,8 @@ test_expect_success SSHD 'new --workspace copy there: /app is the worktree file 
 	# The index there has the stat data of the files checked out there.
 	app="$remote_root/sandboxes/$id/app" &&
 	git -C "$app" ls-files --debug f10.c >debug &&
-	test_grep "ino: $(stat -c %i "$app/f10.c")\$" debug
+	test_grep "ino: $(stat -c %i "$app/f10.c")\$" debug &&
+	(cd repo && git sand rm -f betacopy)
 '
 
 test_expect_success SSHD 'a new with no changed tracked file: its index is fresh without a refresh' '
@@ -487,7 +488,7 @@ test_expect_success SSHD 'overlay there: an intent-to-add entry makes a copy, or
 		git sand exec ita2 git status --porcelain >../ita-there &&
 		git status --porcelain >../ita-here &&
 		git rm -q --cached ita.t && rm ita.t &&
-		git sand rm -f ita2
+		git sand rm -f ita2 ov2
 	) &&
 	test_grep "cannot make an overlay workspace for sandbox .ita.: the index has" err &&
 	test_grep "hint: sandbox .ita2. has a copy of the worktree" err2 &&
