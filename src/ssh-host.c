@@ -686,14 +686,15 @@ static const char copy_script[] =
 
 /*
  * A fixed script for an overlay: unpack; the base of the tree ($4) in
- * the bases' directory ($3), made apart then renamed into place (a
- * concurrent maker's is as good), touched when used again (gc's age).
- * Its files are dated a few seconds back before their stat data go in
- * its index (git would take an entry of the second the index is written
- * in for racily clean, and read the file again: git counts whole
- * seconds); that index is the sandbox's, with the staged changes
- * applied. Without it (another maker's not yet in place), the tree
- * alone: git there reads the files once.
+ * the bases' directory ($3), checked out apart with its index (the
+ * files' stat data), then renamed into place (a concurrent maker's is as
+ * good); touched when used again (gc's age). The files written in the
+ * last second of the checkout are dated a few seconds back and their
+ * stat data taken again (git would take an entry of the second its
+ * index is written in for racily clean, and read the file again: git
+ * counts whole seconds). That index is the sandbox's, with the staged
+ * changes applied. Without it (another maker's not yet in place), the
+ * tree alone: git there reads the files once.
  */
 static const char overlay_script[] =
 	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
@@ -701,8 +702,8 @@ static const char overlay_script[] =
 	"b=\"$3/$4\"; if test -d \"$b\"; then touch -c -- \"$b\"; else "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); chmod 755 \"$t\"; "
 	"export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
-	"git --work-tree=\"$t\" checkout-index -a; "
-	"find \"$t\" -exec touch -h -d \"@$(($(date +%s) - 5))\" -- {} +; "
+	"git --work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
+	"find \"$t\" -newermt \"@$m\" -exec touch -h -d \"@$((m - 5))\" -- {} +; "
 	"git --work-tree=\"$t\" update-index -q --refresh >/dev/null || :; unset GIT_INDEX_FILE; "
 	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; "
 	"else rm -rf -- \"$t\" \"$t.index\"; fi; fi; "
