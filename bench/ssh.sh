@@ -74,12 +74,35 @@ rm -f "$WORK/trace.2"
 t2=$(GIT_SAND_SSH_STATS=$stats.2 GIT_SAND_TRACE=$WORK/trace.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none second)
 b1=$(sent "$stats.1")
 b2=$(sent "$stats.2")
+# News of the same tree (an overlay's base is there already): the
+# median of 3, the first traced.
+same_tree () {
+	bin=$1 name=$2
+	rm -f "$WORK/same.t" "$WORK/trace.$name"
+	GIT_SAND_TRACE=$WORK/trace.$name ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none ${name}1 >>"$WORK/same.t"
+	for i in 2 3
+	do
+		ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i >>"$WORK/same.t"
+	done
+	echo "$(median <"$WORK/same.t") ($(echo $(cat "$WORK/same.t")))"
+}
+t2s=$(same_tree git-sand same)
 if test -n "${BENCH_BEFORE:-}"
 then
 	echo "// bench before $$" >>src/d2/f2.c
 	git commit -q -am "a change for the binary before"
 	t3=$(GIT_SAND_SSH_STATS=$stats.3 ms "$BENCH_BEFORE" new -d --host "$SSHD_URL" -i "$IMAGE" --network none third)
+	t3s=$(same_tree "$BENCH_BEFORE" bsame)
 fi
+# The disk a sandbox takes there (its directory: clone, upper layer, home).
+sandbox_kb () {
+	id=$(git sand ls --porcelain | awk -v n="$1" '$1 == "sandbox" { s = $2 } $1 == "id" && s == n { print $2 }')
+	du -sk "$WORK/remote-root/sandboxes/$id" | cut -f1
+}
+kb2=$(sandbox_kb second)
+kb2s=$(sandbox_kb same1)
+test -z "${BENCH_BEFORE:-}" || kb3=$(sandbox_kb third)
+bases_kb=$(du -sk "$WORK/remote-root/bases" 2>/dev/null | cut -f1)
 
 # One command over a fresh connection with OpenSSH's client: what a
 # connection and one session there (the login shell's start-up) cost.
@@ -118,11 +141,11 @@ rm -rf "$WORK/wt"
 tw=$(ms git worktree add -q --detach "$WORK/wt" HEAD)
 git worktree remove --force "$WORK/wt"
 
-git sand rm -f first second >/dev/null
+git sand rm -f first second same1 same2 same3 >/dev/null
 git reset -q --soft HEAD~1
 if test -n "${BENCH_BEFORE:-}"
 then
-	git sand rm -f third >/dev/null
+	git sand rm -f third bsame1 bsame2 bsame3 >/dev/null
 	git reset -q --soft HEAD~1
 fi
 git restore --staged --worktree src/d2/f2.c
@@ -136,10 +159,19 @@ echo "second new / worktree add: $(ratio "$t2" "$tw") (time; worktree add: $tw m
 # Its steps there, with their milliseconds (GIT_SAND_TRACE).
 awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$WORK/trace.2"
 echo "second new / ssh host true: $(ratio "$t2" "$tssh") (time; ssh host true: $tssh ms)"
+echo "a new of the same tree, median of 3: $t2s ms"
+steps () {
+	awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$1"
+}
+steps "$WORK/trace.same"
+echo "disk there: second $kb2 KB, same tree $kb2s KB; bases ${bases_kb:-0} KB"
 if test -n "${BENCH_BEFORE:-}"
 then
 	echo "before ($BENCH_BEFORE), a new after one more commit: $t3 ms ($(channels "$stats.3"))"
 	echo "  before / worktree add: $(ratio "$t3" "$tw"); before / ssh host true: $(ratio "$t3" "$tssh")"
+	echo "before, a new of the same tree, median of 3: $t3s ms"
+	steps "$WORK/trace.bsame"
+	echo "before, disk there: $kb3 KB"
 fi
 echo "exec true (median of 5): $texec ms ($(channels "$stats.4")); ssh host podman exec: $tpexec ms"
 cat "$WORK/exec.samples"

@@ -748,7 +748,7 @@ done:
 /* Why an overlay workspace cannot be made; those told once have a key. */
 enum no_overlay {
 	OVERLAY_OK,
-	NO_OVERLAY_HOST,
+	NO_OVERLAY_INDEX,
 	NO_OVERLAY_RUNTIME,
 	NO_OVERLAY_PATH,
 	NO_OVERLAY_UNBORN,
@@ -757,7 +757,8 @@ enum no_overlay {
 static const struct {
 	const char *why, *notice;
 } no_overlay_reasons[] = {
-	[NO_OVERLAY_HOST] = { "it is on another host", "workspace-copy-host" },
+	[NO_OVERLAY_INDEX] = { "the index has conflicts, intent-to-add or skip-worktree entries",
+			       "workspace-copy-index" },
 	[NO_OVERLAY_RUNTIME] = { "only rootful podman mounts one", "workspace-copy-runtime" },
 	[NO_OVERLAY_PATH] = { "its state directory has ',' or ':' in its path",
 			      "workspace-copy-path" },
@@ -765,24 +766,28 @@ static const struct {
 };
 
 /*
- * Whether an overlay workspace can be made for sb here: rootful podman
- * on this machine mounts one (rootless podman needs whiteouts it cannot
- * make; docker and Apple's container have no such volume), for a
- * worktree whose HEAD has a tree, and paths that the volume option can
- * hold.
+ * Whether an overlay workspace can be made for sb: rootful podman mounts
+ * one (rootless podman needs whiteouts it cannot make; docker and Apple's
+ * container have no such volume), for a worktree whose HEAD has a tree,
+ * and paths that the volume option can hold (a host's state root has
+ * none of ',' or ':'). On a host, the sandbox's index is made there from
+ * the base's and the staged changes, which it cannot be for a conflict,
+ * an intent-to-add or a skip-worktree entry.
  */
 static enum no_overlay no_overlay(struct cmd_ctx *ctx, struct runtime *rt,
 				  const struct sandbox *sb)
 {
 	enum no_overlay why = OVERLAY_OK;
 	git_object *tree = NULL;
+	const char *index_why;
 
-	if (sb->host)
-		why = NO_OVERLAY_HOST;
-	else if (strcmp(rt->ops->name, "podman") || runtime_user(rt) < 0 || rt->uid != 0)
+	if (strcmp(rt->ops->name, "podman") || runtime_user(rt) < 0 || rt->uid != 0)
 		why = NO_OVERLAY_RUNTIME;
-	else if (strpbrk(ctx->root.buf, ",:") || strpbrk(sb->dir, ",:"))
+	else if (sb->host ? strpbrk(sb->host_root, ",:") != NULL :
+		 strpbrk(ctx->root.buf, ",:") || strpbrk(sb->dir, ",:"))
 		why = NO_OVERLAY_PATH;
+	else if (sb->host && !ssh_host_overlay_index_ok(ctx->r.repo, &index_why))
+		why = NO_OVERLAY_INDEX;
 	else if (git_revparse_single(&tree, ctx->r.repo, "HEAD^{tree}") < 0)
 		why = NO_OVERLAY_UNBORN;
 	git_error_clear();

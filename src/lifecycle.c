@@ -75,12 +75,17 @@ static void add_bind(struct container_parts *p, const char *src, const char *dst
  */
 static void add_app(struct container_parts *p, const struct sandbox *sb)
 {
+	struct strbuf dir = STRBUF_INIT;
+
 	if (!sb->opts.base) {
 		add_bind(p, p->clone.buf, "/app", 0);
 		return;
 	}
-	strbuf_addf(&p->upper, "%s/" OVERLAY_UPPER, sb->dir);
-	strbuf_addf(&p->work, "%s/" OVERLAY_WORK, sb->dir);
+	/* Where its files are: here, or on its host. */
+	sandbox_work_dir(sb, &dir);
+	strbuf_addf(&p->upper, "%s/" OVERLAY_UPPER, dir.buf);
+	strbuf_addf(&p->work, "%s/" OVERLAY_WORK, dir.buf);
+	strbuf_release(&dir);
 	strbuf_addf(&p->gitdir, "%s/.git", p->clone.buf);
 	p->spec.binds[p->spec.nr_binds++] =
 		(struct bind){ sb->opts.base, "/app", 0, p->upper.buf, p->work.buf };

@@ -3,14 +3,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "msg.h"
+#include "overlay.h"
 #include "path.h"
 #include "run.h"
 #include "ssh-host.h"
+#include "string-list.h"
 #include "tar.h"
 
 #define HOST_RETRY (-2)
@@ -449,6 +452,8 @@ struct worktree_filter {
 	struct timespec index_mtime;
 	struct strbuf checkout;	/* NUL-separated paths to check out there */
 	int sent_tracked;	/* a file the index has is sent (changed) */
+	int overlay;		/* what differs from the tree goes, nothing is checked out */
+	struct string_list staged;	/* overlay: the index's changes to the tree, sorted */
 };
 
 /*
@@ -472,9 +477,21 @@ static int stat_matches(const struct worktree_filter *f, const git_index_entry *
 		st->st_mtim.tv_nsec < f->index_mtime.tv_nsec);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_staged(const struct worktree_filter *f, const char *rel)
+{
+	return f->staged.nr &&
+	       bsearch(&rel, f->staged.items, f->staged.nr, sizeof(char *), cmp_str) != NULL;
+}
+
 /*
- * Leave out what the other side can check out itself: a file the index
- * has, unchanged. The top .git is never sent.
+ * Leave out what the other side can check out itself (or, for an
+ * overlay, what its base has): a file the index has, unchanged (and the
+ * tree's). The top .git is never sent.
  */
 static int unchanged(void *data, const char *rel, const struct stat *st)
 {
@@ -492,50 +509,257 @@ static int unchanged(void *data, const char *rel, const struct stat *st)
 		f->sent_tracked = 1;
 		return 0;
 	}
+	if (f->overlay)
+		return !is_staged(f, rel);
 	strbuf_addstr(&f->checkout, rel);
 	strbuf_addch(&f->checkout, '\0');
 	return 1;
 }
 
-int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
+/* An overlay's upper layer: a directory the base has need not be sent empty. */
+static int in_base(void *data, const char *rel)
 {
-	/*
-	 * A fixed script: unpack, then check out from the mirror what was
-	 * not sent, recording the stat data of what it wrote in the index
-	 * (-u); those of the files sent (tracked ones changed here), when
-	 * there are any ($2), by a refresh of the whole index.
-	 */
-	const char *script[] = {
-		"sh", "-c",
-		"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; cd app; "
-		"git checkout-index -u -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
-		"test -z \"$2\" || git update-index -q --refresh >/dev/null || :",
-		"sh", w->dest, "", NULL
-	};
-	struct tar_stream tar = TAR_STREAM_INIT;
-	struct worktree_filter f = { .checkout = STRBUF_INIT };
-	struct ssh_cmd cmd = SSH_CMD_INIT;
-	struct strbuf out = STRBUF_INIT, path = STRBUF_INIT, what = STRBUF_INIT;
+	struct worktree_filter *f = data;
+	struct strbuf prefix = STRBUF_INIT;
+	size_t at;
+	int found;
+
+	strbuf_addf(&prefix, "%s/", rel);
+	found = f->index && !git_index_find_prefix(&at, f->index, prefix.buf);
+	git_error_clear();
+	strbuf_release(&prefix);
+	return found;
+}
+
+int ssh_host_overlay_index_ok(git_repository *repo, const char **why)
+{
+	git_index *index = NULL;
+	int ok = 0;
+
+	*why = "cannot read the index";
+	if (git_repository_index(&index, repo) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	*why = "the index has conflicts";
+	if (git_index_has_conflicts(index))
+		goto done;
+	*why = "the index has intent-to-add or skip-worktree entries";
+	for (size_t i = 0; i < git_index_entrycount(index); i++)
+		if (git_index_get_byindex(index, i)->flags_extended &
+		    (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE))
+			goto done;
+	*why = NULL;
+	ok = 1;
+done:
+	git_index_free(index);
+	return ok;
+}
+
+/*
+ * The index's changes to tree, as "git update-index -z --index-info"
+ * takes them (a mode of 0 removes the path), and their paths, sorted.
+ */
+static int staged_changes(git_repository *repo, struct worktree_filter *f, git_tree *tree,
+			  struct strbuf *info)
+{
+	git_diff *diff = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (!f->index)
+		return 0;
+	if (git_diff_tree_to_index(&diff, repo, tree, f->index, NULL) < 0)
+		return error_lg2("cannot compare the index with HEAD");
+	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+
+		if (d->status == GIT_DELTA_DELETED) {
+			strbuf_addf(info, "0 %s\t%s", "0000000000000000000000000000000000000000",
+				    d->old_file.path);
+		} else {
+			git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
+			strbuf_addf(info, "%o %s\t%s", d->new_file.mode, hex, d->new_file.path);
+		}
+		strbuf_addch(info, '\0');
+		string_list_append(&f->staged, d->new_file.path);
+		if (strcmp(d->old_file.path, d->new_file.path))
+			string_list_append(&f->staged, d->old_file.path);
+	}
+	qsort(f->staged.items, f->staged.nr, sizeof(char *), cmp_str);
+	git_diff_free(diff);
+	return 0;
+}
+
+struct whiteouts {
+	struct tar_stream *tar;
+	struct strbuf path, name;
+	size_t root_len;
+	int failed;	/* said already */
+};
+
+/*
+ * A whiteout in upper for each path of the tree that the worktree lacks;
+ * below a path that is not a directory here, nothing (upper's own file
+ * or whiteout hides all of it).
+ */
+static int whiteout_cb(const char *root, const git_tree_entry *te, void *data)
+{
+	struct whiteouts *w = data;
+	const char *name = git_tree_entry_name(te);
+	struct stat st;
+
+	/* What git would not check out, the base does not have. */
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || !strcasecmp(name, ".git") ||
+	    strchr(name, '/'))
+		return 1;
+	strbuf_setlen(&w->path, w->root_len);
+	strbuf_addf(&w->path, "%s%s", root, name);
+	if (lstat(w->path.buf, &st) < 0) {
+		if (errno != ENOENT && errno != ENOTDIR) {
+			w->failed = error_errno("cannot read '%s'", w->path.buf);
+			return -1;
+		}
+		strbuf_reset(&w->name);
+		strbuf_addf(&w->name, OVERLAY_UPPER "/%s%s", root, name);
+		tar_add_whiteout(w->tar, w->name.buf);
+		return 1;
+	}
+	return git_tree_entry_type(te) == GIT_OBJECT_TREE && !S_ISDIR(st.st_mode);
+}
+
+static int add_whiteouts(struct tar_stream *tar, git_tree *tree, const char *worktree)
+{
+	struct whiteouts w = { tar, STRBUF_INIT, STRBUF_INIT, 0, 0 };
+	int ret;
+
+	strbuf_addf(&w.path, "%s/", worktree);
+	w.root_len = w.path.len;
+	ret = git_tree_walk(tree, GIT_TREEWALK_PRE, whiteout_cb, &w);
+	if (ret < 0 && !w.failed)
+		error_lg2("cannot list the tree of HEAD");
+	git_error_clear();
+	strbuf_release(&w.path);
+	strbuf_release(&w.name);
+	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * The overlay's part of the tar: the worktree's differences from the
+ * tree in upper, its whiteouts, and the staged changes for the index.
+ */
+static int add_overlay(struct tar_stream *tar, struct worktree_filter *f,
+		       const struct ssh_host_send_opts *w)
+{
+	git_oid oid;
+	git_tree *tree = NULL;
+	struct strbuf info = STRBUF_INIT;
+	int ret = -1;
+
+	if (git_oid_fromstr(&oid, w->tree) < 0 || git_tree_lookup(&tree, w->repo, &oid) < 0) {
+		error_lg2("cannot read the tree %s", w->tree);
+		goto done;
+	}
+	f->overlay = 1;
+	tar->drop_empty_dir = in_base;
+	if (staged_changes(w->repo, f, tree, &info) < 0 ||
+	    tar_add_tree(tar, w->worktree, OVERLAY_UPPER, unchanged, f) < 0 ||
+	    add_whiteouts(tar, tree, w->worktree) < 0)
+		goto done;
+	tar_add_data(tar, ".sand-staged", info.buf, info.len, 0600);
+	ret = 0;
+done:
+	git_tree_free(tree);
+	strbuf_release(&info);
+	return ret;
+}
+
+/*
+ * A fixed script: unpack, then check out from the mirror what was not
+ * sent, recording the stat data of what it wrote in the index (-u);
+ * those of the files sent (tracked ones changed here), when there are
+ * any ($2), by a refresh of the whole index.
+ */
+static const char copy_script[] =
+	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; cd app; "
+	"git checkout-index -u -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
+	"test -z \"$2\" || git update-index -q --refresh >/dev/null || :";
+
+/*
+ * A fixed script for an overlay: unpack; the base of the tree ($4) in
+ * the bases' directory ($3), checked out apart with its index (the
+ * files' stat data), then renamed into place (a concurrent maker's is as
+ * good); touched when used again (gc's age). The files written in the
+ * last second of the checkout are dated a few seconds back and their
+ * stat data taken again (git would take an entry of the second its
+ * index is written in for racily clean, and read the file again: git
+ * counts whole seconds). That index is the sandbox's, with the staged
+ * changes applied. Without it (another maker's not yet in place), the
+ * tree alone: git there reads the files once.
+ */
+static const char overlay_script[] =
+	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
+	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
+	"b=\"$3/$4\"; if test -d \"$b\"; then touch -c -- \"$b\"; else "
+	"t=$(mktemp -d \"$3/.new-XXXXXX\"); chmod 755 \"$t\"; "
+	"export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
+	"git --work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
+	"find \"$t\" -newermt \"@$m\" -exec touch -h -d \"@$((m - 5))\" -- {} +; "
+	"git --work-tree=\"$t\" update-index -q --refresh >/dev/null || :; unset GIT_INDEX_FILE; "
+	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; "
+	"else rm -rf -- \"$t\" \"$t.index\"; fi; fi; "
+	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
+	"git update-index -z --index-info <.sand-staged; rm -f .sand-staged";
+
+/* The files to send, and the script's arguments. */
+static int build_tar(struct tar_stream *tar, struct worktree_filter *f,
+		     const struct ssh_host_send_opts *w, const char **argv)
+{
+	struct strbuf path = STRBUF_INIT;
 	struct stat st;
 	int ret = -1;
 
-	if (!tame_path(w->dest))
-		return error("unusable sandbox path '%s'", w->dest);
 	strbuf_addf(&path, "%s/index", git_repository_path(w->repo));
 	if (!stat(path.buf, &st)) {
-		f.index_mtime = st.st_mtim;
-		if (git_repository_index(&f.index, w->repo) < 0) {
+		f->index_mtime = st.st_mtim;
+		if (git_repository_index(&f->index, w->repo) < 0) {
 			error_lg2("cannot read the index");
 			goto done;
 		}
 	}
-	if (tar_add_tree(&tar, w->staging, "", NULL, NULL) < 0 ||
-	    tar_add_tree(&tar, w->worktree, "app", unchanged, &f) < 0)
+	if (tar_add_tree(tar, w->staging, "", NULL, NULL) < 0)
 		goto done;
-	tar_add_data(&tar, ".sand-checkout", f.checkout.buf, f.checkout.len, 0600);
-	if (f.sent_tracked || !f.index)
-		script[5] = "refresh";
+	if (w->tree) {
+		if (add_overlay(tar, f, w) < 0)
+			goto done;
+		argv[2] = overlay_script;
+		argv[6] = w->bases;
+		argv[7] = w->tree;
+	} else {
+		if (tar_add_tree(tar, w->worktree, "app", unchanged, f) < 0)
+			goto done;
+		tar_add_data(tar, ".sand-checkout", f->checkout.buf, f->checkout.len, 0600);
+		if (f->sent_tracked || !f->index)
+			argv[5] = "refresh";
+	}
+	ret = 0;
+done:
+	strbuf_release(&path);
+	return ret;
+}
 
+int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
+{
+	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", NULL };
+	struct tar_stream tar = TAR_STREAM_INIT;
+	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT };
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	struct strbuf out = STRBUF_INIT, what = STRBUF_INIT;
+	int ret = -1;
+
+	if (!tame_path(w->dest) || (w->tree && !tame_path(w->bases)))
+		return error("unusable sandbox path '%s'", w->dest);
+	if (build_tar(&tar, &f, w, script) < 0)
+		goto done;
 	cmd.argv = script;
 	cmd.feed = tar_stream_feed;
 	cmd.feed_data = &tar;
@@ -543,7 +767,10 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 	strbuf_addf(&what, "unpacking the sandbox in '%s'", w->dest);
 	if (host_run(c, &cmd, what.buf, NULL))
 		goto done;
-	if (w->progress)
+	if (w->progress && w->tree)
+		fprintf(stderr, "Sent %zu files (%zu bytes); the rest is the base of its tree.\n",
+			tar.files, tar.bytes);
+	else if (w->progress)
 		fprintf(stderr, "Sent %zu files (%zu bytes), checked out the rest there.\n",
 			tar.files, tar.bytes);
 	ret = 0;
@@ -551,8 +778,8 @@ done:
 	git_index_free(f.index);
 	tar_stream_clear(&tar);
 	strbuf_release(&f.checkout);
+	string_list_clear(&f.staged);
 	strbuf_release(&out);
-	strbuf_release(&path);
 	strbuf_release(&what);
 	return ret;
 }

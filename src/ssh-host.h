@@ -49,14 +49,34 @@ struct ssh_host_send_opts {
 	const char *worktree;	/* its working tree */
 	const char *staging;	/* a local directory to send as it is (app/.git, home...) */
 	const char *dest;	/* the sandbox's directory there; must not exist */
+	/*
+	 * An overlay workspace (see overlay.h): the bases' directory there
+	 * and the tree of HEAD (hex); NULL for a copy.
+	 */
+	const char *bases, *tree;
 	int progress;
 };
 
 /*
  * Send staging and the working tree's changed files to dest, then check
  * out the rest of the index in dest/app from the objects there.
+ *
+ * For an overlay workspace, the files that differ from the tree go to
+ * dest/upper instead, with a whiteout for each path of the tree that the
+ * worktree lacks; the base of the tree is made there if missing (from
+ * the objects there, with git's own checkout, into bases/<tree>, its
+ * index beside it as bases/<tree>.index), and the sandbox's index is
+ * that index (the base files' stat data) with the host index's staged
+ * changes applied. The host index must have no conflicts, intent-to-add
+ * or skip-worktree entries (see ssh_host_overlay_index_ok).
  */
 int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w);
+
+/*
+ * Whether repo's index can be carried by an overlay workspace there: 1,
+ * or 0 with why (conflicts, intent-to-add or skip-worktree entries).
+ */
+int ssh_host_overlay_index_ok(git_repository *repo, const char **why);
 
 /* Remove a directory there (rm -rf). */
 int ssh_host_remove_dir(struct ssh_conn *c, const char *dir);

@@ -38,6 +38,14 @@ void tar_add_data(struct tar_stream *t, const char *name, const char *data, size
 	e->mtime = time(NULL);
 }
 
+void tar_add_whiteout(struct tar_stream *t, const char *name)
+{
+	struct tar_entry *e = new_entry(t, name);
+
+	e->mode = S_IFCHR;
+	e->mtime = time(NULL);
+}
+
 static int add_dir(struct tar_stream *t, struct strbuf *src, struct strbuf *name, size_t rel_at,
 		   int (*skip)(void *, const char *, const struct stat *), void *data)
 {
@@ -88,7 +96,13 @@ static int add_dir(struct tar_stream *t, struct strbuf *src, struct strbuf *name
 			strbuf_setlen(&target, (size_t)n);
 			e->src = strbuf_detach(&target, NULL);
 		} else {
+			size_t at = t->nr;
+
 			ret = add_dir(t, src, name, rel_at, skip, data);
+			if (!ret && t->nr == at && t->drop_empty_dir &&
+			    t->drop_empty_dir(data, src->buf + rel_at)) {
+				free(t->v[--t->nr].name);
+			}
 		}
 	}
 	if (!ret && errno)
@@ -151,6 +165,9 @@ static void header(struct strbuf *out, const char *name, const char *link, char 
 		memcpy(h + 157, link, strlen(link) < 100 ? strlen(link) : 100);
 	memcpy(h + 257, "ustar", 6);
 	memcpy(h + 263, "00", 2);
+	/* Device numbers: 0/0, what a whiteout is (the only device written). */
+	octal((char *)h + 329, 8, 0);
+	octal((char *)h + 337, 8, 0);
 	for (size_t i = 0; i < BLOCK; i++)
 		sum += h[i];
 	snprintf((char *)h + 148, 8, "%06o", sum);
@@ -171,7 +188,7 @@ static void entry_header(struct strbuf *out, const struct tar_entry *e)
 {
 	const char *link = S_ISLNK(e->mode) ? e->src : NULL;
 	unsigned long long size = S_ISREG(e->mode) ? (unsigned long long)e->size : 0;
-	char type = S_ISDIR(e->mode) ? '5' : S_ISLNK(e->mode) ? '2' : '0';
+	char type = S_ISDIR(e->mode) ? '5' : S_ISLNK(e->mode) ? '2' : S_ISCHR(e->mode) ? '3' : '0';
 	struct strbuf pax = STRBUF_INIT;
 
 	if (strlen(e->name) >= 100)

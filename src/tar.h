@@ -30,6 +30,12 @@ struct tar_stream {
 	off_t left, padding;
 	int header_done, finished;
 	size_t files, bytes;	/* what went out, for the caller's report */
+	/*
+	 * Where given, called by tar_add_tree for each directory under
+	 * which nothing was added, with skip's data and its relative path:
+	 * 1 leaves the directory out as well.
+	 */
+	int (*drop_empty_dir)(void *data, const char *rel);
 };
 
 #define TAR_STREAM_INIT { .fd = -1 }
@@ -45,6 +51,12 @@ int tar_add_tree(struct tar_stream *t, const char *src, const char *prefix,
 /* Add one file from memory. */
 void tar_add_data(struct tar_stream *t, const char *name, const char *data, size_t len,
 		  mode_t mode);
+/*
+ * Add a whiteout for name: a character device 0/0, which an overlay's
+ * upper layer holds for a path its lower layer has and the mount does
+ * not show (tar -x run as root makes it).
+ */
+void tar_add_whiteout(struct tar_stream *t, const char *name);
 /*
  * Append the next piece of the archive to out. Returns 1 while there is
  * more, 0 at the end (after the final blocks), -1 on error (a message).

@@ -274,8 +274,28 @@ static int stage_parts(const struct sandbox *sb, const char *staging)
 }
 
 /*
+ * For an overlay workspace there: the tree of HEAD (hex) and the bases'
+ * directory there; the base is recorded in sb.
+ */
+static int ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, git_repository *repo,
+			    struct strbuf *bases, char *hex)
+{
+	git_object *tree = NULL;
+
+	if (git_revparse_single(&tree, repo, "HEAD^{tree}") < 0)
+		return error_lg2("cannot read the tree of HEAD");
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(tree));
+	git_object_free(tree);
+	strbuf_addf(bases, "%s/" OVERLAY_BASES, ws->root);
+	free(sb->opts.base);
+	sb->opts.base = xstrfmt("%s/%s", bases->buf, hex);
+	return 0;
+}
+
+/*
  * The .git is made here, then sent with the home, the env files and the
- * changed files of the working tree; then nothing of it (secrets
+ * changed files of the working tree (for an overlay, those that differ
+ * from HEAD's tree, into its upper layer); then nothing of it (secrets
  * included) stays here. git there checks out the rest, reading the
  * clone's objects through its alternates: the mirror's path there.
  */
@@ -285,10 +305,12 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	struct clone_opts co = { 0 };
 	struct ssh_host_send_opts send = { 0 };
 	struct strbuf dest = STRBUF_INIT, alternates = STRBUF_INIT;
-	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT;
+	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT, bases = STRBUF_INIT;
+	char tree[GIT_OID_HEXSZ + 1];
 	int ret = -1;
 
-	if (need_connection(ws) < 0 || copy_env_files(sb) < 0)
+	if (need_connection(ws) < 0 || copy_env_files(sb) < 0 ||
+	    (o->overlay && ssh_overlay_base(ws, sb, o->repo, &bases, tree) < 0))
 		goto done;
 	strbuf_addf(&dest, "%s/app", sb->dir);
 	ssh_mirror_path(ws, &alternates);
@@ -307,6 +329,8 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.worktree = o->worktree;
 	send.staging = staging.buf;
 	send.dest = work.buf;
+	send.bases = o->overlay ? bases.buf : NULL;
+	send.tree = o->overlay ? tree : NULL;
 	send.progress = o->progress;
 	ret = stage_parts(sb, staging.buf);
 	if (!ret)
@@ -318,6 +342,7 @@ done:
 	strbuf_release(&alternates);
 	strbuf_release(&work);
 	strbuf_release(&staging);
+	strbuf_release(&bases);
 	return ret;
 }
 

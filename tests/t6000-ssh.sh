@@ -302,18 +302,21 @@ listing () {
 	)
 }
 
-test_expect_success SSHD 'a second new: /app is the worktree file for file, its status the same' '
-	id=$(cd repo && sandbox_field beta id) &&
+test_expect_success SSHD 'new --workspace copy there: /app is the worktree file for file, its status the same' '
+	(cd repo && git sand new -d --host "$SSHD_URL" --workspace copy betacopy) &&
+	id=$(cd repo && sandbox_field betacopy id) &&
+	test_path_is_missing "$remote_root/sandboxes/$id/upper" &&
 	listing repo >here &&
 	listing "$remote_root/sandboxes/$id/app" >there &&
 	test_cmp here there &&
 	(cd repo && git status --porcelain >../host-status2 &&
-		git sand exec beta git status --porcelain >../sandbox-status2) &&
+		git sand exec betacopy git status --porcelain >../sandbox-status2) &&
 	test_cmp host-status2 sandbox-status2 &&
 	# The index there has the stat data of the files checked out there.
 	app="$remote_root/sandboxes/$id/app" &&
 	git -C "$app" ls-files --debug f10.c >debug &&
-	test_grep "ino: $(stat -c %i "$app/f10.c")\$" debug
+	test_grep "ino: $(stat -c %i "$app/f10.c")\$" debug &&
+	(cd repo && git sand rm -f betacopy)
 '
 
 test_expect_success SSHD 'a new with no changed tracked file: its index is fresh without a refresh' '
@@ -325,7 +328,8 @@ test_expect_success SSHD 'a new with no changed tracked file: its index is fresh
 		git add . && git commit -q -m clean &&
 		echo untracked >new.t &&
 		git status --porcelain >../clean-status &&
-		GIT_SAND_TRACE="$TRASH_DIRECTORY/clean-trace" git sand new -d --host "$SSHD_URL" clean &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/clean-trace" \
+			git sand new -d --host "$SSHD_URL" --workspace copy clean &&
 		git sand exec clean git status --porcelain >../clean-there
 	) &&
 	test_cmp clean-status clean-there &&
@@ -339,6 +343,156 @@ test_expect_success SSHD 'a new with no changed tracked file: its index is fresh
 		test_grep "ino: $(stat -c %i "$app/$f")\$" debug || return 1
 	done &&
 	(cd clean && git sand rm -f clean)
+'
+
+# The files of an upper layer but directories and the .git mount point.
+upper_files () {
+	(cd "$1" && find . ! -type d ! -path ./.git | LC_ALL=C sort)
+}
+
+test_expect_success SSHD 'overlay there: one base per tree, shared; the upper layer holds the changes' '
+	test_create_repo ov &&
+	(
+		cd ov &&
+		printf "build/\n" >.gitignore &&
+		for i in 1 2 3 4 5 6; do echo $i >o$i.c || return 1; done &&
+		mkdir -p d/e && echo deep >d/e/deep.c && echo kept >d/kept.c &&
+		git add . && git commit -q -m base &&
+		echo modified >>o1.c &&
+		echo staged >o2.c && git add o2.c &&
+		git rm -q --cached o3.c &&
+		rm o4.c &&
+		git rm -q o5.c &&
+		rm -r d/e &&
+		echo untracked >new.t &&
+		mkdir build && echo ignored >build/out.o &&
+		git status --porcelain --ignored >../ov-status &&
+		git sand new -d --host "$SSHD_URL" --workspace overlay ov1 &&
+		git sand new -d --host "$SSHD_URL" ov2
+	) &&
+	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	test_path_is_dir "$remote_root/bases/$tree" &&
+	test_path_is_file "$remote_root/bases/$tree.index" &&
+	echo 6 >expect && test_cmp expect "$remote_root/bases/$tree/o6.c" &&
+	for n in ov1 ov2
+	do
+		id=$(cd ov && sandbox_field $n id) &&
+		ctr=$(cd ov && sandbox_field $n container) &&
+		podman inspect --format "{{json .Mounts}}" "$ctr" >mounts &&
+		grep -F "\"lowerdir=$remote_root/bases/$tree\"" mounts &&
+		grep -F "\"upperdir=$remote_root/sandboxes/$id/upper\"" mounts &&
+		echo .git >expect && ls -A "$remote_root/sandboxes/$id/app" >actual &&
+		test_cmp expect actual &&
+		upper_files "$remote_root/sandboxes/$id/upper" >upper.$n || return 1
+	done &&
+	cat >expect <<-\EOF &&
+	./build/out.o
+	./d/e
+	./new.t
+	./o1.c
+	./o2.c
+	./o3.c
+	./o4.c
+	./o5.c
+	EOF
+	test_cmp expect upper.ov1 &&
+	test_cmp expect upper.ov2 &&
+	up="$remote_root/sandboxes/$(cd ov && sandbox_field ov1 id)/upper" &&
+	for w in d/e o4.c o5.c
+	do
+		test -c "$up/$w" && test "$(stat -c %t.%T "$up/$w")" = 0.0 || return 1
+	done
+'
+
+test_expect_success SSHD 'overlay there: the status inside is the host'"'"'s; staged and deleted files are right' '
+	(
+		cd ov &&
+		git sand exec ov1 git status --porcelain --ignored >../ov-there &&
+		git sand exec ov1 sh -c "cat o1.c o2.c o3.c new.t build/out.o d/kept.c &&
+			! test -e o4.c && ! test -e o5.c && ! test -e d/e && git diff --cached --stat" \
+			>../ov-contents
+	) &&
+	test_cmp ov-status ov-there &&
+	cat >expect <<-\EOF &&
+	1
+	modified
+	staged
+	3
+	untracked
+	ignored
+	kept
+	 o2.c | 2 +-
+	 o3.c | 1 -
+	 o5.c | 1 -
+	 3 files changed, 1 insertion(+), 3 deletions(-)
+	EOF
+	test_cmp expect ov-contents
+'
+
+test_expect_success SSHD 'overlay there: the index has the base files'"'"' stat data' '
+	id=$(cd ov && sandbox_field ov2 id) &&
+	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	git --git-dir="$remote_root/sandboxes/$id/app/.git" ls-files --debug o6.c >debug &&
+	test_grep "ino: $(stat -c %i "$remote_root/bases/$tree/o6.c")\$" debug &&
+	test_grep "mtime: $(stat -c %Y "$remote_root/bases/$tree/o6.c"):" debug &&
+	# Not racily clean: the index is younger than the base files.
+	test "$(stat -c %Y "$remote_root/sandboxes/$id/app/.git/index")" -gt \
+		"$(stat -c %Y "$remote_root/bases/$tree/o6.c")"
+'
+
+test_expect_success SSHD 'overlay there: a sandbox cannot change the base' '
+	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	base="$remote_root/bases/$tree" &&
+	cksum "$base/o6.c" "$base/.gitignore" "$base/d/kept.c" >before &&
+	(
+		cd ov &&
+		git sand exec ov1 sh -c "rm o6.c && echo rewritten >.gitignore && echo more >>d/kept.c" &&
+		git sand exec ov2 cat o6.c .gitignore d/kept.c >../ov2-contents
+	) &&
+	printf "6\nbuild/\nkept\n" >expect &&
+	test_cmp expect ov2-contents &&
+	cksum "$base/o6.c" "$base/.gitignore" "$base/d/kept.c" >after &&
+	test_cmp before after
+'
+
+test_expect_success SSHD 'overlay there: commit inside, fetch brings it back; stop and start keep the upper layer' '
+	(
+		cd ov &&
+		git sand exec ov1 sh -c "git add -A . && git -c user.name=S -c user.email=s@x commit -q -m inside" &&
+		git sand fetch ov1 2>/dev/null &&
+		git sand log ov1 --format=%s >../ov-log &&
+		git sand stop ov1 && git sand start ov1 &&
+		git sand exec ov1 sh -c "! test -e o6.c && cat .gitignore && git status --porcelain" \
+			>../ov-after
+	) &&
+	test_grep "^inside$" ov-log &&
+	echo rewritten >expect && test_cmp expect ov-after
+'
+
+test_expect_success SSHD 'overlay there: rm removes the upper layer, and leaves the base to the other' '
+	id=$(cd ov && sandbox_field ov1 id) &&
+	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	(cd ov && git sand rm -f ov1) &&
+	test_path_is_missing "$remote_root/sandboxes/$id" &&
+	test_path_is_dir "$remote_root/bases/$tree" &&
+	(cd ov && git sand exec ov2 cat o6.c >../o6) &&
+	echo 6 >expect && test_cmp expect o6
+'
+
+test_expect_success SSHD 'overlay there: an intent-to-add entry makes a copy, or fails --workspace overlay' '
+	(
+		cd ov &&
+		echo later >ita.t && git add -N ita.t &&
+		test_must_fail git sand new -d --host "$SSHD_URL" --workspace overlay ita 2>../err &&
+		git sand new -d --host "$SSHD_URL" ita2 2>../err2 &&
+		git sand exec ita2 git status --porcelain >../ita-there &&
+		git status --porcelain >../ita-here &&
+		git rm -q --cached ita.t && rm ita.t &&
+		git sand rm -f ita2 ov2
+	) &&
+	test_grep "cannot make an overlay workspace for sandbox .ita.: the index has" err &&
+	test_grep "hint: sandbox .ita2. has a copy of the worktree" err2 &&
+	test_cmp ita-here ita-there
 '
 
 test_expect_success SSHD 'a run whose start fails there: the container it made is removed, nothing left' '
