@@ -24,6 +24,8 @@
 #define OVERLAY_BASES "bases"
 #define OVERLAY_UPPER "upper"
 #define OVERLAY_WORK "overlay-work"
+/* On a host: the tree an overlay sandbox's directory uses as its base. */
+#define OVERLAY_BASE_REF "base"
 
 /*
  * Who owns the files of a base, where not root: the user a devcontainer

@@ -666,6 +666,9 @@ static int add_overlay(struct tar_stream *tar, struct worktree_filter *f,
 	    add_whiteouts(tar, tree, w->worktree) < 0)
 		goto done;
 	tar_add_data(tar, ".sand-staged", info.buf, info.len, 0600);
+	strbuf_reset(&info);
+	strbuf_addf(&info, "%s\n", w->tree);
+	tar_add_data(tar, OVERLAY_BASE_REF, info.buf, info.len, 0644);
 	ret = 0;
 done:
 	git_tree_free(tree);
@@ -685,10 +688,12 @@ static const char copy_script[] =
 	"test -z \"$2\" || git update-index -q --refresh >/dev/null || :";
 
 /*
- * A fixed script for an overlay: unpack; the base of the tree ($4) in
- * the bases' directory ($3), checked out apart with its index (the
- * files' stat data), then renamed into place (a concurrent maker's is as
- * good); touched when used again (gc's age). The files written in the
+ * A fixed script for an overlay: unpack (with the sandbox's "base", the
+ * tree it uses, which keeps the base from ssh_host_remove_sandbox; the
+ * base is looked for under the bases' lock, after that); the base of the
+ * tree ($4) in the bases' directory ($3), checked out apart with its
+ * index (the files' stat data), then renamed into place (a concurrent
+ * maker's is as good); touched when used again. The files written in the
  * last second of the checkout are dated a few seconds back and their
  * stat data taken again (git would take an entry of the second its
  * index is written in for racily clean, and read the file again: git
@@ -699,7 +704,8 @@ static const char copy_script[] =
 static const char overlay_script[] =
 	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
 	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
-	"b=\"$3/$4\"; if test -d \"$b\"; then touch -c -- \"$b\"; else "
+	"b=\"$3/$4\"; if { flock 9 && test -d \"$b\"; } 9>>\"$3/.lock\"; "
+	"then touch -c -- \"$b\"; else "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); chmod 755 \"$t\"; "
 	"export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
 	"git --work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
@@ -784,15 +790,39 @@ done:
 	return ret;
 }
 
-int ssh_host_remove_dir(struct ssh_conn *c, const char *dir)
-{
-	const char *argv[] = { "rm", "-rf", "--", dir, NULL };
-	struct strbuf out = STRBUF_INIT;
-	int ret;
+/*
+ * A fixed script: remove the sandbox's directory ($1); then, under the
+ * bases' lock, each base in the bases' directory ($2) that no sandbox's
+ * "base" under $3 names (the names of trees only: nothing else there is
+ * touched).
+ */
+static const char remove_script[] =
+	"set -e; rm -rf -- \"$1\"; cd -- \"$2\" 2>/dev/null || exit 0; exec 9>>.lock; flock 9; "
+	"for b in *; do case $b in *[!0-9a-f]*) continue;; esac; test -d \"$b\" || continue; "
+	"grep -qsxF -- \"$b\" \"$3\"/*/" OVERLAY_BASE_REF " && continue; "
+	"rm -rf -- \"$b\" \"$b.index\"; done";
 
-	if (!tame_path(dir) || !strcmp(dir, "/"))
-		return error("refusing to remove '%s' there", dir);
-	ret = ssh_host_capture(c, argv, NULL, 0, &out) == 0 ? 0 : -1;
+int ssh_host_remove_sandbox(struct ssh_conn *c, const char *dir, const char *root)
+{
+	struct strbuf bases = STRBUF_INIT, sandboxes = STRBUF_INIT, out = STRBUF_INIT;
+	const char *rm[] = { "rm", "-rf", "--", dir, NULL };
+	const char *script[] = { "sh", "-c", remove_script, "sh", dir, NULL, NULL, NULL };
+	int ret = -1;
+
+	if (!tame_path(dir) || !strcmp(dir, "/") || (root && !tame_path(root))) {
+		error("refusing to remove '%s' there", dir);
+		goto done;
+	}
+	if (root) {
+		strbuf_addf(&bases, "%s/" OVERLAY_BASES, root);
+		strbuf_addf(&sandboxes, "%s/sandboxes", root);
+		script[5] = bases.buf;
+		script[6] = sandboxes.buf;
+	}
+	ret = ssh_host_capture(c, root ? script : rm, NULL, 0, &out) == 0 ? 0 : -1;
+done:
+	strbuf_release(&bases);
+	strbuf_release(&sandboxes);
 	strbuf_release(&out);
 	return ret;
 }

@@ -78,8 +78,13 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w);
  */
 int ssh_host_overlay_index_ok(git_repository *repo, const char **why);
 
-/* Remove a directory there (rm -rf). */
-int ssh_host_remove_dir(struct ssh_conn *c, const char *dir);
+/*
+ * Remove a sandbox's directory there (rm -rf). For an overlay sandbox,
+ * root is the state root there: the bases no sandbox there uses any more
+ * go too (by the "base" each overlay sandbox's directory holds, so a
+ * sandbox of another machine's git-sand counts as well).
+ */
+int ssh_host_remove_sandbox(struct ssh_conn *c, const char *dir, const char *root);
 
 /* Run argv there, capturing stdout (and stderr for messages); its status or -1. */
 int ssh_host_capture(struct ssh_conn *c, const char *const *argv, const char *in, size_t in_len,

@@ -403,7 +403,7 @@ static int ssh_remove(const struct workspace *ws)
 	if (need_connection(ws) < 0)
 		return -1;
 	sandbox_work_dir(ws->sb, &work);
-	ret = ssh_host_remove_dir(ws->ssh, work.buf);
+	ret = ssh_host_remove_sandbox(ws->ssh, work.buf, ws->sb->opts.base ? ws->root : NULL);
 	strbuf_release(&work);
 	return ret;
 }

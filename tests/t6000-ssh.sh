@@ -472,9 +472,18 @@ test_expect_success SSHD 'overlay there: commit inside, fetch brings it back; st
 test_expect_success SSHD 'overlay there: rm removes the upper layer, and leaves the base to the other' '
 	id=$(cd ov && sandbox_field ov1 id) &&
 	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	echo $tree >expect &&
+	test_cmp expect "$remote_root/sandboxes/$id/base" &&
+	# A base of a tree no sandbox there names (one left by a killed
+	# new), and what is not a base: the first goes with the next rm.
+	unused=$(echo unused | git hash-object --stdin) &&
+	mkdir "$remote_root/bases/$unused" "$remote_root/bases/not-a-tree" &&
 	(cd ov && git sand rm -f ov1) &&
 	test_path_is_missing "$remote_root/sandboxes/$id" &&
+	test_path_is_missing "$remote_root/bases/$unused" &&
+	test_path_is_dir "$remote_root/bases/not-a-tree" &&
 	test_path_is_dir "$remote_root/bases/$tree" &&
+	test_path_is_file "$remote_root/bases/$tree.index" &&
 	(cd ov && git sand exec ov2 cat o6.c >../o6) &&
 	echo 6 >expect && test_cmp expect o6
 '
@@ -492,7 +501,12 @@ test_expect_success SSHD 'overlay there: an intent-to-add entry makes a copy, or
 	) &&
 	test_grep "cannot make an overlay workspace for sandbox .ita.: the index has" err &&
 	test_grep "hint: sandbox .ita2. has a copy of the worktree" err2 &&
-	test_cmp ita-here ita-there
+	test_cmp ita-here ita-there &&
+	# The last sandbox of that tree there is gone, and so is its base.
+	tree=$(git -C ov rev-parse HEAD^{tree}) &&
+	test_path_is_missing "$remote_root/bases/$tree" &&
+	test_path_is_missing "$remote_root/bases/$tree.index" &&
+	test_path_is_dir "$remote_root/bases/not-a-tree"
 '
 
 test_expect_success SSHD 'a run whose start fails there: the container it made is removed, nothing left' '
