@@ -749,6 +749,8 @@ done:
 enum no_overlay {
 	OVERLAY_OK,
 	NO_OVERLAY_INDEX,
+	NO_OVERLAY_CHECKOUT,
+	NO_OVERLAY_OWNER,
 	NO_OVERLAY_RUNTIME,
 	NO_OVERLAY_PATH,
 	NO_OVERLAY_UNBORN,
@@ -757,25 +759,63 @@ enum no_overlay {
 static const struct {
 	const char *why, *notice;
 } no_overlay_reasons[] = {
-	[NO_OVERLAY_INDEX] = { "the index has conflicts, intent-to-add or skip-worktree entries",
-			       "workspace-copy-index" },
+	[NO_OVERLAY_INDEX] = { "the index has conflicts, intent-to-add, skip-worktree or "
+			       "assume-unchanged entries", "workspace-copy-index" },
+	[NO_OVERLAY_CHECKOUT] = { "core.autocrlf, core.eol, core.symlinks, core.ignorecase or "
+				  "core.precomposeUnicode is set otherwise than by default",
+				  "workspace-copy-checkout" },
+	[NO_OVERLAY_OWNER] = { "its devcontainer.json's user owns a base on this machine only",
+			       "workspace-copy-owner" },
 	[NO_OVERLAY_RUNTIME] = { "only rootful podman mounts one", "workspace-copy-runtime" },
 	[NO_OVERLAY_PATH] = { "its state directory has ',' or ':' in its path",
 			      "workspace-copy-path" },
 	[NO_OVERLAY_UNBORN] = { "HEAD has no commit yet", NULL },
 };
 
+/* A boolean setting that is set, to what (as git reads "true", "on"...). */
+static int config_is(git_config *cfg, const char *key, int want)
+{
+	struct strbuf v = STRBUF_INIT;
+	int b, is;
+
+	is = config_get_str(cfg, key, &v) > 0 && !git_config_parse_bool(&b, v.buf) && b == want;
+	git_error_clear();
+	strbuf_release(&v);
+	return is;
+}
+
+/*
+ * Whether the repository's configuration would check files out otherwise
+ * than git's defaults, as a base is (shared by every repository of its
+ * tree): line endings, symbolic links; and for a host, where whiteouts
+ * are found by the names here, names this filesystem folds.
+ */
+static int checkout_differs(git_config *cfg, int host)
+{
+	struct strbuf eol = STRBUF_INIT;
+	int differs;
+
+	differs = config_is(cfg, "core.autocrlf", 1) || config_is(cfg, "core.symlinks", 0) ||
+		  (config_get_str(cfg, "core.eol", &eol) > 0 && !strcasecmp(eol.buf, "crlf")) ||
+		  (host && (config_is(cfg, "core.ignorecase", 1) ||
+			    config_is(cfg, "core.precomposeunicode", 1)));
+	strbuf_release(&eol);
+	return differs;
+}
+
 /*
  * Whether an overlay workspace can be made for sb: rootful podman mounts
  * one (rootless podman needs whiteouts it cannot make; docker and Apple's
  * container have no such volume), for a worktree whose HEAD has a tree,
  * and paths that the volume option can hold (a host's state root has
- * none of ',' or ':'). On a host, the sandbox's index is made there from
- * the base's and the staged changes, which it cannot be for a conflict,
- * an intent-to-add or a skip-worktree entry.
+ * none of ',' or ':'), where the repository checks files out as a base
+ * is. On a host, the sandbox's index is made there from the base's and
+ * the staged changes, which it cannot be for a conflict, an
+ * intent-to-add, a skip-worktree or an assume-unchanged entry; and a
+ * devcontainer.json's user would have the whole base copied up.
  */
-static enum no_overlay no_overlay(struct cmd_ctx *ctx, struct runtime *rt,
-				  const struct sandbox *sb)
+static enum no_overlay no_overlay(struct cmd_ctx *ctx, const struct new_opts *o,
+				  struct runtime *rt, const struct sandbox *sb)
 {
 	enum no_overlay why = OVERLAY_OK;
 	git_object *tree = NULL;
@@ -786,8 +826,12 @@ static enum no_overlay no_overlay(struct cmd_ctx *ctx, struct runtime *rt,
 	else if (sb->host ? strpbrk(sb->host_root, ",:") != NULL :
 		 strpbrk(ctx->root.buf, ",:") || strpbrk(sb->dir, ",:"))
 		why = NO_OVERLAY_PATH;
+	else if (checkout_differs(ctx->r.config, sb->host != NULL))
+		why = NO_OVERLAY_CHECKOUT;
 	else if (sb->host && !ssh_host_overlay_index_ok(ctx->r.repo, &index_why))
 		why = NO_OVERLAY_INDEX;
+	else if (sb->host && o->have_dc && o->dc.user)
+		why = NO_OVERLAY_OWNER;
 	else if (git_revparse_single(&tree, ctx->r.repo, "HEAD^{tree}") < 0)
 		why = NO_OVERLAY_UNBORN;
 	git_error_clear();
@@ -831,7 +875,7 @@ static int want_overlay(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 
 	if (o->workspace && !strcmp(o->workspace, "copy"))
 		return 0;
-	why = no_overlay(ctx, rt, sb);
+	why = no_overlay(ctx, o, rt, sb);
 	if (why == OVERLAY_OK)
 		return 1;
 	if (o->workspace && !strcmp(o->workspace, "overlay"))

@@ -504,6 +504,12 @@ int sandbox_destroy(struct runtime *rt, struct store *st, git_repository *repo,
 			ret = -1;
 		strbuf_release(&name);
 	}
+	/*
+	 * Not under a container that may still run: an overlay's base there
+	 * could go with it. The row stays for rm or gc to try again.
+	 */
+	if (ret < 0)
+		return ret;
 	if (rt) {
 		struct workspace ws;
 

@@ -452,8 +452,10 @@ struct worktree_filter {
 	struct timespec index_mtime;
 	struct strbuf checkout;	/* NUL-separated paths to check out there */
 	int sent_tracked;	/* a file the index has is sent (changed) */
-	int overlay;		/* what differs from the tree goes, nothing is checked out */
-	struct string_list staged;	/* overlay: the index's changes to the tree, sorted */
+	/* An overlay: what differs from the tree goes, nothing is checked out. */
+	git_tree *tree;
+	struct string_list staged;	/* the index's changes to the tree, sorted */
+	struct strbuf info;	/* the sandbox's index entries, for --index-info */
 };
 
 /*
@@ -488,10 +490,24 @@ static int is_staged(const struct worktree_filter *f, const char *rel)
 	       bsearch(&rel, f->staged.items, f->staged.nr, sizeof(char *), cmp_str) != NULL;
 }
 
+/* A line of "git update-index -z --index-info" for e: no stat data. */
+static void add_index_info(struct strbuf *info, unsigned int mode, const git_oid *id,
+			   const char *path)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	strbuf_addf(info, "%o %s\t%s", mode, hex, path);
+	strbuf_addch(info, '\0');
+}
+
 /*
  * Leave out what the other side can check out itself (or, for an
  * overlay, what its base has): a file the index has, unchanged (and the
- * tree's). The top .git is never sent.
+ * tree's). The top .git is never sent. A file of the index sent to an
+ * overlay's upper layer gets an entry without stat data there: the
+ * base's could match the upper file's (the same size and second), and
+ * git there must read it.
  */
 static int unchanged(void *data, const char *rel, const struct stat *st)
 {
@@ -507,9 +523,11 @@ static int unchanged(void *data, const char *rel, const struct stat *st)
 		return 0;
 	if (!stat_matches(f, e, st)) {
 		f->sent_tracked = 1;
+		if (f->tree)
+			add_index_info(&f->info, e->mode, &e->id, e->path);
 		return 0;
 	}
-	if (f->overlay)
+	if (f->tree)
 		return !is_staged(f, rel);
 	strbuf_addstr(&f->checkout, rel);
 	strbuf_addch(&f->checkout, '\0');
@@ -520,14 +538,13 @@ static int unchanged(void *data, const char *rel, const struct stat *st)
 static int in_base(void *data, const char *rel)
 {
 	struct worktree_filter *f = data;
-	struct strbuf prefix = STRBUF_INIT;
-	size_t at;
+	git_tree_entry *te = NULL;
 	int found;
 
-	strbuf_addf(&prefix, "%s/", rel);
-	found = f->index && !git_index_find_prefix(&at, f->index, prefix.buf);
+	found = !git_tree_entry_bypath(&te, f->tree, rel) &&
+		git_tree_entry_type(te) == GIT_OBJECT_TREE;
+	git_tree_entry_free(te);
 	git_error_clear();
-	strbuf_release(&prefix);
 	return found;
 }
 
@@ -544,11 +561,15 @@ int ssh_host_overlay_index_ok(git_repository *repo, const char **why)
 	*why = "the index has conflicts";
 	if (git_index_has_conflicts(index))
 		goto done;
-	*why = "the index has intent-to-add or skip-worktree entries";
-	for (size_t i = 0; i < git_index_entrycount(index); i++)
-		if (git_index_get_byindex(index, i)->flags_extended &
-		    (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE))
+	*why = "the index has intent-to-add, skip-worktree or assume-unchanged entries";
+	for (size_t i = 0; i < git_index_entrycount(index); i++) {
+		const git_index_entry *e = git_index_get_byindex(index, i);
+
+		if ((e->flags & GIT_INDEX_ENTRY_VALID) ||
+		    (e->flags_extended &
+		     (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE)))
 			goto done;
+	}
 	*why = NULL;
 	ok = 1;
 done:
@@ -557,37 +578,38 @@ done:
 }
 
 /*
- * The index's changes to tree, as "git update-index -z --index-info"
+ * The index's changes to the tree, as "git update-index -z --index-info"
  * takes them (a mode of 0 removes the path), and their paths, sorted.
  */
-static int staged_changes(git_repository *repo, struct worktree_filter *f, git_tree *tree,
-			  struct strbuf *info)
+static int staged_changes(git_repository *repo, struct worktree_filter *f)
 {
 	git_diff *diff = NULL;
-	char hex[GIT_OID_HEXSZ + 1];
+	git_oid zero = { { 0 } };
+	int ret = 0;
 
 	if (!f->index)
 		return 0;
-	if (git_diff_tree_to_index(&diff, repo, tree, f->index, NULL) < 0)
+	if (git_diff_tree_to_index(&diff, repo, f->tree, f->index, NULL) < 0)
 		return error_lg2("cannot compare the index with HEAD");
 	for (size_t i = 0; i < git_diff_num_deltas(diff); i++) {
 		const git_diff_delta *d = git_diff_get_delta(diff, i);
 
-		if (d->status == GIT_DELTA_DELETED) {
-			strbuf_addf(info, "0 %s\t%s", "0000000000000000000000000000000000000000",
-				    d->old_file.path);
-		} else {
-			git_oid_tostr(hex, sizeof(hex), &d->new_file.id);
-			strbuf_addf(info, "%o %s\t%s", d->new_file.mode, hex, d->new_file.path);
+		if (d->status == GIT_DELTA_CONFLICTED) {
+			ret = error("the index has a conflict at '%s'", d->new_file.path);
+			break;
 		}
-		strbuf_addch(info, '\0');
+		if (d->status == GIT_DELTA_DELETED)
+			add_index_info(&f->info, 0, &zero, d->old_file.path);
+		else
+			add_index_info(&f->info, d->new_file.mode, &d->new_file.id,
+				       d->new_file.path);
 		string_list_append(&f->staged, d->new_file.path);
 		if (strcmp(d->old_file.path, d->new_file.path))
 			string_list_append(&f->staged, d->old_file.path);
 	}
 	qsort(f->staged.items, f->staged.nr, sizeof(char *), cmp_str);
 	git_diff_free(diff);
-	return 0;
+	return ret;
 }
 
 struct whiteouts {
@@ -651,29 +673,20 @@ static int add_overlay(struct tar_stream *tar, struct worktree_filter *f,
 		       const struct ssh_host_send_opts *w)
 {
 	git_oid oid;
-	git_tree *tree = NULL;
-	struct strbuf info = STRBUF_INIT;
-	int ret = -1;
+	struct strbuf ref = STRBUF_INIT;
 
-	if (git_oid_fromstr(&oid, w->tree) < 0 || git_tree_lookup(&tree, w->repo, &oid) < 0) {
-		error_lg2("cannot read the tree %s", w->tree);
-		goto done;
-	}
-	f->overlay = 1;
+	if (git_oid_fromstr(&oid, w->tree) < 0 || git_tree_lookup(&f->tree, w->repo, &oid) < 0)
+		return error_lg2("cannot read the tree %s", w->tree);
 	tar->drop_empty_dir = in_base;
-	if (staged_changes(w->repo, f, tree, &info) < 0 ||
+	if (staged_changes(w->repo, f) < 0 ||
 	    tar_add_tree(tar, w->worktree, OVERLAY_UPPER, unchanged, f) < 0 ||
-	    add_whiteouts(tar, tree, w->worktree) < 0)
-		goto done;
-	tar_add_data(tar, ".sand-staged", info.buf, info.len, 0600);
-	strbuf_reset(&info);
-	strbuf_addf(&info, "%s\n", w->tree);
-	tar_add_data(tar, OVERLAY_BASE_REF, info.buf, info.len, 0644);
-	ret = 0;
-done:
-	git_tree_free(tree);
-	strbuf_release(&info);
-	return ret;
+	    add_whiteouts(tar, f->tree, w->worktree) < 0)
+		return -1;
+	tar_add_data(tar, ".sand-staged", f->info.buf, f->info.len, 0600);
+	strbuf_addf(&ref, "%s\n", w->tree);
+	tar_add_data(tar, OVERLAY_BASE_REF, ref.buf, ref.len, 0644);
+	strbuf_release(&ref);
+	return 0;
 }
 
 /*
@@ -689,30 +702,33 @@ static const char copy_script[] =
 
 /*
  * A fixed script for an overlay: unpack (with the sandbox's "base", the
- * tree it uses, which keeps the base from ssh_host_remove_sandbox; the
- * base is looked for under the bases' lock, after that); the base of the
- * tree ($4) in the bases' directory ($3), checked out apart with its
- * index (the files' stat data), then renamed into place (a concurrent
- * maker's is as good); touched when used again. The files written in the
- * last second of the checkout are dated a few seconds back and their
- * stat data taken again (git would take an entry of the second its
- * index is written in for racily clean, and read the file again: git
- * counts whole seconds). That index is the sandbox's, with the staged
- * changes applied. Without it (another maker's not yet in place), the
- * tree alone: git there reads the files once.
+ * tree it uses, which keeps the base from ssh_host_remove_sandbox); look
+ * for the base of the tree ($4) in the bases' directory ($3) under their
+ * lock, after that. Without one: check it out apart, with its index (the
+ * files' stat data), as git's defaults would whatever the configuration
+ * there (new refuses an overlay to a repository whose own would check
+ * out otherwise), and rename it into place (a concurrent maker's is as
+ * good); a failure leaves nothing. The files written in the last second
+ * of the checkout are dated a few seconds back and their stat data taken
+ * again (git would take an entry of the second its index is written in
+ * for racily clean, and read the file again: git counts whole seconds).
+ * That index is the sandbox's, with the entries sent applied. Without it
+ * (another maker's not yet in place), the tree alone: git there reads
+ * the files once.
  */
 static const char overlay_script[] =
 	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
 	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
-	"b=\"$3/$4\"; if { flock 9 && test -d \"$b\"; } 9>>\"$3/.lock\"; "
-	"then touch -c -- \"$b\"; else "
-	"t=$(mktemp -d \"$3/.new-XXXXXX\"); chmod 755 \"$t\"; "
-	"export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
-	"git --work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
+	"b=\"$3/$4\"; found=; { flock 9; if test -d \"$b\"; then found=1; fi; } 9>>\"$3/.lock\"; "
+	"if test -z \"$found\"; then "
+	"t=$(mktemp -d \"$3/.new-XXXXXX\"); trap 'rm -rf -- \"$t\" \"$t.index\"' EXIT; "
+	"chmod 755 \"$t\"; export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
+	"git -c core.autocrlf=false -c core.eol=lf -c core.symlinks=true "
+	"--work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
 	"find \"$t\" -newermt \"@$m\" -exec touch -h -d \"@$((m - 5))\" -- {} +; "
 	"git --work-tree=\"$t\" update-index -q --refresh >/dev/null || :; unset GIT_INDEX_FILE; "
-	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; "
-	"else rm -rf -- \"$t\" \"$t.index\"; fi; fi; "
+	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; fi; "
+	"rm -rf -- \"$t\" \"$t.index\"; trap - EXIT; fi; "
 	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
 	"git update-index -z --index-info <.sand-staged; rm -f .sand-staged";
 
@@ -757,13 +773,16 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
 	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", NULL };
 	struct tar_stream tar = TAR_STREAM_INIT;
-	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT };
+	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT,
+				     .info = STRBUF_INIT };
 	struct ssh_cmd cmd = SSH_CMD_INIT;
 	struct strbuf out = STRBUF_INIT, what = STRBUF_INIT;
 	int ret = -1;
 
-	if (!tame_path(w->dest) || (w->tree && !tame_path(w->bases)))
+	if (!tame_path(w->dest))
 		return error("unusable sandbox path '%s'", w->dest);
+	if (w->tree && !tame_path(w->bases))
+		return error("unusable path '%s' for the bases", w->bases);
 	if (build_tar(&tar, &f, w, script) < 0)
 		goto done;
 	cmd.argv = script;
@@ -782,9 +801,11 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 	ret = 0;
 done:
 	git_index_free(f.index);
+	git_tree_free(f.tree);
 	tar_stream_clear(&tar);
 	strbuf_release(&f.checkout);
 	string_list_clear(&f.staged);
+	strbuf_release(&f.info);
 	strbuf_release(&out);
 	strbuf_release(&what);
 	return ret;
@@ -794,13 +815,18 @@ done:
  * A fixed script: remove the sandbox's directory ($1); then, under the
  * bases' lock, each base in the bases' directory ($2) that no sandbox's
  * "base" under $3 names (the names of trees only: nothing else there is
- * touched).
+ * touched), first renamed aside, so that no half-removed base is ever
+ * taken for one; with what an earlier removal or a killed new left: the
+ * renamed, an index without its base, a checkout over a day old.
  */
 static const char remove_script[] =
 	"set -e; rm -rf -- \"$1\"; cd -- \"$2\" 2>/dev/null || exit 0; exec 9>>.lock; flock 9; "
 	"for b in *; do case $b in *[!0-9a-f]*) continue;; esac; test -d \"$b\" || continue; "
 	"grep -qsxF -- \"$b\" \"$3\"/*/" OVERLAY_BASE_REF " && continue; "
-	"rm -rf -- \"$b\" \"$b.index\"; done";
+	"mv -T -- \"$b\" \".gone-$b-$$\"; rm -f -- \"$b.index\"; done; "
+	"for i in *.index; do test ! -f \"$i\" || test -d \"${i%.index}\" || rm -f -- \"$i\"; done; "
+	"exec 9>&-; rm -rf -- .gone-*; "
+	"find . -maxdepth 1 -name '.new-*' -mmin +1440 -exec rm -rf -- {} +";
 
 int ssh_host_remove_sandbox(struct ssh_conn *c, const char *dir, const char *root)
 {

@@ -154,7 +154,11 @@ static void header(struct strbuf *out, const char *name, const char *link, char 
 	unsigned sum = 0;
 
 	memcpy(h, name, strlen(name) < 100 ? strlen(name) : 100);
-	octal((char *)h + 100, 8, mode & 07777);
+	/*
+	 * No setuid or setgid bit: tar -x there makes the files the user's
+	 * there (root, often), not the owner's here.
+	 */
+	octal((char *)h + 100, 8, mode & (S_ISVTX | 0777));
 	octal((char *)h + 108, 8, 0);
 	octal((char *)h + 116, 8, 0);
 	octal((char *)h + 124, 12, size);

@@ -509,6 +509,57 @@ test_expect_success SSHD 'overlay there: an intent-to-add entry makes a copy, or
 	test_path_is_dir "$remote_root/bases/not-a-tree"
 '
 
+test_expect_success SSHD 'overlay there: a change the base'"'"'s stat data would hide, a file become a directory' '
+	test_create_repo ov3 &&
+	(
+		cd ov3 &&
+		echo aaaa >same.c && echo file >d && echo other >o.c &&
+		git add . && git commit -q -m base &&
+		git sand new -d --host "$SSHD_URL" --workspace overlay ov3a
+	) &&
+	base="$remote_root/bases/$(git -C ov3 rev-parse HEAD^{tree})" &&
+	(
+		cd ov3 &&
+		# The same size and second as the base file: only a read of
+		# the file tells the change.
+		echo bbbb >same.c &&
+		touch -d "@$(stat -c %Y "$base/same.c")" same.c &&
+		# A file of the tree become a directory whose one file is
+		# staged, then deleted here: an empty directory over the file.
+		git rm -q --cached d && rm d && mkdir d && echo x >d/x &&
+		git add d/x && rm d/x &&
+		echo "#!/bin/sh" >suid && chmod 4755 suid &&
+		git status --porcelain >../ov3-status &&
+		git sand new -d --host "$SSHD_URL" --workspace overlay ov3b &&
+		git sand exec ov3b git status --porcelain >../ov3-there &&
+		git sand exec ov3b sh -c "test -d d && cat same.c" >../ov3-same
+	) &&
+	test_cmp ov3-status ov3-there &&
+	echo bbbb >expect && test_cmp expect ov3-same &&
+	id=$(cd ov3 && sandbox_field ov3b id) &&
+	echo 755 >expect &&
+	stat -c %a "$remote_root/sandboxes/$id/upper/suid" >actual &&
+	test_cmp expect actual &&
+	(cd ov3 && git sand rm -f ov3a ov3b) &&
+	test_path_is_missing "$base"
+'
+
+test_expect_success SSHD 'overlay there: a repository that checks out otherwise than a base gets a copy' '
+	test_create_repo crlf &&
+	(
+		cd crlf &&
+		echo text >t.c && git add t.c && git commit -q -m base &&
+		git config core.autocrlf true &&
+		test_must_fail git sand new -d --host "$SSHD_URL" --workspace overlay crlf1 2>../err &&
+		git sand new -d --host "$SSHD_URL" crlf2 2>../err2 &&
+		git sand exec crlf2 git status --porcelain >../crlf-there &&
+		git sand rm -f crlf2
+	) &&
+	test_grep "cannot make an overlay workspace for sandbox .crlf1.: core.autocrlf" err &&
+	test_grep "hint: sandbox .crlf2. has a copy of the worktree" err2 &&
+	! test -s crlf-there
+'
+
 test_expect_success SSHD 'a run whose start fails there: the container it made is removed, nothing left' '
 	# A podman that makes the container, then fails to start it.
 	podman=$(command -v podman) &&
