@@ -607,7 +607,8 @@ static int staged_changes(git_repository *repo, struct worktree_filter *f)
 		if (strcmp(d->old_file.path, d->new_file.path))
 			string_list_append(&f->staged, d->old_file.path);
 	}
-	qsort(f->staged.items, f->staged.nr, sizeof(char *), cmp_str);
+	if (f->staged.nr)
+		qsort(f->staged.items, f->staged.nr, sizeof(char *), cmp_str);
 	git_diff_free(diff);
 	return ret;
 }
