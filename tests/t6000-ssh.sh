@@ -189,12 +189,19 @@ test_expect_success SSHD 'exec -t gets a terminal there, of this one'"'"'s size'
 '
 
 test_expect_success SSHD 'exec -t follows this terminal'"'"'s size changes' '
+	# The size changes while the command there waits for it (at most
+	# 20 s); the signal is sent again until the command ends, in case
+	# the first came before git-sand was ready for it.
 	cat >resize.sh <<-\EOF &&
 	stty cols 80 rows 24
-	git-sand exec -t alpha sh -c "sleep 2; stty size" </dev/tty &
+	git-sand exec -t alpha sh -c "i=0; while test \"\$(stty size)\" = \"24 80\" && test \$i -lt 20; do sleep 1; i=\$((i + 1)); done; stty size" </dev/tty &
 	sleep 1
 	stty cols 100 rows 30
-	kill -WINCH $!
+	for i in 1 2 3 4 5 6 7 8 9 10
+	do
+		kill -WINCH $! 2>/dev/null || break
+		sleep 1
+	done
 	wait $!
 	EOF
 	(cd repo && script -qec "sh ../resize.sh" /dev/null | tr -d "\\000\\r" >../out) &&
