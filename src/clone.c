@@ -343,14 +343,8 @@ static int distrust_changed(const char *gitdir, const char *worktree)
 		/* In place, as overlay_index_restat does: the tree cache stays. */
 		git_index_entry *e = (git_index_entry *)git_index_get_byindex(index, i);
 
-		if (GIT_INDEX_ENTRY_STAGE(e) || e->mode == GIT_FILEMODE_COMMIT ||
-		    index_entry_fresh(&path, worktree, e))
-			continue;
-		memset(&e->ctime, 0, sizeof(e->ctime));
-		memset(&e->mtime, 0, sizeof(e->mtime));
-		e->dev = e->ino = 0;
-		e->file_size = 0;
-		changed++;
+		if (!GIT_INDEX_ENTRY_STAGE(e) && e->mode != GIT_FILEMODE_COMMIT)
+			changed += index_entry_distrust(&path, worktree, e);
 	}
 	if (changed && git_index_write(index) < 0)
 		goto lg2_failed;

@@ -305,16 +305,22 @@ int config_get_bool(git_config *cfg, const char *key, int *out)
 	return 1;
 }
 
-int index_entry_fresh(struct strbuf *path, const char *worktree, const git_index_entry *e)
+int index_entry_distrust(struct strbuf *path, const char *worktree, git_index_entry *e)
 {
 	struct stat st;
 
 	strbuf_reset(path);
 	strbuf_addf(path, "%s/%s", worktree, e->path);
-	return !lstat(path->buf, &st) && (uint32_t)st.st_size == e->file_size &&
-	       (uint32_t)st.st_mtim.tv_sec == (uint32_t)e->mtime.seconds &&
-	       (uint32_t)st.st_mtim.tv_nsec == e->mtime.nanoseconds &&
-	       (uint32_t)st.st_ctim.tv_sec == (uint32_t)e->ctime.seconds &&
-	       (uint32_t)st.st_ctim.tv_nsec == e->ctime.nanoseconds &&
-	       (uint32_t)st.st_ino == e->ino && (uint32_t)st.st_dev == e->dev;
+	if (!lstat(path->buf, &st) && (uint32_t)st.st_size == e->file_size &&
+	    (uint32_t)st.st_mtim.tv_sec == (uint32_t)e->mtime.seconds &&
+	    (uint32_t)st.st_mtim.tv_nsec == e->mtime.nanoseconds &&
+	    (uint32_t)st.st_ctim.tv_sec == (uint32_t)e->ctime.seconds &&
+	    (uint32_t)st.st_ctim.tv_nsec == e->ctime.nanoseconds &&
+	    (uint32_t)st.st_ino == e->ino && (uint32_t)st.st_dev == e->dev)
+		return 0;
+	memset(&e->ctime, 0, sizeof(e->ctime));
+	memset(&e->mtime, 0, sizeof(e->mtime));
+	e->dev = e->ino = 0;
+	e->file_size = 0;
+	return 1;
 }

@@ -44,11 +44,13 @@ int config_parameters_parse(const char *env, struct string_list *keys,
 			    struct string_list *values);
 
 /*
- * Whether the host's git takes the worktree's file for what the index
- * entry e records: size, mtime, ctime, inode and device all as recorded
- * (git's default core.checkStat). path is scratch space.
+ * Where the host's git would read the worktree's file of the index entry
+ * e again (its size, mtime, ctime, inode or device not as recorded: git's
+ * default core.checkStat), take e's stat data away, so that a git that
+ * trusts less of them (core.checkStat=minimal) reads the file too. 1 when
+ * they were taken, 0 when e is kept. path is scratch space.
  */
-int index_entry_fresh(struct strbuf *path, const char *worktree, const git_index_entry *e);
+int index_entry_distrust(struct strbuf *path, const char *worktree, git_index_entry *e);
 
 /* Strip trailing slashes (keeping a lone "/"). */
 void strip_trailing_slashes(char *path);

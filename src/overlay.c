@@ -764,12 +764,7 @@ int overlay_index_restat(const char *index_path, const char *worktree, const cha
 			 * that kept them, seen by ctime or inode), no stat
 			 * data: git inside reads the file too.
 			 */
-			if (index_entry_fresh(&path, worktree, e))
-				continue;
-			memset(&e->ctime, 0, sizeof(e->ctime));
-			memset(&e->mtime, 0, sizeof(e->mtime));
-			e->dev = e->ino = 0;
-			e->file_size = 0;
+			index_entry_distrust(&path, worktree, e);
 		} else {
 			strbuf_reset(&path);
 			strbuf_addf(&path, "%s/%s", base, e->path);
