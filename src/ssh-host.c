@@ -701,6 +701,9 @@ static const char copy_script[] =
 	"git checkout-index -u -z --stdin <../.sand-checkout; rm -f ../.sand-checkout; "
 	"test -z \"$2\" || git update-index -q --refresh >/dev/null || :";
 
+/* A base is checked out, and its stat data taken, as git's defaults would. */
+#define BASE_GIT "git -c core.autocrlf=false -c core.eol=lf -c core.symlinks=true "
+
 /*
  * A fixed script for an overlay: unpack (with the sandbox's "base", the
  * tree it uses, which keeps the base from ssh_host_remove_sandbox); look
@@ -724,11 +727,10 @@ static const char overlay_script[] =
 	"if test -z \"$found\"; then "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); trap 'rm -rf -- \"$t\" \"$t.index\"' EXIT; "
 	"chmod 755 \"$t\"; export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
-	"git -c core.autocrlf=false -c core.eol=lf -c core.symlinks=true "
-	"--work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
+	BASE_GIT "--work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
 	"find \"$t\" -newermt \"@$m\" -exec touch -h -d \"@$((m - 5))\" -- {} +; "
-	"git -c core.autocrlf=false -c core.eol=lf -c core.symlinks=true "
-	"--work-tree=\"$t\" update-index -q --refresh >/dev/null || :; unset GIT_INDEX_FILE; "
+	BASE_GIT "--work-tree=\"$t\" update-index -q --refresh >/dev/null || :; "
+	"unset GIT_INDEX_FILE; "
 	"if mv -T -- \"$t\" \"$b\" 2>/dev/null; then mv -f -- \"$t.index\" \"$b.index\"; fi; "
 	"rm -rf -- \"$t\" \"$t.index\"; trap - EXIT; fi; "
 	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
