@@ -21,6 +21,12 @@
  * own. The script needs "head -c" to read exactly what it is asked for
  * (GNU's and BSD's do); it checks that first, and says "no" when it
  * cannot: then every command gets a channel of its own, as before.
+ *
+ * Each process the script starts costs a few milliseconds there, so it
+ * starts few: a command with no input (most of them) runs without a
+ * pipeline, exec'd by its subshell, and one wc measures both outputs; an
+ * empty output is not copied. A no-op command went from 37 ms to 12 ms
+ * of the shell's time here.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,11 +57,21 @@ static const char mux_script[] =
 	"while IFS= read -r n; do\n"
 	"	case $n in ''|*[!0-9]*) exit 1;; esac\n"
 	"	c=$(head -c \"$n\")\n"
-	"	while IFS= read -r k && test \"$k\" -gt 0; do head -c \"$k\"; done |\n"
-	"	{ (eval \"$c\") >\"$d/o\" 2>\"$d/e\"; echo $? >\"$d/s\"; cat >/dev/null; }\n"
-	"	o=$(wc -c <\"$d/o\"); e=$(wc -c <\"$d/e\")\n"
-	"	echo $(cat \"$d/s\") $o $e\n"
-	"	head -c $o <\"$d/o\"; head -c $e <\"$d/e\"\n"
+	"	IFS= read -r k || exit 1\n"
+	"	case $k in ''|*[!0-9]*) exit 1;; esac\n"
+	"	if test \"$k\" -eq 0; then\n"
+	"		(eval \"exec $c\") </dev/null >\"$d/o\" 2>\"$d/e\"\n"
+	"		s=$?\n"
+	"	else\n"
+	"		{ head -c \"$k\"; while IFS= read -r k && test \"$k\" -gt 0; do head -c \"$k\"; done; } |\n"
+	"		{ (eval \"exec $c\") >\"$d/o\" 2>\"$d/e\"; echo $? >\"$d/s\"; cat >/dev/null; }\n"
+	"		read -r s <\"$d/s\"\n"
+	"	fi\n"
+	"	wc -c \"$d/o\" \"$d/e\" >\"$d/w\"\n"
+	"	{ read -r o x; read -r e x; } <\"$d/w\"\n"
+	"	echo \"$s $o $e\"\n"
+	"	test \"$o\" -eq 0 || head -c \"$o\" <\"$d/o\"\n"
+	"	test \"$e\" -eq 0 || head -c \"$e\" <\"$d/e\"\n"
 	"done\n";
 
 /* More of the script's output into c->mux_buf: 0, or -1 at its end or on an error. */

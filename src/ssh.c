@@ -62,6 +62,28 @@ void ssh_opts_clear(struct ssh_opts *o)
 
 /* ---- the connection ---- */
 
+/*
+ * SSH is a conversation of small messages: each channel open, exec
+ * request and command reply waits for the other side's. With Nagle's
+ * algorithm on either end, a small message is held until the one before
+ * it is acknowledged, and the peer delays that acknowledgement by up to
+ * 40 ms: measured here, a channel open took 46 ms and a connection's
+ * log-in 100 ms instead of 7 and 56. So our messages go at once
+ * (TCP_NODELAY, as OpenSSH does), and so do our acknowledgements
+ * (TCP_QUICKACK, which Linux clears again as it likes: renewed at each
+ * read), so that sshd's next message is not held either.
+ */
+static void tcp_ack_now(int fd)
+{
+#ifdef TCP_QUICKACK
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)fd;
+#endif
+}
+
 static ssize_t count_send(libssh2_socket_t fd, const void *buf, size_t len, int flags,
 			  void **abstract)
 {
@@ -79,19 +101,23 @@ static ssize_t count_recv(libssh2_socket_t fd, void *buf, size_t len, int flags,
 	struct ssh_conn *c = *abstract;
 	ssize_t n = recv(fd, buf, len, flags);
 
-	if (n > 0)
+	if (n > 0) {
 		c->received += (uint64_t)n;
+		tcp_ack_now(fd);
+	}
 	return n < 0 ? -errno : n;
 }
 
 /*
- * A host that vanishes (no reset, no answer) is noticed within about a
- * minute, not the kernel's two hours.
+ * Our messages sent at once (see tcp_ack_now); a host that vanishes (no
+ * reset, no answer) noticed within about a minute, not the kernel's two
+ * hours.
  */
-static void tcp_keepalive(int fd)
+static void tcp_options(int fd)
 {
 	int one = 1;
 
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 #ifdef TCP_KEEPIDLE
 	{
@@ -149,7 +175,7 @@ static int tcp_connect(const struct ssh_target *t)
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &saved, &sl) < 0 || saved)
 			goto next;
 		fcntl(fd, F_SETFL, flags);
-		tcp_keepalive(fd);
+		tcp_options(fd);
 		break;
 next:
 		close(fd);
