@@ -59,6 +59,15 @@ ln -sf /bin/true "$fake/podman"
 own=$(for i in $(seq 1 "$runs"); do PATH=$fake:$PATH ms git -c sand.exec=cli sand exec bench-exec true; done | median)
 gitonly=$(for i in $(seq 1 "$runs"); do ms git -c sand.exec=cli version; done | median)
 echo "git sand exec's own part (podman doing nothing): $own ms, of which git's dispatch about $gitonly ms"
+# What every "git sand <command>" pays before git-sand starts: git's own
+# dispatch to an external command, with a git-<command> that is /bin/true,
+# against /bin/true. It bounds from below what the CLI way can add to the
+# runtime's exec.
+mkdir -p "$WORK/git-floor"
+ln -sf /bin/true "$WORK/git-floor/git-sand-floor"
+PATH=$WORK/git-floor:$PATH
+set -- $(pairs "$runs" git sand-floor -- /bin/true)
+echo "git's dispatch alone:  git sand-floor $1 ms; /bin/true $2 ms: $(( $1 - $2 )) ms before any git-sand code runs"
 
 # status: git sand status against git status run by podman exec (the
 # direct way, then the CLI way).

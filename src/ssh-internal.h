@@ -63,6 +63,8 @@ void ssh_known_hosts_prefer(const struct ssh_known_hosts *kh, LIBSSH2_SESSION *s
 /* ---- ssh-mux.c ---- */
 
 #define SSH_MUX_UNAVAILABLE (-2)
+/* The script of that shell (sh -c runs it; the unit tests too). */
+extern const char ssh_mux_script[];
 /*
  * Run cmd (no terminal) through the connection's one shell for many
  * commands, started on first use: its status, -1 on an error, or

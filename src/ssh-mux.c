@@ -47,7 +47,7 @@
 /* Lines the login shell may print before the script's first. */
 #define MUX_NOISE (64 * 1024)
 
-static const char mux_script[] =
+const char ssh_mux_script[] =
 	"trap 'exit 1' HUP INT PIPE TERM\n"
 	"d=$(mktemp -d 2>/dev/null) || { echo '" MUX_NO "'; exit 0; }\n"
 	"trap 'rm -rf \"$d\"' EXIT\n"
@@ -203,7 +203,7 @@ void ssh_mux_close(struct ssh_conn *c)
 /* The shell, started on first use: 0 when it runs, -1 when it cannot be used. */
 static int mux_start(struct ssh_conn *c)
 {
-	const char *argv[] = { "exec", "sh", "-c", mux_script, NULL };
+	const char *argv[] = { "exec", "sh", "-c", ssh_mux_script, NULL };
 	struct strbuf line = STRBUF_INIT;
 	int ok = -1;
 

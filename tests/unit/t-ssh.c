@@ -2,6 +2,7 @@
  * The SSH transport's parsers: host URLs and ssh_config(5) entries, and
  * the tar stream that carries a workspace (unpacked by the real tar).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "path.h"
 #include "run.h"
 #include "ssh.h"
+#include "ssh-internal.h"
 #include "tar.h"
 #include "unit.h"
 
@@ -48,11 +50,61 @@ static void write_text(const char *path, const char *text)
 	fclose(fp);
 }
 
+/* A command for the one shell, and its input in chunks (NULL-ended). */
+static void mux_frame(struct strbuf *in, const char *cmd, ...)
+{
+	const char *chunk;
+	va_list ap;
+
+	strbuf_addf(in, "%zu\n%s", strlen(cmd), cmd);
+	va_start(ap, cmd);
+	while ((chunk = va_arg(ap, const char *)))
+		strbuf_addf(in, "%zu\n%s", strlen(chunk), chunk);
+	va_end(ap);
+	strbuf_addstr(in, "0\n");
+}
+
+/*
+ * The shell for many commands, run here by sh as sshd would run it: each
+ * command's status and its two outputs, framed, in turn; with input and
+ * without; a program that is not there.
+ */
+static void mux_script_replies(void)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	const char *expect =
+		"git-sand-mux 1\n"
+		"0 20 0\n     1\tab\n     2\tcd\n"
+		"3 3 3\nouterr"
+		"0 0 0\n"
+		"0 19 0\nxyz[two  words]\n[]\n"
+		"127 0 ";
+
+	mux_frame(&in, "'cat' '-n'", "ab\n", "cd\n", NULL);
+	mux_frame(&in, "'sh' '-c' 'printf out; printf err >&2; exit 3'", NULL);
+	mux_frame(&in, "'true'", NULL);
+	mux_frame(&in, "'sh' '-c' 'cat; echo \"[$1]\"; echo \"[$2]\"' 'sh' 'two  words' ''",
+		  "x", "yz", NULL);
+	mux_frame(&in, "'git-sand-no-such-program'", NULL);
+	argv_pushl(&c.args, "sh", "-c", ssh_mux_script, NULL);
+	c.in = in.buf;
+	c.in_len = in.len;
+	c.out = &out;
+	check_int(run_child(&c), ==, 0, "the shell for many commands ends with its input");
+	TEST(out.len > strlen(expect) && !strncmp(out.buf, expect, strlen(expect)),
+	     "its replies, framed: got '%s'", out.buf);
+	child_clear(&c);
+	strbuf_release(&in);
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const char *tmp = unit_tmpdir();
 	struct strbuf path = STRBUF_INIT, out = STRBUF_INIT;
 
+	mux_script_replies();
 	url_ok("ssh://build", "(none)", "build", 0);
 	url_ok("ssh://me@build.example.com:2222", "me", "build.example.com", 2222);
 	url_ok("ssh://me@build/", "me", "build", 0);
