@@ -74,17 +74,36 @@ rm -f "$WORK/trace.2"
 t2=$(GIT_SAND_SSH_STATS=$stats.2 GIT_SAND_TRACE=$WORK/trace.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none second)
 b1=$(sent "$stats.1")
 b2=$(sent "$stats.2")
-# News of the same tree (an overlay's base is there already): the
-# median of 3, the first traced.
+# News of the same tree (an overlay's base is there already), 3 of them,
+# the first traced, each after a local "git worktree add" of the same
+# commit (removed again), so that both see the same machine, with the
+# disk's dirty pages written back before each (sync): prints the
+# median new, the median worktree add and the median of the ratios.
+wt_add () {
+	rm -rf "$WORK/wt"
+	sync
+	ms git worktree add -q --detach "$WORK/wt" HEAD
+	git worktree remove --force "$WORK/wt"
+	# What it wrote written back before the new.
+	sync
+}
 same_tree () {
 	bin=$1 name=$2
 	rm -f "$WORK/same.t" "$WORK/trace.$name"
-	GIT_SAND_TRACE=$WORK/trace.$name ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none ${name}1 >>"$WORK/same.t"
-	for i in 2 3
+	for i in 1 2 3
 	do
-		ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i >>"$WORK/same.t"
-	done
-	echo "$(median <"$WORK/same.t") ($(echo $(cat "$WORK/same.t")))"
+		tw=$(wt_add)
+		if test $i = 1
+		then
+			tn=$(GIT_SAND_TRACE=$WORK/trace.$name ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
+		else
+			tn=$(ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
+		fi
+		echo "$tn $tw"
+	done >"$WORK/same.t"
+	echo "$(cut -d' ' -f1 "$WORK/same.t" | median) $(cut -d' ' -f2 "$WORK/same.t" | median)" \
+		"$(awk '{ printf "%.2f\n", $1 / ($2 ? $2 : 1) }' "$WORK/same.t" | sort -n | sed -n 2p)" \
+		"($(awk '{ printf "%s%d/%d", (NR > 1 ? " " : ""), $1, $2 }' "$WORK/same.t"))"
 }
 t2s=$(same_tree git-sand same)
 if test -n "${BENCH_BEFORE:-}"
@@ -137,17 +156,7 @@ tpexec=$(median5 <"$WORK/exec.p")
 test -z "${BENCH_BEFORE:-}" || texecb=$(median5 <"$WORK/exec.b")
 rm -f "$WORK/exec.a" "$WORK/exec.p" "$WORK/exec.b"
 
-# A local "git worktree add" of the same commit: the median of 3 (in a
-# subshell: ms sets t0 and t1).
-(
-	for i in 1 2 3
-	do
-		rm -rf "$WORK/wt"
-		ms git worktree add -q --detach "$WORK/wt" HEAD
-		git worktree remove --force "$WORK/wt"
-	done
-) >"$WORK/wt.t"
-tw=$(median <"$WORK/wt.t")
+tw=$(wt_add)
 
 git sand rm -f first second same1 same2 same3 >/dev/null
 git reset -q --soft HEAD~1
@@ -167,8 +176,10 @@ echo "second new / worktree add: $(ratio "$t2" "$tw") (time; worktree add: $tw m
 # Its steps there, with their milliseconds (GIT_SAND_TRACE).
 awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$WORK/trace.2"
 echo "second new / ssh host true: $(ratio "$t2" "$tssh") (time; ssh host true: $tssh ms)"
-echo "a new of the same tree, median of 3: $t2s ms"
-echo "  same tree / worktree add: $(ratio "${t2s%% *}" "$tw") (target <= 3; worktree add: median of 3, $tw ms)"
+set -- $t2s
+n=$1 w=$2 r=$3
+shift 3
+echo "a new of the same tree, median of 3: $n ms; worktree add before each: $w ms; ratio $r (target <= 3) $*"
 steps () {
 	awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$1"
 }
@@ -178,8 +189,10 @@ if test -n "${BENCH_BEFORE:-}"
 then
 	echo "before ($BENCH_BEFORE), a new after one more commit: $t3 ms ($(channels "$stats.3"))"
 	echo "  before / worktree add: $(ratio "$t3" "$tw"); before / ssh host true: $(ratio "$t3" "$tssh")"
-	echo "before, a new of the same tree, median of 3: $t3s ms"
-	echo "  before, same tree / worktree add: $(ratio "${t3s%% *}" "$tw")"
+	set -- $t3s
+	n=$1 w=$2 r=$3
+	shift 3
+	echo "before, a new of the same tree, median of 3: $n ms; worktree add before each: $w ms; ratio $r $*"
 	steps "$WORK/trace.bsame"
 	echo "before, disk there: $kb3 KB"
 fi

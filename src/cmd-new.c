@@ -945,27 +945,12 @@ static int create_sandbox_container(struct cmd_ctx *ctx, const struct new_opts *
 	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
 }
 
-/*
- * Make what the row describes: home, mirror, clone, container, remote;
- * then run the setup command and mark it ready. -1 with a message; what
- * was made is for the caller's undo to take apart.
- */
-static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
-			struct sandbox *sb)
+/* make_sandbox's work, once the workspace is chosen. */
+static int fill_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
+			struct sandbox *sb, const struct workspace *ws, struct populate_opts *po)
 {
-	struct populate_opts po = { ctx->r.repo, ctx->r.worktree, ctx->r.gitdir,
-				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
-	struct overlay_owner owner;
-	struct workspace ws;
 	struct create_how how = { .start = 1, .image_unchecked = o->image_unchecked };
 
-	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
-	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
-		return -1;
-	/* A devcontainer's user starts with a base of their own, where known. */
-	if (po.overlay && o->have_dc && o->dc.user &&
-	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))
-		po.owner = &owner;
 	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
 		return -1;
 	/* Before the container: what it is made with is recorded. */
@@ -973,11 +958,11 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
 	if (sb->host && isatty(2))
 		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
-	if (ws.ops->mirror_refresh(&ws, ctx->r.repo, ctx->r.commondir) < 0)
+	if (ws->ops->mirror_refresh(ws, ctx->r.repo, ctx->r.commondir) < 0)
 		return -1;
 	if (cleanup_signalled())
 		return -1;
-	if (create_sandbox_container(ctx, o, rt, &ws, sb, &po, &how) < 0 ||
+	if (create_sandbox_container(ctx, o, rt, ws, sb, po, &how) < 0 ||
 	    store_update(ctx->store, sb) < 0 ||
 	    (!how.started && rt->ops->start(rt, sb->container) < 0))
 		return -1;
@@ -985,7 +970,7 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	if (net_is_allow(sb->opts.network) &&
 	    sandbox_ensure_running(rt, ctx->store, ctx->root.buf, sb, NULL) < 0)
 		return -1;
-	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, &ws) < 0)
+	if (cleanup_signalled() || sandbox_remote_add(ctx->r.repo, ctx->store, ws) < 0)
 		return -1;
 	if (o->have_dc && o->dc.user && devcontainer_own(rt, sb, o->dc.user, ctx->root.buf) < 0)
 		return -1;
@@ -998,6 +983,34 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		run_setup(rt, sb, o->setup);
 	sb->state = SB_READY;
 	return store_update(ctx->store, sb);
+}
+
+/*
+ * Make what the row describes: home, mirror, clone, container, remote;
+ * then run the setup command and mark it ready. -1 with a message; what
+ * was made is for the caller's undo to take apart.
+ */
+static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
+			struct sandbox *sb)
+{
+	struct populate_opts po = { ctx->r.repo, ctx->r.worktree, ctx->r.gitdir,
+				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
+	struct overlay_owner owner;
+	struct workspace ws;
+	int ret;
+
+	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
+	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
+		return -1;
+	/* A devcontainer's user starts with a base of their own, where known. */
+	if (po.overlay && o->have_dc && o->dc.user &&
+	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))
+		po.owner = &owner;
+	if (ws.ops->read_ahead && ws.ops->read_ahead(&ws, sb, &po) < 0)
+		return -1;
+	ret = fill_sandbox(ctx, o, rt, sb, &ws, &po);
+	workspace_read_ahead_clear(&po);
+	return ret;
 }
 
 /* The session new opens, and --rm after it. */

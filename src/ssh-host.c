@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,20 +673,21 @@ static int add_whiteouts(struct tar_stream *tar, git_tree *tree, const char *wor
  * tree in upper, its whiteouts, and the staged changes for the index.
  */
 static int add_overlay(struct tar_stream *tar, struct worktree_filter *f,
-		       const struct ssh_host_send_opts *w)
+		       git_repository *repo, const char *worktree, const char *tree)
 {
 	git_oid oid;
 	struct strbuf ref = STRBUF_INIT;
 
-	if (git_oid_fromstr(&oid, w->tree) < 0 || git_tree_lookup(&f->tree, w->repo, &oid) < 0)
-		return error_lg2("cannot read the tree %s", w->tree);
+	if (git_oid_fromstr(&oid, tree) < 0 || git_tree_lookup(&f->tree, repo, &oid) < 0)
+		return error_lg2("cannot read the tree %s", tree);
 	tar->drop_empty_dir = in_base;
-	if (staged_changes(w->repo, f) < 0 ||
-	    tar_add_tree(tar, w->worktree, OVERLAY_UPPER, unchanged, f) < 0 ||
-	    add_whiteouts(tar, f->tree, w->worktree) < 0)
+	if (staged_changes(repo, f) < 0 ||
+	    tar_add_tree(tar, worktree, OVERLAY_UPPER, unchanged, f) < 0 ||
+	    add_whiteouts(tar, f->tree, worktree) < 0)
 		return -1;
+	tar->drop_empty_dir = NULL;
 	tar_add_data(tar, ".sand-staged", f->info.buf, f->info.len, 0600);
-	strbuf_addf(&ref, "%s\n", w->tree);
+	strbuf_addf(&ref, "%s\n", tree);
 	tar_add_data(tar, OVERLAY_BASE_REF, ref.buf, ref.len, 0644);
 	strbuf_release(&ref);
 	return 0;
@@ -736,49 +739,116 @@ static const char overlay_script[] =
 	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
 	"git update-index -z --index-info <.sand-staged; rm -f .sand-staged";
 
-/* The files to send, and the script's arguments. */
-static int build_tar(struct tar_stream *tar, struct worktree_filter *f,
-		     const struct ssh_host_send_opts *w, const char **argv)
+/*
+ * The working tree's part of the tar (see ssh_host_scan_start); *refresh
+ * set where git there must refresh a copy's index (a tracked file sent,
+ * or no index here).
+ */
+static int scan_worktree(struct tar_stream *tar, git_repository *repo, const char *worktree,
+			 const char *tree, int *refresh)
 {
+	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT,
+				     .info = STRBUF_INIT };
 	struct strbuf path = STRBUF_INIT;
 	struct stat st;
 	int ret = -1;
 
-	strbuf_addf(&path, "%s/index", git_repository_path(w->repo));
+	strbuf_addf(&path, "%s/index", git_repository_path(repo));
 	if (!stat(path.buf, &st)) {
-		f->index_mtime = st.st_mtim;
-		if (git_repository_index(&f->index, w->repo) < 0) {
+		f.index_mtime = st.st_mtim;
+		if (git_repository_index(&f.index, repo) < 0) {
 			error_lg2("cannot read the index");
 			goto done;
 		}
 	}
-	if (tar_add_tree(tar, w->staging, "", NULL, NULL) < 0)
-		goto done;
-	if (w->tree) {
-		if (add_overlay(tar, f, w) < 0)
+	if (tree) {
+		if (add_overlay(tar, &f, repo, worktree, tree) < 0)
 			goto done;
-		argv[2] = overlay_script;
-		argv[6] = w->bases;
-		argv[7] = w->tree;
 	} else {
-		if (tar_add_tree(tar, w->worktree, "app", unchanged, f) < 0)
+		if (tar_add_tree(tar, worktree, "app", unchanged, &f) < 0)
 			goto done;
-		tar_add_data(tar, ".sand-checkout", f->checkout.buf, f->checkout.len, 0600);
-		if (f->sent_tracked || !f->index)
-			argv[5] = "refresh";
+		tar_add_data(tar, ".sand-checkout", f.checkout.buf, f.checkout.len, 0600);
+		*refresh = f.sent_tracked || !f.index;
 	}
 	ret = 0;
 done:
+	git_index_free(f.index);
+	git_tree_free(f.tree);
+	strbuf_release(&f.checkout);
+	string_list_clear(&f.staged);
+	strbuf_release(&f.info);
 	strbuf_release(&path);
 	return ret;
+}
+
+struct ssh_host_scan {
+	struct tar_stream tar;
+	char *worktree, *tree;
+	int refresh, ret;
+	pthread_t thread;
+	int running;
+};
+
+static void *scan_thread(void *data)
+{
+	struct ssh_host_scan *s = data;
+	git_repository *repo = NULL;
+
+	/* As the command opened it (see sand_repo_open). */
+	if (git_repository_open_ext(&repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0)
+		s->ret = error_lg2("cannot open the repository");
+	else
+		s->ret = scan_worktree(&s->tar, repo, s->worktree, s->tree, &s->refresh);
+	git_repository_free(repo);
+	return NULL;
+}
+
+struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree)
+{
+	struct ssh_host_scan *s = xcalloc(1, sizeof(*s));
+	sigset_t all, old;
+
+	s->tar = (struct tar_stream)TAR_STREAM_INIT;
+	s->worktree = xstrdup(worktree);
+	s->tree = tree ? xstrdup(tree) : NULL;
+	/* Signals are the main thread's (see cleanup_signalled). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	s->running = !pthread_create(&s->thread, NULL, scan_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!s->running)
+		scan_thread(s);
+	return s;
+}
+
+const char *ssh_host_scan_tree(const struct ssh_host_scan *s)
+{
+	return s->tree;
+}
+
+static void scan_wait(struct ssh_host_scan *s)
+{
+	if (s->running)
+		pthread_join(s->thread, NULL);
+	s->running = 0;
+}
+
+void ssh_host_scan_free(struct ssh_host_scan *s)
+{
+	if (!s)
+		return;
+	scan_wait(s);
+	tar_stream_clear(&s->tar);
+	free(s->worktree);
+	free(s->tree);
+	free(s);
 }
 
 int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
 	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", NULL };
 	struct tar_stream tar = TAR_STREAM_INIT;
-	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT,
-				     .info = STRBUF_INIT };
+	struct ssh_host_scan now = { .tar = TAR_STREAM_INIT }, *scan = w->scan;
 	struct ssh_cmd cmd = SSH_CMD_INIT;
 	struct strbuf out = STRBUF_INIT, what = STRBUF_INIT;
 	int ret = -1;
@@ -787,8 +857,25 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		return error("unusable sandbox path '%s'", w->dest);
 	if (w->tree && !tame_path(w->bases))
 		return error("unusable path '%s' for the bases", w->bases);
-	if (build_tar(&tar, &f, w, script) < 0)
+	if (scan && (!w->tree != !scan->tree || (w->tree && strcmp(w->tree, scan->tree))))
+		return error("the working tree was read for another tree");
+	if (scan) {
+		scan_wait(scan);
+	} else {
+		scan = &now;
+		now.ret = scan_worktree(&now.tar, w->repo, w->worktree, w->tree, &now.refresh);
+	}
+	/* staging first, then the working tree's part. */
+	if (scan->ret < 0 || tar_add_tree(&tar, w->staging, "", NULL, NULL) < 0)
 		goto done;
+	tar_append(&tar, &scan->tar);
+	if (w->tree) {
+		script[2] = overlay_script;
+		script[6] = w->bases;
+		script[7] = w->tree;
+	} else if (scan->refresh) {
+		script[5] = "refresh";
+	}
 	cmd.argv = script;
 	cmd.feed = tar_stream_feed;
 	cmd.feed_data = &tar;
@@ -804,12 +891,8 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 			tar.files, tar.bytes);
 	ret = 0;
 done:
-	git_index_free(f.index);
-	git_tree_free(f.tree);
+	tar_stream_clear(&now.tar);
 	tar_stream_clear(&tar);
-	strbuf_release(&f.checkout);
-	string_list_clear(&f.staged);
-	strbuf_release(&f.info);
 	strbuf_release(&out);
 	strbuf_release(&what);
 	return ret;

@@ -44,6 +44,22 @@ int ssh_host_probe(struct ssh_conn *c, const char *configured, struct ssh_host_f
 int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
 		       const char *tmpdir);
 
+/*
+ * The working tree's part of what ssh_host_send sends, read ahead in a
+ * thread of its own while the connection is busy with other steps (the
+ * mirror's refresh): for an overlay (tree, the hex of HEAD's tree), the
+ * files that differ from the tree; for a copy (tree NULL), those the
+ * host cannot check out itself. The thread opens the repository again,
+ * as the command did: libgit2's objects are not shared between threads.
+ * Its failure is ssh_host_send's to report.
+ */
+struct ssh_host_scan;
+struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree);
+/* The tree it was started with (NULL for a copy). */
+const char *ssh_host_scan_tree(const struct ssh_host_scan *s);
+/* Wait for it, and free it. */
+void ssh_host_scan_free(struct ssh_host_scan *s);
+
 struct ssh_host_send_opts {
 	git_repository *repo;	/* the host repository */
 	const char *worktree;	/* its working tree */
@@ -54,6 +70,8 @@ struct ssh_host_send_opts {
 	 * and the tree of HEAD (hex); NULL for a copy.
 	 */
 	const char *bases, *tree;
+	/* The working tree read ahead (with the same tree), or NULL: read now. */
+	struct ssh_host_scan *scan;
 	int progress;
 };
 

@@ -287,6 +287,17 @@ int tar_stream_feed(void *data, struct strbuf *out)
 	return 1;
 }
 
+void tar_append(struct tar_stream *t, struct tar_stream *from)
+{
+	for (size_t i = 0; i < from->nr; i++) {
+		ALLOC_GROW(t->v, t->nr + 1, t->alloc);
+		t->v[t->nr++] = from->v[i];
+	}
+	free(from->v);
+	from->v = NULL;
+	from->nr = from->alloc = 0;
+}
+
 void tar_stream_clear(struct tar_stream *t)
 {
 	for (size_t i = 0; i < t->nr; i++) {

@@ -62,6 +62,8 @@ void tar_add_whiteout(struct tar_stream *t, const char *name);
  * more, 0 at the end (after the final blocks), -1 on error (a message).
  */
 int tar_stream_feed(void *tar_stream, struct strbuf *out);
+/* Move the entries of from (not yet fed) to the end of t's. */
+void tar_append(struct tar_stream *t, struct tar_stream *from);
 void tar_stream_clear(struct tar_stream *t);
 
 #endif

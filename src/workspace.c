@@ -277,8 +277,8 @@ static int stage_parts(const struct sandbox *sb, const char *staging)
  * For an overlay workspace there: the tree of HEAD (hex) and the bases'
  * directory there; the base is recorded in sb.
  */
-static int ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, git_repository *repo,
-			    struct strbuf *bases, char *hex)
+/* The tree of HEAD, in hex. */
+static int head_tree(git_repository *repo, char *hex)
 {
 	git_object *tree = NULL;
 
@@ -286,10 +286,16 @@ static int ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, git_
 		return error_lg2("cannot read the tree of HEAD");
 	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(tree));
 	git_object_free(tree);
+	return 0;
+}
+
+/* An overlay's base there: the tree's, under bases (recorded in sb). */
+static void ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, const char *hex,
+			     struct strbuf *bases)
+{
 	strbuf_addf(bases, "%s/" OVERLAY_BASES, ws->root);
 	free(sb->opts.base);
 	sb->opts.base = xstrfmt("%s/%s", bases->buf, hex);
-	return 0;
 }
 
 /*
@@ -309,9 +315,15 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	char tree[GIT_OID_HEXSZ + 1];
 	int ret = -1;
 
-	if (need_connection(ws) < 0 || copy_env_files(sb) < 0 ||
-	    (o->overlay && ssh_overlay_base(ws, sb, o->repo, &bases, tree) < 0))
+	if (need_connection(ws) < 0 || copy_env_files(sb) < 0)
 		goto done;
+	/* The tree the working tree was read against, where it was read ahead. */
+	if (o->overlay && o->scan)
+		memcpy(tree, ssh_host_scan_tree(o->scan), sizeof(tree));
+	else if (o->overlay && head_tree(o->repo, tree) < 0)
+		goto done;
+	if (o->overlay)
+		ssh_overlay_base(ws, sb, tree, &bases);
 	strbuf_addf(&dest, "%s/app", sb->dir);
 	ssh_mirror_path(ws, &alternates);
 	strbuf_addstr(&alternates, "/objects");
@@ -331,6 +343,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.dest = work.buf;
 	send.bases = o->overlay ? bases.buf : NULL;
 	send.tree = o->overlay ? tree : NULL;
+	send.scan = o->scan;
 	send.progress = o->progress;
 	ret = stage_parts(sb, staging.buf);
 	if (!ret)
@@ -354,6 +367,29 @@ static int ssh_prepare(const struct workspace *ws, struct sandbox *sb, struct po
 	(void)sb;
 	(void)o;
 	return 0;
+}
+
+/*
+ * The working tree is read (a few tens of milliseconds for thousands of
+ * files) while the mirror's refresh waits on the host.
+ */
+static int ssh_read_ahead(const struct workspace *ws, struct sandbox *sb,
+			  struct populate_opts *o)
+{
+	char tree[GIT_OID_HEXSZ + 1];
+
+	(void)ws;
+	(void)sb;
+	if (o->overlay && head_tree(o->repo, tree) < 0)
+		return -1;
+	o->scan = ssh_host_scan_start(o->worktree, o->overlay ? tree : NULL);
+	return 0;
+}
+
+void workspace_read_ahead_clear(struct populate_opts *o)
+{
+	ssh_host_scan_free(o->scan);
+	o->scan = NULL;
 }
 
 static int ssh_has(const struct workspace *ws, const char *part)
@@ -415,6 +451,7 @@ static const struct workspace_ops ssh_ops = {
 	.mirror_refresh = ssh_mirror_refresh,
 	.populate = ssh_populate,
 	.prepare = ssh_prepare,
+	.read_ahead = ssh_read_ahead,
 	.has = ssh_has,
 	.clone_present = ssh_clone_present,
 	.url = ssh_url,

@@ -29,6 +29,8 @@ struct workspace {
 	struct ssh_conn *ssh;	/* the connection to its host, or NULL */
 };
 
+struct ssh_host_scan;
+
 /* What populate copies from: the host repository, as cmd_ctx has it. */
 struct populate_opts {
 	git_repository *repo;
@@ -40,6 +42,7 @@ struct populate_opts {
 	int overlay;	/* an overlay workspace (see overlay.h), not a copy */
 	const struct overlay_owner *owner;	/* its base's files', or NULL: root's */
 	int dest_made;	/* the clone exists, empty (see workspace_ops.prepare) */
+	struct ssh_host_scan *scan;	/* see workspace_ops.read_ahead */
 };
 
 struct workspace_ops {
@@ -65,6 +68,13 @@ struct workspace_ops {
 	 * return 1. 0 where populate must come first; -1 with a message.
 	 */
 	int (*prepare)(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o);
+	/*
+	 * Where populate sends the working tree over a connection: start
+	 * reading it, before the mirror's refresh, so that it is read while
+	 * the connection waits (o->scan; populate uses it, and
+	 * workspace_read_ahead_clear frees it). NULL where nothing is gained.
+	 */
+	int (*read_ahead)(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o);
 	/* Whether it has its own "home" or "env" file to mount. */
 	int (*has)(const struct workspace *ws, const char *part);
 	/* Whether the clone is there (where that cannot be told cheaply: yes). */
@@ -85,6 +95,9 @@ void workspace_of(struct workspace *ws, const struct sandbox *sb, const char *ro
 
 /* Sandboxes with equal keys share a mirror: "" here, the host elsewhere. */
 const char *workspace_mirror_key(const struct sandbox *sb);
+
+/* Free what read_ahead started (waiting for it), if anything. */
+void workspace_read_ahead_clear(struct populate_opts *o);
 
 /* The mirror's path, for callers with no connection at hand. */
 void sandbox_mirror_path(const struct sandbox *sb, const char *root, struct strbuf *out);
