@@ -945,19 +945,15 @@ static int create_sandbox_container(struct cmd_ctx *ctx, const struct new_opts *
 	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
 }
 
-/* make_sandbox's work, once the workspace is chosen. */
+/*
+ * make_sandbox's work from the mirror's refresh on, the working tree
+ * being read ahead where the workspace does so.
+ */
 static int fill_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
 			struct sandbox *sb, const struct workspace *ws, struct populate_opts *po)
 {
 	struct create_how how = { .start = 1, .image_unchecked = o->image_unchecked };
 
-	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
-		return -1;
-	/* Before the container: what it is made with is recorded. */
-	if (o->have_dc && devcontainer_save(&o->dc, sb) < 0)
-		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
-	if (sb->host && isatty(2))
-		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
 	if (ws->ops->mirror_refresh(ws, ctx->r.repo, ctx->r.commondir) < 0)
 		return -1;
 	if (cleanup_signalled())
@@ -1006,6 +1002,13 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	if (po.overlay && o->have_dc && o->dc.user &&
 	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))
 		po.owner = &owner;
+	if (sandbox_remote_check(ctx->r.repo, ctx->store, sb) < 0 || make_home(o, sb) < 0)
+		return -1;
+	/* Before the container: what it is made with is recorded. */
+	if (o->have_dc && devcontainer_save(&o->dc, sb) < 0)
+		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
+	if (sb->host && isatty(2))
+		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
 	if (ws.ops->read_ahead && ws.ops->read_ahead(&ws, sb, &po) < 0)
 		return -1;
 	ret = fill_sandbox(ctx, o, rt, sb, &ws, &po);

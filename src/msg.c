@@ -13,6 +13,13 @@
 #include "strbuf.h"
 
 static int timestamps;
+/* A thread whose messages are not wanted (see msg_quiet_thread). */
+static __thread int quiet;
+
+void msg_quiet_thread(int on)
+{
+	quiet = on;
+}
 
 void msg_timestamps(int on)
 {
@@ -34,6 +41,8 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, const char 
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	if (quiet)
+		return;
 	if (timestamps)
 		msg_add_timestamp(&sb);
 	strbuf_addstr(&sb, prefix);

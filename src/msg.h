@@ -56,6 +56,12 @@ int signals_held(void);
  * a process whose stderr is a log (the hooks' background work).
  */
 void msg_timestamps(int on);
+/*
+ * The calling thread's error(), warning() and the like say nothing: a
+ * thread working ahead whose failure is reported later, by doing the
+ * work again in the main thread.
+ */
+void msg_quiet_thread(int on);
 struct strbuf;
 void msg_add_timestamp(struct strbuf *sb);
 

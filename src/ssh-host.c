@@ -739,23 +739,32 @@ static const char overlay_script[] =
 	"cp -- \"$b.index\" app/.git/index 2>/dev/null || git read-tree \"$4\"; "
 	"git update-index -z --index-info <.sand-staged; rm -f .sand-staged";
 
+/* The stat data of repo's index; st_ino 0 where it has none. */
+static void index_stat(git_repository *repo, struct stat *st)
+{
+	struct strbuf path = STRBUF_INIT;
+
+	strbuf_addf(&path, "%s/index", git_repository_path(repo));
+	if (stat(path.buf, st) < 0)
+		memset(st, 0, sizeof(*st));
+	strbuf_release(&path);
+}
+
 /*
- * The working tree's part of the tar (see ssh_host_scan_start); *refresh
- * set where git there must refresh a copy's index (a tracked file sent,
- * or no index here).
+ * The working tree's part of the tar (see ssh_host_scan_start), with
+ * the index as *index_st found it; *refresh set where git there must
+ * refresh a copy's index (a tracked file sent, or no index here).
  */
 static int scan_worktree(struct tar_stream *tar, git_repository *repo, const char *worktree,
-			 const char *tree, int *refresh)
+			 const char *tree, struct stat *index_st, int *refresh)
 {
 	struct worktree_filter f = { .checkout = STRBUF_INIT, .staged = STRING_LIST_INIT,
 				     .info = STRBUF_INIT };
-	struct strbuf path = STRBUF_INIT;
-	struct stat st;
 	int ret = -1;
 
-	strbuf_addf(&path, "%s/index", git_repository_path(repo));
-	if (!stat(path.buf, &st)) {
-		f.index_mtime = st.st_mtim;
+	index_stat(repo, index_st);
+	if (index_st->st_ino) {
+		f.index_mtime = index_st->st_mtim;
 		if (git_repository_index(&f.index, repo) < 0) {
 			error_lg2("cannot read the index");
 			goto done;
@@ -777,13 +786,17 @@ done:
 	strbuf_release(&f.checkout);
 	string_list_clear(&f.staged);
 	strbuf_release(&f.info);
-	strbuf_release(&path);
 	return ret;
 }
+
+/* A read-ahead older than this is read again: the snapshot stays as fresh as before. */
+#define SCAN_MAX_AGE_MS 2000
 
 struct ssh_host_scan {
 	struct tar_stream tar;
 	char *worktree, *tree;
+	struct stat index;	/* as the scan found it */
+	struct timespec done;	/* when it ended (CLOCK_MONOTONIC) */
 	int refresh, ret;
 	pthread_t thread;
 	int running;
@@ -794,36 +807,45 @@ static void *scan_thread(void *data)
 	struct ssh_host_scan *s = data;
 	git_repository *repo = NULL;
 
+	/* A failure is said when ssh_host_send reads the tree again. */
+	msg_quiet_thread(1);
 	/* As the command opened it (see sand_repo_open). */
 	if (git_repository_open_ext(&repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL) < 0)
-		s->ret = error_lg2("cannot open the repository");
+		s->ret = -1;
 	else
-		s->ret = scan_worktree(&s->tar, repo, s->worktree, s->tree, &s->refresh);
+		s->ret = scan_worktree(&s->tar, repo, s->worktree, s->tree, &s->index,
+				       &s->refresh);
 	git_repository_free(repo);
+	clock_gettime(CLOCK_MONOTONIC, &s->done);
 	return NULL;
 }
 
 struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree)
 {
-	struct ssh_host_scan *s = xcalloc(1, sizeof(*s));
+	struct ssh_host_scan *s;
+	pthread_attr_t attr;
 	sigset_t all, old;
 
+	if (!(git_libgit2_features() & GIT_FEATURE_THREADS))
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
 	s->tar = (struct tar_stream)TAR_STREAM_INIT;
 	s->worktree = xstrdup(worktree);
 	s->tree = tree ? xstrdup(tree) : NULL;
+	/* The walks recurse: glibc's stack, whatever the libc's default. */
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, (size_t)8 << 20);
 	/* Signals are the main thread's (see cleanup_signalled). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	s->running = !pthread_create(&s->thread, NULL, scan_thread, s);
+	s->running = !pthread_create(&s->thread, &attr, scan_thread, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!s->running)
-		scan_thread(s);
+	pthread_attr_destroy(&attr);
+	if (!s->running) {
+		ssh_host_scan_free(s);
+		return NULL;
+	}
 	return s;
-}
-
-const char *ssh_host_scan_tree(const struct ssh_host_scan *s)
-{
-	return s->tree;
 }
 
 static void scan_wait(struct ssh_host_scan *s)
@@ -831,6 +853,32 @@ static void scan_wait(struct ssh_host_scan *s)
 	if (s->running)
 		pthread_join(s->thread, NULL);
 	s->running = 0;
+}
+
+/*
+ * Whether the read-ahead still stands for what is sent now: it read the
+ * same tree and the same index, lately; else the tree is read again
+ * (and a failure then said in its place).
+ */
+static int scan_current(struct ssh_host_scan *s, const struct ssh_host_send_opts *w)
+{
+	struct timespec now;
+	struct stat st;
+
+	scan_wait(s);
+	if (s->ret < 0 || !w->tree != !s->tree || (w->tree && strcmp(w->tree, s->tree)))
+		return 0;
+	index_stat(w->repo, &st);
+	if (st.st_ino != s->index.st_ino || st.st_dev != s->index.st_dev ||
+	    st.st_size != s->index.st_size ||
+	    st.st_mtim.tv_sec != s->index.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != s->index.st_mtim.tv_nsec ||
+	    st.st_ctim.tv_sec != s->index.st_ctim.tv_sec ||
+	    st.st_ctim.tv_nsec != s->index.st_ctim.tv_nsec)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->done.tv_sec) * 1000 +
+	       (now.tv_nsec - s->done.tv_nsec) / 1000000 <= SCAN_MAX_AGE_MS;
 }
 
 void ssh_host_scan_free(struct ssh_host_scan *s)
@@ -842,6 +890,19 @@ void ssh_host_scan_free(struct ssh_host_scan *s)
 	free(s->worktree);
 	free(s->tree);
 	free(s);
+}
+
+/* GIT_SAND_TRACE: whether the read-ahead was used. */
+static void trace_read_ahead(int used)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (!trace_enabled())
+		return;
+	strbuf_addf(&line, "trace: ssh: the working tree read ahead: %s\n",
+		    used ? "used" : "read again");
+	trace_write(&line);
+	strbuf_release(&line);
 }
 
 int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
@@ -857,13 +918,14 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		return error("unusable sandbox path '%s'", w->dest);
 	if (w->tree && !tame_path(w->bases))
 		return error("unusable path '%s' for the bases", w->bases);
-	if (scan && (!w->tree != !scan->tree || (w->tree && strcmp(w->tree, scan->tree))))
-		return error("the working tree was read for another tree");
-	if (scan) {
-		scan_wait(scan);
-	} else {
+	if (scan && !scan_current(scan, w))
+		scan = NULL;
+	if (w->scan)
+		trace_read_ahead(scan != NULL);
+	if (!scan) {
 		scan = &now;
-		now.ret = scan_worktree(&now.tar, w->repo, w->worktree, w->tree, &now.refresh);
+		now.ret = scan_worktree(&now.tar, w->repo, w->worktree, w->tree, &now.index,
+					&now.refresh);
 	}
 	/* staging first, then the working tree's part. */
 	if (scan->ret < 0 || tar_add_tree(&tar, w->staging, "", NULL, NULL) < 0)

@@ -51,12 +51,12 @@ int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *m
  * files that differ from the tree; for a copy (tree NULL), those the
  * host cannot check out itself. The thread opens the repository again,
  * as the command did: libgit2's objects are not shared between threads.
- * Its failure is ssh_host_send's to report.
+ * It says nothing: where it failed, or where the tree, the index or two
+ * seconds have passed since, ssh_host_send reads the working tree again.
+ * NULL where no thread could be started (then nothing is read ahead).
  */
 struct ssh_host_scan;
 struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree);
-/* The tree it was started with (NULL for a copy). */
-const char *ssh_host_scan_tree(const struct ssh_host_scan *s);
 /* Wait for it, and free it. */
 void ssh_host_scan_free(struct ssh_host_scan *s);
 
@@ -70,7 +70,7 @@ struct ssh_host_send_opts {
 	 * and the tree of HEAD (hex); NULL for a copy.
 	 */
 	const char *bases, *tree;
-	/* The working tree read ahead (with the same tree), or NULL: read now. */
+	/* The working tree read ahead, or NULL: read now. */
 	struct ssh_host_scan *scan;
 	int progress;
 };

@@ -217,6 +217,7 @@ static void entry_header(struct strbuf *out, const struct tar_entry *e)
 int tar_stream_feed(void *data, struct strbuf *out)
 {
 	struct tar_stream *t = data;
+	struct stat st;
 
 	while (out->len < PIECE) {
 		struct tar_entry *e;
@@ -242,6 +243,12 @@ int tar_stream_feed(void *data, struct strbuf *out)
 					     O_NONBLOCK);
 				if (t->fd < 0) {
 					error_errno("cannot open '%s'", e->src);
+					return -1;
+				}
+				/* The header promised this size: a file that grew is not cut. */
+				if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+				    st.st_size != e->size) {
+					error("'%s' changed while it was being sent", e->src);
 					return -1;
 				}
 			}

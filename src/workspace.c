@@ -273,10 +273,6 @@ static int stage_parts(const struct sandbox *sb, const char *staging)
 	return ret;
 }
 
-/*
- * For an overlay workspace there: the tree of HEAD (hex) and the bases'
- * directory there; the base is recorded in sb.
- */
 /* The tree of HEAD, in hex. */
 static int head_tree(git_repository *repo, char *hex)
 {
@@ -317,13 +313,11 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 
 	if (need_connection(ws) < 0 || copy_env_files(sb) < 0)
 		goto done;
-	/* The tree the working tree was read against, where it was read ahead. */
-	if (o->overlay && o->scan)
-		memcpy(tree, ssh_host_scan_tree(o->scan), sizeof(tree));
-	else if (o->overlay && head_tree(o->repo, tree) < 0)
-		goto done;
-	if (o->overlay)
+	if (o->overlay) {
+		if (head_tree(o->repo, tree) < 0)
+			goto done;
 		ssh_overlay_base(ws, sb, tree, &bases);
+	}
 	strbuf_addf(&dest, "%s/app", sb->dir);
 	ssh_mirror_path(ws, &alternates);
 	strbuf_addstr(&alternates, "/objects");

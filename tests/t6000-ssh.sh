@@ -341,6 +341,7 @@ test_expect_success SSHD 'a new with no changed tracked file: its index is fresh
 	) &&
 	test_cmp clean-status clean-there &&
 	! grep " .refresh. (" clean-trace &&
+	test_grep "the working tree read ahead: used" clean-trace &&
 	id=$(cd clean && sandbox_field clean id) &&
 	app="$remote_root/sandboxes/$id/app" &&
 	listing clean >here && listing "$app" >there && test_cmp here there &&

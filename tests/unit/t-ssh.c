@@ -92,8 +92,12 @@ static void mux_script_replies(void)
 	c.in_len = in.len;
 	c.out = &out;
 	check_int(run_child(&c), ==, 0, "the shell for many commands ends with its input");
-	TEST(out.len > strlen(expect) && !strncmp(out.buf, expect, strlen(expect)),
-	     "its replies, framed: got '%s'", out.buf);
+	/* Where head -c reads more than asked (busybox's), it is not used. */
+	if (!strcmp(out.buf, "git-sand-mux no\n"))
+		unit_skip("this machine's head -c reads more than it is asked for");
+	else
+		TEST(out.len > strlen(expect) && !strncmp(out.buf, expect, strlen(expect)),
+		     "its replies, framed: got '%s'", out.buf);
 	child_clear(&c);
 	strbuf_release(&in);
 	strbuf_release(&out);
