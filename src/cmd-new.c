@@ -892,6 +892,74 @@ struct populate_call {
 	const struct populate_opts *po;
 };
 
+static int listed(const struct string_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->items[i], s))
+			return 1;
+	return 0;
+}
+
+/* A base there serves a tree that differs from its own by at most this many paths... */
+#define NEAR_BASE_PATHS 1024
+/* ...among the trees of this many of the host's bases at most. */
+#define NEAR_BASE_TRIES 16
+
+/*
+ * The tree of an overlay's base on sb's host: where the host has a base
+ * (another sandbox's there, as the store knows them) whose tree HEAD's
+ * differs from by few paths, the nearest: what differs then goes in the
+ * sandbox's upper layer with the rest of the working tree's changes,
+ * and the host makes no checkout (a new commit costs what it changed).
+ * Else HEAD's tree ("" in hex), whose base is made there if missing.
+ */
+static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
+{
+	git_repository *repo = ctx->r.repo;
+	struct string_list seen = STRING_LIST_INIT;
+	struct strbuf prefix = STRBUF_INIT;
+	struct sandbox *list = NULL;
+	git_object *head = NULL;
+	size_t nr = 0, best = NEAR_BASE_PATHS + 1;
+
+	*hex = '\0';
+	if (!sb->host || !sb->host_root ||
+	    git_revparse_single(&head, repo, "HEAD^{tree}") < 0 ||
+	    store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
+		goto done;
+	strbuf_addf(&prefix, "%s/" OVERLAY_BASES "/", sb->host_root);
+	for (size_t i = 0; i < nr && seen.nr < NEAR_BASE_TRIES && best; i++) {
+		const char *tree_hex;
+		git_tree *tree = NULL;
+		git_diff *diff = NULL;
+		git_oid oid;
+
+		if (!list[i].host || strcmp(list[i].host, sb->host) || !list[i].opts.base ||
+		    !skip_prefix(list[i].opts.base, prefix.buf, &tree_hex) ||
+		    strlen(tree_hex) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, tree_hex) < 0 ||
+		    listed(&seen, tree_hex))
+			continue;
+		string_list_append(&seen, tree_hex);
+		if (git_oid_equal(&oid, git_object_id(head))) {
+			best = 0;
+			*hex = '\0';
+		} else if (!git_tree_lookup(&tree, repo, &oid) &&
+			   !git_diff_tree_to_tree(&diff, repo, tree, (git_tree *)head, NULL) &&
+			   git_diff_num_deltas(diff) < best) {
+			best = git_diff_num_deltas(diff);
+			git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &oid);
+		}
+		git_diff_free(diff);
+		git_tree_free(tree);
+	}
+done:
+	git_error_clear();
+	git_object_free(head);
+	store_free_list(list, nr);
+	string_list_clear(&seen);
+	strbuf_release(&prefix);
+}
+
 static int populate_meanwhile(void *data)
 {
 	struct populate_call *pc = data;
@@ -998,6 +1066,8 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
 	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
 		return -1;
+	if (po.overlay && sb->host)
+		near_base(ctx, sb, po.base_tree);
 	/* A devcontainer's user starts with a base of their own, where known. */
 	if (po.overlay && o->have_dc && o->dc.user &&
 	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))

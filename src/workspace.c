@@ -285,6 +285,15 @@ static int head_tree(git_repository *repo, char *hex)
 	return 0;
 }
 
+/* The tree of an overlay's base there (hex). */
+static int overlay_tree(const struct populate_opts *o, char *hex)
+{
+	if (!*o->base_tree)
+		return head_tree(o->repo, hex);
+	memcpy(hex, o->base_tree, GIT_OID_HEXSZ + 1);
+	return 0;
+}
+
 /* An overlay's base there: the tree's, under bases (recorded in sb). */
 static void ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, const char *hex,
 			     struct strbuf *bases)
@@ -314,7 +323,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	if (need_connection(ws) < 0 || copy_env_files(sb) < 0)
 		goto done;
 	if (o->overlay) {
-		if (head_tree(o->repo, tree) < 0)
+		if (overlay_tree(o, tree) < 0)
 			goto done;
 		ssh_overlay_base(ws, sb, tree, &bases);
 	}
@@ -374,7 +383,7 @@ static int ssh_read_ahead(const struct workspace *ws, struct sandbox *sb,
 
 	(void)ws;
 	(void)sb;
-	if (o->overlay && head_tree(o->repo, tree) < 0)
+	if (o->overlay && overlay_tree(o, tree) < 0)
 		return -1;
 	o->scan = ssh_host_scan_start(o->worktree, o->overlay ? tree : NULL);
 	return 0;

@@ -43,6 +43,11 @@ struct populate_opts {
 	const struct overlay_owner *owner;	/* its base's files', or NULL: root's */
 	int dest_made;	/* the clone exists, empty (see workspace_ops.prepare) */
 	struct ssh_host_scan *scan;	/* see workspace_ops.read_ahead */
+	/*
+	 * An overlay's tree there (hex): HEAD's, or that of a base the
+	 * host has which HEAD's is near (see new); "" for HEAD's.
+	 */
+	char base_tree[GIT_OID_HEXSZ + 1];
 };
 
 struct workspace_ops {

@@ -517,6 +517,36 @@ test_expect_success SSHD 'overlay there: an intent-to-add entry makes a copy, or
 	test_path_is_dir "$remote_root/bases/not-a-tree"
 '
 
+test_expect_success SSHD 'overlay there: after a commit, the base of a near tree there serves' '
+	(
+		cd ov &&
+		git sand new -d --host "$SSHD_URL" before-commit &&
+		git add -A . && git commit -q -m next &&
+		echo later >>o6.c &&
+		echo again >o7.c && git add o7.c &&
+		git rm -q --cached o1.c &&
+		git status --porcelain --ignored >../near-here &&
+		{ git diff HEAD && git diff --cached; } >../near-diff-here &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/near-trace" \
+			git sand new -d --host "$SSHD_URL" near &&
+		git sand exec near git status --porcelain --ignored >../near-there &&
+		git sand exec near sh -c "git diff HEAD && git diff --cached" >../near-diff-there
+	) &&
+	old=$(git -C ov rev-parse HEAD~1^{tree}) &&
+	new=$(git -C ov rev-parse HEAD^{tree}) &&
+	id=$(cd ov && sandbox_field near id) &&
+	echo $old >expect &&
+	test_cmp expect "$remote_root/sandboxes/$id/base" &&
+	test_path_is_missing "$remote_root/bases/$new" &&
+	test_grep "the working tree read ahead: used" near-trace &&
+	test_cmp near-here near-there &&
+	test_cmp near-diff-here near-diff-there &&
+	(cd ov && git sand rm -f before-commit) &&
+	test_path_is_dir "$remote_root/bases/$old" &&
+	(cd ov && git sand rm -f near) &&
+	test_path_is_missing "$remote_root/bases/$old"
+'
+
 test_expect_success SSHD 'overlay there: a change the base'"'"'s stat data would hide, a file become a directory' '
 	test_create_repo ov3 &&
 	(
