@@ -907,10 +907,11 @@ static int listed(const struct string_list *l, const char *s)
 
 /*
  * The tree of an overlay's base on sb's host: where the host has a base
- * (another sandbox's there, as the store knows them) whose tree HEAD's
- * differs from by few paths, the nearest: what differs then goes in the
- * sandbox's upper layer with the rest of the working tree's changes,
- * and the host makes no checkout (a new commit costs what it changed).
+ * (another ready sandbox's of this repository there, as the store knows
+ * them) whose tree HEAD's differs from by few paths, the nearest: what
+ * differs then goes in the sandbox's upper layer with the rest of the
+ * working tree's changes, and the host makes no checkout (a new commit
+ * costs what it changed).
  * Else HEAD's tree ("" in hex), whose base is made there if missing.
  */
 static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
@@ -934,7 +935,9 @@ static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 		git_diff *diff = NULL;
 		git_oid oid;
 
-		if (!list[i].host || strcmp(list[i].host, sb->host) || !list[i].opts.base ||
+		/* A ready sandbox of this repository there: its tree is in the mirror. */
+		if (list[i].state != SB_READY || strcmp(list[i].gitdir, sb->gitdir) ||
+		    !list[i].host || strcmp(list[i].host, sb->host) || !list[i].opts.base ||
 		    !skip_prefix(list[i].opts.base, prefix.buf, &tree_hex) ||
 		    strlen(tree_hex) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, tree_hex) < 0 ||
 		    listed(&seen, tree_hex))
