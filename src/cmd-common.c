@@ -502,12 +502,7 @@ int ctx_refresh_mirror(struct cmd_ctx *ctx, const struct sandbox *sb, struct run
 /* Whether sb's mirror (here, or on its host) is in done already. */
 static int mirror_done(const struct string_list *done, const struct sandbox *sb)
 {
-	const char *key = workspace_mirror_key(sb);
-
-	for (size_t i = 0; i < done->nr; i++)
-		if (!strcmp(done->items[i], key))
-			return 1;
-	return 0;
+	return string_list_find(done, workspace_mirror_key(sb)) >= 0;
 }
 
 int ctx_refresh_mirror_once(struct cmd_ctx *ctx, struct string_list *done,

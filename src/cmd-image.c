@@ -110,14 +110,6 @@ static int image_build(struct cmd_ctx *ctx, const struct build_opts *o)
 	return 0;
 }
 
-static int listed(const struct string_list *l, const char *s)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		if (!strcmp(l->items[i], s))
-			return 1;
-	return 0;
-}
-
 int cmd_image(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	struct build_opts o = { .agents = STRING_LIST_INIT };
@@ -155,7 +147,7 @@ int cmd_image(int argc, const char **argv, struct cmd_ctx *ctx)
 
 		if (!agent)
 			die("unknown agent '%s' (known: %s)", given.items[i], agent_names());
-		if (!listed(&o.agents, agent->name))
+		if (string_list_find(&o.agents, agent->name) < 0)
 			string_list_append(&o.agents, agent->name);
 	}
 	ret = image_build(ctx, &o);

@@ -892,14 +892,6 @@ struct populate_call {
 	const struct populate_opts *po;
 };
 
-static int listed(const struct string_list *l, const char *s)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		if (!strcmp(l->items[i], s))
-			return 1;
-	return 0;
-}
-
 /* A base there serves a tree that differs from its own by at most this many paths... */
 #define NEAR_BASE_PATHS 1024
 /* ...among the trees of this many of the host's bases at most. */
@@ -940,7 +932,7 @@ static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 		    !list[i].host || strcmp(list[i].host, sb->host) || !list[i].opts.base ||
 		    !skip_prefix(list[i].opts.base, prefix.buf, &tree_hex) ||
 		    strlen(tree_hex) != GIT_OID_HEXSZ || git_oid_fromstr(&oid, tree_hex) < 0 ||
-		    listed(&seen, tree_hex))
+		    string_list_find(&seen, tree_hex) >= 0)
 			continue;
 		string_list_append(&seen, tree_hex);
 		if (git_oid_equal(&oid, git_object_id(head))) {

@@ -338,14 +338,6 @@ done:
 	return ret;
 }
 
-static int list_index(const struct string_list *l, const char *s)
-{
-	for (size_t i = 0; i < l->nr; i++)
-		if (!strcmp(l->items[i], s))
-			return (int)i;
-	return -1;
-}
-
 static void list_remove(struct string_list *l, size_t i)
 {
 	free(l->items[i]);
@@ -357,24 +349,25 @@ int net_rules_change(struct string_list *rules, const char *rule, int allow)
 {
 	struct strbuf norm = STRBUF_INIT, denial = STRBUF_INIT, reason = STRBUF_INIT;
 	const char *r;
-	int changed = 0, i, port;
+	int changed = 0, port;
+	long i;
 	size_t len;
 
 	net_rule_normalize(&norm, rule);
 	r = norm.buf;
 	strbuf_addf(&denial, "!%s", r);
 	if (allow) {
-		if ((i = list_index(rules, denial.buf)) >= 0) {
+		if ((i = string_list_find(rules, denial.buf)) >= 0) {
 			list_remove(rules, (size_t)i);
 			changed = 1;
 		}
-		if (list_index(rules, r) < 0) {
+		if (string_list_find(rules, r) < 0) {
 			string_list_append(rules, r);
 			changed = 1;
 		}
 		goto done;
 	}
-	if ((i = list_index(rules, r)) >= 0) {
+	if ((i = string_list_find(rules, r)) >= 0) {
 		list_remove(rules, (size_t)i);
 		changed = 1;
 	}
@@ -387,7 +380,7 @@ int net_rules_change(struct string_list *rules, const char *rule, int allow)
 		int still = port ? net_decide(rules, host, port, &reason) :
 			(net_decide(rules, host, 443, &reason) || net_decide(rules, host, 80, &reason));
 
-		if (still && list_index(rules, denial.buf) < 0) {
+		if (still && string_list_find(rules, denial.buf) < 0) {
 			string_list_append(rules, denial.buf);
 			changed = 1;
 		}

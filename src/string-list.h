@@ -16,6 +16,9 @@ struct string_list {
 /* Append a copy of s. */
 void string_list_append(struct string_list *l, const char *s);
 
+/* The index of the first item equal to s, or -1. */
+long string_list_find(const struct string_list *l, const char *s);
+
 /* Free every item and the array; the list is empty and reusable after. */
 void string_list_clear(struct string_list *l);
 
