@@ -904,9 +904,9 @@ struct populate_call {
  * differs then goes in the sandbox's upper layer with the rest of the
  * working tree's changes, and the host makes no checkout (a new commit
  * costs what it changed).
- * Else HEAD's tree ("" in hex), whose base is made there if missing.
+ * Else HEAD's tree, whose base is made there if missing. 0, or -1.
  */
-static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
+static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 {
 	git_repository *repo = ctx->r.repo;
 	struct string_list seen = STRING_LIST_INIT;
@@ -915,10 +915,10 @@ static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 	git_object *head = NULL;
 	size_t nr = 0, best = NEAR_BASE_PATHS + 1;
 
-	*hex = '\0';
-	if (!sb->host || !sb->host_root ||
-	    git_revparse_single(&head, repo, "HEAD^{tree}") < 0 ||
-	    store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
+	if (git_revparse_single(&head, repo, "HEAD^{tree}") < 0)
+		return error_lg2("cannot read the tree of HEAD");
+	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(head));
+	if (!sb->host_root || store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
 		goto done;
 	strbuf_addf(&prefix, "%s/" OVERLAY_BASES "/", sb->host_root);
 	for (size_t i = 0; i < nr && seen.nr < NEAR_BASE_TRIES && best; i++) {
@@ -937,7 +937,7 @@ static void near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 		string_list_append(&seen, tree_hex);
 		if (git_oid_equal(&oid, git_object_id(head))) {
 			best = 0;
-			*hex = '\0';
+			git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &oid);
 		} else if (!git_tree_lookup(&tree, repo, &oid) &&
 			   !git_diff_tree_to_tree(&diff, repo, tree, (git_tree *)head, NULL) &&
 			   git_diff_num_deltas(diff) < best) {
@@ -953,6 +953,7 @@ done:
 	store_free_list(list, nr);
 	string_list_clear(&seen);
 	strbuf_release(&prefix);
+	return 0;
 }
 
 static int populate_meanwhile(void *data)
@@ -1061,8 +1062,8 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
 	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
 		return -1;
-	if (po.overlay && sb->host)
-		near_base(ctx, sb, po.base_tree);
+	if (po.overlay && sb->host && near_base(ctx, sb, po.base_tree) < 0)
+		return -1;
 	/* A devcontainer's user starts with a base of their own, where known. */
 	if (po.overlay && o->have_dc && o->dc.user &&
 	    devcontainer_owner(ctx->root.buf, sb->image, o->dc.user, &owner.uid, &owner.gid))

@@ -273,27 +273,6 @@ static int stage_parts(const struct sandbox *sb, const char *staging)
 	return ret;
 }
 
-/* The tree of HEAD, in hex. */
-static int head_tree(git_repository *repo, char *hex)
-{
-	git_object *tree = NULL;
-
-	if (git_revparse_single(&tree, repo, "HEAD^{tree}") < 0)
-		return error_lg2("cannot read the tree of HEAD");
-	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(tree));
-	git_object_free(tree);
-	return 0;
-}
-
-/* The tree of an overlay's base there (hex). */
-static int overlay_tree(const struct populate_opts *o, char *hex)
-{
-	if (!*o->base_tree)
-		return head_tree(o->repo, hex);
-	memcpy(hex, o->base_tree, GIT_OID_HEXSZ + 1);
-	return 0;
-}
-
 /* An overlay's base there: the tree's, under bases (recorded in sb). */
 static void ssh_overlay_base(const struct workspace *ws, struct sandbox *sb, const char *hex,
 			     struct strbuf *bases)
@@ -317,16 +296,12 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	struct ssh_host_send_opts send = { 0 };
 	struct strbuf dest = STRBUF_INIT, alternates = STRBUF_INIT;
 	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT, bases = STRBUF_INIT;
-	char tree[GIT_OID_HEXSZ + 1];
 	int ret = -1;
 
 	if (need_connection(ws) < 0 || copy_env_files(sb) < 0)
 		goto done;
-	if (o->overlay) {
-		if (overlay_tree(o, tree) < 0)
-			goto done;
-		ssh_overlay_base(ws, sb, tree, &bases);
-	}
+	if (o->overlay)
+		ssh_overlay_base(ws, sb, o->base_tree, &bases);
 	strbuf_addf(&dest, "%s/app", sb->dir);
 	ssh_mirror_path(ws, &alternates);
 	strbuf_addstr(&alternates, "/objects");
@@ -345,7 +320,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.staging = staging.buf;
 	send.dest = work.buf;
 	send.bases = o->overlay ? bases.buf : NULL;
-	send.tree = o->overlay ? tree : NULL;
+	send.tree = o->overlay ? o->base_tree : NULL;
 	send.scan = o->scan;
 	send.progress = o->progress;
 	ret = stage_parts(sb, staging.buf);
@@ -379,13 +354,9 @@ static int ssh_prepare(const struct workspace *ws, struct sandbox *sb, struct po
 static int ssh_read_ahead(const struct workspace *ws, struct sandbox *sb,
 			  struct populate_opts *o)
 {
-	char tree[GIT_OID_HEXSZ + 1];
-
 	(void)ws;
 	(void)sb;
-	if (o->overlay && overlay_tree(o, tree) < 0)
-		return -1;
-	o->scan = ssh_host_scan_start(o->worktree, o->overlay ? tree : NULL);
+	o->scan = ssh_host_scan_start(o->worktree, o->overlay ? o->base_tree : NULL);
 	return 0;
 }
 

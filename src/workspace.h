@@ -44,8 +44,8 @@ struct populate_opts {
 	int dest_made;	/* the clone exists, empty (see workspace_ops.prepare) */
 	struct ssh_host_scan *scan;	/* see workspace_ops.read_ahead */
 	/*
-	 * An overlay's tree there (hex): HEAD's, or that of a base the
-	 * host has which HEAD's is near (see new); "" for HEAD's.
+	 * An overlay's tree on a host (hex), as new chose it: HEAD's, or
+	 * that of a base the host has which HEAD's is near.
 	 */
 	char base_tree[GIT_OID_HEXSZ + 1];
 };
