@@ -11,6 +11,7 @@
 #   make uninstall        remove what install put there
 #   make doc              build Documentation/git-sand.1 (needs asciidoctor)
 #   make V=1              show the commands
+#   make LINK_DYNAMIC=1   link libgit2, libssh2, SQLite and zlib as shared objects
 #
 # Local settings may go in config.mak.
 
@@ -50,6 +51,33 @@ endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+# On Linux, libgit2, libssh2, SQLite and zlib are linked in statically
+# when all their archives are installed (Debian's -dev packages ship
+# them). A "git sand" command lives for milliseconds: as shared objects,
+# they and the thirteen libraries they load (OpenSSL, mbedTLS, Kerberos
+# for libgit2's GSSAPI...) cost each command about 7 ms of mapping and
+# relocation, a third of a "git sand exec" (bench/README-exec.md).
+# src/lg2-unused.c stands in for what libgit2 would use for HTTPS,
+# which git-sand never speaks through it. LINK_DYNAMIC=1 links them as
+# shared objects, as a distribution's package would.
+STATIC_PKGS = libgit2 libssh2 sqlite3 zlib
+ifndef LINK_DYNAMIC
+ifeq ($(shell uname -s),Linux)
+STATIC_LIBS := $(filter-out -lm -ldl -lrt -lpthread -pthread,\
+	$(shell $(PKG_CONFIG) --static --libs-only-l $(STATIC_PKGS) 2>/dev/null))
+STATIC_MISSING := $(strip $(foreach l,$(sort $(STATIC_LIBS)),\
+	$(if $(findstring /,$(shell $(CC) -print-file-name=lib$(l:-l%=%).a)),,$(l))))
+ifneq ($(STATIC_LIBS),)
+ifeq ($(STATIC_MISSING),)
+PKG_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
+	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lm -ldl -pthread \
+	-Wl,--wrap=mbedtls_x509_crt_parse_file
+LINK_CFLAGS = -DGIT_SAND_STATIC_LIBGIT2
+endif
+endif
+endif
+endif
 # Only what builds needs the libraries: clean and uninstall work without.
 ifeq ($(PKG_LIBS),)
 ifneq ($(filter-out clean uninstall,$(or $(MAKECMDGOALS),all)),)
@@ -59,7 +87,7 @@ endif
 
 GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) $(LINK_CFLAGS) -Isrc -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS)
 
 LIB_OBJS = \
@@ -78,6 +106,7 @@ LIB_OBJS = \
 	src/home.o \
 	src/hooks.o \
 	src/image.o \
+	src/lg2-unused.o \
 	src/hook-scripts.o \
 	src/mirror.o \
 	src/msg.o \
@@ -229,7 +258,7 @@ tests/fuzz/replay-%: tests/fuzz/fuzz-%.o tests/fuzz/replay.o $(LIB_OBJS)
 
 tests/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(LIB_OBJS:.o=.c) src/hook-scripts.c
 	$(QUIET_LINK)$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		$(PKG_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS:.o=.c) $(PKG_LIBS)
+		$(PKG_CFLAGS) $(LINK_CFLAGS) -Isrc -o $@ $< $(LIB_OBJS:.o=.c) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS:%=tests/fuzz/fuzz-%)
 	@for t in $(FUZZ_TARGETS); do \

@@ -171,27 +171,6 @@ static const struct cmd_struct *find_command(const char *name)
 	return cmd;
 }
 
-/*
- * A libgit2 built with mbedTLS (Debian's) parses the whole CA bundle in
- * git_libgit2_init, before any option can be set: 7 ms of every command
- * here (two thirds of the init), and more to free it at exit. git-sand
- * never speaks HTTPS through libgit2 (its one remote transport is SSH,
- * whose host keys it checks itself), so this program defines the
- * function libgit2 calls to read the bundle, and the dynamic linker binds
- * libgit2's call to it instead of mbedTLS's. It reads nothing: libgit2
- * keeps an empty chain of trusted certificates, so an HTTPS connection,
- * should one ever be made, fails its certificate check rather than being
- * trusted. A libgit2 built with OpenSSL or without TLS never calls it.
- * t0000 checks that the binding happens.
- */
-int mbedtls_x509_crt_parse_file(void *chain, const char *path);
-int mbedtls_x509_crt_parse_file(void *chain, const char *path)
-{
-	(void)chain;
-	(void)path;
-	return 0;
-}
-
 /* libgit2, the repository around us as cmd needs it, the state root. */
 static void setup_context(struct cmd_ctx *ctx, const struct cmd_struct *cmd,
 			  int argc, const char **argv)

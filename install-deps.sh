@@ -4,7 +4,7 @@
 # or it uses sudo.
 set -eu
 packages="build-essential pkg-config git libgit2-dev libsqlite3-dev libcjson-dev
-	libssh2-1-dev zlib1g-dev podman runc catatonit busybox-static sqlite3 asciidoctor
+	libssh2-1-dev zlib1g-dev strace podman runc catatonit busybox-static sqlite3 asciidoctor
 	openssh-server openssh-client procps bash-completion docker-registry curl
 	e2fsprogs util-linux debootstrap valgrind clang libclang-rt-14-dev tmux docker.io
 	uidmap slirp4netns"
