@@ -96,6 +96,7 @@ LIB_OBJS = \
 	src/argv.o \
 	src/cmd-common.o \
 	src/devcontainer.o \
+	src/docker-api.o \
 	src/fetch.o \
 	src/lifecycle.o \
 	src/clone.o \

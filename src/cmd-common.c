@@ -7,6 +7,7 @@
 #include "fetch.h"
 #include "hooks.h"
 #include "lifecycle.h"
+#include "docker-api.h"
 #include "msg.h"
 #include "net.h"
 #include "oci-exec.h"
@@ -172,6 +173,8 @@ void ctx_read_limits(struct cmd_ctx *ctx)
 	read_limit(ctx, "sand.maxObjectSize", &safe_object_max);
 	if (!ctx->r.config)
 		return;
+	/* sand.exec=cli: docker's CLI too, never its daemon's API. */
+	docker_api_enabled = !!ctx_direct_exec(ctx);
 	pull = ctx_config(ctx, "sand.pull");
 	if (pull && pull_policy_parse(&runtime_pull_policy, pull) < 0)
 		die("invalid pull policy '%s' in sand.pull (known: %s)", pull, PULL_POLICIES);

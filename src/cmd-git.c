@@ -155,16 +155,25 @@ static void pager_finish(struct pager *p)
 /*
  * Run c with its stdout shown through the sanitizer on fd; its stderr
  * passes through. A reader that went away (the user quit the pager) is
- * not a failure, as with git.
+ * not a failure, as with git. With x, c gives only the streams, and
+ * x's command runs in the container by the runtime's exec_io (which may
+ * return RUNTIME_USE_CLI, having shown nothing).
  */
-static int run_shown(struct child *c, int fd, unsigned flags)
+struct shown_exec {
+	struct runtime *rt;
+	const char *ctr;
+	const struct exec_opts *eo;
+	const char *const *cmd;
+};
+
+static int run_shown(struct child *c, int fd, unsigned flags, const struct shown_exec *x)
 {
 	struct shown o = { .s = SANITIZER_INIT(flags), .buf = STRBUF_INIT, .fd = fd };
 	int ret;
 
 	c->out_cb = shown_feed;
 	c->out_data = &o;
-	ret = run_child(c);
+	ret = x ? x->rt->ops->exec_io(x->rt, x->ctr, x->eo, x->cmd, c) : run_child(c);
 	shown_finish(&o);
 	if (o.closed && ret == 128 + SIGPIPE)
 		ret = 0;
@@ -209,7 +218,7 @@ static int host_git_shown(struct cmd_ctx *ctx, struct argv *args)
 	argv_pushv(&c.args, (const char *const *)v + 1);
 	c.foreground = 1;
 	pager_start(&pg);
-	ret = run_shown(&c, pg.fd, color ? SANITIZE_KEEP_SGR : 0);
+	ret = run_shown(&c, pg.fd, color ? SANITIZE_KEEP_SGR : 0, NULL);
 	pager_finish(&pg);
 	child_clear(&c);
 	return ret < 0 ? 1 : ret;
@@ -234,8 +243,16 @@ static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *dir
 			      (const char *const *)argv_vec(cmd), &c)) {
 		c.relay = 1;
 		c.no_stdin = 1;
-		ret = oci_exec_finish(&x, rt, run_shown(&c, fd, flags));
+		ret = oci_exec_finish(&x, rt, run_shown(&c, fd, flags, NULL));
 		goto done;
+	}
+	if (rt->ops->exec_io) {
+		struct shown_exec api = { rt, sb->container, &eo, (const char *const *)argv_vec(cmd) };
+
+		c.no_stdin = 1;
+		ret = run_shown(&c, fd, flags, &api);
+		if (ret != RUNTIME_USE_CLI)
+			goto done;
 	}
 	argv_pushl(&c.args, rt->program, "exec", "--workdir=/app", NULL);
 	if (user)
@@ -244,7 +261,7 @@ static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *dir
 	argv_pushv(&c.args, (const char *const *)argv_vec(cmd));
 	c.no_stdin = 1;
 	c.foreground = 1;
-	ret = run_shown(&c, fd, flags);
+	ret = run_shown(&c, fd, flags, NULL);
 done:
 	free(user);
 	child_clear(&c);

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "docker-api.h"
 #include "msg.h"
 #include "ports.h"
 #include "run.h"
@@ -283,22 +284,103 @@ static int oci_pull(struct runtime *rt, const char *image, int progress, struct 
 	return rt_pull(rt, verb, "--quiet", image, progress, err);
 }
 
-#define OCI_OPS(n) { \
-	.name = n, \
-	.create = oci_create, \
-	.start = rt_start, \
-	.stop = rt_stop, \
-	.remove = oci_remove, \
-	.exec = rt_exec, \
-	.exec_capture = rt_exec_capture, \
-	.not_found = not_found_message, \
-	.own_error_status = 125, \
-	.inspect = oci_inspect, \
-	.list = oci_list, \
-	.image_exists = oci_image_exists, \
-	.pull = oci_pull, \
-	.build = rt_build, \
+const struct runtime_ops podman_ops = {
+	.name = "podman",
+	.create = oci_create,
+	.start = rt_start,
+	.stop = rt_stop,
+	.remove = oci_remove,
+	.exec = rt_exec,
+	.exec_capture = rt_exec_capture,
+	.not_found = not_found_message,
+	.own_error_status = 125,
+	.inspect = oci_inspect,
+	.list = oci_list,
+	.image_exists = oci_image_exists,
+	.pull = oci_pull,
+	.build = rt_build,
+};
+
+/*
+ * docker on this machine: exec, inspect and ps asked of the daemon
+ * itself where that reaches the daemon the CLI would (docker-api.h),
+ * else the CLI's. Over SSH, always the CLI there.
+ */
+static int docker_exec_io(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+			  const char *const *cmd, struct child *io)
+{
+	return rt->ssh ? RUNTIME_USE_CLI : docker_api_exec(ctr, o, cmd, io);
 }
 
-const struct runtime_ops podman_ops = OCI_OPS("podman");
-const struct runtime_ops docker_ops = OCI_OPS("docker");
+static int docker_exec(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		       const char *const *cmd)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	if (o && o->in) {
+		c.in = o->in;
+		c.in_len = o->in_len;
+	}
+	c.no_stdin = !o || !o->interactive;
+	ret = docker_exec_io(rt, ctr, o, cmd, &c);
+	if (ret == RUNTIME_USE_CLI)
+		ret = rt_exec(rt, ctr, o, cmd);
+	return ret;
+}
+
+static int docker_exec_capture(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+			       const char *const *cmd, struct strbuf *out)
+{
+	struct exec_opts only = { 0 };
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int ret;
+
+	/* As rt_exec_capture: of o, only the user and directory; stderr dropped. */
+	if (o) {
+		only.user = o->user;
+		only.workdir = o->workdir;
+	}
+	c.out = out;
+	c.err = &err;
+	c.no_stdin = 1;
+	ret = docker_exec_io(rt, ctr, &only, cmd, &c);
+	strbuf_release(&err);
+	if (ret == RUNTIME_USE_CLI)
+		ret = rt_exec_capture(rt, ctr, o, cmd, out);
+	return ret;
+}
+
+static int docker_inspect(struct runtime *rt, const char *ctr, struct container_info *out)
+{
+	int ret = rt->ssh ? RUNTIME_USE_CLI : docker_api_inspect(ctr, out);
+
+	return ret == RUNTIME_USE_CLI ? oci_inspect(rt, ctr, out) : ret;
+}
+
+static int docker_list(struct runtime *rt, const char *label_key,
+		       struct container_info **out, size_t *nr)
+{
+	int ret = rt->ssh ? RUNTIME_USE_CLI : docker_api_list(label_key, out, nr);
+
+	return ret == RUNTIME_USE_CLI ? oci_list(rt, label_key, out, nr) : ret;
+}
+
+const struct runtime_ops docker_ops = {
+	.name = "docker",
+	.create = oci_create,
+	.start = rt_start,
+	.stop = rt_stop,
+	.remove = oci_remove,
+	.exec = docker_exec,
+	.exec_capture = docker_exec_capture,
+	.exec_io = docker_exec_io,
+	.not_found = not_found_message,
+	.own_error_status = 125,
+	.inspect = docker_inspect,
+	.list = docker_list,
+	.image_exists = oci_image_exists,
+	.pull = oci_pull,
+	.build = rt_build,
+};

@@ -106,6 +106,7 @@ struct exec_opts {
 };
 
 struct runtime;
+struct child;
 
 struct runtime_ops {
 	const char *name;
@@ -124,6 +125,14 @@ struct runtime_ops {
 	 */
 	int (*exec)(struct runtime *rt, const char *ctr, const struct exec_opts *o,
 		    const char *const *cmd);
+	/*
+	 * Optional: exec without the runtime's CLI, with the streams
+	 * run_child would give io (in, out, err, out_cb, no_stdin,
+	 * max_out); or RUNTIME_USE_CLI, having run nothing and said
+	 * nothing, where that cannot be done.
+	 */
+	int (*exec_io)(struct runtime *rt, const char *ctr, const struct exec_opts *o,
+		       const char *const *cmd, struct child *io);
 	/*
 	 * Run a command and capture its stdout; returns its status or -1.
 	 * Of o (NULL for none), only user and workdir apply.
@@ -174,6 +183,8 @@ struct runtime {
 };
 
 #define RUNTIME_NOT_FOUND 1
+/* exec_io: not for the runtime's own way here; take its CLI. */
+#define RUNTIME_USE_CLI (-2)
 /* exec with if_running: the container was not running, nothing ran. */
 #define RUNTIME_NOT_RUNNING (-3)
 /* create with image_unchecked: the image is not there, nothing was made. */

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")" || exit 1
 . ./lib-dockerd.sh
 
-test $# -gt 0 || set -- t1000-lifecycle.sh t2000-git-wiring.sh
+test $# -gt 0 || set -- t1000-lifecycle.sh t2000-git-wiring.sh t1013-docker-api.sh
 
 if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1 ||
 	test "$(id -u)" != 0
