@@ -215,7 +215,7 @@ test: all $(UNIT_TESTS) $(FUZZ_REPLAY) test-lint
 
 # The lifecycle, git-wiring, hostile-sandbox and agent tests against
 # docker, with a dockerd of their own (as root; see tests/run-docker.sh).
-DOCKER_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t2001-hostile.sh t5000-agents.sh
+DOCKER_TESTS = t1000-lifecycle.sh t1013-docker-api.sh t2000-git-wiring.sh t2001-hostile.sh t5000-agents.sh
 test-docker: all
 	cd tests && ./run-docker.sh $(DOCKER_TESTS)
 
