@@ -608,7 +608,8 @@ static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, 
 	if (k->buf.len > k->off && demux_feed(&d, s, k->buf.buf + k->off, k->buf.len - k->off) < 0)
 		return -1;
 	k->off = k->buf.len;
-	if (!in_open)
+	/* Input asked for and empty: its end, at once. */
+	if (in && !in_len)
 		shutdown(k->fd, SHUT_WR);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = k->fd, .events = POLLIN }, { .fd = -1 } };
