@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -201,8 +202,9 @@ static int send_request(struct conn *k, const char *method, const char *path,
 	}
 	strbuf_addf(&req, "%s %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: git-sand\r\n",
 		    method, path);
-	if (upgrade)
-		strbuf_addstr(&req, "Connection: Upgrade\r\nUpgrade: tcp\r\n");
+	/* One request per connection: an answer then ends, at the latest, with it. */
+	strbuf_addstr(&req, upgrade ? "Connection: Upgrade\r\nUpgrade: tcp\r\n" :
+				      "Connection: close\r\n");
 	if (body)
 		strbuf_addf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
 			    strlen(body));
@@ -241,13 +243,15 @@ static const char *header(const char *head, const char *name, size_t *len)
 
 /*
  * The head of the answer into head (status line and headers, ending in
- * "\r\n"), its status into *status: 0, or -1 with a message.
+ * "\r\n"), its status into *status: 0, or -1 with a message. Interim
+ * answers (1xx but 101, which switches to the stream) are passed over.
  */
 static int read_head(struct conn *k, struct strbuf *head, int *status)
 {
 	const char *end;
 	ssize_t n;
 
+again:
 	for (;;) {
 		end = memmem(k->buf.buf + k->off, k->buf.len - k->off, "\r\n\r\n", 4);
 		if (end)
@@ -268,6 +272,8 @@ static int read_head(struct conn *k, struct strbuf *head, int *status)
 	    !digit(head->buf[11]))
 		return error("the docker daemon's answer is not HTTP");
 	*status = (head->buf[9] - '0') * 100 + (head->buf[10] - '0') * 10 + (head->buf[11] - '0');
+	if (*status / 100 == 1 && *status != 101)
+		goto again;
 	return 0;
 }
 
@@ -314,6 +320,38 @@ static long long read_chunk_size(struct conn *k)
 	return size;
 }
 
+/* Whether a Transfer-Encoding's last coding is chunked. */
+static int chunked(const char *v, size_t len)
+{
+	while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	return len >= 7 && !strncasecmp(v + len - 7, "chunked", 7) &&
+	       (len == 7 || v[len - 8] == ',' || v[len - 8] == ' ' || v[len - 8] == '\t');
+}
+
+/* After the last chunk: its trailer's lines, up to the empty one. */
+static int skip_trailers(struct conn *k)
+{
+	for (;;) {
+		const char *eol = memmem(k->buf.buf + k->off, k->buf.len - k->off, "\r\n", 2);
+		ssize_t got;
+
+		if (eol) {
+			int empty = eol == k->buf.buf + k->off;
+
+			k->off = (size_t)(eol + 2 - k->buf.buf);
+			if (empty)
+				return 0;
+			continue;
+		}
+		if (k->buf.len - k->off > HEAD_MAX)
+			return error("the docker daemon's answer has too long a trailer");
+		got = conn_fill(k);
+		if (got <= 0)
+			return error("the docker daemon's answer ended early");
+	}
+}
+
 /*
  * The body of an answer of that status and head into body, at most
  * BODY_MAX: 0, or -1 with a message.
@@ -326,7 +364,7 @@ static int read_body(struct conn *k, int status, const char *head, struct strbuf
 	strbuf_reset(body);
 	if (status / 100 == 1 || status == 204 || status == 304)
 		return 0;
-	if ((v = header(head, "Transfer-Encoding", &len)) && len == 7 && !strncasecmp(v, "chunked", 7)) {
+	if ((v = header(head, "Transfer-Encoding", &len)) && chunked(v, len)) {
 		for (;;) {
 			long long size = read_chunk_size(k);
 			struct strbuf crlf = STRBUF_INIT;
@@ -334,9 +372,11 @@ static int read_body(struct conn *k, int status, const char *head, struct strbuf
 
 			if (size < 0)
 				return -1;
-			if ((size_t)size > BODY_MAX - body->len)
+			if ((unsigned long long)size > BODY_MAX - body->len)
 				return error("the docker daemon's answer is larger than %zu bytes",
 					     BODY_MAX);
+			if (!size)
+				return skip_trailers(k);
 			ret = read_exactly(k, (size_t)size, body);
 			if (!ret)
 				ret = read_exactly(k, 2, &crlf);
@@ -345,8 +385,6 @@ static int read_body(struct conn *k, int status, const char *head, struct strbuf
 			strbuf_release(&crlf);
 			if (ret < 0)
 				return -1;
-			if (!size)
-				return 0;
 		}
 	}
 	if ((v = header(head, "Content-Length", &len))) {
@@ -457,8 +495,10 @@ int docker_api_list(const char *label_key, struct container_info **out, size_t *
 	*nr = 0;
 	cJSON_AddItemToArray(labels, cJSON_CreateString(label_key));
 	json = cJSON_PrintUnformatted(filters);
-	if (!json)
-		die("out of memory");
+	if (!json) {
+		ret = error("out of memory");
+		goto done;
+	}
 	strbuf_addstr(&path, "/containers/json?all=1&filters=");
 	add_path_part(&path, json);
 	ret = call("GET", path.buf, NULL, &status, &body);
@@ -487,7 +527,7 @@ done:
 	return ret;
 }
 
-/* The body of exec's create: the process to run, as "docker exec" asks. */
+/* The body of exec's create: the process to run, as "docker exec" asks; NULL. */
 static char *exec_config(const struct exec_opts *o, const char *const *cmd, int attach_in)
 {
 	cJSON *root = cJSON_CreateObject(), *arr;
@@ -511,8 +551,6 @@ static char *exec_config(const struct exec_opts *o, const char *const *cmd, int 
 		cJSON_AddStringToObject(root, "User", o->user);
 	json = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);
-	if (!json)
-		die("out of memory");
 	return json;
 }
 
@@ -520,7 +558,7 @@ static char *exec_config(const struct exec_opts *o, const char *const *cmd, int 
 struct sink {
 	struct child *c;
 	size_t kept, max;
-	unsigned stopped:1;	/* the reader of stdout went away */
+	unsigned stopped:1;	/* a reader of its output went away */
 	unsigned overflow:1;
 };
 
@@ -546,7 +584,8 @@ static int sink_put(struct sink *s, int stream, const char *buf, size_t len)
 		return 0;
 	}
 	if (write_in_full(stream, buf, len) < 0) {
-		if (errno == EPIPE && stream == 1) {
+		/* Where the CLI would die of SIGPIPE: 128 + SIGPIPE, as from it. */
+		if (errno == EPIPE) {
 			s->stopped = 1;
 			return 0;
 		}
@@ -593,17 +632,22 @@ static int demux_feed(struct demux *d, struct sink *s, const char *buf, size_t l
 
 /*
  * The exec's stream: input from in (else fd in_fd, else none) to the
- * daemon, output from it into s, until the daemon ends the stream.
+ * daemon, output from it into s, until the daemon ends the stream: 0;
+ * -1 with a message; 128 + the signal where we were told to stop (the
+ * command, as under the CLI, is left to the container's end).
  * Writes to the daemon never block: a command that reads no input must
  * not keep its output from being read.
  */
-static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, int in_fd)
+static int relay_loop(struct conn *k, struct sink *s, const char *in, size_t in_len,
+		      int in_fd, const sigset_t *waiting)
 {
 	struct demux d = { .have = 0 };
 	char ibuf[65536];
 	size_t ioff = 0, ilen = 0;
 	int in_open = (in && in_len) || in_fd >= 0, ret = 0;
 
+	/* What we printed before goes before the command's output. */
+	fflush(NULL);
 	/* What came with the head of the answer is the stream's beginning. */
 	if (k->buf.len > k->off && demux_feed(&d, s, k->buf.buf + k->off, k->buf.len - k->off) < 0)
 		return -1;
@@ -620,7 +664,9 @@ static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, 
 			p[0].events |= POLLOUT;
 		else if (in_open && !in)
 			p[1] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
-		if (poll(p, 2, -1) < 0) {
+		if (cleanup_signalled() && !signals_held())
+			return 128 + cleanup_signalled();
+		if (ppoll(p, 2, NULL, waiting) < 0) {
 			if (errno == EINTR)
 				continue;
 			return error_errno("poll");
@@ -673,6 +719,22 @@ static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, 
 	return 0;
 }
 
+/* The signals that stop us arrive only while it waits, so none is missed. */
+static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, int in_fd)
+{
+	sigset_t stop, waiting;
+	int ret;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &waiting);
+	ret = relay_loop(k, s, in, in_len, in_fd, &waiting);
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	return ret;
+}
+
 /* The exec's exit status, once the daemon has seen it: 0..255, or -1. */
 static int exec_status(const char *exec_id)
 {
@@ -719,6 +781,24 @@ done:
 	return ret;
 }
 
+/*
+ * The daemon would not run the command (no such container, one not
+ * running): status 1, as from the CLI, its words where the command's
+ * stderr goes.
+ */
+static int refused(struct child *c, int status, const char *body)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	failure_message(&why, status, body);
+	if (c->err)
+		strbuf_addf(c->err, "docker exec failed: %s\n", why.buf);
+	else
+		error("docker exec failed: %s", why.buf);
+	strbuf_release(&why);
+	return 1;
+}
+
 static int valid_exec_id(const char *s)
 {
 	size_t n = strspn(s, "0123456789abcdef");
@@ -732,7 +812,6 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	static const struct exec_opts none;
 	struct conn k = { .fd = -1, .buf = STRBUF_INIT };
 	struct strbuf path = STRBUF_INIT, head = STRBUF_INIT, body = STRBUF_INIT;
-	struct strbuf why = STRBUF_INIT;
 	struct sink s = { .c = c };
 	cJSON *created = NULL;
 	char *config = NULL, *exec_id = NULL;
@@ -750,6 +829,10 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	in_fd = !c->in && !c->no_stdin && o->interactive && !o->detach ? 0 : -1;
 	attach_in = !o->detach && (c->in || in_fd >= 0);
 	config = exec_config(o, cmd, attach_in);
+	if (!config) {
+		error("out of memory");
+		goto done;
+	}
 
 	strbuf_addstr(&path, "/containers/");
 	add_path_part(&path, ctr);
@@ -758,8 +841,7 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	    read_head(&k, &head, &status) < 0 || read_body(&k, status, head.buf, &body) < 0)
 		goto done;
 	if (status != 201) {
-		failure_message(&why, status, body.buf);
-		error("docker exec failed: %s", why.buf);
+		ret = refused(c, status, body.buf);
 		goto done;
 	}
 	created = cJSON_Parse(body.buf);
@@ -769,7 +851,12 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	}
 	exec_id = xstrdup(json_str(created, "Id"));
 
-	/* Started on the same connection, which then carries the stream. */
+	/* Started on a connection of its own, which then carries the stream. */
+	conn_close(&k);
+	if (conn_open(&k)) {
+		error("cannot reach the docker daemon again");
+		goto done;
+	}
 	strbuf_reset(&path);
 	strbuf_addf(&path, "/exec/%s/start", exec_id);
 	if (send_request(&k, "POST", path.buf,
@@ -780,29 +867,23 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	if (o->detach) {
 		if (read_body(&k, status, head.buf, &body) < 0)
 			goto done;
-		if (status / 100 != 2) {
-			failure_message(&why, status, body.buf);
-			error("docker exec --detach failed: %s", why.buf);
-			goto done;
-		}
-		ret = 0;
+		ret = status / 100 == 2 ? 0 : refused(c, status, body.buf);
 		goto done;
 	}
 	if (status != 101 && status != 200) {
 		if (read_body(&k, status, head.buf, &body) < 0)
 			goto done;
-		failure_message(&why, status, body.buf);
-		error("docker exec failed: %s", why.buf);
+		ret = refused(c, status, body.buf);
 		goto done;
 	}
 	s.max = c->max_out ? c->max_out : run_max_output;
-	if (relay(&k, &s, c->in, c->in_len, in_fd) < 0) {
-		if (s.overflow) {
-			c->overflow = 1;
-			run_output_too_large("docker exec", s.max);
-		}
-		goto done;
+	ret = relay(&k, &s, c->in, c->in_len, in_fd);
+	if (ret < 0 && s.overflow) {
+		c->overflow = 1;
+		run_output_too_large("docker exec", s.max);
 	}
+	if (ret)
+		goto done;
 	if (s.stopped) {
 		ret = 128 + SIGPIPE;
 		goto done;
@@ -816,6 +897,5 @@ done:
 	strbuf_release(&path);
 	strbuf_release(&head);
 	strbuf_release(&body);
-	strbuf_release(&why);
 	return ret;
 }

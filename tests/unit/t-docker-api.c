@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "docker-api.h"
+#include "msg.h"
 #include "unit.h"
 
 struct answer {
@@ -275,6 +276,78 @@ static void test_hostile_streams(void)
 	strbuf_release(&s);
 }
 
+/*
+ * HTTP as a daemon or a proxy before it may speak it: an interim answer
+ * first, a body whose length only the connection's end gives, a chunked
+ * one with a trailer.
+ */
+static void test_http(void)
+{
+	struct strbuf stream = STRBUF_INIT, log = STRBUF_INIT, out = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+
+	strbuf_addstr(&stream, upgraded);
+	frame(&stream, 1, "ok\n", 3);
+	{
+		struct answer a[] = {
+			{ "HTTP/1.1 100 Continue\r\n\r\n"
+			  "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\n\r\n"
+			  "{\"Id\":\"abcdef0123456789\"}", .close = 1 },
+			{ stream.buf, stream.len, .close = 1 },
+			{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity, Chunked\r\n\r\n"
+			  "1e\r\n{\"Running\":false,\"ExitCode\":3}\r\n"
+			  "0\r\nX-Trailer: 1\r\nX-Other: 2\r\n\r\n", .close = 1 },
+		};
+
+		c.out = &out;
+		c.no_stdin = 1;
+		check_int(exec_with(a, 3, &c, &log), ==, 3,
+			  "past a 100, a body to the end, chunks with a trailer");
+	}
+	check_str(out.buf, "ok\n", "the stream after them");
+	TEST(strstr(log.buf, "POST /exec/abcdef0123456789/start HTTP/1.1\n"),
+	     "started on a connection of its own: %s", log.buf);
+	strbuf_release(&stream);
+	strbuf_release(&log);
+	strbuf_release(&out);
+}
+
+/*
+ * Told to stop (SIGTERM) while the command runs: the stream is left, and
+ * 128 + the signal said, as from a CLI that was stopped.
+ */
+static void test_signalled(void)
+{
+	struct strbuf log = STRBUF_INIT, out = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	/* The stream's head, then nothing: the command runs on. */
+	struct answer a[] = { { created }, { upgraded, .echo = 1, .close = 1 } };
+	pid_t parent = getpid(), killer;
+
+	cleanup_install_signals();
+	killer = fork();
+	if (!killer) {
+		usleep(200 * 1000);
+		kill(parent, SIGTERM);
+		_exit(0);
+	}
+	c.out = &out;
+	c.no_stdin = 1;
+	daemon_start(a, 2);
+	{
+		const char *cmd[] = { "sleep", "60", NULL };
+		struct exec_opts o = { .interactive = 1 };
+
+		check_int(docker_api_exec("c1", &o, cmd, &c), ==, 128 + SIGTERM,
+			  "128 + SIGTERM once told to stop");
+	}
+	daemon_stop(&log);
+	waitpid(killer, NULL, 0);
+	TEST(!strstr(log.buf, "/json"), "no status asked for: %s", log.buf);
+	strbuf_release(&log);
+	strbuf_release(&out);
+}
+
 /* An answer of that status line with a JSON body, into sb. */
 static const char *json_answer(struct strbuf *sb, const char *status, const char *body)
 {
@@ -286,7 +359,7 @@ static const char *json_answer(struct strbuf *sb, const char *status, const char
 
 static void test_refusals(void)
 {
-	struct strbuf log = STRBUF_INIT, sb = STRBUF_INIT;
+	struct strbuf log = STRBUF_INIT, sb = STRBUF_INIT, err = STRBUF_INIT;
 	struct child c = CHILD_INIT;
 	struct answer one[1] = { { NULL } };
 	struct answer start_refused[] = {
@@ -300,7 +373,7 @@ static void test_refusals(void)
 	TEST(!strstr(log.buf, "/start"), "nothing started with it: %s", log.buf);
 	one[0].bytes = json_answer(&sb, "404 Not Found",
 				   "{\"message\":\"No such container: \\u001b[2J\"}");
-	check_int(exec_with(one, 1, &c, &log), ==, -1, "no such container");
+	check_int(exec_with(one, 1, &c, &log), ==, 1, "no such container: 1, as from the CLI");
 	one[0].bytes = "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
 	one[0].close = 1;
 	check_int(exec_with(one, 1, &c, &log), ==, -1, "a chunk of no size");
@@ -308,9 +381,16 @@ static void test_refusals(void)
 	check_int(exec_with(one, 1, &c, &log), ==, -1, "an answer that is not HTTP");
 	one[0].bytes = "HTTP/1.1 201 Created\r\nContent-Length: 99999999999\r\n\r\n";
 	check_int(exec_with(one, 1, &c, &log), ==, -1, "a body too large to read");
-	check_int(exec_with(start_refused, 2, &c, &log), ==, -1, "a start refused");
+	check_int(exec_with(start_refused, 2, &c, &log), ==, 1, "a start refused");
+	c.err = &err;
+	one[0].bytes = json_answer(&sb, "409 Conflict",
+				   "{\"message\":\"container c1 is not running\"}");
+	check_int(exec_with(one, 1, &c, &log), ==, 1, "not running, its stderr captured");
+	check_str(err.buf, "docker exec failed: container c1 is not running\n",
+		  "the daemon's words where the command's stderr goes");
 	strbuf_release(&log);
 	strbuf_release(&sb);
+	strbuf_release(&err);
 }
 
 static void test_list(void)
@@ -414,6 +494,9 @@ int main(void)
 	test_refusals();
 	test_list();
 	test_socket();
+	test_http();
+	/* Last: the signal it catches stays noted. */
+	test_signalled();
 
 	unlink(sock_path);
 	free(sock_path);
