@@ -583,7 +583,9 @@ static int sink_put(struct sink *s, int stream, const char *buf, size_t len)
 		strbuf_add(into, buf, len);
 		return 0;
 	}
-	if (write_in_full(stream, buf, len) < 0) {
+	if (stream == 2 && c->silent_err)
+		return 0;
+	if (write_in_full(stream == 1 && c->out_fd > 0 ? c->out_fd : stream, buf, len) < 0) {
 		/* Where the CLI would die of SIGPIPE: 128 + SIGPIPE, as from it. */
 		if (errno == EPIPE) {
 			s->stopped = 1;

@@ -5,6 +5,7 @@
  * requests it got.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -312,6 +313,40 @@ static void test_http(void)
 	strbuf_release(&out);
 }
 
+/* stdout to a descriptor of the caller's, stderr silenced. */
+static void test_fds(void)
+{
+	struct strbuf stream = STRBUF_INIT, log = STRBUF_INIT, got = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	int fd;
+
+	strbuf_addf(&path, "%s/out", unit_tmpdir());
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	strbuf_addstr(&stream, upgraded);
+	frame(&stream, 2, "noise\n", 6);
+	frame(&stream, 1, "data\n", 5);
+	{
+		struct answer a[] = {
+			{ created },
+			{ stream.buf, stream.len, .close = 1 },
+			{ exited7, .close = 1 },
+		};
+
+		c.out_fd = fd;
+		c.silent_err = 1;
+		c.no_stdin = 1;
+		check_int(exec_with(a, 3, &c, &log), ==, 7, "to a descriptor");
+	}
+	close(fd);
+	strbuf_read_file(&got, path.buf);
+	check_str(got.buf, "data\n", "stdout there, stderr nowhere");
+	strbuf_release(&stream);
+	strbuf_release(&log);
+	strbuf_release(&got);
+	strbuf_release(&path);
+}
+
 /*
  * Told to stop (SIGTERM) while the command runs: the stream is left, and
  * 128 + the signal said, as from a CLI that was stopped.
@@ -495,6 +530,7 @@ int main(void)
 	test_list();
 	test_socket();
 	test_http();
+	test_fds();
 	/* Last: the signal it catches stays noted. */
 	test_signalled();
 
