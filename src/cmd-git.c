@@ -250,6 +250,7 @@ static int sandbox_shown(struct runtime *rt, struct sandbox *sb, const char *dir
 		struct shown_exec api = { rt, sb->container, &eo, (const char *const *)argv_vec(cmd) };
 
 		c.no_stdin = 1;
+		c.foreground = 1;
 		ret = run_shown(&c, fd, flags, &api);
 		if (ret != RUNTIME_USE_CLI)
 			goto done;

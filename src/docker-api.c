@@ -163,14 +163,16 @@ static ssize_t conn_fill(struct conn *k)
 {
 	ssize_t n;
 
-	if (k->off && k->off == k->buf.len) {
-		strbuf_reset(&k->buf);
+	/* What has been read goes: a partial line never piles up. */
+	if (k->off && k->off >= k->buf.len / 2) {
+		memmove(k->buf.buf, k->buf.buf + k->off, k->buf.len - k->off);
+		strbuf_setlen(&k->buf, k->buf.len - k->off);
 		k->off = 0;
 	}
 	strbuf_grow(&k->buf, 65536);
 	do
 		n = read(k->fd, k->buf.buf + k->buf.len, 65536);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && errno == EINTR && !(cleanup_signalled() && !signals_held()));
 	if (n > 0)
 		strbuf_setlen(&k->buf, k->buf.len + n);
 	return n;
@@ -632,6 +634,38 @@ static int demux_feed(struct demux *d, struct sink *s, const char *buf, size_t l
 	return 0;
 }
 
+static volatile sig_atomic_t foreground_signal;
+
+/*
+ * Whether a signal told us to stop (128 + it), checked with the signals
+ * blocked, and if not, the wait for the stream, in which they are not:
+ * one that comes between the two is not missed. The mask is restored
+ * as soon as the wait ends, whatever ended it, so that a signal also
+ * gets through while the stream is never idle.
+ */
+static int stopped_or_wait(struct pollfd *p, nfds_t n)
+{
+	sigset_t stop, waiting;
+	int ret;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigaddset(&stop, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &stop, &waiting);
+	if (foreground_signal)
+		ret = 128 + foreground_signal;
+	else if (cleanup_signalled() && !signals_held())
+		ret = 128 + cleanup_signalled();
+	else if (ppoll(p, n, NULL, &waiting) < 0)
+		ret = errno == EINTR ? 0 : error_errno("poll");
+	else
+		ret = 0;
+	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	return ret;
+}
+
 /*
  * The exec's stream: input from in (else fd in_fd, else none) to the
  * daemon, output from it into s, until the daemon ends the stream: 0;
@@ -641,7 +675,7 @@ static int demux_feed(struct demux *d, struct sink *s, const char *buf, size_t l
  * not keep its output from being read.
  */
 static int relay_loop(struct conn *k, struct sink *s, const char *in, size_t in_len,
-		      int in_fd, const sigset_t *waiting)
+		      int in_fd)
 {
 	struct demux d = { .have = 0 };
 	char ibuf[65536];
@@ -666,16 +700,14 @@ static int relay_loop(struct conn *k, struct sink *s, const char *in, size_t in_
 			p[0].events |= POLLOUT;
 		else if (in_open && !in)
 			p[1] = (struct pollfd){ .fd = in_fd, .events = POLLIN };
-		if (cleanup_signalled() && !signals_held())
-			return 128 + cleanup_signalled();
-		if (ppoll(p, 2, NULL, waiting) < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("poll");
-		}
+		ret = stopped_or_wait(p, 2);
+		if (ret)
+			return ret;
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			ssize_t n = conn_fill(k);
 
+			if (n < 0 && errno == EINTR)
+				continue;
 			if (n < 0 && errno != EAGAIN)
 				return error_errno("cannot read from the docker daemon");
 			if (n == 0)
@@ -721,19 +753,35 @@ static int relay_loop(struct conn *k, struct sink *s, const char *in, size_t in_
 	return 0;
 }
 
-/* The signals that stop us arrive only while it waits, so none is missed. */
-static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, int in_fd)
+static void on_foreground_signal(int sig)
 {
-	sigset_t stop, waiting;
+	if (!foreground_signal)
+		foreground_signal = sig;
+}
+
+/*
+ * In the foreground (struct child's foreground), SIGINT and SIGQUIT are
+ * the command's: as the CLI would die of them and we would go on, the
+ * stream ends with 128 + the signal, which is not ours.
+ */
+static int relay(struct conn *k, struct sink *s, const char *in, size_t in_len, int in_fd,
+		 int foreground)
+{
+	struct sigaction fg = { .sa_handler = on_foreground_signal }, old_int, old_quit;
 	int ret;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, &waiting);
-	ret = relay_loop(k, s, in, in_len, in_fd, &waiting);
-	sigprocmask(SIG_SETMASK, &waiting, NULL);
+	foreground_signal = 0;
+	sigemptyset(&fg.sa_mask);
+	/* One ignored (nohup, a shell's background job) stays ignored. */
+	sigaction(SIGINT, NULL, &old_int);
+	sigaction(SIGQUIT, NULL, &old_quit);
+	if (foreground && old_int.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &fg, NULL);
+	if (foreground && old_quit.sa_handler != SIG_IGN)
+		sigaction(SIGQUIT, &fg, NULL);
+	ret = relay_loop(k, s, in, in_len, in_fd);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
 	return ret;
 }
 
@@ -795,7 +843,7 @@ static int refused(struct child *c, int status, const char *body)
 	failure_message(&why, status, body);
 	if (c->err)
 		strbuf_addf(c->err, "docker exec failed: %s\n", why.buf);
-	else
+	else if (!c->silent_err)
 		error("docker exec failed: %s", why.buf);
 	strbuf_release(&why);
 	return 1;
@@ -869,7 +917,11 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 	if (o->detach) {
 		if (read_body(&k, status, head.buf, &body) < 0)
 			goto done;
-		ret = status / 100 == 2 ? 0 : refused(c, status, body.buf);
+		/* Started (0) or not (-1), as runtime_ops.exec says of detach. */
+		if (status / 100 == 2)
+			ret = 0;
+		else
+			refused(c, status, body.buf);
 		goto done;
 	}
 	if (status != 101 && status != 200) {
@@ -879,7 +931,7 @@ int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *cons
 		goto done;
 	}
 	s.max = c->max_out ? c->max_out : run_max_output;
-	ret = relay(&k, &s, c->in, c->in_len, in_fd);
+	ret = relay(&k, &s, c->in, c->in_len, in_fd, c->foreground);
 	if (ret < 0 && s.overflow) {
 		c->overflow = 1;
 		run_output_too_large("docker exec", s.max);

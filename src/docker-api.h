@@ -34,14 +34,16 @@ int docker_api_socket(struct strbuf *path);
  * run_child would give c: c->in fed as its stdin (else ours, where
  * o->interactive), its stdout to c->out or c->out_cb (else c->out_fd,
  * else ours), its stderr to c->err (else ours, unless c->silent_err),
- * both within c->max_out; c's argv, env, dir and the ways of running
- * (detach, relay, foreground) are not for it. Returns the
+ * both within c->max_out; with c->foreground, a SIGINT or SIGQUIT ends
+ * it as it would end the CLI, not us. c's argv, env, dir, detach and
+ * relay are not for it. Returns the
  * command's status as the daemon gives it (126 and 127 where it could
  * not start it), 128 + SIGPIPE where out_cb or our stdout stopped
  * taking its output (or ours of stderr), 128 + the signal where one
  * told us to stop (cleanup_signalled), 1 where the daemon would not
  * run it (no such container, not running: the daemon's words in c->err
- * where that is set), -1 with a message, or DOCKER_API_USE_CLI.
+ * where that is set), -1 with a message, or DOCKER_API_USE_CLI. With
+ * o->detach: 0 once started, or -1.
  */
 int docker_api_exec(const char *ctr, const struct exec_opts *o, const char *const *cmd,
 		    struct child *c);

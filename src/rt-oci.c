@@ -323,6 +323,7 @@ static int docker_exec(struct runtime *rt, const char *ctr, const struct exec_op
 		c.in_len = o->in_len;
 	}
 	c.no_stdin = !o || !o->interactive;
+	c.foreground = 1;
 	ret = docker_exec_io(rt, ctr, o, cmd, &c);
 	if (ret == RUNTIME_USE_CLI)
 		ret = rt_exec(rt, ctr, o, cmd);

@@ -97,6 +97,37 @@ test_expect_success DOCKER 'a reader that goes away stops the command'"'"'s outp
 	test_cmp expect two
 '
 
+# A ^C is the command's, as under the CLI: it ends the exec with 130, and
+# git-sand says nothing of its own.
+test_expect_success DOCKER 'a SIGINT ends exec as it would end the CLI' '
+	rm -f pid st out
+	(
+		cd repo || exit 1
+		env --default-signal=INT git-sand exec api sh -c "echo started; exec sleep 30" \
+			>../out 2>../err </dev/null &
+		echo $! >../pid
+		wait $!
+		echo $? >../st
+	) &
+	i=0 &&
+	while ! test -s out && test $i -lt 400
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	test_grep started out &&
+	kill -INT $(cat pid) &&
+	i=0 &&
+	while ! test -s st && test $i -lt 400
+	do
+		sleep 0.05
+		i=$((i + 1))
+	done &&
+	echo 130 >expect &&
+	test_cmp expect st &&
+	test_cmp /dev/null err
+'
+
 test_expect_success DOCKER 'input that is not a terminal goes to the command, and ends' '
 	(cd repo && git sand exec api wc -l <../in >../count) &&
 	echo 1 >expect &&

@@ -26,6 +26,7 @@ struct answer {
 	unsigned close:1;	/* then end the connection */
 	unsigned slow:1;	/* a byte per write */
 	unsigned echo:1;	/* then read to EOF, and send that back in a stdout frame */
+	unsigned flood:1;	/* then stdout frames, 64 MiB of them or until the client goes */
 };
 
 static pid_t daemon_pid;
@@ -74,6 +75,8 @@ static void serve(int lfd, const struct answer *a, size_t n, const char *log_pat
 	FILE *log = fopen(log_path, "w");
 	int fd = -1;
 
+	/* Not the handler of a test that catches it. */
+	signal(SIGTERM, SIG_DFL);
 	for (size_t i = 0; i < n; ) {
 		size_t len = a[i].len ? a[i].len : strlen(a[i].bytes);
 
@@ -102,6 +105,17 @@ static void serve(int lfd, const struct answer *a, size_t n, const char *log_pat
 			if (write_in_full(fd, out.buf, out.len) < 0) {
 				/* as above */
 			}
+		}
+		if (a[i].flood) {
+			struct strbuf out = STRBUF_INIT;
+			char block[4096];
+
+			memset(block, 'f', sizeof(block));
+			frame(&out, 1, block, sizeof(block));
+			for (int j = 0; j < 16384; j++)
+				if (write_in_full(fd, out.buf, out.len) < 0)
+					break;
+			strbuf_release(&out);
 		}
 		if (a[i].close) {
 			close(fd);
@@ -348,8 +362,8 @@ static void test_fds(void)
 }
 
 /*
- * Told to stop (SIGTERM) while the command runs: the stream is left, and
- * 128 + the signal said, as from a CLI that was stopped.
+ * A ^C (SIGINT) in the foreground while the command runs: the stream is
+ * left, and 128 + the signal said, as from a CLI that died of it.
  */
 static void test_signalled(void)
 {
@@ -359,6 +373,58 @@ static void test_signalled(void)
 	struct answer a[] = { { created }, { upgraded, .echo = 1, .close = 1 } };
 	pid_t parent = getpid(), killer;
 
+	killer = fork();
+	if (!killer) {
+		usleep(200 * 1000);
+		kill(parent, SIGINT);
+		_exit(0);
+	}
+	c.out = &out;
+	c.no_stdin = 1;
+	c.foreground = 1;
+	daemon_start(a, 2);
+	{
+		const char *cmd[] = { "sleep", "60", NULL };
+		struct exec_opts o = { .interactive = 1 };
+
+		check_int(docker_api_exec("c1", &o, cmd, &c), ==, 128 + SIGINT,
+			  "128 + SIGINT, the command's");
+	}
+	check_int(cleanup_signalled(), ==, 0, "not ours");
+	daemon_stop(&log);
+	waitpid(killer, NULL, 0);
+	TEST(!strstr(log.buf, "/json"), "no status asked for: %s", log.buf);
+	strbuf_release(&log);
+	strbuf_release(&out);
+}
+
+static int slow_reader(void *data, const char *buf, size_t len)
+{
+	(void)data;
+	(void)buf;
+	(void)len;
+	usleep(1000);
+	return 0;
+}
+
+/*
+ * Told to stop (SIGTERM) while the stream never pauses: the daemon
+ * writes faster than the reader takes it, so there is always something
+ * to read when we look, and the signal must still get through.
+ */
+static void test_signalled_busy(void)
+{
+	struct strbuf log = STRBUF_INIT;
+	struct child c = CHILD_INIT;
+	struct answer a[] = {
+		{ created },
+		{ upgraded, .flood = 1, .close = 1 },
+		{ exited7, .close = 1 },
+	};
+	pid_t parent = getpid(), killer;
+	const char *cmd[] = { "yes", NULL };
+	struct exec_opts o = { .workdir = "/app" };
+
 	cleanup_install_signals();
 	killer = fork();
 	if (!killer) {
@@ -366,21 +432,14 @@ static void test_signalled(void)
 		kill(parent, SIGTERM);
 		_exit(0);
 	}
-	c.out = &out;
+	c.out_cb = slow_reader;
 	c.no_stdin = 1;
-	daemon_start(a, 2);
-	{
-		const char *cmd[] = { "sleep", "60", NULL };
-		struct exec_opts o = { .interactive = 1 };
-
-		check_int(docker_api_exec("c1", &o, cmd, &c), ==, 128 + SIGTERM,
-			  "128 + SIGTERM once told to stop");
-	}
+	daemon_start(a, 3);
+	check_int(docker_api_exec("c1", &o, cmd, &c), ==, 128 + SIGTERM,
+		  "128 + SIGTERM, the stream still flowing");
 	daemon_stop(&log);
 	waitpid(killer, NULL, 0);
-	TEST(!strstr(log.buf, "/json"), "no status asked for: %s", log.buf);
 	strbuf_release(&log);
-	strbuf_release(&out);
 }
 
 /* An answer of that status line with a JSON body, into sb. */
@@ -531,8 +590,9 @@ int main(void)
 	test_socket();
 	test_http();
 	test_fds();
-	/* Last: the signal it catches stays noted. */
 	test_signalled();
+	/* Last: the signal it catches stays noted. */
+	test_signalled_busy();
 
 	unlink(sock_path);
 	free(sock_path);
