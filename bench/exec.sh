@@ -23,26 +23,6 @@ ctr=$(git sand ls --porcelain | awk '$1 == "sandbox" && $2 == "bench-exec" { s =
 runtime=$(podman info --format '{{.Host.OCIRuntime.Path}}')
 git sand exec bench-exec true	# podman's info, asked once
 
-# pairs <runs> <command A> -- <command B>: "<median A> <median B> <median of A/B>"
-pairs () {
-	n=$1
-	shift
-	a= b=
-	while test "$1" != --; do a="$a $1"; shift; done
-	shift
-	b=$*
-	for i in $(seq 1 "$n"); do
-		ta=$(ms $a)
-		tb=$(ms $b)
-		echo "$ta $tb"
-	done | awk '{ a[NR] = $1; b[NR] = $2; r[NR] = ($2 > 0) ? $1 / $2 : 0 }
-	function med(x, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
-		return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
-	}
-	END { printf "%d %d %.2f\n", med(a, NR), med(b, NR), med(r, NR) }'
-}
-
 set -- $(pairs "$runs" git sand exec bench-exec true -- podman exec "$ctr" true)
 echo "git sand exec true:    $1 ms; podman exec true: $2 ms; ratio $3 (target <= 0.6)"
 set -- $(pairs "$runs" git sand exec bench-exec true -- "$runtime" exec "$ctr" true)

@@ -32,6 +32,27 @@ median () {
 	sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
 }
 
+# pairs <runs> <command A> -- <command B>: "<median A> <median B> <median of A/B>",
+# run pair by pair (A B A B ...), so that a drift of the machine hits both.
+pairs () {
+	n=$1
+	shift
+	a= b=
+	while test "$1" != --; do a="$a $1"; shift; done
+	shift
+	b=$*
+	for i in $(seq 1 "$n"); do
+		ta=$(ms $a)
+		tb=$(ms $b)
+		echo "$ta $tb"
+	done | awk '{ a[NR] = $1; b[NR] = $2; r[NR] = ($2 > 0) ? $1 / $2 : 0 }
+	function med(x, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+		return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2
+	}
+	END { printf "%d %d %.2f\n", med(a, NR), med(b, NR), med(r, NR) }'
+}
+
 ratio () {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) b = 1; printf "%.2f", a / b }'
 }
