@@ -258,6 +258,7 @@ struct new_opts {
 	int have_dc;
 	const char *worktree;	/* the one the devcontainer file is read from */
 	struct string_list allow;	/* the rules of --network allow */
+	struct ssh_host_scan *scan;	/* see read_ahead_early */
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
@@ -270,6 +271,7 @@ struct new_opts {
 
 static void new_opts_clear(struct new_opts *o)
 {
+	ssh_host_scan_free(o->scan);
 	string_list_clear(&o->mounts_opt);
 	string_list_clear(&o->publish_opt);
 	string_list_clear(&o->publish);
@@ -616,6 +618,36 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 }
 
 /* The runtime, here or on the host; there, also the state root. */
+static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex);
+
+/*
+ * A new on a host where this repository has ready overlay sandboxes:
+ * the working tree read while the connection is made, for the tree
+ * near_base will choose, guessed with the state root they were made
+ * under (make_sandbox reads again where the probe's root makes it choose
+ * another, or the sandbox gets a copy).
+ */
+static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
+{
+	struct sandbox *list = NULL, guess = { 0 };
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t nr = 0;
+
+	if (o->count || (o->workspace && !strcmp(o->workspace, "copy")) ||
+	    store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
+		return;
+	for (size_t i = 0; i < nr && !guess.host_root; i++)
+		if (list[i].state == SB_READY && list[i].host && !strcmp(list[i].host, o->host) &&
+		    !strcmp(list[i].gitdir, ctx->r.commondir) && list[i].host_root &&
+		    list[i].opts.base)
+			guess.host_root = list[i].host_root;
+	guess.host = o->host;
+	guess.gitdir = (char *)ctx->r.commondir;
+	if (guess.host_root && near_base(ctx, &guess, hex) > 0)
+		o->scan = ssh_host_scan_start(ctx->r.worktree, hex);
+	store_free_list(list, nr);
+}
+
 static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
 			    char **host_root)
 {
@@ -628,6 +660,7 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 		ctx_runtime(rt, o->runtime);
 		return;
 	}
+	read_ahead_early(ctx, o);
 	root = settings_get(&o->set, "remoteRoot", NULL, NULL);
 	if (ctx_ssh_connect(ctx, o->host, o->accept_new, &conn) < 0)
 		die("cannot connect to '%s'", o->host);
@@ -904,7 +937,8 @@ struct populate_call {
  * differs then goes in the sandbox's upper layer with the rest of the
  * working tree's changes, and the host makes no checkout (a new commit
  * costs what it changed).
- * Else HEAD's tree, whose base is made there if missing. 0, or -1.
+ * Else HEAD's tree, whose base is made there if missing. 1 where the
+ * tree chosen is that of a base the store knows there, 0 where not, or -1.
  */
 static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 {
@@ -914,6 +948,7 @@ static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 	struct sandbox *list = NULL;
 	git_object *head = NULL;
 	size_t nr = 0, best = NEAR_BASE_PATHS + 1;
+	int there = 0;
 
 	if (git_revparse_single(&head, repo, "HEAD^{tree}") < 0)
 		return error_lg2("cannot read the tree of HEAD");
@@ -938,11 +973,13 @@ static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex)
 		if (git_oid_equal(&oid, git_object_id(head))) {
 			best = 0;
 			git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &oid);
+			there = 1;
 		} else if (!git_tree_lookup(&tree, repo, &oid) &&
 			   !git_diff_tree_to_tree(&diff, repo, tree, (git_tree *)head, NULL) &&
 			   git_diff_num_deltas(diff) < best) {
 			best = git_diff_num_deltas(diff);
 			git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &oid);
+			there = 1;
 		}
 		git_diff_free(diff);
 		git_tree_free(tree);
@@ -953,7 +990,7 @@ done:
 	store_free_list(list, nr);
 	string_list_clear(&seen);
 	strbuf_release(&prefix);
-	return 0;
+	return there;
 }
 
 static int populate_meanwhile(void *data)
@@ -985,7 +1022,8 @@ static int populate_and_create(struct cmd_ctx *ctx, struct runtime *rt,
 						      populate_meanwhile, &pc, how);
 	if (ws->ops->populate(ws, sb, po) < 0)
 		return -1;
-	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
+	return sandbox_create_container_while(rt, ctx->root.buf, sb, po->mirror_first,
+					      po->mirror_data, how);
 }
 
 /*
@@ -1009,21 +1047,51 @@ static int create_sandbox_container(struct cmd_ctx *ctx, const struct new_opts *
 	return sandbox_create_container_while(rt, ctx->root.buf, sb, NULL, NULL, how);
 }
 
+/* The mirror's refresh, once, whoever asks first: its result. */
+struct mirror_call {
+	struct cmd_ctx *ctx;
+	const struct workspace *ws;
+	int done, ret;
+};
+
+static int mirror_once(void *data)
+{
+	struct mirror_call *mc = data;
+
+	if (mc->done)
+		return mc->ret;
+	mc->done = 1;
+	mc->ret = -1;
+	if (!cleanup_signalled())
+		mc->ret = mc->ws->ops->mirror_refresh(mc->ws, mc->ctx->r.repo,
+						      mc->ctx->r.commondir);
+	return mc->ret;
+}
+
 /*
  * make_sandbox's work from the mirror's refresh on, the working tree
- * being read ahead where the workspace does so.
+ * being read ahead where the workspace does so. Where the host has the
+ * overlay's base already (base_there), the workspace needs nothing new
+ * of the mirror: it is sent first, and the mirror is brought up to date
+ * while the runtime there makes and starts the container.
  */
 static int fill_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
-			struct sandbox *sb, const struct workspace *ws, struct populate_opts *po)
+			struct sandbox *sb, const struct workspace *ws, struct populate_opts *po,
+			int base_there)
 {
 	struct create_how how = { .start = 1, .image_unchecked = o->image_unchecked };
+	struct mirror_call mc = { ctx, ws, 0, 0 };
 
-	if (ws->ops->mirror_refresh(ws, ctx->r.repo, ctx->r.commondir) < 0)
+	if (base_there) {
+		po->mirror_first = mirror_once;
+		po->mirror_data = &mc;
+	} else if (mirror_once(&mc) < 0) {
 		return -1;
+	}
 	if (cleanup_signalled())
 		return -1;
 	if (create_sandbox_container(ctx, o, rt, ws, sb, po, &how) < 0 ||
-	    store_update(ctx->store, sb) < 0 ||
+	    mirror_once(&mc) < 0 || store_update(ctx->store, sb) < 0 ||
 	    (!how.started && rt->ops->start(rt, sb->container) < 0))
 		return -1;
 	/* An allow-list's filter, once the container runs (see net.h). */
@@ -1051,18 +1119,18 @@ static int fill_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
  * was made is for the caller's undo to take apart.
  */
 static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct runtime *rt,
-			struct sandbox *sb)
+			struct sandbox *sb, struct ssh_host_scan **early)
 {
 	struct populate_opts po = { ctx->r.repo, ctx->r.worktree, ctx->r.gitdir,
 				    ctx->r.commondir, o->branch ? sb->name : NULL, isatty(2) };
 	struct overlay_owner owner;
 	struct workspace ws;
-	int ret;
+	int ret, base_there = 0;
 
 	workspace_of(&ws, sb, ctx->root.buf, rt->ssh);
 	if ((po.overlay = want_overlay(ctx, o, rt, sb)) < 0)
 		return -1;
-	if (po.overlay && sb->host && near_base(ctx, sb, po.base_tree) < 0)
+	if (po.overlay && sb->host && (base_there = near_base(ctx, sb, po.base_tree)) < 0)
 		return -1;
 	/* A devcontainer's user starts with a base of their own, where known. */
 	if (po.overlay && o->have_dc && o->dc.user &&
@@ -1075,9 +1143,13 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
 	if (sb->host && isatty(2))
 		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
-	if (ws.ops->read_ahead && ws.ops->read_ahead(&ws, sb, &po) < 0)
+	po.scan = *early;
+	*early = NULL;
+	if (ws.ops->read_ahead && ws.ops->read_ahead(&ws, sb, &po) < 0) {
+		workspace_read_ahead_clear(&po);
 		return -1;
-	ret = fill_sandbox(ctx, o, rt, sb, &ws, &po);
+	}
+	ret = fill_sandbox(ctx, o, rt, sb, &ws, &po, base_there);
 	workspace_read_ahead_clear(&po);
 	return ret;
 }
@@ -1143,7 +1215,7 @@ static void create_sandbox(struct cmd_ctx *ctx, struct new_opts *o, struct runti
 	undo.have_row = 1;
 	if (o->branch && !o->name)
 		check_host_branch(ctx, sb->name);
-	if (make_sandbox(ctx, o, rt, sb) < 0) {
+	if (make_sandbox(ctx, o, rt, sb, &o->scan) < 0) {
 		if (cleanup_signalled())
 			die("interrupted");
 		die("cannot create sandbox '%s'", sb->name);

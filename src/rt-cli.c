@@ -19,6 +19,20 @@ void rt_child_init(struct runtime *rt, struct child *c, const char *verb)
 	argv_push(&c->args, verb);
 }
 
+static void ssh_cmd_of(struct ssh_cmd *cmd, struct child *c, int tty, int interactive,
+		       const char *const *guard)
+{
+	cmd->argv = (const char *const *)argv_vec(&c->args);
+	cmd->out = c->out;
+	cmd->err = c->err;
+	cmd->max_out = c->max_out;
+	cmd->tty = tty;
+	cmd->in_fd = interactive && !c->in ? 0 : -1;
+	cmd->in = c->in;
+	cmd->in_len = c->in_len;
+	cmd->guard = guard;
+}
+
 /*
  * The transport: the child's argv runs here, or on the runtime's host
  * (quoted there by ssh_run, and nowhere else).
@@ -31,17 +45,23 @@ static int transport_run(struct runtime *rt, struct child *c, int tty, int inter
 
 	if (!rt->ssh)
 		return run_child(c);
-	cmd.argv = (const char *const *)argv_vec(&c->args);
-	cmd.out = c->out;
-	cmd.err = c->err;
-	cmd.max_out = c->max_out;
-	cmd.tty = tty;
-	cmd.in_fd = interactive && !c->in ? 0 : -1;
-	cmd.in = c->in;
-	cmd.in_len = c->in_len;
-	cmd.guard = guard;
+	ssh_cmd_of(&cmd, c, tty, interactive, guard);
 	status = ssh_run(rt->ssh, &cmd);
 	return cmd.guard_failed ? RUNTIME_NOT_RUNNING : status;
+}
+
+/* The same, with fn(data) run here meanwhile, its result in *fn_ret. */
+static int transport_run_while(struct runtime *rt, struct child *c, int (*fn)(void *data),
+			       void *data, int *fn_ret)
+{
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+
+	if (!rt->ssh)
+		return run_child_while(c, fn, data, fn_ret);
+	ssh_cmd_of(&cmd, c, 0, 0, NULL);
+	ssh_start(rt->ssh, &cmd);
+	*fn_ret = fn(data);
+	return ssh_finish(rt->ssh, &cmd);
 }
 
 int rt_run(struct runtime *rt, struct child *c, struct strbuf *out, struct strbuf *err)
@@ -203,9 +223,8 @@ static void pass_on_warnings(const struct runtime *rt, const char *verb, const s
 }
 
 /*
- * Run the create, and spec->meanwhile while it runs where the CLI runs
- * here; over SSH, first (a failure then makes no container). Its status,
- * and the meanwhile's result in *meanwhile.
+ * Run the create, and spec->meanwhile while it runs. Its status, and the
+ * meanwhile's result in *meanwhile.
  */
 static int create_meanwhile(struct runtime *rt, struct child *c,
 			    const struct container_spec *spec, int *meanwhile)
@@ -214,10 +233,7 @@ static int create_meanwhile(struct runtime *rt, struct child *c,
 	*meanwhile = 0;
 	if (!spec->meanwhile)
 		return transport_run(rt, c, 0, 0, NULL);
-	if (!rt->ssh)
-		return run_child_while(c, spec->meanwhile, spec->meanwhile_data, meanwhile);
-	*meanwhile = spec->meanwhile(spec->meanwhile_data);
-	return *meanwhile < 0 ? 0 : transport_run(rt, c, 0, 0, NULL);
+	return transport_run_while(rt, c, spec->meanwhile, spec->meanwhile_data, meanwhile);
 }
 
 /*
@@ -259,9 +275,7 @@ int rt_create_run(struct runtime *rt, struct child *c, const struct container_sp
 	c->out = &out;
 	c->err = &err;
 	status = create_meanwhile(rt, c, spec, &meanwhile);
-	if (meanwhile < 0 && rt->ssh) {
-		ret = -1;
-	} else if (status > 0 && spec->image_unchecked && rt_image_missing(&err)) {
+	if (status > 0 && spec->image_unchecked && rt_image_missing(&err)) {
 		ret = RUNTIME_NO_IMAGE;
 	} else if (status != 0) {
 		ret = rt_failed(rt, c, verb, status);

@@ -491,6 +491,39 @@ static void wrap(const struct ssh_cmd *cmd, struct strbuf *line)
 	strbuf_release(&guard);
 }
 
+/* Where the one shell runs it (see ssh_conn_batch). */
+static int for_the_shell(const struct ssh_conn *c, const struct ssh_cmd *cmd)
+{
+	return c->batch && !cmd->tty && cmd->err && !cmd->guard;
+}
+
+void ssh_start(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	int status = SSH_MUX_UNAVAILABLE;
+
+	cmd->guard_failed = 0;
+	c->bg_start = ssh_now_ms();
+	if (for_the_shell(c, cmd) && !cmd->in && cmd->in_fd < 0 && !cmd->feed)
+		status = ssh_mux_start(c, cmd);
+	if (!status)
+		status = SSH_IN_BACKGROUND;
+	else if (status == SSH_MUX_UNAVAILABLE)
+		status = ssh_run(c, cmd);
+	c->bg_status = status;
+}
+
+int ssh_finish(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	int status = c->bg_status;
+
+	if (status != SSH_IN_BACKGROUND)
+		return status;
+	status = ssh_mux_finish(c, cmd);
+	c->bg_status = status;
+	channel_trace(c, cmd, c->bg_start);
+	return status;
+}
+
 int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
 	struct run r = { .c = c, .cmd = cmd, .pending = STRBUF_INIT,
@@ -502,7 +535,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	int status = -1, handlers = 0;
 
 	cmd->guard_failed = 0;
-	if (c->batch && !cmd->tty && cmd->err && !cmd->guard) {
+	if (for_the_shell(c, cmd)) {
 		status = ssh_mux_run(c, cmd);
 		if (status != SSH_MUX_UNAVAILABLE) {
 			channel_trace(c, cmd, start);

@@ -19,6 +19,8 @@
 #include "tar.h"
 
 #define HOST_RETRY (-2)
+/* What the overlay's script says where a base expected there is not. */
+#define NO_BASE "git-sand: no base there"
 
 /*
  * Run cmd there with its standard error captured; when it fails, say
@@ -722,12 +724,16 @@ static const char copy_script[] =
  * That index is the sandbox's, with the entries sent applied. Without it
  * (another maker's not yet in place), the tree alone: git there reads
  * the files once.
+ * $5 "base": the mirror may lack the tree's objects yet, so where the
+ * base is missing, stop (status 3, NO_BASE) before making it; "rest":
+ * what such a run left is carried on, with no input (nothing is unpacked).
  */
 static const char overlay_script[] =
-	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; tar -x -o -f -; "
+	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; test \"$5\" = rest || tar -x -o -f -; "
 	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
 	"b=\"$3/$4\"; found=; { flock 9; if test -d \"$b\"; then found=1; fi; } 9>>\"$3/.lock\"; "
 	"if test -z \"$found\"; then "
+	"if test \"$5\" = base; then echo '" NO_BASE "' >&2; exit 3; fi; "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); trap 'rm -rf -- \"$t\" \"$t.index\"' EXIT; "
 	"chmod 755 \"$t\"; export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
 	BASE_GIT "--work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
@@ -848,6 +854,11 @@ struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree
 	return s;
 }
 
+int ssh_host_scan_is_of(const struct ssh_host_scan *s, const char *tree)
+{
+	return !tree == !s->tree && (!tree || !strcmp(tree, s->tree));
+}
+
 static void scan_wait(struct ssh_host_scan *s)
 {
 	if (s->running)
@@ -905,9 +916,38 @@ static void trace_read_ahead(int used)
 	strbuf_release(&line);
 }
 
+/*
+ * An overlay sent ahead of the mirror's refresh whose base was not there
+ * after all: the mirror brought up to date, then the base made.
+ */
+static int base_after_mirror(struct ssh_conn *c, const struct ssh_host_send_opts *w,
+			     const char **script, const char *what)
+{
+	struct ssh_cmd cmd = SSH_CMD_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int ret;
+
+	if (trace_enabled()) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "trace: ssh: no base of %s there: made after the mirror's refresh\n",
+			    w->tree);
+		trace_write(&line);
+		strbuf_release(&line);
+	}
+	if (w->mirror_first(w->mirror_data) < 0)
+		return -1;
+	script[8] = "rest";
+	cmd.argv = script;
+	cmd.out = &out;
+	ret = host_run(c, &cmd, what, NULL) ? -1 : 0;
+	strbuf_release(&out);
+	return ret;
+}
+
 int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
-	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", NULL };
+	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", "", NULL };
 	struct tar_stream tar = TAR_STREAM_INIT;
 	struct ssh_host_scan now = { .tar = TAR_STREAM_INIT }, *scan = w->scan;
 	struct ssh_cmd cmd = SSH_CMD_INIT;
@@ -935,6 +975,8 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		script[2] = overlay_script;
 		script[6] = w->bases;
 		script[7] = w->tree;
+		if (w->mirror_first)
+			script[8] = "base";
 	} else if (scan->refresh) {
 		script[5] = "refresh";
 	}
@@ -943,8 +985,16 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 	cmd.feed_data = &tar;
 	cmd.out = &out;
 	strbuf_addf(&what, "unpacking the sandbox in '%s'", w->dest);
-	if (host_run(c, &cmd, what.buf, NULL))
+	switch (host_run(c, &cmd, what.buf, w->tree && w->mirror_first ? NO_BASE : NULL)) {
+	case 0:
+		break;
+	case HOST_RETRY:
+		if (!base_after_mirror(c, w, script, what.buf))
+			break;
+		/* fallthrough */
+	default:
 		goto done;
+	}
 	if (w->progress && w->tree)
 		fprintf(stderr, "Sent %zu files (%zu bytes); the rest is the base of its tree.\n",
 			tar.files, tar.bytes);

@@ -57,6 +57,8 @@ int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *m
  */
 struct ssh_host_scan;
 struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree);
+/* Whether s reads for that tree (NULL: for a copy). */
+int ssh_host_scan_is_of(const struct ssh_host_scan *s, const char *tree);
 /* Wait for it, and free it. */
 void ssh_host_scan_free(struct ssh_host_scan *s);
 
@@ -73,6 +75,16 @@ struct ssh_host_send_opts {
 	/* The working tree read ahead, or NULL: read now. */
 	struct ssh_host_scan *scan;
 	int progress;
+	/*
+	 * An overlay whose base is expected there, sent before the mirror
+	 * is brought up to date: where the base is not there after all
+	 * (removed behind our back), mirror_first(data) is called (the
+	 * mirror's refresh; the base is made from its objects) once the
+	 * files are there, before the base is made. NULL: the mirror is
+	 * up to date already.
+	 */
+	int (*mirror_first)(void *data);
+	void *mirror_data;
 };
 
 /*

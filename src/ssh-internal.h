@@ -30,6 +30,9 @@ struct ssh_conn {
 	LIBSSH2_CHANNEL *mux;
 	struct strbuf mux_buf;	/* its output read ahead, from mux_off on */
 	size_t mux_off;
+	/* ssh_start's command: its status once known, or SSH_IN_BACKGROUND. */
+	int bg_status;
+	uint64_t bg_start;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -63,6 +66,7 @@ void ssh_known_hosts_prefer(const struct ssh_known_hosts *kh, LIBSSH2_SESSION *s
 /* ---- ssh-mux.c ---- */
 
 #define SSH_MUX_UNAVAILABLE (-2)
+#define SSH_IN_BACKGROUND (-3)
 /* The script of that shell (sh -c runs it; the unit tests too). */
 extern const char ssh_mux_script[];
 /*
@@ -71,6 +75,13 @@ extern const char ssh_mux_script[];
  * SSH_MUX_UNAVAILABLE when there is no such shell (then it was not run).
  */
 int ssh_mux_run(struct ssh_conn *c, struct ssh_cmd *cmd);
+/*
+ * Start cmd (no terminal, no input) in the background of that shell: 0,
+ * -1 on an error, or SSH_MUX_UNAVAILABLE. ssh_mux_finish then waits for
+ * it and gives what ssh_mux_run would have (no SSH_MUX_UNAVAILABLE).
+ */
+int ssh_mux_start(struct ssh_conn *c, struct ssh_cmd *cmd);
+int ssh_mux_finish(struct ssh_conn *c, struct ssh_cmd *cmd);
 void ssh_mux_close(struct ssh_conn *c);
 
 /* ---- ssh.c ---- */

@@ -16,6 +16,11 @@
  *
  *   <exit status> <stdout length> <stderr length>\n<stdout><stderr>
  *
+ * One command at a time may run in the background (ssh_mux_start): it is
+ * sent as "&" and the quoted command, with no input, and no reply comes;
+ * the commands after it run as usual meanwhile, until "wait" (no input
+ * either) gets its reply, in the form above, once it ended.
+ *
  * What comes back is hostile input: the header is parsed strictly, and
  * what the command may make us hold is bounded as for a channel of its
  * own. The script needs "head -c" to read exactly what it is asked for
@@ -54,26 +59,40 @@ const char ssh_mux_script[] =
 	"test \"$(printf abc | { head -c 1 >/dev/null; cat; })\" = bc ||"
 	" { echo '" MUX_NO "'; exit 0; }\n"
 	"echo '" MUX_READY "'\n"
+	"b=\n"
 	"while IFS= read -r n; do\n"
 	"	case $n in ''|*[!0-9]*) exit 1;; esac\n"
 	"	c=$(head -c \"$n\")\n"
 	"	IFS= read -r k || exit 1\n"
 	"	case $k in ''|*[!0-9]*) exit 1;; esac\n"
-	"	if test \"$k\" -eq 0; then\n"
-	"		(eval \"exec $c\") </dev/null >\"$d/o\" 2>\"$d/e\"\n"
-	"		s=$?\n"
-	"	else\n"
-	"		rm -f \"$d/s\"\n"
-	"		{ head -c \"$k\"; while IFS= read -r k && test \"$k\" -gt 0; do head -c \"$k\"; done; } |\n"
-	"		{ (eval \"exec $c\") >\"$d/o\" 2>\"$d/e\"; echo $? >\"$d/s\"; cat >/dev/null; }\n"
-	"		read -r s <\"$d/s\" || exit 1\n"
-	"	fi\n"
+	"	f=$d/\n"
+	"	case $c in\n"
+	"	'&'*)\n"
+	"		test \"$k\" -eq 0 && test -z \"$b\" || exit 1\n"
+	"		(eval \"exec ${c#?}\") </dev/null >\"$d/bo\" 2>\"$d/be\" &\n"
+	"		b=$!\n"
+	"		continue;;\n"
+	"	wait)\n"
+	"		test \"$k\" -eq 0 && test -n \"$b\" || exit 1\n"
+	"		wait \"$b\"\n"
+	"		s=$? b= f=$d/b;;\n"
+	"	*)\n"
+	"		if test \"$k\" -eq 0; then\n"
+	"			(eval \"exec $c\") </dev/null >\"$d/o\" 2>\"$d/e\"\n"
+	"			s=$?\n"
+	"		else\n"
+	"			rm -f \"$d/s\"\n"
+	"			{ head -c \"$k\"; while IFS= read -r k && test \"$k\" -gt 0; do head -c \"$k\"; done; } |\n"
+	"			{ (eval \"exec $c\") >\"$d/o\" 2>\"$d/e\"; echo $? >\"$d/s\"; cat >/dev/null; }\n"
+	"			read -r s <\"$d/s\" || exit 1\n"
+	"		fi;;\n"
+	"	esac\n"
 	"	test \"$s\" -le 255 || s=$((s & 127 | 128))\n"
-	"	wc -c \"$d/o\" \"$d/e\" >\"$d/w\" || exit 1\n"
+	"	wc -c \"${f}o\" \"${f}e\" >\"$d/w\" || exit 1\n"
 	"	{ read -r o x; read -r e x; } <\"$d/w\"\n"
 	"	echo \"$s $o $e\"\n"
-	"	test \"$o\" -eq 0 || head -c \"$o\" <\"$d/o\"\n"
-	"	test \"$e\" -eq 0 || head -c \"$e\" <\"$d/e\"\n"
+	"	test \"$o\" -eq 0 || head -c \"$o\" <\"${f}o\"\n"
+	"	test \"$e\" -eq 0 || head -c \"$e\" <\"${f}e\"\n"
 	"done\n";
 
 /* More of the script's output into c->mux_buf: 0, or -1 at its end or on an error. */
@@ -281,13 +300,19 @@ static int next_input(struct ssh_cmd *cmd, struct strbuf *chunk)
 	return 0;
 }
 
-/* The command and its input: 0, or -1 (then the shell is not to be used again). */
-static int mux_send(struct ssh_conn *c, struct ssh_cmd *cmd)
+/*
+ * The command and its input (none with prefix, "&" or "wait"): 0, or -1
+ * (then the shell is not to be used again).
+ */
+static int mux_send(struct ssh_conn *c, struct ssh_cmd *cmd, const char *prefix)
 {
 	struct strbuf buf = STRBUF_INIT;
-	int more = 1, ret = -1;
+	int more = !prefix, ret = -1;
 
-	sq_quote_argv(&buf, cmd->argv);
+	if (prefix)
+		strbuf_addstr(&buf, prefix);
+	if (cmd->argv)
+		sq_quote_argv(&buf, cmd->argv);
 	if (mux_frame(c, buf.buf, buf.len) < 0)
 		goto done;
 	while (more > 0) {
@@ -361,6 +386,13 @@ done:
 	return status;
 }
 
+/* Out of step with the shell there: no more commands through it. */
+static void mux_lost(struct ssh_conn *c)
+{
+	ssh_mux_close(c);
+	c->mux_state = -1;
+}
+
 int ssh_mux_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
 	int status, lost = 1;
@@ -368,13 +400,39 @@ int ssh_mux_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	if (mux_start(c) < 0)
 		return SSH_MUX_UNAVAILABLE;
 	libssh2_session_set_blocking(c->s, 1);
-	status = mux_send(c, cmd);
+	status = mux_send(c, cmd, NULL);
 	if (!status)
 		status = mux_receive(c, cmd, &lost);
-	/* Out of step with the shell there: no more commands through it. */
-	if (lost) {
-		ssh_mux_close(c);
-		c->mux_state = -1;
+	if (lost)
+		mux_lost(c);
+	return status;
+}
+
+int ssh_mux_start(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	if (mux_start(c) < 0)
+		return SSH_MUX_UNAVAILABLE;
+	libssh2_session_set_blocking(c->s, 1);
+	if (mux_send(c, cmd, "&") < 0) {
+		mux_lost(c);
+		return -1;
 	}
+	return 0;
+}
+
+int ssh_mux_finish(struct ssh_conn *c, struct ssh_cmd *cmd)
+{
+	struct ssh_cmd wait = *cmd;
+	int status, lost = 1;
+
+	if (!c->mux)
+		return error("the shell on '%s' went away", c->t.hostname);
+	libssh2_session_set_blocking(c->s, 1);
+	wait.argv = NULL;
+	status = mux_send(c, &wait, "wait");
+	if (!status)
+		status = mux_receive(c, cmd, &lost);
+	if (lost)
+		mux_lost(c);
 	return status;
 }

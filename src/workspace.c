@@ -323,6 +323,8 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.tree = o->overlay ? o->base_tree : NULL;
 	send.scan = o->scan;
 	send.progress = o->progress;
+	send.mirror_first = o->mirror_first;
+	send.mirror_data = o->mirror_data;
 	ret = stage_parts(sb, staging.buf);
 	if (!ret)
 		ret = ssh_host_send(ws->ssh, &send);
@@ -354,9 +356,15 @@ static int ssh_prepare(const struct workspace *ws, struct sandbox *sb, struct po
 static int ssh_read_ahead(const struct workspace *ws, struct sandbox *sb,
 			  struct populate_opts *o)
 {
+	const char *tree = o->overlay ? o->base_tree : NULL;
+
 	(void)ws;
 	(void)sb;
-	o->scan = ssh_host_scan_start(o->worktree, o->overlay ? o->base_tree : NULL);
+	/* Read ahead of the connection already (see new), of that tree. */
+	if (o->scan && ssh_host_scan_is_of(o->scan, tree))
+		return 0;
+	ssh_host_scan_free(o->scan);
+	o->scan = ssh_host_scan_start(o->worktree, tree);
 	return 0;
 }
 

@@ -48,6 +48,14 @@ struct populate_opts {
 	 * that of a base the host has which HEAD's is near.
 	 */
 	char base_tree[GIT_OID_HEXSZ + 1];
+	/*
+	 * The mirror's refresh where it comes after populate (the host
+	 * has the overlay's base already, so populate needs none of the
+	 * mirror's new objects): populate calls it first where it needs
+	 * them after all. NULL where the mirror is up to date.
+	 */
+	int (*mirror_first)(void *data);
+	void *mirror_data;
 };
 
 struct workspace_ops {
@@ -80,6 +88,7 @@ struct workspace_ops {
 	 * workspace_read_ahead_clear frees it). NULL where nothing is gained.
 	 */
 	int (*read_ahead)(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o);
+	/* (A read-ahead already in o->scan is kept where it reads the tree wanted.) */
 	/* Whether it has its own "home" or "env" file to mount. */
 	int (*has)(const struct workspace *ws, const char *part);
 	/* Whether the clone is there (where that cannot be told cheaply: yes). */

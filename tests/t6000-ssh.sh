@@ -539,12 +539,71 @@ test_expect_success SSHD 'overlay there: after a commit, the base of a near tree
 	test_cmp expect "$remote_root/sandboxes/$id/base" &&
 	test_path_is_missing "$remote_root/bases/$new" &&
 	test_grep "the working tree read ahead: used" near-trace &&
+	# The base is there: the workspace goes first, then the mirror is
+	# brought up to date while podman makes and starts the container
+	# (its line, written when it ended, comes last).
+	sed -n -e "s/.*tar -x -o -f -.*/workspace/p" -e "s/.*for-each-ref.*/refs/p" \
+		-e "s/.*index-pack --stdin.*/pack/p" -e "s/^trace: ssh: .podman. .run. .*/run/p" \
+		near-trace >order &&
+	printf "%s\n" workspace refs pack run >expect &&
+	test_cmp expect order &&
 	test_cmp near-here near-there &&
 	test_cmp near-diff-here near-diff-there &&
 	(cd ov && git sand rm -f before-commit) &&
 	test_path_is_dir "$remote_root/bases/$old" &&
 	(cd ov && git sand rm -f near) &&
 	test_path_is_missing "$remote_root/bases/$old"
+'
+
+test_expect_success SSHD 'overlay there: a base the store knows but the host lost is made after the mirror'"'"'s refresh' '
+	(
+		cd ov &&
+		git sand new -d --host "$SSHD_URL" lost1 &&
+		test_commit lost-base &&
+		git status --porcelain --ignored >../lost-here
+	) &&
+	old=$(git -C ov rev-parse HEAD~1^{tree}) &&
+	# The host loses the mirror and the bases behind our back.
+	rm -rf "$remote_root/bases" "$remote_root/mirrors" &&
+	(
+		cd ov &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/lost-trace" \
+			git sand new -d --host "$SSHD_URL" lost2 &&
+		git sand exec lost2 git status --porcelain --ignored >../lost-there &&
+		git sand exec lost2 cat lost-base.t >../lost-file
+	) &&
+	test_grep "no base of $old there: made after the mirror" lost-trace &&
+	test_path_is_dir "$remote_root/bases/$old" &&
+	test_cmp lost-here lost-there &&
+	echo lost-base >expect && test_cmp expect lost-file &&
+	(cd ov && git sand rm -f lost1 lost2)
+'
+
+test_expect_success SSHD 'overlay there: a mirror refresh that fails while the container starts leaves nothing' '
+	(cd ov && git sand new -d --host "$SSHD_URL" keep1 && test_commit refused-pack) &&
+	git=$(command -v git) &&
+	cat >sshd/bin/git <<-EOF &&
+	#!/bin/sh
+	case " \$* " in
+	*" index-pack "*) echo "index-pack: made up refusal" >&2; exit 1 ;;
+	esac
+	exec "$git" "\$@"
+	EOF
+	chmod +x sshd/bin/git &&
+	test_when_finished "rm -f sshd/bin/git" &&
+	ls "$remote_root/sandboxes" >before &&
+	(cd ov && GIT_SAND_TRACE="$TRASH_DIRECTORY/refused-trace" \
+		test_expect_code 128 git sand new -d --host "$SSHD_URL" refused 2>../err) &&
+	rm sshd/bin/git &&
+	test_grep "index-pack: made up refusal" err &&
+	# The container was made, while the history was refused.
+	test_grep "^trace: ssh: .podman. .run." refused-trace &&
+	podman ps -a --format "{{.Names}}" >names &&
+	! grep "^sand-refused-" names &&
+	ls "$remote_root/sandboxes" >after &&
+	test_cmp before after &&
+	(cd ov && git sand ls --porcelain >../ls && git sand rm -f keep1) &&
+	! grep "^sandbox refused$" ls
 '
 
 test_expect_success SSHD 'overlay there: a change the base'"'"'s stat data would hide, a file become a directory' '
