@@ -16,6 +16,7 @@
 #include "net.h"
 #include "path.h"
 #include "ports.h"
+#include "run.h"
 #include "sandbox-lock.h"
 #include "sandbox-remote.h"
 #include "settings.h"
@@ -643,8 +644,15 @@ static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
 			guess.host_root = list[i].host_root;
 	guess.host = o->host;
 	guess.gitdir = (char *)ctx->r.commondir;
-	if (guess.host_root && near_base(ctx, &guess, hex) > 0)
-		o->scan = ssh_host_scan_start(ctx->r.worktree, hex);
+	if (guess.host_root && near_base(ctx, &guess, hex) > 0 &&
+	    (o->scan = ssh_host_scan_start(ctx->r.worktree, hex)) && trace_enabled()) {
+		struct strbuf line = STRBUF_INIT;
+
+		strbuf_addf(&line, "trace: ssh: the working tree read ahead of the connection, "
+			    "for the base of %s\n", hex);
+		trace_write(&line);
+		strbuf_release(&line);
+	}
 	store_free_list(list, nr);
 }
 

@@ -854,16 +854,27 @@ struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree
 	return s;
 }
 
-int ssh_host_scan_is_of(const struct ssh_host_scan *s, const char *tree)
-{
-	return !tree == !s->tree && (!tree || !strcmp(tree, s->tree));
-}
-
 static void scan_wait(struct ssh_host_scan *s)
 {
 	if (s->running)
 		pthread_join(s->thread, NULL);
 	s->running = 0;
+}
+
+/* Milliseconds since s ended (waited for). */
+static long scan_age_ms(const struct ssh_host_scan *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - s->done.tv_sec) * 1000 + (now.tv_nsec - s->done.tv_nsec) / 1000000;
+}
+
+int ssh_host_scan_keep(struct ssh_host_scan *s, const char *tree)
+{
+	scan_wait(s);
+	return s->ret >= 0 && !tree == !s->tree && (!tree || !strcmp(tree, s->tree)) &&
+	       scan_age_ms(s) <= SCAN_MAX_AGE_MS / 2;
 }
 
 /*
@@ -873,7 +884,6 @@ static void scan_wait(struct ssh_host_scan *s)
  */
 static int scan_current(struct ssh_host_scan *s, const struct ssh_host_send_opts *w)
 {
-	struct timespec now;
 	struct stat st;
 
 	scan_wait(s);
@@ -887,9 +897,7 @@ static int scan_current(struct ssh_host_scan *s, const struct ssh_host_send_opts
 	    st.st_ctim.tv_sec != s->index.st_ctim.tv_sec ||
 	    st.st_ctim.tv_nsec != s->index.st_ctim.tv_nsec)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - s->done.tv_sec) * 1000 +
-	       (now.tv_nsec - s->done.tv_nsec) / 1000000 <= SCAN_MAX_AGE_MS;
+	return scan_age_ms(s) <= SCAN_MAX_AGE_MS;
 }
 
 void ssh_host_scan_free(struct ssh_host_scan *s)

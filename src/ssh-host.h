@@ -57,8 +57,11 @@ int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *m
  */
 struct ssh_host_scan;
 struct ssh_host_scan *ssh_host_scan_start(const char *worktree, const char *tree);
-/* Whether s reads for that tree (NULL: for a copy). */
-int ssh_host_scan_is_of(const struct ssh_host_scan *s, const char *tree);
+/*
+ * Whether s, waited for, read the tree (NULL: for a copy) lately enough
+ * to be kept: where not, one started now is fresher when it is used.
+ */
+int ssh_host_scan_keep(struct ssh_host_scan *s, const char *tree);
 /* Wait for it, and free it. */
 void ssh_host_scan_free(struct ssh_host_scan *s);
 

@@ -361,7 +361,7 @@ static int ssh_read_ahead(const struct workspace *ws, struct sandbox *sb,
 	(void)ws;
 	(void)sb;
 	/* Read ahead of the connection already (see new), of that tree. */
-	if (o->scan && ssh_host_scan_is_of(o->scan, tree))
+	if (o->scan && ssh_host_scan_keep(o->scan, tree))
 		return 0;
 	ssh_host_scan_free(o->scan);
 	o->scan = ssh_host_scan_start(o->worktree, tree);

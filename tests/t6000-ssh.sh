@@ -539,6 +539,11 @@ test_expect_success SSHD 'overlay there: after a commit, the base of a near tree
 	test_cmp expect "$remote_root/sandboxes/$id/base" &&
 	test_path_is_missing "$remote_root/bases/$new" &&
 	test_grep "the working tree read ahead: used" near-trace &&
+	# Read while the connection is made.
+	sed -n -e "s/.*read ahead of the connection, for the base of $old\$/scan/p" \
+		-e "s/^trace: ssh: connected to .*/connected/p" near-trace >order &&
+	printf "%s\n" scan connected >expect &&
+	test_cmp expect order &&
 	# The base is there: the workspace goes first, then the mirror is
 	# brought up to date while podman makes and starts the container
 	# (its line, written when it ended, comes last).
