@@ -421,11 +421,16 @@ static int mirror_update_refs(struct ssh_conn *c, const char *mirror,
 int ssh_host_mirror_push(struct ssh_conn *c, git_repository *repo, const char *mirror,
 			 const char *tmpdir)
 {
-	/* A fixed script; the mirror's path is its argument. */
+	/*
+	 * A fixed script; the mirror's path is its argument. It is made
+	 * where it is not there, or lacks gc.auto 0 (nothing there may
+	 * prune what the sandboxes' clones borrow): a git less where it is.
+	 */
 	const char *list[] = {
-		"sh", "-c", "git init -q --bare -- \"$1\" >/dev/null && "
-		"{ test \"$(git --git-dir=\"$1\" config gc.auto)\" = 0 || "
-		"git --git-dir=\"$1\" config gc.auto 0 2>/dev/null || :; } && "
+		"sh", "-c", "{ test -f \"$1/HEAD\" && "
+		"test \"$(git --git-dir=\"$1\" config gc.auto)\" = 0; } || "
+		"{ git init -q --bare -- \"$1\" >/dev/null && "
+		"{ git --git-dir=\"$1\" config gc.auto 0 2>/dev/null || :; }; } && "
 		"git --git-dir=\"$1\" for-each-ref --format='%(objectname) %(refname)'",
 		"sh", mirror, NULL
 	};

@@ -289,6 +289,20 @@ test_expect_success SSHD 'a second new sends the new objects and the changed fil
 	printf "after-alpha\n10\n" >expect && test_cmp expect contents
 '
 
+test_expect_success SSHD 'the mirror there never collects garbage; a mirror that would is set again' '
+	mirror=$(echo "$remote_root"/mirrors/repo-*.git) &&
+	test_path_is_dir "$mirror" &&
+	echo 0 >expect &&
+	git --git-dir="$mirror" config gc.auto >actual &&
+	test_cmp expect actual &&
+	git --git-dir="$mirror" config --unset gc.auto &&
+	(cd repo && test_commit gc-auto && git sand new -d --host "$SSHD_URL" gcauto &&
+		git sand exec gcauto cat gc-auto.t >../contents && git sand rm -f gcauto) &&
+	git --git-dir="$mirror" config gc.auto >actual &&
+	test_cmp expect actual &&
+	echo gc-auto >expect && test_cmp expect contents
+'
+
 # Each file under $1 but .git: its path, kind, and mode or target or sum.
 listing () {
 	(
