@@ -260,6 +260,7 @@ struct new_opts {
 	const char *worktree;	/* the one the devcontainer file is read from */
 	struct string_list allow;	/* the rules of --network allow */
 	struct ssh_host_scan *scan;	/* see read_ahead_early */
+	int scan_pushed;
 };
 
 #define NEW_OPTS_INIT { .ssh_agent = -1, .mounts_opt = STRING_LIST_INIT, .prompt = STRBUF_INIT, \
@@ -618,15 +619,22 @@ static void check_new(struct cmd_ctx *ctx, struct new_opts *o)
 	strbuf_release(&why);
 }
 
-/* The runtime, here or on the host; there, also the state root. */
 static int near_base(struct cmd_ctx *ctx, const struct sandbox *sb, char *hex);
+
+static void drop_scan(void *data)
+{
+	struct new_opts *o = data;
+
+	ssh_host_scan_free(o->scan);
+	o->scan = NULL;
+}
 
 /*
  * A new on a host where this repository has ready overlay sandboxes:
  * the working tree read while the connection is made, for the tree
  * near_base will choose, guessed with the state root they were made
- * under (make_sandbox reads again where the probe's root makes it choose
- * another, or the sandbox gets a copy).
+ * under. make_sandbox uses it where that base is there, the probe's root
+ * and the tree its own; else reads again, or not at all.
  */
 static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
 {
@@ -644,8 +652,14 @@ static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
 			guess.host_root = list[i].host_root;
 	guess.host = o->host;
 	guess.gitdir = (char *)ctx->r.commondir;
-	if (guess.host_root && near_base(ctx, &guess, hex) > 0 &&
-	    (o->scan = ssh_host_scan_start(ctx->r.worktree, hex)) && trace_enabled()) {
+	if (guess.host_root && near_base(ctx, &guess, hex) > 0)
+		o->scan = ssh_host_scan_start(ctx->r.worktree, hex);
+	if (o->scan) {
+		/* Not left reading while the command dies. */
+		cleanup_push(drop_scan, o);
+		o->scan_pushed = 1;
+	}
+	if (o->scan && trace_enabled()) {
 		struct strbuf line = STRBUF_INIT;
 
 		strbuf_addf(&line, "trace: ssh: the working tree read ahead of the connection, "
@@ -656,6 +670,7 @@ static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
 	store_free_list(list, nr);
 }
 
+/* The runtime, here or on the host; there, also the state root. */
 static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runtime *rt,
 			    char **host_root)
 {
@@ -668,7 +683,6 @@ static void connect_runtime(struct cmd_ctx *ctx, struct new_opts *o, struct runt
 		ctx_runtime(rt, o->runtime);
 		return;
 	}
-	read_ahead_early(ctx, o);
 	root = settings_get(&o->set, "remoteRoot", NULL, NULL);
 	if (ctx_ssh_connect(ctx, o->host, o->accept_new, &conn) < 0)
 		die("cannot connect to '%s'", o->host);
@@ -1151,7 +1165,11 @@ static int make_sandbox(struct cmd_ctx *ctx, const struct new_opts *o, struct ru
 		return error("cannot record the devcontainer settings of sandbox '%s'", sb->name);
 	if (sb->host && isatty(2))
 		fprintf(stderr, "Sending what '%s' lacks of the history...\n", sb->host);
-	po.scan = *early;
+	/* Read ahead of the connection: used where the workspace goes next. */
+	if (base_there)
+		po.scan = *early;
+	else
+		ssh_host_scan_free(*early);
 	*early = NULL;
 	if (ws.ops->read_ahead && ws.ops->read_ahead(&ws, sb, &po) < 0) {
 		workspace_read_ahead_clear(&po);
@@ -1276,6 +1294,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 	if (resolve_new(ctx, &o) < 0)
 		die("cannot use these settings for a new sandbox");
 	check_new(ctx, &o);
+	if (o.host)
+		read_ahead_early(ctx, &o);
 	connect_runtime(ctx, &o, &rt, &sb.host_root);
 	if (net_is_allow(o.network) && net_check_enforceable(rt.ops->name, o.host) < 0)
 		die("cannot make a sandbox with network '%s'", NET_ALLOW_MODE);
@@ -1287,6 +1307,8 @@ int cmd_new(int argc, const char **argv, struct cmd_ctx *ctx)
 		goto done;
 	}
 	create_sandbox(ctx, &o, &rt, o.name, &sb);
+	if (o.scan_pushed)
+		cleanup_pop();
 	if (o.detach)
 		printf("%s\n", sb.name);
 	if (o.prompt.len) {

@@ -50,7 +50,10 @@ static int transport_run(struct runtime *rt, struct child *c, int tty, int inter
 	return cmd.guard_failed ? RUNTIME_NOT_RUNNING : status;
 }
 
-/* The same, with fn(data) run here meanwhile, its result in *fn_ret. */
+/*
+ * The same, with fn(data) run here meanwhile (on a host without the one
+ * shell, after it: see ssh_start), its result in *fn_ret.
+ */
 static int transport_run_while(struct runtime *rt, struct child *c, int (*fn)(void *data),
 			       void *data, int *fn_ret)
 {
@@ -223,8 +226,9 @@ static void pass_on_warnings(const struct runtime *rt, const char *verb, const s
 }
 
 /*
- * Run the create, and spec->meanwhile while it runs. Its status, and the
- * meanwhile's result in *meanwhile.
+ * Run the create, and spec->meanwhile while it runs (see
+ * transport_run_while). Its status, and the meanwhile's result in
+ * *meanwhile.
  */
 static int create_meanwhile(struct runtime *rt, struct child *c,
 			    const struct container_spec *spec, int *meanwhile)

@@ -40,9 +40,10 @@ struct container_spec {
 	 * When set, called while the CLI creates the container: for what
 	 * the container needs only once it starts (the files of a bind
 	 * mount's source, which must exist already), or does not need at
-	 * all (the mirror's refresh on another host, where its one shell
-	 * runs the CLI in the background). Its failure (< 0) fails the
-	 * create, which still gives the id of a container it made.
+	 * all (the mirror's refresh on another host: while the CLI runs
+	 * there in the background of the one shell, else after it, see
+	 * ssh_start). Its failure (< 0) fails the create, which still
+	 * gives the id of a container it made.
 	 */
 	int (*meanwhile)(void *data);
 	void *meanwhile_data;

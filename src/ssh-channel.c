@@ -501,6 +501,8 @@ void ssh_start(struct ssh_conn *c, struct ssh_cmd *cmd)
 {
 	int status = SSH_MUX_UNAVAILABLE;
 
+	if (c->bg_status == SSH_IN_BACKGROUND)
+		BUG("ssh_start while a command runs in the background");
 	cmd->guard_failed = 0;
 	c->bg_start = ssh_now_ms();
 	if (for_the_shell(c, cmd) && !cmd->in && cmd->in_fd < 0 && !cmd->feed)

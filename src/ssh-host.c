@@ -729,16 +729,18 @@ static const char copy_script[] =
  * That index is the sandbox's, with the entries sent applied. Without it
  * (another maker's not yet in place), the tree alone: git there reads
  * the files once.
- * $5 "base": the mirror may lack the tree's objects yet, so where the
- * base is missing, stop (status 3, NO_BASE) before making it; "rest":
- * what such a run left is carried on, with no input (nothing is unpacked).
+ * $5 "base": the mirror ($6) may lack the tree's objects yet, or be
+ * missing (the container mounts it), so where the base or the mirror is
+ * missing, stop (status 3, NO_BASE) before making the base; "rest": what
+ * such a run left is carried on, with no input (nothing is unpacked).
  */
 static const char overlay_script[] =
 	"set -e; mkdir -p -- \"$1\"; cd -- \"$1\"; test \"$5\" = rest || tar -x -o -f -; "
 	"mkdir -p -- upper overlay-work \"$3\"; GIT_DIR=\"$PWD/app/.git\"; export GIT_DIR; "
 	"b=\"$3/$4\"; found=; { flock 9; if test -d \"$b\"; then found=1; fi; } 9>>\"$3/.lock\"; "
+	"if test \"$5\" = base && { test -z \"$found\" || ! test -f \"$6/HEAD\"; }; then "
+	"echo '" NO_BASE "' >&2; exit 3; fi; "
 	"if test -z \"$found\"; then "
-	"if test \"$5\" = base; then echo '" NO_BASE "' >&2; exit 3; fi; "
 	"t=$(mktemp -d \"$3/.new-XXXXXX\"); trap 'rm -rf -- \"$t\" \"$t.index\"' EXIT; "
 	"chmod 755 \"$t\"; export GIT_INDEX_FILE=\"$t.index\"; git read-tree \"$4\"; "
 	BASE_GIT "--work-tree=\"$t\" checkout-index -a -u; m=$(date +%s); "
@@ -943,14 +945,15 @@ static int base_after_mirror(struct ssh_conn *c, const struct ssh_host_send_opts
 	if (trace_enabled()) {
 		struct strbuf line = STRBUF_INIT;
 
-		strbuf_addf(&line, "trace: ssh: no base of %s there: made after the mirror's refresh\n",
-			    w->tree);
+		strbuf_addf(&line, "trace: ssh: no base of %s or no mirror there: "
+			    "the mirror's refresh first\n", w->tree);
 		trace_write(&line);
 		strbuf_release(&line);
 	}
 	if (w->mirror_first(w->mirror_data) < 0)
 		return -1;
 	script[8] = "rest";
+	script[9] = w->mirror;
 	cmd.argv = script;
 	cmd.out = &out;
 	ret = host_run(c, &cmd, what, NULL) ? -1 : 0;
@@ -960,7 +963,7 @@ static int base_after_mirror(struct ssh_conn *c, const struct ssh_host_send_opts
 
 int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 {
-	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", "", NULL };
+	const char *script[] = { "sh", "-c", copy_script, "sh", w->dest, "", "", "", "", "", NULL };
 	struct tar_stream tar = TAR_STREAM_INIT;
 	struct ssh_host_scan now = { .tar = TAR_STREAM_INIT }, *scan = w->scan;
 	struct ssh_cmd cmd = SSH_CMD_INIT;
@@ -971,6 +974,8 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		return error("unusable sandbox path '%s'", w->dest);
 	if (w->tree && !tame_path(w->bases))
 		return error("unusable path '%s' for the bases", w->bases);
+	if (w->mirror_first && !tame_path(w->mirror))
+		return error("unusable mirror path '%s'", w->mirror);
 	if (scan && !scan_current(scan, w))
 		scan = NULL;
 	if (w->scan)
@@ -988,8 +993,10 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		script[2] = overlay_script;
 		script[6] = w->bases;
 		script[7] = w->tree;
-		if (w->mirror_first)
+		if (w->mirror_first) {
 			script[8] = "base";
+			script[9] = w->mirror;
+		}
 	} else if (scan->refresh) {
 		script[5] = "refresh";
 	}

@@ -80,14 +80,15 @@ struct ssh_host_send_opts {
 	int progress;
 	/*
 	 * An overlay whose base is expected there, sent before the mirror
-	 * is brought up to date: where the base is not there after all
-	 * (removed behind our back), mirror_first(data) is called (the
-	 * mirror's refresh; the base is made from its objects) once the
-	 * files are there, before the base is made. NULL: the mirror is
-	 * up to date already.
+	 * is brought up to date: where the base or the mirror is not there
+	 * after all (removed behind our back), mirror_first(data) is called
+	 * (the mirror's refresh; the base is made from its objects) once
+	 * the files are there, before the base is made. NULL: the mirror
+	 * is up to date already.
 	 */
 	int (*mirror_first)(void *data);
 	void *mirror_data;
+	const char *mirror;	/* its path there, with mirror_first */
 };
 
 /*

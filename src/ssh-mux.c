@@ -19,7 +19,9 @@
  * One command at a time may run in the background (ssh_mux_start): it is
  * sent as "&" and the quoted command, with no input, and no reply comes;
  * the commands after it run as usual meanwhile, until "wait" (no input
- * either) gets its reply, in the form above, once it ended.
+ * either) gets its reply, in the form above, once it ended. A shell that
+ * ends (its input closed) waits for it first, so that whatever it made
+ * is there to be found and undone once the shell is gone.
  *
  * What comes back is hostile input: the header is parsed strictly, and
  * what the command may make us hold is bounded as for a channel of its
@@ -55,7 +57,7 @@
 const char ssh_mux_script[] =
 	"trap 'exit 1' HUP INT PIPE TERM\n"
 	"d=$(mktemp -d 2>/dev/null) || { echo '" MUX_NO "'; exit 0; }\n"
-	"trap 'rm -rf \"$d\"' EXIT\n"
+	"trap 'test -z \"$b\" || wait \"$b\"; rm -rf \"$d\"' EXIT\n"
 	"test \"$(printf abc | { head -c 1 >/dev/null; cat; })\" = bc ||"
 	" { echo '" MUX_NO "'; exit 0; }\n"
 	"echo '" MUX_READY "'\n"
@@ -426,7 +428,8 @@ int ssh_mux_finish(struct ssh_conn *c, struct ssh_cmd *cmd)
 	int status, lost = 1;
 
 	if (!c->mux)
-		return error("the shell on '%s' went away", c->t.hostname);
+		return error("the shell on '%s' went away: whether '%s' did its work there "
+			     "is not known", c->t.hostname, cmd->argv[0]);
 	libssh2_session_set_blocking(c->s, 1);
 	wait.argv = NULL;
 	status = mux_send(c, &wait, "wait");

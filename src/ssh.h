@@ -112,9 +112,10 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd);
  * Start cmd (no input) and return at once, where the one shell of
  * ssh_conn_batch runs it: it runs there in the background while the
  * commands after it run as usual; ssh_finish waits for its end and gives
- * its status and output as ssh_run would. Elsewhere ssh_start runs it
- * to its end, and ssh_finish gives what it gave. One at a time on a
- * connection; every ssh_start is followed by its ssh_finish.
+ * its status and output as ssh_run would. Where there is no such shell,
+ * ssh_start runs it to its end (nothing then runs meanwhile), and
+ * ssh_finish gives what it gave. One at a time on a connection; every
+ * ssh_start is followed by its ssh_finish.
  */
 void ssh_start(struct ssh_conn *c, struct ssh_cmd *cmd);
 int ssh_finish(struct ssh_conn *c, struct ssh_cmd *cmd);

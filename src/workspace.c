@@ -325,6 +325,8 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.progress = o->progress;
 	send.mirror_first = o->mirror_first;
 	send.mirror_data = o->mirror_data;
+	strbuf_setlen(&alternates, alternates.len - strlen("/objects"));
+	send.mirror = alternates.buf;
 	ret = stage_parts(sb, staging.buf);
 	if (!ret)
 		ret = ssh_host_send(ws->ssh, &send);

@@ -85,10 +85,11 @@ struct workspace_ops {
 	 * Where populate sends the working tree over a connection: start
 	 * reading it, before the mirror's refresh, so that it is read while
 	 * the connection waits (o->scan; populate uses it, and
-	 * workspace_read_ahead_clear frees it). NULL where nothing is gained.
+	 * workspace_read_ahead_clear frees it); one already in o->scan is
+	 * kept where it reads the tree wanted, lately. NULL where nothing
+	 * is gained.
 	 */
 	int (*read_ahead)(const struct workspace *ws, struct sandbox *sb, struct populate_opts *o);
-	/* (A read-ahead already in o->scan is kept where it reads the tree wanted.) */
 	/* Whether it has its own "home" or "env" file to mount. */
 	int (*has)(const struct workspace *ws, const char *part);
 	/* Whether the clone is there (where that cannot be told cheaply: yes). */

@@ -591,11 +591,25 @@ test_expect_success SSHD 'overlay there: a base the store knows but the host los
 		git sand exec lost2 git status --porcelain --ignored >../lost-there &&
 		git sand exec lost2 cat lost-base.t >../lost-file
 	) &&
-	test_grep "no base of $old there: made after the mirror" lost-trace &&
+	test_grep "no base of $old or no mirror there: the mirror.s refresh first" lost-trace &&
 	test_path_is_dir "$remote_root/bases/$old" &&
 	test_cmp lost-here lost-there &&
 	echo lost-base >expect && test_cmp expect lost-file &&
-	(cd ov && git sand rm -f lost1 lost2)
+	# The mirror alone lost, the base kept: the container mounts the
+	# mirror, which is made first.
+	rm -rf "$remote_root/mirrors" &&
+	(
+		cd ov &&
+		test_commit lost-mirror &&
+		GIT_SAND_TRACE="$TRASH_DIRECTORY/lost-trace2" \
+			git sand new -d --host "$SSHD_URL" lost3 &&
+		git sand exec lost3 cat lost-mirror.t >../lost-file &&
+		git sand exec lost3 git log -1 --format=%s >../lost-log
+	) &&
+	test_grep "no base of $old or no mirror there" lost-trace2 &&
+	echo lost-mirror >expect && test_cmp expect lost-file &&
+	test_cmp expect lost-log &&
+	(cd ov && git sand rm -f lost1 lost2 lost3)
 '
 
 test_expect_success SSHD 'overlay there: a mirror refresh that fails while the container starts leaves nothing' '

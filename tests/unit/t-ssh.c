@@ -152,6 +152,22 @@ static void mux_script_background(const char *tmp)
 	check_int(run_child(&c), ==, 1, "a second command in the background ends the shell");
 	TEST(!strstr(out.buf, "not run"), "nothing after it runs: got '%s'", out.buf);
 	child_clear(&c);
+
+	/* Its input closed, the shell waits for the one in the background. */
+	strbuf_reset(&in);
+	strbuf_reset(&out);
+	strbuf_reset(&cmd);
+	strbuf_addf(&cmd, "&'sh' '-c' 'sleep 0.2; echo >\"$1\"' 'sh' '%s/done'", tmp);
+	mux_frame(&in, cmd.buf, NULL);
+	argv_pushl(&c.args, "sh", "-c", ssh_mux_script, NULL);
+	c.in = in.buf;
+	c.in_len = in.len;
+	c.out = &out;
+	check_int(run_child(&c), ==, 0, "the shell ends with its input");
+	strbuf_reset(&cmd);
+	strbuf_addf(&cmd, "%s/done", tmp);
+	TEST(access(cmd.buf, F_OK) == 0, "after the command in the background");
+	child_clear(&c);
 	strbuf_release(&in);
 	strbuf_release(&out);
 	strbuf_release(&cmd);
