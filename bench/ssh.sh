@@ -4,12 +4,15 @@
 # a host (the mirror there is made), then a second one after a commit.
 # The bytes are counted on the socket (GIT_SAND_SSH_STATS). References in
 # the same run: the size of the history, and the time of a local
-# "git worktree add" of the same commit, and of "ssh host true".
+# "git worktree add" of the same commit, and of "ssh host true". Then
+# three news of the same tree and three after a commit each, each paired
+# with a worktree add right before it (the ratios of those pairs are the
+# fair ones: a worktree add's time varies with the disk from run to run).
 #
 # The "remote" host is this machine, through an sshd started here on
 # 127.0.0.1 (as the tests do); needs openssh-server.
 #
-# BENCH_BEFORE=<a git-sand binary>: also a third new (after another
+# BENCH_BEFORE=<a git-sand binary>: the same news again (after another
 # commit) with that binary, for a before/after in the same run.
 # BENCH_PLAIN_SHELL=1: the sshd runs in a mount namespace of its own where
 # the user's ~/.bashrc is empty, so that the login shell of each session
@@ -101,17 +104,40 @@ same_tree () {
 		fi
 		echo "$tn $tw"
 	done >"$WORK/same.t"
-	echo "$(cut -d' ' -f1 "$WORK/same.t" | median) $(cut -d' ' -f2 "$WORK/same.t" | median)" \
-		"$(awk '{ printf "%.2f\n", $1 / ($2 ? $2 : 1) }' "$WORK/same.t" | sort -n | sed -n 2p)" \
-		"($(awk '{ printf "%s%d/%d", (NR > 1 ? " " : ""), $1, $2 }' "$WORK/same.t"))"
+	pairs_summary "$WORK/same.t"
+}
+# "<new> <worktree add>" lines: the median of each, the median of the
+# ratios, and the pairs.
+pairs_summary () {
+	echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f2 "$1" | median)" \
+		"$(awk '{ printf "%.2f\n", $1 / ($2 ? $2 : 1) }' "$1" | sort -n | sed -n 2p)" \
+		"($(awk '{ printf "%s%d/%d", (NR > 1 ? " " : ""), $1, $2 }' "$1"))"
+}
+# News after a commit each (the base of the tree before is there, the
+# new commit's objects are sent), 3 of them, each after a local
+# "git worktree add" of that commit: as same_tree prints.
+after_commit () {
+	bin=$1 name=$2
+	for i in 1 2 3
+	do
+		echo "// bench $name$i $$" >>src/d2/f2.c
+		git commit -q -am "bench: $name$i"
+		tw=$(wt_add)
+		tn=$(ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
+		echo "$tn $tw"
+	done >"$WORK/commit.t"
+	git reset -q --soft HEAD~3
+	pairs_summary "$WORK/commit.t"
 }
 t2s=$(same_tree git-sand same)
+t2c=$(after_commit git-sand commit)
 if test -n "${BENCH_BEFORE:-}"
 then
 	echo "// bench before $$" >>src/d2/f2.c
 	git commit -q -am "a change for the binary before"
 	t3=$(GIT_SAND_SSH_STATS=$stats.3 ms "$BENCH_BEFORE" new -d --host "$SSHD_URL" -i "$IMAGE" --network none third)
 	t3s=$(same_tree "$BENCH_BEFORE" bsame)
+	t3c=$(after_commit "$BENCH_BEFORE" bcommit)
 fi
 # The disk a sandbox takes there (its directory: clone, upper layer, home).
 sandbox_kb () {
@@ -158,11 +184,11 @@ rm -f "$WORK/exec.a" "$WORK/exec.p" "$WORK/exec.b"
 
 tw=$(wt_add)
 
-git sand rm -f first second same1 same2 same3 >/dev/null
+git sand rm -f first second same1 same2 same3 commit1 commit2 commit3 >/dev/null
 git reset -q --soft HEAD~1
 if test -n "${BENCH_BEFORE:-}"
 then
-	git sand rm -f third bsame1 bsame2 bsame3 >/dev/null
+	git sand rm -f third bsame1 bsame2 bsame3 bcommit1 bcommit2 bcommit3 >/dev/null
 	git reset -q --soft HEAD~1
 fi
 git restore --staged --worktree src/d2/f2.c
@@ -184,6 +210,10 @@ steps () {
 	awk '/^trace: ssh: '\''/ { w = $3 " " $4 } w != "" && / ms\)$/ { print "  " w " ... " substr($(NF - 1), 2) " ms"; w = "" }' "$1"
 }
 steps "$WORK/trace.same"
+set -- $t2c
+n=$1 w=$2 r=$3
+shift 3
+echo "a new after a commit, median of 3: $n ms; worktree add before each: $w ms; ratio $r (target <= 3) $*"
 echo "disk there: second $kb2 KB, same tree $kb2s KB; bases ${bases_kb:-0} KB"
 if test -n "${BENCH_BEFORE:-}"
 then
@@ -194,6 +224,10 @@ then
 	shift 3
 	echo "before, a new of the same tree, median of 3: $n ms; worktree add before each: $w ms; ratio $r $*"
 	steps "$WORK/trace.bsame"
+	set -- $t3c
+	n=$1 w=$2 r=$3
+	shift 3
+	echo "before, a new after a commit, median of 3: $n ms; worktree add before each: $w ms; ratio $r $*"
 	echo "before, disk there: $kb3 KB"
 fi
 echo "exec true (median of 5): $texec ms ($(channels "$stats.4")); ssh host podman exec: $tpexec ms"
