@@ -192,6 +192,8 @@ then
 	git reset -q --soft HEAD~1
 fi
 git restore --staged --worktree src/d2/f2.c
+# The work in progress as it was: not staged (the commits above took it).
+git reset -q
 git config --unset sand.remoteRoot
 echo "history: $history_mb MB of objects"
 echo "first new --host:  $(ratio "$b1" 1048576) MB sent, $t1 ms ($(channels "$stats.1"))"
