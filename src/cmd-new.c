@@ -640,10 +640,18 @@ static void read_ahead_early(struct cmd_ctx *ctx, struct new_opts *o)
 {
 	struct sandbox *list = NULL, guess = { 0 };
 	char hex[GIT_OID_HEXSZ + 1];
+	git_object *head = NULL;
 	size_t nr = 0;
 
-	if (o->count || (o->workspace && !strcmp(o->workspace, "copy")) ||
-	    store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
+	if (o->count || (o->workspace && !strcmp(o->workspace, "copy")))
+		return;
+	/* No tree (an unborn branch): a copy, said later. */
+	if (git_revparse_single(&head, ctx->r.repo, "HEAD^{tree}") < 0) {
+		git_error_clear();
+		return;
+	}
+	git_object_free(head);
+	if (store_list(ctx_store(ctx), NULL, &list, &nr) < 0)
 		return;
 	for (size_t i = 0; i < nr && !guess.host_root; i++)
 		if (list[i].state == SB_READY && list[i].host && !strcmp(list[i].host, o->host) &&

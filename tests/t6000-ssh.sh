@@ -639,6 +639,22 @@ test_expect_success SSHD 'overlay there: a mirror refresh that fails while the c
 	! grep "^sandbox refused$" ls
 '
 
+test_expect_success SSHD 'overlay there: an unborn branch beside sandboxes there gets a copy, and no error' '
+	test_create_repo unb &&
+	(
+		cd unb &&
+		echo one >one.c && git add one.c && git commit -q -m one &&
+		git sand new -d --host "$SSHD_URL" born &&
+		git checkout -q --orphan unborn &&
+		git status --porcelain >../unborn-here &&
+		git sand new -d --host "$SSHD_URL" unborn1 2>../unborn-err &&
+		git sand exec unborn1 git status --porcelain >../unborn-there &&
+		git sand rm -f born unborn1
+	) &&
+	! grep -e "^error:" -e "^fatal:" unborn-err &&
+	test_cmp unborn-here unborn-there
+'
+
 test_expect_success SSHD 'overlay there: a change the base'"'"'s stat data would hide, a file become a directory' '
 	test_create_repo ov3 &&
 	(
