@@ -953,7 +953,6 @@ static int base_after_mirror(struct ssh_conn *c, const struct ssh_host_send_opts
 	if (w->mirror_first(w->mirror_data) < 0)
 		return -1;
 	script[8] = "rest";
-	script[9] = w->mirror;
 	cmd.argv = script;
 	cmd.out = &out;
 	ret = host_run(c, &cmd, what, NULL) ? -1 : 0;

@@ -294,7 +294,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 {
 	struct clone_opts co = { 0 };
 	struct ssh_host_send_opts send = { 0 };
-	struct strbuf dest = STRBUF_INIT, alternates = STRBUF_INIT;
+	struct strbuf dest = STRBUF_INIT, mirror = STRBUF_INIT, alternates = STRBUF_INIT;
 	struct strbuf work = STRBUF_INIT, staging = STRBUF_INIT, bases = STRBUF_INIT;
 	int ret = -1;
 
@@ -303,8 +303,8 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	if (o->overlay)
 		ssh_overlay_base(ws, sb, o->base_tree, &bases);
 	strbuf_addf(&dest, "%s/app", sb->dir);
-	ssh_mirror_path(ws, &alternates);
-	strbuf_addstr(&alternates, "/objects");
+	ssh_mirror_path(ws, &mirror);
+	strbuf_addf(&alternates, "%s/objects", mirror.buf);
 	fill_clone_opts(&co, sb, o);
 	co.dest = dest.buf;
 	co.alternates = alternates.buf;
@@ -325,8 +325,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 	send.progress = o->progress;
 	send.mirror_first = o->mirror_first;
 	send.mirror_data = o->mirror_data;
-	strbuf_setlen(&alternates, alternates.len - strlen("/objects"));
-	send.mirror = alternates.buf;
+	send.mirror = mirror.buf;
 	ret = stage_parts(sb, staging.buf);
 	if (!ret)
 		ret = ssh_host_send(ws->ssh, &send);
@@ -334,6 +333,7 @@ static int ssh_populate(const struct workspace *ws, struct sandbox *sb,
 		ret = -1;
 done:
 	strbuf_release(&dest);
+	strbuf_release(&mirror);
 	strbuf_release(&alternates);
 	strbuf_release(&work);
 	strbuf_release(&staging);
