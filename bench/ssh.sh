@@ -77,11 +77,13 @@ rm -f "$WORK/trace.2"
 t2=$(GIT_SAND_SSH_STATS=$stats.2 GIT_SAND_TRACE=$WORK/trace.2 ms git sand new -d --host "$SSHD_URL" -i "$IMAGE" --network none second)
 b1=$(sent "$stats.1")
 b2=$(sent "$stats.2")
-# News of the same tree (an overlay's base is there already), 3 of them,
-# the first traced, each after a local "git worktree add" of the same
-# commit (removed again), so that both see the same machine, with the
-# disk's dirty pages written back before each (sync): prints the
-# median new, the median worktree add and the median of the ratios.
+# 3 news, the first traced, each after a local "git worktree add" of
+# the same commit (removed again), so that both see the same machine,
+# with the disk's dirty pages written back before each (sync): of the
+# same tree (an overlay's base is there already), or with "commit", each
+# after a commit of its own (the base of the tree before is there, the
+# new commit's objects are sent). Prints the median new, the median
+# worktree add, the median of the ratios, and the pairs.
 wt_add () {
 	rm -rf "$WORK/wt"
 	sync
@@ -90,54 +92,36 @@ wt_add () {
 	# What it wrote written back before the new.
 	sync
 }
-same_tree () {
-	bin=$1 name=$2
-	rm -f "$WORK/same.t" "$WORK/trace.$name"
+paired_news () {
+	bin=$1 name=$2 how=${3:-}
+	rm -f "$WORK/pairs.t" "$WORK/trace.$name"
 	for i in 1 2 3
 	do
-		tw=$(wt_add)
-		if test $i = 1
+		if test "$how" = commit
 		then
-			tn=$(GIT_SAND_TRACE=$WORK/trace.$name ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
-		else
-			tn=$(ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
+			echo "// bench $name$i $$" >>src/d2/f2.c
+			git commit -q -am "bench: $name$i"
 		fi
-		echo "$tn $tw"
-	done >"$WORK/same.t"
-	pairs_summary "$WORK/same.t"
-}
-# "<new> <worktree add>" lines: the median of each, the median of the
-# ratios, and the pairs.
-pairs_summary () {
-	echo "$(cut -d' ' -f1 "$1" | median) $(cut -d' ' -f2 "$1" | median)" \
-		"$(awk '{ printf "%.2f\n", $1 / ($2 ? $2 : 1) }' "$1" | sort -n | sed -n 2p)" \
-		"($(awk '{ printf "%s%d/%d", (NR > 1 ? " " : ""), $1, $2 }' "$1"))"
-}
-# News after a commit each (the base of the tree before is there, the
-# new commit's objects are sent), 3 of them, each after a local
-# "git worktree add" of that commit: as same_tree prints.
-after_commit () {
-	bin=$1 name=$2
-	for i in 1 2 3
-	do
-		echo "// bench $name$i $$" >>src/d2/f2.c
-		git commit -q -am "bench: $name$i"
 		tw=$(wt_add)
-		tn=$(ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
+		trace=
+		test $i != 1 || trace=$WORK/trace.$name
+		tn=$(GIT_SAND_TRACE=$trace ms "$bin" new -d --host "$SSHD_URL" -i "$IMAGE" --network none $name$i)
 		echo "$tn $tw"
-	done >"$WORK/commit.t"
-	git reset -q --soft HEAD~3
-	pairs_summary "$WORK/commit.t"
+	done >"$WORK/pairs.t"
+	test "$how" != commit || git reset -q --soft HEAD~3
+	echo "$(cut -d' ' -f1 "$WORK/pairs.t" | median) $(cut -d' ' -f2 "$WORK/pairs.t" | median)" \
+		"$(awk '{ printf "%.2f\n", $1 / ($2 ? $2 : 1) }' "$WORK/pairs.t" | sort -n | sed -n 2p)" \
+		"($(awk '{ printf "%s%d/%d", (NR > 1 ? " " : ""), $1, $2 }' "$WORK/pairs.t"))"
 }
-t2s=$(same_tree git-sand same)
-t2c=$(after_commit git-sand commit)
+t2s=$(paired_news git-sand same)
+t2c=$(paired_news git-sand commit commit)
 if test -n "${BENCH_BEFORE:-}"
 then
 	echo "// bench before $$" >>src/d2/f2.c
 	git commit -q -am "a change for the binary before"
 	t3=$(GIT_SAND_SSH_STATS=$stats.3 ms "$BENCH_BEFORE" new -d --host "$SSHD_URL" -i "$IMAGE" --network none third)
-	t3s=$(same_tree "$BENCH_BEFORE" bsame)
-	t3c=$(after_commit "$BENCH_BEFORE" bcommit)
+	t3s=$(paired_news "$BENCH_BEFORE" bsame)
+	t3c=$(paired_news "$BENCH_BEFORE" bcommit commit)
 fi
 # The disk a sandbox takes there (its directory: clone, upper layer, home).
 sandbox_kb () {
