@@ -221,7 +221,7 @@ test-docker: all
 
 # The core tests as a user who is not root, with rootless podman (as
 # root, which makes that user; see tests/run-rootless.sh).
-ROOTLESS_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t1002-gc.sh
+ROOTLESS_TESTS = t1000-lifecycle.sh t2000-git-wiring.sh t1002-gc.sh t1010-fast-exec.sh
 test-rootless: all
 	tests/run-rootless.sh $(ROOTLESS_TESTS)
 

@@ -2,8 +2,8 @@
  * exec straight to the OCI runtime. "podman exec" starts podman (tens of
  * milliseconds of its own start-up), a conmon to hold the exec session,
  * then runc or crun, and a "podman exec cleanup" after; the runtime's own
- * exec costs about half of that. For a container of rootful podman whose
- * runtime is runc or crun, we run
+ * exec costs about half of that. For a container of podman whose runtime
+ * is runc or crun, we run
  *
  *   <runtime> --root <state root> --log <file> --log-format json \
  *	exec --process <spec> <full id>
@@ -19,6 +19,15 @@
  * terminal and what it leaves running in the background does not keep
  * our output open.
  *
+ * Rootless podman runs its runtime inside the user and mount namespaces
+ * it made for the user, which its pause process holds (its pid in
+ * <podman's runtime dir>/libpod/tmp/pause.pid), and keeps the runtime's
+ * state under that runtime dir; the container's config.json is in a
+ * directory only those namespaces may read. We enter them as podman does
+ * before it runs the runtime (run.c's join_ns), for the runtime and for
+ * the "cat" that reads config.json. Where the pause process is not there
+ * (podman makes it again on its next command), exec takes the CLI.
+ *
  * podman is asked about itself (podman info) once, and what it said is
  * kept in <state root>/oci-runtime.json, with what it depends on (which
  * podman, CONTAINERS_CONF, CONTAINERS_STORAGE_CONF). A record naming
@@ -30,8 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/nsfs.h>
+#endif
 
 #include <cjson/cJSON.h>
 
@@ -62,7 +75,10 @@ struct oci_info {
 	char *podman;		/* the podman in PATH that said it */
 	char *conf;		/* CONTAINERS_CONF then ("" unset) */
 	char *storage_conf;	/* CONTAINERS_STORAGE_CONF then */
-	int usable;		/* rootful, runc or crun */
+	char *xdg;		/* XDG_RUNTIME_DIR then, which rootless podman's dir follows */
+	int usable;		/* runc or crun, and all of the below known */
+	int rootless;
+	char *rundir;		/* rootless: podman's runtime dir */
 	char *runtime;		/* "runc", "crun" */
 	char *path;		/* its binary */
 	char *root;		/* its state root */
@@ -75,6 +91,8 @@ static void oci_info_clear(struct oci_info *in)
 	free(in->podman);
 	free(in->conf);
 	free(in->storage_conf);
+	free(in->xdg);
+	free(in->rundir);
 	free(in->runtime);
 	free(in->path);
 	free(in->root);
@@ -91,9 +109,10 @@ static const char *env_or_empty(const char *name)
 
 /*
  * A whole file of at most max bytes, not through a symbolic link; with
- * root_owned, only one root owns. 0, or -1 (errno set; EFBIG over max).
+ * owned, only one the user owns (root, for rootful podman's files).
+ * 0, or -1 (errno set; EFBIG over max).
  */
-static int read_bounded(struct strbuf *out, const char *path, size_t max, int root_owned)
+static int read_bounded(struct strbuf *out, const char *path, size_t max, int owned)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret = -1;
@@ -102,7 +121,7 @@ static int read_bounded(struct strbuf *out, const char *path, size_t max, int ro
 		return -1;
 	if (fstat(fd, &st) < 0)
 		goto done;
-	if (!S_ISREG(st.st_mode) || (root_owned && st.st_uid != 0)) {
+	if (!S_ISREG(st.st_mode) || (owned && st.st_uid != geteuid())) {
 		errno = EPERM;
 		goto done;
 	}
@@ -156,8 +175,9 @@ static char *json_dup(const cJSON *obj, const char *key)
 
 /*
  * From "podman info --format json": the OCI runtime, whether podman runs
- * rootless, its storage. The runtime's state root is its own default for
- * root, where podman (which passes no --root) leaves it.
+ * rootless, its storage. The runtime's state root is its own default,
+ * where podman (which passes no --root) leaves it: for root, under /run;
+ * rootless, under podman's runtime dir (probe_rundir).
  */
 static int parse_info(struct oci_info *in, const char *json)
 {
@@ -179,14 +199,12 @@ static int parse_info(struct oci_info *in, const char *json)
 	if (!cJSON_IsBool(rootless) || !in->runtime)
 		goto done;
 	ret = 0;
-	in->usable = cJSON_IsFalse(rootless) && absolute_path(in->path) &&
-		     absolute_path(in->graphroot) && plain_name(in->driver);
-	if (!strcmp(in->runtime, "runc"))
-		in->root = xstrdup("/run/runc");
-	else if (!strcmp(in->runtime, "crun"))
-		in->root = xstrdup("/run/crun");
-	else
-		in->usable = 0;
+	in->rootless = cJSON_IsTrue(rootless);
+	in->usable = absolute_path(in->path) && absolute_path(in->graphroot) &&
+		     plain_name(in->driver) &&
+		     (!strcmp(in->runtime, "runc") || !strcmp(in->runtime, "crun"));
+	if (in->usable && !in->rootless)
+		in->root = xstrfmt("/run/%s", in->runtime);
 done:
 	cJSON_Delete(root);
 	return ret;
@@ -212,16 +230,20 @@ static int read_cache(struct oci_info *in, const char *state_root)
 	in->podman = json_dup(root, "podman");
 	in->conf = json_dup(root, "containers_conf");
 	in->storage_conf = json_dup(root, "storage_conf");
+	in->xdg = json_dup(root, "xdg_runtime_dir");
 	in->usable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "usable"));
+	in->rootless = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rootless"));
+	in->rundir = json_dup(root, "rundir");
 	in->runtime = json_dup(root, "runtime");
 	in->path = json_dup(root, "path");
 	in->root = json_dup(root, "root");
 	in->graphroot = json_dup(root, "graphroot");
 	in->driver = json_dup(root, "driver");
-	if (!in->podman || !in->conf || !in->storage_conf)
+	if (!in->podman || !in->conf || !in->storage_conf || !in->xdg)
 		goto done;
 	if (in->usable && !(absolute_path(in->path) && absolute_path(in->root) &&
-			    absolute_path(in->graphroot) && plain_name(in->driver)))
+			    absolute_path(in->graphroot) && plain_name(in->driver) &&
+			    (!in->rootless || absolute_path(in->rundir))))
 		goto done;
 	ret = 0;
 done:
@@ -254,8 +276,12 @@ static void write_cache(const struct oci_info *in, const char *state_root)
 	cJSON_AddStringToObject(root, "podman", in->podman);
 	cJSON_AddStringToObject(root, "containers_conf", in->conf);
 	cJSON_AddStringToObject(root, "storage_conf", in->storage_conf);
+	cJSON_AddStringToObject(root, "xdg_runtime_dir", in->xdg);
 	cJSON_AddBoolToObject(root, "usable", in->usable);
 	if (in->usable) {
+		cJSON_AddBoolToObject(root, "rootless", in->rootless);
+		if (in->rootless)
+			cJSON_AddStringToObject(root, "rundir", in->rundir);
 		cJSON_AddStringToObject(root, "runtime", in->runtime);
 		cJSON_AddStringToObject(root, "path", in->path);
 		cJSON_AddStringToObject(root, "root", in->root);
@@ -303,6 +329,35 @@ static int probe_info(struct runtime *rt, struct oci_info *in)
 }
 
 /*
+ * Rootless: the runtime dir podman uses (XDG_RUNTIME_DIR, or its own
+ * choice where that is unset), as podman sets it for what it runs; the
+ * runtime's state root is in it. 0, or -1 (no message).
+ */
+static int probe_rundir(struct runtime *rt, struct oci_info *in)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = -1;
+
+	rt_child_init(rt, &c, "unshare");
+	argv_pushl(&c.args, "printenv", "XDG_RUNTIME_DIR", NULL);
+	c.max_out = SMALL_MAX;
+	if (rt_run(rt, &c, &out, &err) != 0)
+		goto done;
+	strbuf_trim(&out);
+	if (!absolute_path(out.buf))
+		goto done;
+	in->rundir = strbuf_detach(&out, NULL);
+	in->root = xstrfmt("%s/%s", in->rundir, in->runtime);
+	ret = 0;
+done:
+	strbuf_release(&out);
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
+/*
  * The record kept, if it was said by the podman at podman (its path)
  * with the settings of now: 0, or -1 (in cleared).
  */
@@ -311,7 +366,8 @@ static int cached_info(struct oci_info *in, const char *state_root, const char *
 	if (read_cache(in, state_root) < 0)
 		return -1;
 	if (!strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
-	    !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")))
+	    !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")) &&
+	    !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR")))
 		return 0;
 	oci_info_clear(in);
 	return -1;
@@ -338,9 +394,12 @@ static int load_info(struct runtime *rt, const char *state_root, struct oci_info
 		oci_info_clear(in);
 		goto done;
 	}
+	if (in->usable && in->rootless && probe_rundir(rt, in) < 0)
+		in->usable = 0;
 	in->podman = strbuf_detach(&podman, NULL);
 	in->conf = xstrdup(conf);
 	in->storage_conf = xstrdup(storage_conf);
+	in->xdg = xstrdup(env_or_empty("XDG_RUNTIME_DIR"));
 	write_cache(in, state_root);
 	ret = 0;
 done:
@@ -365,21 +424,49 @@ static void json_set(cJSON *obj, const char *key, cJSON *item)
 	cJSON_AddItemToObject(obj, key, item);
 }
 
+/* A copy of caps' list named from (an empty one if it has none) as to. */
+static void caps_copy(cJSON *caps, const char *from, const char *to)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(caps, from);
+	cJSON *copy = cJSON_IsArray(list) ? cJSON_Duplicate(list, 1) : cJSON_CreateArray();
+
+	json_set(caps, to, copy);
+}
+
+/* The user of keep_id: its uid and gid, the numbers of spec_user. */
+static int is_keep_id(const cJSON *spec_user, const struct oci_keep_id *keep_id)
+{
+	const cJSON *uid = cJSON_GetObjectItemCaseSensitive(spec_user, "uid");
+	const cJSON *gid = cJSON_GetObjectItemCaseSensitive(spec_user, "gid");
+
+	return keep_id && keep_id->uid && cJSON_IsNumber(uid) && cJSON_IsNumber(gid) &&
+	       uid->valuedouble == (double)keep_id->uid && gid->valuedouble == (double)keep_id->gid;
+}
+
 /*
  * As podman's exec builds it (libpod, prepareProcessExec): a copy of the
- * container's process with our command and directory, no terminal; the
- * user as podman resolved it for the container (uid, gid, additional
- * groups: podman's exec sets no umask); the inheritable capabilities
- * dropped, as podman drops them. Only for root in the container with a
- * HOME in its environment: for any other user podman's exec works out
- * capabilities and HOME anew, which the CLI is left to do.
+ * container's process with our command and directory, no terminal, no
+ * umask (podman's exec sets none), and HOME already in its environment
+ * (else podman's exec looks it up in the container's files: the CLI's).
+ * The user and capabilities, for the two users whose exec podman works
+ * out without reading the container's /etc/passwd and /etc/group:
+ *
+ * - root, as podman resolved it for the container (uid, gid, additional
+ *   groups); capabilities effective and permitted as the bounding set,
+ *   none inheritable.
+ * - with keep_id (rootless), the user "<uid>:<gid>" that podman's
+ *   --userns=keep-id gives a container: those numbers, with no
+ *   additional group (an explicit group rules them out); its effective
+ *   capabilities also permitted, inheritable and ambient.
+ *
+ * Any other user is the CLI's.
  */
 int oci_exec_process(struct strbuf *out, const char *config_json, const char *workdir,
-		     const char *const *cmd)
+		     const char *const *cmd, const struct oci_keep_id *keep_id)
 {
 	cJSON *root = cJSON_Parse(config_json), *proc = NULL, *user, *uid, *env, *it, *caps, *args;
 	char *json = NULL;
-	int has_home = 0, ret = -1, n = 0;
+	int has_home = 0, ret = -1, n = 0, as_root;
 
 	if (!cJSON_IsObject(root))
 		goto done;
@@ -388,12 +475,15 @@ int oci_exec_process(struct strbuf *out, const char *config_json, const char *wo
 		goto done;
 	user = cJSON_GetObjectItemCaseSensitive(proc, "user");
 	uid = cJSON_IsObject(user) ? cJSON_GetObjectItemCaseSensitive(user, "uid") : NULL;
-	if (!cJSON_IsNumber(uid) || uid->valuedouble != 0)
+	if (!cJSON_IsNumber(uid) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(user, "gid")))
 		goto done;
-	if (!cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(user, "gid")))
+	as_root = uid->valuedouble == 0;
+	if (!as_root && !is_keep_id(user, keep_id))
 		goto done;
 	cJSON_DeleteItemFromObjectCaseSensitive(user, "umask");
 	cJSON_DeleteItemFromObjectCaseSensitive(user, "username");
+	if (!as_root)
+		cJSON_DeleteItemFromObjectCaseSensitive(user, "additionalGids");
 	env = cJSON_GetObjectItemCaseSensitive(proc, "env");
 	if (!cJSON_IsArray(env))
 		goto done;
@@ -408,7 +498,16 @@ int oci_exec_process(struct strbuf *out, const char *config_json, const char *wo
 	caps = cJSON_GetObjectItemCaseSensitive(proc, "capabilities");
 	if (caps && !cJSON_IsObject(caps))
 		goto done;
-	cJSON_DeleteItemFromObjectCaseSensitive(caps, "inheritable");
+	if (caps && as_root) {
+		cJSON_DeleteItemFromObjectCaseSensitive(caps, "inheritable");
+		caps_copy(caps, "bounding", "effective");
+		caps_copy(caps, "bounding", "permitted");
+	} else if (caps) {
+		caps_copy(caps, "effective", "permitted");
+		caps_copy(caps, "effective", "inheritable");
+		caps_copy(caps, "effective", "ambient");
+		caps_copy(caps, "effective", "effective");
+	}
 	if (workdir)
 		json_set(proc, "cwd", cJSON_CreateString(workdir));
 	else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(proc, "cwd")))
@@ -495,7 +594,7 @@ int oci_storage_load(struct oci_storage *out, const char *program, const char *s
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (strcmp(program, "podman") || geteuid() != 0 || !find_in_path(program, &podman) ||
+	if (strcmp(program, "podman") || !find_in_path(program, &podman) ||
 	    cached_info(&in, state_root, podman.buf) < 0 || !in.usable || !dir_exists(in.root))
 		goto done;
 	out->root = xstrdup(in.root);
@@ -534,6 +633,108 @@ void oci_storage_clear(struct oci_storage *os)
 	memset(os, 0, sizeof(*os));
 }
 
+#ifdef __linux__
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * Rootless: the user and mount namespaces of podman's pause process, in
+ * fds: a user namespace of this user's that is not ours, and a mount
+ * namespace that belongs to it. 0, or -1 (no message; fds closed).
+ */
+static int open_podman_ns(const struct oci_info *in, int fds[2])
+{
+	struct strbuf path = STRBUF_INIT, pid = STRBUF_INIT;
+	int self = -1, owner_ns = -1, ret = -1;
+	uid_t owner;
+
+	strbuf_addf(&path, "%s/libpod/tmp/pause.pid", in->rundir);
+	if (read_bounded(&pid, path.buf, 64, 1) < 0)
+		goto done;
+	strbuf_trim(&pid);
+	if (!pid.len || pid.len > 9 || strspn(pid.buf, "0123456789") != pid.len ||
+	    !strcmp(pid.buf, "0") || !strcmp(pid.buf, "1"))
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/proc/%s/ns/user", pid.buf);
+	fds[0] = open(path.buf, O_RDONLY | O_CLOEXEC);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/proc/%s/ns/mnt", pid.buf);
+	fds[1] = open(path.buf, O_RDONLY | O_CLOEXEC);
+	self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (fds[0] < 0 || fds[1] < 0 || self < 0)
+		goto done;
+	if (ioctl(fds[0], NS_GET_OWNER_UID, &owner) < 0 || owner != geteuid() ||
+	    same_file(fds[0], self))
+		goto done;
+	owner_ns = ioctl(fds[1], NS_GET_USERNS);
+	if (owner_ns < 0 || !same_file(owner_ns, fds[0]))
+		goto done;
+	ret = 0;
+done:
+	if (ret < 0) {
+		if (fds[0] >= 0)
+			close(fds[0]);
+		if (fds[1] >= 0)
+			close(fds[1]);
+		fds[0] = fds[1] = -1;
+	}
+	if (owner_ns >= 0)
+		close(owner_ns);
+	if (self >= 0)
+		close(self);
+	strbuf_release(&path);
+	strbuf_release(&pid);
+	return ret;
+}
+#else
+static int open_podman_ns(const struct oci_info *in, int fds[2])
+{
+	(void)in;
+	(void)fds;
+	return -1;
+}
+#endif
+
+/* Run c in podman's namespaces, as x holds them (rootless), or as it is. */
+static void in_podman_ns(struct child *c, const struct oci_exec_run *x)
+{
+	if (x->ns_fd[0] < 0)
+		return;
+	c->join_ns = 1;
+	c->ns_user_fd = x->ns_fd[0];
+	c->ns_mnt_fd = x->ns_fd[1];
+}
+
+/*
+ * The container's config.json: read here (rootful: root's file), or,
+ * rootless, by a cat in podman's namespaces, where the container's
+ * directory may be read. 0, or -1 (no message).
+ */
+static int read_config(struct strbuf *out, const char *path, const struct oci_exec_run *x)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int ret;
+
+	if (x->ns_fd[0] < 0)
+		return read_bounded(out, path, CONFIG_MAX, 1);
+	argv_pushl(&c.args, "cat", "--", path, NULL);
+	in_podman_ns(&c, x);
+	c.no_stdin = 1;
+	c.out = out;
+	c.err = &err;
+	c.max_out = CONFIG_MAX;
+	ret = run_child(&c) == 0 ? 0 : -1;
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
 		     const char *ctr, const struct exec_opts *o, const char *const *cmd,
 		     struct child *c)
@@ -541,16 +742,19 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 	struct oci_info in = { 0 };
 	struct strbuf path = STRBUF_INIT, config = STRBUF_INIT, spec = STRBUF_INIT;
 	struct strbuf empty = STRBUF_INIT;
+	struct oci_keep_id keep_id = { getuid(), getgid() };
 	int ret = OCI_EXEC_USE_CLI;
 
 	strbuf_init(&x->spec_file, 0);
 	strbuf_init(&x->log_file, 0);
 	strbuf_init(&x->pid_file, 0);
-	if (!state_root || strcmp(rt->ops->name, "podman") || rt->ssh || geteuid() != 0 ||
-	    !run_can_adopt() ||
+	x->ns_fd[0] = x->ns_fd[1] = -1;
+	if (!state_root || strcmp(rt->ops->name, "podman") || rt->ssh || !run_can_adopt() ||
 	    o->tty || o->detach || o->user || (o->env && o->env->nr) || !full_id(ctr))
 		goto done;
-	if (load_info(rt, state_root, &in) < 0 || !in.usable)
+	if (load_info(rt, state_root, &in) < 0 || !in.usable || in.rootless != (geteuid() != 0))
+		goto done;
+	if (in.rootless && open_podman_ns(&in, x->ns_fd) < 0)
 		goto done;
 	/* The runtime, its state and the container's files: else ask podman again. */
 	strbuf_addf(&path, "%s/%s", in.root, ctr);
@@ -561,12 +765,13 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/%s-containers/%s/userdata/config.json", in.graphroot, in.driver,
 		    ctr);
-	if (read_bounded(&config, path.buf, CONFIG_MAX, 1) < 0) {
+	errno = 0;
+	if (read_config(&config, path.buf, x) < 0) {
 		if (errno == ENOENT)
 			drop_cache(state_root);
 		goto done;
 	}
-	if (oci_exec_process(&spec, config.buf, o->workdir, cmd) < 0)
+	if (oci_exec_process(&spec, config.buf, o->workdir, cmd, in.rootless ? &keep_id : NULL) < 0)
 		goto done;
 	if (write_temp(&x->spec_file, state_root, &spec) < 0 ||
 	    write_temp(&x->log_file, state_root, &empty) < 0 ||
@@ -582,6 +787,7 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 		   "--log-format", "json", "exec", "--detach", "--pid-file", x->pid_file.buf,
 		   "--process", x->spec_file.buf, ctr, NULL);
 	c->adopt_pid_file = x->pid_file.buf;
+	in_podman_ns(c, x);
 	ret = 0;
 done:
 	if (ret)
@@ -611,6 +817,10 @@ int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status)
 	strbuf_release(&x->spec_file);
 	strbuf_release(&x->log_file);
 	strbuf_release(&x->pid_file);
+	for (int i = 0; i < 2; i++)
+		if (x->ns_fd[i] >= 0)
+			close(x->ns_fd[i]);
+	x->ns_fd[0] = x->ns_fd[1] = -1;
 	return status;
 }
 

@@ -4,9 +4,10 @@
 #include "runtime.h"
 
 /*
- * exec without the runtime's CLI: for a container of rootful podman whose
- * OCI runtime is runc or crun, "git sand exec" runs that runtime's own
- * exec (see oci-exec.c), at about half the cost of "podman exec".
+ * exec without the runtime's CLI: for a container of podman (rootful or
+ * rootless) whose OCI runtime is runc or crun, "git sand exec" runs that
+ * runtime's own exec (see oci-exec.c), at about half the cost of
+ * "podman exec".
  */
 
 /* sand.exec: how exec reaches a container. */
@@ -27,9 +28,10 @@ int oci_exec_mode_parse(enum oci_exec_mode *out, const char *s);
  * status (127 not found, 126 not executable, 128+N killed by signal N),
  * or -1 with a message. Returns OCI_EXEC_USE_CLI, having run nothing and
  * said nothing, where it cannot give exactly what the CLI would: another
- * runtime than podman, an SSH host, rootless podman, a runtime other than
- * runc or crun, a terminal (-t), a detached command, a user or environment
- * of the caller's, a container podman's files do not describe as expected.
+ * runtime than podman, an SSH host, a runtime other than runc or crun,
+ * rootless podman whose namespaces are not there to enter, a terminal
+ * (-t), a detached command, a user or environment of the caller's, a
+ * container podman's files do not describe as expected.
  *
  * What podman says about itself (its OCI runtime, where it keeps its
  * containers) is asked once and kept under state_root; that record is
@@ -51,6 +53,7 @@ int oci_exec(struct runtime *rt, const char *state_root, const char *ctr,
 struct child;
 struct oci_exec_run {
 	struct strbuf spec_file, log_file, pid_file;
+	int ns_fd[2];		/* rootless: podman's user and mount namespaces */
 };
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
 		     const char *ctr, const struct exec_opts *o, const char *const *cmd,
@@ -61,13 +64,18 @@ int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status);
  * The process spec a podman exec of cmd in workdir (NULL: the
  * container's) would give, from the container's OCI config.json (as
  * untrusted input), into out: 0; or -1 when config_json is not what podman
- * writes for a container whose exec this can copy (no message).
+ * writes for a container whose exec this can copy (no message). keep_id
+ * (rootless podman; NULL otherwise): the user whose uid and gid
+ * --userns=keep-id makes the container's user.
  */
+struct oci_keep_id {
+	unsigned long uid, gid;
+};
 int oci_exec_process(struct strbuf *out, const char *config_json, const char *workdir,
-		     const char *const *cmd);
+		     const char *const *cmd, const struct oci_keep_id *keep_id);
 
 /*
- * Where rootful podman with runc or crun keeps its containers, from what
+ * Where podman with runc or crun keeps its containers, from what
  * it said of itself to an earlier exec (kept under state_root): podman
  * is never run here. oci_storage_load: 0, or -1 (no message) where
  * program (the runtime's name) is not such a podman or said nothing yet.

@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,6 +346,15 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 		child_detach(errfd);
 	if (c->relay)
 		setsid();
+	if (c->join_ns) {
+#ifdef __linux__
+		if (setns(c->ns_user_fd, CLONE_NEWUSER) < 0 || setns(c->ns_mnt_fd, CLONE_NEWNS) < 0)
+			child_fail(errfd, 4);
+#else
+		errno = ENOSYS;
+		child_fail(errfd, 4);
+#endif
+	}
 	child_stdio(c, p, errfd);
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(errfd, 2);
@@ -463,6 +475,9 @@ static int child_result(struct child *c, int status, const int failed[2], ssize_
 		} else if (failed[0] == 2) {
 			c->code = 127;
 			error_errno("cannot change to '%s'", c->dir);
+		} else if (failed[0] == 4) {
+			c->code = 127;
+			error_errno("cannot enter the namespaces to run '%s' in", name);
 		} else {
 			c->code = 127;
 			error_errno("cannot set up the standard streams of '%s'", name);

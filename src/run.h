@@ -75,6 +75,15 @@ struct child {
 	 * run_can_adopt.
 	 */
 	const char *adopt_pid_file;
+	/*
+	 * Enter this user namespace, then this mount namespace (descriptors
+	 * of their /proc/<pid>/ns files, both valid) before the program
+	 * starts, as "nsenter -U -m" would: for rootless podman's runtime,
+	 * which runs in the namespaces podman made for the user (see
+	 * oci-exec.c). The caller owns the descriptors. Linux only.
+	 */
+	unsigned join_ns:1;
+	int ns_user_fd, ns_mnt_fd;
 
 	/* Set by child_start: the child, and the write end of its stdin. */
 	pid_t pid;

@@ -3,13 +3,14 @@ test_description='exec straight to the OCI runtime gives what podman exec gives'
 . ./test-lib.sh
 test_require_podman
 
-# The fast way is for rootful podman with runc or crun; elsewhere exec
+# The fast way is for podman with runc or crun, rootful or rootless
+# (tests/run-rootless.sh runs this script as a user); elsewhere exec
 # takes the CLI, which the other scripts test.
-if test "$TEST_RUNTIME" = podman && test "$(id -u)" = 0 &&
-	podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.Security.Rootless}}' 2>/dev/null |
-	grep -Eq '^(runc|crun) false$'
+if test "$TEST_RUNTIME" = podman &&
+	podman info --format '{{.Host.OCIRuntime.Name}}' 2>/dev/null | grep -Eq '^(runc|crun)$'
 then
 	test_set_prereq DIRECT
+	test "$(id -u)" = 0 || test_set_prereq ROOTLESS
 fi
 
 # What a process can tell of how it was started: credentials,
@@ -67,6 +68,52 @@ test_expect_success DIRECT 'the same with --workdir' '
 	podman exec -i --workdir /tmp "$(cat ctr)" sh -c "$probe" >cli </dev/null &&
 	test_grep "^/tmp$" fast &&
 	test_cmp cli fast
+'
+
+test_expect_success ROOTLESS 'rootless: the runtime runs in podman'"'"'s namespaces' '
+	test_grep "\"rootless\":true" "$GIT_SAND_HOME/oci-runtime.json" &&
+	rundir=$(sed -n "s|.*\"rundir\":\"\([^\"]*\)\".*|\1|p" "$GIT_SAND_HOME/oci-runtime.json") &&
+	test_path_is_file "$rundir/libpod/tmp/pause.pid" &&
+	echo "$rundir" >rundir &&
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	test_grep "^trace: run: .cat. .--. .*/config.json.$" trace &&
+	test_grep "exec.*--process.*$(cat ctr)" trace
+'
+
+test_expect_success ROOTLESS 'rootless: a pause.pid naming a process outside podman'"'"'s namespaces is not followed' '
+	sleep 30 &
+	sleeper=$! &&
+	test_when_finished "kill $sleeper 2>/dev/null || :" &&
+	pause=$(cat rundir)/libpod/tmp/pause.pid &&
+	cp "$pause" pause.pid.saved &&
+	test_when_finished "cp pause.pid.saved \"$pause\"" &&
+	echo $sleeper >"$pause" &&
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast sh -c "$probe" >../via-cli </dev/null
+	) &&
+	test_grep "'\''podman'\'' '\''exec'\''" trace &&
+	! grep -e "--process" trace &&
+	test_cmp fast-app via-cli
+'
+
+test_expect_success ROOTLESS 'rootless: no pause process, the CLI' '
+	pause=$(cat rundir)/libpod/tmp/pause.pid &&
+	cp "$pause" pause.pid.saved &&
+	test_when_finished "cp pause.pid.saved \"$pause\"" &&
+	echo 999999999 >"$pause" &&
+	rm -f trace &&
+	(
+		cd repo &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec fast true
+	) &&
+	test_grep "'\''podman'\'' '\''exec'\''" trace &&
+	! grep -e "--process" trace
 '
 
 test_expect_success DIRECT 'sand.exec=cli takes podman exec' '
