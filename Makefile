@@ -72,7 +72,9 @@ ifneq ($(STATIC_LIBS),)
 ifeq ($(STATIC_MISSING),)
 PKG_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lm -ldl -pthread \
-	-Wl,--wrap=mbedtls_x509_crt_parse_file
+	-Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=git_mbedtls_stream_global_init \
+	-Wl,--wrap=git_mbedtls_stream_new -Wl,--wrap=git_mbedtls_stream_wrap \
+	-Wl,--wrap=git_mbedtls__set_cert_location -Wl,--wrap=git_transport_ssh_global_init
 LINK_CFLAGS = -DGIT_SAND_STATIC_LIBGIT2
 endif
 endif

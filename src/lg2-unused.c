@@ -37,6 +37,68 @@ int mbedtls_x509_crt_parse_file(void *chain, const char *path)
 	return __wrap_mbedtls_x509_crt_parse_file(chain, path);
 }
 #else
+#include <git2.h>
+#include <git2/sys/stream.h>
+
+/*
+ * mbedTLS's set-up in git_libgit2_init: it seeds a random generator from
+ * HAVEGE and the CPU's cycle counter and lists the cipher suites, about
+ * a millisecond of every command, for TLS that is never spoken. Linked
+ * statically, the linker sends libgit2's calls here (ld --wrap): nothing
+ * is set up, and a TLS stream or a CA location is refused, as by a
+ * libgit2 built without TLS.
+ */
+int __wrap_git_mbedtls_stream_global_init(void);
+int __wrap_git_mbedtls_stream_global_init(void)
+{
+	return 0;
+}
+
+static int no_tls(void)
+{
+	git_error_set_str(GIT_ERROR_SSL, "git-sand does not speak TLS through libgit2");
+	return -1;
+}
+
+int __wrap_git_mbedtls_stream_new(git_stream **out, const char *host, const char *port);
+int __wrap_git_mbedtls_stream_new(git_stream **out, const char *host, const char *port)
+{
+	(void)host;
+	(void)port;
+	*out = NULL;
+	return no_tls();
+}
+
+int __wrap_git_mbedtls_stream_wrap(git_stream **out, git_stream *in, const char *host);
+int __wrap_git_mbedtls_stream_wrap(git_stream **out, git_stream *in, const char *host)
+{
+	(void)in;
+	(void)host;
+	*out = NULL;
+	return no_tls();
+}
+
+int __wrap_git_mbedtls__set_cert_location(const char *file, const char *path);
+int __wrap_git_mbedtls__set_cert_location(const char *file, const char *path)
+{
+	(void)file;
+	(void)path;
+	return no_tls();
+}
+
+/*
+ * libgit2's SSH transport initialises libssh2 (and with it OpenSSL) in
+ * git_libgit2_init, for every command. libssh2 initialises itself when
+ * its first session is made (libssh2_session_init_ex), which is the
+ * first thing libgit2's transport and ssh.c do with it; ssh.c also calls
+ * libssh2_init first. Nothing is left to clean up at shutdown.
+ */
+int __wrap_git_transport_ssh_global_init(void);
+int __wrap_git_transport_ssh_global_init(void)
+{
+	return 0;
+}
+
 /* RFC 2744's C bindings, with the opaque types as void pointers. */
 typedef uint32_t OM_uint32;
 #define GSS_S_COMPLETE 0
