@@ -43,7 +43,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/magic.h>
 #include <linux/nsfs.h>
+#include <sys/pidfd.h>
+#include <sys/vfs.h>
 #endif
 
 #include <cjson/cJSON.h>
@@ -367,7 +370,7 @@ static int cached_info(struct oci_info *in, const char *state_root, const char *
 		return -1;
 	if (!strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
 	    !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")) &&
-	    !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR")))
+	    (!in->rootless || !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR"))))
 		return 0;
 	oci_info_clear(in);
 	return -1;
@@ -394,8 +397,11 @@ static int load_info(struct runtime *rt, const char *state_root, struct oci_info
 		oci_info_clear(in);
 		goto done;
 	}
-	if (in->usable && in->rootless && probe_rundir(rt, in) < 0)
-		in->usable = 0;
+	/* As for podman info: a failure is not kept, the next exec asks again. */
+	if (in->usable && in->rootless && probe_rundir(rt, in) < 0) {
+		oci_info_clear(in);
+		goto done;
+	}
 	in->podman = strbuf_detach(&podman, NULL);
 	in->conf = xstrdup(conf);
 	in->storage_conf = xstrdup(storage_conf);
@@ -641,23 +647,54 @@ static int same_file(int a, int b)
 	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+static int same_path(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* The directory is ours and no one else may write in it. */
+static int own_dir(const char *path)
+{
+	struct stat st;
+
+	return !lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	       !(st.st_mode & 022);
+}
+
 /*
- * Rootless: the user and mount namespaces of podman's pause process, in
- * fds: a user namespace of this user's that is not ours, and a mount
- * namespace that belongs to it. 0, or -1 (no message; fds closed).
+ * Rootless: podman's pause process, named by pause.pid in podman's
+ * runtime dir. Its user and mount namespaces into fds, once they are
+ * those podman runs the runtime in:
+ *
+ * - a user namespace this user made, whose parent is ours: not ours,
+ *   and not a container's (a keep-id container's is a level further);
+ * - a mount namespace of that user namespace, whose root is ours and
+ *   where the state root (where the runtime's files are) is ours: not a
+ *   container's, whose files are the sandbox's;
+ * - all of one process: it is still there once they are open (pid_t
+ *   numbers are reused).
+ *
+ * 0, or -1 (no message; fds closed).
  */
-static int open_podman_ns(const struct oci_info *in, int fds[2])
+static int open_podman_ns(const struct oci_info *in, const char *state_root, int fds[2])
 {
 	struct strbuf path = STRBUF_INIT, pid = STRBUF_INIT;
-	int self = -1, owner_ns = -1, ret = -1;
+	int self = -1, parent = -1, owner_ns = -1, pidfd = -1, ret = -1;
 	uid_t owner;
 
+	if (!own_dir(in->rundir))
+		goto done;
 	strbuf_addf(&path, "%s/libpod/tmp/pause.pid", in->rundir);
 	if (read_bounded(&pid, path.buf, 64, 1) < 0)
 		goto done;
 	strbuf_trim(&pid);
 	if (!pid.len || pid.len > 9 || strspn(pid.buf, "0123456789") != pid.len ||
-	    !strcmp(pid.buf, "0") || !strcmp(pid.buf, "1"))
+	    atol(pid.buf) < 2)
+		goto done;
+	pidfd = pidfd_open((pid_t)atol(pid.buf), 0);
+	if (pidfd < 0)
 		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "/proc/%s/ns/user", pid.buf);
@@ -668,11 +705,20 @@ static int open_podman_ns(const struct oci_info *in, int fds[2])
 	self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 	if (fds[0] < 0 || fds[1] < 0 || self < 0)
 		goto done;
-	if (ioctl(fds[0], NS_GET_OWNER_UID, &owner) < 0 || owner != geteuid() ||
-	    same_file(fds[0], self))
+	if (ioctl(fds[0], NS_GET_OWNER_UID, &owner) < 0 || owner != geteuid())
 		goto done;
+	parent = ioctl(fds[0], NS_GET_PARENT);
 	owner_ns = ioctl(fds[1], NS_GET_USERNS);
-	if (owner_ns < 0 || !same_file(owner_ns, fds[0]))
+	if (parent < 0 || !same_file(parent, self) || owner_ns < 0 || !same_file(owner_ns, fds[0]))
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "/proc/%s/root", pid.buf);
+	if (!same_path(path.buf, "/"))
+		goto done;
+	strbuf_addstr(&path, state_root);
+	if (!same_path(path.buf, state_root))
+		goto done;
+	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		goto done;
 	ret = 0;
 done:
@@ -685,18 +731,111 @@ done:
 	}
 	if (owner_ns >= 0)
 		close(owner_ns);
+	if (parent >= 0)
+		close(parent);
 	if (self >= 0)
 		close(self);
+	if (pidfd >= 0)
+		close(pidfd);
 	strbuf_release(&path);
 	strbuf_release(&pid);
 	return ret;
 }
+
+#endif
+
+size_t oci_cgroup_common(const char *a, const char *b)
+{
+	size_t common = 0;
+
+	for (size_t i = 0;; i++) {
+		int end_a = !a[i] || a[i] == '\n', end_b = !b[i] || b[i] == '\n';
+
+		if ((end_a || a[i] == '/') && (end_b || b[i] == '/'))
+			common = i;
+		if (end_a || end_b || a[i] != b[i])
+			return common;
+	}
+}
+
+#ifdef __linux__
+/* The mount point of the cgroup v2 hierarchy that holds path, or NULL. */
+static const char *cgroup2_mount(const char *path)
+{
+	static const char *const mounts[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	struct statfs fs;
+
+	for (size_t i = 0; i < ARRAY_SIZE(mounts); i++) {
+		const char *rest;
+
+		if (skip_prefix(path, mounts[i], &rest) && *rest == '/' &&
+		    !statfs(mounts[i], &fs) && fs.f_type == CGROUP2_SUPER_MAGIC)
+			return mounts[i];
+	}
+	return NULL;
+}
+
+/*
+ * Rootless, cgroup v2: whether the runtime, run from here, can put the
+ * command in the container's cgroup, as podman's can (it moves its
+ * conmon into a systemd scope of the user's first). Moving a process
+ * takes write access to cgroup.procs in the closest cgroup holding both
+ * ours and the container's. A container with no cgroup of its own (the
+ * runtime could make none) is no question. From the runtime's state of
+ * the container (the user's file): 1, or 0 (the CLI).
+ */
+static int cgroup_reachable(const struct oci_info *in, const char *ctr)
+{
+	struct strbuf path = STRBUF_INIT, state = STRBUF_INIT, self = STRBUF_INIT;
+	cJSON *json = NULL;
+	const cJSON *paths;
+	const char *theirs, *mnt, *rel, *ours;
+	struct stat st;
+	size_t common = 0;
+	int ret = 0;
+
+	strbuf_addf(&path, "%s/%s/state.json", in->root, ctr);
+	if (read_bounded(&state, path.buf, CONFIG_MAX, 1) < 0)
+		goto done;
+	json = cJSON_Parse(state.buf);
+	paths = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "cgroup_paths") : NULL;
+	theirs = cJSON_IsObject(paths) ? json_str(paths, "") : NULL;
+	if (!theirs || lstat(theirs, &st) < 0) {
+		ret = !theirs || errno == ENOENT;
+		goto done;
+	}
+	if (!(mnt = cgroup2_mount(theirs)) || strstr(theirs, "/../"))
+		goto done;
+	rel = theirs + strlen(mnt);
+	if (read_bounded(&self, "/proc/self/cgroup", SMALL_MAX, 0) < 0 ||
+	    !(ours = strstr(self.buf, "0::")) || (ours != self.buf && ours[-1] != '\n'))
+		goto done;
+	ours += 3;
+	common = oci_cgroup_common(rel, ours);
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s%.*s/cgroup.procs", mnt, (int)common, rel);
+	ret = !access(path.buf, W_OK);
+done:
+	cJSON_Delete(json);
+	strbuf_release(&path);
+	strbuf_release(&state);
+	strbuf_release(&self);
+	return ret;
+}
 #else
-static int open_podman_ns(const struct oci_info *in, int fds[2])
+static int open_podman_ns(const struct oci_info *in, const char *state_root, int fds[2])
 {
 	(void)in;
+	(void)state_root;
 	(void)fds;
 	return -1;
+}
+
+static int cgroup_reachable(const struct oci_info *in, const char *ctr)
+{
+	(void)in;
+	(void)ctr;
+	return 0;
 }
 #endif
 
@@ -711,28 +850,15 @@ static void in_podman_ns(struct child *c, const struct oci_exec_run *x)
 }
 
 /*
- * The container's config.json: read here (rootful: root's file), or,
- * rootless, by a cat in podman's namespaces, where the container's
- * directory may be read. 0, or -1 (no message).
+ * The container's config.json, root's file (rootful); rootless, read in
+ * podman's namespaces, where its directory may be read, and owned there
+ * by root. 0, or -1 (errno set, no message).
  */
 static int read_config(struct strbuf *out, const char *path, const struct oci_exec_run *x)
 {
-	struct child c = CHILD_INIT;
-	struct strbuf err = STRBUF_INIT;
-	int ret;
-
 	if (x->ns_fd[0] < 0)
 		return read_bounded(out, path, CONFIG_MAX, 1);
-	argv_pushl(&c.args, "cat", "--", path, NULL);
-	in_podman_ns(&c, x);
-	c.no_stdin = 1;
-	c.out = out;
-	c.err = &err;
-	c.max_out = CONFIG_MAX;
-	ret = run_child(&c) == 0 ? 0 : -1;
-	strbuf_release(&err);
-	child_clear(&c);
-	return ret;
+	return run_read_in_ns(x->ns_fd[0], x->ns_fd[1], path, CONFIG_MAX, out);
 }
 
 int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *state_root,
@@ -754,7 +880,7 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 		goto done;
 	if (load_info(rt, state_root, &in) < 0 || !in.usable || in.rootless != (geteuid() != 0))
 		goto done;
-	if (in.rootless && open_podman_ns(&in, x->ns_fd) < 0)
+	if (in.rootless && open_podman_ns(&in, state_root, x->ns_fd) < 0)
 		goto done;
 	/* The runtime, its state and the container's files: else ask podman again. */
 	strbuf_addf(&path, "%s/%s", in.root, ctr);
@@ -762,6 +888,8 @@ int oci_exec_prepare(struct oci_exec_run *x, struct runtime *rt, const char *sta
 		drop_cache(state_root);
 		goto done;
 	}
+	if (in.rootless && !cgroup_reachable(&in, ctr))
+		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "%s/%s-containers/%s/userdata/config.json", in.graphroot, in.driver,
 		    ctr);

@@ -75,6 +75,13 @@ int oci_exec_process(struct strbuf *out, const char *config_json, const char *wo
 		     const char *const *cmd, const struct oci_keep_id *keep_id);
 
 /*
+ * The length of the longest path two cgroup paths ("/a/b", ended by the
+ * end of the string or a newline) share, in whole names: the closest
+ * cgroup that holds both ("/a/b" and "/a/bc": "/a", 2; "/" and "/a": 0).
+ */
+size_t oci_cgroup_common(const char *a, const char *b);
+
+/*
  * Where podman with runc or crun keeps its containers, from what
  * it said of itself to an earlier exec (kept under state_root): podman
  * is never run here. oci_storage_load: 0, or -1 (no message) where

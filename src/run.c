@@ -290,6 +290,19 @@ static void child_reset_signals(void)
 	}
 }
 
+/* Enter a user namespace, then a mount namespace: as "nsenter -U -m". */
+static int enter_ns(int user_fd, int mnt_fd)
+{
+#ifdef __linux__
+	return setns(user_fd, CLONE_NEWUSER) < 0 || setns(mnt_fd, CLONE_NEWNS) < 0 ? -1 : 0;
+#else
+	(void)user_fd;
+	(void)mnt_fd;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /*
  * A grandchild in a session of its own: the parent reaps this child at
  * once, and the status pipe still says whether the grandchild could exec.
@@ -346,16 +359,10 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 		child_detach(errfd);
 	if (c->relay)
 		setsid();
-	if (c->join_ns) {
-#ifdef __linux__
-		if (setns(c->ns_user_fd, CLONE_NEWUSER) < 0 || setns(c->ns_mnt_fd, CLONE_NEWNS) < 0)
-			child_fail(errfd, 4);
-#else
-		errno = ENOSYS;
-		child_fail(errfd, 4);
-#endif
-	}
+	/* Its streams from here; nothing else of theirs is looked up there but the program. */
 	child_stdio(c, p, errfd);
+	if (c->join_ns && enter_ns(c->ns_user_fd, c->ns_mnt_fd) < 0)
+		child_fail(errfd, 4);
 	if (c->dir && chdir(c->dir) < 0)
 		child_fail(errfd, 2);
 	child_setenv(&c->env);
@@ -940,6 +947,8 @@ int run_exec(struct child *c)
 
 	if (!argv[0])
 		BUG("run_exec with an empty argv");
+	if (c->join_ns)
+		BUG("run_exec cannot enter namespaces: this process would stay in them");
 	if (c->dir && chdir(c->dir) < 0)
 		return -1;
 	if (c->no_stdin) {
@@ -964,4 +973,91 @@ void child_describe(const struct child *c, struct strbuf *out)
 		strbuf_addf(out, "exited with status %d", c->code);
 	else
 		strbuf_addf(out, "killed by signal %d (%s)", c->code, strsignal(c->code));
+}
+
+/* The child's exit codes of run_read_in_ns. */
+enum { READ_NS_OK, READ_NS_ENOENT, READ_NS_EPERM, READ_NS_EFBIG };
+
+/* In the child: path's bytes to fd; system calls only. */
+static __attribute__((noreturn)) void read_in_ns_child(int user_fd, int mnt_fd, const char *path,
+							 size_t max, int fd)
+{
+	char buf[8192];
+	struct stat st;
+	size_t total = 0;
+	ssize_t n;
+	int in;
+
+	child_reset_signals();
+	if (enter_ns(user_fd, mnt_fd) < 0)
+		_exit(READ_NS_EPERM);
+	in = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in < 0)
+		_exit(errno == ENOENT ? READ_NS_ENOENT : READ_NS_EPERM);
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+		_exit(READ_NS_EPERM);
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			_exit(READ_NS_EPERM);
+		total += (size_t)n;
+		if (total > max)
+			_exit(READ_NS_EFBIG);
+		if (write_all(fd, buf, (size_t)n) < 0)
+			_exit(READ_NS_EPERM);
+	}
+	_exit(READ_NS_OK);
+}
+
+int run_read_in_ns(int ns_user_fd, int ns_mnt_fd, const char *path, size_t max,
+		   struct strbuf *out)
+{
+	int fds[2], status, ret = -1, err = EPERM;
+	size_t start = out->len;
+	pid_t pid;
+
+	if (pipe_cloexec(fds) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		close(fds[0]);
+		close(fds[1]);
+		errno = err;
+		return -1;
+	}
+	if (!pid) {
+		close(fds[0]);
+		read_in_ns_child(ns_user_fd, ns_mnt_fd, path, max, fds[1]);
+	}
+	close(fds[1]);
+	for (;;) {
+		int r = pump_capture(fds[0], out, out->len - start, max);
+
+		if (r < 0)
+			break;
+		if (r > 0) {
+			err = EFBIG;
+			break;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			goto done;
+	if (err == EFBIG)
+		goto done;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == READ_NS_OK)
+		ret = 0;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == READ_NS_ENOENT)
+		err = ENOENT;
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == READ_NS_EFBIG)
+		err = EFBIG;
+done:
+	if (ret < 0) {
+		strbuf_setlen(out, start);
+		errno = err;
+	}
+	return ret;
 }

@@ -136,6 +136,17 @@ int child_start(struct child *c);
  */
 int child_finish(struct child *c);
 
+/*
+ * Read the file at path, of at most max bytes, into out as a process in
+ * the user and mount namespaces of ns_user_fd and ns_mnt_fd (see
+ * join_ns): a child enters them and reads it, not through a symbolic
+ * link at its end, only if it is a regular file that user namespace's
+ * root owns. 0; or -1 with errno set (ENOENT: no such file; EFBIG: over
+ * max; EPERM: anything else) and nothing said, out as it was.
+ */
+int run_read_in_ns(int ns_user_fd, int ns_mnt_fd, const char *path, size_t max,
+		   struct strbuf *out);
+
 /* Whether this system can adopt a process for a relay (adopt_pid_file). */
 int run_can_adopt(void);
 

@@ -38,7 +38,6 @@ int main(void)
 		  "command, directory and no terminal; no umask, no inheritable caps");
 
 	strbuf_reset(&out);
-	strbuf_reset(&out);
 	TEST(!oci_exec_process(&out, PROC_CAPS(ROOT, ENV, ""), NULL, cmd, &keep_id),
 	     "root, rootless");
 	TEST(strstr(out.buf, "\"effective\":[\"CAP_KILL\"]") != NULL,
@@ -79,6 +78,14 @@ int main(void)
 	TEST(oci_exec_process(&out, "[", NULL, cmd, NULL) < 0, "not JSON");
 	TEST(oci_exec_process(&out, "{}", NULL, cmd, NULL) < 0, "no process");
 	TEST(!out.len, "nothing written on failure");
+
+	TEST(oci_cgroup_common("/a/b/c", "/a/b/d\n") == 4, "cgroups: the parent they share");
+	TEST(oci_cgroup_common("/a/b", "/a/bc") == 2, "cgroups: whole names only");
+	TEST(oci_cgroup_common("/a/b", "/a/b\n1:x:/") == 4, "cgroups: the same one");
+	TEST(oci_cgroup_common("/a", "/") == 0, "cgroups: the root");
+	TEST(oci_cgroup_common("/user.slice/user-1.slice/user@1.service/app.slice/x.scope",
+			       "/user.slice/user-1.slice/session-3.scope") == 24,
+	     "cgroups: a login session's scope and the user's service");
 	strbuf_release(&out);
 	return unit_done();
 }
