@@ -61,7 +61,14 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 # src/lg2-unused.c stands in for what libgit2 would use for HTTPS,
 # which git-sand never speaks through it. LINK_DYNAMIC=1 links them as
 # shared objects, as a distribution's package would.
+comma := ,
 STATIC_PKGS = libgit2 libssh2 sqlite3 zlib
+# What git_libgit2_init sets up and git-sand never uses (TLS, libssh2):
+# skipped for the libgit2 src/lg2-unused.c was checked against.
+LG2_WRAPS = $(if $(filter 1.5.%,$(shell $(PKG_CONFIG) --modversion libgit2 2>/dev/null)),\
+	-Wl$(comma)--wrap=git_mbedtls_stream_global_init -Wl$(comma)--wrap=git_mbedtls_stream_new \
+	-Wl$(comma)--wrap=git_mbedtls_stream_wrap -Wl$(comma)--wrap=git_mbedtls__set_cert_location \
+	-Wl$(comma)--wrap=git_transport_ssh_global_init)
 ifndef LINK_DYNAMIC
 ifeq ($(shell uname -s),Linux)
 STATIC_LIBS := $(filter-out -lm -ldl -lrt -lpthread -pthread,\
@@ -72,9 +79,7 @@ ifneq ($(STATIC_LIBS),)
 ifeq ($(STATIC_MISSING),)
 PKG_LIBS := -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 	$(shell $(PKG_CONFIG) --libs $(filter-out $(STATIC_PKGS),$(PKGS))) -lm -ldl -pthread \
-	-Wl,--wrap=mbedtls_x509_crt_parse_file -Wl,--wrap=git_mbedtls_stream_global_init \
-	-Wl,--wrap=git_mbedtls_stream_new -Wl,--wrap=git_mbedtls_stream_wrap \
-	-Wl,--wrap=git_mbedtls__set_cert_location -Wl,--wrap=git_transport_ssh_global_init
+	-Wl,--wrap=mbedtls_x509_crt_parse_file $(LG2_WRAPS)
 LINK_CFLAGS = -DGIT_SAND_STATIC_LIBGIT2
 endif
 endif

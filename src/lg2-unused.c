@@ -42,96 +42,69 @@ int mbedtls_x509_crt_parse_file(void *chain, const char *path)
 
 /*
  * What git_libgit2_init sets up for every command, and git-sand never
- * uses, is skipped below for the libgit2 these were checked against
- * (1.5, Debian 12's); another calls its own functions (__real_).
+ * uses. The Makefile sends libgit2's calls here (ld --wrap) only for the
+ * libgit2 these were checked against, 1.5 (Debian 12's); for another,
+ * these are not defined and libgit2 runs its own.
  */
-#define LG2_CHECKED (LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR == 5)
-
+#if LIBGIT2_VER_MAJOR == 1 && LIBGIT2_VER_MINOR == 5
 /*
  * mbedTLS's set-up: it seeds a random generator from HAVEGE and the
  * CPU's cycle counter and lists the cipher suites, about a millisecond
- * of every command, for TLS that is never spoken. Linked statically,
- * the linker sends libgit2's calls here (ld --wrap): nothing is set up,
+ * of every command, for TLS that is never spoken. Nothing is set up,
  * and a TLS stream or a CA location is refused, as by a libgit2 built
  * without TLS.
  */
-int __real_git_mbedtls_stream_global_init(void);
 int __wrap_git_mbedtls_stream_global_init(void);
 int __wrap_git_mbedtls_stream_global_init(void)
 {
-#if LG2_CHECKED
 	return 0;
-#else
-	return __real_git_mbedtls_stream_global_init();
-#endif
 }
 
-#if LG2_CHECKED
 static int no_tls(void)
 {
 	git_error_set_str(GIT_ERROR_SSL, "git-sand does not speak TLS through libgit2");
 	return -1;
 }
-#endif
 
-int __real_git_mbedtls_stream_new(git_stream **out, const char *host, const char *port);
 int __wrap_git_mbedtls_stream_new(git_stream **out, const char *host, const char *port);
 int __wrap_git_mbedtls_stream_new(git_stream **out, const char *host, const char *port)
 {
-#if LG2_CHECKED
 	(void)host;
 	(void)port;
 	*out = NULL;
 	return no_tls();
-#else
-	return __real_git_mbedtls_stream_new(out, host, port);
-#endif
 }
 
-int __real_git_mbedtls_stream_wrap(git_stream **out, git_stream *in, const char *host);
 int __wrap_git_mbedtls_stream_wrap(git_stream **out, git_stream *in, const char *host);
 int __wrap_git_mbedtls_stream_wrap(git_stream **out, git_stream *in, const char *host)
 {
-#if LG2_CHECKED
 	(void)in;
 	(void)host;
 	*out = NULL;
 	return no_tls();
-#else
-	return __real_git_mbedtls_stream_wrap(out, in, host);
-#endif
 }
 
-int __real_git_mbedtls__set_cert_location(const char *file, const char *path);
 int __wrap_git_mbedtls__set_cert_location(const char *file, const char *path);
 int __wrap_git_mbedtls__set_cert_location(const char *file, const char *path)
 {
-#if LG2_CHECKED
 	(void)file;
 	(void)path;
 	return no_tls();
-#else
-	return __real_git_mbedtls__set_cert_location(file, path);
-#endif
 }
 
 /*
- * libgit2's SSH transport initialises libssh2 (and with it OpenSSL) in
- * git_libgit2_init, for every command. libssh2 initialises itself when
- * its first session is made (libssh2_session_init_ex), which is the
- * first thing libgit2's transport (1.5) and ssh.c do with it; ssh.c also
- * calls libssh2_init first. Nothing is left to clean up at shutdown.
+ * libgit2's SSH transport initialises libssh2 (and with it OpenSSL) for
+ * every command. libssh2 initialises itself when its first session is
+ * made (libssh2_session_init_ex), which is the first thing libgit2's
+ * transport and ssh.c do with it; ssh.c also calls libssh2_init first.
+ * Nothing is left to clean up at shutdown.
  */
-int __real_git_transport_ssh_global_init(void);
 int __wrap_git_transport_ssh_global_init(void);
 int __wrap_git_transport_ssh_global_init(void)
 {
-#if LG2_CHECKED
 	return 0;
-#else
-	return __real_git_transport_ssh_global_init();
-#endif
 }
+#endif
 
 /* RFC 2744's C bindings, with the opaque types as void pointers. */
 typedef uint32_t OM_uint32;

@@ -663,16 +663,34 @@ static int own_dir(const char *path)
 	       !(st.st_mode & 022);
 }
 
+/* The process's namespace of this kind is ours. */
+static int our_ns(const char *pid, const char *kind)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&a, "/proc/self/ns/%s", kind);
+	strbuf_addf(&b, "/proc/%s/ns/%s", pid, kind);
+	ret = same_path(a.buf, b.buf);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	return ret;
+}
+
 /*
  * Rootless: podman's pause process, named by pause.pid in podman's
  * runtime dir. Its user and mount namespaces into fds, once they are
  * those podman runs the runtime in:
  *
  * - a user namespace this user made, whose parent is ours: not ours,
- *   and not a container's (a keep-id container's is a level further);
+ *   and not a keep-id container's (a level further down);
+ * - our pid and network namespaces, which podman's pause process keeps
+ *   and a container's process (even a runtime's, before its pivot_root)
+ *   does not;
  * - a mount namespace of that user namespace, whose root is ours and
  *   where the state root (where the runtime's files are) is ours: not a
- *   container's, whose files are the sandbox's;
+ *   container's, whose files are the sandbox's (the child that enters
+ *   it checks its root again: run.c's enter_ns);
  * - all of one process: it is still there once they are open (pid_t
  *   numbers are reused).
  *
@@ -682,9 +700,10 @@ static int open_podman_ns(const struct oci_info *in, const char *state_root, int
 {
 	struct strbuf path = STRBUF_INIT, pid = STRBUF_INIT;
 	int self = -1, parent = -1, owner_ns = -1, pidfd = -1, ret = -1;
+	char *real_root = realpath(state_root, NULL);
 	uid_t owner;
 
-	if (!own_dir(in->rundir))
+	if (!real_root || !own_dir(in->rundir))
 		goto done;
 	strbuf_addf(&path, "%s/libpod/tmp/pause.pid", in->rundir);
 	if (read_bounded(&pid, path.buf, 64, 1) < 0)
@@ -709,14 +728,15 @@ static int open_podman_ns(const struct oci_info *in, const char *state_root, int
 		goto done;
 	parent = ioctl(fds[0], NS_GET_PARENT);
 	owner_ns = ioctl(fds[1], NS_GET_USERNS);
-	if (parent < 0 || !same_file(parent, self) || owner_ns < 0 || !same_file(owner_ns, fds[0]))
+	if (parent < 0 || !same_file(parent, self) || owner_ns < 0 || !same_file(owner_ns, fds[0]) ||
+	    !our_ns(pid.buf, "pid") || !our_ns(pid.buf, "net"))
 		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "/proc/%s/root", pid.buf);
 	if (!same_path(path.buf, "/"))
 		goto done;
-	strbuf_addstr(&path, state_root);
-	if (!same_path(path.buf, state_root))
+	strbuf_addstr(&path, real_root);
+	if (!same_path(path.buf, real_root))
 		goto done;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		goto done;
@@ -737,6 +757,7 @@ done:
 		close(self);
 	if (pidfd >= 0)
 		close(pidfd);
+	free(real_root);
 	strbuf_release(&path);
 	strbuf_release(&pid);
 	return ret;
@@ -775,51 +796,115 @@ static const char *cgroup2_mount(const char *path)
 	return NULL;
 }
 
+/* Whether text, lines of numbers, has pid as one of them. */
+static int lists_pid(const char *text, long pid)
+{
+	char *end;
+
+	while (*text) {
+		long n = strtol(text, &end, 10);
+
+		if (end != text && (*end == '\n' || !*end) && n == pid)
+			return 1;
+		text = strchrnul(text, '\n');
+		if (*text)
+			text++;
+	}
+	return 0;
+}
+
+/*
+ * Our cgroup v2 path, from /proc/self/cgroup's "0::" line, into out, if
+ * it is the path below mnt (a cgroup namespace of our own shows another
+ * root): its cgroup.procs lists us. 0, or -1.
+ */
+static int own_cgroup(struct strbuf *out, const char *mnt)
+{
+	struct strbuf text = STRBUF_INIT, procs = STRBUF_INIT;
+	const char *line;
+	int ret = -1;
+
+	if (read_bounded(&text, "/proc/self/cgroup", SMALL_MAX, 0) < 0)
+		goto done;
+	for (line = text.buf; *line;) {
+		const char *end = strchrnul(line, '\n');
+
+		if (starts_with(line, "0::/")) {
+			strbuf_add(out, line + 3, (size_t)(end - line - 3));
+			break;
+		}
+		line = *end ? end + 1 : end;
+	}
+	if (!out->len || strstr(out->buf, "/../"))
+		goto done;
+	strbuf_addf(&procs, "%s%s/cgroup.procs", mnt, out->buf);
+	strbuf_reset(&text);
+	if (read_bounded(&text, procs.buf, CONFIG_MAX, 0) < 0 || !lists_pid(text.buf, (long)getpid()))
+		goto done;
+	ret = 0;
+done:
+	if (ret < 0)
+		strbuf_reset(out);
+	strbuf_release(&text);
+	strbuf_release(&procs);
+	return ret;
+}
+
 /*
  * Rootless, cgroup v2: whether the runtime, run from here, can put the
  * command in the container's cgroup, as podman's can (it moves its
  * conmon into a systemd scope of the user's first). Moving a process
- * takes write access to cgroup.procs in the closest cgroup holding both
- * ours and the container's. A container with no cgroup of its own (the
- * runtime could make none) is no question. From the runtime's state of
- * the container (the user's file): 1, or 0 (the CLI).
+ * takes write access to cgroup.procs in the cgroup it goes to and in the
+ * closest one holding both that and ours. From the runtime's state of
+ * the container (runc's state.json, the user's file):
+ *
+ * - no cgroup v2 path there, or none made (on cgroup v1 a rootless
+ *   container has none): nothing to put the command in;
+ * - else both cgroup.procs writable by us.
+ *
+ * 1, or 0 (the CLI), also where the state cannot be read: crun keeps no
+ * state.json, so its rootless containers take the CLI.
  */
 static int cgroup_reachable(const struct oci_info *in, const char *ctr)
 {
-	struct strbuf path = STRBUF_INIT, state = STRBUF_INIT, self = STRBUF_INIT;
+	struct strbuf path = STRBUF_INIT, state = STRBUF_INIT, ours = STRBUF_INIT;
 	cJSON *json = NULL;
 	const cJSON *paths;
-	const char *theirs, *mnt, *rel, *ours;
+	const char *theirs, *mnt;
 	struct stat st;
-	size_t common = 0;
 	int ret = 0;
 
 	strbuf_addf(&path, "%s/%s/state.json", in->root, ctr);
 	if (read_bounded(&state, path.buf, CONFIG_MAX, 1) < 0)
 		goto done;
 	json = cJSON_Parse(state.buf);
-	paths = cJSON_IsObject(json) ? cJSON_GetObjectItemCaseSensitive(json, "cgroup_paths") : NULL;
-	theirs = cJSON_IsObject(paths) ? json_str(paths, "") : NULL;
-	if (!theirs || lstat(theirs, &st) < 0) {
-		ret = !theirs || errno == ENOENT;
+	if (!cJSON_IsObject(json))
+		goto done;
+	paths = cJSON_GetObjectItemCaseSensitive(json, "cgroup_paths");
+	if (paths && !cJSON_IsObject(paths))
+		goto done;
+	theirs = paths ? json_str(paths, "") : NULL;
+	/* runc's view of the hierarchy, which is ours: it runs from here. */
+	if (!theirs || (lstat(theirs, &st) < 0 && errno == ENOENT)) {
+		ret = 1;
 		goto done;
 	}
-	if (!(mnt = cgroup2_mount(theirs)) || strstr(theirs, "/../"))
+	if (!S_ISDIR(st.st_mode) || !(mnt = cgroup2_mount(theirs)) || strstr(theirs, "/../") ||
+	    own_cgroup(&ours, mnt) < 0)
 		goto done;
-	rel = theirs + strlen(mnt);
-	if (read_bounded(&self, "/proc/self/cgroup", SMALL_MAX, 0) < 0 ||
-	    !(ours = strstr(self.buf, "0::")) || (ours != self.buf && ours[-1] != '\n'))
-		goto done;
-	ours += 3;
-	common = oci_cgroup_common(rel, ours);
 	strbuf_reset(&path);
-	strbuf_addf(&path, "%s%.*s/cgroup.procs", mnt, (int)common, rel);
+	strbuf_addf(&path, "%s/cgroup.procs", theirs);
+	if (access(path.buf, W_OK) < 0)
+		goto done;
+	strbuf_reset(&path);
+	strbuf_addf(&path, "%s%.*s/cgroup.procs", mnt,
+		    (int)oci_cgroup_common(theirs + strlen(mnt), ours.buf), ours.buf);
 	ret = !access(path.buf, W_OK);
 done:
 	cJSON_Delete(json);
 	strbuf_release(&path);
 	strbuf_release(&state);
-	strbuf_release(&self);
+	strbuf_release(&ours);
 	return ret;
 }
 #else

@@ -290,11 +290,24 @@ static void child_reset_signals(void)
 	}
 }
 
-/* Enter a user namespace, then a mount namespace: as "nsenter -U -m". */
+/*
+ * Enter a user namespace, then a mount namespace, as "nsenter -U -m":
+ * one whose root is ours (setns puts us at the top of its mounts, which
+ * a process that shows our root may have pivoted away from).
+ */
 static int enter_ns(int user_fd, int mnt_fd)
 {
 #ifdef __linux__
-	return setns(user_fd, CLONE_NEWUSER) < 0 || setns(mnt_fd, CLONE_NEWNS) < 0 ? -1 : 0;
+	struct stat before, after;
+
+	if (stat("/", &before) < 0 || setns(user_fd, CLONE_NEWUSER) < 0 ||
+	    setns(mnt_fd, CLONE_NEWNS) < 0 || stat("/", &after) < 0)
+		return -1;
+	if (before.st_dev != after.st_dev || before.st_ino != after.st_ino) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 #else
 	(void)user_fd;
 	(void)mnt_fd;
