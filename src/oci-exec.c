@@ -35,6 +35,7 @@
  * dropped: that exec takes the CLI, the next asks podman again.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,21 +314,36 @@ done:
 	strbuf_release(&tmp);
 }
 
+/* "podman <verb> <args>", its output into out: 0, or -1 (no message). */
+static int ask_podman(struct runtime *rt, struct strbuf *out, const char *verb, ...)
+{
+	struct child c = CHILD_INIT;
+	struct strbuf err = STRBUF_INIT;
+	const char *arg;
+	va_list ap;
+	int ret;
+
+	rt_child_init(rt, &c, verb);
+	va_start(ap, verb);
+	while ((arg = va_arg(ap, const char *)))
+		argv_push(&c.args, arg);
+	va_end(ap);
+	c.max_out = SMALL_MAX;
+	ret = rt_run(rt, &c, out, &err) == 0 ? 0 : -1;
+	strbuf_release(&err);
+	child_clear(&c);
+	return ret;
+}
+
 /* Ask podman (podman info): 0, or -1 when it would not say (no message). */
 static int probe_info(struct runtime *rt, struct oci_info *in)
 {
-	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	int ret = -1;
 
-	rt_child_init(rt, &c, "info");
-	argv_pushl(&c.args, "--format", "json", NULL);
-	c.max_out = SMALL_MAX;
-	if (rt_run(rt, &c, &out, &err) == 0 && parse_info(in, out.buf) == 0)
+	if (!ask_podman(rt, &out, "info", "--format", "json", NULL) && !parse_info(in, out.buf))
 		ret = 0;
 	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
@@ -338,14 +354,10 @@ static int probe_info(struct runtime *rt, struct oci_info *in)
  */
 static int probe_rundir(struct runtime *rt, struct oci_info *in)
 {
-	struct child c = CHILD_INIT;
-	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 	int ret = -1;
 
-	rt_child_init(rt, &c, "unshare");
-	argv_pushl(&c.args, "printenv", "XDG_RUNTIME_DIR", NULL);
-	c.max_out = SMALL_MAX;
-	if (rt_run(rt, &c, &out, &err) != 0)
+	if (ask_podman(rt, &out, "unshare", "printenv", "XDG_RUNTIME_DIR", NULL) < 0)
 		goto done;
 	strbuf_trim(&out);
 	if (!absolute_path(out.buf))
@@ -355,8 +367,6 @@ static int probe_rundir(struct runtime *rt, struct oci_info *in)
 	ret = 0;
 done:
 	strbuf_release(&out);
-	strbuf_release(&err);
-	child_clear(&c);
 	return ret;
 }
 
