@@ -372,7 +372,7 @@ static __attribute__((noreturn)) void child_exec(struct child *c, struct pipes *
 		child_detach(errfd);
 	if (c->relay)
 		setsid();
-	/* Its streams from here; nothing else of theirs is looked up there but the program. */
+	/* The streams first: in the namespaces entered next, only the program is looked up. */
 	child_stdio(c, p, errfd);
 	if (c->join_ns && enter_ns(c->ns_user_fd, c->ns_mnt_fd) < 0)
 		child_fail(errfd, 4);
