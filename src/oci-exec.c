@@ -895,8 +895,12 @@ static int cgroup_reachable(const struct oci_info *in, const char *ctr)
 		goto done;
 	theirs = paths ? json_str(paths, "") : NULL;
 	/* runc's view of the hierarchy, which is ours: it runs from here. */
-	if (!theirs || (lstat(theirs, &st) < 0 && errno == ENOENT)) {
+	if (!theirs) {
 		ret = 1;
+		goto done;
+	}
+	if (lstat(theirs, &st) < 0) {
+		ret = errno == ENOENT;
 		goto done;
 	}
 	if (!S_ISDIR(st.st_mode) || !(mnt = cgroup2_mount(theirs)) || strstr(theirs, "/../") ||
