@@ -24,9 +24,12 @@
  * <podman's runtime dir>/libpod/tmp/pause.pid), and keeps the runtime's
  * state under that runtime dir; the container's config.json is in a
  * directory only those namespaces may read. We enter them as podman does
- * before it runs the runtime (run.c's join_ns), for the runtime and for
- * the "cat" that reads config.json. Where the pause process is not there
- * (podman makes it again on its next command), exec takes the CLI.
+ * before it runs the runtime: a child reads config.json there (run.c's
+ * run_read_in_ns), and the runtime runs there (run.c's join_ns). Where
+ * the pause process is not there (podman makes it again on its next
+ * command), or is not what it should be (open_podman_ns), or the
+ * container's cgroup is out of our reach (cgroup_reachable), exec takes
+ * the CLI.
  *
  * podman is asked about itself (podman info) once, and what it said is
  * kept in <state root>/oci-runtime.json, with what it depends on (which
