@@ -115,3 +115,10 @@ void machine_id(struct strbuf *out)
 		strbuf_addstr(out, host);
 	}
 }
+
+void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}

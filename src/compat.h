@@ -30,6 +30,9 @@ int random_bytes(void *buf, size_t len);
 struct strbuf;
 void machine_id(struct strbuf *out);
 
+/* Close *fd if it is open (>= 0), and mark it closed (-1). */
+void close_fd(int *fd);
+
 /* write(2) all of buf, retrying after EINTR and short writes; 0 or -1. */
 int write_in_full(int fd, const void *buf, size_t len);
 

@@ -924,20 +924,6 @@ static int listen_on(int family)
 	return fd;
 }
 
-/* The same user namespace as ours, or entering its network namespace is not for us. */
-static int same_userns(long pid)
-{
-	struct stat a, b;
-	struct strbuf path = STRBUF_INIT;
-	int ret;
-
-	strbuf_addf(&path, "/proc/%ld/ns/user", pid);
-	ret = !stat("/proc/self/ns/user", &a) && !stat(path.buf, &b) &&
-	      a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-	strbuf_release(&path);
-	return ret;
-}
-
 /* Listen inside the container's network namespace, then come back. */
 static int listen_in_container(long pid, int *fds)
 {
@@ -945,7 +931,8 @@ static int listen_in_container(long pid, int *fds)
 	int self = -1, theirs = -1, ret = -1;
 
 	fds[0] = fds[1] = -1;
-	if (!same_userns(pid)) {
+	/* The same user namespace as ours, or entering its network namespace is not for us. */
+	if (!path_ns_is_ours(pid, "user")) {
 		error("the container's network belongs to another user namespace "
 		      "(rootless): it cannot be entered from here");
 		goto done;
@@ -979,16 +966,11 @@ static int listen_in_container(long pid, int *fds)
 		ret = 0;
 done:
 	if (ret < 0) {
-		if (fds[0] >= 0)
-			close(fds[0]);
-		if (fds[1] >= 0)
-			close(fds[1]);
-		fds[0] = fds[1] = -1;
+		close_fd(&fds[0]);
+		close_fd(&fds[1]);
 	}
-	if (self >= 0)
-		close(self);
-	if (theirs >= 0)
-		close(theirs);
+	close_fd(&self);
+	close_fd(&theirs);
 	strbuf_release(&path);
 	return ret;
 }

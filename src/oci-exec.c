@@ -57,6 +57,7 @@
 
 #include "msg.h"
 #include "oci-exec.h"
+#include "path.h"
 #include "run.h"
 #include "rt-cli.h"
 
@@ -660,13 +661,6 @@ static int same_file(int a, int b)
 	return !fstat(a, &sa) && !fstat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-static int same_path(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* The directory is ours and no one else may write in it. */
 static int own_dir(const char *path)
 {
@@ -674,20 +668,6 @@ static int own_dir(const char *path)
 
 	return !lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
 	       !(st.st_mode & 022);
-}
-
-/* The process's namespace of this kind is ours. */
-static int our_ns(const char *pid, const char *kind)
-{
-	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
-	int ret;
-
-	strbuf_addf(&a, "/proc/self/ns/%s", kind);
-	strbuf_addf(&b, "/proc/%s/ns/%s", pid, kind);
-	ret = same_path(a.buf, b.buf);
-	strbuf_release(&a);
-	strbuf_release(&b);
-	return ret;
 }
 
 /*
@@ -715,6 +695,7 @@ static int open_podman_ns(const struct oci_info *in, const char *state_root, int
 	int self = -1, parent = -1, owner_ns = -1, pidfd = -1, ret = -1;
 	char *real_root = realpath(state_root, NULL);
 	uid_t owner;
+	long n;
 
 	if (!real_root || !own_dir(in->rundir))
 		goto done;
@@ -723,9 +704,9 @@ static int open_podman_ns(const struct oci_info *in, const char *state_root, int
 		goto done;
 	strbuf_trim(&pid);
 	if (!pid.len || pid.len > 9 || strspn(pid.buf, "0123456789") != pid.len ||
-	    atol(pid.buf) < 2)
+	    (n = atol(pid.buf)) < 2)
 		goto done;
-	pidfd = pidfd_open((pid_t)atol(pid.buf), 0);
+	pidfd = pidfd_open((pid_t)n, 0);
 	if (pidfd < 0)
 		goto done;
 	strbuf_reset(&path);
@@ -742,34 +723,27 @@ static int open_podman_ns(const struct oci_info *in, const char *state_root, int
 	parent = ioctl(fds[0], NS_GET_PARENT);
 	owner_ns = ioctl(fds[1], NS_GET_USERNS);
 	if (parent < 0 || !same_file(parent, self) || owner_ns < 0 || !same_file(owner_ns, fds[0]) ||
-	    !our_ns(pid.buf, "pid") || !our_ns(pid.buf, "net"))
+	    !path_ns_is_ours(n, "pid") || !path_ns_is_ours(n, "net"))
 		goto done;
 	strbuf_reset(&path);
 	strbuf_addf(&path, "/proc/%s/root", pid.buf);
-	if (!same_path(path.buf, "/"))
+	if (!path_same_file(path.buf, "/"))
 		goto done;
 	strbuf_addstr(&path, real_root);
-	if (!same_path(path.buf, real_root))
+	if (!path_same_file(path.buf, real_root))
 		goto done;
 	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
 		goto done;
 	ret = 0;
 done:
 	if (ret < 0) {
-		if (fds[0] >= 0)
-			close(fds[0]);
-		if (fds[1] >= 0)
-			close(fds[1]);
-		fds[0] = fds[1] = -1;
+		close_fd(&fds[0]);
+		close_fd(&fds[1]);
 	}
-	if (owner_ns >= 0)
-		close(owner_ns);
-	if (parent >= 0)
-		close(parent);
-	if (self >= 0)
-		close(self);
-	if (pidfd >= 0)
-		close(pidfd);
+	close_fd(&owner_ns);
+	close_fd(&parent);
+	close_fd(&self);
+	close_fd(&pidfd);
 	free(real_root);
 	strbuf_release(&path);
 	strbuf_release(&pid);
@@ -1047,10 +1021,8 @@ int oci_exec_finish(struct oci_exec_run *x, struct runtime *rt, int status)
 	strbuf_release(&x->spec_file);
 	strbuf_release(&x->log_file);
 	strbuf_release(&x->pid_file);
-	for (int i = 0; i < 2; i++)
-		if (x->ns_fd[i] >= 0)
-			close(x->ns_fd[i]);
-	x->ns_fd[0] = x->ns_fd[1] = -1;
+	close_fd(&x->ns_fd[0]);
+	close_fd(&x->ns_fd[1]);
 	return status;
 }
 

@@ -443,3 +443,23 @@ int path_self_exe(struct strbuf *out)
 		}
 	}
 }
+
+int path_same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int path_ns_is_ours(long pid, const char *kind)
+{
+	struct strbuf self = STRBUF_INIT, theirs = STRBUF_INIT;
+	int ret;
+
+	strbuf_addf(&self, "/proc/self/ns/%s", kind);
+	strbuf_addf(&theirs, "/proc/%ld/ns/%s", pid, kind);
+	ret = path_same_file(self.buf, theirs.buf);
+	strbuf_release(&self);
+	strbuf_release(&theirs);
+	return ret;
+}

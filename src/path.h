@@ -44,6 +44,15 @@ int write_file_atomic(const char *path, const char *data, size_t len, mode_t mod
  */
 int path_self_exe(struct strbuf *out);
 
+/* Whether a and b (followed to their ends) are the same file: 1 or 0. */
+int path_same_file(const char *a, const char *b);
+
+/*
+ * Whether process pid's namespace of this kind ("user", "net", ...) is
+ * ours: 1, or 0 (also where it cannot be told).
+ */
+int path_ns_is_ours(long pid, const char *kind);
+
 /* Join "dir/name" into out (reset first). */
 void path_join(struct strbuf *out, const char *dir, const char *name);
 

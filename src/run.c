@@ -224,13 +224,6 @@ struct pipes {
 
 #define PIPES_INIT { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } }
 
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 static void pipes_close(struct pipes *p)
 {
 	for (int i = 0; i < 2; i++) {
