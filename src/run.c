@@ -535,21 +535,6 @@ static void relay_catch(int sig)
 	relay_pending = sig;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
  * Copy what is in *from to the descriptor to (stdout: to c's out_cb when
  * it has one); at its end, or when to cannot take it (a reader that went
@@ -571,7 +556,7 @@ static void relay_out(struct child *c, int *from, int to, int drain)
 		if (r > 0 && to == 1 && c->out_cb)
 			failed = c->out_cb(c->out_data, buf, (size_t)r) != 0;
 		else
-			failed = r > 0 && write_all(to, buf, (size_t)r) < 0;
+			failed = r > 0 && write_in_full(to, buf, (size_t)r) < 0;
 		if (r <= 0 || failed)
 			close_fd(from);
 	}
@@ -1010,7 +995,7 @@ static __attribute__((noreturn)) void read_in_ns_child(int user_fd, int mnt_fd, 
 		total += (size_t)n;
 		if (total > max)
 			_exit(READ_NS_EFBIG);
-		if (write_all(fd, buf, (size_t)n) < 0)
+		if (write_in_full(fd, buf, (size_t)n) < 0)
 			_exit(READ_NS_EPERM);
 	}
 	_exit(READ_NS_OK);
