@@ -383,12 +383,36 @@ static void print_table(struct row *rows, size_t nr, int all, int lng)
 }
 
 /*
+ * What the store and this machine's files tell of sb's container, where
+ * it is not seen running: stopped, or gone (CONTAINER_MISSING), as
+ * podman's own files say; -1 they cannot tell. os is read on first use.
+ */
+static int state_from_files(struct cmd_ctx *ctx, struct oci_storage *os, int *loaded,
+			    const char *runtime, const struct sandbox *sb)
+{
+	struct strbuf name = STRBUF_INIT;
+	int ret = -1;
+
+	/* One that did not load tells nothing. */
+	if (!(*loaded)++)
+		oci_storage_load(os, runtime, ctx->root.buf);
+	if (sb->container && oci_container_stopped(os, sb->container))
+		return CONTAINER_STOPPED;
+	/* A new or start killed before it recorded the id left our name. */
+	sandbox_container_name(sb, &name);
+	if (oci_container_gone(os, sb->container, name.buf))
+		ret = CONTAINER_MISSING;
+	strbuf_release(&name);
+	return ret;
+}
+
+/*
  * A view of this machine needs no runtime when the store and this
  * machine's files already tell each of its sandboxes' containers: seen
- * running (see sandbox_seen_running), or stopped as podman's own files
- * say (oci_container_stopped). Its list is then made from those, and ls
- * costs no "podman ps". A container that may be gone, or running unseen,
- * is the runtime's to tell.
+ * running (see sandbox_seen_running), or stopped or gone as podman's own
+ * files say (state_from_files). Its list is then made from those, and ls
+ * costs no "podman ps". A container running unseen, or one those files
+ * cannot tell, is the runtime's to tell.
  */
 static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sandbox *list,
 			  size_t nr, struct runtime_view *views, size_t nviews)
@@ -402,26 +426,26 @@ static int view_from_proc(struct cmd_ctx *ctx, struct runtime_view *v, struct sa
 	for (size_t i = 0; i < nr; i++) {
 		struct sandbox *sb = &list[i];
 		struct container_info *ci;
-		int running;
+		int state = CONTAINER_RUNNING;
 
 		if (view_of(sb, views, nviews) != v || sb->state != SB_READY)
 			continue;
-		running = sb->container && sandbox_seen_running(sb);
-		/* Read once, if needed; one that did not load tells nothing stopped. */
-		if (!running && sb->container && !loaded++)
-			oci_storage_load(&os, v->name, ctx->root.buf);
-		if (!running && (!sb->container || !oci_container_stopped(&os, sb->container))) {
+		if (!sb->container || !sandbox_seen_running(sb))
+			state = state_from_files(ctx, &os, &loaded, v->name, sb);
+		if (state < 0) {
 			container_info_list_free(v->list, n);
 			v->list = NULL;
 			goto done;
 		}
+		if (state == CONTAINER_MISSING)
+			continue;	/* not in the list: a missing container */
 		ALLOC_GROW(v->list, n + 1, alloc);
 		ci = &v->list[n++];
 		memset(ci, 0, sizeof(*ci));
 		ci->id = xstrdup(sb->container);
 		ci->sandbox_id = xstrdup(sb->id);
-		ci->state = running ? CONTAINER_RUNNING : CONTAINER_STOPPED;
-		ci->pid = running ? sb->opts.pid : 0;
+		ci->state = state;
+		ci->pid = state == CONTAINER_RUNNING ? sb->opts.pid : 0;
 	}
 	v->nr = n;
 	v->ok = 1;

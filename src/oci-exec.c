@@ -645,11 +645,61 @@ done:
 	return ret;
 }
 
+/*
+ * Read podman's list of its storage's containers into os->known, once.
+ * A list that cannot be read whole tells nothing: 0, or -1 (no message).
+ */
+static int storage_list(struct oci_storage *os)
+{
+	struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
+	cJSON *root = NULL, *c;
+
+	if (os->listed || !os->root)
+		goto done;
+	os->listed = -1;
+	strbuf_addf(&path, "%s/%s-containers/containers.json", os->graphroot, os->driver);
+	if (read_bounded(&json, path.buf, CONFIG_MAX, 1) < 0)
+		goto done;
+	root = cJSON_Parse(json.buf);
+	if (!cJSON_IsArray(root))
+		goto done;
+	cJSON_ArrayForEach(c, root) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+		const cJSON *names = cJSON_GetObjectItemCaseSensitive(c, "names"), *n;
+
+		if (!cJSON_IsString(id) || (names && !cJSON_IsArray(names)))
+			goto done;
+		string_list_append(&os->known, id->valuestring);
+		cJSON_ArrayForEach(n, names) {
+			if (!cJSON_IsString(n))
+				goto done;
+			string_list_append(&os->known, n->valuestring);
+		}
+	}
+	os->listed = 1;
+done:
+	if (os->listed < 0)
+		string_list_clear(&os->known);
+	cJSON_Delete(root);
+	strbuf_release(&json);
+	strbuf_release(&path);
+	return os->listed > 0 ? 0 : -1;
+}
+
+int oci_container_gone(struct oci_storage *os, const char *ctr, const char *name)
+{
+	if ((ctr && !full_id(ctr)) || storage_list(os) < 0)
+		return 0;
+	return (!ctr || string_list_find(&os->known, ctr) < 0) &&
+	       string_list_find(&os->known, name) < 0;
+}
+
 void oci_storage_clear(struct oci_storage *os)
 {
 	free(os->root);
 	free(os->graphroot);
 	free(os->driver);
+	string_list_clear(&os->known);
 	memset(os, 0, sizeof(*os));
 }
 

@@ -2,6 +2,7 @@
 #define OCI_EXEC_H
 
 #include "runtime.h"
+#include "string-list.h"
 
 /*
  * exec without the runtime's CLI: for a container of podman (rootful or
@@ -91,6 +92,9 @@ struct oci_storage {
 	char *root;		/* the OCI runtime's state */
 	char *graphroot;	/* podman's storage, and its driver */
 	char *driver;
+	/* The ids and names of the storage's containers, read once: 1 read, -1 unreadable. */
+	struct string_list known;
+	int listed;
 };
 int oci_storage_load(struct oci_storage *out, const char *program, const char *state_root);
 void oci_storage_clear(struct oci_storage *os);
@@ -104,5 +108,16 @@ void oci_storage_clear(struct oci_storage *os);
  * one that did not load (then 0).
  */
 int oci_container_stopped(const struct oci_storage *os, const char *ctr);
+
+/*
+ * Whether podman has no container that is ctr (a full id, or NULL where
+ * none was recorded) or is named name, as podman's own files tell:
+ * podman makes a container's storage, under the container's id and
+ * name, before the container, and removes it with the container; its
+ * list of them (containers.json) has neither. 1 it has none, 0 these
+ * files cannot tell (one is there, or the list cannot be read: ask
+ * podman). os may be one that did not load (then 0).
+ */
+int oci_container_gone(struct oci_storage *os, const char *ctr, const char *name);
 
 #endif
