@@ -464,6 +464,27 @@ static int is_keep_id(const cJSON *spec_user, const struct oci_keep_id *keep_id)
 }
 
 /*
+ * No additional group but the primary one, which podman's create gives a
+ * keep-id container's process and its exec does not. Groups a container
+ * was made with (--group-add among a devcontainer's runArgs) are in both,
+ * with no way to tell them from that one here: the CLI's.
+ */
+static int only_primary_gid(const cJSON *spec_user)
+{
+	const cJSON *gid = cJSON_GetObjectItemCaseSensitive(spec_user, "gid");
+	const cJSON *gids = cJSON_GetObjectItemCaseSensitive(spec_user, "additionalGids"), *g;
+
+	if (!gids)
+		return 1;
+	if (!cJSON_IsArray(gids))
+		return 0;
+	cJSON_ArrayForEach(g, gids)
+		if (!cJSON_IsNumber(g) || g->valuedouble != gid->valuedouble)
+			return 0;
+	return 1;
+}
+
+/*
  * As podman's exec builds it (libpod, prepareProcessExec): a copy of the
  * container's process with our command and directory, no terminal, no
  * umask (podman's exec sets none), and HOME already in its environment
@@ -476,8 +497,9 @@ static int is_keep_id(const cJSON *spec_user, const struct oci_keep_id *keep_id)
  *   none inheritable.
  * - with keep_id (rootless), the user "<uid>:<gid>" that podman's
  *   --userns=keep-id gives a container: those numbers, with no
- *   additional group (an explicit group rules them out); its effective
- *   capabilities also permitted, inheritable and ambient.
+ *   additional group (an explicit group rules them out), where it was
+ *   made with none of its own; its effective capabilities also
+ *   permitted, inheritable and ambient.
  *
  * Any other user is the CLI's.
  */
@@ -498,7 +520,7 @@ int oci_exec_process(struct strbuf *out, const char *config_json, const char *wo
 	if (!cJSON_IsNumber(uid) || !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(user, "gid")))
 		goto done;
 	as_root = uid->valuedouble == 0;
-	if (!as_root && !is_keep_id(user, keep_id))
+	if (!as_root && (!is_keep_id(user, keep_id) || !only_primary_gid(user)))
 		goto done;
 	cJSON_DeleteItemFromObjectCaseSensitive(user, "umask");
 	cJSON_DeleteItemFromObjectCaseSensitive(user, "username");

@@ -143,6 +143,25 @@ test_expect_success ROOTLESS 'rootless: no pause process, the CLI' '
 	! grep -e "--process" trace
 '
 
+# podman's exec gives a group a container was made with (--group-add),
+# which for keep-id's user config.json cannot tell from the primary
+# group that podman's create adds: such an exec is the CLI's.
+test_expect_success DIRECT 'a sandbox made with a group added: podman exec'"'"'s groups' '
+	test_create_repo grouped &&
+	mkdir grouped/.devcontainer &&
+	printf "{ \"image\": \"%s\", \"runArgs\": [\"--group-add=100\"] }" "$TEST_IMAGE" \
+		>grouped/.devcontainer/devcontainer.json &&
+	(
+		cd grouped &&
+		git sand new -d --devcontainer-allow=runArgs grouped >/dev/null &&
+		git sand exec grouped id -G >../groups-sand </dev/null &&
+		podman exec "$(sandbox_field grouped container)" id -G >../groups-podman </dev/null &&
+		git sand rm -f grouped
+	) &&
+	test_grep "\b100\b" groups-podman &&
+	test_cmp groups-podman groups-sand
+'
+
 test_expect_success DIRECT 'sand.exec=cli takes podman exec' '
 	rm -f trace &&
 	(

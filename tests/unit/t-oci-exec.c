@@ -69,6 +69,18 @@ int main(void)
 	     "a user other than keep-id's is the CLI's (rootless)");
 	TEST(oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1000}", ENV), NULL, cmd, &keep_id) < 0,
 	     "keep-id's uid with another gid is the CLI's");
+	TEST(!oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1001}", ENV), NULL, cmd, &keep_id),
+	     "keep-id's user with no additional group");
+	strbuf_reset(&out);
+	TEST(oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1001,\"additionalGids\":[1001,100]}", ENV),
+			      NULL, cmd, &keep_id) < 0,
+	     "keep-id's user with a group added (--group-add) is the CLI's");
+	TEST(oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1001,\"additionalGids\":[100]}", ENV),
+			      NULL, cmd, &keep_id) < 0,
+	     "keep-id's user with another group only is the CLI's");
+	TEST(oci_exec_process(&out, PROC("{\"uid\":1000,\"gid\":1001,\"additionalGids\":1001}", ENV),
+			      NULL, cmd, &keep_id) < 0,
+	     "additionalGids not a list");
 	TEST(oci_exec_process(&out, PROC(ROOT, "[\"PATH=/bin\"]"), NULL, cmd, NULL) < 0,
 	     "no HOME: the CLI's, which works it out");
 	TEST(oci_exec_process(&out, PROC(ROOT, "[1]"), NULL, cmd, NULL) < 0, "env of numbers");
