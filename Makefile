@@ -95,7 +95,13 @@ endif
 GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) $(LINK_CFLAGS) -Isrc -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS)
+# Relative relocations packed (DT_RELR: binutils 2.38 and glibc 2.36 on):
+# the dynamic loader reads a few KB of them at each start, not the 470 KB
+# of the static libraries' pointers. Left out where the linker ignores it.
+RELR_LDFLAGS := $(shell echo 'int main(void) { return 0; }' | \
+	$(CC) -x c - -o /dev/null -Wl,-z,pack-relative-relocs 2>&1 | grep -q . || \
+	echo -Wl,-z,pack-relative-relocs)
+ALL_LDFLAGS = $(RELR_LDFLAGS) $(LDFLAGS)
 
 LIB_OBJS = \
 	src/agent.o \
