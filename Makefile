@@ -97,10 +97,13 @@ GIT_SAND_VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || 
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(PKG_CFLAGS) $(LINK_CFLAGS) -Isrc -MMD -MP
 # Relative relocations packed (DT_RELR: binutils 2.38 and glibc 2.36 on):
 # the dynamic loader reads a few KB of them at each start, not the 470 KB
-# of the static libraries' pointers. Left out where the linker ignores it.
-RELR_LDFLAGS := $(shell echo 'int main(void) { return 0; }' | \
-	$(CC) -x c - -o /dev/null -Wl,-z,pack-relative-relocs 2>&1 | grep -q . || \
-	echo -Wl,-z,pack-relative-relocs)
+# of the static libraries' pointers. Only where a program so linked, with
+# these flags, links without a word and runs here (an older glibc's
+# loader refuses it).
+RELR_LDFLAGS := $(shell t=$$(mktemp) && \
+	echo 'int main(void) { return 0; }' | \
+	$(CC) $(CFLAGS) $(LDFLAGS) -x c - -o "$$t" -Wl,-z,pack-relative-relocs >"$$t.err" 2>&1 && \
+	! test -s "$$t.err" && "$$t" && echo -Wl,-z,pack-relative-relocs; rm -f "$$t" "$$t.err")
 ALL_LDFLAGS = $(RELR_LDFLAGS) $(LDFLAGS)
 
 LIB_OBJS = \

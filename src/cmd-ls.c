@@ -10,6 +10,7 @@
 
 #include "agent-run.h"
 #include "cmd.h"
+#include "devcontainer.h"
 #include "fetch.h"
 #include "hooks.h"
 #include "lifecycle.h"
@@ -398,9 +399,13 @@ static int state_from_files(struct cmd_ctx *ctx, struct oci_storage *os, int *lo
 		oci_storage_load(os, runtime, ctx->root.buf);
 	if (sb->container && oci_container_stopped(os, sb->container))
 		return CONTAINER_STOPPED;
-	/* A new or start killed before it recorded the id left our name. */
+	/*
+	 * A new or start killed before it recorded the id left our name,
+	 * unless the devcontainer's runArgs gave it one of theirs.
+	 */
 	sandbox_container_name(sb, &name);
-	if (oci_container_gone(os, sb->container, name.buf))
+	if ((sb->container || !devcontainer_names_container(sb)) &&
+	    oci_container_gone(os, sb->container, name.buf))
 		ret = CONTAINER_MISSING;
 	strbuf_release(&name);
 	return ret;

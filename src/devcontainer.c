@@ -1823,7 +1823,8 @@ int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *u
 	return 0;
 }
 
-int devcontainer_run_args(const struct sandbox *sb, struct string_list *out)
+/* The recorded runtime options into out: 0, or -1 (no message) where damaged. */
+static int recorded_run_args(const struct sandbox *sb, struct string_list *out)
 {
 	char *text = recorded(sb, "runArgs");
 	cJSON *args = text ? cJSON_Parse(text) : NULL;
@@ -1831,16 +1832,35 @@ int devcontainer_run_args(const struct sandbox *sb, struct string_list *out)
 	int ret = 0;
 
 	if (text && !cJSON_IsArray(args))
-		ret = error("the devcontainer record of sandbox '%s' is damaged", sb->name);
+		ret = -1;
 	cJSON_ArrayForEach(e, args) {
 		if (!cJSON_IsString(e)) {
-			ret = error("the devcontainer record of sandbox '%s' is damaged", sb->name);
+			ret = -1;
 			break;
 		}
 		string_list_append(out, e->valuestring);
 	}
 	cJSON_Delete(args);
 	free(text);
+	return ret;
+}
+
+int devcontainer_run_args(const struct sandbox *sb, struct string_list *out)
+{
+	if (recorded_run_args(sb, out) < 0)
+		return error("the devcontainer record of sandbox '%s' is damaged", sb->name);
+	return 0;
+}
+
+int devcontainer_names_container(const struct sandbox *sb)
+{
+	struct string_list args = STRING_LIST_INIT;
+	int ret = recorded_run_args(sb, &args);
+
+	for (size_t i = 0; !ret && i < args.nr; i++)
+		if (!strcmp(args.items[i], "--name") || starts_with(args.items[i], "--name="))
+			ret = 1;
+	string_list_clear(&args);
 	return ret;
 }
 

@@ -205,6 +205,13 @@ int devcontainer_owner(const char *root, const char *image, const char *user, ui
 int devcontainer_run_args(const struct sandbox *sb, struct string_list *out);
 
 /*
+ * Whether those options name the container (--name), which then is not
+ * the name git-sand gives it: 1, 0, or -1 (no message) where the record
+ * is damaged.
+ */
+int devcontainer_names_container(const struct sandbox *sb);
+
+/*
  * For show: what the sandbox recorded of its devcontainer.json, one
  * line(key, value) each: the file, its environment's names, the runtime
  * options allowed, each lifecycle command (as JSON).

@@ -84,6 +84,7 @@ struct oci_info {
 	char *conf;		/* CONTAINERS_CONF then ("" unset) */
 	char *storage_conf;	/* CONTAINERS_STORAGE_CONF then */
 	char *xdg;		/* XDG_RUNTIME_DIR then, which rootless podman's dir follows */
+	char *env;		/* the rest of what podman's choices follow (env_key) */
 	int usable;		/* runc or crun, and all of the below known */
 	int rootless;
 	char *rundir;		/* rootless: podman's runtime dir */
@@ -92,6 +93,7 @@ struct oci_info {
 	char *root;		/* its state root */
 	char *graphroot;	/* podman's storage */
 	char *driver;		/* its driver: "overlay" */
+	int transient;		/* its list of containers kept elsewhere (transient_store) */
 };
 
 static void oci_info_clear(struct oci_info *in)
@@ -100,6 +102,7 @@ static void oci_info_clear(struct oci_info *in)
 	free(in->conf);
 	free(in->storage_conf);
 	free(in->xdg);
+	free(in->env);
 	free(in->rundir);
 	free(in->runtime);
 	free(in->path);
@@ -113,6 +116,31 @@ static const char *env_or_empty(const char *name)
 {
 	const char *v = getenv(name);
 	return v ? v : "";
+}
+
+/*
+ * The rest of the environment that which podman answers, and where its
+ * storage is, follow: a remote podman's service (CONTAINER_HOST,
+ * CONTAINER_CONNECTION); and rootless, where the user's storage and
+ * configuration are (HOME, XDG_DATA_HOME, XDG_CONFIG_HOME). One
+ * "NAME=value" line each, for those set.
+ */
+static char *env_key(int rootless)
+{
+	static const char *const names[] = {
+		"CONTAINER_HOST", "CONTAINER_CONNECTION",
+		"HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", NULL
+	};
+	struct strbuf key = STRBUF_INIT;
+
+	for (const char *const *n = names; *n; n++) {
+		const char *v = getenv(*n);
+
+		if (v && (rootless || !strcmp(*n, "CONTAINER_HOST") ||
+			  !strcmp(*n, "CONTAINER_CONNECTION")))
+			strbuf_addf(&key, "%s=%s\n", *n, v);
+	}
+	return strbuf_detach(&key, NULL);
 }
 
 /*
@@ -190,7 +218,7 @@ static char *json_dup(const cJSON *obj, const char *key)
 static int parse_info(struct oci_info *in, const char *json)
 {
 	cJSON *root = cJSON_Parse(json);
-	const cJSON *host, *store, *rt, *sec, *rootless;
+	const cJSON *host, *store, *rt, *sec, *rootless, *transient;
 	int ret = -1;
 
 	if (!cJSON_IsObject(root))
@@ -204,10 +232,13 @@ static int parse_info(struct oci_info *in, const char *json)
 	in->path = json_dup(rt, "path");
 	in->graphroot = json_dup(store, "graphRoot");
 	in->driver = json_dup(store, "graphDriverName");
-	if (!cJSON_IsBool(rootless) || !in->runtime)
+	/* podman 4.4 on; under it, containers.json is not in graphRoot. */
+	transient = cJSON_IsObject(store) ? cJSON_GetObjectItemCaseSensitive(store, "transientStore") : NULL;
+	if (!cJSON_IsBool(rootless) || !in->runtime || (transient && !cJSON_IsBool(transient)))
 		goto done;
 	ret = 0;
 	in->rootless = cJSON_IsTrue(rootless);
+	in->transient = cJSON_IsTrue(transient);
 	in->usable = absolute_path(in->path) && absolute_path(in->graphroot) &&
 		     plain_name(in->driver) &&
 		     (!strcmp(in->runtime, "runc") || !strcmp(in->runtime, "crun"));
@@ -239,6 +270,8 @@ static int read_cache(struct oci_info *in, const char *state_root)
 	in->conf = json_dup(root, "containers_conf");
 	in->storage_conf = json_dup(root, "storage_conf");
 	in->xdg = json_dup(root, "xdg_runtime_dir");
+	in->env = json_dup(root, "environment");
+	in->transient = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "transient"));
 	in->usable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "usable"));
 	in->rootless = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rootless"));
 	in->rundir = json_dup(root, "rundir");
@@ -247,7 +280,7 @@ static int read_cache(struct oci_info *in, const char *state_root)
 	in->root = json_dup(root, "root");
 	in->graphroot = json_dup(root, "graphroot");
 	in->driver = json_dup(root, "driver");
-	if (!in->podman || !in->conf || !in->storage_conf || !in->xdg)
+	if (!in->podman || !in->conf || !in->storage_conf || !in->xdg || !in->env)
 		goto done;
 	if (in->usable && !(absolute_path(in->path) && absolute_path(in->root) &&
 			    absolute_path(in->graphroot) && plain_name(in->driver) &&
@@ -285,6 +318,7 @@ static void write_cache(const struct oci_info *in, const char *state_root)
 	cJSON_AddStringToObject(root, "containers_conf", in->conf);
 	cJSON_AddStringToObject(root, "storage_conf", in->storage_conf);
 	cJSON_AddStringToObject(root, "xdg_runtime_dir", in->xdg);
+	cJSON_AddStringToObject(root, "environment", in->env);
 	cJSON_AddBoolToObject(root, "usable", in->usable);
 	if (in->usable) {
 		cJSON_AddBoolToObject(root, "rootless", in->rootless);
@@ -295,6 +329,7 @@ static void write_cache(const struct oci_info *in, const char *state_root)
 		cJSON_AddStringToObject(root, "root", in->root);
 		cJSON_AddStringToObject(root, "graphroot", in->graphroot);
 		cJSON_AddStringToObject(root, "driver", in->driver);
+		cJSON_AddBoolToObject(root, "transient", in->transient);
 	}
 	json = cJSON_PrintUnformatted(root);
 	if (!json)
@@ -380,11 +415,18 @@ done:
  */
 static int cached_info(struct oci_info *in, const char *state_root, const char *podman)
 {
+	char *env;
+	int same;
+
 	if (read_cache(in, state_root) < 0)
 		return -1;
-	if (!strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
-	    !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")) &&
-	    (!in->rootless || !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR"))))
+	env = env_key(in->rootless);
+	same = !strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
+	       !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")) &&
+	       (!in->rootless || !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR"))) &&
+	       !strcmp(in->env, env);
+	free(env);
+	if (same)
 		return 0;
 	oci_info_clear(in);
 	return -1;
@@ -420,6 +462,7 @@ static int load_info(struct runtime *rt, const char *state_root, struct oci_info
 	in->conf = xstrdup(conf);
 	in->storage_conf = xstrdup(storage_conf);
 	in->xdg = xstrdup(env_or_empty("XDG_RUNTIME_DIR"));
+	in->env = env_key(in->rootless);
 	write_cache(in, state_root);
 	ret = 0;
 done:
@@ -465,9 +508,10 @@ static int is_keep_id(const cJSON *spec_user, const struct oci_keep_id *keep_id)
 
 /*
  * No additional group but the primary one, which podman's create gives a
- * keep-id container's process and its exec does not. Groups a container
- * was made with (--group-add among a devcontainer's runArgs) are in both,
- * with no way to tell them from that one here: the CLI's.
+ * keep-id container's process and its exec (podman 4.3's, which t1010
+ * compares with) does not. Groups a container was made with (--group-add
+ * among a devcontainer's runArgs) are in both, with no way to tell them
+ * from that one here: the CLI's.
  */
 static int only_primary_gid(const cJSON *spec_user)
 {
@@ -642,6 +686,7 @@ int oci_storage_load(struct oci_storage *out, const char *program, const char *s
 	out->root = xstrdup(in.root);
 	out->graphroot = xstrdup(in.graphroot);
 	out->driver = xstrdup(in.driver);
+	out->transient = in.transient;
 	ret = 0;
 done:
 	oci_info_clear(&in);
@@ -668,20 +713,20 @@ done:
 }
 
 /*
- * Read podman's list of its storage's containers into os->known, once.
- * A list that cannot be read whole tells nothing: 0, or -1 (no message).
+ * One of the storage's lists of containers (name) into os->known: 0, or
+ * -1 (no message); a list that is not there is empty where optional.
  */
-static int storage_list(struct oci_storage *os)
+static int storage_list_read(struct oci_storage *os, const char *name, int optional)
 {
 	struct strbuf path = STRBUF_INIT, json = STRBUF_INIT;
 	cJSON *root = NULL, *c;
+	int ret = -1;
 
-	if (os->listed || !os->root)
+	strbuf_addf(&path, "%s/%s-containers/%s", os->graphroot, os->driver, name);
+	if (read_bounded(&json, path.buf, CONFIG_MAX, 1) < 0) {
+		ret = optional && errno == ENOENT ? 0 : -1;
 		goto done;
-	os->listed = -1;
-	strbuf_addf(&path, "%s/%s-containers/containers.json", os->graphroot, os->driver);
-	if (read_bounded(&json, path.buf, CONFIG_MAX, 1) < 0)
-		goto done;
+	}
 	root = cJSON_Parse(json.buf);
 	if (!cJSON_IsArray(root))
 		goto done;
@@ -698,22 +743,48 @@ static int storage_list(struct oci_storage *os)
 			string_list_append(&os->known, n->valuestring);
 		}
 	}
-	os->listed = 1;
+	ret = 0;
 done:
-	if (os->listed < 0)
-		string_list_clear(&os->known);
 	cJSON_Delete(root);
 	strbuf_release(&json);
 	strbuf_release(&path);
+	return ret;
+}
+
+/*
+ * Read podman's lists of its storage's containers into os->known, once:
+ * containers.json, and volatile-containers.json where podman 4.4 on
+ * keeps those it need not keep across a reboot (--rm). Lists that
+ * cannot be read whole tell nothing: 0, or -1 (no message).
+ */
+static int storage_list(struct oci_storage *os)
+{
+	if (!os->listed && os->root && !os->transient)
+		os->listed = storage_list_read(os, "containers.json", 0) < 0 ||
+			     storage_list_read(os, "volatile-containers.json", 1) < 0 ? -1 : 1;
+	if (os->listed < 0)
+		string_list_clear(&os->known);
 	return os->listed > 0 ? 0 : -1;
 }
 
 int oci_container_gone(struct oci_storage *os, const char *ctr, const char *name)
 {
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+
 	if ((ctr && !full_id(ctr)) || storage_list(os) < 0)
-		return 0;
-	return (!ctr || string_list_find(&os->known, ctr) < 0) &&
-	       string_list_find(&os->known, name) < 0;
+		goto done;
+	if (ctr) {
+		/* Nor any state of it in its runtime's (a running one has). */
+		strbuf_addf(&path, "%s/%s", os->root, ctr);
+		if (access(path.buf, F_OK) == 0 || errno != ENOENT ||
+		    string_list_find(&os->known, ctr) >= 0)
+			goto done;
+	}
+	ret = string_list_find(&os->known, name) < 0;
+done:
+	strbuf_release(&path);
+	return ret;
 }
 
 void oci_storage_clear(struct oci_storage *os)

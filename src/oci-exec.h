@@ -92,6 +92,7 @@ struct oci_storage {
 	char *root;		/* the OCI runtime's state */
 	char *graphroot;	/* podman's storage, and its driver */
 	char *driver;
+	int transient;		/* its lists of containers elsewhere */
 	/* The ids and names of the storage's containers, read once: 1 read, -1 unreadable. */
 	struct string_list known;
 	int listed;
@@ -114,9 +115,12 @@ int oci_container_stopped(const struct oci_storage *os, const char *ctr);
  * none was recorded) or is named name, as podman's own files tell:
  * podman makes a container's storage, under the container's id and
  * name, before the container, and removes it with the container; its
- * list of them (containers.json) has neither. 1 it has none, 0 these
- * files cannot tell (one is there, or the list cannot be read: ask
- * podman). os may be one that did not load (then 0).
+ * lists of them (containers.json, and volatile-containers.json for
+ * those made with --rm) have neither, and its OCI runtime holds no
+ * state of ctr. 1 it has none, 0 these files cannot tell (one is
+ * there, a list cannot be read, or podman keeps its lists elsewhere
+ * with transient_store: ask podman). os may be one that did not load
+ * (then 0).
  */
 int oci_container_gone(struct oci_storage *os, const char *ctr, const char *name);
 

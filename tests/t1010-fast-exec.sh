@@ -143,23 +143,33 @@ test_expect_success ROOTLESS 'rootless: no pause process, the CLI' '
 	! grep -e "--process" trace
 '
 
-# podman's exec gives a group a container was made with (--group-add),
-# which for keep-id's user config.json cannot tell from the primary
-# group that podman's create adds: such an exec is the CLI's.
+# A sandbox whose devcontainer.json's runArgs add a group and name its
+# container: podman's exec gives that group, which for keep-id's user
+# config.json cannot tell from the primary group podman's create adds
+# (such an exec takes the CLI).
+test_expect_success DIRECT 'setup: a sandbox whose runArgs add a group and name it' '
+	test_create_repo own &&
+	mkdir own/.devcontainer &&
+	printf "{ \"image\": \"%s\", \"runArgs\": [\"--group-add=100\", \"--name=t1010-own-%s\"] }" \
+		"$TEST_IMAGE" "$$" >own/.devcontainer/devcontainer.json &&
+	(cd own && git sand new -d --devcontainer-allow=runArgs own >/dev/null)
+'
+
 test_expect_success DIRECT 'a sandbox made with a group added: podman exec'"'"'s groups' '
-	test_create_repo grouped &&
-	mkdir grouped/.devcontainer &&
-	printf "{ \"image\": \"%s\", \"runArgs\": [\"--group-add=100\"] }" "$TEST_IMAGE" \
-		>grouped/.devcontainer/devcontainer.json &&
 	(
-		cd grouped &&
-		git sand new -d --devcontainer-allow=runArgs grouped >/dev/null &&
-		git sand exec grouped id -G >../groups-sand </dev/null &&
-		podman exec "$(sandbox_field grouped container)" id -G >../groups-podman </dev/null &&
-		git sand rm -f grouped
+		cd own &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace git sand exec own id -G >../groups-sand </dev/null &&
+		podman exec "$(sandbox_field own container)" id -G >../groups-podman </dev/null
 	) &&
 	test_grep "\b100\b" groups-podman &&
-	test_cmp groups-podman groups-sand
+	test_cmp groups-podman groups-sand &&
+	if test_have_prereq ROOTLESS
+	then
+		test_grep "'\''podman'\'' '\''exec'\''" trace
+	else
+		test_grep "exec.*--process" trace
+	fi
 '
 
 test_expect_success DIRECT 'sand.exec=cli takes podman exec' '
@@ -390,6 +400,7 @@ test_expect_success PODMAN 'a removed container: podman'"'"'s own files tell' '
 
 # A new or start killed between podman's create and recording the id
 # leaves a row with no container, and perhaps a container of its name.
+# (Each test here takes the sandbox fast as the one before left it.)
 test_expect_success DIRECT 'no container recorded, none of its name: podman'"'"'s files tell' '
 	sqlite3 "$GIT_SAND_HOME/sand.db" \
 		"UPDATE sandboxes SET container = NULL WHERE name = '"'fast'"'" &&
@@ -409,43 +420,109 @@ test_expect_success DIRECT 'a container of its name, not recorded, is podman'"'"
 	image=$(cd repo && sandbox_field fast image) &&
 	podman create -q --name "sand-fast-$(printf %.8s "$id")" \
 		--label io.git-sand.id="$id" "$image" true >made &&
+	test_when_finished "podman rm -f \"\$(cat made)\" >/dev/null" &&
 	(
 		cd repo &&
 		rm -f ../trace &&
 		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-made
 	) &&
-	podman rm -f "$(cat made)" >/dev/null &&
 	test_grep " .ps. " trace &&
 	echo stopped >expect &&
 	test_cmp expect status-made
 '
 
-# The record of podman's storage pointed at a list the test writes.
-test_expect_success DIRECT 'a list of podman'"'"'s containers that cannot be read tells nothing' '
+test_expect_success DIRECT 'no container recorded where runArgs name it: podman'"'"'s to tell' '
+	own=$(cd own && sandbox_field own container) &&
+	sqlite3 "$GIT_SAND_HOME/sand.db" \
+		"UPDATE sandboxes SET container = NULL WHERE name = '"'own'"'" &&
+	(
+		cd own &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field own status >../status-own
+	) &&
+	sqlite3 "$GIT_SAND_HOME/sand.db" \
+		"UPDATE sandboxes SET container = '\''$own'\'' WHERE name = '\''own'\''" &&
+	(cd own && git sand rm -f own) &&
+	test_grep " .ps. " trace &&
+	echo running >expect &&
+	test_cmp expect status-own
+'
+
+test_expect_success DIRECT 'a record made with another CONTAINER_CONNECTION is not used to tell' '
+	(
+		cd repo &&
+		rm -f ../trace &&
+		CONTAINER_CONNECTION=t1010-none GIT_SAND_TRACE=$TRASH_DIRECTORY/trace \
+			git sand ls --porcelain >../ls 2>../err
+	) &&
+	test_grep " .ps. " trace
+'
+
+# podman's storage, as the record of podman's answers names it, pointed
+# at lists the test writes: containers.json, then volatile-containers.json
+# beside it. fast has no container recorded (above).
+storage_says () {
+	mkdir -p "storage/$driver-containers" &&
+	rm -f "storage/$driver-containers/"*.json &&
+	printf "%s" "$1" >"storage/$driver-containers/containers.json" &&
+	if test $# -gt 1
+	then
+		printf "%s" "$2" >"storage/$driver-containers/volatile-containers.json"
+	fi &&
+	(
+		cd repo &&
+		rm -f ../trace &&
+		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-list
+	) &&
+	echo missing >expect &&
+	test_cmp expect status-list
+}
+
+test_expect_success DIRECT 'lists of podman'"'"'s containers that cannot tell: podman asked' '
 	record=$GIT_SAND_HOME/oci-runtime.json &&
 	cp "$record" record.saved &&
+	test_when_finished "cp record.saved \"$record\"" &&
 	driver=$(sed -n "s/.*\"driver\":[[:space:]]*\"\([a-z0-9]*\)\".*/\1/p" "$record") &&
 	test -n "$driver" &&
-	mkdir -p "storage/$driver-containers" &&
 	sed "s|\"graphroot\":[^,]*|\"graphroot\": \"$TRASH_DIRECTORY/storage\"|" record.saved >"$record" &&
-	for list in "[]" "[{\"id\": 1}]" "[{\"id\": \"a\", \"names\": \"b\"}]" "{" ""
+	name=sand-fast-$(cd repo && sandbox_field fast id | cut -c1-8) &&
+	storage_says "[]" &&
+	! grep " .ps. " trace &&
+	storage_says "[]" "[{\"id\": \"x\", \"names\": []}]" &&
+	! grep " .ps. " trace &&
+	for list in "[{\"id\": 1}]" "[{\"id\": \"a\", \"names\": \"b\"}]" "{" "" \
+		"[{\"id\": \"x\", \"names\": [\"$name\"]}]"
 	do
-		printf "%s" "$list" >"storage/$driver-containers/containers.json" &&
-		(
-			cd repo &&
-			rm -f ../trace &&
-			GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-list
-		) &&
-		echo missing >expect &&
-		test_cmp expect status-list &&
-		if test "$list" = "[]"
-		then
-			! grep " .ps. " trace
-		else
-			test_grep " .ps. " trace
-		fi || return 1
+		storage_says "$list" &&
+		test_grep " .ps. " trace &&
+		storage_says "[]" "$list" &&
+		test_grep " .ps. " trace || return 1
 	done &&
-	cp record.saved "$record"
+	# Not through a symbolic link.
+	echo "[]" >elsewhere.json &&
+	storage_says "[]" &&
+	ln -sf "$TRASH_DIRECTORY/elsewhere.json" "storage/$driver-containers/containers.json" &&
+	(cd repo && rm -f ../trace && GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status) &&
+	test_grep " .ps. " trace &&
+	# podman 4.4 and on with transient_store keeps its lists elsewhere.
+	sed "s|\"graphroot\":[^,]*|\"graphroot\": \"$TRASH_DIRECTORY/storage\"|; s|\"transient\":false|\"transient\":true|" \
+		record.saved >"$record" &&
+	test_grep "\"transient\":true" "$record" &&
+	storage_says "[]" &&
+	test_grep " .ps. " trace
+'
+
+test_expect_success DIRECT,!ROOTLESS 'a list of podman'"'"'s containers that is not root'"'"'s tells nothing' '
+	record=$GIT_SAND_HOME/oci-runtime.json &&
+	driver=$(sed -n "s/.*\"driver\":[[:space:]]*\"\([a-z0-9]*\)\".*/\1/p" "$record") &&
+	cp "$record" record.saved &&
+	test_when_finished "cp record.saved \"$record\"" &&
+	sed "s|\"graphroot\":[^,]*|\"graphroot\": \"$TRASH_DIRECTORY/storage\"|" record.saved >"$record" &&
+	storage_says "[]" &&
+	! grep " .ps. " trace &&
+	chown nobody "storage/$driver-containers/containers.json" &&
+	(cd repo && rm -f ../trace && GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status) &&
+	test_grep " .ps. " trace
 '
 
 test_expect_success DIRECT 'cleanup' '
