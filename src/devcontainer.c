@@ -1216,9 +1216,41 @@ static int read_mounts(struct loader *l, const cJSON *item)
 	return 0;
 }
 
+/*
+ * The container's name is git-sand's: each sandbox's own (a second
+ * sandbox of the same file would fail on a name in use), by which a
+ * sandbox whose create was cut short before its id was recorded finds
+ * its container. "--name N" and "--name=N" among run_args from index
+ * from on are dropped, with a note.
+ */
+static void drop_name(struct loader *l, size_t from)
+{
+	struct string_list *args = &l->dc->run_args;
+	size_t to = from;
+
+	for (size_t i = from; i < args->nr; i++) {
+		const char *a = args->items[i];
+
+		if (!strcmp(a, "--name") || starts_with(a, "--name=")) {
+			int with_value = !strcmp(a, "--name") && i + 1 < args->nr;
+
+			note(l, "runArgs: ignoring '%s%s%s': git-sand names the container", a,
+			     with_value ? " " : "", with_value ? args->items[i + 1] : "");
+			free(args->items[i]);
+			if (with_value)
+				free(args->items[++i]);
+			continue;
+		}
+		args->items[to++] = args->items[i];
+	}
+	args->nr = to;
+}
+
 static int read_run_args(struct loader *l, const cJSON *item)
 {
 	const char *key = item->string;
+	size_t from = l->dc->run_args.nr;
+	int ret;
 
 	if (!cJSON_IsArray(item))
 		return type_error(l, key, "an array of strings");
@@ -1228,7 +1260,9 @@ static int read_run_args(struct loader *l, const cJSON *item)
 		refuse(l, key, "it passes options of its choosing to the runtime", key);
 		return 0;
 	}
-	return read_strings(l, item, "");
+	ret = read_strings(l, item, "");
+	drop_name(l, from);
+	return ret;
 }
 
 static int read_privileged(struct loader *l, const cJSON *item)

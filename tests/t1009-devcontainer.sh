@@ -423,6 +423,28 @@ test_expect_success PODMAN 'a container made again keeps the allowed runArgs' '
 	test_cmp expect label
 '
 
+test_expect_success PODMAN 'runArgs do not name the container: each sandbox of the file has its own' '
+	write_dc repo .devcontainer/devcontainer.json "{
+	\"image\": \"$TEST_IMAGE\",
+	\"runArgs\": [\"--name\", \"t1009-fixed-$$\", \"--label=io.git-sand.test=kept\"]
+}" &&
+	(
+		cd repo &&
+		git sand new -d --devcontainer-allow=runArgs n1 2>../err &&
+		git sand new -d --devcontainer-allow=runArgs n2 &&
+		for n in n1 n2
+		do
+			$TEST_RUNTIME container inspect --format "{{.Name}} {{index .Config.Labels \"io.git-sand.test\"}}" \
+				"$(sandbox_field $n container)" || return 1
+		done >../names &&
+		git sand rm -f n1 n2
+	) &&
+	test_grep "^warning: .devcontainer/devcontainer.json: runArgs: ignoring .--name t1009-fixed-$$.: git-sand names the container$" err &&
+	sed -n "s/^\/\{0,1\}\(sand-n[12]\)-[0-9a-f]\{8\} kept$/\1/p" names >actual &&
+	printf "sand-n1\nsand-n2\n" >expect &&
+	test_cmp expect actual
+'
+
 test_expect_success PODMAN 'forwardPorts and appPort are published' '
 	write_dc repo .devcontainer/devcontainer.json "{
 	\"image\": \"$TEST_IMAGE\",

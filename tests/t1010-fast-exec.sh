@@ -143,15 +143,14 @@ test_expect_success ROOTLESS 'rootless: no pause process, the CLI' '
 	! grep -e "--process" trace
 '
 
-# A sandbox whose devcontainer.json's runArgs add a group and name its
-# container: podman's exec gives that group, which for keep-id's user
-# config.json cannot tell from the primary group podman's create adds
-# (such an exec takes the CLI).
-test_expect_success DIRECT 'setup: a sandbox whose runArgs add a group and name it' '
+# A sandbox whose devcontainer.json's runArgs add a group: podman's exec
+# gives that group, which for keep-id's user config.json cannot tell from
+# the primary group podman's create adds (such an exec takes the CLI).
+test_expect_success DIRECT 'setup: a sandbox whose runArgs add a group' '
 	test_create_repo own &&
 	mkdir own/.devcontainer &&
-	printf "{ \"image\": \"%s\", \"runArgs\": [\"--group-add=100\", \"--name=t1010-own-%s\"] }" \
-		"$TEST_IMAGE" "$$" >own/.devcontainer/devcontainer.json &&
+	printf "{ \"image\": \"%s\", \"runArgs\": [\"--group-add=100\"] }" \
+		"$TEST_IMAGE" >own/.devcontainer/devcontainer.json &&
 	(cd own && git sand new -d --devcontainer-allow=runArgs own >/dev/null)
 '
 
@@ -431,21 +430,33 @@ test_expect_success DIRECT 'a container of its name, not recorded, is podman'"'"
 	test_cmp expect status-made
 '
 
+# A sandbox made before git-sand dropped --name from runArgs may have
+# its container under that name: its record says so.
 test_expect_success DIRECT 'no container recorded where runArgs name it: podman'"'"'s to tell' '
 	own=$(cd own && sandbox_field own container) &&
+	ours=$(podman inspect --format "{{.Name}}" "$own") &&
+	dir=$(sqlite3 "$GIT_SAND_HOME/sand.db" "SELECT dir FROM sandboxes WHERE name = '"'own'"'") &&
+	test_grep "\"--group-add=100\"" "$dir/devcontainer.json" &&
+	sed "s/\"--group-add=100\"/&,\"--name=t1010-own-$$\"/" "$dir/devcontainer.json" >record &&
+	cp record "$dir/devcontainer.json" &&
+	podman rename "$own" "t1010-own-$$" &&
+	test_when_finished "podman rename \"$own\" \"$ours\"" &&
 	sqlite3 "$GIT_SAND_HOME/sand.db" \
 		"UPDATE sandboxes SET container = NULL WHERE name = '"'own'"'" &&
+	test_when_finished "sqlite3 \"\$GIT_SAND_HOME/sand.db\" \"UPDATE sandboxes SET container = '\''$own'\'' WHERE name = '\''own'\''\"" &&
 	(
 		cd own &&
 		rm -f ../trace &&
 		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field own status >../status-own
 	) &&
-	sqlite3 "$GIT_SAND_HOME/sand.db" \
-		"UPDATE sandboxes SET container = '\''$own'\'' WHERE name = '\''own'\''" &&
-	(cd own && git sand rm -f own) &&
 	test_grep " .ps. " trace &&
 	echo running >expect &&
 	test_cmp expect status-own
+'
+
+test_expect_success DIRECT 'remove the sandbox with a group added' '
+	(cd own && git sand rm -f own) &&
+	! podman container exists "$own"
 '
 
 test_expect_success DIRECT 'a record made with another CONTAINER_CONNECTION is not used to tell' '

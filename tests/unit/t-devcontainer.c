@@ -131,6 +131,17 @@ static void test_load(void)
 	check_str(dc.run_args.nr > 1 ? dc.run_args.items[1] : "", "--label=${containerEnv:HOME}",
 		  "one of the container's passed as it is written");
 	devcontainer_clear(&dc);
+	check_int(load(&dc, "{ \"runArgs\": [\"--name\", \"dev\", \"--cap-add=X\", \"--name=dev2\", "
+		       "\"--label=a\", \"--name\"] }", &allow, &why), ==, 0,
+		  "runArgs with --name load (%s)", why.buf);
+	check_int(dc.run_args.nr, ==, 2, "--name and its value dropped, each way");
+	check_str(dc.run_args.nr > 0 ? dc.run_args.items[0] : "", "--cap-add=X", "the rest kept");
+	check_str(dc.run_args.nr > 1 ? dc.run_args.items[1] : "", "--label=a", "in order");
+	check_int(dc.notes.nr, ==, 3, "a note for each");
+	check_str(dc.notes.nr ? dc.notes.items[0] : "",
+		  ".devcontainer.json: runArgs: ignoring '--name dev': git-sand names the container",
+		  "the note says which");
+	devcontainer_clear(&dc);
 	devcontainer_allow_clear(&allow);
 	string_list_clear(&cli);
 
