@@ -84,7 +84,7 @@ struct oci_info {
 	char *conf;		/* CONTAINERS_CONF then ("" unset) */
 	char *storage_conf;	/* CONTAINERS_STORAGE_CONF then */
 	char *xdg;		/* XDG_RUNTIME_DIR then, which rootless podman's dir follows */
-	char *env;		/* the rest of what podman's choices follow (env_key) */
+	char *env;		/* the other variables its answers depend on (env_key) */
 	int usable;		/* runc or crun, and all of the below known */
 	int rootless;
 	char *rundir;		/* rootless: podman's runtime dir */
@@ -119,11 +119,10 @@ static const char *env_or_empty(const char *name)
 }
 
 /*
- * The rest of the environment that which podman answers, and where its
- * storage is, follow: a remote podman's service (CONTAINER_HOST,
- * CONTAINER_CONNECTION); and rootless, where the user's storage and
- * configuration are (HOME, XDG_DATA_HOME, XDG_CONFIG_HOME). One
- * "NAME=value" line each, for those set.
+ * The other variables podman's answers depend on: which podman answers
+ * (a remote service: CONTAINER_HOST, CONTAINER_CONNECTION) and, rootless,
+ * where the user's storage and configuration are (HOME, XDG_DATA_HOME,
+ * XDG_CONFIG_HOME). One "NAME=value" line each, for those set.
  */
 static char *env_key(int rootless)
 {
