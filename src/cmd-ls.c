@@ -401,11 +401,10 @@ static int state_from_files(struct cmd_ctx *ctx, struct oci_storage *os, int *lo
 		return CONTAINER_STOPPED;
 	/*
 	 * A new or start killed before it recorded the id left our name,
-	 * unless the devcontainer's runArgs gave it one of theirs.
+	 * unless runArgs (recorded by an older git-sand) gave it theirs.
 	 */
 	sandbox_container_name(sb, &name);
-	if ((sb->container || !devcontainer_names_container(sb)) &&
-	    oci_container_gone(os, sb->container, name.buf))
+	if (!devcontainer_names_container(sb) && oci_container_gone(os, sb->container, name.buf))
 		ret = CONTAINER_MISSING;
 	strbuf_release(&name);
 	return ret;

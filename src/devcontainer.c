@@ -23,6 +23,7 @@
 #include "path.h"
 #include "ports.h"
 #include "sandbox.h"
+#include "sanitize.h"
 
 const char *const devcontainer_command_keys[] = {
 #define DC_NAME_(id, key) key,
@@ -1234,8 +1235,15 @@ static void drop_name(struct loader *l, size_t from)
 		if (!strcmp(a, "--name") || starts_with(a, "--name=")) {
 			int with_value = !strcmp(a, "--name") && i + 1 < args->nr;
 
-			note(l, "runArgs: ignoring '%s%s%s': git-sand names the container", a,
-			     with_value ? " " : "", with_value ? args->items[i + 1] : "");
+			struct strbuf shown = STRBUF_INIT;
+
+			sanitize_str(&shown, a, 0);
+			if (with_value) {
+				strbuf_addch(&shown, ' ');
+				sanitize_str(&shown, args->items[i + 1], 0);
+			}
+			note(l, "runArgs: ignoring '%s': git-sand names the container", shown.buf);
+			strbuf_release(&shown);
 			free(args->items[i]);
 			if (with_value)
 				free(args->items[++i]);
@@ -1494,30 +1502,47 @@ int devcontainer_save(const struct devcontainer *dc, const struct sandbox *sb)
 	return ret;
 }
 
-/* The recorded value of key (JSON text), or NULL when there is none. */
-static char *recorded(const struct sandbox *sb, const char *key)
+/*
+ * The recorded value of key (JSON text) into *out, NULL where the record
+ * or the key is not there: 0, or -1 where the record cannot be read.
+ */
+static int record_value(const struct sandbox *sb, const char *key, char **out)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	cJSON *root = NULL;
 	const cJSON *c;
-	char *ret = NULL;
-	int fd;
+	int fd, ret = -1;
 
+	*out = NULL;
 	path_join(&path, sb->dir, DC_RECORD);
 	fd = open(path.buf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		ret = errno == ENOENT ? 0 : -1;
 		goto done;
+	}
 	if (strbuf_read_fd(&text, fd) >= 0 && text.len <= DEVCONTAINER_MAX_SIZE)
 		root = cJSON_Parse(text.buf);
 	close(fd);
+	if (!cJSON_IsObject(root))
+		goto done;
 	c = cJSON_GetObjectItemCaseSensitive(root, key);
-	if (c)
-		ret = cJSON_PrintUnformatted(c);
+	if (c && !(*out = cJSON_PrintUnformatted(c)))
+		goto done;
+	ret = 0;
 done:
 	cJSON_Delete(root);
 	strbuf_release(&path);
 	strbuf_release(&text);
 	return ret;
+}
+
+/* The recorded value of key (JSON text), or NULL when there is none. */
+static char *recorded(const struct sandbox *sb, const char *key)
+{
+	char *text;
+
+	record_value(sb, key, &text);
+	return text;
 }
 
 /* Append to the setup log, never through a link. */
@@ -1860,10 +1885,10 @@ int devcontainer_own(struct runtime *rt, const struct sandbox *sb, const char *u
 /* The recorded runtime options into out: 0, or -1 (no message) where damaged. */
 static int recorded_run_args(const struct sandbox *sb, struct string_list *out)
 {
-	char *text = recorded(sb, "runArgs");
+	char *text;
+	int ret = record_value(sb, "runArgs", &text);
 	cJSON *args = text ? cJSON_Parse(text) : NULL;
 	const cJSON *e;
-	int ret = 0;
 
 	if (text && !cJSON_IsArray(args))
 		ret = -1;

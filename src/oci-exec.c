@@ -33,9 +33,10 @@
  *
  * podman is asked about itself (podman info) once, and what it said is
  * kept in <state root>/oci-runtime.json, with what it depends on (which
- * podman, CONTAINERS_CONF, CONTAINERS_STORAGE_CONF). A record naming
- * what is gone (the runtime, its state root, a container's files) is
- * dropped: that exec takes the CLI, the next asks podman again.
+ * podman, CONTAINERS_CONF, CONTAINERS_STORAGE_CONF, and info_key's
+ * variables and files). A record naming what is gone (the runtime, its
+ * state root, a container's files) is dropped: that exec takes the CLI,
+ * the next asks podman again.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -84,7 +85,7 @@ struct oci_info {
 	char *conf;		/* CONTAINERS_CONF then ("" unset) */
 	char *storage_conf;	/* CONTAINERS_STORAGE_CONF then */
 	char *xdg;		/* XDG_RUNTIME_DIR then, which rootless podman's dir follows */
-	char *env;		/* the other variables its answers depend on (env_key) */
+	char *depends;		/* what else its answers depend on (info_key) */
 	int usable;		/* runc or crun, and all of the below known */
 	int rootless;
 	char *rundir;		/* rootless: podman's runtime dir */
@@ -102,7 +103,7 @@ static void oci_info_clear(struct oci_info *in)
 	free(in->conf);
 	free(in->storage_conf);
 	free(in->xdg);
-	free(in->env);
+	free(in->depends);
 	free(in->rundir);
 	free(in->runtime);
 	free(in->path);
@@ -118,27 +119,69 @@ static const char *env_or_empty(const char *name)
 	return v ? v : "";
 }
 
-/*
- * The other variables podman's answers depend on: which podman answers
- * (a remote service: CONTAINER_HOST, CONTAINER_CONNECTION) and, rootless,
- * where the user's storage and configuration are (HOME, XDG_DATA_HOME,
- * XDG_CONFIG_HOME). One "NAME=value" line each, for those set.
- */
-static char *env_key(int rootless)
+/* One line of info_key: a file's identity and age, or that it is not there. */
+static void key_file(struct strbuf *key, const char *path)
 {
-	static const char *const names[] = {
-		"CONTAINER_HOST", "CONTAINER_CONNECTION",
-		"HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", NULL
+	struct stat st;
+
+	if (stat(path, &st))
+		strbuf_addf(key, "file %s -\n", path);
+	else
+		strbuf_addf(key, "file %s %llu %llu %lld.%09ld\n", path,
+			    (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
+			    (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+}
+
+/*
+ * What else podman's answers depend on, one line each: which podman
+ * answers (a remote service: CONTAINER_HOST, CONTAINER_CONNECTION), the
+ * variables that override its storage and configuration, the files it
+ * reads them from (changed, they may name another storage) and,
+ * rootless, where the user's are (HOME, XDG_DATA_HOME, XDG_CONFIG_HOME).
+ */
+static char *info_key(int rootless)
+{
+	static const char *const vars[] = {
+		"CONTAINER_HOST", "CONTAINER_CONNECTION", "CONTAINERS_CONF_OVERRIDE",
+		"STORAGE_DRIVER", "STORAGE_OPTS", NULL
 	};
-	struct strbuf key = STRBUF_INIT;
+	static const char *const user_vars[] = { "HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", NULL };
+	static const char *const files[] = {
+		"/usr/share/containers/storage.conf", "/etc/containers/storage.conf",
+		"/usr/share/containers/containers.conf", "/etc/containers/containers.conf",
+		"/etc/containers/containers.conf.d", NULL
+	};
+	static const char *const user_files[] = {
+		"storage.conf", "containers.conf", "containers.conf.d", NULL
+	};
+	struct strbuf key = STRBUF_INIT, dir = STRBUF_INIT, path = STRBUF_INIT;
+	const char *v;
 
-	for (const char *const *n = names; *n; n++) {
-		const char *v = getenv(*n);
-
-		if (v && (rootless || !strcmp(*n, "CONTAINER_HOST") ||
-			  !strcmp(*n, "CONTAINER_CONNECTION")))
+	for (const char *const *n = vars; *n; n++)
+		if ((v = getenv(*n)))
 			strbuf_addf(&key, "%s=%s\n", *n, v);
+	for (const char *const *f = files; *f; f++)
+		key_file(&key, *f);
+	if ((v = getenv("CONTAINERS_CONF")) && *v)
+		key_file(&key, v);
+	if ((v = getenv("CONTAINERS_STORAGE_CONF")) && *v)
+		key_file(&key, v);
+	if (rootless) {
+		for (const char *const *n = user_vars; *n; n++)
+			if ((v = getenv(*n)))
+				strbuf_addf(&key, "%s=%s\n", *n, v);
+		if ((v = getenv("XDG_CONFIG_HOME")) && *v)
+			strbuf_addf(&dir, "%s/containers", v);
+		else if ((v = getenv("HOME")) && *v)
+			strbuf_addf(&dir, "%s/.config/containers", v);
+		for (const char *const *f = user_files; dir.len && *f; f++) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s", dir.buf, *f);
+			key_file(&key, path.buf);
+		}
 	}
+	strbuf_release(&dir);
+	strbuf_release(&path);
 	return strbuf_detach(&key, NULL);
 }
 
@@ -217,7 +260,7 @@ static char *json_dup(const cJSON *obj, const char *key)
 static int parse_info(struct oci_info *in, const char *json)
 {
 	cJSON *root = cJSON_Parse(json);
-	const cJSON *host, *store, *rt, *sec, *rootless, *transient;
+	const cJSON *host, *store, *rt, *sec, *rootless, *transient, *remote;
 	int ret = -1;
 
 	if (!cJSON_IsObject(root))
@@ -227,6 +270,7 @@ static int parse_info(struct oci_info *in, const char *json)
 	rt = cJSON_IsObject(host) ? cJSON_GetObjectItemCaseSensitive(host, "ociRuntime") : NULL;
 	sec = cJSON_IsObject(host) ? cJSON_GetObjectItemCaseSensitive(host, "security") : NULL;
 	rootless = cJSON_IsObject(sec) ? cJSON_GetObjectItemCaseSensitive(sec, "rootless") : NULL;
+	remote = cJSON_IsObject(host) ? cJSON_GetObjectItemCaseSensitive(host, "serviceIsRemote") : NULL;
 	in->runtime = json_dup(rt, "name");
 	in->path = json_dup(rt, "path");
 	in->graphroot = json_dup(store, "graphRoot");
@@ -238,7 +282,8 @@ static int parse_info(struct oci_info *in, const char *json)
 	ret = 0;
 	in->rootless = cJSON_IsTrue(rootless);
 	in->transient = cJSON_IsTrue(transient);
-	in->usable = absolute_path(in->path) && absolute_path(in->graphroot) &&
+	/* A podman service elsewhere: its files are not ours to read. */
+	in->usable = !cJSON_IsTrue(remote) && absolute_path(in->path) && absolute_path(in->graphroot) &&
 		     plain_name(in->driver) &&
 		     (!strcmp(in->runtime, "runc") || !strcmp(in->runtime, "crun"));
 	if (in->usable && !in->rootless)
@@ -269,7 +314,7 @@ static int read_cache(struct oci_info *in, const char *state_root)
 	in->conf = json_dup(root, "containers_conf");
 	in->storage_conf = json_dup(root, "storage_conf");
 	in->xdg = json_dup(root, "xdg_runtime_dir");
-	in->env = json_dup(root, "environment");
+	in->depends = json_dup(root, "depends");
 	in->transient = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "transient"));
 	in->usable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "usable"));
 	in->rootless = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "rootless"));
@@ -279,7 +324,7 @@ static int read_cache(struct oci_info *in, const char *state_root)
 	in->root = json_dup(root, "root");
 	in->graphroot = json_dup(root, "graphroot");
 	in->driver = json_dup(root, "driver");
-	if (!in->podman || !in->conf || !in->storage_conf || !in->xdg || !in->env)
+	if (!in->podman || !in->conf || !in->storage_conf || !in->xdg || !in->depends)
 		goto done;
 	if (in->usable && !(absolute_path(in->path) && absolute_path(in->root) &&
 			    absolute_path(in->graphroot) && plain_name(in->driver) &&
@@ -317,7 +362,7 @@ static void write_cache(const struct oci_info *in, const char *state_root)
 	cJSON_AddStringToObject(root, "containers_conf", in->conf);
 	cJSON_AddStringToObject(root, "storage_conf", in->storage_conf);
 	cJSON_AddStringToObject(root, "xdg_runtime_dir", in->xdg);
-	cJSON_AddStringToObject(root, "environment", in->env);
+	cJSON_AddStringToObject(root, "depends", in->depends);
 	cJSON_AddBoolToObject(root, "usable", in->usable);
 	if (in->usable) {
 		cJSON_AddBoolToObject(root, "rootless", in->rootless);
@@ -414,17 +459,17 @@ done:
  */
 static int cached_info(struct oci_info *in, const char *state_root, const char *podman)
 {
-	char *env;
+	char *depends;
 	int same;
 
 	if (read_cache(in, state_root) < 0)
 		return -1;
-	env = env_key(in->rootless);
+	depends = info_key(in->rootless);
 	same = !strcmp(in->podman, podman) && !strcmp(in->conf, env_or_empty("CONTAINERS_CONF")) &&
 	       !strcmp(in->storage_conf, env_or_empty("CONTAINERS_STORAGE_CONF")) &&
 	       (!in->rootless || !strcmp(in->xdg, env_or_empty("XDG_RUNTIME_DIR"))) &&
-	       !strcmp(in->env, env);
-	free(env);
+	       !strcmp(in->depends, depends);
+	free(depends);
 	if (same)
 		return 0;
 	oci_info_clear(in);
@@ -461,7 +506,7 @@ static int load_info(struct runtime *rt, const char *state_root, struct oci_info
 	in->conf = xstrdup(conf);
 	in->storage_conf = xstrdup(storage_conf);
 	in->xdg = xstrdup(env_or_empty("XDG_RUNTIME_DIR"));
-	in->env = env_key(in->rootless);
+	in->depends = info_key(in->rootless);
 	write_cache(in, state_root);
 	ret = 0;
 done:

@@ -428,6 +428,7 @@ test_expect_success PODMAN 'runArgs do not name the container: each sandbox of t
 	\"image\": \"$TEST_IMAGE\",
 	\"runArgs\": [\"--name\", \"t1009-fixed-$$\", \"--label=io.git-sand.test=kept\"]
 }" &&
+	test_when_finished "git -C repo sand rm -f n1 n2 >/dev/null 2>&1" &&
 	(
 		cd repo &&
 		git sand new -d --devcontainer-allow=runArgs n1 2>../err &&
@@ -436,8 +437,7 @@ test_expect_success PODMAN 'runArgs do not name the container: each sandbox of t
 		do
 			$TEST_RUNTIME container inspect --format "{{.Name}} {{index .Config.Labels \"io.git-sand.test\"}}" \
 				"$(sandbox_field $n container)" || return 1
-		done >../names &&
-		git sand rm -f n1 n2
+		done >../names
 	) &&
 	test_grep "^warning: .devcontainer/devcontainer.json: runArgs: ignoring .--name t1009-fixed-$$.: git-sand names the container$" err &&
 	sed -n "s/^\/\{0,1\}\(sand-n[12]\)-[0-9a-f]\{8\} kept$/\1/p" names >actual &&

@@ -347,6 +347,27 @@ test_expect_success PODMAN 'a stopped container: podman'"'"'s own files tell' '
 	fi
 '
 
+test_expect_success DIRECT 'a record made before podman'"'"'s configuration changed is not used to tell' '
+	cp "$CONTAINERS_CONF" changed.conf &&
+	(
+		cd repo &&
+		CONTAINERS_CONF=$TRASH_DIRECTORY/changed.conf git sand exec fast true &&
+		rm -f ../trace &&
+		CONTAINERS_CONF=$TRASH_DIRECTORY/changed.conf GIT_SAND_TRACE=$TRASH_DIRECTORY/trace \
+			sandbox_field other status >../status-conf &&
+		! grep " .ps. " ../trace &&
+		touch -d "2001-01-01" ../changed.conf &&
+		rm -f ../trace &&
+		CONTAINERS_CONF=$TRASH_DIRECTORY/changed.conf GIT_SAND_TRACE=$TRASH_DIRECTORY/trace \
+			sandbox_field other status >>../status-conf &&
+		test_grep " .ps. " ../trace &&
+		# The record for the tests'"'"' own configuration again.
+		git sand exec fast true
+	) &&
+	printf "stopped\nstopped\n" >expect &&
+	test_cmp expect status-conf
+'
+
 test_expect_success DIRECT 'a record of another podman is not used to tell' '
 	mkdir -p other-podman &&
 	{ echo "#!/bin/sh" && echo "exec $(command -v podman) \"\$@\""; } >other-podman/podman &&
@@ -437,8 +458,9 @@ test_expect_success DIRECT 'no container recorded where runArgs name it: podman'
 	ours=$(podman inspect --format "{{.Name}}" "$own") &&
 	dir=$(sqlite3 "$GIT_SAND_HOME/sand.db" "SELECT dir FROM sandboxes WHERE name = '"'own'"'") &&
 	test_grep "\"--group-add=100\"" "$dir/devcontainer.json" &&
-	sed "s/\"--group-add=100\"/&,\"--name=t1010-own-$$\"/" "$dir/devcontainer.json" >record &&
-	cp record "$dir/devcontainer.json" &&
+	cp "$dir/devcontainer.json" record.saved &&
+	test_when_finished "cp record.saved \"$dir/devcontainer.json\"" &&
+	sed "s/\"--group-add=100\"/&,\"--name=t1010-own-$$\"/" record.saved >"$dir/devcontainer.json" &&
 	podman rename "$own" "t1010-own-$$" &&
 	test_when_finished "podman rename \"$own\" \"$ours\"" &&
 	sqlite3 "$GIT_SAND_HOME/sand.db" \
@@ -455,6 +477,7 @@ test_expect_success DIRECT 'no container recorded where runArgs name it: podman'
 '
 
 test_expect_success DIRECT 'remove the sandbox with a group added' '
+	test -n "$own" &&
 	(cd own && git sand rm -f own) &&
 	! podman container exists "$own"
 '
