@@ -13,6 +13,13 @@ then
 	test "$(id -u)" = 0 || test_set_prereq ROOTLESS
 fi
 
+# traced_status <repo> <sandbox> <file>: the sandbox's status as ls tells
+# it into file, and the programs ls ran into trace.
+traced_status () {
+	rm -f trace &&
+	(cd "$1" && GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field "$2" status) >"$3"
+}
+
 # What a process can tell of how it was started: credentials,
 # capabilities, no_new_privs, seccomp, LSM label, umask, cgroup, OOM
 # score, limits, environment (no variable differs between the two ways)
@@ -424,12 +431,8 @@ test_expect_success PODMAN 'a removed container: podman'"'"'s own files tell' '
 test_expect_success DIRECT 'no container recorded, none of its name: podman'"'"'s files tell' '
 	sqlite3 "$GIT_SAND_HOME/sand.db" \
 		"UPDATE sandboxes SET container = NULL WHERE name = '"'fast'"'" &&
-	(
-		cd repo &&
-		test -z "$(sandbox_field fast container)" &&
-		rm -f ../trace &&
-		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-none
-	) &&
+	test -z "$(cd repo && sandbox_field fast container)" &&
+	traced_status repo fast status-none &&
 	! grep " .ps. " trace &&
 	echo missing >expect &&
 	test_cmp expect status-none
@@ -441,11 +444,7 @@ test_expect_success DIRECT 'a container of its name, not recorded, is podman'"'"
 	podman create -q --name "sand-fast-$(printf %.8s "$id")" \
 		--label io.git-sand.id="$id" "$image" true >made &&
 	test_when_finished "podman rm -f \"\$(cat made)\" >/dev/null" &&
-	(
-		cd repo &&
-		rm -f ../trace &&
-		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-made
-	) &&
+	traced_status repo fast status-made &&
 	test_grep " .ps. " trace &&
 	echo stopped >expect &&
 	test_cmp expect status-made
@@ -466,11 +465,7 @@ test_expect_success DIRECT 'no container recorded where runArgs name it: podman'
 	sqlite3 "$GIT_SAND_HOME/sand.db" \
 		"UPDATE sandboxes SET container = NULL WHERE name = '"'own'"'" &&
 	test_when_finished "sqlite3 \"\$GIT_SAND_HOME/sand.db\" \"UPDATE sandboxes SET container = '\''$own'\'' WHERE name = '\''own'\''\"" &&
-	(
-		cd own &&
-		rm -f ../trace &&
-		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field own status >../status-own
-	) &&
+	traced_status own own status-own &&
 	test_grep " .ps. " trace &&
 	echo running >expect &&
 	test_cmp expect status-own
@@ -503,11 +498,7 @@ storage_says () {
 	then
 		printf "%s" "$2" >"storage/$driver-containers/volatile-containers.json"
 	fi &&
-	(
-		cd repo &&
-		rm -f ../trace &&
-		GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status >../status-list
-	) &&
+	traced_status repo fast status-list &&
 	echo missing >expect &&
 	test_cmp expect status-list
 }
@@ -536,7 +527,7 @@ test_expect_success DIRECT 'lists of podman'"'"'s containers that cannot tell: p
 	echo "[]" >elsewhere.json &&
 	storage_says "[]" &&
 	ln -sf "$TRASH_DIRECTORY/elsewhere.json" "storage/$driver-containers/containers.json" &&
-	(cd repo && rm -f ../trace && GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status) &&
+	traced_status repo fast status-list &&
 	test_grep " .ps. " trace &&
 	# podman 4.4 and on with transient_store keeps its lists elsewhere.
 	sed "s|\"graphroot\":[^,]*|\"graphroot\": \"$TRASH_DIRECTORY/storage\"|; s|\"transient\":false|\"transient\":true|" \
@@ -555,7 +546,7 @@ test_expect_success DIRECT,!ROOTLESS 'a list of podman'"'"'s containers that is 
 	storage_says "[]" &&
 	! grep " .ps. " trace &&
 	chown nobody "storage/$driver-containers/containers.json" &&
-	(cd repo && rm -f ../trace && GIT_SAND_TRACE=$TRASH_DIRECTORY/trace sandbox_field fast status) &&
+	traced_status repo fast status-list &&
 	test_grep " .ps. " trace
 '
 
