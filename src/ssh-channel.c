@@ -43,6 +43,7 @@ struct run {
 	struct pid_reader pr;
 	size_t max;		/* the most cmd->out or cmd->err may hold */
 	int forwarded;		/* the signal passed on, if one was */
+	int cols, rows;		/* the terminal size there, as last sent */
 };
 
 /* The handlers ssh_run replaces while the command runs. */
@@ -112,7 +113,7 @@ static const struct { const char *name; int sig; } signals[] = {
 	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL },
 	{ "ABRT", SIGABRT }, { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "SEGV", SIGSEGV },
 	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "USR1", SIGUSR1 },
-	{ "USR2", SIGUSR2 },
+	{ "USR2", SIGUSR2 }, { "WINCH", SIGWINCH },
 };
 
 static int signal_number(const char *name)
@@ -140,12 +141,11 @@ static int tty_start(struct run *r)
 {
 	const char *term = getenv("TERM");
 	struct termios raw;
-	int cols, rows;
 
-	window_size(&cols, &rows);
+	window_size(&r->cols, &r->rows);
 	if (libssh2_channel_request_pty_ex(r->ch, term ? term : "xterm",
 					   (unsigned)strlen(term ? term : "xterm"), NULL, 0,
-					   cols, rows, 0, 0))
+					   r->cols, r->rows, 0, 0))
 		return ssh_failed(r->c, "asking for a terminal");
 	if (isatty(0) && !tcgetattr(0, &saved_termios)) {
 		termios_saved = 1;
@@ -344,6 +344,12 @@ static int pump_outputs(struct run *r)
  * on; a signal, passed on to the command there (with a terminal, ^C went
  * as a byte already). Before its pid is known, ending the channel ends
  * its input and output: -1, with the status to give.
+ *
+ * A size the terminal there has already makes its kernel signal nothing,
+ * so a change the command missed would stay missed: podman exec reads
+ * the size before it listens for changes, and one that comes in between
+ * is lost. A SIGWINCH here with no new size is sent to the command
+ * itself, which looks at the size again.
  */
 static int pass_on_events(struct run *r, int *status)
 {
@@ -352,7 +358,14 @@ static int pass_on_events(struct run *r, int *status)
 	if (got_winch && r->cmd->tty) {
 		got_winch = 0;
 		window_size(&cols, &rows);
-		libssh2_channel_request_pty_size(r->ch, cols, rows);
+		if (cols != r->cols || rows != r->rows) {
+			if (!libssh2_channel_request_pty_size(r->ch, cols, rows)) {
+				r->cols = cols;
+				r->rows = rows;
+			}
+		} else if (r->pr.pid > 0) {
+			remote_kill(r->c, r->pr.pid, SIGWINCH);
+		}
 	}
 	if (!got_signal)
 		return 0;
