@@ -44,11 +44,14 @@ struct run {
 	size_t max;		/* the most cmd->out or cmd->err may hold */
 	int forwarded;		/* the signal passed on, if one was */
 	int cols, rows;		/* the terminal size there, as last sent */
+	uint64_t winch_ms;	/* when a SIGWINCH was last sent there */
+	const sigset_t *waiting; /* the signal mask while it waits */
 };
 
-/* The handlers ssh_run replaces while the command runs. */
+/* The handlers ssh_run replaces while the command runs, and the mask. */
 struct old_handlers {
 	struct sigaction winch, intr, term, hup;
+	sigset_t mask;
 };
 
 static volatile sig_atomic_t got_winch, got_signal;
@@ -64,11 +67,25 @@ static void on_signal(int sig)
 	got_signal = sig;
 }
 
+/*
+ * The signals are blocked but while the run waits for the socket (ppoll
+ * in start_wait and wait_socket): libssh2 1.10 takes a poll that a
+ * signal interrupts for a failed connection, so one that came while a
+ * blocking call waited for sshd (the exec's reply, the exit status, a
+ * kill sent there) ended the run with an error.
+ */
 static void handlers_install(struct old_handlers *old)
 {
 	struct sigaction sa = { 0 };
+	sigset_t ours;
 
 	got_winch = got_signal = 0;
+	sigemptyset(&ours);
+	sigaddset(&ours, SIGWINCH);
+	sigaddset(&ours, SIGINT);
+	sigaddset(&ours, SIGTERM);
+	sigaddset(&ours, SIGHUP);
+	sigprocmask(SIG_BLOCK, &ours, &old->mask);
 	sa.sa_handler = on_winch;
 	sigaction(SIGWINCH, &sa, &old->winch);
 	sa.sa_handler = on_signal;
@@ -77,8 +94,10 @@ static void handlers_install(struct old_handlers *old)
 	sigaction(SIGHUP, &sa, &old->hup);
 }
 
+/* What came while blocked is ours still: the mask goes first. */
 static void handlers_restore(const struct old_handlers *old)
 {
+	sigprocmask(SIG_SETMASK, &old->mask, NULL);
 	sigaction(SIGWINCH, &old->winch, NULL);
 	sigaction(SIGINT, &old->intr, NULL);
 	sigaction(SIGTERM, &old->term, NULL);
@@ -134,19 +153,31 @@ int ssh_failed(struct ssh_conn *c, const char *what)
 }
 
 /*
- * A terminal there, of this one's size, and this one in raw mode (put
- * back by ssh_run, or by the cleanup handlers when we die).
+ * While the command starts, the socket is waited for as libssh2 asks,
+ * with the signals let in: 0, or -1 when one came (the run then ends
+ * with 128 + it, as it does before the pid is known).
  */
-static int tty_start(struct run *r)
+static int start_wait(struct run *r, int *status)
 {
-	const char *term = getenv("TERM");
+	int dir = libssh2_session_block_directions(r->c->s);
+	struct pollfd pfd = { .fd = r->c->fd };
+
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
+		pfd.events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd.events |= POLLOUT;
+	ppoll(&pfd, 1, NULL, r->waiting);
+	if (!got_signal)
+		return 0;
+	*status = 128 + got_signal;
+	return -1;
+}
+
+/* This terminal in raw mode: put back by ssh_run, or by the cleanup handlers when we die. */
+static void raw_mode(void)
+{
 	struct termios raw;
 
-	window_size(&r->cols, &r->rows);
-	if (libssh2_channel_request_pty_ex(r->ch, term ? term : "xterm",
-					   (unsigned)strlen(term ? term : "xterm"), NULL, 0,
-					   r->cols, r->rows, 0, 0))
-		return ssh_failed(r->c, "asking for a terminal");
 	if (isatty(0) && !tcgetattr(0, &saved_termios)) {
 		termios_saved = 1;
 		cleanup_push(restore_terminal, NULL);
@@ -154,6 +185,39 @@ static int tty_start(struct run *r)
 		cfmakeraw(&raw);
 		tcsetattr(0, TCSADRAIN, &raw);
 	}
+}
+
+/*
+ * The channel, a terminal there of this one's size when asked, and the
+ * command: 0, or -1 with the status to give.
+ */
+static int start_command(struct run *r, const char *line, int *status)
+{
+	const char *term = getenv("TERM");
+	int rc;
+
+	while (!(r->ch = libssh2_channel_open_session(r->c->s)))
+		if (libssh2_session_last_errno(r->c->s) != LIBSSH2_ERROR_EAGAIN)
+			return ssh_failed(r->c, "opening a channel");
+		else if (start_wait(r, status) < 0)
+			return -1;
+	if (r->cmd->tty) {
+		if (!term)
+			term = "xterm";
+		window_size(&r->cols, &r->rows);
+		while ((rc = libssh2_channel_request_pty_ex(r->ch, term, (unsigned)strlen(term), NULL, 0,
+							    r->cols, r->rows, 0, 0)) == LIBSSH2_ERROR_EAGAIN)
+			if (start_wait(r, status) < 0)
+				return -1;
+		if (rc)
+			return ssh_failed(r->c, "asking for a terminal");
+		raw_mode();
+	}
+	while ((rc = libssh2_channel_exec(r->ch, line)) == LIBSSH2_ERROR_EAGAIN)
+		if (start_wait(r, status) < 0)
+			return -1;
+	if (rc)
+		return ssh_failed(r->c, "starting a command");
 	return 0;
 }
 
@@ -349,7 +413,8 @@ static int pump_outputs(struct run *r)
  * so a change the command missed would stay missed: podman exec reads
  * the size before it listens for changes, and one that comes in between
  * is lost. A SIGWINCH here with no new size is sent to the command
- * itself, which looks at the size again.
+ * itself (once a second at most: each is a channel), which looks at the
+ * size again.
  */
 static int pass_on_events(struct run *r, int *status)
 {
@@ -363,8 +428,9 @@ static int pass_on_events(struct run *r, int *status)
 				r->cols = cols;
 				r->rows = rows;
 			}
-		} else if (r->pr.pid > 0) {
+		} else if (r->pr.pid > 0 && ssh_now_ms() - r->winch_ms >= 1000) {
 			remote_kill(r->c, r->pr.pid, SIGWINCH);
+			r->winch_ms = ssh_now_ms();
 		}
 	}
 	if (!got_signal)
@@ -397,7 +463,7 @@ static void wait_socket(struct run *r)
 		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
 		nfds = 2;
 	}
-	if (poll(pfd, (nfds_t)nfds, 1000) == 0)
+	if (ppoll(pfd, (nfds_t)nfds, &(struct timespec){ .tv_sec = 1 }, r->waiting) == 0)
 		libssh2_keepalive_send(r->c->s, &ignore);
 }
 
@@ -547,7 +613,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 	struct strbuf line = STRBUF_INIT;
 	struct old_handlers old;
 	uint64_t start = ssh_now_ms();
-	int status = -1, handlers = 0;
+	int status = -1;
 
 	cmd->guard_failed = 0;
 	if (for_the_shell(c, cmd)) {
@@ -559,30 +625,22 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 		status = -1;
 	}
 	wrap(cmd, &line);
-	libssh2_session_set_blocking(c->s, 1);
-	c->sessions++;
-	if (!(r.ch = libssh2_channel_open_session(c->s))) {
-		ssh_failed(c, "opening a channel");
-		goto done;
-	}
-	if (cmd->tty && tty_start(&r) < 0)
-		goto done;
 	handlers_install(&old);
-	handlers = 1;
-	if (libssh2_channel_exec(r.ch, line.buf)) {
-		ssh_failed(c, "starting a command");
+	r.waiting = &old.mask;
+	libssh2_session_set_blocking(c->s, 0);
+	c->sessions++;
+	if (start_command(&r, line.buf, &status) < 0)
 		goto done;
-	}
 	if (!exchange(&r, &status))
 		status = exit_status(&r);
 	cmd->guard_failed = r.pr.guard_failed;
 done:
-	if (handlers)
-		handlers_restore(&old);
+	handlers_restore(&old);
 	if (termios_saved) {
 		restore_terminal(NULL);
 		cleanup_pop();
 	}
+	libssh2_session_set_blocking(c->s, 1);
 	if (r.ch)
 		channel_free(c, r.ch);
 	channel_trace(c, cmd, start);

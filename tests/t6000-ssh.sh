@@ -208,6 +208,30 @@ test_expect_success SSHD 'exec -t follows this terminal'"'"'s size changes' '
 	test_grep "30 100$" out
 '
 
+test_expect_success SSHD 'exec, with a terminal or not, is not disturbed by signals while it starts' '
+	# SIGWINCH as fast as a shell sends it, from before git-sand starts
+	# to after it ends: one that came while libssh2 waited for sshd used
+	# to end the run.
+	cat >winch.sh <<-\EOF &&
+	stty cols 80 rows 24
+	git-sand exec -t alpha sh -c "stty size; exit 6" </dev/tty &
+	pid=$!
+	while kill -WINCH $pid 2>/dev/null; do :; done
+	wait $pid
+	echo status=$?
+	git-sand exec alpha sh -c "echo no-tty; exit 7" &
+	pid=$!
+	while kill -WINCH $pid 2>/dev/null; do :; done
+	wait $pid
+	echo status=$?
+	EOF
+	(cd repo && script -qec "sh ../winch.sh" /dev/null | tr -d "\\000\\r" >../out) &&
+	test_grep "24 80$" out &&
+	test_grep "^status=6$" out &&
+	test_grep "^no-tty$" out &&
+	test_grep "^status=7$" out
+'
+
 test_expect_success SSHD 'shell runs the shell there and returns its status' '
 	(cd repo && printf "echo in-shell; exit 4\n" | test_expect_code 4 git sand shell alpha >../out) &&
 	test_grep "^in-shell" out
