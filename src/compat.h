@@ -6,6 +6,7 @@
  * elsewhere uses the Linux (glibc) names; this maps them where needed.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #ifdef __APPLE__
@@ -35,5 +36,8 @@ void close_fd(int *fd);
 
 /* write(2) all of buf, retrying after EINTR and short writes; 0 or -1. */
 int write_in_full(int fd, const void *buf, size_t len);
+
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and durations. */
+uint64_t monotonic_ms(void);
 
 #endif

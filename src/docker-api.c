@@ -792,8 +792,11 @@ static int exec_status(const char *exec_id)
 	int ret = -1;
 
 	strbuf_addf(&path, "/exec/%s/json", exec_id);
-	/* The stream ends as the command does; its status may follow a moment later. */
-	for (int tries = 0; tries < 200; tries++) {
+	/*
+	 * The stream ends as the command does; its status may follow a
+	 * moment later (at most 10 s, for a daemon on a loaded machine).
+	 */
+	for (uint64_t end = monotonic_ms() + 10000; monotonic_ms() < end;) {
 		cJSON *root;
 		const cJSON *running, *code;
 		int status, got = call("GET", path.buf, NULL, &status, &body);

@@ -20,16 +20,19 @@ enum remote_owner { REMOTE_ABSENT, REMOTE_OURS, REMOTE_FOREIGN };
 /*
  * git locks its config file for every write, and so does libgit2, which
  * fails at once when another process holds the lock: git-sand commands
- * running side by side, or the user's own git. Wait a little and retry.
+ * running side by side, or the user's own git. Wait a little and retry,
+ * for at most 5 s from the first refusal (*since, 0 before it).
  */
-#define LOCK_RETRIES 300
+#define LOCK_WAIT_MS 5000
 
-static int locked_retry(int err, int *attempt)
+static int locked_retry(int err, uint64_t *since)
 {
 	struct timespec ts = { 0, 0 };
 	uint32_t r;
 
-	if (err != GIT_ELOCKED || ++*attempt > LOCK_RETRIES)
+	if (!*since)
+		*since = monotonic_ms();
+	if (err != GIT_ELOCKED || monotonic_ms() - *since > LOCK_WAIT_MS)
 		return 0;
 	git_error_clear();
 	if (random_bytes(&r, sizeof(r)) < 0)
@@ -42,11 +45,12 @@ static int locked_retry(int err, int *attempt)
 static int remote_create_retry(git_remote **out, git_repository *repo, const char *name,
 			       const char *url, const char *spec)
 {
-	int err, attempt = 0;
+	int err;
+	uint64_t since = 0;
 
 	do {
 		err = git_remote_create_with_fetchspec(out, repo, name, url, spec);
-	} while (err < 0 && locked_retry(err, &attempt));
+	} while (err < 0 && locked_retry(err, &since));
 	return err;
 }
 
@@ -54,21 +58,22 @@ int remote_delete_retry(git_repository *repo, const char *name)
 {
 	struct strbuf key = STRBUF_INIT;
 	git_config *cfg = NULL;
-	int err, attempt = 0;
+	int err;
+	uint64_t since = 0;
 
 	do {
 		err = git_remote_delete(repo, name);
-	} while (err < 0 && locked_retry(err, &attempt));
+	} while (err < 0 && locked_retry(err, &since));
 	if (err != GIT_ENOTFOUND)
 		return err;
 	/* No remote, but maybe our mark, left by a new killed between the two. */
 	git_error_clear();
 	strbuf_addf(&key, "remote.%s.sandbox", name);
 	if (!(err = git_repository_config(&cfg, repo))) {
-		attempt = 0;
+		since = 0;
 		do {
 			err = git_config_delete_entry(cfg, key.buf);
-		} while (err < 0 && locked_retry(err, &attempt));
+		} while (err < 0 && locked_retry(err, &since));
 	}
 	git_config_free(cfg);
 	strbuf_release(&key);
@@ -78,13 +83,14 @@ int remote_delete_retry(git_repository *repo, const char *name)
 static int config_set_retry(git_repository *repo, const char *key, const char *value)
 {
 	git_config *cfg = NULL;
-	int err, attempt = 0;
+	int err;
+	uint64_t since = 0;
 
 	if ((err = git_repository_config(&cfg, repo)) < 0)
 		return err;
 	do {
 		err = git_config_set_string(cfg, key, value);
-	} while (err < 0 && locked_retry(err, &attempt));
+	} while (err < 0 && locked_retry(err, &since));
 	git_config_free(cfg);
 	return err;
 }

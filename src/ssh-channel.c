@@ -428,9 +428,9 @@ static int pass_on_events(struct run *r, int *status)
 				r->cols = cols;
 				r->rows = rows;
 			}
-		} else if (r->pr.pid > 0 && ssh_now_ms() - r->winch_ms >= 1000) {
+		} else if (r->pr.pid > 0 && monotonic_ms() - r->winch_ms >= 1000) {
 			remote_kill(r->c, r->pr.pid, SIGWINCH);
-			r->winch_ms = ssh_now_ms();
+			r->winch_ms = monotonic_ms();
 		}
 	}
 	if (!got_signal)
@@ -529,7 +529,7 @@ static void channel_free(struct ssh_conn *c, LIBSSH2_CHANNEL *ch)
 /* Counted for GIT_SAND_SSH_STATS; "trace: ssh: <argv> (<ms> ms)" for GIT_SAND_TRACE. */
 static void channel_trace(struct ssh_conn *c, const struct ssh_cmd *cmd, uint64_t start)
 {
-	uint64_t ms = ssh_now_ms() - start;
+	uint64_t ms = monotonic_ms() - start;
 	struct strbuf line = STRBUF_INIT;
 
 	c->channels++;
@@ -583,7 +583,7 @@ void ssh_start(struct ssh_conn *c, struct ssh_cmd *cmd)
 	if (c->bg_status == SSH_IN_BACKGROUND)
 		BUG("ssh_start while a command runs in the background");
 	cmd->guard_failed = 0;
-	c->bg_start = ssh_now_ms();
+	c->bg_start = monotonic_ms();
 	if (for_the_shell(c, cmd) && !cmd->in && cmd->in_fd < 0 && !cmd->feed)
 		status = ssh_mux_start(c, cmd);
 	if (!status)
@@ -612,7 +612,7 @@ int ssh_run(struct ssh_conn *c, struct ssh_cmd *cmd)
 			 .max = cmd->max_out ? cmd->max_out : run_max_output };
 	struct strbuf line = STRBUF_INIT;
 	struct old_handlers old;
-	uint64_t start = ssh_now_ms();
+	uint64_t start = monotonic_ms();
 	int status = -1;
 
 	cmd->guard_failed = 0;

@@ -884,27 +884,55 @@ int ssh_host_scan_keep(struct ssh_host_scan *s, const char *tree)
 	       scan_age_ms(s) <= SCAN_MAX_AGE_MS / 2;
 }
 
-/*
- * Whether the read-ahead still stands for what is sent now: it read the
- * same tree and the same index, lately; else the tree is read again
- * (and a failure then said in its place).
- */
-static int scan_current(struct ssh_host_scan *s, const struct ssh_host_send_opts *w)
+/* Whether the read-ahead read the tree and the index that are sent now. */
+static int scan_matches(struct ssh_host_scan *s, const struct ssh_host_send_opts *w)
 {
 	struct stat st;
 
-	scan_wait(s);
 	if (s->ret < 0 || !w->tree != !s->tree || (w->tree && strcmp(w->tree, s->tree)))
 		return 0;
 	index_stat(w->repo, &st);
-	if (st.st_ino != s->index.st_ino || st.st_dev != s->index.st_dev ||
-	    st.st_size != s->index.st_size ||
-	    st.st_mtim.tv_sec != s->index.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != s->index.st_mtim.tv_nsec ||
-	    st.st_ctim.tv_sec != s->index.st_ctim.tv_sec ||
-	    st.st_ctim.tv_nsec != s->index.st_ctim.tv_nsec)
-		return 0;
-	return scan_age_ms(s) <= SCAN_MAX_AGE_MS;
+	return st.st_ino == s->index.st_ino && st.st_dev == s->index.st_dev &&
+	       st.st_size == s->index.st_size &&
+	       st.st_mtim.tv_sec == s->index.st_mtim.tv_sec &&
+	       st.st_mtim.tv_nsec == s->index.st_mtim.tv_nsec &&
+	       st.st_ctim.tv_sec == s->index.st_ctim.tv_sec &&
+	       st.st_ctim.tv_nsec == s->index.st_ctim.tv_nsec;
+}
+
+/* GIT_SAND_TRACE: whether the read-ahead was used (1), too old (-1) or not the same (0). */
+static void trace_read_ahead(struct ssh_host_scan *s, int current)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (!trace_enabled())
+		return;
+	strbuf_addstr(&line, "trace: ssh: the working tree read ahead: ");
+	if (current > 0)
+		strbuf_addstr(&line, "used\n");
+	else if (current < 0)
+		strbuf_addf(&line, "read again, %ld ms old\n", scan_age_ms(s));
+	else
+		strbuf_addstr(&line, "read again, not the same\n");
+	trace_write(&line);
+	strbuf_release(&line);
+}
+
+/*
+ * Whether the read-ahead still stands for what is sent now: it read the
+ * same tree and the same index, lately; else the tree is read again
+ * (and a failure then said in its place). Traced, with why not.
+ */
+static int scan_current(struct ssh_host_scan *s, const struct ssh_host_send_opts *w)
+{
+	int current;
+
+	scan_wait(s);
+	current = scan_matches(s, w);
+	if (current && scan_age_ms(s) > SCAN_MAX_AGE_MS)
+		current = -1;
+	trace_read_ahead(s, current);
+	return current > 0;
 }
 
 void ssh_host_scan_free(struct ssh_host_scan *s)
@@ -916,19 +944,6 @@ void ssh_host_scan_free(struct ssh_host_scan *s)
 	free(s->worktree);
 	free(s->tree);
 	free(s);
-}
-
-/* GIT_SAND_TRACE: whether the read-ahead was used. */
-static void trace_read_ahead(int used)
-{
-	struct strbuf line = STRBUF_INIT;
-
-	if (!trace_enabled())
-		return;
-	strbuf_addf(&line, "trace: ssh: the working tree read ahead: %s\n",
-		    used ? "used" : "read again");
-	trace_write(&line);
-	strbuf_release(&line);
 }
 
 /*
@@ -977,8 +992,6 @@ int ssh_host_send(struct ssh_conn *c, const struct ssh_host_send_opts *w)
 		return error("unusable mirror path '%s'", w->mirror);
 	if (scan && !scan_current(scan, w))
 		scan = NULL;
-	if (w->scan)
-		trace_read_ahead(scan != NULL);
 	if (!scan) {
 		scan = &now;
 		now.ret = scan_worktree(&now.tar, w->repo, w->worktree, w->tree, &now.index,

@@ -36,7 +36,6 @@ struct ssh_conn {
 };
 
 /* Milliseconds on the monotonic clock. */
-uint64_t ssh_now_ms(void);
 
 /* ---- ssh-known-hosts.c ---- */
 

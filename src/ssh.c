@@ -18,6 +18,7 @@
 
 #include <libssh2.h>
 
+#include "compat.h"
 #include "msg.h"
 #include "run.h"
 #include "string-list.h"
@@ -286,14 +287,6 @@ void ssh_conn_batch(struct ssh_conn *c)
 	c->batch = 1;
 }
 
-uint64_t ssh_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* The statistics file the benchmarks read (GIT_SAND_SSH_STATS). */
 static void write_stats(const struct ssh_conn *c)
 {
@@ -365,7 +358,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 {
 	struct ssh_conn *c = xcalloc(1, sizeof(*c));
 	static int initialised;
-	uint64_t start = ssh_now_ms();
+	uint64_t start = monotonic_ms();
 	int ret = -1;
 
 	c->fd = -1;
@@ -394,7 +387,7 @@ int ssh_connect(struct ssh_conn **out, const char *url, const struct ssh_opts *o
 		goto done;
 	libssh2_keepalive_config(c->s, 1, KEEPALIVE_SECONDS);
 	libssh2_session_set_timeout(c->s, 0);
-	c->connect_ms = ssh_now_ms() - start;
+	c->connect_ms = monotonic_ms() - start;
 	if (trace_enabled()) {
 		struct strbuf line = STRBUF_INIT;
 

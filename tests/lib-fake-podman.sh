@@ -51,7 +51,8 @@ start_hung () {
 		echo $? >../new-status
 	) >/dev/null 2>&1 &
 	i=0
-	while ! { test -f fake-reached && test -f new-pid; } && test $i -lt 200
+	# At most 60 s, for a loaded machine or a sanitizer's build.
+	while ! { test -f fake-reached && test -f new-pid; } && test $i -lt 1200
 	do
 		sleep 0.05
 		i=$((i + 1))
@@ -67,7 +68,7 @@ start_hung_new () {
 # wait_new_status: wait for the background command to end; print its status.
 wait_new_status () {
 	i=0
-	while ! test -s new-status && test $i -lt 400
+	while ! test -s new-status && test $i -lt 1200
 	do
 		sleep 0.05
 		i=$((i + 1))

@@ -78,7 +78,8 @@ run_sshd_ () {
 		"${SSHD_PROGRAM:-/usr/sbin/sshd}" -D -e -f "$SSHD_DIR/sshd_config" -p "$SSHD_PORT" \
 			>/dev/null 2>"$SSHD_DIR/log" &
 		SSHD_PID=$!
-		for wait in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+		# At most 30 s; sshd ends at once where the port is taken.
+		for wait in $(seq 1 300)
 		do
 			test -s "$SSHD_DIR/sshd.pid" && break
 			kill -0 $SSHD_PID 2>/dev/null || break
@@ -91,6 +92,7 @@ run_sshd_ () {
 			# Also when the script stops early: see test_at_exit_.
 			return 0
 		fi
+		kill $SSHD_PID 2>/dev/null
 		wait $SSHD_PID 2>/dev/null
 	done
 	cat "$SSHD_DIR/log" >&4

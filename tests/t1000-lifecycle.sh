@@ -329,7 +329,7 @@ test_expect_success PODMAN 'a failing new (runtime error) leaves nothing behind'
 	test_line_count = 0 out &&
 	ls "$GIT_SAND_HOME/sandboxes" >dirs &&
 	test_line_count = 0 dirs &&
-	"$TEST_RUNTIME" ps -a --filter label=io.git-sand.name=zeta -q >ctrs &&
+	"$TEST_RUNTIME" ps -a --filter label=io.git-sand.name=zeta --filter "label=io.git-sand.home=$GIT_SAND_HOME" -q >ctrs &&
 	test_line_count = 0 ctrs
 '
 

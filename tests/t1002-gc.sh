@@ -24,7 +24,7 @@ test_expect_success PODMAN 'a new killed while creating the container: gc remove
 test_expect_success PODMAN 'a new killed while starting the container: gc removes the container too' '
 	pid=$(start_hung_new start k2) &&
 	kill -KILL $pid &&
-	podman ps -a -q --filter label=io.git-sand.name=k2 >ctrs &&
+	podman ps -a -q --filter label=io.git-sand.name=k2 --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
 	test_line_count = 1 ctrs &&
 	(cd repo && git sand gc) &&
 	nothing_left
@@ -46,7 +46,7 @@ test_expect_success PODMAN 'a container, directory and remote whose row is gone'
 		git remote add sand/mine /somewhere &&
 		sqlite3 "$GIT_SAND_HOME/sand.db" "DELETE FROM sandboxes WHERE name = '\''orphan'\''" &&
 		git sand gc --dry-run >../dry &&
-		podman ps -a -q --filter label=io.git-sand.name=orphan >../ctrs &&
+		podman ps -a -q --filter label=io.git-sand.name=orphan --filter "label=io.git-sand.home=$GIT_SAND_HOME" >../ctrs &&
 		git config remote.sand/orphan.url &&
 		git sand gc >../out &&
 		git config remote.sand/mine.url &&

@@ -241,7 +241,7 @@ test_expect_success PODMAN 'rm of a half-made sandbox removes a container whose 
 	pid=$(start_hung create done-then-hang new -d noid) &&
 	kill -KILL $pid &&
 	kill -KILL $(cat fake-reached) &&
-	podman ps -a -q --filter label=io.git-sand.name=noid >ctrs &&
+	podman ps -a -q --filter label=io.git-sand.name=noid --filter "label=io.git-sand.home=$GIT_SAND_HOME" >ctrs &&
 	test_line_count = 1 ctrs &&
 	(cd repo && git sand rm noid) &&
 	nothing_left
@@ -272,7 +272,8 @@ test_expect_success PODMAN 'a ^C at many moments of new (git passes it on: it co
 		sleep $delay &&
 		{ kill -INT -$pid 2>/dev/null || :; } &&
 		i=0 &&
-		while kill -0 $pid 2>/dev/null && test $i -lt 200; do sleep 0.05; i=$((i + 1)); done &&
+		while kill -0 $pid 2>/dev/null && test $i -lt 1200; do sleep 0.05; i=$((i + 1)); done &&
+		! kill -0 $pid 2>/dev/null &&
 		(cd repo && git sand ls --porcelain >../rows) &&
 		if grep "^sandbox irq$" rows
 		then

@@ -140,8 +140,9 @@ time.sleep(60)
 " >held &
 	pid=$! &&
 	test_when_finished "kill $pid" &&
-	for i in 1 2 3 4 5 6 7 8 9 10; do test -s held && break; sleep 0.2; done &&
+	for i in $(seq 1 150); do test -s held && break; sleep 0.2; done &&
 	port=$(cat held) &&
+	test -n "$port" &&
 	(cd repo && test_expect_code 128 git sand port web add $port:81 2>../err) &&
 	test_grep "^error: cannot publish: 127\.0\.0\.1:$port/tcp is already in use on this machine" err &&
 	(cd repo && git sand port web >../ports) &&

@@ -86,9 +86,12 @@ test_expect_success SSHD 'ssh -L reaches a server listening on 127.0.0.1 inside'
 		-L 127.0.0.1:$port:127.0.0.1:8088 box.repo.sand </dev/null & } &&
 	pid=$! &&
 	test_when_finished "kill $pid || :" &&
-	for i in 1 2 3 4 5 6 7 8 9 10
+	# Until ssh listens: the proxy command, sshd there and the key
+	# exchange first (at most 60 s, less if ssh gave up).
+	for i in $(seq 1 120)
 	do
 		timeout 5 busybox wget -q -O page "http://127.0.0.1:$port/" 2>/dev/null && break
+		kill -0 $pid || break
 		sleep 0.5
 	done &&
 	echo inside >expect &&
@@ -138,6 +141,8 @@ test_expect_success SSHD 'the keys go with the sandbox' '
 '
 
 test_expect_success SSHD 'a devcontainer.json'"'"'s remoteUser is who ssh logs in as' '
+	test_lock_dc_images &&
+	test_when_finished test_unlock_dc_images &&
 	test_create_repo dcrepo &&
 	mkdir dcrepo/.devcontainer &&
 	printf "FROM %s\nRUN echo dev:x:1234:1234::/home/dev:/bin/sh >>/etc/passwd && echo dev:x:1234: >>/etc/group\n" \

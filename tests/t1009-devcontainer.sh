@@ -477,6 +477,10 @@ dc_images () {
 	$TEST_RUNTIME images --format "{{.Repository}}" | grep "^localhost/git-sand-dc-" | sort
 }
 
+test_expect_success PODMAN 'setup: the images built from devcontainer files are ours to the end' '
+	test_lock_dc_images
+'
+
 test_expect_success PODMAN 'a Dockerfile is built, with its args, from its context' '
 	rm -rf repo/.devcontainer &&
 	write_dc repo .devcontainer/Dockerfile "FROM $TEST_IMAGE

@@ -56,7 +56,7 @@ server_pids=
 start_server () {
 	python3 serve.py "$1" "$2" "$3" "$4" </dev/null >/dev/null 2>&1 &
 	server_pids="$server_pids $!"
-	for i in $(seq 50)
+	for i in $(seq 300)
 	do
 		test -s "$2" && return 0
 		sleep 0.1

@@ -303,6 +303,19 @@ test_image_current () {
 	test "$have" = "$want"
 }
 
+# test_lock_dc_images: hold, until test_unlock_dc_images or the script's
+# end, the lock of the scripts that build images from devcontainer files
+# (named by their contents, in the one store of images) and count or
+# remove them: t1008 and t1009, which prove may run side by side.
+test_lock_dc_images () {
+	exec 7>"$TEST_DIRECTORY/.dc-images.lock" &&
+	flock -w 1200 7
+}
+
+test_unlock_dc_images () {
+	exec 7>&-
+}
+
 test_require_podman () {
 	rt=$TEST_RUNTIME
 	if ! command -v "$rt" >/dev/null 2>&1
