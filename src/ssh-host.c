@@ -391,7 +391,7 @@ done:
 
 /*
  * Another new may be updating the same refs there (to the same values):
- * git's ref locks make one of us fail; try again.
+ * git's ref locks make one of us fail; try again, for about 5 s.
  */
 static int mirror_update_refs(struct ssh_conn *c, const char *mirror,
 			      const struct strbuf *updates)
@@ -409,7 +409,7 @@ static int mirror_update_refs(struct ssh_conn *c, const char *mirror,
 		cmd.in_len = updates->len;
 		strbuf_reset(&out);
 		cmd.out = &out;
-		err = host_run(c, &cmd, "updating the mirror's refs", attempt < 10 ? "lock" : NULL);
+		err = host_run(c, &cmd, "updating the mirror's refs", attempt < 25 ? "lock" : NULL);
 		if (err != HOST_RETRY)
 			break;
 		nanosleep(&ts, NULL);
