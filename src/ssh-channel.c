@@ -44,6 +44,10 @@ struct run {
 	size_t max;		/* the most cmd->out or cmd->err may hold */
 	int forwarded;		/* the signal passed on, if one was */
 	int cols, rows;		/* the terminal size there, as last sent */
+	int want_cols, want_rows; /* a size to send there, when resize */
+	int resize;
+	uint64_t pid_ms;	/* when the pid became known */
+	uint64_t nudge_at;	/* when to send SIGWINCH there, or 0 */
 	uint64_t winch_ms;	/* when a SIGWINCH was last sent there */
 	const sigset_t *waiting; /* the signal mask while it waits */
 };
@@ -166,7 +170,8 @@ static int start_wait(struct run *r, int *status)
 		pfd.events |= POLLIN;
 	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
 		pfd.events |= POLLOUT;
-	ppoll(&pfd, 1, NULL, r->waiting);
+	/* Each second, the call again: libssh2 gives up on an sshd that never answers. */
+	ppoll(&pfd, 1, &(struct timespec){ .tv_sec = 1 }, r->waiting);
 	if (!got_signal)
 		return 0;
 	*status = 128 + got_signal;
@@ -404,34 +409,89 @@ static int pump_outputs(struct run *r)
 }
 
 /*
+ * Signals that came while blocked, let in between two passes: output
+ * that never stops must not keep a ^C out.
+ */
+static void let_signals_in(const struct run *r)
+{
+	sigset_t pending, mask;
+
+	if (sigpending(&pending) ||
+	    !(sigismember(&pending, SIGWINCH) || sigismember(&pending, SIGINT) ||
+	      sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP)))
+		return;
+	sigprocmask(SIG_SETMASK, r->waiting, &mask);
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+}
+
+/*
+ * The new window size, there. A request libssh2 could not send at once
+ * is half sent, and must go before anything else: it is sent again,
+ * blocking. One refused because another packet is half sent (input)
+ * goes on a later pass.
+ *
+ * The kernel there signals a size change only when the size changes,
+ * and podman exec reads the size before it listens for changes: one
+ * that came in between would stay missed. So a size sent before the
+ * command's pid was known, or in the second after, is followed a second
+ * later by a SIGWINCH to the command itself, which looks again.
+ */
+static void send_size(struct run *r)
+{
+	LIBSSH2_SESSION *s = r->c->s;
+	int rc = libssh2_channel_request_pty_size(r->ch, r->want_cols, r->want_rows);
+	uint64_t now;
+
+	if (rc == LIBSSH2_ERROR_EAGAIN) {
+		libssh2_session_set_blocking(s, 1);
+		libssh2_session_set_timeout(s, 5000);
+		rc = libssh2_channel_request_pty_size(r->ch, r->want_cols, r->want_rows);
+		libssh2_session_set_timeout(s, 0);
+		libssh2_session_set_blocking(s, 0);
+	}
+	if (rc == LIBSSH2_ERROR_BAD_USE)
+		return;
+	r->resize = 0;
+	if (rc)
+		return;
+	r->cols = r->want_cols;
+	r->rows = r->want_rows;
+	now = monotonic_ms();
+	if (!r->pid_ms || now - r->pid_ms < 1000)
+		r->nudge_at = now + 1000;
+}
+
+/*
  * What happened here while the command runs: a new window size, passed
  * on; a signal, passed on to the command there (with a terminal, ^C went
  * as a byte already). Before its pid is known, ending the channel ends
  * its input and output: -1, with the status to give.
  *
- * A size the terminal there has already makes its kernel signal nothing,
- * so a change the command missed would stay missed: podman exec reads
- * the size before it listens for changes, and one that comes in between
- * is lost. A SIGWINCH here with no new size is sent to the command
- * itself (once a second at most: each is a channel), which looks at the
- * size again.
+ * A SIGWINCH here with no new size is passed on to the command itself
+ * (once a second at most: each is a channel of its own).
  */
 static int pass_on_events(struct run *r, int *status)
 {
-	int cols, rows, sig;
+	uint64_t now = monotonic_ms();
+	int sig;
 
+	let_signals_in(r);
+	if (r->pr.pid > 0 && !r->pid_ms)
+		r->pid_ms = now;
 	if (got_winch && r->cmd->tty) {
 		got_winch = 0;
-		window_size(&cols, &rows);
-		if (cols != r->cols || rows != r->rows) {
-			if (!libssh2_channel_request_pty_size(r->ch, cols, rows)) {
-				r->cols = cols;
-				r->rows = rows;
-			}
-		} else if (r->pr.pid > 0 && monotonic_ms() - r->winch_ms >= 1000) {
-			remote_kill(r->c, r->pr.pid, SIGWINCH);
-			r->winch_ms = monotonic_ms();
-		}
+		window_size(&r->want_cols, &r->want_rows);
+		if (r->want_cols != r->cols || r->want_rows != r->rows)
+			r->resize = 1;
+		else if (!r->nudge_at)
+			r->nudge_at = r->winch_ms && now < r->winch_ms + 1000 ? r->winch_ms + 1000 : now;
+	}
+	if (r->resize)
+		send_size(r);
+	if (r->nudge_at && r->pr.pid > 0 && now >= r->nudge_at) {
+		r->nudge_at = 0;
+		remote_kill(r->c, r->pr.pid, SIGWINCH);
+		r->winch_ms = monotonic_ms();
 	}
 	if (!got_signal)
 		return 0;
@@ -451,6 +511,7 @@ static void wait_socket(struct run *r)
 	struct ssh_cmd *cmd = r->cmd;
 	struct pollfd pfd[2];
 	int dir = libssh2_session_block_directions(r->c->s), nfds = 1, ignore;
+	long ms = 1000;
 
 	pfd[0] = (struct pollfd){ .fd = r->c->fd, .events = 0 };
 	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
@@ -463,7 +524,14 @@ static void wait_socket(struct run *r)
 		pfd[1] = (struct pollfd){ .fd = cmd->in_fd, .events = POLLIN };
 		nfds = 2;
 	}
-	if (ppoll(pfd, (nfds_t)nfds, &(struct timespec){ .tv_sec = 1 }, r->waiting) == 0)
+	/* At most a second, less where a SIGWINCH is due there. */
+	if (r->nudge_at && r->pr.pid > 0) {
+		uint64_t now = monotonic_ms();
+
+		ms = r->nudge_at <= now ? 0 : r->nudge_at - now < 1000 ? (long)(r->nudge_at - now) : 1000;
+	}
+	if (ppoll(pfd, (nfds_t)nfds, &(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 },
+		  r->waiting) == 0)
 		libssh2_keepalive_send(r->c->s, &ignore);
 }
 

@@ -391,7 +391,7 @@ done:
 
 /*
  * Another new may be updating the same refs there (to the same values):
- * git's ref locks make one of us fail; try again, for about 5 s.
+ * git's ref locks make one of us fail; try again (25 tries, 200 ms apart).
  */
 static int mirror_update_refs(struct ssh_conn *c, const char *mirror,
 			      const struct strbuf *updates)

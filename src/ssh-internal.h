@@ -35,8 +35,6 @@ struct ssh_conn {
 	uint64_t bg_start;
 };
 
-/* Milliseconds on the monotonic clock. */
-
 /* ---- ssh-known-hosts.c ---- */
 
 /* The known keys, and those marked "@revoked". */

@@ -174,13 +174,13 @@ test_expect_success SSHD 'a signal to exec reaches the runtime'"'"'s exec there,
 		pid=$! &&
 		for i in $(seq 1 600); do grep -qs ready-$$ ../sig-out && break; sleep 0.1; done &&
 		grep -q ready-$$ ../sig-out &&
-		pgrep -f "^podman exec .*echo ready-$$" >../before &&
+		pgrep -f "^podman exec .*echo ready-$$;" >../before &&
 		kill -TERM $pid &&
 		test_expect_code 143 wait $pid
 	) &&
 	test -s before &&
 	# The podman exec there ended with it: none is left running.
-	for i in $(seq 1 300); do pgrep -f "^podman exec .*echo ready-$$" >after || break; sleep 0.1; done &&
+	for i in $(seq 1 300); do pgrep -f "^podman exec .*echo ready-$$;" >after || break; sleep 0.1; done &&
 	test ! -s after
 '
 
@@ -950,13 +950,17 @@ test_expect_success SSHD 'a port published there needs its host port given; noth
 	! test_grep "^sandbox zeta$" ls
 '
 
-# free_port: a port of 127.0.0.1 that no one listens on now.
-free_port () {
-	python3 -c "import socket; s = socket.socket(); s.bind((\"127.0.0.1\", 0)); print(s.getsockname()[1])"
+# free_ports <n>: n ports of 127.0.0.1 that no one listens on now, all
+# different.
+free_ports () {
+	python3 -c "import socket, sys
+s = [socket.socket() for i in range(int(sys.argv[1]))]
+for x in s: x.bind((\"127.0.0.1\", 0))
+print(\" \".join(str(x.getsockname()[1]) for x in s))" "$1"
 }
 
 test_expect_success SSHD 'a port published there: made there, and port says where' '
-	published=$(free_port) &&
+	published=$(free_ports 1) &&
 	(
 		cd repo &&
 		git sand new -d --host "$SSHD_URL" --network bridge -p 127.0.0.1:$published:8080 zeta &&
@@ -981,8 +985,9 @@ test_expect_success SSHD 'a port published there: made there, and port says wher
 '
 
 test_expect_success SSHD 'forward: a port published there is reached here, until stopped' '
-	published=$(free_port) &&
-	here=$(free_port) &&
+	ports=$(free_ports 2) &&
+	published=${ports% *} &&
+	here=${ports#* } &&
 	(
 		cd repo &&
 		git sand new -d --host "$SSHD_URL" --network bridge -p 127.0.0.1:$published:8080 eta &&

@@ -112,6 +112,7 @@ test_exit_ () {
 test_at_exit_ () {
 	code=$?
 	! command -v stop_sshd >/dev/null 2>&1 || stop_sshd
+	test_unlock_dc_images
 	test -n "$GIT_EXIT_OK" && exit $code
 	say "Bail out! the script ended (status $code) before test_done"
 	exit 1
@@ -306,14 +307,30 @@ test_image_current () {
 # test_lock_dc_images: hold, until test_unlock_dc_images or the script's
 # end, the lock of the scripts that build images from devcontainer files
 # (named by their contents, in the one store of images) and count or
-# remove them: t1008 and t1009, which prove may run side by side.
+# remove them: t1008 and t1009, which prove may run side by side. A
+# process of its own holds it, so that no child of ours (a container's
+# conmon) keeps it after us.
 test_lock_dc_images () {
-	exec 7>"$TEST_DIRECTORY/.dc-images.lock" &&
-	flock -w 1200 7
+	rm -f "$TRASH_DIRECTORY/.dc-lock-held" &&
+	(
+		flock -w 1200 9 || exit 1
+		: >"$TRASH_DIRECTORY/.dc-lock-held"
+		while kill -0 $$ 2>/dev/null
+		do
+			sleep 1 9>&-
+		done
+	) 9>"$TEST_DIRECTORY/.dc-images.lock" </dev/null >/dev/null 2>&1 &
+	dc_lock_pid=$!
+	while ! test -f "$TRASH_DIRECTORY/.dc-lock-held"
+	do
+		kill -0 $dc_lock_pid 2>/dev/null || return 1
+		sleep 0.1
+	done
 }
 
 test_unlock_dc_images () {
-	exec 7>&-
+	test -z "${dc_lock_pid:-}" || { kill $dc_lock_pid; wait $dc_lock_pid; } 2>/dev/null
+	dc_lock_pid=
 }
 
 test_require_podman () {
