@@ -325,7 +325,8 @@ static int pump_out(struct run *r, int stream, struct strbuf *sb, int fd,
 	char buf[32768];
 	int progress = 0;
 
-	for (;;) {
+	/* At most 1 MiB a pass: output that never stops leaves room for signals. */
+	for (int reads = 0; reads < 32; reads++) {
 		ssize_t n = libssh2_channel_read_ex(r->ch, stream, buf, sizeof(buf));
 		char *nl;
 
@@ -356,6 +357,7 @@ static int pump_out(struct run *r, int stream, struct strbuf *sb, int fd,
 			deliver(sb, fd, pr->line.buf, pr->line.len); /* not ours after all */
 		}
 	}
+	return progress;
 }
 
 /*

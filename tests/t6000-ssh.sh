@@ -184,6 +184,22 @@ test_expect_success SSHD 'a signal to exec reaches the runtime'"'"'s exec there,
 	test ! -s after
 '
 
+test_expect_success SSHD 'a signal reaches exec there while its output never stops' '
+	(
+		cd repo || exit 1
+		git-sand exec alpha yes >/dev/null 2>&1 &
+		pid=$!
+		# Not for ever: a run that kept the signal out is killed, and fails.
+		{ sleep 60; kill -KILL $pid 2>/dev/null; } >/dev/null 2>&1 3>&- 4>&- &
+		watchdog=$!
+		sleep 1 &&
+		kill -TERM $pid &&
+		{ wait $pid; status=$?; } &&
+		kill $watchdog &&
+		test $status = 143
+	)
+'
+
 test_expect_success SSHD 'exec -t gets a terminal there, of this one'"'"'s size' '
 	(cd repo && script -qec "stty cols 91 rows 17; git sand exec -t alpha sh -c \"test -t 0 && test -t 1 && stty size && exit 5\"; echo status=\$?" /dev/null | tr -d "\\000\\r" >../out) &&
 	test_grep "17 91$" out &&
