@@ -156,6 +156,19 @@ int ssh_failed(struct ssh_conn *c, const char *what)
 		     msg && *msg ? msg : "connection lost");
 }
 
+/* What to wait for on the socket, as libssh2 asks: reading where it asks nothing. */
+static short socket_events(const struct run *r)
+{
+	int dir = libssh2_session_block_directions(r->c->s);
+	short events = 0;
+
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
+		events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		events |= POLLOUT;
+	return events;
+}
+
 /*
  * While the command starts, the socket is waited for as libssh2 asks,
  * with the signals let in: 0, or -1 when one came (the run then ends
@@ -163,13 +176,8 @@ int ssh_failed(struct ssh_conn *c, const char *what)
  */
 static int start_wait(struct run *r, int *status)
 {
-	int dir = libssh2_session_block_directions(r->c->s);
-	struct pollfd pfd = { .fd = r->c->fd };
+	struct pollfd pfd = { .fd = r->c->fd, .events = socket_events(r) };
 
-	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
-		pfd.events |= POLLIN;
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-		pfd.events |= POLLOUT;
 	/* Each second, the call again: libssh2 gives up on an sshd that never answers. */
 	ppoll(&pfd, 1, &(struct timespec){ .tv_sec = 1 }, r->waiting);
 	if (!got_signal)
@@ -486,7 +494,7 @@ static int pass_on_events(struct run *r, int *status)
 		if (r->want_cols != r->cols || r->want_rows != r->rows)
 			r->resize = 1;
 		else if (!r->nudge_at)
-			r->nudge_at = r->winch_ms && now < r->winch_ms + 1000 ? r->winch_ms + 1000 : now;
+			r->nudge_at = now < r->winch_ms + 1000 ? r->winch_ms + 1000 : now;
 	}
 	if (r->resize)
 		send_size(r);
@@ -512,14 +520,10 @@ static void wait_socket(struct run *r)
 {
 	struct ssh_cmd *cmd = r->cmd;
 	struct pollfd pfd[2];
-	int dir = libssh2_session_block_directions(r->c->s), nfds = 1, ignore;
+	int nfds = 1, ignore;
 	long ms = 1000;
 
-	pfd[0] = (struct pollfd){ .fd = r->c->fd, .events = 0 };
-	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND || !dir)
-		pfd[0].events |= POLLIN;
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
-		pfd[0].events |= POLLOUT;
+	pfd[0] = (struct pollfd){ .fd = r->c->fd, .events = socket_events(r) };
 	/* Not while a guard holds the input back: it would be ready at once. */
 	if (!r->in_done && cmd->in_fd >= 0 && !cmd->feed && !cmd->in &&
 	    r->off == r->pending.len && !(cmd->guard && r->pr.pid <= 0)) {
